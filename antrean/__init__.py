@@ -1,0 +1,8 @@
+"""Antrean: queue and SOP service tracking for Kecamatan service offices."""
+__version__ = "0.1.0"
+
+
+def create_app(config=None):
+    from .app import create_app as _create
+
+    return _create(config)

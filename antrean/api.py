@@ -1,0 +1,200 @@
+"""REST API ``/api/v1``, described by ``/api/v1/openapi.json``.
+
+Errors are JSON ``{"error", "message", "detail"?}`` with 400/401/403/404/409/
+422/429; nothing is half-written (each action is one transaction). Staff
+endpoints take a bearer token (``POST /api/v1/auth/token``) or a logged-in
+console session plus an ``X-CSRFToken`` header.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+
+from .app import get_core
+from .errors import Invalid, Unauthorized
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def body() -> dict:
+    data = request.get_json(silent=True, cache=True)
+    if data is None:
+        raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
+                      detail="send Content-Type: application/json with a JSON object", status=400, code="bad_json")
+    if not isinstance(data, dict):
+        raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
+    return data
+
+
+def field(data: dict, name: str, typ, *, required: bool = True, default=None):
+    if name not in data or data[name] is None:
+        if required:
+            raise Invalid(f"Kolom '{name}' wajib diisi.", f"Field '{name}' is required.", field=name)
+        return default
+    value = data[name]
+    if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
+        tname = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+        raise Invalid(f"Kolom '{name}' tidak sah.", f"Field '{name}' must be {tname}.", field=name,
+                      detail=f"{name}: expected {tname}, got {type(value).__name__}")
+    return value
+
+
+def current_actor():
+    """The staff member behind this request, or raise 401."""
+    if "actor" in g:
+        return g.actor
+    core = get_core()
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        actor = core.users.actor_for_token(auth[7:].strip())
+        if actor is None:
+            raise Unauthorized("Token tidak sah atau kedaluwarsa. Silakan masuk lagi.", "Invalid or expired token.")
+    elif current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            from flask_wtf.csrf import validate_csrf
+            from wtforms import ValidationError
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken", ""))
+            except ValidationError as exc:
+                raise Invalid("Token CSRF hilang atau tidak sah. Muat ulang halaman.", "CSRF token missing or invalid.",
+                              detail=str(exc), status=400, code="csrf") from None
+        actor = current_user.actor
+    else:
+        raise Unauthorized("Silakan masuk terlebih dahulu.", "Authentication required.",
+                           detail="send Authorization: Bearer <token> from POST /api/v1/auth/token")
+    g.actor = actor
+    return actor
+
+
+def staff(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        current_actor()
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+# -- public -------------------------------------------------------------------
+@bp.get("/services")
+def services():
+    core = get_core()
+    return jsonify({"services": core.services(enabled_only=True)})
+
+
+@bp.post("/tickets")
+def issue_ticket():
+    core = get_core()
+    data = body()
+    service = field(data, "service", str)
+    priority = field(data, "priority", str, required=False)
+    key = field(data, "idempotency_key", str, required=False) or request.headers.get("Idempotency-Key")
+    device = field(data, "device_id", str, required=False) or request.headers.get("X-Device-Id")
+    ticket, created = core.tickets.issue(service, priority, idempotency_key=key, device_id=device)
+    return jsonify(ticket), 201 if created else 200
+
+
+@bp.get("/tickets/<token>")
+def ticket_status(token):
+    return jsonify(get_core().tickets.by_token(token))
+
+
+@bp.get("/counters")
+def counters():
+    return jsonify({"counters": [{k: c[k] for k in ("id", "name", "number", "services", "active")}
+                                 for c in get_core().queue.counters()]})
+
+
+@bp.post("/auth/token")
+def auth_token():
+    core = get_core()
+    data = body()
+    actor = core.users.authenticate(field(data, "username", str), field(data, "password", str),
+                                    source=request.remote_addr or "")
+    return jsonify(core.users.issue_token(actor) | {"user": {"username": actor.username, "roles": sorted(actor.roles)}})
+
+
+# -- staff: the queue ---------------------------------------------------------
+def _counter_action(counter_id: int, action: str):
+    core = get_core()
+    actor = current_actor()
+    q = core.queue
+    if action == "call-next":
+        call = q.call_next(counter_id, actor)
+        if call is None:
+            return jsonify({"call": None, "message": "Tidak ada antrean yang menunggu."})
+        return jsonify({"call": call})
+    if action == "recall":
+        return jsonify({"call": q.recall(counter_id, actor)})
+    if action == "call":
+        data = body()
+        return jsonify({"call": q.call_ticket(counter_id, field(data, "ticket", int), actor)})
+    if action == "transfer":
+        data = body()
+        return jsonify({"ticket": q.transfer(counter_id, field(data, "service", str), actor)})
+    fn = {"skip": q.skip, "hold": q.hold, "start": q.start, "finish": q.finish}[action]
+    return jsonify({"ticket": fn(counter_id, actor)})
+
+
+for _action in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish"):
+    bp.add_url_rule(f"/counters/<int:counter_id>/{_action}", f"counter_{_action.replace('-', '_')}",
+                    staff(lambda counter_id, _a=_action: _counter_action(counter_id, _a)), methods=["POST"])
+
+
+@bp.get("/counters/<int:counter_id>")
+@staff
+def counter_state(counter_id):
+    core = get_core()
+    c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
+    if c is None:
+        from .errors import NotFound
+        raise NotFound("Loket tidak ditemukan.", "Counter not found.")
+    return jsonify({"counter": c, "current": core.queue.current(counter_id),
+                    "waiting": core.tickets.waiting(c["services"]),
+                    "waiting_counts": core.tickets.waiting_counts()})
+
+
+# -- staff: applications ------------------------------------------------------
+@bp.post("/applications")
+@staff
+def open_application():
+    core = get_core()
+    data = body()
+    ticket = field(data, "ticket", int, required=False)
+    service = field(data, "service", str, required=ticket is None)
+    app = core.workflow.open(current_actor(), ticket_id=ticket, service_code=service,
+                             applicant_name=field(data, "applicant_name", str),
+                             nik=field(data, "nik", str, required=False), phone=field(data, "phone", str, required=False))
+    return jsonify(app), 201
+
+
+@bp.post("/applications/<int:app_id>/steps/<int:step_no>")
+@staff
+def complete_step(app_id, step_no):
+    core = get_core()
+    data = body()
+    docs = field(data, "missing_documents", list, required=False)
+    app = core.workflow.complete_step(app_id, step_no, current_actor(), outcome=field(data, "outcome", str),
+                                      note=field(data, "note", str, required=False, default=""),
+                                      missing_documents=docs, counter_id=field(data, "counter", int, required=False))
+    return jsonify(app)
+
+
+@bp.get("/applications/<int:app_id>")
+@staff
+def application(app_id):
+    return jsonify(get_core().workflow.get(app_id, current_actor()))
+
+
+@bp.get("/worklist")
+@staff
+def worklist():
+    return jsonify({"items": get_core().workflow.worklist(current_actor())})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import spec
+
+    return jsonify(spec())

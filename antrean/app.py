@@ -1,0 +1,152 @@
+"""The app factory: one core, one plugin manager and one Socket.IO per app."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, request
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import OperationalError, DBAPIError
+
+from .config import load_settings
+from .core import Antrean
+from .errors import AntreanError, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class StaffUser:
+    """Flask-Login's view of an Actor."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.id = actor.id
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self):
+        return str(self.id)
+
+
+def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
+    settings = load_settings(config)
+    app = Flask("antrean", instance_path=settings.instance_path, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=settings.session_minutes * 60,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    core = Antrean(settings, plugins=plugins)
+    if settings.extra.get("auto_migrate", True):
+        core.migrate()
+    core.office_id  # create office and service rows
+    app.extensions["antrean"] = core
+
+    socketio = SocketIO(app, async_mode="threading", message_queue=settings.redis_url or None,
+                        cors_allowed_origins=[], logger=False, engineio_logger=False)
+    app.extensions["antrean.socketio"] = socketio
+    core.extensions["socketio"] = socketio
+
+    csrf = CSRFProtect(app)
+    app.extensions["antrean.csrf"] = csrf
+    login = LoginManager(app)
+    login.login_view = "console.login"
+    login.login_message = "Silakan masuk terlebih dahulu."
+
+    @login.user_loader
+    def _load(user_id):
+        try:
+            actor = core.users.get(int(user_id))
+        except ValueError:
+            return None
+        return StaffUser(actor) if actor else None
+
+    from .api import bp as api_bp
+    from .assets import bp as assets_bp
+    from .meta import bp as meta_bp
+
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated calls
+    app.register_blueprint(api_bp)
+    app.register_blueprint(meta_bp)
+    app.register_blueprint(assets_bp)
+    _error_handlers(app)
+    core.hook.init_app(app=app, core=core)
+    return app
+
+
+def get_core(app=None) -> Antrean:
+    from flask import current_app
+
+    return (app or current_app).extensions["antrean"]
+
+
+def lang() -> str:
+    """Indonesian first; English when asked (?lang=en, cookie or Accept-Language preferring en)."""
+    if "lang" not in g:
+        choice = request.args.get("lang") or request.cookies.get("lang")
+        if choice not in ("id", "en"):
+            best = request.accept_languages.best_match(["id", "en"])
+            choice = "en" if best == "en" and not request.accept_languages.best_match(["id"]) else "id"
+        g.lang = choice
+    return g.lang
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.endswith(".json") or request.is_json
+
+
+def _error_handlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
+    messages = {
+        400: ("Permintaan tidak sah.", "Bad request."),
+        401: ("Silakan masuk terlebih dahulu.", "Please log in."),
+        403: ("Anda tidak berhak melakukan tindakan ini.", "You may not do this."),
+        404: ("Halaman tidak ditemukan.", "Not found."),
+        405: ("Metode tidak diizinkan.", "Method not allowed."),
+        413: ("Data yang dikirim terlalu besar.", "Request body too large."),
+        429: ("Terlalu banyak permintaan.", "Too many requests."),
+    }
+
+    @app.errorhandler(AntreanError)
+    def _domain(exc: AntreanError):
+        if _wants_json():
+            return jsonify(exc.to_dict(lang())), exc.status
+        from flask import render_template_string
+        return render_template_string(_ERROR_PAGE, message=exc.message(lang()), status=exc.status), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        id_text, en_text = messages.get(exc.code, (exc.name, exc.name))
+        if exc.code == 400 and "CSRF" in (exc.description or ""):
+            id_text, en_text = "Sesi formulir kedaluwarsa atau token CSRF hilang. Muat ulang halaman.", exc.description
+        if _wants_json():
+            return jsonify({"error": exc.name.lower().replace(" ", "_"),
+                            "message": en_text if lang() == "en" else id_text, "detail": exc.description}), exc.code
+        from flask import render_template_string
+        return render_template_string(_ERROR_PAGE, message=en_text if lang() == "en" else id_text,
+                                      status=exc.code), exc.code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def _db(exc):
+        log.exception("database error")
+        err = Unavailable("Sistem sedang tidak dapat menyimpan data. Coba lagi sebentar lagi; data Anda tidak hilang.",
+                          "The database is not reachable. Try again shortly; nothing was lost.",
+                          detail=type(exc.orig if hasattr(exc, "orig") else exc).__name__)
+        return _domain(err)
+
+
+_ERROR_PAGE = """<!doctype html><html lang="id"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ status }}</title>
+<body style="font-family:sans-serif;max-width:40rem;margin:4rem auto;padding:1rem;font-size:1.25rem">
+<h1 style="font-size:2rem">{{ status }}</h1><p>{{ message }}</p><p><a href="/">Kembali ke beranda</a></p></body></html>"""

@@ -1,0 +1,201 @@
+"""The ``antrean`` command: init, run, plugins, user, printer."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+
+import click
+
+from .config import ConfigError, load_settings
+from .core import SYSTEM, Antrean
+from .errors import AntreanError
+from .sop import STAFF_ROLES
+
+DEMO_COUNTERS = [
+    ("Loket 1", 1, ["kependudukan"]),
+    ("Loket 2", 2, ["kependudukan", "surat_keterangan"]),
+    ("Loket 3", 3, ["surat_keterangan", "perizinan"]),
+    ("Loket 4", 4, ["perizinan", "pengaduan"]),
+]
+DEMO_USERS = [
+    ("pelayanan", "Sari Petugas Pelayanan", ["petugas_pelayanan"]),
+    ("verifikasi", "Budi Petugas Verifikasi", ["petugas_verifikasi"]),
+    ("register", "Rina Petugas Register", ["petugas_register"]),
+    ("kasi", "Agus Kasi Pelayanan dan Perizinan", ["kasi_pelayanan"]),
+    ("sekcam", "Dewi Sekretaris Kecamatan", ["sekcam"]),
+    ("camat", "Hendra Camat", ["camat"]),
+    ("teknis", "Yusuf Tim Teknis", ["tim_teknis"]),
+    ("pengolah", "Lina Pengolah Data", ["pengolah_data"]),
+    ("pengaduan", "Tono Tim Pengaduan", ["tim_pengaduan"]),
+    ("admin", "Admin Kecamatan", ["admin"]),
+]
+
+
+def _core(**kw) -> Antrean:
+    try:
+        return Antrean(load_settings(), **kw)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+def _fail(exc: AntreanError):
+    detail = f" ({exc.detail})" if exc.detail else ""
+    raise click.ClickException(f"{exc.message('en')}{detail}")
+
+
+@click.group()
+@click.version_option(package_name="antrean")
+def main():
+    """Antrean: queue and SOP tracking for a Kecamatan service office."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Add demo counters and one user per role (passwords printed).")
+def init(demo: bool):
+    """Create or upgrade the database; with --demo add demo data."""
+    core = _core()
+    try:
+        core.migrate()
+        office = core.office()
+        click.echo(f"Database ready: {core.db.engine.url.render_as_string(hide_password=True)}")
+        click.echo(f"Office: {office['name']} ({core.settings.office_code}), {len(core.sops)} services")
+        for err in core.plugins.errors:
+            click.echo(f"warning: plugin {err.plugin} skipped: {err.source}: {err.message}", err=True)
+        if demo:
+            _demo(core)
+    finally:
+        core.close()
+
+
+def _demo(core: Antrean) -> None:
+    from sqlalchemy import func, select
+
+    from .models import Counter, Office
+
+    admin = SYSTEM
+    with core.db.write() as s:
+        o = s.get(Office, core.office_id)
+        if o.name == "Kantor Kecamatan" and not o.address:
+            o.name, o.address = "Kantor Kecamatan Sukamaju", "Jl. Merdeka No. 1, Sukamaju"
+        has_counters = s.execute(select(func.count()).select_from(Counter)
+                                 .where(Counter.office_id == core.office_id)).scalar_one()
+    admin_actor = type(admin)(None, "system", frozenset({"admin"}))
+    if not has_counters:
+        for name, number, groups in DEMO_COUNTERS:
+            codes = [c for c, sop in core.sops.items() if sop.group in groups]
+            core.queue.save_counter(admin_actor, name=name, number=number, services=codes)
+        click.echo(f"Demo counters: {', '.join(n for n, _, _ in DEMO_COUNTERS)}")
+    existing = {u["username"] for u in core.users.list()}
+    lines = []
+    for username, full_name, roles in DEMO_USERS:
+        if username in existing:
+            continue
+        password = secrets.token_urlsafe(9)
+        core.users.create(SYSTEM, username, password, roles, full_name)
+        lines.append(f"  {username:<11} {password:<14} {', '.join(STAFF_ROLES[r] for r in roles)}")
+    if lines:
+        text = "Demo users (username, password, role):\n" + "\n".join(lines) + "\n"
+        path = os.path.join(core.settings.instance_path, "demo-users.txt")
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(path, 0o600)
+        click.echo(text + f"(also written to {path})")
+    else:
+        click.echo("Demo users exist already; their passwords are in instance/demo-users.txt")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int):
+    """Serve the kiosk, display, console and API."""
+    from . import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    socketio = app.extensions["antrean.socketio"]
+    core = app.extensions["antrean"]
+    click.echo(f"Antrean on http://{host}:{port}/  (kios: /kiosk, papan: /display, konsol: /console)")
+    try:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+    finally:
+        core.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plugins(as_json: bool):
+    """List every plugin with its version, hooks and SOPs."""
+    core = _core()
+    try:
+        info = core.plugins.describe()
+        errors = [e.to_dict() for e in core.plugins.errors]
+        if as_json:
+            click.echo(json.dumps({"plugins": info, "errors": errors}, indent=2))
+            return
+        for p in info:
+            sops = f"  sops: {', '.join(p['sops'])}" if p["sops"] else ""
+            click.echo(f"{p['name']} {p['version']}{' (built-in)' if p['builtin'] else ''}\n"
+                       f"  hooks: {', '.join(p['hooks'])}{chr(10) + sops if sops else ''}")
+        for e in errors:
+            click.echo(f"SKIPPED {e['plugin']}: {e['source']}: {e['error']}", err=True)
+    finally:
+        core.close()
+
+
+@main.group()
+def user():
+    """Manage staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(STAFF_ROLES)),
+              help="Repeat for several roles.")
+@click.option("--password", help="Prompted for when omitted.")
+@click.option("--name", "full_name", default="", help="Full name.")
+def user_add(username: str, roles, password: str | None, full_name: str):
+    """Add a staff user."""
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.ClickException("--password is required when not run interactively")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    core = _core()
+    try:
+        core.migrate()
+        u = core.users.create(SYSTEM, username, password, list(roles), full_name)
+        click.echo(f"User {u['username']} created with roles: {', '.join(u['roles'])}")
+    except AntreanError as exc:
+        _fail(exc)
+    finally:
+        core.close()
+
+
+@user.command("list")
+def user_list():
+    """List staff users."""
+    core = _core()
+    try:
+        for u in core.users.list():
+            click.echo(f"{u['username']:<16} {'active' if u['active'] else 'disabled':<9} {', '.join(u['roles'])}")
+    finally:
+        core.close()
+
+
+def add_command(cmd) -> None:
+    """Faces and hardware add their own sub-commands (e.g. ``antrean printer``)."""
+    main.add_command(cmd)
+
+
+try:  # the hardware package contributes ``antrean printer``
+    from hardware.cli import printer as _printer_cli  # noqa: E402
+
+    add_command(_printer_cli)
+except ImportError:
+    pass
+if __name__ == "__main__":
+    main()

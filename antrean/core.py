@@ -1,0 +1,285 @@
+"""The core object: settings, database, plugins and the office's services.
+
+Knows no HTML, no printer and no Flask: every face talks to an ``Antrean``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from .config import Settings, load_settings
+from .db import Database
+from .errors import Forbidden, Invalid, NotFound
+from .models import AuditLog, Office, Service, Setting
+from .plugins import PluginHost, build_plugin_host
+from .sop import GROUPS, ROLES, STAFF_ROLES, Sop
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+PRIORITIES: dict[str, str] = {
+    "lansia": "Lansia",
+    "disabilitas": "Penyandang disabilitas",
+    "ibu_hamil": "Ibu hamil / membawa balita",
+}
+
+DEFAULT_POLICY: dict[str, Any] = {
+    "mode": "priority_first",   # priority_first | ratio | fifo
+    "ratio_normal": 2,          # with mode=ratio: this many normal calls…
+    "ratio_priority": 1,        # …then this many priority calls
+    "max_wait_minutes": 60,     # a ticket waiting longer than this goes first (0 = off)
+    "max_recalls": 3,           # recalls allowed before the clerk must skip (no-show)
+    "default_service_minutes": 5,
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff user, or a device/system for unauthenticated actions."""
+    id: int | None
+    username: str
+    roles: frozenset[str] = frozenset()
+    full_name: str = ""
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+SYSTEM = Actor(None, "system")
+
+
+class Antrean:
+    """One office's core. Build with ``Antrean(settings)``; close with ``close()``."""
+
+    def __init__(self, settings: Settings | dict | None = None, *, plugins: tuple = (),
+                 builtins: tuple[str, ...] | None = None, entry_points: bool = True):
+        self.settings = settings if isinstance(settings, Settings) else load_settings(settings)
+        self.db = Database(self.settings.database_url)
+        self.plugins: PluginHost = build_plugin_host(tuple(plugins), builtins=builtins, entry_points=entry_points)
+        self.extensions: dict[str, Any] = {}
+        self._office_id: int | None = None
+        self._lock = threading.Lock()
+        from .queue import QueueService
+        from .tickets import TicketService
+        from .users import UserService
+        from .workflow import WorkflowService
+        self.tickets = TicketService(self)
+        self.queue = QueueService(self)
+        self.workflow = WorkflowService(self)
+        self.users = UserService(self)
+
+    # -- plumbing -------------------------------------------------------
+    @property
+    def hook(self):
+        return self.plugins.hook
+
+    @property
+    def sops(self) -> dict[str, Sop]:
+        return self.plugins.sops
+
+    @property
+    def tz(self):
+        return self.settings.tz
+
+    def close(self) -> None:
+        try:
+            self.hook.shutdown(core=self)
+        finally:
+            self.db.dispose()
+
+    def migrate(self) -> None:
+        from .migrate import upgrade
+
+        upgrade(self.db)
+
+    @property
+    def office_id(self) -> int:
+        if self._office_id is None:
+            with self._lock:
+                if self._office_id is None:
+                    self._office_id = self.ensure_office()
+        return self._office_id
+
+    def ensure_office(self) -> int:
+        """Create the office row and one service row per SOP if missing (idempotent)."""
+        s = self.settings
+        with self.db.write() as session:
+            office = session.execute(select(Office).where(Office.code == s.office_code)).scalar_one_or_none()
+            if office is None:
+                office = Office(code=s.office_code, name=s.office_name, address=s.office_address, timezone=s.timezone)
+                session.add(office)
+                session.flush()
+            self._sync_services(session, office.id)
+            return office.id
+
+    def _sync_services(self, session, office_id: int) -> None:
+        rows = {r.code: r for r in session.execute(select(Service).where(Service.office_id == office_id)).scalars()}
+        used = {r.letter for r in rows.values()}
+        for code, sop in self.sops.items():
+            if code in rows:
+                continue
+            letter = sop.letter
+            if letter in used:  # a third-party SOP wants a taken letter: pick a free one, admin can change it
+                letter = next(a + b for a in ("",) + tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                              for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if a + b not in used)
+            used.add(letter)
+            session.add(Service(office_id=office_id, code=code, letter=letter, enabled=True, role_map={}))
+
+    # -- audit ----------------------------------------------------------
+    def audit(self, session, actor: Actor, action: str, target_type: str = "", target_id: Any = "",
+              **detail) -> None:
+        session.add(AuditLog(office_id=self.office_id, at=utcnow(), actor_id=actor.id, actor=actor.username,
+                             action=action, target_type=target_type, target_id=str(target_id), detail=detail))
+
+    # -- office settings ------------------------------------------------
+    def get_setting(self, key: str, default=None, session=None):
+        def q(s):
+            row = s.get(Setting, (self.office_id, key))
+            return default if row is None or row.value is None else row.value
+        if session is not None:
+            return q(session)
+        with self.db.read() as s:
+            return q(s)
+
+    def set_setting(self, key: str, value, actor: Actor) -> None:
+        require_role(actor, "admin")
+        with self.db.write() as s:
+            row = s.get(Setting, (self.office_id, key))
+            old = None if row is None else row.value
+            if row is None:
+                s.add(Setting(office_id=self.office_id, key=key, value=value))
+            else:
+                row.value = value
+            self.audit(s, actor, "setting.update", "setting", key, old=old, new=value)
+
+    def policy(self, counter_policy: dict | None = None, session=None) -> dict:
+        p = dict(DEFAULT_POLICY)
+        p.update(self.get_setting("queue_policy", {}, session=session) or {})
+        p.update(counter_policy or {})
+        return p
+
+    def office(self) -> dict:
+        with self.db.read() as s:
+            o = s.get(Office, self.office_id)
+            return {"code": o.code, "name": o.name, "address": o.address, "timezone": o.timezone,
+                    "tz_label": self.settings.tz_label}
+
+    def update_office(self, actor: Actor, *, name: str | None = None, address: str | None = None) -> dict:
+        require_role(actor, "admin")
+        with self.db.write() as s:
+            o = s.get(Office, self.office_id)
+            old = {"name": o.name, "address": o.address}
+            if name is not None:
+                name = name.strip()
+                if not name or len(name) > 200:
+                    raise Invalid("Nama kantor wajib diisi (maksimal 200 karakter).", "Office name is required (max 200).")
+                o.name = name
+            if address is not None:
+                o.address = address.strip()[:300]
+            self.audit(s, actor, "office.update", "office", o.code, old=old, new={"name": o.name, "address": o.address})
+        return self.office()
+
+    # -- services -------------------------------------------------------
+    def services(self, *, enabled_only: bool = False, session=None) -> list[dict]:
+        def q(s):
+            rows = s.execute(select(Service).where(Service.office_id == self.office_id)).scalars().all()
+            by_code = {r.code: r for r in rows}
+            out = []
+            for code, sop in self.sops.items():
+                row = by_code.get(code)
+                if row is None or (enabled_only and not row.enabled):
+                    continue
+                out.append(self.service_view(sop, row))
+            return out
+        if session is not None:
+            return q(session)
+        with self.db.read() as s:
+            return q(s)
+
+    def service(self, code: str, session=None) -> dict:
+        for svc in self.services(session=session):
+            if svc["code"] == code:
+                return svc
+        raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=f"unknown service code {code!r}")
+
+    def service_view(self, sop: Sop, row: Service) -> dict:
+        return {
+            "code": sop.code, "name": sop.name, "short_name": sop.short_name, "group": sop.group,
+            "group_name": GROUPS[sop.group], "letter": row.letter, "icon": sop.icon, "enabled": row.enabled,
+            "standard_minutes": sop.standard_minutes,
+            "documents": list(row.checklist if row.checklist is not None else sop.documents),
+            "daily_quota": row.daily_quota, "open_time": row.open_time, "close_time": row.close_time,
+            "role_map": dict(row.role_map or {}),
+            "steps": [step.to_dict() | {"office_role": self.effective_role(sop, step.role, row.role_map)}
+                      for step in sop.steps],
+        }
+
+    @staticmethod
+    def effective_role(sop: Sop, role: str, role_map: dict | None) -> str:
+        """The staff role that performs (or records) a step in this office."""
+        role_map = role_map or {}
+        if role == "pemohon":
+            role = role_map.get("pemohon", sop.front_desk_role)
+        return role_map.get(role, role)
+
+    def update_service(self, code: str, actor: Actor, **changes) -> dict:
+        require_role(actor, "admin")
+        import re
+        sop = self.sops.get(code)
+        if sop is None:
+            raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=code)
+        with self.db.write() as s:
+            row = s.execute(select(Service).where(Service.office_id == self.office_id, Service.code == code)).scalar_one()
+            old = {k: getattr(row, k) for k in changes if hasattr(row, k)}
+            for key, value in changes.items():
+                if key == "enabled":
+                    row.enabled = bool(value)
+                elif key == "letter":
+                    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{1,2}", value):
+                        raise Invalid("Huruf tiket harus satu atau dua huruf kapital.", "Letter must be 1-2 capitals.")
+                    clash = s.execute(select(Service.code).where(Service.office_id == self.office_id,
+                                                                 Service.letter == value, Service.code != code)).scalar()
+                    if clash:
+                        raise Invalid(f"Huruf {value} sudah dipakai layanan lain.", f"Letter {value} is used by {clash}.")
+                    row.letter = value
+                elif key == "role_map":
+                    if not isinstance(value, dict) or any(k not in ROLES or v not in STAFF_ROLES for k, v in value.items()):
+                        raise Invalid("Pemetaan peran tidak sah.", "Invalid role mapping.", detail=str(value))
+                    row.role_map = dict(value)
+                elif key == "checklist":
+                    if value is not None and (not isinstance(value, list) or
+                                              not all(isinstance(x, str) and x.strip() for x in value)):
+                        raise Invalid("Daftar dokumen tidak sah.", "Invalid checklist.")
+                    row.checklist = None if value is None else [x.strip() for x in value]
+                elif key == "daily_quota":
+                    if value not in (None, "") and (not str(value).isdigit() or int(value) < 1):
+                        raise Invalid("Kuota harian harus bilangan bulat positif.", "Quota must be a positive integer.")
+                    row.daily_quota = None if value in (None, "") else int(value)
+                elif key in ("open_time", "close_time"):
+                    if value not in (None, "") and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
+                        raise Invalid("Jam harus berformat JJ:MM.", "Time must be HH:MM.")
+                    setattr(row, key, value or None)
+                else:
+                    raise Invalid("Pengaturan tidak dikenal.", "Unknown setting.", detail=key)
+            self.audit(s, actor, "service.update", "service", code, old=old, new=changes)
+            return self.service_view(sop, row)
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if not actor.roles.intersection(roles):
+        names = ", ".join(STAFF_ROLES.get(r, r) for r in roles)
+        raise Forbidden(f"Tindakan ini memerlukan peran: {names}.", f"This action needs the role: {names}.",
+                        detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, needs one of {list(roles)}")
+
+
+def now_utc() -> datetime:
+    return utcnow()

@@ -1,0 +1,60 @@
+"""Antrean's hook specifications (pluggy project name ``antrean``).
+
+Every hook here has a section in README.md ("Plugin hooks") and a test in
+tests/unit/test_hooks.py; tests/unit/test_hook_meta.py checks both.
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("antrean")
+hookimpl = pluggy.HookimplMarker("antrean")
+
+
+@hookspec
+def register_sops():
+    """Return a list of SOP definitions (dicts, see antrean.sop) this plugin provides."""
+
+
+@hookspec
+def register_printer_drivers():
+    """Return a dict {url_scheme: factory(parsed_url, profile) -> escpos printer}."""
+
+
+@hookspec
+def init_app(app, core):
+    """Called once by the app factory: register blueprints, Socket.IO namespaces, workers."""
+
+
+@hookspec
+def ticket_issuing(core, conn, ticket):
+    """Inside the issuing transaction, after the ticket row is written.
+
+    ``conn`` is the SQLAlchemy connection of that transaction: rows written
+    here (a print job) commit or roll back with the ticket. Raise to refuse.
+    """
+
+
+@hookspec
+def ticket_issued(core, ticket):
+    """After commit of a new ticket. ``ticket`` is the dict returned by the API."""
+
+
+@hookspec
+def ticket_called(core, call):
+    """After commit of a call or recall. ``call`` has seq, number, service, counter, kind."""
+
+
+@hookspec
+def queue_changed(core, office_id, action, ticket):
+    """After commit of any other queue action (skip, hold, transfer, start, finish)."""
+
+
+@hookspec
+def step_completed(core, application, step, log):
+    """After commit of a completed SOP step (dicts for application and log, Step for step)."""
+
+
+@hookspec
+def shutdown(core):
+    """The core is closing: stop workers and threads started in init_app."""

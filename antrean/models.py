@@ -1,0 +1,235 @@
+"""SQLAlchemy 2 typed models. Timestamps are naive UTC; ``day`` is the office-local date."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .timeutil import utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Office(Base):
+    __tablename__ = "office"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Jakarta")
+
+
+class Service(Base):
+    """An SOP as offered by one office: the plugin's definition plus office settings."""
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("office_id", "code"), UniqueConstraint("office_id", "letter"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    code: Mapped[str] = mapped_column(String(60))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    letter: Mapped[str] = mapped_column(String(2))
+    role_map: Mapped[dict] = mapped_column(JSON, default=dict)        # sop role -> office role
+    checklist: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: the plugin's documents
+    daily_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    open_time: Mapped[str | None] = mapped_column(String(5), nullable=True)   # "08:00" local
+    close_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "15:00" local
+
+
+class Counter(Base):
+    """A loket. ``number`` is what the voice says ("loket dua")."""
+    __tablename__ = "counter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    number: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    policy: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # overrides the office policy
+
+
+class CounterService(Base):
+    __tablename__ = "counter_service"
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id", ondelete="CASCADE"), primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class TicketCounter(Base):
+    """Last number issued per (office, letter, office day): bumped in the ticket's transaction."""
+    __tablename__ = "ticket_counter"
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
+    letter: Mapped[str] = mapped_column(String(2), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        UniqueConstraint("office_id", "letter", "day", "seq", name="uq_ticket_number"),
+        UniqueConstraint("office_id", "idempotency_key", name="uq_ticket_idempotency"),
+        Index("ix_ticket_queue", "office_id", "day", "status", "service_code"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    service_code: Mapped[str] = mapped_column(String(60))
+    letter: Mapped[str] = mapped_column(String(2))
+    day: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    device_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"), nullable=True)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Call(Base):
+    """Every call and recall of a ticket to a counter; ``seq`` is global and increasing."""
+    __tablename__ = "call"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # call | recall | step
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Application(Base):
+    """A permohonan: one SOP instance carried step by step."""
+    __tablename__ = "application"
+    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
+    service_code: Mapped[str] = mapped_column(String(60))
+    applicant_name: Mapped[str] = mapped_column(String(120), default="")
+    nik: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | returned | done
+    current_step: Mapped[int] = mapped_column(Integer)
+    step_started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    agenda_number: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
+    tms_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    missing_documents: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AgendaCounter(Base):
+    __tablename__ = "agenda_counter"
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class StepLog(Base):
+    __tablename__ = "step_log"
+    __table_args__ = (UniqueConstraint("application_id", "step_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    step_no: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime] = mapped_column(DateTime)
+    minutes: Mapped[float] = mapped_column(Float)
+    standard_minutes: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    missing_documents: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditLog(Base):
+    """Append-only: one row for every state change, with actor and time."""
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_office_at", "office_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(80), default="")  # username, "kiosk:<device>", "system"
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target_type: Mapped[str] = mapped_column(String(40), default="")
+    target_id: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Setting(Base):
+    """Office-level settings as JSON values (policy, running text, display profiles, kiosk PIN…)."""
+    __tablename__ = "setting"
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict | list | str | int | None] = mapped_column(JSON, nullable=True)
+
+
+class Printer(Base):
+    __tablename__ = "printer"
+    __table_args__ = (UniqueConstraint("office_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    url: Mapped[str] = mapped_column(String(300))
+    profile: Mapped[str] = mapped_column(String(10), default="80mm")
+    state: Mapped[str] = mapped_column(String(20), default="unknown")  # online | offline | error | paper_out | unknown
+    detail: Mapped[str] = mapped_column(Text, default="")
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class KioskDevice(Base):
+    __tablename__ = "kiosk_device"
+    __table_args__ = (UniqueConstraint("office_id", "device_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    device_id: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(80), default="")
+    printer_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PrintJob(Base):
+    """Written in the ticket's transaction; printed after commit by the printer's worker."""
+    __tablename__ = "print_job"
+    __table_args__ = (Index("ix_print_job_pending", "office_id", "printer_name", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, index=True)
+    printer_name: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(12), default="ticket")  # ticket | reprint | slip | test
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | printing | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

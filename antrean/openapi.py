@@ -1,0 +1,126 @@
+"""The OpenAPI 3.1 description of /api/v1 (kept next to the routes it describes)."""
+from __future__ import annotations
+
+from . import __version__
+
+ERR = {"$ref": "#/components/schemas/Error"}
+
+
+def _resp(desc: str, schema=None) -> dict:
+    r = {"description": desc}
+    if schema is not None:
+        r["content"] = {"application/json": {"schema": schema}}
+    return r
+
+
+def _errors(*codes: int) -> dict:
+    text = {400: "Malformed JSON or CSRF", 401: "Not logged in", 403: "Role not allowed", 404: "Not found",
+            409: "Conflicts with the current state", 413: "Body too large", 422: "Invalid field",
+            429: "Too many attempts"}
+    return {str(c): _resp(text[c], ERR) for c in codes}
+
+
+def _post(summary: str, req: dict | None, ok: dict, *codes: int, secure: bool = True, status: str = "200") -> dict:
+    op = {"summary": summary, "responses": {status: ok, **_errors(*codes)}}
+    if req is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": req}}}
+    if secure:
+        op["security"] = [{"bearer": []}]
+    return {"post": op}
+
+
+def _obj(props: dict, required: list[str] | None = None) -> dict:
+    d = {"type": "object", "properties": props}
+    if required:
+        d["required"] = required
+    return d
+
+
+S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+NS = {"type": ["string", "null"]}
+
+
+def spec() -> dict:
+    counter_paths = {}
+    for action, summary, req in (
+        ("call-next", "Finish the current ticket and call the next by policy", None),
+        ("recall", "Call the current ticket again", None),
+        ("call", "Call a specific waiting, held or skipped ticket", _obj({"ticket": I}, ["ticket"])),
+        ("skip", "Mark the current ticket a no-show", None),
+        ("hold", "Put the current ticket on hold", None),
+        ("transfer", "Send the current ticket to another service's queue", _obj({"service": S}, ["service"])),
+        ("start", "Start serving the current ticket", None),
+        ("finish", "Finish the current ticket", None),
+    ):
+        counter_paths[f"/counters/{{counter_id}}/{action}"] = {
+            "parameters": [{"name": "counter_id", "in": "path", "required": True, "schema": I}],
+            **_post(summary, req, _resp("Done", {"type": "object"}), 400, 401, 403, 404, 409, 422)}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Antrean API", "version": __version__,
+                 "description": "Queue and SOP tracking of a Kecamatan service office. Messages are Indonesian; "
+                                "send ?lang=en or Accept-Language: en for English."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": _obj({"error": S, "message": S, "detail": S, "field": S}, ["error", "message"]),
+                "Step": _obj({"no": I, "activity": S, "role": S, "minutes": I, "documents": {"type": "array", "items": S},
+                              "output": S, "applicant_present": B, "tms": B, "kind": S}),
+                "Service": _obj({"code": S, "name": S, "letter": S, "standard_minutes": I, "group": S,
+                                 "documents": {"type": "array", "items": S},
+                                 "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}),
+                "Ticket": _obj({"number": S, "service": S, "service_name": S, "priority": NS, "status": S,
+                                "issued_at": S, "waiting_ahead": I, "estimated_wait_minutes": I, "status_url": S,
+                                "api_url": S, "token": S}),
+                "Application": {"type": "object"},
+            },
+        },
+        "paths": {
+            "/services": {"get": {"summary": "Enabled services with their SOP steps",
+                                  "responses": {"200": _resp("Services", _obj({"services": {
+                                      "type": "array", "items": {"$ref": "#/components/schemas/Service"}}}))}}},
+            "/tickets": _post("Issue a ticket", _obj({"service": S, "priority": {
+                "type": ["string", "null"], "enum": ["lansia", "disabilitas", "ibu_hamil", None]},
+                "idempotency_key": S, "device_id": S}, ["service"]),
+                _resp("Ticket (same key again: 200 with the first ticket)", {"$ref": "#/components/schemas/Ticket"}),
+                400, 404, 409, 413, 422, secure=False, status="201"),
+            "/tickets/{token}": {"get": {"summary": "Ticket status by its unguessable token",
+                                         "parameters": [{"name": "token", "in": "path", "required": True, "schema": S}],
+                                         "responses": {"200": _resp("Status", {"$ref": "#/components/schemas/Ticket"}),
+                                                       **_errors(404)}}},
+            "/counters": {"get": {"summary": "Counters and the services each calls",
+                                  "responses": {"200": _resp("Counters", {"type": "object"})}}},
+            "/counters/{counter_id}": {"get": {"summary": "A counter's current ticket and queue",
+                                               "parameters": [{"name": "counter_id", "in": "path", "required": True,
+                                                               "schema": I}], "security": [{"bearer": []}],
+                                               "responses": {"200": _resp("State", {"type": "object"}),
+                                                             **_errors(401, 404)}}},
+            "/auth/token": _post("Exchange username and password for a bearer token",
+                                 _obj({"username": S, "password": S}, ["username", "password"]),
+                                 _resp("Token", _obj({"token": S, "token_type": S, "expires_at": S})),
+                                 400, 401, 422, 429, secure=False),
+            **counter_paths,
+            "/applications": _post("Open an application (permohonan) from a ticket",
+                                   _obj({"ticket": I, "service": S, "applicant_name": S, "nik": S, "phone": S},
+                                        ["applicant_name"]),
+                                   _resp("Application", {"$ref": "#/components/schemas/Application"}),
+                                   400, 401, 403, 404, 409, 422, status="201"),
+            "/applications/{app_id}": {"get": {"summary": "An application with its timeline",
+                                               "parameters": [{"name": "app_id", "in": "path", "required": True,
+                                                               "schema": I}], "security": [{"bearer": []}],
+                                               "responses": {"200": _resp("Application", {
+                                                   "$ref": "#/components/schemas/Application"}), **_errors(401, 404)}}},
+            "/applications/{app_id}/steps/{step_no}": {
+                "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I},
+                               {"name": "step_no", "in": "path", "required": True, "schema": I}],
+                **_post("Complete the current step (MS, TMS or DONE)",
+                        _obj({"outcome": {"type": "string", "enum": ["MS", "TMS", "DONE"]}, "note": S,
+                              "missing_documents": {"type": "array", "items": S}, "counter": I}, ["outcome"]),
+                        _resp("Application", {"$ref": "#/components/schemas/Application"}),
+                        400, 401, 403, 404, 409, 422)},
+            "/worklist": {"get": {"summary": "Applications waiting for a step the caller's roles may do",
+                                  "security": [{"bearer": []}],
+                                  "responses": {"200": _resp("Items", {"type": "object"}), **_errors(401)}}},
+        },
+    }

@@ -1,0 +1,197 @@
+"""The plugin manager: one per core (never a global), built-in plugins first.
+
+Modelled on Datasette's: built-ins registered by default, third-party plugins
+found through the ``antrean`` entry-point group, ``check_pending()`` to catch
+misspelt hook names. A plugin that fails to import, has an unknown hook, or
+declares a malformed SOP is recorded in ``PluginHost.errors`` and skipped;
+the others load.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+
+import pluggy
+
+from . import hookspecs
+from .sop import Sop, SopError, parse_sop
+
+log = logging.getLogger(__name__)
+
+FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin")
+
+
+def builtin_plugin_names() -> tuple[str, ...]:
+    from plugins import BUILTIN_SOP_MODULES
+
+    return tuple(BUILTIN_SOP_MODULES) + FACE_PLUGINS
+
+
+@dataclass
+class PluginError:
+    plugin: str
+    source: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"plugin": self.plugin, "source": self.source, "error": self.message}
+
+
+@dataclass
+class PluginHost:
+    pm: pluggy.PluginManager
+    sops: dict[str, Sop] = field(default_factory=dict)
+    sop_plugins: dict[str, str] = field(default_factory=dict)  # sop code -> plugin name
+    errors: list[PluginError] = field(default_factory=list)
+    dist_versions: dict[str, str] = field(default_factory=dict)  # entry-point plugins
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    def describe(self) -> list[dict]:
+        """Every registered plugin with version, hooks and the SOPs it registers."""
+        out = []
+        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda x: x[0]):
+            if plugin is None:
+                continue
+            version = self.dist_versions.get(name) or _builtin_version(plugin)
+            hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            out.append({
+                "name": name,
+                "version": version,
+                "builtin": name not in self.dist_versions,
+                "hooks": hooks,
+                "sops": sorted(c for c, p in self.sop_plugins.items() if p == name),
+            })
+        return out
+
+
+def _builtin_version(plugin) -> str:
+    version = getattr(plugin, "__version__", None)
+    if version:
+        return str(version)
+    sop = getattr(plugin, "SOP", None)
+    if isinstance(sop, dict) and isinstance(sop.get("version"), str):
+        return sop["version"]
+    from . import __version__
+
+    return __version__
+
+
+def _source_of(plugin) -> str:
+    path = getattr(plugin, "__file__", None)
+    if path:
+        try:
+            return os.path.relpath(path)
+        except ValueError:
+            return path
+    return getattr(plugin, "__name__", repr(plugin))
+
+
+def build_plugin_host(extra: tuple = (), *, builtins: tuple[str, ...] | None = None,
+                      entry_points: bool = True, disabled: tuple[str, ...] = ()) -> PluginHost:
+    """Build a plugin manager with the built-ins, entry points and ``extra`` plugins.
+
+    ``extra`` may hold modules, objects or dotted module names.
+    """
+    pm = pluggy.PluginManager("antrean")
+    pm.add_hookspecs(hookspecs)
+    host = PluginHost(pm)
+    names = builtin_plugin_names() if builtins is None else builtins
+    for item in tuple(names) + tuple(extra):
+        _register(host, item, disabled)
+    if entry_points:
+        for ep in metadata.entry_points(group="antrean"):
+            if ep.name in disabled:
+                continue
+            try:
+                plugin = ep.load()
+                host.pm.register(plugin, name=ep.name)
+                dist = getattr(ep, "dist", None)
+                if dist is not None:
+                    host.dist_versions[ep.name] = dist.version
+            except Exception as exc:  # a broken third-party plugin never takes the app down
+                _record(host, ep.name, ep.value, f"cannot load entry point: {exc!r}")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        plugin = exc.plugin
+        name = pm.get_name(plugin) or repr(plugin)
+        _record(host, name, _source_of(plugin), f"unknown hook: {exc}")
+        pm.unregister(plugin)
+        # re-check the rest; there may be several offenders
+        return _recheck(host)
+    _collect_sops(host)
+    return host
+
+
+def _recheck(host: PluginHost) -> PluginHost:
+    while True:
+        try:
+            host.pm.check_pending()
+            break
+        except pluggy.PluginValidationError as exc:
+            name = host.pm.get_name(exc.plugin) or repr(exc.plugin)
+            _record(host, name, _source_of(exc.plugin), f"unknown hook: {exc}")
+            host.pm.unregister(exc.plugin)
+    _collect_sops(host)
+    return host
+
+
+def _record(host: PluginHost, name: str, source: str, message: str) -> None:
+    log.error("plugin %s (%s) skipped: %s", name, source, message)
+    host.errors.append(PluginError(name, source, message))
+
+
+def _register(host: PluginHost, item, disabled) -> None:
+    name = item if isinstance(item, str) else getattr(item, "__name__", None) or type(item).__name__
+    if name in disabled:
+        return
+    if isinstance(item, str):
+        try:
+            item = importlib.import_module(item)
+        except Exception as exc:
+            _record(host, name, name.replace(".", "/") + ".py", f"cannot import: {exc!r}")
+            return
+    try:
+        host.pm.register(item, name=name)
+    except ValueError:
+        pass  # already registered under that name
+    except pluggy.PluginValidationError as exc:
+        _record(host, name, _source_of(item), str(exc))
+
+
+def _collect_sops(host: PluginHost) -> None:
+    """Call every plugin's register_sops one by one so a broken one is skipped alone."""
+    host.sops.clear()
+    host.sop_plugins.clear()
+    for impl in host.pm.hook.register_sops.get_hookimpls():
+        plugin, name = impl.plugin, impl.plugin_name
+        source = _source_of(plugin)
+        try:
+            result = impl.function()
+            if not isinstance(result, (list, tuple)):
+                raise SopError(source, "register_sops", "must return a list of SOP definitions")
+            parsed = [parse_sop(d, source) for d in result]
+            for sop in parsed:
+                if sop.code in host.sops:
+                    raise SopError(source, "code", f"{sop.code!r} is already registered by {host.sop_plugins[sop.code]}")
+        except SopError as exc:
+            _record(host, name, exc.source, f"{exc.field}: {exc.message}")
+            host.pm.unregister(plugin)
+            continue
+        except Exception as exc:
+            _record(host, name, source, f"register_sops failed: {exc!r}")
+            host.pm.unregister(plugin)
+            continue
+        for sop in parsed:
+            host.sops[sop.code] = sop
+            host.sop_plugins[sop.code] = name
+    # hook call order is LIFO; keep SOPs in registration (document) order
+    order = {n: i for i, (n, _) in enumerate(host.pm.list_name_plugin())}
+    host.sops = dict(sorted(host.sops.items(), key=lambda kv: (order.get(host.sop_plugins[kv[0]], 1 << 30))))

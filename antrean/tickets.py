@@ -1,0 +1,224 @@
+"""Issuing tickets: gap-free numbers per (office, letter, office day).
+
+The counter row is bumped with ``INSERT … ON CONFLICT … DO UPDATE …
+RETURNING`` in the same transaction as the ticket insert, so a rolled-back
+issue leaves no hole and two processes can never take the same number:
+on PostgreSQL the row lock serialises them; on SQLite the transaction is
+``BEGIN IMMEDIATE``. Never a SEQUENCE (gaps) nor ``max()+1`` (duplicates).
+"""
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from datetime import datetime, time
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from .core import PRIORITIES
+from .errors import Conflict, Invalid, NotFound
+from .models import Call, Counter, CounterService, Service, Ticket, TicketCounter
+from .timeutil import as_utc, iso, local, office_day, utcnow
+
+_IDEMPOTENCY = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
+
+
+def format_number(letter: str, seq: int) -> str:
+    return f"{letter}{seq:03d}"
+
+
+class TicketService:
+    def __init__(self, core):
+        self.core = core
+
+    # -- issuing ----------------------------------------------------------
+    def issue(self, service_code: str, priority: str | None = None, *, idempotency_key: str | None = None,
+              device_id: str | None = None, now: datetime | None = None) -> tuple[dict, bool]:
+        """Issue a ticket. Returns (ticket, created); a repeated idempotency key returns the first ticket."""
+        core = self.core
+        if not isinstance(service_code, str) or not service_code:
+            raise Invalid("Layanan wajib dipilih.", "A service is required.", detail="field 'service' must be a string")
+        if priority is not None and priority not in PRIORITIES:
+            raise Invalid("Kategori prioritas tidak dikenal.", "Unknown priority category.",
+                          detail=f"priority must be null or one of {list(PRIORITIES)}")
+        if idempotency_key is not None and (not isinstance(idempotency_key, str) or not _IDEMPOTENCY.match(idempotency_key)):
+            raise Invalid("Kunci permintaan tidak sah.", "Invalid idempotency key.",
+                          detail="idempotency key: 8-80 chars of A-Z a-z 0-9 . _ : -")
+        if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 80):
+            raise Invalid("ID perangkat tidak sah.", "Invalid device id.")
+        sop = core.sops.get(service_code)
+        if sop is None:
+            raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=f"unknown service {service_code!r}")
+        office_id = core.office_id
+        now = now or utcnow()
+        day = office_day(core.tz, now)
+        try:
+            with core.db.write() as s:
+                if idempotency_key:
+                    existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
+                                                              Ticket.idempotency_key == idempotency_key)).scalar()
+                    if existing is not None:
+                        return self._view(s, existing), False
+                svc = s.execute(select(Service).where(Service.office_id == office_id,
+                                                      Service.code == service_code)).scalar_one_or_none()
+                if svc is None:
+                    raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=service_code)
+                self._check_open(svc, now)
+                seq = self._bump(s, office_id, svc.letter, day)
+                if svc.daily_quota is not None and seq > svc.daily_quota:
+                    raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
+                                   "Today's quota for this service is used up. Please come back tomorrow.",
+                                   code="quota_reached")
+                ticket = Ticket(office_id=office_id, service_code=service_code, letter=svc.letter, day=day, seq=seq,
+                                number=format_number(svc.letter, seq), priority=priority, status="waiting",
+                                token=secrets.token_urlsafe(16), idempotency_key=idempotency_key,
+                                device_id=device_id, issued_at=now, recalls=0)
+                s.add(ticket)
+                s.flush()
+                view = self._view(s, ticket, sop=sop)
+                core.hook.ticket_issuing(core=core, conn=s, ticket=view)
+        except IntegrityError:
+            if idempotency_key:  # the same key raced in another process: return the winner's ticket
+                with core.db.read() as s:
+                    existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
+                                                              Ticket.idempotency_key == idempotency_key)).scalar()
+                    if existing is not None:
+                        return self._view(s, existing), False
+            raise
+        core.hook.ticket_issued(core=core, ticket=view)
+        return view, True
+
+    def _check_open(self, svc: Service, now: datetime) -> None:
+        if not svc.enabled:
+            raise Conflict("Layanan ini sedang tidak tersedia.", "This service is not available.",
+                           code="service_disabled")
+        if svc.open_time or svc.close_time:
+            t = local(now, self.core.tz).time()
+            opens = time.fromisoformat(svc.open_time) if svc.open_time else time.min
+            closes = time.fromisoformat(svc.close_time) if svc.close_time else time.max
+            if not opens <= t < closes:
+                raise Conflict(f"Layanan ini hanya dibuka pukul {svc.open_time or '00:00'}–{svc.close_time or '24:00'}.",
+                               f"This service is open {svc.open_time or '00:00'}–{svc.close_time or '24:00'} only.",
+                               code="service_closed")
+
+    def _bump(self, s, office_id: int, letter: str, day) -> int:
+        dialect = self.core.db.dialect
+        ins = (postgresql if dialect == "postgresql" else sqlite).insert(TicketCounter)
+        stmt = ins.values(office_id=office_id, letter=letter, day=day, last=1).on_conflict_do_update(
+            index_elements=[TicketCounter.office_id, TicketCounter.letter, TicketCounter.day],
+            set_={"last": TicketCounter.last + 1},
+        ).returning(TicketCounter.last)
+        return s.execute(stmt).scalar_one()
+
+    # -- reading ------------------------------------------------------------
+    def _view(self, s, t: Ticket, sop=None) -> dict:
+        core = self.core
+        sop = sop or core.sops.get(t.service_code)
+        ahead = 0
+        if t.status == "waiting":
+            ahead = s.execute(select(func.count()).select_from(Ticket).where(
+                Ticket.office_id == t.office_id, Ticket.day == t.day, Ticket.service_code == t.service_code,
+                Ticket.status == "waiting", Ticket.issued_at < t.issued_at)).scalar_one()
+            if t.priority is None:  # priority tickets that came later go first too
+                ahead += s.execute(select(func.count()).select_from(Ticket).where(
+                    Ticket.office_id == t.office_id, Ticket.day == t.day, Ticket.service_code == t.service_code,
+                    Ticket.status == "waiting", Ticket.priority.is_not(None),
+                    Ticket.issued_at >= t.issued_at, Ticket.id != t.id)).scalar_one()
+        counter = None
+        if t.counter_id is not None and t.status in ("called", "serving"):
+            c = s.get(Counter, t.counter_id)
+            counter = {"id": c.id, "name": c.name, "number": c.number}
+        return {
+            "id": t.id,
+            "number": t.number,
+            "service": t.service_code,
+            "service_name": sop.name if sop else t.service_code,
+            "service_short_name": sop.short_name if sop else t.service_code,
+            "standard_minutes": sop.standard_minutes if sop else None,
+            "priority": t.priority,
+            "priority_label": PRIORITIES.get(t.priority) if t.priority else None,
+            "status": t.status,
+            "day": t.day.isoformat(),
+            "issued_at": iso(t.issued_at),
+            "called_at": iso(t.called_at),
+            "waiting_ahead": ahead,
+            "estimated_wait_minutes": self.estimate(s, t.service_code, ahead) if t.status == "waiting" else 0,
+            "counter": counter,
+            "token": t.token,
+            "status_url": f"/t/{t.token}",
+            "api_url": f"/api/v1/tickets/{t.token}",
+            "device_id": t.device_id,
+        }
+
+    def estimate(self, s, service_code: str, ahead: int) -> int:
+        """Minutes until a ticket with ``ahead`` people before it is called.
+
+        Average front-desk time of that service's last 20 finished tickets today
+        (or the policy default), divided by the active counters that call it.
+        """
+        core = self.core
+        office_id = core.office_id
+        if ahead <= 0:
+            return 0
+        rows = s.execute(select(Ticket.called_at, Ticket.finished_at).where(
+            Ticket.office_id == office_id, Ticket.day == office_day(core.tz), Ticket.service_code == service_code,
+            Ticket.status == "done", Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None),
+        ).order_by(Ticket.finished_at.desc()).limit(20)).all()
+        if rows:
+            avg = sum((as_utc(b) - as_utc(a)).total_seconds() for a, b in rows) / len(rows) / 60.0
+        else:
+            avg = float(core.policy(session=s)["default_service_minutes"])
+        counters = s.execute(select(func.count()).select_from(Counter).join(
+            CounterService, and_(CounterService.counter_id == Counter.id, CounterService.service_code == service_code)
+        ).where(Counter.office_id == office_id, Counter.active.is_(True))).scalar_one()
+        return int(math.ceil(ahead * max(avg, 0.5) / max(counters, 1)))
+
+    def by_token(self, token: str) -> dict:
+        if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token):
+            raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+        with self.core.db.read() as s:
+            t = s.execute(select(Ticket).where(Ticket.token == token)).scalar_one_or_none()
+            if t is None:
+                raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+            view = self._view(s, t)
+            last = s.execute(select(Ticket.number, Counter.name, Counter.number).join(Call, Call.ticket_id == Ticket.id)
+                             .join(Counter, Counter.id == Call.counter_id)
+                             .where(Call.office_id == t.office_id, Ticket.service_code == t.service_code)
+                             .order_by(Call.seq.desc()).limit(1)).first()
+            view["now_calling"] = None if last is None else {"number": last[0], "counter_name": last[1],
+                                                             "counter_number": last[2]}
+            return view
+
+    def get(self, ticket_id: int) -> dict:
+        with self.core.db.read() as s:
+            t = s.get(Ticket, ticket_id)
+            if t is None or t.office_id != self.core.office_id:
+                raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+            return self._view(s, t)
+
+    def waiting(self, services: list[str] | None = None, limit: int = 50) -> list[dict]:
+        """Today's waiting/held/skipped tickets (oldest first), for staff lists."""
+        core = self.core
+        with core.db.read() as s:
+            q = select(Ticket).where(Ticket.office_id == core.office_id, Ticket.day == office_day(core.tz),
+                                     Ticket.status.in_(("waiting", "held", "skipped")))
+            if services is not None:
+                q = q.where(Ticket.service_code.in_(services))
+            rows = s.execute(q.order_by(Ticket.issued_at).limit(limit)).scalars().all()
+            return [{"id": t.id, "number": t.number, "service": t.service_code, "priority": t.priority,
+                     "status": t.status, "issued_at": iso(t.issued_at)} for t in rows]
+
+    def waiting_counts(self, s=None) -> dict[str, int]:
+        core = self.core
+
+        def q(s):
+            rows = s.execute(select(Ticket.service_code, func.count()).where(
+                Ticket.office_id == core.office_id, Ticket.day == office_day(core.tz), Ticket.status == "waiting",
+            ).group_by(Ticket.service_code)).all()
+            return {code: n for code, n in rows}
+        if s is not None:
+            return q(s)
+        with core.db.read() as s:
+            return q(s)

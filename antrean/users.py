@@ -1,0 +1,148 @@
+"""Staff accounts, password hashing, login throttling and API bearer tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .core import Actor, require_role
+from .errors import AntreanError, Conflict, Invalid, NotFound
+from .models import ApiToken, AuditLog, User
+from .sop import STAFF_ROLES
+from .timeutil import iso, utcnow
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 5
+
+
+class TooManyAttempts(AntreanError):
+    status, code = 429, "too_many_attempts"
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.id, user.username, frozenset(user.roles or ()), user.full_name)
+
+
+class UserService:
+    def __init__(self, core):
+        self.core = core
+
+    def _validate(self, username: str | None, password: str | None, roles) -> None:
+        if username is not None and (not isinstance(username, str) or not USERNAME.match(username)):
+            raise Invalid("Nama pengguna 3–60 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.",
+                          "Username: 3-60 chars of a-z 0-9 . _ -", field="username")
+        if password is not None and (not isinstance(password, str) or len(password) < 8 or len(password) > 200):
+            raise Invalid("Kata sandi minimal 8 karakter.", "Password must be at least 8 characters.", field="password")
+        if roles is not None:
+            if not isinstance(roles, (list, tuple, set, frozenset)) or not roles:
+                raise Invalid("Pilih paling sedikit satu peran.", "Choose at least one role.", field="roles")
+            bad = [r for r in roles if r not in STAFF_ROLES]
+            if bad:
+                raise Invalid("Peran tidak dikenal.", "Unknown role.", field="roles", detail=f"unknown roles {bad}")
+
+    def create(self, actor: Actor, username: str, password: str, roles, full_name: str = "") -> dict:
+        if actor.id is not None:  # the CLI acts as SYSTEM (the person at the console owns the machine)
+            require_role(actor, "admin")
+        self._validate(username, password, roles)
+        with self.core.db.write() as s:
+            if s.execute(select(User.id).where(User.username == username)).scalar():
+                raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
+            u = User(username=username, password_hash=generate_password_hash(password), roles=sorted(set(roles)),
+                     full_name=(full_name or "").strip()[:120], active=True)
+            s.add(u)
+            s.flush()
+            self.core.audit(s, actor, "user.create", "user", u.id, username=username, roles=u.roles)
+            return self._view(u)
+
+    def update(self, actor: Actor, user_id: int, *, roles=None, full_name=None, active=None, password=None) -> dict:
+        require_role(actor, "admin")
+        self._validate(None, password, roles)
+        with self.core.db.write() as s:
+            u = s.get(User, user_id)
+            if u is None:
+                raise NotFound("Pengguna tidak ditemukan.", "User not found.")
+            changed = {}
+            if roles is not None:
+                changed["roles"] = [u.roles, sorted(set(roles))]
+                u.roles = sorted(set(roles))
+            if full_name is not None:
+                changed["full_name"] = [u.full_name, full_name.strip()[:120]]
+                u.full_name = full_name.strip()[:120]
+            if active is not None:
+                changed["active"] = [u.active, bool(active)]
+                u.active = bool(active)
+            if password is not None:
+                u.password_hash = generate_password_hash(password)
+                changed["password"] = "changed"
+                s.execute(ApiToken.__table__.delete().where(ApiToken.user_id == u.id))
+            self.core.audit(s, actor, "user.update", "user", u.id, username=u.username, changes=changed)
+            return self._view(u)
+
+    def list(self) -> list[dict]:
+        with self.core.db.read() as s:
+            return [self._view(u) for u in s.execute(select(User).order_by(User.username)).scalars()]
+
+    def get(self, user_id: int) -> Actor | None:
+        with self.core.db.read() as s:
+            u = s.get(User, user_id)
+            return actor_of(u) if u is not None and u.active else None
+
+    @staticmethod
+    def _view(u: User) -> dict:
+        return {"id": u.id, "username": u.username, "full_name": u.full_name, "roles": list(u.roles or []),
+                "active": u.active, "created_at": iso(u.created_at)}
+
+    # -- authentication -------------------------------------------------------
+    def authenticate(self, username: str, password: str, *, source: str = "") -> Actor:
+        """Check a password; 5 failures within 15 minutes lock the username for the rest of the window."""
+        core = self.core
+        if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 60:
+            raise Invalid("Nama pengguna dan kata sandi wajib diisi.", "Username and password are required.")
+        username = username.strip().lower()
+        since = utcnow() - LOGIN_WINDOW
+        with core.db.write() as s:
+            failures = s.execute(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "auth.failed", AuditLog.target_id == username, AuditLog.at >= since)).scalar_one()
+            if failures >= LOGIN_MAX_FAILURES:
+                raise TooManyAttempts("Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit.",
+                                      "Too many login attempts. Try again in 15 minutes.")
+            u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            ok = u is not None and u.active and check_password_hash(u.password_hash, password)
+            if not ok:
+                core.audit(s, Actor(None, username), "auth.failed", "user", username, source=source)
+        if not ok:
+            from .errors import Unauthorized
+            raise Unauthorized("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+        with core.db.write() as s:
+            core.audit(s, actor_of(u), "auth.login", "user", username, source=source)
+        return actor_of(u)
+
+    def issue_token(self, actor: Actor) -> dict:
+        token = secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(hours=self.core.settings.token_hours)
+        with self.core.db.write() as s:
+            s.add(ApiToken(user_id=actor.id, token_hash=_hash_token(token), expires_at=expires))
+            self.core.audit(s, actor, "auth.token", "user", actor.username)
+        return {"token": token, "token_type": "Bearer", "expires_at": iso(expires)}
+
+    def actor_for_token(self, token: str) -> Actor | None:
+        if not token or len(token) > 100:
+            return None
+        with self.core.db.read() as s:
+            row = s.execute(select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+                            .where(ApiToken.token_hash == _hash_token(token))).first()
+            if row is None:
+                return None
+            user, expires = row
+            if expires < utcnow() or not user.active:
+                return None
+            return actor_of(user)

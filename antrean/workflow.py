@@ -1,0 +1,316 @@
+"""Applications (permohonan): an SOP instance carried step by step, role by role.
+
+``complete_step`` checks the actor's role against the step (after the office's
+role mapping), writes a StepLog row with minutes against the standard, and
+moves on; TMS returns the file to the applicant and closes it; the register
+step assigns an agenda number; a step where the applicant must be present
+calls the ticket again.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .core import Actor
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .models import AgendaCounter, Application, Call, Counter, Service, StepLog, Ticket, User
+from .sop import ROLES, STAFF_ROLES, Sop
+from .timeutil import ROMAN, as_utc, iso, local, minutes_between, utcnow
+
+NIK = re.compile(r"^\d{16}$")
+PHONE = re.compile(r"^\+?\d{8,15}$")
+
+
+def validate_nik(nik: str) -> str:
+    """16 digits: region (6), birth date DDMMYY with DD+40 for women, serial (4)."""
+    nik = (nik or "").strip().replace(" ", "")
+    if not NIK.match(nik):
+        raise Invalid("NIK harus 16 angka.", "NIK must be 16 digits.", field="nik")
+    dd, mm = int(nik[6:8]), int(nik[8:10])
+    if dd > 40:
+        dd -= 40
+    if not (1 <= dd <= 31 and 1 <= mm <= 12) or nik[:6] == "000000" or nik[12:] == "0000":
+        raise Invalid("NIK tidak sah: periksa kembali angkanya.", "NIK is not valid: check the digits.", field="nik")
+    return nik
+
+
+def mask_nik(nik: str | None) -> str | None:
+    return None if not nik else nik[:4] + "*" * 8 + nik[12:]
+
+
+class WorkflowService:
+    def __init__(self, core):
+        self.core = core
+
+    # -- helpers ------------------------------------------------------------
+    def _service_row(self, s, code: str) -> Service:
+        return s.execute(select(Service).where(Service.office_id == self.core.office_id, Service.code == code)).scalar_one()
+
+    def _check_role(self, actor: Actor, sop: Sop, step_no: int, role_map: dict) -> str:
+        step = sop.step(step_no)
+        role = self.core.effective_role(sop, step.role, role_map)
+        if role not in actor.roles:
+            raise Forbidden(f"Langkah {step_no} ({step.activity}) hanya boleh dikerjakan oleh {STAFF_ROLES.get(role, role)}.",
+                            f"Step {step_no} ({step.activity}) may only be done by {STAFF_ROLES.get(role, role)}.",
+                            detail=f"user {actor.username!r} has {sorted(actor.roles)}, step needs {role!r}")
+        return role
+
+    def _lock(self, s, application_id) -> Application:
+        if not isinstance(application_id, int) or isinstance(application_id, bool):
+            raise Invalid("Nomor permohonan tidak sah.", "Invalid application id.")
+        q = select(Application).where(Application.id == application_id, Application.office_id == self.core.office_id)
+        if self.core.db.dialect == "postgresql":
+            q = q.with_for_update()
+        app = s.execute(q).scalar_one_or_none()
+        if app is None:
+            raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+        return app
+
+    # -- opening ------------------------------------------------------------
+    def open(self, actor: Actor, *, ticket_id: int | None = None, service_code: str | None = None,
+             applicant_name: str = "", nik: str | None = None, phone: str | None = None,
+             now: datetime | None = None) -> dict:
+        """Open an application from a ticket (or walk-in with a service code). Step 1 is recorded."""
+        core = self.core
+        now = now or utcnow()
+        name = (applicant_name or "").strip() if isinstance(applicant_name, str) else None
+        if not name or len(name) > 120:
+            raise Invalid("Nama pemohon wajib diisi (maksimal 120 karakter).", "Applicant name is required (max 120).",
+                          field="applicant_name")
+        nik = validate_nik(nik) if nik not in (None, "") else None
+        if phone not in (None, ""):
+            phone = str(phone).strip().replace(" ", "").replace("-", "")
+            if not PHONE.match(phone):
+                raise Invalid("Nomor telepon tidak sah.", "Invalid phone number.", field="phone")
+        else:
+            phone = None
+        with core.db.write() as s:
+            ticket = None
+            if ticket_id is not None:
+                if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
+                    raise Invalid("Nomor tiket tidak sah.", "Invalid ticket id.", field="ticket")
+                ticket = s.get(Ticket, ticket_id)
+                if ticket is None or ticket.office_id != core.office_id:
+                    raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+                if s.execute(select(Application.id).where(Application.ticket_id == ticket.id)).scalar():
+                    raise Conflict("Tiket ini sudah memiliki permohonan.", "This ticket already has an application.")
+                service_code = ticket.service_code
+            if service_code not in core.sops:
+                raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service")
+            sop = core.sops[service_code]
+            row = self._service_row(s, service_code)
+            role = self._check_role(actor, sop, 1, row.role_map)
+            app = Application(office_id=core.office_id, ticket_id=ticket.id if ticket else None,
+                              service_code=service_code, applicant_name=name, nik=nik, phone=phone, status="open",
+                              current_step=2, step_started_at=now, created_by=actor.id, created_at=now)
+            s.add(app)
+            s.flush()
+            first = sop.step(1)
+            s.add(StepLog(application_id=app.id, step_no=1, role=role, actor_id=actor.id, started_at=now, ended_at=now,
+                          minutes=0.0, standard_minutes=first.minutes, outcome="DONE", note=""))
+            if ticket is not None and ticket.status == "called":
+                ticket.status, ticket.started_at = "serving", now
+            core.audit(s, actor, "application.open", "application", app.id, service=service_code,
+                       ticket=ticket.number if ticket else None)
+            app_id = app.id
+        return self.get(app_id, actor)
+
+    # -- steps --------------------------------------------------------------
+    def complete_step(self, application_id: int, step_no: int, actor: Actor, *, outcome: str, note: str = "",
+                      missing_documents: list[str] | None = None, counter_id: int | None = None,
+                      now: datetime | None = None) -> dict:
+        core = self.core
+        now = now or utcnow()
+        if not isinstance(outcome, str) or outcome.upper() not in ("MS", "TMS", "DONE"):
+            raise Invalid("Hasil langkah harus MS, TMS atau DONE.", "Outcome must be MS, TMS or DONE.", field="outcome")
+        outcome = outcome.upper()
+        if note is None:
+            note = ""
+        if not isinstance(note, str) or len(note) > 2000:
+            raise Invalid("Catatan tidak sah (maksimal 2000 karakter).", "Invalid note (max 2000 characters).", field="note")
+        if isinstance(step_no, bool) or not isinstance(step_no, int):
+            raise Invalid("Nomor langkah tidak sah.", "Invalid step number.", field="step")
+        call = None
+        with core.db.write() as s:
+            app = self._lock(s, application_id)
+            sop = core.sops[app.service_code]
+            if app.status != "open":
+                raise Conflict("Permohonan ini sudah ditutup.", "This application is closed.", code="closed")
+            if step_no != app.current_step:
+                raise Conflict(f"Langkah yang berjalan adalah langkah {app.current_step}, bukan {step_no}.",
+                               f"The current step is {app.current_step}, not {step_no}.", code="wrong_step",
+                               current_step=app.current_step)
+            row = self._service_row(s, app.service_code)
+            role = self._check_role(actor, sop, step_no, row.role_map)
+            step = sop.step(step_no)
+            if step.tms and outcome == "DONE":
+                outcome = "MS"
+            if not step.tms and outcome != "DONE":
+                if outcome == "TMS":
+                    raise Invalid("Langkah ini tidak memiliki cabang TMS.", "This step has no TMS branch.", field="outcome")
+                outcome = "DONE"
+            missing = None
+            if outcome == "TMS":
+                checklist = row.checklist if row.checklist is not None else list(sop.documents)
+                missing = [m for m in (missing_documents or []) if isinstance(m, str)]
+                unknown = [m for m in missing if m not in checklist]
+                if unknown:
+                    raise Invalid("Dokumen yang kurang harus dipilih dari daftar persyaratan.",
+                                  "Missing documents must come from the checklist.", field="missing_documents",
+                                  detail=f"not in checklist: {unknown}")
+                if not missing and not note.strip():
+                    raise Invalid("Sebutkan dokumen yang kurang atau alasan TMS.",
+                                  "Name the missing documents or the reason for TMS.", field="missing_documents")
+            log = StepLog(application_id=app.id, step_no=step_no, role=role, actor_id=actor.id,
+                          started_at=app.step_started_at, ended_at=now,
+                          minutes=max(0.0, minutes_between(app.step_started_at, now)), standard_minutes=step.minutes,
+                          outcome=outcome, note=note.strip(), missing_documents=missing)
+            s.add(log)
+            ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
+            if outcome == "TMS":
+                app.status, app.closed_at, app.tms_reason, app.missing_documents = "returned", now, note.strip(), missing
+            else:
+                if step.kind == "register" and app.agenda_number is None:
+                    app.agenda_number = self._agenda(s, sop, now)
+                if step_no == sop.last_step:
+                    app.status, app.closed_at = "done", now
+                    if ticket is not None and ticket.status in ("called", "serving", "waiting", "held"):
+                        ticket.status, ticket.finished_at = "done", now
+                else:
+                    nxt = sop.step(step_no + 1)
+                    app.current_step, app.step_started_at = nxt.no, now
+                    if nxt.applicant_present and not step.applicant_present and ticket is not None:
+                        call = self._step_call(s, app, ticket, counter_id, actor, now)
+            core.audit(s, actor, "step.complete", "application", app.id, step=step_no, outcome=outcome,
+                       agenda=app.agenda_number, minutes=log.minutes)
+            s.flush()
+            log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
+            app_id = app.id
+        view = self.get(app_id, actor)
+        core.hook.step_completed(core=core, application=view, step=step, log=log_view)
+        if call is not None:
+            core.hook.ticket_called(core=core, call=call)
+        return view
+
+    def _step_call(self, s, app: Application, ticket: Ticket, counter_id, actor: Actor, now) -> dict | None:
+        """Call the applicant back to a counter (e-KTP recording, collecting the result)."""
+        cid = counter_id if counter_id is not None else ticket.counter_id
+        counter = s.get(Counter, cid) if isinstance(cid, int) else None
+        if counter is None or counter.office_id != self.core.office_id:
+            return None
+        return self.core.queue._call(s, counter, ticket, actor, "step", now)
+
+    def _agenda(self, s, sop: Sop, now: datetime) -> str:
+        """Next agenda number for the office-local year: sequential, unique under concurrency."""
+        core = self.core
+        t = local(now, core.tz)
+        ins = (postgresql if core.db.dialect == "postgresql" else sqlite).insert(AgendaCounter)
+        seq = s.execute(ins.values(office_id=core.office_id, year=t.year, last=1).on_conflict_do_update(
+            index_elements=[AgendaCounter.office_id, AgendaCounter.year], set_={"last": AgendaCounter.last + 1},
+        ).returning(AgendaCounter.last)).scalar_one()
+        fmt = core.get_setting("agenda_format", core.settings.agenda_format, session=s)
+        return format_agenda(fmt, seq=seq, code=sop.agenda_code, when=t, office=core.settings.office_code)
+
+    # -- reading ------------------------------------------------------------
+    def _log_view(self, log: StepLog, names: dict) -> dict:
+        over = log.standard_minutes is not None and log.minutes > log.standard_minutes
+        return {"step": log.step_no, "role": log.role, "role_name": STAFF_ROLES.get(log.role, ROLES.get(log.role, log.role)),
+                "actor": names.get(log.actor_id, ""), "started_at": iso(log.started_at), "ended_at": iso(log.ended_at),
+                "minutes": log.minutes, "standard_minutes": log.standard_minutes, "over_standard": over,
+                "outcome": log.outcome, "note": log.note, "missing_documents": log.missing_documents}
+
+    def get(self, application_id: int, actor: Actor | None = None) -> dict:
+        core = self.core
+        with core.db.read() as s:
+            app = s.get(Application, application_id) if isinstance(application_id, int) else None
+            if app is None or app.office_id != core.office_id:
+                raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+            logs = s.execute(select(StepLog).where(StepLog.application_id == app.id).order_by(StepLog.step_no)).scalars().all()
+            ids = {log.actor_id for log in logs} | {app.created_by}
+            names = {u.id: u.full_name or u.username for u in s.execute(select(User).where(User.id.in_(ids))).scalars()}
+            ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
+            row = self._service_row(s, app.service_code)
+            return self._view(app, core.sops[app.service_code], row, logs, names, ticket, now=utcnow())
+
+    def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now) -> dict:
+        core = self.core
+        total = sum(log.minutes for log in logs)
+        step = sop.step(app.current_step) if app.status == "open" else None
+        elapsed = minutes_between(app.step_started_at, now) if step else None
+        return {
+            "id": app.id, "service": app.service_code, "service_name": sop.name, "status": app.status,
+            "ticket": ticket.number if ticket else None, "ticket_id": ticket.id if ticket else None,
+            "applicant_name": app.applicant_name, "nik": app.nik, "nik_masked": mask_nik(app.nik), "phone": app.phone,
+            "agenda_number": app.agenda_number, "tms_reason": app.tms_reason, "missing_documents": app.missing_documents,
+            "created_at": iso(app.created_at), "closed_at": iso(app.closed_at),
+            "current_step": step.to_dict() | {"office_role": core.effective_role(sop, step.role, row.role_map),
+                                              "started_at": iso(app.step_started_at), "elapsed_minutes": elapsed,
+                                              "sla": sla_state(elapsed, step.minutes)} if step else None,
+            "standard_minutes": sop.standard_minutes,
+            "total_minutes": round(total + (elapsed or 0), 2),
+            "total_sla": sla_state(total + (elapsed or 0), sop.standard_minutes),
+            "steps": [st.to_dict() | {"office_role": core.effective_role(sop, st.role, row.role_map)} for st in sop.steps],
+            "timeline": [self._log_view(log, names) for log in logs],
+        }
+
+    def worklist(self, actor: Actor, limit: int = 200) -> list[dict]:
+        """Open applications whose current step the actor's roles may do, oldest step first."""
+        core = self.core
+        now = utcnow()
+        with core.db.read() as s:
+            rows = {r.code: r for r in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars()}
+            wanted = []  # (service, step_no) pairs this actor may do
+            for code, sop in core.sops.items():
+                row = rows.get(code)
+                if row is None:
+                    continue
+                for st in sop.steps[1:]:
+                    if core.effective_role(sop, st.role, row.role_map) in actor.roles:
+                        wanted.append((code, st.no))
+            if not wanted:
+                return []
+            from sqlalchemy import and_, or_, tuple_
+            cond = (tuple_(Application.service_code, Application.current_step).in_(wanted)
+                    if core.db.dialect == "postgresql" else
+                    or_(*[and_(Application.service_code == c, Application.current_step == n) for c, n in wanted]))
+            q = (select(Application, Ticket.number).outerjoin(Ticket, Ticket.id == Application.ticket_id)
+                 .where(Application.office_id == core.office_id, Application.status == "open", cond)
+                 .order_by(Application.step_started_at).limit(limit))
+            out = []
+            for app, number in s.execute(q).all():
+                sop = core.sops[app.service_code]
+                st = sop.step(app.current_step)
+                elapsed = minutes_between(app.step_started_at, now)
+                since = minutes_between(app.created_at, now)
+                out.append({"id": app.id, "service": app.service_code, "service_name": sop.short_name,
+                            "ticket": number, "applicant_name": app.applicant_name,
+                            "agenda_number": app.agenda_number, "step": st.no, "activity": st.activity,
+                            "kind": st.kind, "tms": st.tms, "standard_minutes": st.minutes,
+                            "elapsed_minutes": elapsed, "sla": sla_state(elapsed, st.minutes),
+                            "total_minutes": since, "total_standard": sop.standard_minutes,
+                            "total_sla": sla_state(since, sop.standard_minutes),
+                            "step_started_at": iso(app.step_started_at)})
+            return out
+
+
+def sla_state(minutes: float | None, standard: int) -> str | None:
+    """green within the standard, amber up to 1.5x (or +2 min for 0-minute steps), red beyond."""
+    if minutes is None:
+        return None
+    if minutes <= standard:
+        return "green"
+    if minutes <= max(standard * 1.5, standard + 2):
+        return "amber"
+    return "red"
+
+
+def format_agenda(fmt: str, *, seq: int, code: str, when, office: str = "") -> str:
+    try:
+        return fmt.format(seq=seq, code=code, month=when.month, month_roman=ROMAN[when.month - 1], year=when.year,
+                          office=office)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise Invalid("Format nomor agenda tidak sah.", "Invalid agenda number format.",
+                      detail=f"{fmt!r}: {exc!r}; fields: seq, code, month, month_roman, year, office") from None

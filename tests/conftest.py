@@ -1,0 +1,261 @@
+"""Shared fixtures.
+
+Services (PostgreSQL, Redis, Chromium) skip cleanly when absent, unless
+``ANTREAN_REQUIRE_SERVICES=1`` (set by .ci/run), which turns a missing
+service into a failure.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+REQUIRE = os.environ.get("ANTREAN_REQUIRE_SERVICES") == "1"
+PG_ADMIN_URL = os.environ.get("ANTREAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ANTREAN_TEST_REDIS", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("ANTREAN_TEST_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "screenshots"
+
+
+def need(service: str, reason: str) -> None:
+    """Skip (or, in CI, fail) a test whose service is missing."""
+    msg = f"{service} not available: {reason}"
+    if REQUIRE:
+        pytest.fail(msg + " (ANTREAN_REQUIRE_SERVICES=1)")
+    pytest.skip(msg)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- core and app -----------------------------------------------------------------
+@pytest.fixture
+def instance(tmp_path) -> Path:
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings_dict(instance) -> dict:
+    return {"instance_path": str(instance), "testing": True, "start_workers": False,
+            "office_name": "Kantor Kecamatan Uji", "office_address": "Jl. Uji No. 1"}
+
+
+@pytest.fixture
+def core(settings_dict):
+    from antrean.core import Antrean
+
+    c = Antrean(settings_dict)
+    c.migrate()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def app(settings_dict):
+    from antrean import create_app
+
+    application = create_app(settings_dict)
+    yield application
+    application.extensions["antrean"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+ADMIN = None
+
+
+@pytest.fixture
+def admin():
+    from antrean.core import Actor
+
+    return Actor(None, "test-admin", frozenset({"admin"}))
+
+
+@pytest.fixture
+def make_user():
+    """make_user(core, "name", ["role", ...]) -> Actor (password: 'rahasia123')."""
+    from antrean.core import SYSTEM
+    from antrean.users import actor_of  # noqa: F401
+
+    def make(core, username, roles, full_name=""):
+        u = core.users.create(SYSTEM, username, "rahasia123", list(roles), full_name or username.title())
+        return core.users.get(u["id"])
+    return make
+
+
+@pytest.fixture
+def counter(core, admin):
+    """One counter calling every service."""
+    return core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
+
+
+# -- a real server ---------------------------------------------------------------
+class LiveServer:
+    def __init__(self, app, port):
+        self.app, self.port = app, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.core = app.extensions["antrean"]
+
+
+@pytest.fixture
+def live_server(settings_dict):
+    """The app served by a real threaded HTTP + websocket server in this process."""
+    from werkzeug.serving import make_server
+
+    from antrean import create_app
+
+    application = create_app(settings_dict)
+    port = free_port()
+    server = make_server("127.0.0.1", port, application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(application, port)
+    server.shutdown()
+    thread.join(5)
+    application.extensions["antrean"].close()
+
+
+class ServerProcess:
+    """``antrean run`` in a subprocess (for restarts and multi-process tests)."""
+
+    def __init__(self, env: dict, port: int, log: Path):
+        self.env, self.port, self.log = env, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0):
+        self.fh = open(self.log, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(self.port)],
+                                     env=self.env, cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT)
+        import urllib.request
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/-/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)  # polling for the port to open, not papering over a race
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if getattr(self, "fh", None):
+            self.fh.close()
+
+
+@pytest.fixture
+def server_process(tmp_path):
+    """server_process(env_overrides=None, instance=None) -> started ServerProcess; stopped at teardown."""
+    started: list[ServerProcess] = []
+
+    def start(extra: dict | None = None, instance: Path | None = None, port: int | None = None) -> ServerProcess:
+        inst = instance or (tmp_path / f"inst-{len(started)}")
+        inst.mkdir(exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
+        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1"})
+        env.update(extra or {})
+        sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log")
+        started.append(sp)
+        return sp.start()
+    yield start
+    for sp in started:
+        sp.stop()
+
+
+# -- PostgreSQL and Redis ------------------------------------------------------------
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for this test (dropped afterwards)."""
+    try:
+        import psycopg
+        admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), autocommit=True,
+                                connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        need("PostgreSQL", f"{PG_ADMIN_URL}: {exc}")
+    name = "antrean_t_" + uuid.uuid4().hex[:10]
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        import redis
+        r = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        r.ping()
+        r.flushdb()
+    except Exception as exc:  # noqa: BLE001
+        need("Redis", f"{REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+# -- a real browser -----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _playwright():
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        need("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        need("Playwright", str(exc))
+    pw = sync_playwright().start()
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    b = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta")
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under screenshots/ (git-ignored) for a person to look at."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
