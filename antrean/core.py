@@ -140,6 +140,46 @@ class Antrean:
         session.add(AuditLog(office_id=self.office_id, at=utcnow(), actor_id=actor.id, actor=actor.username,
                              action=action, target_type=target_type, target_id=str(target_id), detail=detail))
 
+    def audit_log(self, actor: Actor, *, action: str | None = None, user: str | None = None,
+                  target_type: str | None = None, target_id: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None, limit: int = 100, offset: int = 0) -> dict:
+        """Admins read the audit log, newest first. ``action`` matches a prefix ("ticket." or "user.create");
+        ``since``/``until`` are UTC datetimes (``until`` exclusive). Returns {"total", "items"}."""
+        require_role(actor, "admin")
+        from sqlalchemy import func
+        from .timeutil import iso
+        conds = [AuditLog.office_id == self.office_id]
+        if action:
+            conds.append(AuditLog.action.startswith(action, autoescape=True))
+        if user:
+            conds.append(AuditLog.actor == user)
+        if target_type:
+            conds.append(AuditLog.target_type == target_type)
+        if target_id:
+            conds.append(AuditLog.target_id == str(target_id))
+        if since is not None:
+            conds.append(AuditLog.at >= since)
+        if until is not None:
+            conds.append(AuditLog.at < until)
+        limit, offset = max(1, min(int(limit), 1000)), max(0, int(offset))
+        with self.db.read() as s:
+            total = s.execute(select(func.count()).select_from(AuditLog).where(*conds)).scalar_one()
+            rows = s.execute(select(AuditLog).where(*conds).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+                             .limit(limit).offset(offset)).scalars().all()
+            return {"total": total, "items": [
+                {"id": r.id, "at": iso(r.at), "actor": r.actor, "actor_id": r.actor_id, "action": r.action,
+                 "target_type": r.target_type, "target_id": r.target_id, "detail": r.detail} for r in rows]}
+
+    def printers(self) -> list[dict]:
+        """The office's printers with their last known state (rows kept by the hardware plugin)."""
+        from .models import Printer
+        from .timeutil import iso
+        with self.db.read() as s:
+            rows = s.execute(select(Printer).where(Printer.office_id == self.office_id)
+                             .order_by(Printer.name)).scalars().all()
+            return [{"id": p.id, "name": p.name, "url": p.url, "profile": p.profile, "state": p.state,
+                     "detail": p.detail, "checked_at": iso(p.checked_at)} for p in rows]
+
     # -- office settings ------------------------------------------------
     def get_setting(self, key: str, default=None, session=None):
         def q(s):

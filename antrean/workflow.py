@@ -256,6 +256,12 @@ class WorkflowService:
             "timeline": [self._log_view(log, names) for log in logs],
         }
 
+    def for_ticket(self, ticket_id: int) -> int | None:
+        """The id of the application opened from this ticket, if any."""
+        with self.core.db.read() as s:
+            return s.execute(select(Application.id).where(Application.ticket_id == ticket_id,
+                                                          Application.office_id == self.core.office_id)).scalar()
+
     def worklist(self, actor: Actor, limit: int = 200) -> list[dict]:
         """Open applications whose current step the actor's roles may do, oldest step first."""
         core = self.core
