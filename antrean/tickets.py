@@ -103,6 +103,32 @@ class TicketService:
                                f"This service is open {svc.open_time or '00:00'}–{svc.close_time or '24:00'} only.",
                                code="service_closed")
 
+    def availability(self, now: datetime | None = None) -> dict[str, dict]:
+        """Whether each enabled service can issue a ticket now: {code: {open, reason, message, message_en}}.
+
+        Same rules as :meth:`issue` (service hours, daily quota), read-only, for kiosks to show closed tiles.
+        """
+        core = self.core
+        now = now or utcnow()
+        day = office_day(core.tz, now)
+        out: dict[str, dict] = {}
+        with core.db.read() as s:
+            issued = dict(s.execute(select(TicketCounter.letter, TicketCounter.last).where(
+                TicketCounter.office_id == core.office_id, TicketCounter.day == day)).all())
+            for svc in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars():
+                state = {"open": True, "reason": None, "message": None, "message_en": None,
+                         "issued_today": issued.get(svc.letter, 0)}
+                try:
+                    self._check_open(svc, now)
+                    if svc.daily_quota is not None and issued.get(svc.letter, 0) >= svc.daily_quota:
+                        raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
+                                       "Today's quota for this service is used up. Please come back tomorrow.",
+                                       code="quota_reached")
+                except Conflict as exc:
+                    state.update(open=False, reason=exc.code, message=exc.message("id"), message_en=exc.message("en"))
+                out[svc.code] = state
+        return out
+
     def _bump(self, s, office_id: int, letter: str, day) -> int:
         dialect = self.core.db.dialect
         ins = (postgresql if dialect == "postgresql" else sqlite).insert(TicketCounter)
