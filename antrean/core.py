@@ -100,6 +100,7 @@ class Antrean:
         from .migrate import upgrade
 
         upgrade(self.db)
+        self._office_id = self.ensure_office()
 
     @property
     def office_id(self) -> int:
@@ -109,17 +110,25 @@ class Antrean:
                     self._office_id = self.ensure_office()
         return self._office_id
 
-    def ensure_office(self) -> int:
-        """Create the office row and one service row per SOP if missing (idempotent)."""
-        s = self.settings
-        with self.db.write() as session:
-            office = session.execute(select(Office).where(Office.code == s.office_code)).scalar_one_or_none()
-            if office is None:
-                office = Office(code=s.office_code, name=s.office_name, address=s.office_address, timezone=s.timezone)
-                session.add(office)
-                session.flush()
-            self._sync_services(session, office.id)
-            return office.id
+    def ensure_office(self, session=None) -> int:
+        """Create the office row and one service row per SOP if missing (idempotent).
+
+        Pass the caller's write session when already inside a transaction:
+        on SQLite a second write transaction would wait for the first forever.
+        """
+        if session is None:
+            with self.db.write() as s:
+                return self.ensure_office(s)
+        st = self.settings
+        office = session.execute(select(Office).where(Office.code == st.office_code)).scalar_one_or_none()
+        if office is None:
+            office = Office(code=st.office_code, name=st.office_name, address=st.office_address, timezone=st.timezone)
+            session.add(office)
+            session.flush()
+        self._sync_services(session, office.id)
+        session.flush()
+        self._office_id = office.id
+        return office.id
 
     def _sync_services(self, session, office_id: int) -> None:
         rows = {r.code: r for r in session.execute(select(Service).where(Service.office_id == office_id)).scalars()}
@@ -137,7 +146,8 @@ class Antrean:
     # -- audit ----------------------------------------------------------
     def audit(self, session, actor: Actor, action: str, target_type: str = "", target_id: Any = "",
               **detail) -> None:
-        session.add(AuditLog(office_id=self.office_id, at=utcnow(), actor_id=actor.id, actor=actor.username,
+        office_id = self._office_id if self._office_id is not None else self.ensure_office(session)
+        session.add(AuditLog(office_id=office_id, at=utcnow(), actor_id=actor.id, actor=actor.username,
                              action=action, target_type=target_type, target_id=str(target_id), detail=detail))
 
     def audit_log(self, actor: Actor, *, action: str | None = None, user: str | None = None,

@@ -59,9 +59,11 @@ def settings_dict(instance) -> dict:
 
 @pytest.fixture
 def core(settings_dict):
+    """The core alone: the 20 SOP plugins, no faces, no Flask."""
     from antrean.core import Antrean
+    from plugins import BUILTIN_SOP_MODULES
 
-    c = Antrean(settings_dict)
+    c = Antrean(settings_dict, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.migrate()
     yield c
     c.close()

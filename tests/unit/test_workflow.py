@@ -1,0 +1,208 @@
+"""Applications carried through their SOP: roles, TMS, agenda numbers, step calls (core, no Flask)."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from antrean.errors import Conflict, Forbidden, Invalid
+from antrean.models import Application, AuditLog, StepLog
+from antrean.timeutil import utcnow
+from antrean.workflow import format_agenda, mask_nik, sla_state, validate_nik
+
+NIK = "3201011501900001"
+
+
+@pytest.fixture
+def staff(core, make_user):
+    """One user per staff role, keyed by role."""
+    from antrean.sop import STAFF_ROLES
+    return {r: make_user(core, r.replace("_", "-"), [r]) for r in STAFF_ROLES if r != "admin"}
+
+
+def open_app(core, staff, counter, service="ktp"):
+    core.tickets.issue(service)
+    call = core.queue.call_next(counter["id"], staff["petugas_pelayanan"])
+    front = core.effective_role(core.sops[service], "pemohon", {})
+    return core.workflow.open(staff[front], ticket_id=call["ticket_id"], applicant_name="Budi Santoso", nik=NIK)
+
+
+def test_full_template_r_path_with_agenda_and_collection_call(core, staff, counter):
+    app = open_app(core, staff, counter)
+    assert app["current_step"]["no"] == 2 and app["timeline"][0]["step"] == 1
+    steps = core.sops["ktp"].steps
+    calls_before = core.queue.snapshot()["seq"]
+    for st in steps[1:]:
+        outcome = "MS" if st.tms else "DONE"
+        app = core.workflow.complete_step(app["id"], st.no, staff[st.role if st.role != "pemohon" else "petugas_pelayanan"],
+                                          outcome=outcome, note=f"langkah {st.no}", counter_id=counter["id"])
+        if st.kind == "register":
+            assert app["agenda_number"].startswith("0001/KTP/Kec/")
+    assert app["status"] == "done"
+    assert [t["step"] for t in app["timeline"]] == [s.no for s in steps]
+    assert [t["outcome"] for t in app["timeline"]][2] == "MS"
+    assert all(t["standard_minutes"] == s.minutes for t, s in zip(app["timeline"], steps))
+    # step 7 (collect, applicant present) called the ticket back to the counter
+    assert core.queue.snapshot()["seq"] == calls_before + 1
+    assert core.tickets.get(app["ticket_id"])["status"] == "done"
+
+
+def test_wrong_role_gets_forbidden_and_changes_nothing(core, staff, counter):
+    app = open_app(core, staff, counter)
+    core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE")
+    with pytest.raises(Forbidden) as exc:
+        core.workflow.complete_step(app["id"], 3, staff["petugas_register"], outcome="MS")
+    assert "Petugas Verifikasi" in exc.value.message("id")
+    again = core.workflow.get(app["id"])
+    assert again["current_step"]["no"] == 3 and len(again["timeline"]) == 2
+
+
+def test_role_mapping_is_office_configuration(core, staff, counter, admin):
+    core.update_service("ktp", admin, role_map={"petugas_verifikasi": "petugas_pelayanan"})
+    app = open_app(core, staff, counter)
+    core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE")
+    app = core.workflow.complete_step(app["id"], 3, staff["petugas_pelayanan"], outcome="MS")
+    assert app["current_step"]["no"] == 4
+    assert app["timeline"][2]["role"] == "petugas_pelayanan"
+
+
+def test_tms_returns_the_file_with_missing_documents(core, staff, counter):
+    app = open_app(core, staff, counter)
+    core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE")
+    checklist = core.service("ktp")["documents"]
+    with pytest.raises(Invalid):
+        core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="TMS")  # no reason
+    with pytest.raises(Invalid):
+        core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="TMS",
+                                    missing_documents=["Surat dari bulan"])  # not in checklist
+    app = core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="TMS",
+                                      missing_documents=[checklist[0]], note="Fotokopi belum dibawa")
+    assert app["status"] == "returned" and app["missing_documents"] == [checklist[0]]
+    assert app["tms_reason"] == "Fotokopi belum dibawa" and app["current_step"] is None
+    with pytest.raises(Conflict) as exc:
+        core.workflow.complete_step(app["id"], 4, staff["petugas_register"], outcome="DONE")
+    assert exc.value.code == "closed"
+
+
+def test_tms_only_where_the_sop_has_a_tms_branch(core, staff, counter):
+    app = open_app(core, staff, counter)
+    with pytest.raises(Invalid):
+        core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="TMS", note="x")
+
+
+def test_steps_in_order_only(core, staff, counter):
+    app = open_app(core, staff, counter)
+    with pytest.raises(Conflict) as exc:
+        core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="MS")
+    assert exc.value.code == "wrong_step" and exc.value.extra["current_step"] == 2
+
+
+def test_minutes_are_measured_against_the_standard(core, staff, counter):
+    app = open_app(core, staff, counter)
+    t0 = utcnow()
+    core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE", now=t0)
+    app = core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="MS",
+                                      now=t0 + timedelta(minutes=9))
+    log = app["timeline"][2]
+    assert log["minutes"] == 9.0 and log["standard_minutes"] == 5 and log["over_standard"]
+
+
+def test_ektp_recording_step_calls_the_applicant_back(core, staff, counter):
+    app = open_app(core, staff, counter, service="ektp")
+    seq = core.queue.snapshot()["seq"]
+    for no, role, outcome in ((2, "petugas_pelayanan", "DONE"), (3, "petugas_verifikasi", "MS"),
+                              (4, "petugas_register", "DONE")):
+        core.workflow.complete_step(app["id"], no, staff[role], outcome=outcome, counter_id=counter["id"])
+    assert core.queue.snapshot()["seq"] == seq
+    core.workflow.complete_step(app["id"], 5, staff["kasi_pelayanan"], outcome="DONE", counter_id=counter["id"])
+    snap = core.queue.snapshot()
+    assert snap["seq"] == seq + 1 and snap["calls"][0]["kind"] == "step"  # step 6: recording, applicant present
+
+
+def test_open_validates_applicant_data(core, staff, counter):
+    core.tickets.issue("ktp")
+    call = core.queue.call_next(counter["id"], staff["petugas_pelayanan"])
+    for kwargs in ({"applicant_name": ""}, {"applicant_name": "A", "nik": "123"},
+                   {"applicant_name": "A", "nik": "3201019913900001"}, {"applicant_name": "A", "phone": "12ab"}):
+        with pytest.raises(Invalid):
+            core.workflow.open(staff["petugas_pelayanan"], ticket_id=call["ticket_id"], **kwargs)
+    with pytest.raises(Forbidden):
+        core.workflow.open(staff["camat"], ticket_id=call["ticket_id"], applicant_name="Budi")
+    core.workflow.open(staff["petugas_pelayanan"], ticket_id=call["ticket_id"], applicant_name="Budi")
+    with pytest.raises(Conflict):
+        core.workflow.open(staff["petugas_pelayanan"], ticket_id=call["ticket_id"], applicant_name="Budi")
+
+
+def test_nik_rules():
+    assert validate_nik("3201011501900001") == "3201011501900001"
+    assert validate_nik("3201 0155 0190 0001".replace(" ", "")) == "3201015501900001"  # women: day + 40
+    for bad in ("320101150190000", "32010115019000011", "3201013201900001", "3201011513900001", "abcdefghijklmnop"):
+        with pytest.raises(Invalid):
+            validate_nik(bad)
+    assert mask_nik("3201011501900001") == "3201********0001"
+
+
+def test_worklist_shows_only_steps_the_role_may_do(core, staff, counter):
+    app = open_app(core, staff, counter)
+    assert [w["id"] for w in core.workflow.worklist(staff["petugas_pelayanan"])] == [app["id"]]
+    assert core.workflow.worklist(staff["petugas_verifikasi"]) == []
+    core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE")
+    items = core.workflow.worklist(staff["petugas_verifikasi"])
+    assert [(w["id"], w["step"], w["sla"]) for w in items] == [(app["id"], 3, "green")]
+
+
+def test_sla_states():
+    assert [sla_state(m, 5) for m in (0, 5, 7, 7.5, 8)] == ["green", "green", "amber", "amber", "red"]
+    assert [sla_state(m, 0) for m in (0, 1, 2, 3)] == ["green", "amber", "amber", "red"]
+
+
+def test_agenda_format():
+    from datetime import datetime
+    when = datetime(2026, 11, 25)
+    assert format_agenda("{seq:04d}/{code}/Kec/{month_roman}/{year}", seq=7, code="KTP", when=when) == "0007/KTP/Kec/XI/2026"
+    with pytest.raises(Invalid):
+        format_agenda("{nope}", seq=1, code="X", when=when)
+
+
+def test_every_step_writes_an_audit_row(core, staff, counter):
+    app = open_app(core, staff, counter)
+    core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE")
+    with core.db.read() as s:
+        rows = s.execute(select(AuditLog.action, AuditLog.actor).where(AuditLog.target_type == "application")
+                         .order_by(AuditLog.id)).all()
+    assert rows == [("application.open", "petugas-pelayanan"), ("step.complete", "petugas-pelayanan")]
+
+
+def _agenda_race(core, make_user, n=24):
+    """n applications reach the register step; n registrars register them at once."""
+    counter = core.queue.save_counter(__import__("antrean.core", fromlist=["Actor"]).Actor(
+        None, "t", frozenset({"admin"})), name="Loket R", number=9, services=["ktp"])
+    front = make_user(core, "front", ["petugas_pelayanan", "petugas_verifikasi"])
+    registrar = make_user(core, "registrar", ["petugas_register"])
+    ids = []
+    for _ in range(n):
+        core.tickets.issue("ktp")
+        call = core.queue.call_next(counter["id"], front)
+        app = core.workflow.open(front, ticket_id=call["ticket_id"], applicant_name="Warga")
+        core.workflow.complete_step(app["id"], 2, front, outcome="DONE")
+        core.workflow.complete_step(app["id"], 3, front, outcome="MS")
+        ids.append(app["id"])
+    barrier = threading.Barrier(8)
+
+    def register(chunk):
+        barrier.wait()
+        return [core.workflow.complete_step(i, 4, registrar, outcome="DONE")["agenda_number"] for i in chunk]
+    with ThreadPoolExecutor(8) as pool:
+        numbers = [a for part in pool.map(register, [ids[i::8] for i in range(8)]) for a in part]
+    seqs = sorted(int(a.split("/")[0]) for a in numbers)
+    assert seqs == list(range(1, n + 1))
+    with core.db.read() as s:
+        stored = s.execute(select(Application.agenda_number)).scalars().all()
+    assert len(set(stored)) == n
+
+
+def test_agenda_numbers_sequential_and_unique_under_concurrency(core, make_user):
+    _agenda_race(core, make_user)
