@@ -1,0 +1,354 @@
+/* The waiting-room board: state from Socket.IO /display, calls announced one after another.
+ *
+ * Exposed for tests and operators:
+ *   window.antreanPlayed  every announcement played, in order:
+ *                         {seq, number, counter, kind, via: "audio"|"speech"|"none", started, ended, error}
+ *   window.antreanBoard   {state(), connected(), requestSnapshot(), queue()}
+ */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("board-config").textContent);
+  var L = cfg.labels;
+  var MAX_CALLS = 8;             // calls kept for the "last calls" list
+  var MISSED_PLAY_MS = 60000;    // after a reconnect, calls younger than this that we missed are announced
+  var SNAPSHOT_TIMEOUT_MS = 5000;
+
+  var state = { seq: 0, calls: [], counters: [], waiting: [], profile: null, haveState: false,
+                offset: 0, latestSeq: null, volume: 1 };
+  var enqueued = {};             // seq -> true once queued for announcement
+  var snapshotPending = 0;       // time a snapshot was asked for (0: none in flight)
+  var played = window.antreanPlayed = [];
+
+  var $ = function (id) { return document.getElementById(id); };
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  // ------------------------------------------------------------------ clock (server time, office zone)
+  var fmt = new Intl.DateTimeFormat("en-US", { timeZone: cfg.tz, hourCycle: "h23", weekday: "short",
+    year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  var WEEKDAYS = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
+  function parts(ms) {
+    var out = {};
+    fmt.formatToParts(new Date(ms)).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+  function tick() {
+    var p = parts(Date.now() + state.offset);
+    $("clock-time").textContent = p.hour + "." + p.minute + "." + p.second + " " + cfg.tz_label;
+    $("clock-date").textContent = L.days[WEEKDAYS[p.weekday]] + ", " + p.day + " " + L.months[p.month - 1] + " " + p.year;
+  }
+  function hhmm(iso) {
+    if (!iso) return "";
+    var p = parts(Date.parse(iso));
+    return p.hour + "." + p.minute;
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  // ------------------------------------------------------------------ rendering
+  function latestCall() { return state.calls.length ? state.calls[0] : null; }
+
+  function renderNow(flash) {
+    var c = latestCall();
+    var now = $("now");
+    if (!c) {
+      $("now-number").textContent = L.none;
+      $("now-counter").innerHTML = "&nbsp;";
+      $("now-service").textContent = L.no_calls;
+      return;
+    }
+    $("now-number").textContent = c.number;
+    $("now-counter").textContent = c.counter.name;
+    $("now-service").textContent = c.service_name || "";
+    if (c.kind === "recall") $("now-service").appendChild(el("span", "recall", L.recall));
+    if (flash && state.latestSeq !== c.seq) {
+      now.classList.remove("flash");
+      void now.offsetWidth;          // restart the animation
+      now.classList.add("flash");
+    }
+    state.latestSeq = c.seq;
+  }
+
+  function renderCounters() {
+    var ul = $("counter-list");
+    ul.textContent = "";
+    ul.classList.toggle("many", state.counters.length > 6);
+    state.counters.forEach(function (row) {
+      var li = el("li");
+      li.dataset.counter = row.counter.id;
+      li.appendChild(el("span", "name", row.counter.name));
+      li.appendChild(el("span", "num" + (row.number ? "" : " empty"), row.number || L.none));
+      ul.appendChild(li);
+    });
+  }
+
+  function renderCalls() {
+    var ol = $("call-list");
+    ol.textContent = "";
+    if (!state.calls.length) { ol.appendChild(el("li", "empty", L.no_calls)); return; }
+    state.calls.slice(0, 6).forEach(function (c) {
+      var li = el("li");
+      li.dataset.seq = c.seq;
+      li.appendChild(el("span", "num", c.number));
+      li.appendChild(el("span", "where", c.counter.name));
+      li.appendChild(el("span", "time", hhmm(c.at)));
+      ol.appendChild(li);
+    });
+  }
+
+  function renderWaiting() {
+    var ul = $("waiting-list");
+    ul.textContent = "";
+    var filtered = state.profile && state.profile.services.length;
+    var rows = state.waiting.filter(function (w) { return filtered || w.waiting > 0; });
+    if (!rows.length) { ul.appendChild(el("li", "none", "0 " + L.people)); return; }
+    rows.forEach(function (w) {
+      var li = el("li");
+      li.dataset.service = w.service;
+      li.appendChild(el("span", "letter", w.letter));
+      li.appendChild(el("span", "name", w.name));
+      li.appendChild(el("span", "count" + (w.waiting ? "" : " zero"), String(w.waiting)));
+      ul.appendChild(li);
+    });
+  }
+
+  function renderTicker(text) {
+    var t = $("ticker");
+    if (!text) { t.hidden = true; return; }
+    t.hidden = false;
+    var span = $("ticker-text");
+    if (span.textContent !== text) {
+      span.textContent = text;
+      span.style.animationDuration = Math.max(15, text.length / 4) + "s";
+    }
+  }
+
+  function renderAll(flash) { renderNow(flash); renderCounters(); renderCalls(); renderWaiting(); }
+
+  // ------------------------------------------------------------------ state
+  function addCall(c, updateCounter) {
+    if (state.calls.some(function (x) { return x.seq === c.seq; })) return;
+    state.calls.push(c);
+    state.calls.sort(function (a, b) { return b.seq - a.seq; });
+    state.calls.length = Math.min(state.calls.length, MAX_CALLS);
+    if (!updateCounter) return;
+    state.counters.forEach(function (row) {   // the counter now serves the newest ticket called to it
+      if (row.counter.id === c.counter.id && !(row.seq > c.seq)) {
+        row.number = c.number; row.service = c.service; row.seq = c.seq;
+      }
+    });
+  }
+
+  function applyState(s) {
+    var reconnect = state.haveState;
+    var before = state.seq;
+    state.offset = s.now - Date.now();
+    state.profile = s.profile;
+    state.volume = s.volume;
+    state.counters = s.counters;
+    state.waiting = s.waiting;
+    // calls: the snapshot, plus any event newer than it that arrived meanwhile
+    var newer = state.calls.filter(function (c) { return c.seq > s.seq; });
+    state.calls = [];
+    s.calls.forEach(function (c) { addCall(c, false); });
+    newer.forEach(function (c) { addCall(c, true); });
+    state.seq = Math.max(s.seq, state.seq);
+    state.haveState = true;
+    snapshotPending = 0;
+    if (s.office) {
+      $("office-name").textContent = s.office.name;
+      $("office-address").textContent = s.office.address || "";
+    }
+    renderTicker(s.running_text);
+    renderAll(reconnect);
+    if (reconnect) {
+      // announce what we missed while away, if it is recent (oldest first)
+      s.calls.slice().reverse().forEach(function (c) {
+        if (c.seq > before && s.now - Date.parse(c.at) < MISSED_PLAY_MS) enqueue(c);
+      });
+    }
+  }
+
+  function requestSnapshot() {
+    if (!socket.connected) return;
+    if (snapshotPending && Date.now() - snapshotPending < SNAPSHOT_TIMEOUT_MS) return;
+    snapshotPending = Date.now();
+    socket.emit("snapshot");
+  }
+
+  function noteSeq(seq) {
+    if (state.haveState && seq > state.seq + 1) requestSnapshot();   // we missed a call
+    if (seq > state.seq) state.seq = seq;
+  }
+
+  // ------------------------------------------------------------------ announcements (one at a time)
+  var queue = [];
+  var busy = false;
+  var soundUnlocked = false;
+
+  function enqueue(c) {
+    if (enqueued[c.seq]) return;
+    enqueued[c.seq] = true;
+    queue.push(c);
+    pump();
+  }
+
+  function pump() {
+    if (busy || !queue.length) return;
+    busy = true;
+    var c = queue.shift();
+    var rec = { seq: c.seq, number: c.number, counter: c.counter.number, kind: c.kind,
+                via: null, started: Date.now(), ended: null, error: null };
+    played.push(rec);
+    playClip(c.audio).then(function () { rec.via = "audio"; }, function (err) {
+      rec.error = String(err && (err.name || err.message) || err);
+      if (err && err.name === "NotAllowedError" && !soundUnlocked) $("sound-blocked").hidden = false;
+      return speak(c.text).then(function (ok) { rec.via = ok ? "speech" : "none"; });
+    }).then(function () {
+      rec.ended = Date.now();
+      busy = false;
+      pump();
+    });
+  }
+
+  function playClip(url) {
+    return new Promise(function (resolve, reject) {
+      if (!url) { reject(new Error("no audio")); return; }
+      var a = new Audio(url);
+      var done = false;
+      var timer = setTimeout(function () { finish(new Error("audio timeout")); }, 20000);
+      function finish(err) {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        a.onended = a.onerror = null;
+        if (err) { try { a.pause(); } catch (e) { /* ignore */ } reject(err); } else resolve();
+      }
+      a.onended = function () { finish(null); };
+      a.onerror = function () { finish(new Error("audio error " + (a.error && a.error.code))); };
+      a.onloadedmetadata = function () {   // the real length, plus slack, bounds the wait
+        if (isFinite(a.duration)) { clearTimeout(timer); timer = setTimeout(function () { finish(null); },
+          a.duration * 1000 + 3000); }
+      };
+      var p = a.play();
+      if (p && p.catch) p.catch(function (err) { finish(err); });
+    });
+  }
+
+  function indonesianVoice() {
+    if (!("speechSynthesis" in window)) return null;
+    var voices = window.speechSynthesis.getVoices() || [];
+    return voices.filter(function (v) { return /^id([-_]|$)/i.test(v.lang); })[0] || null;
+  }
+
+  function speak(text) {
+    // only with a real Indonesian voice: an English voice reading Indonesian is worse than silence
+    var voice = indonesianVoice();
+    if (!voice || !text) return Promise.resolve(false);
+    return new Promise(function (resolve) {
+      var u = new SpeechSynthesisUtterance(text);
+      u.voice = voice;
+      u.lang = voice.lang;
+      u.rate = 0.9;
+      u.volume = state.volume;
+      var timer = setTimeout(function () { resolve(true); }, 15000);
+      u.onend = function () { clearTimeout(timer); resolve(true); };
+      u.onerror = function () { clearTimeout(timer); resolve(false); };
+      window.speechSynthesis.speak(u);
+    });
+  }
+
+  document.addEventListener("click", function () {
+    soundUnlocked = true;
+    $("sound-blocked").hidden = true;
+    if ("speechSynthesis" in window) window.speechSynthesis.getVoices();
+  });
+
+  // ------------------------------------------------------------------ media area
+  (function media() {
+    var box = $("media");
+    var items = cfg.media || [];
+    if (!box || !items.length) return;
+    var i = 0;
+    function next() {
+      var m = items[i % items.length];
+      i += 1;
+      box.textContent = "";
+      if (m.kind === "video") {
+        var v = el("video");
+        v.src = m.url; v.muted = true; v.autoplay = true; v.playsInline = true;
+        v.onended = v.onerror = next;
+        if (items.length === 1) { v.loop = true; v.onended = null; }
+        box.appendChild(v);
+      } else {
+        var img = el("img");
+        img.src = m.url; img.alt = "";
+        box.appendChild(img);
+        if (items.length > 1) setTimeout(next, 10000);
+      }
+    }
+    next();
+  })();
+
+  // ------------------------------------------------------------------ connection
+  function setConnected(up) {
+    document.body.dataset.connection = up ? "up" : "down";
+    $("connection").hidden = up;
+  }
+
+  var socket = io("/display", {
+    auth: cfg.auth,
+    reconnection: true, reconnectionDelay: 1000, reconnectionDelayMax: 10000, randomizationFactor: 0.5,
+    timeout: 10000,
+  });
+  var manualRetry = 1000;
+
+  socket.on("connect", function () { manualRetry = 1000; setConnected(true); });
+  socket.on("disconnect", function (reason) {
+    setConnected(false);
+    if (reason === "io server disconnect") {     // the client will not retry by itself
+      setTimeout(function () { socket.connect(); }, manualRetry);
+      manualRetry = Math.min(manualRetry * 2, 30000);
+    }
+  });
+  socket.on("connect_error", function () {
+    setConnected(false);
+    if (!socket.active) {                        // refused by the server: retry with our own backoff
+      setTimeout(function () { socket.connect(); }, manualRetry);
+      manualRetry = Math.min(manualRetry * 2, 30000);
+    }
+  });
+  socket.on("state", applyState);
+  socket.on("called", function (c) {
+    noteSeq(c.seq);
+    addCall(c, true);
+    renderAll(true);
+    enqueue(c);
+  });
+  socket.on("tick", function (t) { noteSeq(t.seq); });
+  socket.on("waiting", function (w) {
+    state.waiting.forEach(function (row) { row.waiting = w.counts[row.service] || 0; });
+    renderWaiting();
+  });
+  socket.on("counters", function (m) {
+    var by = {};
+    m.counters.forEach(function (row) { by[row.counter.id] = row; });
+    state.counters.forEach(function (row) {
+      var fresh = by[row.counter.id];
+      if (fresh) { row.number = fresh.number; row.service = fresh.service; }
+    });
+    renderCounters();
+  });
+
+  window.antreanBoard = {
+    state: function () { return state; },
+    connected: function () { return socket.connected; },
+    requestSnapshot: requestSnapshot,
+    queue: function () { return queue.slice(); },
+    socket: socket,
+  };
+})();
