@@ -2,7 +2,8 @@
 __version__ = "0.1.0"
 
 
-def create_app(config=None):
+def create_app(config=None, **kwargs):
+    """Build the Flask app (see antrean.app.create_app)."""
     from .app import create_app as _create
 
-    return _create(config)
+    return _create(config, **kwargs)

@@ -1,0 +1,30 @@
+"""Every hookspec has a test in test_hooks.py and a section in README.md (as Datasette does)."""
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from antrean import hookspecs
+
+ROOT = Path(__file__).resolve().parents[2]
+HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+               if hasattr(fn, "antrean_spec"))
+
+
+def test_there_are_hooks():
+    assert {"register_sops", "ticket_issued", "ticket_called", "step_completed"} <= set(HOOKS)
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_test(hook):
+    from tests.unit import test_hooks
+    assert hasattr(test_hooks, f"test_hook_{hook}"), f"add test_hook_{hook} to tests/unit/test_hooks.py"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_hook_has_a_readme_section(hook):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"^### `?{hook}\(", readme, re.M), f"add a '### {hook}(...)' section to README.md"
