@@ -1,0 +1,75 @@
+"""Staff endpoints for printers, print jobs and reprints (``/api/v1/printers``).
+
+Every endpoint needs a staff login (bearer token, or console session plus
+``X-CSRFToken`` for POST), checked by :func:`antrean.api.current_actor`;
+roles are checked in :mod:`hardware.store`.  Documented in docs/hardware.md.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from antrean.api import body, current_actor, field
+from antrean.app import get_core
+from antrean.core import require_role
+
+from hardware import store
+
+bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")
+
+
+@bp.get("")
+def printers():
+    current_actor()
+    core = get_core()
+    return jsonify({"printers": store.list_printers(core), "devices": store.list_devices(core)})
+
+
+@bp.get("/jobs")
+def jobs():
+    current_actor()
+    args = request.args
+    ticket = args.get("ticket_id")
+    limit = args.get("limit", "50")
+    if (ticket is not None and not ticket.isdigit()) or not limit.isdigit():
+        from antrean.errors import Invalid
+        raise Invalid("Parameter tidak sah.", "Invalid parameter.", detail="ticket_id and limit must be integers")
+    return jsonify({"jobs": store.list_jobs(get_core(), status=args.get("status") or None,
+                                            printer=args.get("printer") or None,
+                                            ticket_id=int(ticket) if ticket is not None else None,
+                                            limit=int(limit))})
+
+
+@bp.post("/reprint")
+def reprint():
+    actor = current_actor()
+    data = body()
+    job = store.reprint(get_core(), actor, field(data, "ticket_id", int),
+                        field(data, "printer", str, required=False))
+    return jsonify({"job": job}), 201
+
+
+@bp.post("")
+def save_printer():
+    actor = current_actor()
+    require_role(actor, "admin")
+    data = body()
+    printer = store.save_printer(get_core(), actor, field(data, "name", str), field(data, "url", str),
+                                 field(data, "profile", str, required=False, default="80mm"))
+    _wake(printer["name"])
+    return jsonify({"printer": printer}), 200
+
+
+@bp.post("/devices")
+def assign_device():
+    actor = current_actor()
+    data = body()
+    device = store.assign_device(get_core(), actor, field(data, "device_id", str),
+                                 field(data, "printer", str, required=False),
+                                 field(data, "name", str, required=False))
+    return jsonify({"device": device}), 200
+
+
+def _wake(name: str) -> None:
+    spooler = get_core().extensions.get("hardware.spooler")
+    if spooler is not None:
+        spooler.wake(name)
