@@ -25,8 +25,8 @@ from antrean.errors import Invalid, NotFound
 from antrean.models import KioskDevice, Office, Printer, PrintJob, Service, Ticket
 from antrean.timeutil import iso, local, utcnow
 
-from hardware.printers import PrinterConfigError, parse_printer_url
-from hardware.ticket import TicketPrint, paper_profile
+from hardware.printers import PrinterConfigError, open_printer
+from hardware.ticket import PAPER_80, TicketPrint, paper_profile
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ JOB_STATES = ("pending", "printing", "done", "uncertain", "failed")
 def check_url(url: str) -> str:
     """Validate a printer URL without connecting; raises Invalid with the precise reason."""
     try:
-        parse_printer_url(url)
+        open_printer(url, PAPER_80)  # builds the driver object (checks host, ids, dependencies); no I/O
     except PrinterConfigError as exc:
         raise Invalid("Alamat printer tidak sah.", "Invalid printer URL.", detail=str(exc), field="url") from None
     return url.strip()
