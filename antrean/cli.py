@@ -197,5 +197,11 @@ try:  # the hardware package contributes ``antrean printer``
     add_command(_printer_cli)
 except ImportError:
     pass
+try:  # the kiosk face contributes ``antrean kiosk set-pin``
+    from kiosk.cli import kiosk as _kiosk_cli  # noqa: E402
+
+    add_command(_kiosk_cli)
+except ImportError:
+    pass
 if __name__ == "__main__":
     main()
