@@ -1,0 +1,71 @@
+/* Ticket status page: polls /t/<token>.json with an ETag (304 when nothing changed) every few seconds,
+ * at once when the phone's screen comes back, slower once the ticket is finished. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("status-config").textContent);
+  var T = cfg.text;
+  var etag = null, last = cfg.ticket, timer = null, failures = 0;
+  var FAST = 4000, SLOW = 30000;
+  var $ = function (id) { return document.getElementById(id); };
+  function fmt(key, vars) {
+    return String(T[key]).replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
+  }
+  var timeFmt = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "id-ID",
+                                        { timeZone: cfg.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  function counterName(c) { return c ? c.name : ""; }
+  function finished(t) { return t.status === "done" || t.status === "skipped"; }
+
+  function render(t) {
+    var prev = document.body.getAttribute("data-status");
+    document.body.setAttribute("data-status", t.status);
+    $("number").textContent = t.number;
+    $("service").textContent = t.service_name;
+    var msg = {
+      called: fmt("st_called", { counter: counterName(t.counter) }),
+      serving: fmt("st_serving", { counter: counterName(t.counter) }),
+      done: T.st_done, skipped: T.st_skipped, held: T.st_held
+    }[t.status] || T.st_waiting;
+    $("message-text").textContent = msg;
+    var waiting = t.status === "waiting";
+    $("facts").hidden = !waiting;
+    $("position").textContent = fmt("st_position_n", { n: (t.waiting_ahead || 0) + 1 });
+    $("ahead").textContent = t.waiting_ahead ? fmt("st_ahead", { n: t.waiting_ahead }) : T.st_ahead_0;
+    $("wait").textContent = t.estimated_wait_minutes ? fmt("st_wait_n", { n: t.estimated_wait_minutes }) : T.st_wait_0;
+    var nc = t.now_calling;
+    $("now-calling").textContent = nc ? nc.number + " " + fmt("st_at_counter", { counter: nc.counter_name }) : T.st_now_calling_none;
+    if (t.status === "called" && prev !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+    last = t;
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    var delay = finished(last) ? SLOW : Math.min(FAST * Math.pow(2, failures), SLOW);
+    timer = setTimeout(poll, delay);
+  }
+
+  async function poll() {
+    try {
+      var headers = { "Accept": "application/json" };
+      if (etag) headers["If-None-Match"] = etag;
+      var r = await fetch("/t/" + encodeURIComponent(cfg.token) + ".json", { headers: headers, cache: "no-cache" });
+      if (r.status === 200) {
+        etag = r.headers.get("ETag");
+        render(await r.json());
+      } else if (r.status !== 304) {
+        throw new Error("HTTP " + r.status);
+      }
+      failures = 0;
+      $("updated").textContent = fmt("st_updated", { time: timeFmt.format(new Date()) });
+      $("updated").className = "updated";
+    } catch (e) {
+      failures += 1;
+      $("updated").textContent = T.st_offline;
+      $("updated").className = "updated offline";
+    }
+    schedule();
+  }
+
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+  render(last);
+  poll();
+})();
