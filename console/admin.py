@@ -1,0 +1,194 @@
+"""Admin pages: office, counters, users and roles, services, queue policy, display, printers, audit log.
+
+Every change goes through a core method that checks the admin role and
+writes the audit log; these views only parse the forms. Each editable page is
+declared once with :func:`admin_page`: a ``context`` for GET and a ``save``
+for POST (post/redirect/get, errors flashed with the admin's precise detail).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta, timezone
+
+from flask import flash, redirect, render_template, request, url_for
+
+from antrean.app import get_core, lang
+from antrean.core import DEFAULT_POLICY
+from antrean.errors import AntreanError, Invalid
+from antrean.queue import _check_policy
+from antrean.sop import ROLES, STAFF_ROLES
+
+from .views import actor, bp, roles_required, tr
+
+POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
+                "ratio": ("Berselang (rasio)", "Alternating (ratio)"), "fifo": ("Urut kedatangan", "Arrival order")}
+POLICY_INTS = ("ratio_normal", "ratio_priority", "max_wait_minutes", "max_recalls", "default_service_minutes")
+
+
+def admin_page(rule: str, endpoint: str, template: str, section: str, context=lambda core, **kw: {}):
+    """Register an admin page at ``rule``: GET renders ``template``, POST calls the decorated ``save``."""
+    def deco(save):
+        @roles_required("admin")
+        def view(**kw):
+            core = get_core()
+            if request.method == "POST":
+                try:
+                    save(core, request.form, **kw)
+                except AntreanError as exc:
+                    msg = exc.message(lang())
+                    flash(f"{msg} ({exc.detail})" if exc.detail else msg, "error")  # admins get the precise reason
+                else:
+                    flash(tr("Perubahan disimpan.", "Changes saved."), "ok")
+                return redirect(url_for(f"console.{endpoint}", **kw))
+            return render_template(template, section=section, **context(core, **kw))
+        bp.add_url_rule(rule, endpoint, view, methods=["GET", "POST"])
+        return save
+    return deco
+
+
+# -- office ---------------------------------------------------------------------------
+@admin_page("/admin", "admin", "console/admin/office.html", "office")
+def save_office(core, f):
+    core.update_office(actor(), name=f.get("name", ""), address=f.get("address", ""))
+
+
+# -- counters ---------------------------------------------------------------------------
+@admin_page("/admin/loket", "admin_counters", "console/admin/counters.html", "counters",
+            lambda core: {"counters": core.queue.counters(), "services": core.services()})
+def save_counter(core, f):
+    number = f.get("number", "").strip()
+    if not number.isdigit():
+        raise Invalid("Nomor loket harus angka.", "Counter number must be a number.", detail=repr(number))
+    core.queue.save_counter(actor(), name=f.get("name", ""), number=int(number), services=f.getlist("services"),
+                            counter_id=f.get("id", type=int), active=f.get("active") == "1")
+
+
+# -- users --------------------------------------------------------------------------------
+@admin_page("/admin/pengguna", "admin_users", "console/admin/users.html", "users",
+            lambda core: {"users": core.users.list(), "staff_roles": STAFF_ROLES})
+def save_user(core, f):
+    roles = f.getlist("roles")
+    if f.get("id"):
+        core.users.update(actor(), f.get("id", type=int), roles=roles, full_name=f.get("full_name", ""),
+                          active=f.get("active") == "1", password=f.get("password") or None)
+    else:
+        core.users.create(actor(), f.get("username", "").strip().lower(), f.get("password", ""), roles,
+                          f.get("full_name", ""))
+
+
+# -- services -------------------------------------------------------------------------------
+@bp.get("/admin/layanan", endpoint="admin_services")
+@roles_required("admin")
+def admin_services():
+    return render_template("console/admin/services.html", section="services", services=get_core().services())
+
+
+def _mappable(sop) -> list[str]:
+    return [r for r in sop.roles if r != "pemohon"] + ["pemohon"]
+
+
+def _service_context(core, code):
+    svc = core.service(code)
+    return {"svc": svc, "sop": core.sops[code], "mappable": _mappable(core.sops[code]), "ROLES": ROLES,
+            "staff_roles": {k: v for k, v in STAFF_ROLES.items() if k != "admin"}}
+
+
+@admin_page("/admin/layanan/<code>", "admin_service", "console/admin/service.html", "services", _service_context)
+def save_service(core, f, code):
+    core.service(code)  # 404 for an unknown code
+    sop = core.sops[code]
+    role_map = {}
+    for r in _mappable(sop):
+        chosen = f.get(f"role_{r}", "")
+        default = sop.front_desk_role if r == "pemohon" else r
+        if chosen and chosen != default:
+            role_map[r] = chosen
+    lines = [x.strip() for x in f.get("checklist", "").splitlines() if x.strip()]
+    core.update_service(code, actor(), enabled=f.get("enabled") == "1", letter=f.get("letter", "").strip().upper(),
+                        role_map=role_map, checklist=None if lines == list(sop.documents) else lines,
+                        daily_quota=f.get("daily_quota", "").strip(), open_time=f.get("open_time", "").strip(),
+                        close_time=f.get("close_time", "").strip())
+
+
+# -- queue policy ----------------------------------------------------------------------------
+@admin_page("/admin/kebijakan", "admin_policy", "console/admin/policy.html", "policy",
+            lambda core: {"policy": core.policy(), "modes": POLICY_MODES, "defaults": DEFAULT_POLICY})
+def save_policy(core, f):
+    policy = {"mode": f.get("mode", "priority_first")}
+    for key in POLICY_INTS:
+        raw = f.get(key, "").strip()
+        if not raw.isdigit():
+            raise Invalid("Isi setiap angka kebijakan dengan bilangan bulat 0 atau lebih.",
+                          "Every policy number must be a whole number, 0 or more.", detail=key)
+        policy[key] = int(raw)
+    _check_policy(policy)
+    core.set_setting("queue_policy", policy, actor())
+
+
+# -- display profiles and running text ---------------------------------------------------------
+def _profiles(core) -> dict:
+    value = core.get_setting("display_profiles", {})
+    return value if isinstance(value, dict) else {}
+
+
+@admin_page("/admin/tampilan", "admin_display", "console/admin/display.html", "display",
+            lambda core: {"profiles": _profiles(core), "running_text": core.get_setting("running_text", ""),
+                          "counters": core.queue.counters(), "services": core.services()})
+def save_display(core, f):
+    if f.get("form") == "running_text":
+        text = " ".join(f.get("running_text", "").split())
+        if len(text) > 500:
+            raise Invalid("Teks berjalan maksimal 500 karakter.", "Running text: at most 500 characters.")
+        core.set_setting("running_text", text, actor())
+        return
+    profiles = _profiles(core)
+    slug = f.get("slug", "").strip().lower()
+    if f.get("delete"):
+        profiles.pop(slug, None)
+    else:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", slug):
+            raise Invalid("Kode profil: huruf kecil, angka atau tanda hubung (maksimal 40).",
+                          "Profile code: lower-case letters, digits or hyphens (max 40).", detail=slug)
+        title = f.get("title", "").strip()[:80]
+        if not title:
+            raise Invalid("Judul profil wajib diisi.", "Profile title is required.")
+        profiles[slug] = {"title": title, "counters": [int(x) for x in f.getlist("counters") if x.isdigit()],
+                          "services": [c for c in f.getlist("services") if c in core.sops]}
+    core.set_setting("display_profiles", profiles, actor())
+
+
+# -- printers -----------------------------------------------------------------------------------
+@bp.get("/admin/printer", endpoint="admin_printers")
+@roles_required("admin")
+def admin_printers():
+    core = get_core()
+    return render_template("console/admin/printers.html", section="printers", printers=core.printers(),
+                           default_url=core.settings.printer_url)
+
+
+# -- audit log ------------------------------------------------------------------------------------
+@bp.get("/admin/audit", endpoint="admin_audit")
+@roles_required("admin")
+def admin_audit():
+    core = get_core()
+    a = request.args
+    page = max(1, a.get("hal", 1, type=int))
+    per = 50
+
+    def day(name, shift=0):
+        """An office-local date from the form -> the UTC instant its day starts."""
+        try:
+            d = datetime.strptime(a.get(name, ""), "%Y-%m-%d").date() + timedelta(days=shift)
+        except ValueError:
+            return None
+        return datetime.combine(d, time.min, tzinfo=core.tz).astimezone(timezone.utc).replace(tzinfo=None)
+    result = core.audit_log(actor(), action=a.get("aksi") or None, user=a.get("pengguna") or None,
+                            target_type=a.get("jenis") or None, target_id=a.get("target") or None,
+                            since=day("dari"), until=day("sampai", 1), limit=per, offset=(page - 1) * per)
+    return render_template("console/admin/audit.html", section="audit", result=result, page=page,
+                           pages=max(1, -(-result["total"] // per)), args=a)
+
+
+@bp.app_template_filter("combine_page")
+def _combine_page(args: dict, page: int) -> dict:
+    return {**args, "hal": page}

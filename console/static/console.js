@@ -1,0 +1,99 @@
+/* Staff console: counter actions through the REST API (session + X-CSRFToken),
+   live refresh over Socket.IO namespace /console, keyboard shortcuts. No CDN. */
+(function () {
+  "use strict";
+  var en = document.documentElement.lang === "en";
+  var T = {
+    called: en ? "Calling " : "Memanggil ",
+    nobody: en ? "Nobody is waiting." : "Tidak ada antrean yang menunggu.",
+    live: en ? "live" : "tersambung",
+    offline: en ? "disconnected – reconnecting…" : "terputus – menyambungkan ulang…",
+    failed: en ? "The server cannot be reached. Try again." : "Server tidak dapat dihubungi. Coba lagi.",
+    done: en ? "Done." : "Berhasil."
+  };
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var panel = document.getElementById("panel");
+  var msg = document.getElementById("msg");
+  var busy = false;
+
+  function show(text, kind) {
+    if (!msg) return;
+    msg.textContent = text;
+    msg.className = "flash " + (kind || "ok");
+    msg.hidden = false;
+  }
+
+  function refresh(el) {
+    var url = el.getAttribute("data-panel") || el.getAttribute("data-live");
+    return fetch(url, {credentials: "same-origin", headers: {"X-Requested-With": "fetch"}})
+      .then(function (r) { if (r.status === 401 || r.redirected) { location.reload(); } return r.text(); })
+      .then(function (html) { el.innerHTML = html; })
+      .catch(function () {});
+  }
+  var timer = null;
+  function refreshAll() {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      document.querySelectorAll("[data-panel],[data-live]").forEach(refresh);
+    }, 60);
+  }
+
+  function act(button) {
+    if (busy || !panel) return;
+    var action = button.getAttribute("data-action");
+    var cid = panel.getAttribute("data-counter");
+    var body = {};
+    if (action === "call") body.ticket = parseInt(button.getAttribute("data-ticket"), 10);
+    if (action === "transfer") body.service = (document.getElementById("transfer-to") || {}).value;
+    busy = true;
+    fetch("/api/v1/counters/" + cid + "/" + action, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": en ? "en" : "id"},
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (data) { return {ok: r.ok, data: data}; });
+    }).then(function (res) {
+      if (!res.ok) { show(res.data.message || T.failed, "error"); return; }
+      if ("call" in res.data) {
+        if (res.data.call) show(T.called + res.data.call.number, "ok");
+        else show(res.data.message || T.nobody, "warn");
+      } else { show(T.done, "ok"); }
+      return refresh(panel);
+    }).catch(function () { show(T.failed, "error"); })
+      .then(function () { busy = false; });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-action]");
+    if (b && !b.disabled) { ev.preventDefault(); act(b); }
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.altKey || ev.metaKey) return;
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") {
+      if (ev.key === "Escape") ev.target.blur();
+      return;
+    }
+    var k = (ev.key || "").toLowerCase();
+    var focus = document.querySelector('[data-focus-key="' + k + '"]');
+    if (focus) { ev.preventDefault(); focus.focus(); return; }
+    var el = document.querySelector('[data-key="' + k + '"]');
+    if (!el || el.disabled) return;
+    ev.preventDefault();
+    el.click();
+  });
+
+  if (window.io && document.querySelector("[data-panel],[data-live]")) {
+    var live = document.getElementById("live");
+    var socket = window.io("/console", {transports: ["websocket", "polling"]});
+    socket.on("connect", function () {
+      if (live) { live.textContent = T.live; live.className = "live on"; }
+      refreshAll();  // (re)connected: rebuild from the server, events may have been missed
+    });
+    socket.on("disconnect", function () {
+      if (live) { live.textContent = T.offline; live.className = "live off"; }
+    });
+    socket.on("update", function () { refreshAll(); });
+  }
+})();

@@ -1,0 +1,299 @@
+"""The console's pages: login, counter view, worklist, applications, TMS slip.
+
+Counter actions go through the REST API (session cookie + ``X-CSRFToken``);
+everything else is a server-rendered form carrying Flask-WTF's CSRF token.
+Roles are checked by the core; the pages only hide what a user cannot do.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session, url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from antrean.app import StaffUser, get_core, lang
+from antrean.core import PRIORITIES
+from antrean.errors import AntreanError, Conflict, Invalid, NotFound
+from antrean.queue import COUNTER_ROLES
+from antrean.sop import STAFF_ROLES
+from antrean.timeutil import BULAN, local, tanggal, utcnow
+
+from .forms import LoginForm
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+REPORT_ROLES = ("admin", "camat", "sekcam", "kasi_pelayanan")
+SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", "Near the limit"),
+              "red": ("Melewati standar", "Over the standard")}
+OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syarat", "Incomplete"),
+            "DONE": ("Selesai", "Done")}
+STATUS = {"open": ("Dalam proses", "In progress"), "returned": ("Dikembalikan (TMS)", "Returned (incomplete)"),
+          "done": ("Selesai", "Completed")}
+
+
+def tr(id_text: str, en_text: str) -> str:
+    return en_text if lang() == "en" else id_text
+
+
+def actor():
+    return current_user.actor
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@bp.app_template_filter("jam")
+def _jam(value) -> str:
+    dt = _parse_iso(value) if isinstance(value, str) else value
+    return "" if dt is None else local(dt, get_core().tz).strftime("%H:%M")
+
+
+@bp.app_template_filter("tanggal_jam")
+def _tanggal_jam(value) -> str:
+    dt = _parse_iso(value) if isinstance(value, str) else value
+    if dt is None:
+        return ""
+    t = local(dt, get_core().tz)
+    return f"{t.day} {BULAN[t.month - 1][:3]} {t.year} {t:%H:%M}"
+
+
+@bp.app_template_filter("menit")
+def _menit(value) -> str:
+    """Minutes the Indonesian way: 2,5 (decimal comma), whole numbers without decimals."""
+    if value is None:
+        return "–"
+    v = round(float(value), 1)
+    text = f"{v:.0f}" if v == int(v) else f"{v:.1f}"
+    return text.replace(".", ",") if lang() == "id" else text
+
+
+@bp.context_processor
+def _context():
+    if not hasattr(g, "_console_office"):
+        g._console_office = get_core().office()
+    roles = current_user.actor.roles if current_user.is_authenticated else frozenset()
+    return {"tr": tr, "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
+            "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
+            "roles": roles, "can_counter": bool(roles & set(COUNTER_ROLES)), "is_admin": "admin" in roles,
+            "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz))}
+
+
+def roles_required(*roles):
+    """Hide a page from users without any of ``roles`` (the core enforces the actions themselves)."""
+    def deco(fn):
+        @wraps(fn)
+        @login_required
+        def wrapper(*args, **kwargs):
+            from antrean.core import require_role
+            require_role(actor(), *roles)
+            return fn(*args, **kwargs)
+        return wrapper
+    return deco
+
+
+# -- login ----------------------------------------------------------------------
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/masuk", methods=["GET", "POST"], endpoint="login")
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("console.index"))
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            who = get_core().users.authenticate(form.username.data, form.password.data,
+                                                source=request.remote_addr or "")
+        except AntreanError as exc:
+            error, status = exc.message(lang()), exc.status
+        else:
+            session.clear()
+            session.permanent = True  # idle timeout: PERMANENT_SESSION_LIFETIME, refreshed on every request
+            login_user(StaffUser(who))
+            return redirect(_safe_next(request.args.get("next")) or url_for("console.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("console/login.html", form=form, error=error), status
+
+
+@bp.post("/keluar", endpoint="logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash(tr("Anda sudah keluar.", "You have logged out."), "ok")
+    return redirect(url_for("console.login"))
+
+
+# -- home -------------------------------------------------------------------------
+@bp.get("/", endpoint="index")
+@login_required
+def index():
+    core = get_core()
+    items = core.workflow.worklist(actor())
+    counters = [c for c in core.queue.counters() if c["active"]]
+    return render_template("console/index.html", work_count=len(items),
+                           red=sum(1 for i in items if i["sla"] == "red"), counters=counters,
+                           waiting=sum(core.tickets.waiting_counts().values()))
+
+
+# -- counter view ------------------------------------------------------------------
+def _counter(cid: int) -> dict:
+    c = next((c for c in get_core().queue.counters() if c["id"] == cid), None)
+    if c is None:
+        raise NotFound("Loket tidak ditemukan.", "Counter not found.")
+    if not c["active"]:
+        raise Conflict("Loket ini tidak aktif.", "This counter is not active.")
+    return c
+
+
+def _counter_state(cid: int) -> dict:
+    core = get_core()
+    c = _counter(cid)
+    current = core.queue.current(cid)
+    services = {s["code"]: s for s in core.services()}
+    counts = core.tickets.waiting_counts()
+    return {"counter": c, "current": current,
+            "application_id": core.workflow.for_ticket(current["id"]) if current else None,
+            "waiting": core.tickets.waiting(c["services"], limit=30),
+            "counts": [(services[code], counts.get(code, 0)) for code in c["services"] if code in services],
+            "services": services}
+
+
+@bp.get("/loket", endpoint="counters")
+@roles_required(*COUNTER_ROLES)
+def counters():
+    return render_template("console/counters.html", counters=[c for c in get_core().queue.counters() if c["active"]],
+                           chosen=session.get("counter_id"))
+
+
+@bp.get("/loket/<int:cid>", endpoint="counter")
+@roles_required(*COUNTER_ROLES)
+def counter(cid):
+    state = _counter_state(cid)
+    session["counter_id"] = cid
+    return render_template("console/counter.html", **state)
+
+
+@bp.get("/loket/<int:cid>/panel", endpoint="counter_panel")
+@roles_required(*COUNTER_ROLES)
+def counter_panel(cid):
+    return render_template("console/_counter_panel.html", **_counter_state(cid))
+
+
+# -- applications ------------------------------------------------------------------
+@bp.route("/permohonan/baru", methods=["GET", "POST"], endpoint="open_application")
+@login_required
+def open_application():
+    core = get_core()
+    form = request.form if request.method == "POST" else request.args
+    ticket_id = form.get("ticket", type=int)
+    ticket = core.tickets.get(ticket_id) if ticket_id else None
+    values = {"applicant_name": form.get("applicant_name", ""), "nik": form.get("nik", ""),
+              "phone": form.get("phone", ""), "service": form.get("service", "")}
+    error, field, status = None, None, 200
+    if request.method == "POST":
+        try:
+            app = core.workflow.open(actor(), ticket_id=ticket_id, service_code=None if ticket else values["service"],
+                                     applicant_name=values["applicant_name"], nik=values["nik"] or None,
+                                     phone=values["phone"] or None)
+        except (Invalid, Conflict) as exc:
+            error, field, status = exc.message(lang()), exc.extra.get("field"), exc.status
+        else:
+            flash(tr(f"Permohonan {app['id']} dibuka untuk {app['applicant_name']}.",
+                     f"Application {app['id']} opened for {app['applicant_name']}."), "ok")
+            return redirect(url_for("console.application", app_id=app["id"]))
+    return render_template("console/open.html", ticket=ticket, values=values, error=error, field=field,
+                           services=core.services(enabled_only=True)), status
+
+
+@bp.get("/kerja", endpoint="worklist")
+@login_required
+def worklist():
+    core = get_core()
+    items = core.workflow.worklist(actor())
+    services = sorted({(i["service"], i["service_name"]) for i in items}, key=lambda x: x[1])
+    chosen = request.args.get("layanan")
+    if chosen:
+        items = [i for i in items if i["service"] == chosen]
+    tpl = "console/_worklist_table.html" if request.args.get("fragment") else "console/worklist.html"
+    return render_template(tpl, items=items, services=services, chosen=chosen)
+
+
+def _step_context(app: dict) -> dict:
+    core = get_core()
+    step = app["current_step"]
+    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None}
+    if step is None:
+        return ctx
+    ctx["can_act"] = step["office_role"] in actor().roles
+    ctx["checklist"] = core.service(app["service"])["documents"] if step["tms"] else []
+    if step["no"] < len(app["steps"]):
+        nxt = app["steps"][step["no"]]
+        ctx["next_step"] = nxt
+        ctx["next_present"] = nxt["applicant_present"] and not step["applicant_present"] and app["ticket_id"] is not None
+    return ctx
+
+
+@bp.get("/permohonan/<int:app_id>", endpoint="application")
+@login_required
+def application(app_id):
+    core = get_core()
+    app = core.workflow.get(app_id, actor())
+    done = {t["step"]: t for t in app["timeline"]}
+    counters = [c for c in core.queue.counters() if c["active"]] if app["status"] == "open" else []
+    return render_template("console/application.html", app=app, done=done, counters=counters,
+                           chosen_counter=session.get("counter_id"), **_step_context(app))
+
+
+@bp.post("/permohonan/<int:app_id>/langkah/<int:step_no>", endpoint="complete_step")
+@login_required
+def complete_step(app_id, step_no):
+    core = get_core()
+    f = request.form
+    counter_id = f.get("counter", type=int)
+    try:
+        app = core.workflow.complete_step(app_id, step_no, actor(), outcome=f.get("outcome", "DONE"),
+                                          note=f.get("note", ""), missing_documents=f.getlist("missing"),
+                                          counter_id=counter_id)
+    except (Invalid, Conflict) as exc:
+        flash(exc.message(lang()), "error")
+        return redirect(url_for("console.application", app_id=app_id))
+    if counter_id:
+        session["counter_id"] = counter_id
+    if app["status"] == "returned":
+        flash(tr("Berkas dikembalikan kepada pemohon (TMS). Cetak slip untuk pemohon.",
+                 "The file was returned to the applicant (incomplete). Print the slip."), "warn")
+        return redirect(url_for("console.slip", app_id=app_id))
+    step = next(t for t in app["timeline"] if t["step"] == step_no)
+    msg = tr(f"Langkah {step_no} selesai ({_menit(step['minutes'])} dari {step['standard_minutes']} menit).",
+             f"Step {step_no} done ({_menit(step['minutes'])} of {step['standard_minutes']} minutes).")
+    if app["agenda_number"] and core.sops[app["service"]].step(step_no).kind == "register":
+        msg += " " + tr(f"Nomor agenda: {app['agenda_number']}.", f"Agenda number: {app['agenda_number']}.")
+    flash(msg, "ok")
+    return redirect(url_for("console.application", app_id=app_id))
+
+
+@bp.get("/permohonan/<int:app_id>/slip", endpoint="slip")
+@login_required
+def slip(app_id):
+    app = get_core().workflow.get(app_id, actor())
+    if app["status"] != "returned":
+        abort(404)
+    tms = next((t for t in app["timeline"] if t["outcome"] == "TMS"), None)
+    return render_template("console/slip.html", app=app, tms=tms)
+
+
+from . import admin, reports  # noqa: E402,F401  (routes on the same blueprint)
