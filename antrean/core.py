@@ -94,6 +94,9 @@ class Antrean:
         try:
             self.hook.shutdown(core=self)
         finally:
+            committer = self.extensions.pop("group_commit", None)
+            if committer is not None:
+                committer.close()
             self.db.dispose()
 
     def migrate(self) -> None:

@@ -69,6 +69,7 @@ class QueueService:
                 s.flush()
             for code in dict.fromkeys(services):
                 s.add(CounterService(counter_id=c.id, service_code=code))
+            core.tickets.invalidate_rates()
             core.audit(s, actor, "counter.save", "counter", c.id, name=c.name, number=number, services=services,
                        active=active, policy=policy)
             cid = c.id
@@ -176,6 +177,7 @@ class QueueService:
                 t.started_at = now
             elif action in ("finish", "skip"):
                 t.finished_at = now
+                core.tickets.invalidate_rates()
             if action == "transfer":
                 svc = s.execute(select(Service).where(Service.office_id == core.office_id,
                                                       Service.code == service_code)).scalar_one()
@@ -200,6 +202,7 @@ class QueueService:
         for t in s.execute(select(Ticket).where(Ticket.office_id == c.office_id, Ticket.counter_id == c.id,
                                                 Ticket.status.in_(ACTIVE))).scalars():
             t.status, t.finished_at = "done", now
+            self.core.tickets.invalidate_rates()
             self.core.audit(s, actor, "ticket.finish", "ticket", t.id, number=t.number, counter=c.id, auto=True)
 
     def _lock_ticket(self, s, ticket_id) -> Ticket:

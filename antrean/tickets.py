@@ -9,11 +9,12 @@ on PostgreSQL the row lock serialises them; on SQLite the transaction is
 from __future__ import annotations
 
 import math
+from time import monotonic as time_monotonic
 import re
 import secrets
 from datetime import datetime, time
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -29,9 +30,14 @@ def format_number(letter: str, seq: int) -> str:
     return f"{letter}{seq:03d}"
 
 
+#: seconds a service's minutes-per-ticket figure is reused for estimates
+RATE_TTL = 10.0
+
+
 class TicketService:
     def __init__(self, core):
         self.core = core
+        self._rates: dict[str, tuple[float, float]] = {}
 
     # -- issuing ----------------------------------------------------------
     def issue(self, service_code: str, priority: str | None = None, *, idempotency_key: str | None = None,
@@ -53,32 +59,15 @@ class TicketService:
             raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=f"unknown service {service_code!r}")
         office_id = core.office_id
         now = now or utcnow()
-        day = office_day(core.tz, now)
+
+        def work(s):
+            return self._issue_in(s, office_id, sop, priority, idempotency_key, device_id, now)
         try:
-            with core.db.write() as s:
-                if idempotency_key:
-                    existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
-                                                              Ticket.idempotency_key == idempotency_key)).scalar()
-                    if existing is not None:
-                        return self._view(s, existing), False
-                svc = s.execute(select(Service).where(Service.office_id == office_id,
-                                                      Service.code == service_code)).scalar_one_or_none()
-                if svc is None:
-                    raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=service_code)
-                self._check_open(svc, now)
-                seq = self._bump(s, office_id, svc.letter, day)
-                if svc.daily_quota is not None and seq > svc.daily_quota:
-                    raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
-                                   "Today's quota for this service is used up. Please come back tomorrow.",
-                                   code="quota_reached")
-                ticket = Ticket(office_id=office_id, service_code=service_code, letter=svc.letter, day=day, seq=seq,
-                                number=format_number(svc.letter, seq), priority=priority, status="waiting",
-                                token=secrets.token_urlsafe(16), idempotency_key=idempotency_key,
-                                device_id=device_id, issued_at=now, recalls=0)
-                s.add(ticket)
-                s.flush()
-                view = self._view(s, ticket, sop=sop)
-                core.hook.ticket_issuing(core=core, conn=s, ticket=view)
+            if core.db.is_sqlite:
+                view, created = self._committer().run(work)
+            else:
+                with core.db.write() as s:
+                    view, created = work(s)
         except IntegrityError:
             if idempotency_key:  # the same key raced in another process: return the winner's ticket
                 with core.db.read() as s:
@@ -87,7 +76,57 @@ class TicketService:
                     if existing is not None:
                         return self._view(s, existing), False
             raise
-        core.hook.ticket_issued(core=core, ticket=view)
+        if created:
+            core.hook.ticket_issued(core=core, ticket=view)
+        return view, created
+
+    def _committer(self):
+        from .batch import GroupCommitter
+
+        c = self.core.extensions.get("group_commit")
+        if c is None:
+            c = self.core.extensions.setdefault("group_commit", GroupCommitter(self.core.db))
+        return c
+
+    def _issue_in(self, s, office_id, sop, priority, idempotency_key, device_id, now) -> tuple[dict, bool]:
+        """The issuing transaction's body: bump the counter and insert the ticket (one savepoint/transaction)."""
+        core = self.core
+        if idempotency_key:
+            existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
+                                                      Ticket.idempotency_key == idempotency_key)).scalar()
+            if existing is not None:
+                return self._view(s, existing), False
+        svc = s.execute(select(Service).where(Service.office_id == office_id,
+                                              Service.code == sop.code)).scalar_one_or_none()
+        if svc is None:
+            raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=sop.code)
+        self._check_open(svc, now)
+        day = office_day(core.tz, now)
+        seq = self._bump(s, office_id, svc.letter, day)
+        if svc.daily_quota is not None and seq > svc.daily_quota:
+            raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
+                           "Today's quota for this service is used up. Please come back tomorrow.",
+                           code="quota_reached")
+        token = secrets.token_urlsafe(16)
+        number = format_number(svc.letter, seq)
+        ticket_id = s.execute(insert(Ticket).values(
+            office_id=office_id, service_code=sop.code, letter=svc.letter, day=day, seq=seq, number=number,
+            priority=priority, status="waiting", token=token, idempotency_key=idempotency_key, device_id=device_id,
+            issued_at=now, recalls=0).returning(Ticket.id)).scalar_one()
+        waiting = Ticket.office_id == office_id, Ticket.day == day, Ticket.service_code == sop.code, \
+            Ticket.status == "waiting", Ticket.id != ticket_id
+        ahead = s.execute(select(func.count()).select_from(Ticket).where(
+            *waiting, *(() if priority is None else (Ticket.priority.is_not(None),)))).scalar_one()
+        view = {
+            "id": ticket_id, "number": number, "service": sop.code, "service_name": sop.name,
+            "service_short_name": sop.short_name, "standard_minutes": sop.standard_minutes,
+            "priority": priority, "priority_label": PRIORITIES.get(priority) if priority else None,
+            "status": "waiting", "day": day.isoformat(), "issued_at": iso(now), "called_at": None,
+            "waiting_ahead": ahead, "estimated_wait_minutes": self.estimate(s, sop.code, ahead), "counter": None,
+            "token": token, "status_url": f"/t/{token}", "api_url": f"/api/v1/tickets/{token}",
+            "device_id": device_id,
+        }
+        core.hook.ticket_issuing(core=core, conn=s, ticket=view)
         return view, True
 
     def _check_open(self, svc: Service, now: datetime) -> None:
@@ -184,10 +223,22 @@ class TicketService:
         Average front-desk time of that service's last 20 finished tickets today
         (or the policy default), divided by the active counters that call it.
         """
-        core = self.core
-        office_id = core.office_id
         if ahead <= 0:
             return 0
+        per_counter = self._rates.get(service_code)
+        if per_counter is None or per_counter[0] < time_monotonic():
+            per_counter = (time_monotonic() + RATE_TTL, self._rate(s, service_code))
+            self._rates[service_code] = per_counter
+        return int(math.ceil(ahead * per_counter[1]))
+
+    def invalidate_rates(self) -> None:
+        """Forget cached service rates (a ticket finished, counters changed). Other processes refresh within RATE_TTL."""
+        self._rates.clear()
+
+    def _rate(self, s, service_code: str) -> float:
+        """Minutes per ticket for a service: recent average time at the desk ÷ counters serving it."""
+        core = self.core
+        office_id = core.office_id
         rows = s.execute(select(Ticket.called_at, Ticket.finished_at).where(
             Ticket.office_id == office_id, Ticket.day == office_day(core.tz), Ticket.service_code == service_code,
             Ticket.status == "done", Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None),
@@ -199,7 +250,7 @@ class TicketService:
         counters = s.execute(select(func.count()).select_from(Counter).join(
             CounterService, and_(CounterService.counter_id == Counter.id, CounterService.service_code == service_code)
         ).where(Counter.office_id == office_id, Counter.active.is_(True))).scalar_one()
-        return int(math.ceil(ahead * max(avg, 0.5) / max(counters, 1)))
+        return max(avg, 0.5) / max(counters, 1)
 
     def by_token(self, token: str) -> dict:
         if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token):

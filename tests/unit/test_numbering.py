@@ -144,3 +144,27 @@ def test_two_processes_hundred_tickets_each_no_duplicate_no_gap(core, instance):
     core.office_id  # office and services exist before the race
     run_processes(instance, core.settings.database_url)
     assert _numbers(core) == list(range(1, 201))
+
+
+def test_a_failing_request_in_a_group_commit_leaves_no_hole(core):
+    """Concurrent issues share one SQLite transaction; the refused ones roll back only their own savepoint."""
+    from antrean.hookspecs import hookimpl
+
+    class RefuseDisabilitas:
+        @hookimpl
+        def ticket_issuing(self, core, conn, ticket):
+            if ticket["priority"] == "disabilitas":
+                raise RuntimeError("refused")
+
+    core.plugins.pm.register(RefuseDisabilitas())
+
+    def one(i):
+        try:
+            return core.tickets.issue("ktp", "disabilitas" if i % 4 == 0 else None)[0]["number"]
+        except RuntimeError:
+            return None
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(200)))
+    issued = [r for r in results if r]
+    assert results.count(None) == 50 and len(set(issued)) == 150
+    assert _numbers(core) == list(range(1, 151))

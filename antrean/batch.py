@@ -1,0 +1,96 @@
+"""Group commit for SQLite's hot write path (issuing tickets).
+
+SQLite with ``synchronous=FULL`` pays one fsync per commit (~1-3 ms on an
+office PC's disk), which caps one-commit-per-ticket at a few hundred tickets
+per second. A single writer thread instead takes every request that is
+waiting, runs each in its own SAVEPOINT inside one ``BEGIN IMMEDIATE``
+transaction, and commits once. A request that fails rolls back only its own
+savepoint (its counter bump included), so numbers stay gap-free; nobody's
+ticket is acknowledged before the commit that makes it durable. Between
+processes ``BEGIN IMMEDIATE`` still serialises writers.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 64
+
+
+class GroupCommitter:
+    def __init__(self, db, name: str = "antrean-group-commit"):
+        self.db = db
+        self.name = name
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def run(self, fn: Callable[[Any], Any], timeout: float = 60.0):
+        """Run ``fn(session)`` in the next group transaction; return its result after commit."""
+        if self._closed:
+            raise RuntimeError("group committer is closed")
+        self._ensure_thread()
+        fut: Future = Future()
+        self._queue.put((fn, fut))
+        return fut.result(timeout)
+
+    def close(self) -> None:
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(10)
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch) -> None:
+        done: list[tuple[Future, Any]] = []
+        try:
+            with self.db.write() as s:
+                for fn, fut in batch:
+                    if not fut.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        with s.begin_nested():
+                            result = fn(s)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                        fut.set_exception(exc)
+                    else:
+                        done.append((fut, result))
+        except BaseException as exc:  # the commit itself failed: nobody in the batch got a ticket
+            log.exception("group commit failed")
+            for fut, _ in done:
+                fut.set_exception(exc)
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for fut, result in done:
+            fut.set_result(result)
