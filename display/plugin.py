@@ -50,7 +50,8 @@ KINDS = ("call", "recall", "step")
 LABELS = {
     "id": {
         "title": "Papan Antrean", "now_calling": "Nomor antrean", "counter": "Loket", "counters": "Loket",
-        "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "people": "orang", "none": "—",
+        "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "nobody_waiting": "Tidak ada yang menunggu",
+        "none": "—",
         "disconnected": "Koneksi terputus — menyambung kembali…", "sound_blocked":
             "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
         "no_calls": "Belum ada panggilan hari ini", "recall": "Panggilan ulang",
@@ -60,7 +61,7 @@ LABELS = {
     },
     "en": {
         "title": "Queue Board", "now_calling": "Now calling", "counter": "Counter", "counters": "Counters",
-        "last_calls": "Last calls", "waiting": "Waiting", "people": "people", "none": "—",
+        "last_calls": "Last calls", "waiting": "Waiting", "nobody_waiting": "Nobody is waiting", "none": "—",
         "disconnected": "Connection lost — reconnecting…",
         "sound_blocked": "Sound is blocked by the browser. Tap the screen once to enable sound.",
         "no_calls": "No calls yet today", "recall": "Recall",
@@ -354,9 +355,14 @@ bp = Blueprint("display", __name__, url_prefix=NAMESPACE, template_folder="templ
 
 
 def _lang() -> str:
-    from antrean.app import lang
+    """A public TV speaks the office language (setting ``language``), English only when asked (?lang=en).
 
-    return lang()
+    Not the browser's Accept-Language: a kiosk browser set up in English must still show Indonesian.
+    """
+    choice = request.args.get("lang")
+    if choice in LABELS:
+        return choice
+    return current_app.extensions["antrean"].settings.language
 
 
 @bp.get("/", strict_slashes=False)

@@ -55,8 +55,9 @@
   function renderNow(flash) {
     var c = latestCall();
     var now = $("now");
+    now.classList.toggle("idle", !c);
     if (!c) {
-      $("now-number").textContent = L.none;
+      $("now-number").innerHTML = "&nbsp;";
       $("now-counter").innerHTML = "&nbsp;";
       $("now-service").textContent = L.no_calls;
       return;
@@ -105,7 +106,7 @@
     ul.textContent = "";
     var filtered = state.profile && state.profile.services.length;
     var rows = state.waiting.filter(function (w) { return filtered || w.waiting > 0; });
-    if (!rows.length) { ul.appendChild(el("li", "none", "0 " + L.people)); return; }
+    if (!rows.length) { ul.appendChild(el("li", "none", L.nobody_waiting)); return; }
     rows.forEach(function (w) {
       var li = el("li");
       li.dataset.service = w.service;
