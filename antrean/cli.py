@@ -120,6 +120,11 @@ def run(host: str, port: int):
     socketio = app.extensions["antrean.socketio"]
     core = app.extensions["antrean"]
     click.echo(f"Antrean on http://{host}:{port}/  (kios: /kiosk, papan: /display, konsol: /console)")
+    import signal
+
+    # SIGTERM (kill, systemd stop) unwinds like Ctrl-C, so core.close() below stops the
+    # print spooler cleanly instead of leaving a job half-way in 'printing'.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
     finally:
