@@ -15,6 +15,7 @@ import pytest
 from antrean.plugins import build_plugin_host
 from antrean.sop import STAFF_ROLES
 from plugins import BUILTIN_SOP_MODULES
+from tests.integration.test_console import login
 
 SOP_CODES = list(build_plugin_host(builtins=BUILTIN_SOP_MODULES, entry_points=False).sops)
 WORK_ROLES = [r for r in STAFF_ROLES if r != "admin"]
@@ -133,19 +134,11 @@ def test_no_login_gets_401_and_changes_nothing(office):
     assert o.core.audit_log(o.admin)["total"] == audit
 
 
-def _console_login(client, username):
-    page = client.get("/console/masuk")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-    r = client.post("/console/masuk", data={"csrf_token": token, "username": username, "password": "rahasia123"})
-    assert r.status_code == 302, r.text
-    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/console/").text).group(1)
-
-
 def test_session_post_without_csrf_gets_400(app, counter, make_user):
     core = app.extensions["antrean"]
     clerk = make_user(core, "loket", ["petugas_pelayanan"])
     browser = app.test_client()
-    csrf = _console_login(browser, clerk.username)
+    csrf = login(browser, clerk.username)
     core.tickets.issue("kk")
     url = f"/api/v1/counters/{counter['id']}/call-next"
     r = browser.post(url, json={})
