@@ -5,41 +5,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from antrean import create_app
 from antrean.hookspecs import hookimpl
 from antrean.models import AuditLog, PrintJob, Ticket
 from hardware.plugin import get_spooler
 from tests.support.fake_printer import FakeNetworkPrinter, decode_escpos
-from tests.support.printing import FAST_SPOOLER, PUBLIC_URL, jobs, printed_numbers, wait_for
+from tests.support.printing import (PUBLIC_URL, SERVICE, fake, issue, jobs, make_app,  # noqa: F401
+                                    printed_numbers, wait_for)
 
-SERVICE = "ektp"
-
-
-@pytest.fixture
-def fake():
-    with FakeNetworkPrinter() as printer:
-        yield printer
-
-
-@pytest.fixture
-def make_app(settings_dict):
-    apps = []
-
-    def make(printer_url, start=True, plugins=(), **extra):
-        app = create_app({**settings_dict, **FAST_SPOOLER, "printer_url": printer_url, **extra}, plugins=plugins)
-        apps.append(app)
-        if start:
-            get_spooler(app.extensions["antrean"]).start()
-        return app
-    yield make
-    for app in apps:
-        app.extensions["antrean"].close()
-
-
-def issue(client, **body):
-    r = client.post("/api/v1/tickets", json={"service": SERVICE, **body})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
 
 
 def token(app, make_user, username, roles):

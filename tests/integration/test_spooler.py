@@ -7,43 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from antrean import create_app
 from antrean.hookspecs import hookimpl
 from antrean.models import PrintJob
 from antrean.timeutil import utcnow
 from hardware.plugin import get_spooler
-from tests.support.fake_printer import FakeNetworkPrinter
-from tests.support.printing import FAST_SPOOLER, job, jobs, printed_numbers, printer_row, wait_for
+from tests.support.printing import (SERVICE, fake, issue, job, jobs, make_app, printed_numbers,  # noqa: F401
+                                    printer_row, wait_for)
 
-SERVICE = "ektp"
-
-
-@pytest.fixture
-def fake():
-    with FakeNetworkPrinter() as printer:
-        yield printer
-
-
-@pytest.fixture
-def make_app(settings_dict):
-    apps = []
-
-    def make(printer_url, start=True, plugins=(), settings=None, **extra):
-        app = create_app({**(settings or settings_dict), **FAST_SPOOLER, "printer_url": printer_url, **extra},
-                         plugins=plugins)
-        apps.append(app)
-        if start:
-            get_spooler(app.extensions["antrean"]).start()
-        return app
-    yield make
-    for app in apps:
-        app.extensions["antrean"].close()
-
-
-def issue(app, **body):
-    r = app.test_client().post("/api/v1/tickets", json={"service": SERVICE, **body})
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
 
 
 def settle(app, fake, n_before: int) -> list[str]:

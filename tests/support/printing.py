@@ -67,3 +67,46 @@ def printed_numbers(fake) -> list[str]:
         i = ticket.text_lines.index("Nomor Antrean")
         out.append(ticket.text_lines[i + 1])
     return out
+
+
+# -- fixtures shared by tests/integration/test_printing.py and test_spooler.py (imported there) -----
+import pytest  # noqa: E402
+
+SERVICE = "ektp"
+
+
+@pytest.fixture
+def fake():
+    """A fake network printer on 127.0.0.1 (see tests/support/fake_printer.py)."""
+    from tests.support.fake_printer import FakeNetworkPrinter
+
+    with FakeNetworkPrinter() as printer:
+        yield printer
+
+
+@pytest.fixture
+def make_app(settings_dict):
+    """make_app(printer_url, start=True, plugins=(), settings=None, **extra) -> app with a fast spooler."""
+    from antrean import create_app
+    from hardware.plugin import get_spooler
+
+    apps = []
+
+    def make(printer_url, start=True, plugins=(), settings=None, **extra):
+        app = create_app({**(settings or settings_dict), **FAST_SPOOLER, "printer_url": printer_url, **extra},
+                         plugins=plugins)
+        apps.append(app)
+        if start:
+            get_spooler(app.extensions["antrean"]).start()
+        return app
+    yield make
+    for app in apps:
+        app.extensions["antrean"].close()
+
+
+def issue(app_or_client, **body) -> dict:
+    """POST /api/v1/tickets for SERVICE; asserts 201 and returns the ticket."""
+    client = app_or_client.test_client() if hasattr(app_or_client, "test_client") else app_or_client
+    r = client.post("/api/v1/tickets", json={"service": SERVICE, **body})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
