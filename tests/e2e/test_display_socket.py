@@ -1,0 +1,121 @@
+"""A real server and a python-socketio client on /display: snapshot, order, restart."""
+from __future__ import annotations
+
+import json
+import queue
+import urllib.request
+
+import pytest
+import socketio
+
+from antrean.core import SYSTEM, Antrean
+
+NS = "/display"
+
+
+class Board:
+    """A python-socketio client that records what a board receives."""
+
+    def __init__(self, url: str, **auth):
+        self.events: queue.Queue = queue.Queue()
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1,
+                                   randomization_factor=0)
+        for name in ("state", "called", "tick", "waiting", "counters"):
+            self.sio.on(name, lambda data, _n=name: self.events.put((_n, data)), namespace=NS)
+        self.sio.on("disconnect", lambda *a: self.events.put(("disconnect", None)), namespace=NS)
+        self.sio.connect(url, namespaces=[NS], transports=["websocket"], auth=auth or None, wait_timeout=10)
+
+    def until(self, name: str, timeout: float = 10.0) -> list[tuple[str, dict]]:
+        """Events received up to and including the next one called ``name``."""
+        seen = []
+        while True:
+            seen.append(self.events.get(timeout=timeout))
+            if seen[-1][0] == name:
+                return seen
+
+    def next(self, name: str, timeout: float = 10.0):
+        """The next event called ``name`` (others before it are dropped)."""
+        return self.until(name, timeout)[-1][1]
+
+    def close(self):
+        self.sio.disconnect()
+
+
+@pytest.fixture
+def boards():
+    made = []
+
+    def make(url, **auth):
+        b = Board(url, **auth)
+        made.append(b)
+        return b
+    yield make
+    for b in made:
+        b.close()
+
+
+def api(url: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def prepare(core: Antrean, admin) -> int:
+    """A counter calling KK and a clerk 'petugas'; returns the counter id."""
+    c = core.queue.save_counter(admin, name="Loket 2", number=2, services=["kk"])
+    core.users.create(SYSTEM, "petugas", "rahasia123", ["petugas_pelayanan"], "Petugas")
+    return c["id"]
+
+
+def test_snapshot_then_calls_in_order(live_server, boards, admin, make_user):
+    core = live_server.core
+    cid = core.queue.save_counter(admin, name="Loket 2", number=2, services=["kk"])["id"]
+    clerk = make_user(core, "petugas", ["petugas_pelayanan"])
+    for _ in range(6):
+        core.tickets.issue("kk")
+    first = core.queue.call_next(cid, clerk)
+    board = boards(live_server.url)
+    state = board.next("state")
+    assert state["seq"] == first["seq"] and state["calls"][0]["number"] == "C001"
+    seqs = [core.queue.call_next(cid, clerk)["seq"] for _ in range(5)]
+    got = [board.next("called") for _ in range(5)]
+    assert [c["seq"] for c in got] == seqs
+    assert all(a < b for a, b in zip(seqs, seqs[1:]))
+    assert [c["number"] for c in got] == ["C002", "C003", "C004", "C005", "C006"]
+    # the board can ask again at any time
+    board.sio.emit("snapshot", namespace=NS)
+    assert board.next("state")["seq"] == seqs[-1]
+
+
+def test_restart_loses_nothing(server_process, tmp_path, boards, admin):
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    core = Antrean({"instance_path": str(inst), "start_workers": False})
+    core.migrate()
+    cid = prepare(core, admin)
+    for _ in range(3):
+        core.tickets.issue("kk")
+    core.close()
+
+    server = server_process(instance=inst)
+    token = api(server.url, "/api/v1/auth/token", {"username": "petugas", "password": "rahasia123"})["token"]
+    board = boards(server.url)
+    assert board.next("state")["seq"] == 0
+    call = api(server.url, f"/api/v1/counters/{cid}/call-next", token=token)["call"]
+    got = board.next("called")
+    assert (got["seq"], got["number"]) == (call["seq"], "C001")
+
+    server.stop()
+    board.next("disconnect", timeout=15)
+    server.start()
+    state = board.next("state", timeout=30)   # the client reconnected by itself and got a fresh snapshot
+    assert state["seq"] == call["seq"]
+    assert state["calls"][0]["number"] == "C001"
+    assert {c["counter"]["number"]: c["number"] for c in state["counters"]} == {2: "C001"}
+    assert {w["service"]: w["waiting"] for w in state["waiting"]}["kk"] == 2
+
+    after = api(server.url, f"/api/v1/counters/{cid}/call-next", token=token)["call"]
+    got = board.next("called")
+    assert got["seq"] == after["seq"] > call["seq"] and got["number"] == "C002"
