@@ -14,7 +14,7 @@ import re
 import secrets
 from datetime import datetime, time
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +29,36 @@ _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 def format_number(letter: str, seq: int) -> str:
     return f"{letter}{seq:03d}"
 
+
+class _Statements:
+    """The issuing path's statements, built once (SQLAlchemy then reuses their compiled form)."""
+
+    def __init__(self):
+        svc = Service.__table__
+        self.service = select(svc.c.letter, svc.c.enabled, svc.c.open_time, svc.c.close_time, svc.c.daily_quota) \
+            .where(svc.c.office_id == bindparam("office_id"), svc.c.code == bindparam("code"))
+        t = Ticket.__table__
+        self.insert_ticket = insert(t).returning(t.c.id)
+        waiting = (t.c.office_id == bindparam("office_id"), t.c.day == bindparam("day"),
+                   t.c.service_code == bindparam("code"), t.c.status == "waiting", t.c.id != bindparam("id"))
+        self.ahead = select(func.count()).select_from(t).where(*waiting)
+        self.ahead_priority = select(func.count()).select_from(t).where(*waiting, t.c.priority.is_not(None))
+        self._bump: dict[str, object] = {}
+
+    def bump(self, dialect: str):
+        stmt = self._bump.get(dialect)
+        if stmt is None:
+            tc = TicketCounter.__table__
+            ins = (postgresql if dialect == "postgresql" else sqlite).insert(tc)
+            stmt = ins.values(office_id=bindparam("office_id"), letter=bindparam("letter"), day=bindparam("day"),
+                              last=1).on_conflict_do_update(
+                index_elements=[tc.c.office_id, tc.c.letter, tc.c.day], set_={"last": tc.c.last + 1},
+            ).returning(tc.c.last)
+            self._bump[dialect] = stmt
+        return stmt
+
+
+_SQL = _Statements()
 
 #: seconds a service's minutes-per-ticket figure is reused for estimates
 RATE_TTL = 10.0
@@ -89,34 +119,37 @@ class TicketService:
         return c
 
     def _issue_in(self, s, office_id, sop, priority, idempotency_key, device_id, now) -> tuple[dict, bool]:
-        """The issuing transaction's body: bump the counter and insert the ticket (one savepoint/transaction)."""
+        """The issuing transaction's body: bump the counter and insert the ticket (one savepoint/transaction).
+
+        Hot path: prebuilt Core statements with bind parameters, run on the session's connection.
+        """
         core = self.core
+        conn = s.connection()
         if idempotency_key:
             existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
                                                       Ticket.idempotency_key == idempotency_key)).scalar()
             if existing is not None:
                 return self._view(s, existing), False
-        svc = s.execute(select(Service).where(Service.office_id == office_id,
-                                              Service.code == sop.code)).scalar_one_or_none()
+        svc = conn.execute(_SQL.service, {"office_id": office_id, "code": sop.code}).first()
         if svc is None:
             raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=sop.code)
         self._check_open(svc, now)
         day = office_day(core.tz, now)
-        seq = self._bump(s, office_id, svc.letter, day)
+        seq = conn.execute(_SQL.bump(core.db.dialect), {"office_id": office_id, "letter": svc.letter,
+                                                         "day": day}).scalar_one()
         if svc.daily_quota is not None and seq > svc.daily_quota:
             raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
                            "Today's quota for this service is used up. Please come back tomorrow.",
                            code="quota_reached")
         token = secrets.token_urlsafe(16)
         number = format_number(svc.letter, seq)
-        ticket_id = s.execute(insert(Ticket).values(
-            office_id=office_id, service_code=sop.code, letter=svc.letter, day=day, seq=seq, number=number,
-            priority=priority, status="waiting", token=token, idempotency_key=idempotency_key, device_id=device_id,
-            issued_at=now, recalls=0).returning(Ticket.id)).scalar_one()
-        waiting = Ticket.office_id == office_id, Ticket.day == day, Ticket.service_code == sop.code, \
-            Ticket.status == "waiting", Ticket.id != ticket_id
-        ahead = s.execute(select(func.count()).select_from(Ticket).where(
-            *waiting, *(() if priority is None else (Ticket.priority.is_not(None),)))).scalar_one()
+        ticket_id = conn.execute(_SQL.insert_ticket, {
+            "office_id": office_id, "service_code": sop.code, "letter": svc.letter, "day": day, "seq": seq,
+            "number": number, "priority": priority, "status": "waiting", "token": token,
+            "idempotency_key": idempotency_key, "device_id": device_id, "issued_at": now, "recalls": 0,
+        }).scalar_one()
+        params = {"office_id": office_id, "day": day, "code": sop.code, "id": ticket_id}
+        ahead = conn.execute(_SQL.ahead if priority is None else _SQL.ahead_priority, params).scalar_one()
         view = {
             "id": ticket_id, "number": number, "service": sop.code, "service_name": sop.name,
             "service_short_name": sop.short_name, "standard_minutes": sop.standard_minutes,
@@ -129,7 +162,8 @@ class TicketService:
         core.hook.ticket_issuing(core=core, conn=s, ticket=view)
         return view, True
 
-    def _check_open(self, svc: Service, now: datetime) -> None:
+    def _check_open(self, svc, now: datetime) -> None:
+        """``svc`` is a Service row or any object with enabled, open_time, close_time."""
         if not svc.enabled:
             raise Conflict("Layanan ini sedang tidak tersedia.", "This service is not available.",
                            code="service_disabled")
@@ -167,15 +201,6 @@ class TicketService:
                     state.update(open=False, reason=exc.code, message=exc.message("id"), message_en=exc.message("en"))
                 out[svc.code] = state
         return out
-
-    def _bump(self, s, office_id: int, letter: str, day) -> int:
-        dialect = self.core.db.dialect
-        ins = (postgresql if dialect == "postgresql" else sqlite).insert(TicketCounter)
-        stmt = ins.values(office_id=office_id, letter=letter, day=day, last=1).on_conflict_do_update(
-            index_elements=[TicketCounter.office_id, TicketCounter.letter, TicketCounter.day],
-            set_={"last": TicketCounter.last + 1},
-        ).returning(TicketCounter.last)
-        return s.execute(stmt).scalar_one()
 
     # -- reading ------------------------------------------------------------
     def _view(self, s, t: Ticket, sop=None) -> dict:
