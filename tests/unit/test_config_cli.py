@@ -1,0 +1,117 @@
+"""Settings, the CLI, migrations and multi-office separation."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from antrean.cli import main
+from antrean.config import ConfigError, load_settings
+
+
+def test_defaults_and_instance_secret(tmp_path):
+    s = load_settings({"instance_path": str(tmp_path)}, environ={})
+    assert s.database_url == f"sqlite:///{tmp_path / 'antrean.db'}"
+    assert s.timezone == "Asia/Jakarta" and s.tz_label == "WIB"
+    assert len(s.secret_key) == 64 and (tmp_path / "secret_key").read_text() == s.secret_key
+    assert load_settings({"instance_path": str(tmp_path)}, environ={}).secret_key == s.secret_key  # stable
+
+
+def test_environment_then_instance_file(tmp_path):
+    (tmp_path / "antrean.toml").write_text('office_name = "Kecamatan Berkas"\ntimezone = "Asia/Makassar"\n')
+    s = load_settings({"instance_path": str(tmp_path)}, environ={})
+    assert (s.office_name, s.tz_label) == ("Kecamatan Berkas", "WITA")
+    s = load_settings({"instance_path": str(tmp_path)}, environ={"ANTREAN_OFFICE_NAME": "Dari Env",
+                                                                 "ANTREAN_TOKEN_HOURS": "3"})
+    assert (s.office_name, s.token_hours) == ("Dari Env", 3)
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"ANTREAN_TIMEZONE": "Mars/Olympus"}, "timezone"),
+    ({"ANTREAN_TOKEN_HOURS": "many"}, "token_hours"),
+    ({"ANTREAN_START_WORKERS": "perhaps"}, "start_workers"),
+    ({"ANTREAN_LANGUAGE": "fr"}, "language"),
+])
+def test_bad_settings_name_the_setting(tmp_path, env, message):
+    with pytest.raises(ConfigError) as exc:
+        load_settings({"instance_path": str(tmp_path)}, environ=env)
+    assert message in str(exc.value)
+
+
+def test_broken_instance_file(tmp_path):
+    (tmp_path / "antrean.toml").write_text("office_name = \n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings({"instance_path": str(tmp_path)}, environ={})
+    assert "antrean.toml" in str(exc.value)
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    for key in list(__import__("os").environ):
+        if key.startswith("ANTREAN_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
+    return tmp_path
+
+
+def test_cli_init_demo_user_and_plugins(cli_env):
+    runner = CliRunner()
+    r = runner.invoke(main, ["init", "--demo"])
+    assert r.exit_code == 0, r.output
+    assert "Demo users" in r.output and "camat" in r.output and "Loket 1" in r.output
+    assert (cli_env / "demo-users.txt").exists()
+    again = runner.invoke(main, ["init", "--demo"])
+    assert again.exit_code == 0 and "exist already" in again.output
+    r = runner.invoke(main, ["user", "add", "siti", "--role", "petugas_register", "--role", "kasi_pelayanan",
+                             "--password", "rahasia-siti"])
+    assert r.exit_code == 0 and "kasi_pelayanan, petugas_register" in r.output
+    r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--password", "rahasia-siti"])
+    assert r.exit_code == 1 and "taken" in r.output
+    r = runner.invoke(main, ["user", "add", "x", "--role", "camat", "--password", "short"])
+    assert r.exit_code == 1 and "Username" in r.output
+    r = runner.invoke(main, ["user", "add", "yudi", "--role", "lurah", "--password", "rahasia-yudi"])
+    assert r.exit_code == 2
+    r = runner.invoke(main, ["user", "list"])
+    assert "siti" in r.output and "admin" in r.output
+    r = runner.invoke(main, ["plugins", "--json"])
+    import json
+    data = json.loads(r.output)
+    assert sum(len(p["sops"]) for p in data["plugins"]) == 20 and data["errors"] == []
+
+
+def test_cli_bad_configuration_is_a_readable_error(cli_env, monkeypatch):
+    monkeypatch.setenv("ANTREAN_TIMEZONE", "Nowhere/Land")
+    r = CliRunner().invoke(main, ["init"])
+    assert r.exit_code == 1 and "configuration error: timezone" in r.output
+
+
+def test_migrations_match_the_models(core):
+    """Alembic's head builds exactly the tables the models declare (no autogenerate diff)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from antrean.models import Base
+    with core.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_two_offices_share_a_database_with_separate_numbers(settings_dict, tmp_path):
+    from antrean.core import Antrean
+    from plugins import BUILTIN_SOP_MODULES
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    a = Antrean(settings_dict | {"database_url": url, "office_code": "kec-a"}, builtins=tuple(BUILTIN_SOP_MODULES),
+                entry_points=False)
+    b = Antrean(settings_dict | {"database_url": url, "office_code": "kec-b"}, builtins=tuple(BUILTIN_SOP_MODULES),
+                entry_points=False)
+    try:
+        a.migrate()
+        b.migrate()
+        assert a.tickets.issue("ktp")[0]["number"] == "B001"
+        assert a.tickets.issue("ktp")[0]["number"] == "B002"
+        assert b.tickets.issue("ktp")[0]["number"] == "B001"
+        assert a.office_id != b.office_id
+        assert sum(w["waiting"] for w in b.queue.snapshot()["waiting"]) == 1
+    finally:
+        a.close()
+        b.close()
