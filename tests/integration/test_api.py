@@ -186,3 +186,14 @@ def test_database_gone_gives_503_in_indonesian(client, core_):
         os.replace(db_file + ".moved", db_file)
     r = client.post("/api/v1/tickets", json={"service": "ktp"})
     assert r.status_code == 201 and r.json["number"] == "B002"
+
+
+def test_plugins_page_lists_plugins_and_skipped_ones(settings_dict):
+    from antrean import create_app
+    app = create_app(settings_dict, plugins=("tests.unit.fixtures.broken_sop_plugin",))
+    try:
+        html = app.test_client().get("/-/plugins").get_data(as_text=True)
+        assert "plugins.ktp" in html and "register_sops" in html
+        assert "tests.unit.fixtures.broken_sop_plugin" in html and "steps[1].role" in html
+    finally:
+        app.extensions["antrean"].close()
