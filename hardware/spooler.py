@@ -167,6 +167,8 @@ class PrinterWorker:
         self.thread = threading.Thread(target=self._run, name=f"printer-{name}", daemon=True)
         self.last_check: float = float("-inf")  # monotonic time of the last status probe
         self.state: str | None = None
+        self._written: tuple[str, str] | None = None  # last (state, detail) written to the printer row
+        self._written_at = float("-inf")
 
     # -- loop -------------------------------------------------------------
     def _run(self) -> None:
@@ -281,7 +283,13 @@ class PrinterWorker:
                       .values(**values))
 
     def _set_state(self, state: str, detail: str) -> None:
+        import time
+
         core = self.core
+        mono = time.monotonic()
+        if (state, detail) == self._written and mono - self._written_at < self.spooler.poll_interval:
+            return  # unchanged and recently written: spare the database a write per job
+        self._written, self._written_at = (state, detail), mono
         with core.db.write() as s:
             s.execute(update(Printer).where(Printer.office_id == core.office_id, Printer.name == self.name)
                       .values(state=state, detail=detail[:2000], checked_at=utcnow()))

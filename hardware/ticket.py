@@ -147,6 +147,8 @@ def printable(text: str, codepage: str = "CP437") -> str:
     The result encodes losslessly with the code page's Python codec.
     Control characters (ESC, GS, tabs, newlines ...) become spaces.
     """
+    if text.isascii() and text.isprintable():  # the common case: nothing to change
+        return text
     codec = _CODECS[codepage]
     out: list[str] = []
     for ch in text:
@@ -243,9 +245,12 @@ class _Writer:
 
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
         code.add_data(payload)
-        code.make(fit=True)
+        # Only the symbol size is needed: best_fit() picks the version without
+        # building the matrix and scoring the 8 mask patterns (make() would,
+        # ~25 ms in pure Python; the printer draws the native QR itself).
+        modules = code.best_fit() * 4 + 17
         quiet = 8  # 4-module quiet zone each side
-        return max(1, min(self.profile.qr_module, self.profile.dots // (code.modules_count + quiet)))
+        return max(1, min(self.profile.qr_module, self.profile.dots // (modules + quiet)))
 
     def _qr_image(self, payload: str) -> None:
         import qrcode
