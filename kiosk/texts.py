@@ -8,7 +8,7 @@ ID = {
     "waiting_n": "{n} menunggu",
     "waiting_0": "Tidak ada antrean",
     "closed": "Tutup",
-    "closed_hours": "Buka pukul {open}–{close} {tz}",
+    "closed_hours": "Buka {open}–{close} {tz}",
     "closed_quota": "Kuota hari ini sudah habis",
     "back": "Kembali",
     "priority_title": "Apakah Anda termasuk salah satu di bawah ini?",

@@ -55,7 +55,7 @@
         throw new Error("HTTP " + r.status);
       }
       failures = 0;
-      $("updated").textContent = fmt("st_updated", { time: timeFmt.format(new Date()) });
+      $("updated").textContent = fmt("st_updated", { time: timeFmt.format(new Date()).replace(/\./g, ":") });
       $("updated").className = "updated";
     } catch (e) {
       failures += 1;

@@ -51,7 +51,7 @@ def test_state_lists_enabled_services_and_closed_reasons(client, core, admin):
     assert "skck" not in services
     assert [g["name"] for g in state["groups"]] == ["Kependudukan", "Surat Keterangan", "Perizinan", "Pengaduan"]
     assert services["kk"]["open"] is False and services["kk"]["reason"] == "service_closed"
-    assert services["kk"]["closed_label"] == "Buka pukul 00:00–00:00 WIB"
+    assert services["kk"]["closed_label"] == "Buka 00:00–00:00 WIB"
     assert services["oss"]["open"] is False and services["oss"]["reason"] == "quota_reached"
     assert services["oss"]["closed_label"] == "Kuota hari ini sudah habis"
     assert services["ktp"]["open"] is True and services["ktp"]["documents"]

@@ -1,0 +1,269 @@
+"""The kiosk and the status page in Debian's Chromium against a real server (fixtures live_server, page)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from antrean.core import Actor
+from antrean.models import Ticket
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
+
+
+def tickets(core) -> list[Ticket]:
+    with core.db.read() as s:
+        return list(s.execute(select(Ticket).order_by(Ticket.id)).scalars())
+
+
+def count(core) -> int:
+    with core.db.read() as s:
+        return s.execute(select(func.count()).select_from(Ticket)).scalar_one()
+
+
+def open_kiosk(page, server, query="?device=kiosk-1"):
+    page.goto(server.url + "/kiosk" + query)
+    page.wait_for_selector("body.ready #s-home.armed")
+
+
+def tap(page, selector, then):
+    """Tap, then wait until the next screen accepts taps (the kiosk ignores the rest of a double tap)."""
+    page.click(selector)
+    page.wait_for_selector(f"#s-{then}.armed")
+
+
+def take_ticket(page, service="ktp", priority=""):
+    tap(page, f"[data-service={service}]", "priority")
+    tap(page, f"[data-priority='{priority}']", "confirm")
+    tap(page, "#take", "ticket")
+    return page.text_content("#ticket-number")
+
+
+def test_tap_a_tile_gets_a_number(live_server, page):
+    open_kiosk(page, live_server)
+    tap(page, "[data-service=ktp]", "priority")
+    tap(page, "[data-priority='']", "confirm")
+    docs = page.locator("#docs li").all_text_contents()
+    assert docs == live_server.core.service("ktp")["documents"]
+    tap(page, "#take", "ticket")
+    number = page.text_content("#ticket-number")
+    assert number == "B001"
+    assert "Rekomendasi Kartu Tanda Penduduk" in page.text_content("#ticket-service")
+    [t] = tickets(live_server.core)
+    assert (t.number, t.device_id, t.priority) == ("B001", "kiosk-1", None)
+    assert t.idempotency_key.startswith("kiosk:")
+
+
+def test_double_taps_give_one_ticket(live_server, page):
+    open_kiosk(page, live_server)
+    page.dblclick("[data-service=kk]")           # the second tap must not answer the priority question
+    page.wait_for_selector("#s-priority.armed")
+    tap(page, "[data-priority='']", "confirm")
+    page.dblclick("#take")
+    page.wait_for_selector("#s-ticket.armed")
+    assert page.text_content("#ticket-number") == "C001"
+    assert count(live_server.core) == 1
+
+
+def test_retry_after_a_network_blip_gives_one_ticket(live_server, page):
+    seen = []
+
+    def blip(route):
+        seen.append(json.loads(route.request.post_data))
+        if len(seen) == 1:
+            committed = route.fetch()         # the server issues and commits the ticket…
+            assert committed.status == 201
+            route.abort("connectionreset")   # …but the answer never reaches the kiosk
+        else:
+            route.continue_()
+    page.route("**/api/v1/tickets", blip)
+    open_kiosk(page, live_server)
+    number = take_ticket(page, "kk")
+    assert number == "C001"
+    assert len(seen) == 2 and seen[0]["idempotency_key"] == seen[1]["idempotency_key"]
+    assert count(live_server.core) == 1
+
+
+def test_closed_and_disabled_services(live_server, page):
+    core = live_server.core
+    core.update_service("skck", ADMIN, enabled=False)
+    core.update_service("kk", ADMIN, open_time="00:00", close_time="00:00")
+    open_kiosk(page, live_server)
+    assert page.locator("[data-service=skck]").count() == 0
+    closed = page.locator("[data-service=kk]")
+    assert "closed" in closed.get_attribute("class")
+    assert "Tutup" in closed.text_content() and "Buka 00:00–00:00 WIB" in closed.text_content()
+    closed.click()
+    page.wait_for_selector("#toast:not([hidden])")
+    assert "hanya dibuka pukul 00:00" in page.text_content("#toast")
+    assert page.get_attribute("body", "data-screen") == "home"
+    assert count(core) == 0
+
+
+def test_server_unreachable_then_retry(live_server, page):
+    open_kiosk(page, live_server)
+    page.route("**/api/v1/tickets", lambda route: route.abort("connectionrefused"))
+    tap(page, "[data-service=ktp]", "priority")
+    tap(page, "[data-priority='']", "confirm")
+    page.click("#take")
+    page.wait_for_selector("#s-error.armed", timeout=20000)
+    assert "tidak dapat terhubung ke server" in page.text_content("#error-msg")
+    assert page.is_visible("#offline")
+    assert count(live_server.core) == 0
+    page.unroute("**/api/v1/tickets")
+    tap(page, "#retry", "ticket")
+    assert page.text_content("#ticket-number") == "B001"
+    assert count(live_server.core) == 1
+
+
+def test_priority_question(live_server, page):
+    open_kiosk(page, live_server)
+    tap(page, "[data-service=akta_kelahiran]", "priority")
+    assert page.locator("#priority-choices button").count() == 4
+    tap(page, "[data-priority=ibu_hamil]", "confirm")
+    assert "Didahulukan: Ibu hamil / membawa balita" in page.text_content("#confirm-priority")
+    tap(page, "#take", "ticket")
+    assert "Ibu hamil" in page.text_content("#ticket-priority")
+    [t] = tickets(live_server.core)
+    assert t.priority == "ibu_hamil"
+
+
+def _answer_with_print(page, print_field):
+    def handler(route):
+        resp = route.fetch()
+        body = resp.json()
+        body.pop("print", None)
+        if print_field is not None:
+            body["print"] = print_field
+        route.fulfill(response=resp, json=body)
+    page.route("**/api/v1/tickets", handler)
+
+
+@pytest.mark.parametrize("print_field, note", [(None, False), ({"status": "queued", "printer": "kiosk-1"}, False),
+                                               ({"status": "disabled"}, True)])
+def test_printing_state_on_the_number_screen(live_server, page, print_field, note):
+    _answer_with_print(page, print_field)
+    open_kiosk(page, live_server)
+    take_ticket(page)
+    title = page.text_content("#ticket-msg-title")
+    assert title == ("Catat nomor Anda" if note else "Silakan ambil tiket Anda")
+    left = int(page.text_content("#ticket-countdown").split()[-2])
+    assert left > 10 if note else left <= 10
+
+
+def test_idle_and_ticket_screens_go_back_to_start(live_server, page):
+    live_server.core.set_setting("kiosk", {"idle_seconds": 1, "ticket_seconds": 1, "note_seconds": 1}, ADMIN)
+    open_kiosk(page, live_server)
+    tap(page, "[data-service=ktp]", "priority")
+    page.wait_for_selector("#s-home.armed", timeout=5000)   # nobody touched the screen
+    take_ticket(page)
+    page.wait_for_selector("#s-home.armed", timeout=5000)   # the number was shown, then the start again
+
+
+def test_staff_pin_screen_and_device_id(live_server, page):
+    from kiosk.views import set_kiosk_pin
+
+    open_kiosk(page, live_server, query="")
+    for _ in range(5):
+        page.click("#clock")
+    page.wait_for_selector("#s-pin.armed")
+    assert "belum diatur" in page.text_content("#pin-msg") and not page.is_visible("#keypad")
+    set_kiosk_pin(live_server.core, ADMIN, "2468")
+    open_kiosk(page, live_server, query="")
+    for _ in range(5):
+        page.click("#clock")
+    page.wait_for_selector("#s-pin.armed")
+    for d in "1357":
+        page.click(f"[data-digit='{d}']")
+    page.click("[data-key=ok]")
+    expect(page.locator("#pin-msg")).to_have_text("PIN salah.")
+    for d in "2468":
+        page.click(f"[data-digit='{d}']")
+    page.click("[data-key=ok]")
+    page.wait_for_selector("#s-settings.armed")
+    page.click("[data-device=kiosk-2]")
+    assert page.text_content("#set-device") == "kiosk-2"
+    tap(page, "#s-settings [data-action=home]", "home")
+    take_ticket(page)
+    assert tickets(live_server.core)[0].device_id == "kiosk-2"
+    assert page.evaluate("localStorage.getItem('antrean.kiosk.device')") == "kiosk-2"
+
+
+def test_locked_down_and_offline_assets(live_server, page):
+    foreign = []
+    page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:")
+            else foreign.append(r.url))
+    open_kiosk(page, live_server)
+    take_ticket(page)
+    assert foreign == []
+    style = page.evaluate("getComputedStyle(document.body).userSelect")
+    assert style == "none"
+    prevented = page.evaluate("""() => { const e = new MouseEvent('contextmenu', {bubbles: true, cancelable: true});
+                                  return !document.body.dispatchEvent(e); }""")
+    assert prevented
+    assert "user-scalable=no" in page.get_attribute("meta[name=viewport]", "content")
+    assert page.locator("a[href]").count() == 0
+
+
+@pytest.mark.parametrize("name, size", [("portrait", (1080, 1920)), ("landscape", (1920, 1080))])
+def test_screenshots(live_server, browser, name, size):
+    core = live_server.core
+    core.update_service("skck", ADMIN, open_time="00:00", close_time="00:00")
+    for _ in range(3):
+        core.tickets.issue("ktp")
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="id-ID",
+                              timezone_id="Asia/Jakarta")
+    page = ctx.new_page()
+    try:
+        open_kiosk(page, live_server)
+        # every tile is inside the screen and nothing overflows its tile
+        overflow = page.evaluate("""() => [...document.querySelectorAll('.tile')].filter(t => {
+            const r = t.getBoundingClientRect();
+            return r.bottom > innerHeight || r.right > innerWidth || t.scrollHeight > t.clientHeight + 1; })
+            .map(t => t.dataset.service)""")
+        assert overflow == []
+        heights = page.evaluate("[...document.querySelectorAll('.tile')].map(t => t.getBoundingClientRect().height)")
+        assert len(heights) == 20 and min(heights) >= 120   # big targets for one finger
+        screenshot(page, f"kiosk-{name}-home")
+        tap(page, "[data-service=ktp]", "priority")
+        screenshot(page, f"kiosk-{name}-priority")
+        tap(page, "[data-priority=lansia]", "confirm")
+        screenshot(page, f"kiosk-{name}-confirm")
+        tap(page, "#take", "ticket")
+        expect(page.locator("#ticket-qr")).to_have_js_property("complete", True)
+        screenshot(page, f"kiosk-{name}-ticket")
+    finally:
+        ctx.close()
+
+
+def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
+    core = live_server.core
+    clerk = make_user(core, "loket", ["petugas_pelayanan"])
+    counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=list(core.sops))
+    core.tickets.issue("ktp")
+    mine, _ = core.tickets.issue("ktp")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
+                              is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    try:
+        page.goto(live_server.url + mine["status_url"])
+        page.wait_for_selector("#updated:not(:empty)")
+        assert page.text_content("#number") == "B002"
+        assert page.text_content("#position") == "ke-2"
+        assert "1 orang di depan Anda" in page.text_content("#ahead")
+        assert page.text_content("#now-calling") == "Belum ada panggilan"
+        screenshot(page, "status-waiting")
+        core.queue.call_next(counter["id"], clerk)                  # B001 is called
+        expect(page.locator("#now-calling")).to_have_text("B001 di Loket 2", timeout=15000)
+        assert page.text_content("#position") == "ke-1"
+        core.queue.call_next(counter["id"], clerk)                  # now mine
+        page.wait_for_selector("body[data-status=called]", timeout=15000)
+        assert page.text_content("#message-text") == "Giliran Anda! Silakan menuju Loket 2"
+        assert not page.is_visible("#facts")
+        screenshot(page, "status-called")
+    finally:
+        ctx.close()
