@@ -152,7 +152,9 @@ def save_display(core, f):
         title = f.get("title", "").strip()[:80]
         if not title:
             raise Invalid("Judul profil wajib diisi.", "Profile title is required.")
-        profiles[slug] = {"title": title, "counters": [int(x) for x in f.getlist("counters") if x.isdigit()],
+        numbers = {c["number"] for c in core.queue.counters()}  # the board's profiles name lokets by number
+        profiles[slug] = {"title": title, "counters": sorted({int(x) for x in f.getlist("counters")
+                                                             if x.isdigit() and int(x) in numbers}),
                           "services": [c for c in f.getlist("services") if c in core.sops]}
     core.set_setting("display_profiles", profiles, actor())
 

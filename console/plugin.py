@@ -41,7 +41,7 @@ def init_app(app, core):
     socketio.on_namespace(ConsoleNamespace(NAMESPACE))
 
 
-def _push(core, event: str, **data) -> None:
+def push(core, event: str, **data) -> None:
     socketio = core.extensions.get("socketio")
     if socketio is None:  # a core without a web app (CLI, unit tests)
         return
@@ -53,20 +53,20 @@ def _push(core, event: str, **data) -> None:
 
 @hookimpl
 def ticket_issued(core, ticket):
-    _push(core, "ticket_issued", number=ticket["number"], service=ticket["service"])
+    push(core, "ticket_issued", number=ticket["number"], service=ticket["service"])
 
 
 @hookimpl
 def ticket_called(core, call):
-    _push(core, "ticket_called", seq=call["seq"], number=call["number"], service=call["service"],
+    push(core, "ticket_called", seq=call["seq"], number=call["number"], service=call["service"],
           counter=call["counter"]["id"], kind=call["kind"])
 
 
 @hookimpl
 def queue_changed(core, office_id, action, ticket):
-    _push(core, "queue_changed", action=action, number=ticket["number"], service=ticket["service"])
+    push(core, "queue_changed", action=action, number=ticket["number"], service=ticket["service"])
 
 
 @hookimpl
 def step_completed(core, application, step, log):
-    _push(core, "step_completed", application=application["id"], step=step.no, status=application["status"])
+    push(core, "step_completed", application=application["id"], step=step.no, status=application["status"])

@@ -70,7 +70,7 @@ def _menit(value) -> str:
         return "–"
     v = round(float(value), 1)
     text = f"{v:.0f}" if v == int(v) else f"{v:.1f}"
-    return text.replace(".", ",") if lang() == "id" else text
+    return text.replace(".", ",") if g.get("lang", "id") == "id" else text  # lang() has run for the page
 
 
 @bp.context_processor
@@ -78,7 +78,8 @@ def _context():
     if not hasattr(g, "_console_office"):
         g._console_office = get_core().office()
     roles = current_user.actor.roles if current_user.is_authenticated else frozenset()
-    return {"tr": tr, "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
+    en = lang() == "en"
+    return {"tr": (lambda id_text, en_text: en_text if en else id_text), "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": bool(roles & set(COUNTER_ROLES)), "is_admin": "admin" in roles,
             "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz))}
@@ -212,6 +213,8 @@ def open_application():
         except (Invalid, Conflict) as exc:
             error, field, status = exc.message(lang()), exc.extra.get("field"), exc.status
         else:
+            from .plugin import push  # the core has no hook for this: tell the other consoles ourselves
+            push(core, "application_opened", application=app["id"], ticket=app["ticket_id"])
             flash(tr(f"Permohonan {app['id']} dibuka untuk {app['applicant_name']}.",
                      f"Application {app['id']} opened for {app['applicant_name']}."), "ok")
             return redirect(url_for("console.application", app_id=app["id"]))

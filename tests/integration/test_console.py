@@ -204,10 +204,12 @@ def test_admin_changes_are_saved_and_audited(app, staff, counter):
     assert "Mode antrean tidak dikenal." in page and core.policy()["mode"] == "ratio"
     post("/console/admin/tampilan", form="running_text", running_text="Selamat datang  di PATEN ")
     assert core.get_setting("running_text") == "Selamat datang di PATEN"
-    post("/console/admin/tampilan", form="profile", slug="ruang-a", title="Ruang A", counters=[str(counter["id"])],
+    post("/console/admin/tampilan", form="profile", slug="ruang-a", title="Ruang A", counters=[str(counter["number"])],
          services=["ktp", "kk"])
-    assert core.get_setting("display_profiles") == {"ruang-a": {"title": "Ruang A", "counters": [counter["id"]],
+    assert core.get_setting("display_profiles") == {"ruang-a": {"title": "Ruang A", "counters": [counter["number"]],
                                                                 "services": ["ktp", "kk"]}}
+    if "display.board" in app.view_functions:  # the board accepts the profile the console saved
+        assert c.get("/display/?profile=ruang-a").status_code == 200
     post("/console/admin/tampilan", form="profile", slug="ruang-a", delete="1")
     assert core.get_setting("display_profiles") == {}
     # every change is in the audit log, which filters

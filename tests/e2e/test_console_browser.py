@@ -1,0 +1,148 @@
+"""The console in Chromium: a clerk calls a number and the board shows it; one SOP carried through
+by four different users in four browser sessions; the timeline shows every step with its minutes.
+
+Screenshots (screenshots/console-*.png) are for a person to look at.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from antrean.core import Actor
+from antrean.timeutil import utcnow
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+NIK = "3201234507890001"
+TIMEOUT = 10_000
+
+
+@pytest.fixture
+def office(live_server, make_user):
+    core = live_server.core
+    admin = Actor(None, "test-admin", frozenset({"admin"}))
+    counter = core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
+    core.queue.save_counter(admin, name="Loket 2", number=2, services=list(core.sops))
+    users = {"clerk": make_user(core, "budi", ["petugas_pelayanan"], "Budi Santoso"),
+             "verifier": make_user(core, "rina", ["petugas_verifikasi"], "Rina Marlina"),
+             "register": make_user(core, "agus", ["petugas_register"], "Agus Salim"),
+             "kasi": make_user(core, "dewi", ["kasi_pelayanan"], "Dewi Kartika")}
+    return core, counter, users
+
+
+def _login(page, base, username):
+    page.goto(base + "/console/masuk")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "rahasia123")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/console/")
+
+
+def _session(browser, base, username):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta")
+    page = ctx.new_page()
+    _login(page, base, username)
+    return ctx, page
+
+
+def _do_step(page, base, app_id, outcome=None, counter_name=None):
+    page.goto(f"{base}/console/permohonan/{app_id}")
+    if outcome:
+        page.check(f"input[name=outcome][value={outcome}]")
+    if counter_name:
+        page.select_option("select[name=counter]", label=counter_name)
+    page.click("#step-form button[type=submit]")
+    page.wait_for_selector(".flash.ok", timeout=TIMEOUT)
+
+
+def test_clerk_calls_board_shows_and_four_users_carry_one_sop(live_server, office, page, browser):
+    core, counter, users = office
+    base = live_server.url
+    first, _ = core.tickets.issue("ktp")
+    for code in ("ktp", "kk", "sktm", "ektp"):
+        core.tickets.issue(code)
+
+    if "display.board" not in live_server.app.view_functions:
+        pytest.skip("the display face (/display) is not installed")
+    board_ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="id-ID")
+    board = board_ctx.new_page()
+    board.goto(base + "/display/")
+
+    # the clerk: log in, pick the counter, call with the keyboard
+    _login(page, base, "budi")
+    page.goto(f"{base}/console/loket/{counter['id']}")
+    page.wait_for_selector("#live.on", timeout=TIMEOUT)
+    page.keyboard.press("n")
+    page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{first['number']}'",
+                           timeout=TIMEOUT)
+    board.wait_for_function(f"document.getElementById('now-number').textContent.includes('{first['number']}')",
+                            timeout=TIMEOUT)
+    screenshot(board, "console-display-after-call")
+    core.tickets.issue("kia", "lansia")  # a priority ticket shows in the list
+
+    # a second clerk's console updates live when the first calls again (no reload)
+    other_ctx, other = _session(browser, base, "budi")
+    other.goto(f"{base}/console/loket/{counter['id']}")
+    other.wait_for_selector("#live.on", timeout=TIMEOUT)
+    # receive the file: the open form under the current ticket
+    page.fill("input[name=applicant_name]", "Siti Aminah")
+    page.fill("input[name=nik]", NIK)
+    page.fill("input[name=phone]", "081234567890")
+    screenshot(page, "console-counter-view")
+    page.click("#open-form button[type=submit]")
+    page.wait_for_url(f"{base}/console/permohonan/*")
+    app_id = int(page.url.rsplit("/", 1)[1])
+    other.wait_for_selector(f"a[href='/console/permohonan/{app_id}']", timeout=TIMEOUT)
+    other_ctx.close()
+    _do_step(page, base, app_id)  # step 2: the clerk receives the form
+
+    # some older files so the verifier's worklist shows all three colours
+    for name, minutes in (("Ahmad Fauzi", 4), ("Maria Ulfa", 7), ("Yusuf Hidayat", 30)):
+        when = utcnow() - timedelta(minutes=minutes)
+        a = core.workflow.open(users["clerk"], service_code="kk", applicant_name=name, now=when - timedelta(minutes=1))
+        core.workflow.complete_step(a["id"], 2, users["clerk"], outcome="DONE", now=when)
+
+    # the verifier: worklist, MS
+    vctx, v = _session(browser, base, "rina")
+    v.goto(base + "/console/kerja")
+    v.wait_for_selector(f"tr[data-app='{app_id}']")
+    assert v.locator(".worklist .sla.red").count() >= 1 and v.locator(".worklist .sla.green").count() >= 1
+    assert NIK not in v.content()
+    screenshot(v, "console-worklist")
+    v.click(f"tr[data-app='{app_id}'] a")
+    v.check("input[name=outcome][value=MS]")
+    v.click("#step-form button[type=submit]")
+    v.wait_for_selector(".flash.ok", timeout=TIMEOUT)
+    vctx.close()
+
+    # the register: the agenda number is shown
+    rctx, r = _session(browser, base, "agus")
+    _do_step(r, base, app_id)
+    agenda = core.workflow.get(app_id)["agenda_number"]
+    assert agenda and agenda in r.locator(".flash.ok").inner_text() and r.locator("#agenda").inner_text() == agenda
+    rctx.close()
+
+    # the Kasi signs
+    kctx, k = _session(browser, base, "dewi")
+    _do_step(k, base, app_id)
+    kctx.close()
+
+    # handover by the clerk, who calls the applicant to Loket 2: the board shows the call
+    _do_step(page, base, app_id, counter_name="Loket 2")
+    board.wait_for_function("document.getElementById('now-counter').textContent.includes('2')", timeout=TIMEOUT)
+    assert first["number"] in board.locator("#now-number").inner_text()
+    _do_step(page, base, app_id)  # step 7: the applicant collects
+
+    # the timeline: every step with who, minutes and standard
+    page.goto(f"{base}/console/permohonan/{app_id}")
+    rows = page.locator("table.timeline tbody tr")
+    assert rows.count() == 7 and page.locator("table.timeline tr.pending").count() == 0
+    names = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(7)]
+    for who in ("Budi Santoso", "Rina Marlina", "Agus Salim", "Dewi Kartika"):
+        assert any(who in n for n in names)
+    for i, st in enumerate(core.sops["ktp"].steps):
+        assert rows.nth(i).locator(".sla").inner_text().endswith(f"/ {st.minutes}")
+    assert "Selesai" in page.locator("dl.facts").inner_text()
+    screenshot(page, "console-timeline")
+    board_ctx.close()
