@@ -263,9 +263,13 @@ class DisplayHub:
 
     # -- events ------------------------------------------------------------------------------------
     def emit_call(self, call: dict) -> dict:
+        """One message per board per call: ``called`` (with the new waiting counts) or, for filtered
+        boards the call is not for, ``tick`` (seq and counts)."""
+        counts = self.core.tickets.waiting_counts()
         payload = self.public_call(call)
-        self.socketio.emit("called", payload, namespace=NAMESPACE, to=call_rooms(call["counter"]["id"], call["service"]))
-        self.socketio.emit("tick", {"seq": call["seq"]}, namespace=NAMESPACE, to="ticks")
+        self.socketio.emit("called", payload | {"waiting": counts}, namespace=NAMESPACE,
+                           to=call_rooms(call["counter"]["id"], call["service"]))
+        self.socketio.emit("tick", {"seq": call["seq"], "waiting": counts}, namespace=NAMESPACE, to="ticks")
         return payload
 
     def emit_waiting(self) -> None:
@@ -482,7 +486,6 @@ def _on_hub(core, what: str, fn) -> None:
 def _after_call(hub: DisplayHub, call: dict) -> None:
     payload = hub.emit_call(call)   # first: the boards must not wait for anything else
     try:
-        hub.emit_waiting()
         hub.prebuild(payload)
     except Exception:
         log.exception("display: after call seq=%s", call.get("seq"))

@@ -324,17 +324,19 @@
     }
   });
   socket.on("state", applyState);
+  function setWaiting(counts) {
+    if (!counts) return;
+    state.waiting.forEach(function (row) { row.waiting = counts[row.service] || 0; });
+  }
   socket.on("called", function (c) {
     noteSeq(c.seq);
+    setWaiting(c.waiting);
     addCall(c, true);
     renderAll(true);
     enqueue(c);
   });
-  socket.on("tick", function (t) { noteSeq(t.seq); });
-  socket.on("waiting", function (w) {
-    state.waiting.forEach(function (row) { row.waiting = w.counts[row.service] || 0; });
-    renderWaiting();
-  });
+  socket.on("tick", function (t) { noteSeq(t.seq); setWaiting(t.waiting); renderWaiting(); });
+  socket.on("waiting", function (w) { setWaiting(w.counts); renderWaiting(); });
   socket.on("counters", function (m) {
     var by = {};
     m.counters.forEach(function (row) { by[row.counter.id] = row; });
