@@ -11,6 +11,7 @@ processes ``BEGIN IMMEDIATE`` still serialises writers.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import queue
 import threading
@@ -32,12 +33,17 @@ class GroupCommitter:
         self._closed = False
 
     def run(self, fn: Callable[[Any], Any], timeout: float = 60.0):
-        """Run ``fn(session)`` in the next group transaction; return its result after commit."""
+        """Run ``fn(session)`` in the next group transaction; return its result after commit.
+
+        ``fn`` runs in the writer thread inside a copy of the caller's context, so hooks
+        it calls still see the caller's Flask request (Flask keeps it in contextvars).
+        """
         if self._closed:
             raise RuntimeError("group committer is closed")
         self._ensure_thread()
         fut: Future = Future()
-        self._queue.put((fn, fut))
+        ctx = contextvars.copy_context()
+        self._queue.put((lambda s: ctx.run(fn, s), fut))
         return fut.result(timeout)
 
     def close(self) -> None:

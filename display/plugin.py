@@ -41,6 +41,7 @@ CLIP_DIR = Path(__file__).resolve().parent / "clips"
 MEDIA_EXTENSIONS = {".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image", ".gif": "image",
                     ".mp4": "video", ".webm": "video"}
 SETTINGS_TTL = 3.0          # seconds a board setting read from the database is reused
+WAITING_COALESCE = 0.2      # seconds: at most one waiting-count broadcast per window
 CACHE_MAX_AGE_DAYS = 30     # announcement WAVs not touched for this long are removed at start
 _NUMBER_RE = re.compile(r"^[A-Z]{0,2}[0-9]{1,4}$")
 _CODE_RE = re.compile(r"^[a-z0-9_]{1,60}$")
@@ -134,6 +135,9 @@ class DisplayHub:
         self._cache_lock = threading.Lock()
         media = core.settings.extra.get("display_media_dir")
         self.media_dir = Path(media) if media else Path(core.settings.instance_path) / "display-media"
+        self._waiting_lock = threading.Lock()
+        self._waiting_pending = False
+        self.closed = False
 
     # -- settings (read through a short cache: a call must not wait on several reads) -----------
     def _setting(self, key: str, default):
@@ -274,6 +278,27 @@ class DisplayHub:
 
     def emit_waiting(self) -> None:
         self.socketio.emit("waiting", {"counts": self.core.tickets.waiting_counts()}, namespace=NAMESPACE)
+
+    def request_waiting(self) -> None:
+        """Coalesce waiting-count broadcasts: a busy kiosk issues many tickets a second, the boards need
+        one fresh count per WAITING_COALESCE seconds, and counting must not sit on the issuing path."""
+        with self._waiting_lock:
+            if self._waiting_pending or self.closed:
+                return
+            self._waiting_pending = True
+        timer = threading.Timer(WAITING_COALESCE, self._flush_waiting)
+        timer.daemon = True
+        timer.start()
+
+    def _flush_waiting(self) -> None:
+        with self._waiting_lock:
+            self._waiting_pending = False
+            if self.closed:
+                return
+        try:
+            self.emit_waiting()
+        except Exception:
+            log.exception("display: broadcast of waiting counts failed")
 
     def emit_counters(self) -> None:
         snap = self.core.queue.snapshot(last=0)
@@ -498,9 +523,17 @@ def ticket_called(core, call):
 
 @hookimpl
 def ticket_issued(core, ticket):
-    _on_hub(core, "broadcast of waiting counts", DisplayHub.emit_waiting)
+    _on_hub(core, "broadcast of waiting counts", DisplayHub.request_waiting)
 
 
 @hookimpl
 def queue_changed(core, office_id, action, ticket):
     _on_hub(core, f"broadcast of counter change ({action})", DisplayHub.emit_counters)
+
+
+@hookimpl
+def shutdown(core):
+    hub = _hub(core)
+    if hub is not None:
+        with hub._waiting_lock:
+            hub.closed = True

@@ -197,3 +197,23 @@ def test_plugins_page_lists_plugins_and_skipped_ones(settings_dict):
         assert "tests.unit.fixtures.broken_sop_plugin" in html and "steps[1].role" in html
     finally:
         app.extensions["antrean"].close()
+
+
+def test_issuing_hooks_see_the_request(settings_dict):
+    """ticket_issuing runs in SQLite's group-commit thread, still inside the caller's request context."""
+    from flask import request
+
+    from antrean import create_app
+    from antrean.hookspecs import hookimpl
+
+    class SeesRequest:
+        @hookimpl
+        def ticket_issuing(self, core, conn, ticket):
+            ticket["seen_host"] = request.host
+
+    app = create_app(settings_dict, plugins=(SeesRequest(),))
+    try:
+        r = app.test_client().post("/api/v1/tickets", json={"service": "ktp"}, base_url="http://kios.kecamatan:8080")
+        assert r.status_code == 201 and r.json["seen_host"] == "kios.kecamatan:8080"
+    finally:
+        app.extensions["antrean"].close()
