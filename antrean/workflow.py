@@ -262,29 +262,36 @@ class WorkflowService:
             return s.execute(select(Application.id).where(Application.ticket_id == ticket_id,
                                                           Application.office_id == self.core.office_id)).scalar()
 
-    def worklist(self, actor: Actor, limit: int = 200) -> list[dict]:
+    def _worklist_query(self, s, actor: Actor, service: str | None):
+        """The condition 'open, and the current step is one the actor's roles may do' (None: nothing)."""
+        from sqlalchemy import and_, or_, tuple_
+        core = self.core
+        rows = {r.code: r for r in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars()}
+        wanted = []  # (service, step_no) pairs this actor may do
+        for code, sop in core.sops.items():
+            row = rows.get(code)
+            if row is None or (service and code != service):
+                continue
+            for st in sop.steps[1:]:
+                if core.effective_role(sop, st.role, row.role_map) in actor.roles:
+                    wanted.append((code, st.no))
+        if not wanted:
+            return None
+        cond = (tuple_(Application.service_code, Application.current_step).in_(wanted)
+                if core.db.dialect == "postgresql" else
+                or_(*[and_(Application.service_code == c, Application.current_step == n) for c, n in wanted]))
+        return and_(Application.office_id == core.office_id, Application.status == "open", cond)
+
+    def worklist(self, actor: Actor, limit: int = 200, *, offset: int = 0, service: str | None = None) -> list[dict]:
         """Open applications whose current step the actor's roles may do, oldest step first."""
         core = self.core
         now = utcnow()
         with core.db.read() as s:
-            rows = {r.code: r for r in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars()}
-            wanted = []  # (service, step_no) pairs this actor may do
-            for code, sop in core.sops.items():
-                row = rows.get(code)
-                if row is None:
-                    continue
-                for st in sop.steps[1:]:
-                    if core.effective_role(sop, st.role, row.role_map) in actor.roles:
-                        wanted.append((code, st.no))
-            if not wanted:
+            cond = self._worklist_query(s, actor, service)
+            if cond is None:
                 return []
-            from sqlalchemy import and_, or_, tuple_
-            cond = (tuple_(Application.service_code, Application.current_step).in_(wanted)
-                    if core.db.dialect == "postgresql" else
-                    or_(*[and_(Application.service_code == c, Application.current_step == n) for c, n in wanted]))
             q = (select(Application, Ticket.number).outerjoin(Ticket, Ticket.id == Application.ticket_id)
-                 .where(Application.office_id == core.office_id, Application.status == "open", cond)
-                 .order_by(Application.step_started_at).limit(limit))
+                 .where(cond).order_by(Application.step_started_at, Application.id).offset(max(0, offset)).limit(limit))
             out = []
             for app, number in s.execute(q).all():
                 sop = core.sops[app.service_code]
@@ -300,6 +307,16 @@ class WorkflowService:
                             "total_sla": sla_state(since, sop.standard_minutes),
                             "step_started_at": iso(app.step_started_at)})
             return out
+
+    def worklist_counts(self, actor: Actor) -> dict[str, int]:
+        """How many applications wait for the actor, per service (for filters and paging)."""
+        from sqlalchemy import func
+        with self.core.db.read() as s:
+            cond = self._worklist_query(s, actor, None)
+            if cond is None:
+                return {}
+            return dict(s.execute(select(Application.service_code, func.count()).where(cond)
+                                  .group_by(Application.service_code)).all())
 
 
 def sla_state(minutes: float | None, standard: int) -> str | None:

@@ -99,12 +99,14 @@ def main() -> None:
     v, c = app.test_client(), app.test_client()
     login(v, "verif")
     login(c, "loket")
-    n_items = len(core.workflow.worklist(core.users.get(2)))
+    from console.views import WORKLIST_PAGE
+    n_items = sum(core.workflow.worklist_counts(core.users.get(2)).values())
     results = {"worklist (/console/kerja)": timed(v, "/console/kerja", args.runs),
                "counter view (/console/loket/1)": timed(c, f"/console/loket/{counter['id']}", args.runs),
                "counter panel refresh (/console/loket/1/panel)": timed(c, f"/console/loket/{counter['id']}/panel",
                                                                       args.runs)}
-    print(f"{args.apps} applications ({core.db.dialect}), verifier worklist rows: {n_items}, "
+    print(f"{args.apps} applications ({core.db.dialect}), verifier worklist: {n_items} waiting, "
+          f"{WORKLIST_PAGE} rows per page, "
           f"40 tickets today, {args.runs} runs each")
     for name, xs in results.items():
         print(f"{name:50s} p50 {statistics.median(xs):6.1f} ms   p99 {pct(xs, 99):6.1f} ms")

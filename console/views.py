@@ -222,17 +222,25 @@ def open_application():
                            services=core.services(enabled_only=True)), status
 
 
+#: rows per worklist page (oldest first; a clerk works from the top)
+WORKLIST_PAGE = 50
+
+
 @bp.get("/kerja", endpoint="worklist")
 @login_required
 def worklist():
     core = get_core()
-    items = core.workflow.worklist(actor())
-    services = sorted({(i["service"], i["service_name"]) for i in items}, key=lambda x: x[1])
-    chosen = request.args.get("layanan")
-    if chosen:
-        items = [i for i in items if i["service"] == chosen]
+    counts = core.workflow.worklist_counts(actor())
+    services = sorted(((code, core.sops[code].short_name, n) for code, n in counts.items()), key=lambda x: x[1])
+    chosen = request.args.get("layanan") or None
+    if chosen not in counts:
+        chosen = None
+    total = counts.get(chosen, 0) if chosen else sum(counts.values())
+    pages = max(1, -(-total // WORKLIST_PAGE))
+    page = min(max(1, request.args.get("hal", 1, type=int)), pages)
+    items = core.workflow.worklist(actor(), WORKLIST_PAGE, offset=(page - 1) * WORKLIST_PAGE, service=chosen)
     tpl = "console/_worklist_table.html" if request.args.get("fragment") else "console/worklist.html"
-    return render_template(tpl, items=items, services=services, chosen=chosen)
+    return render_template(tpl, items=items, services=services, chosen=chosen, page=page, pages=pages, total=total)
 
 
 def _step_context(app: dict) -> dict:

@@ -206,3 +206,16 @@ def _agenda_race(core, make_user, n=24):
 
 def test_agenda_numbers_sequential_and_unique_under_concurrency(core, make_user):
     _agenda_race(core, make_user)
+
+
+def test_worklist_pages_and_filters_in_the_database(core, staff, counter):
+    ids = {"ktp": [], "kk": []}
+    for service in ["ktp", "kk"] * 3:
+        ids[service].append(open_app(core, staff, counter, service=service)["id"])
+    front = staff["petugas_pelayanan"]
+    assert core.workflow.worklist_counts(front) == {"ktp": 3, "kk": 3}
+    page1 = core.workflow.worklist(front, 4)
+    page2 = core.workflow.worklist(front, 4, offset=4)
+    assert [w["id"] for w in page1 + page2] == sorted(ids["ktp"] + ids["kk"])
+    assert [w["id"] for w in core.workflow.worklist(front, 2, offset=1, service="kk")] == ids["kk"][1:3]
+    assert core.workflow.worklist_counts(staff["camat"]) == {}
