@@ -36,6 +36,15 @@ def ticket_issuing(core, conn, ticket):
 
 
 @hookspec
+def ticket_replayed(core, conn, ticket):
+    """A repeated idempotency key returned an already-issued ticket.
+
+    Add to ``ticket`` what ``ticket_issuing`` added the first time (e.g. the
+    print status), reading through ``conn``; write nothing.
+    """
+
+
+@hookspec
 def ticket_issued(core, ticket):
     """After commit of a new ticket. ``ticket`` is the dict returned by the API."""
 

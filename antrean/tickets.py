@@ -101,14 +101,23 @@ class TicketService:
         except IntegrityError:
             if idempotency_key:  # the same key raced in another process: return the winner's ticket
                 with core.db.read() as s:
-                    existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
-                                                              Ticket.idempotency_key == idempotency_key)).scalar()
-                    if existing is not None:
-                        return self._view(s, existing), False
+                    replay = self._replay(s, office_id, idempotency_key)
+                    if replay is not None:
+                        return replay, False
             raise
         if created:
             core.hook.ticket_issued(core=core, ticket=view)
         return view, created
+
+    def _replay(self, s, office_id: int, key: str) -> dict | None:
+        """The ticket an earlier request with this idempotency key got, as that request saw it."""
+        existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
+                                                  Ticket.idempotency_key == key)).scalar()
+        if existing is None:
+            return None
+        view = self._view(s, existing)
+        self.core.hook.ticket_replayed(core=self.core, conn=s, ticket=view)
+        return view
 
     def _committer(self):
         from .batch import GroupCommitter
@@ -126,10 +135,9 @@ class TicketService:
         core = self.core
         conn = s.connection()
         if idempotency_key:
-            existing = s.execute(select(Ticket).where(Ticket.office_id == office_id,
-                                                      Ticket.idempotency_key == idempotency_key)).scalar()
-            if existing is not None:
-                return self._view(s, existing), False
+            replay = self._replay(s, office_id, idempotency_key)
+            if replay is not None:
+                return replay, False
         svc = conn.execute(_SQL.service, {"office_id": office_id, "code": sop.code}).first()
         if svc is None:
             raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=sop.code)

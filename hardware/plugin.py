@@ -37,6 +37,12 @@ def ticket_issuing(core, conn, ticket):
 
 
 @hookimpl
+def ticket_replayed(core, conn, ticket):
+    """A retried tap gets the same ``print`` field as the first answer (read from its job)."""
+    ticket["print"] = store.print_status(conn, ticket["id"])
+
+
+@hookimpl
 def ticket_issued(core, ticket):
     info = ticket.get("print") or {}
     if info.get("status") != "queued":

@@ -191,6 +191,16 @@ def printer_for_device(core, session, device_id: str | None) -> Printer:
     return row if row is not None else ensure_default_printer(core, session)
 
 
+def print_status(session, ticket_id: int) -> dict:
+    """The ``print`` field of a ticket as the kiosk saw it when issued, from its first print job."""
+    job = session.execute(select(PrintJob).where(PrintJob.ticket_id == ticket_id, PrintJob.kind == "ticket")
+                          .order_by(PrintJob.id).limit(1)).scalar()
+    if job is None:
+        return {"status": "disabled"}
+    status = "queued" if job.status == "pending" else job.status
+    return {"status": status, "printer": job.printer_name, "job": job.id}
+
+
 def enabled(p: Printer) -> bool:
     return p.url.strip().lower() != "none"
 

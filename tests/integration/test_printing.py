@@ -242,3 +242,24 @@ def test_issue_does_not_wait_for_a_hanging_printer(make_app, fake):
     assert row.status in ("pending", "printing") and row.last_error == ""
     # and the worker does reach the printer and time out on its own
     wait_for(lambda: "timeout" in jobs(core)[0].last_error, what="the worker's attempt to time out")
+
+
+def test_a_retried_tap_gets_the_same_print_status_and_prints_once(make_app, fake):
+    app = make_app(fake.url)
+    core = app.extensions["antrean"]
+    client = app.test_client()
+    first = client.post("/api/v1/tickets", json={"service": SERVICE, "idempotency_key": "kiosk-1:tap-777"})
+    again = client.post("/api/v1/tickets", json={"service": SERVICE, "idempotency_key": "kiosk-1:tap-777"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["number"] == first.json["number"]
+    assert again.json["print"]["job"] == first.json["print"]["job"]
+    assert again.json["print"]["printer"] == "default" and again.json["print"]["status"] in ("queued", "printing", "done")
+    fake.wait_for_jobs(1)
+    assert len(jobs(core)) == 1
+
+
+def test_a_retried_tap_with_printing_disabled_says_so(make_app):
+    client = make_app("none").test_client()
+    body = {"service": SERVICE, "idempotency_key": "kiosk-1:tap-778"}
+    client.post("/api/v1/tickets", json=body)
+    assert client.post("/api/v1/tickets", json=body).json["print"] == {"status": "disabled"}

@@ -20,6 +20,11 @@ class Recorder:
         self.events.append(("issuing", ticket["number"]))
 
     @hookimpl
+    def ticket_replayed(self, core, conn, ticket):
+        ticket["recorded_in_transaction"] = "replayed"
+        self.events.append(("replayed", ticket["number"]))
+
+    @hookimpl
     def ticket_issued(self, core, ticket):
         # after commit: a separate connection sees the row
         engine = create_engine(core.settings.database_url)
@@ -115,6 +120,14 @@ def test_hook_ticket_issuing(rec_core):
     ticket, _ = rec_core.tickets.issue("ktp")
     assert ticket["recorded_in_transaction"] is True
     assert ("issuing", "B001") in rec_core.recorder.events
+
+
+def test_hook_ticket_replayed(rec_core):
+    first, _ = rec_core.tickets.issue("ktp", idempotency_key="tap-123456")
+    again, created = rec_core.tickets.issue("ktp", idempotency_key="tap-123456")
+    assert first["recorded_in_transaction"] is True and not created
+    assert again["recorded_in_transaction"] == "replayed"
+    assert [e for e in rec_core.recorder.events if e[0] != "issued"] == [("issuing", "B001"), ("replayed", "B001")]
 
 
 def test_hook_ticket_issued(rec_core):
