@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
@@ -79,6 +79,14 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     app.register_blueprint(meta_bp)
     app.register_blueprint(assets_bp)
     _error_handlers(app)
+
+    @app.after_request
+    def _remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in ("id", "en") and request.cookies.get("lang") != chosen and not request.path.startswith("/api/"):
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
     core.hook.init_app(app=app, core=core)
     return app
 
@@ -90,12 +98,17 @@ def get_core(app=None) -> Antrean:
 
 
 def lang() -> str:
-    """Indonesian first; English when asked (?lang=en, cookie or Accept-Language preferring en)."""
+    """Indonesian first: the office's language (ANTREAN_LANGUAGE, default id) unless someone chose
+    (``?lang=en`` or the ``lang`` cookie). Pages ignore the browser's Accept-Language — an office
+    PC with an English-language OS still shows Indonesian; API clients may ask with it."""
     if "lang" not in g:
         choice = request.args.get("lang") or request.cookies.get("lang")
         if choice not in ("id", "en"):
-            best = request.accept_languages.best_match(["id", "en"])
-            choice = "en" if best == "en" and not request.accept_languages.best_match(["id"]) else "id"
+            choice = current_app.extensions["antrean"].settings.language
+            if request.path.startswith("/api/"):
+                best = request.accept_languages.best_match(["id", "en"])
+                if best == "en" and not request.accept_languages.best_match(["id"]):
+                    choice = "en"
         g.lang = choice
     return g.lang
 

@@ -217,3 +217,13 @@ def test_issuing_hooks_see_the_request(settings_dict):
         assert r.status_code == 201 and r.json["seen_host"] == "kios.kecamatan:8080"
     finally:
         app.extensions["antrean"].close()
+
+
+def test_pages_stay_indonesian_whatever_the_browser_language(client):
+    """An office PC with an English OS still gets Indonesian pages; ?lang=en switches on request."""
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    page = client.get("/console/masuk", headers=english_browser).get_data(as_text=True)
+    assert "Masuk" in page
+    assert "Log in" in client.get("/console/masuk?lang=en").get_data(as_text=True)
+    assert "Log in" in client.get("/console/masuk").get_data(as_text=True)  # the choice is remembered
+    assert "Masuk" in client.get("/console/masuk?lang=id").get_data(as_text=True)
