@@ -34,19 +34,34 @@ def health():
 def index():
     from flask import current_app
 
-    links = [(label, url_for(ep)) for label, ep in (("Kios antrean", "kiosk.index"),
-                                                     ("Papan antrean", "display.board"),
-                                                     ("Konsol petugas", "console.index"))
-             if ep in current_app.view_functions]
+    links = [(label, hint, url_for(ep)) for label, hint, ep in (
+        ("Kios antrean", "Layar sentuh untuk mengambil nomor antrean", "kiosk.index"),
+        ("Papan antrean", "Layar TV ruang tunggu dengan suara panggilan", "display.board"),
+        ("Konsol petugas", "Loket, daftar kerja, langkah SOP, pengaturan", "console.index"))
+        if ep in current_app.view_functions]
     return render_template_string(_INDEX, office=get_core().office(), links=links)
 
 
 _INDEX = """<!doctype html><html lang="id"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Antrean – {{ office.name }}</title>
-<body style="font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:1rem;font-size:1.3rem">
-<h1>{{ office.name }}</h1><p>{{ office.address }}</p>
-<ul style="line-height:2.2">{% for label, href in links %}<li><a href="{{ href }}">{{ label }}</a></li>{% endfor %}
-<li><a href="/api/v1/openapi.json">API (OpenAPI)</a></li><li><a href="/-/plugins.json">Plugin</a></li></ul></body></html>"""
+<link rel="stylesheet" href="/static/base.css">
+<style>
+body { margin: 0; background: #eef1f6; color: #13213a; }
+header { background: #0c2d62; color: #fff; padding: 1.5rem 2rem; }
+header h1 { margin: 0; font-size: 2rem; } header p { margin: .3rem 0 0; opacity: .85; }
+main { max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; }
+.faces { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: 1rem; }
+.faces a { display: block; background: #fff; border-radius: .8rem; padding: 1.4rem 1.5rem; text-decoration: none;
+  color: inherit; border: 2px solid #d5dbe6; box-shadow: 0 2px 0 #c3cad8; }
+.faces a:hover, .faces a:focus { border-color: #0c58b8; outline: none; }
+.faces strong { display: block; font-size: 1.4rem; color: #0c2d62; } .faces span { color: #4a566b; }
+.more { margin-top: 2rem; color: #4a566b; } .more a { color: #0c58b8; margin-right: 1.2rem; }
+</style>
+<header><h1>{{ office.name }}</h1>{% if office.address %}<p>{{ office.address }}</p>{% endif %}</header>
+<main><div class="faces">
+{% for label, hint, href in links %}<a href="{{ href }}"><strong>{{ label }}</strong><span>{{ hint }}</span></a>{% endfor %}
+</div>
+<p class="more"><a href="/api/v1/openapi.json">API (OpenAPI)</a><a href="/-/plugins">Plugin</a></p></main></html>"""
 
 _PLUGINS = """<!doctype html><html lang="id"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Plugin – Antrean</title>
