@@ -13,7 +13,6 @@ import logging
 import os
 from dataclasses import dataclass, field
 from importlib import metadata
-from types import ModuleType
 
 import pluggy
 

@@ -16,9 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .core import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import AgendaCounter, Application, Call, Counter, Service, StepLog, Ticket, User
+from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
-from .timeutil import ROMAN, as_utc, iso, local, minutes_between, utcnow
+from .timeutil import ROMAN, iso, local, minutes_between, utcnow
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")

@@ -83,7 +83,6 @@ def client(app):
     return app.test_client()
 
 
-ADMIN = None
 
 
 @pytest.fixture
@@ -97,7 +96,6 @@ def admin():
 def make_user():
     """make_user(core, "name", ["role", ...]) -> Actor (password: 'rahasia123')."""
     from antrean.core import SYSTEM
-    from antrean.users import actor_of  # noqa: F401
 
     def make(core, username, roles, full_name=""):
         u = core.users.create(SYSTEM, username, "rahasia123", list(roles), full_name or username.title())

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the project is not installed into the venv
-    sys.path.insert(0, str(ROOT))
 
-from display.announcer import (  # noqa: E402
+from display.announcer import (
     RECALL_TEMPLATE,
     Announcer,
     ClipLibrary,

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the repo is not installed into the venv
-    sys.path.insert(0, str(ROOT))
 
-from hardware import printers  # noqa: E402
-from hardware._escpos import Dummy, File, Network  # noqa: E402
-from hardware.printers import (  # noqa: E402
+from hardware import printers
+from hardware._escpos import Dummy, File, Network
+from hardware.printers import (
     DRIVERS,
     NetworkPrinter,
     PrinterConfigError,
@@ -23,9 +18,9 @@ from hardware.printers import (  # noqa: E402
     print_job,
     printer_status,
 )
-from hardware.ticket import PAPER_58, PAPER_80, render_ticket  # noqa: E402
-from tests.support.fake_printer import FakeNetworkPrinter, decode_escpos  # noqa: E402
-from tests.unit.test_ticket_layout import STATUS_URL, make_ticket  # noqa: E402
+from hardware.ticket import PAPER_58, PAPER_80, render_ticket
+from tests.support.fake_printer import FakeNetworkPrinter, decode_escpos
+from tests.unit.test_ticket_layout import STATUS_URL, make_ticket
 
 # Generous margin over a configured timeout for slow CI machines; the point
 # is "bounded by the timeout", not "hangs for the OS default (minutes)".

@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
-from pathlib import Path
 
 import pluggy
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from plugins import BUILTIN_SOP_MODULES  # noqa: E402
+from plugins import BUILTIN_SOP_MODULES
 
 # --- expected table, from READING.md ------------------------------------------
 

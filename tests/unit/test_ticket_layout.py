@@ -17,11 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the repo is not installed into the venv
-    sys.path.insert(0, str(ROOT))
 
-from hardware._escpos import Dummy  # noqa: E402
-from hardware.ticket import (  # noqa: E402
+from hardware._escpos import Dummy
+from hardware.ticket import (
     PAPER_58,
     PAPER_80,
     PaperProfile,
@@ -33,7 +31,7 @@ from hardware.ticket import (  # noqa: E402
     render_ticket,
     with_image_qr,
 )
-from tests.support.fake_printer import decode_escpos  # noqa: E402
+from tests.support.fake_printer import decode_escpos
 
 GOLDEN = Path(__file__).parent / "golden"
 STATUS_URL = "https://antrean.example.go.id/s/A023-7KQ2"
