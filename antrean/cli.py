@@ -58,13 +58,13 @@ def init(demo: bool):
     core = _core()
     try:
         core.migrate()
-        office = core.office()
         click.echo(f"Database ready: {core.db.engine.url.render_as_string(hide_password=True)}")
-        click.echo(f"Office: {office['name']} ({core.settings.office_code}), {len(core.sops)} services")
         for err in core.plugins.errors:
             click.echo(f"warning: plugin {err.plugin} skipped: {err.source}: {err.message}", err=True)
         if demo:
             _demo(core)
+        office = core.office()
+        click.echo(f"Office: {office['name']} ({core.settings.office_code}), {len(core.sops)} services")
     finally:
         core.close()
 
