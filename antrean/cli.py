@@ -163,7 +163,10 @@ def user():
               help="Repeat for several roles.")
 @click.option("--password", help="Prompted for when omitted.")
 @click.option("--name", "full_name", default="", help="Full name.")
-def user_add(username: str, roles, password: str | None, full_name: str):
+@click.option("--office", "offices", multiple=True,
+              help="Office code the user may act in (repeatable; default: this server's ANTREAN_OFFICE_CODE).")
+@click.option("--all-offices", is_flag=True, help="May act in every office of the database (a regency admin).")
+def user_add(username: str, roles, password: str | None, full_name: str, offices, all_offices: bool):
     """Add a staff user."""
     if password is None:
         if not sys.stdin.isatty():
@@ -172,8 +175,10 @@ def user_add(username: str, roles, password: str | None, full_name: str):
     core = _core()
     try:
         core.migrate()
-        u = core.users.create(SYSTEM, username, password, list(roles), full_name)
-        click.echo(f"User {u['username']} created with roles: {', '.join(u['roles'])}")
+        chosen = ["*"] if all_offices else (list(offices) or None)
+        u = core.users.create(SYSTEM, username, password, list(roles), full_name, offices=chosen)
+        where = "every office" if u["offices"] == ["*"] else ", ".join(u["offices"])
+        click.echo(f"User {u['username']} created with roles: {', '.join(u['roles'])} (offices: {where})")
     except AntreanError as exc:
         _fail(exc)
     finally:

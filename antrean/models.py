@@ -157,6 +157,9 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list] = mapped_column(JSON, default=list)
+    #: office codes this account may act in; ["*"] = every office (a regency admin).
+    #: NULL (accounts from before revision 0002) is treated as every office.
+    offices: Mapped[list | None] = mapped_column(JSON, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

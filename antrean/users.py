@@ -32,6 +32,11 @@ def actor_of(user: User) -> Actor:
     return Actor(user.id, user.username, frozenset(user.roles or ()), user.full_name)
 
 
+def member_of(user: User, office_code: str) -> bool:
+    """May this account act in the office? (NULL: an account from before offices existed.)"""
+    return user.offices is None or "*" in user.offices or office_code in user.offices
+
+
 class UserService:
     def __init__(self, core):
         self.core = core
@@ -49,28 +54,35 @@ class UserService:
             if bad:
                 raise Invalid("Peran tidak dikenal.", "Unknown role.", field="roles", detail=f"unknown roles {bad}")
 
-    def create(self, actor: Actor, username: str, password: str, roles, full_name: str = "") -> dict:
+    def create(self, actor: Actor, username: str, password: str, roles, full_name: str = "",
+               offices: list[str] | None = None) -> dict:
+        """Create an account for this office (or the given office codes; ["*"] = every office)."""
         if actor.id is not None:  # the CLI acts as SYSTEM (the person at the console owns the machine)
             require_role(actor, "admin")
         self._validate(username, password, roles)
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
                 raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
+            offices = self._offices(offices)
             u = User(username=username, password_hash=generate_password_hash(password), roles=sorted(set(roles)),
-                     full_name=(full_name or "").strip()[:120], active=True)
+                     full_name=(full_name or "").strip()[:120], active=True, offices=offices)
             s.add(u)
             s.flush()
-            self.core.audit(s, actor, "user.create", "user", u.id, username=username, roles=u.roles)
+            self.core.audit(s, actor, "user.create", "user", u.id, username=username, roles=u.roles, offices=offices)
             return self._view(u)
 
-    def update(self, actor: Actor, user_id: int, *, roles=None, full_name=None, active=None, password=None) -> dict:
+    def update(self, actor: Actor, user_id: int, *, roles=None, full_name=None, active=None, password=None,
+               offices=None) -> dict:
         require_role(actor, "admin")
         self._validate(None, password, roles)
         with self.core.db.write() as s:
             u = s.get(User, user_id)
-            if u is None:
+            if u is None or not member_of(u, self.core.settings.office_code):
                 raise NotFound("Pengguna tidak ditemukan.", "User not found.")
             changed = {}
+            if offices is not None:
+                changed["offices"] = [u.offices, self._offices(offices)]
+                u.offices = self._offices(offices)
             if roles is not None:
                 changed["roles"] = [u.roles, sorted(set(roles))]
                 u.roles = sorted(set(roles))
@@ -87,19 +99,33 @@ class UserService:
             self.core.audit(s, actor, "user.update", "user", u.id, username=u.username, changes=changed)
             return self._view(u)
 
+    def _offices(self, offices) -> list[str]:
+        if offices is None:
+            return [self.core.settings.office_code]
+        if not isinstance(offices, (list, tuple)) or not offices or not all(
+                isinstance(o, str) and re.fullmatch(r"\*|[A-Za-z0-9._-]{1,40}", o) for o in offices):
+            raise Invalid("Daftar kantor tidak sah.", "Invalid office list.", field="offices")
+        return sorted(set(offices))
+
     def list(self) -> list[dict]:
+        """The accounts that may act in this office."""
+        code = self.core.settings.office_code
         with self.core.db.read() as s:
-            return [self._view(u) for u in s.execute(select(User).order_by(User.username)).scalars()]
+            return [self._view(u) for u in s.execute(select(User).order_by(User.username)).scalars()
+                    if member_of(u, code)]
 
     def get(self, user_id: int) -> Actor | None:
+        """The actor behind a session, or None when the account is disabled or not of this office."""
         with self.core.db.read() as s:
             u = s.get(User, user_id)
-            return actor_of(u) if u is not None and u.active else None
+            ok = u is not None and u.active and member_of(u, self.core.settings.office_code)
+            return actor_of(u) if ok else None
 
     @staticmethod
     def _view(u: User) -> dict:
         return {"id": u.id, "username": u.username, "full_name": u.full_name, "roles": list(u.roles or []),
-                "active": u.active, "created_at": iso(u.created_at)}
+                "offices": None if u.offices is None else list(u.offices), "active": u.active,
+                "created_at": iso(u.created_at)}
 
     # -- authentication -------------------------------------------------------
     def authenticate(self, username: str, password: str, *, source: str = "") -> Actor:
@@ -116,7 +142,8 @@ class UserService:
                 raise TooManyAttempts("Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit.",
                                       "Too many login attempts. Try again in 15 minutes.")
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
-            ok = u is not None and u.active and check_password_hash(u.password_hash, password)
+            ok = (u is not None and u.active and member_of(u, core.settings.office_code)
+                  and check_password_hash(u.password_hash, password))
             if not ok:
                 core.audit(s, Actor(None, username), "auth.failed", "user", username, source=source)
         if not ok:
@@ -143,6 +170,6 @@ class UserService:
             if row is None:
                 return None
             user, expires = row
-            if expires < utcnow() or not user.active:
+            if expires < utcnow() or not user.active or not member_of(user, self.core.settings.office_code):
                 return None
             return actor_of(user)

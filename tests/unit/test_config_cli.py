@@ -115,3 +115,43 @@ def test_two_offices_share_a_database_with_separate_numbers(settings_dict, tmp_p
     finally:
         a.close()
         b.close()
+
+
+def test_accounts_act_only_in_their_offices(settings_dict, tmp_path):
+    """One database, two offices: an account of office A cannot log in, use a token or a session in B."""
+    from antrean.core import SYSTEM, Antrean
+    from antrean.errors import Unauthorized
+    from plugins import BUILTIN_SOP_MODULES
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    a = Antrean(settings_dict | {"database_url": url, "office_code": "kec-a"}, builtins=tuple(BUILTIN_SOP_MODULES),
+                entry_points=False)
+    b = Antrean(settings_dict | {"database_url": url, "office_code": "kec-b"}, builtins=tuple(BUILTIN_SOP_MODULES),
+                entry_points=False)
+    try:
+        a.migrate()
+        b.migrate()
+        ana = a.users.create(SYSTEM, "ana", "rahasia123", ["petugas_pelayanan"])
+        boss = a.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"])
+        assert ana["offices"] == ["kec-a"]
+        token = a.users.issue_token(a.users.authenticate("ana", "rahasia123"))["token"]
+        assert a.users.actor_for_token(token).username == "ana"
+        assert b.users.actor_for_token(token) is None
+        assert b.users.get(ana["id"]) is None and a.users.get(ana["id"]) is not None
+        with pytest.raises(Unauthorized):
+            b.users.authenticate("ana", "rahasia123")
+        assert b.users.authenticate("bupati", "rahasia123").username == "bupati"
+        assert [u["username"] for u in b.users.list()] == ["bupati"]
+        with pytest.raises(Exception):
+            b.users.update(b.users.get(boss["id"]), ana["id"], active=False)  # not b's account
+    finally:
+        a.close()
+        b.close()
+
+
+def test_cli_user_offices(cli_env):
+    runner = CliRunner()
+    r = runner.invoke(main, ["user", "add", "regent", "--role", "admin", "--all-offices", "--password", "rahasia-123"])
+    assert r.exit_code == 0 and "every office" in r.output
+    r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--office", "kecamatan", "--office", "kec-2",
+                             "--password", "rahasia-123"])
+    assert r.exit_code == 0 and "offices: kec-2, kecamatan" in r.output
