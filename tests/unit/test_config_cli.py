@@ -96,56 +96,48 @@ def test_migrations_match_the_models(core):
     assert diff == []
 
 
-def test_two_offices_share_a_database_with_separate_numbers(settings_dict, tmp_path):
+@pytest.fixture
+def two_offices(settings_dict, tmp_path):
+    """Two cores, offices kec-a and kec-b, on one database."""
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    a = Antrean(settings_dict | {"database_url": url, "office_code": "kec-a"}, builtins=tuple(BUILTIN_SOP_MODULES),
-                entry_points=False)
-    b = Antrean(settings_dict | {"database_url": url, "office_code": "kec-b"}, builtins=tuple(BUILTIN_SOP_MODULES),
-                entry_points=False)
-    try:
-        a.migrate()
-        b.migrate()
-        assert a.tickets.issue("ktp")[0]["number"] == "B001"
-        assert a.tickets.issue("ktp")[0]["number"] == "B002"
-        assert b.tickets.issue("ktp")[0]["number"] == "B001"
-        assert a.office_id != b.office_id
-        assert sum(w["waiting"] for w in b.queue.snapshot()["waiting"]) == 1
-    finally:
-        a.close()
-        b.close()
+    cores = [Antrean(settings_dict | {"database_url": url, "office_code": code}, builtins=tuple(BUILTIN_SOP_MODULES),
+                     entry_points=False) for code in ("kec-a", "kec-b")]
+    for c in cores:
+        c.migrate()
+    yield cores
+    for c in cores:
+        c.close()
 
 
-def test_accounts_act_only_in_their_offices(settings_dict, tmp_path):
+def test_two_offices_share_a_database_with_separate_numbers(two_offices):
+    a, b = two_offices
+    assert a.tickets.issue("ktp")[0]["number"] == "B001"
+    assert a.tickets.issue("ktp")[0]["number"] == "B002"
+    assert b.tickets.issue("ktp")[0]["number"] == "B001"
+    assert a.office_id != b.office_id
+    assert sum(w["waiting"] for w in b.queue.snapshot()["waiting"]) == 1
+
+
+def test_accounts_act_only_in_their_offices(two_offices):
     """One database, two offices: an account of office A cannot log in, use a token or a session in B."""
-    from antrean.core import SYSTEM, Antrean
-    from antrean.errors import Unauthorized
-    from plugins import BUILTIN_SOP_MODULES
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    a = Antrean(settings_dict | {"database_url": url, "office_code": "kec-a"}, builtins=tuple(BUILTIN_SOP_MODULES),
-                entry_points=False)
-    b = Antrean(settings_dict | {"database_url": url, "office_code": "kec-b"}, builtins=tuple(BUILTIN_SOP_MODULES),
-                entry_points=False)
-    try:
-        a.migrate()
-        b.migrate()
-        ana = a.users.create(SYSTEM, "ana", "rahasia123", ["petugas_pelayanan"])
-        boss = a.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"])
-        assert ana["offices"] == ["kec-a"]
-        token = a.users.issue_token(a.users.authenticate("ana", "rahasia123"))["token"]
-        assert a.users.actor_for_token(token).username == "ana"
-        assert b.users.actor_for_token(token) is None
-        assert b.users.get(ana["id"]) is None and a.users.get(ana["id"]) is not None
-        with pytest.raises(Unauthorized):
-            b.users.authenticate("ana", "rahasia123")
-        assert b.users.authenticate("bupati", "rahasia123").username == "bupati"
-        assert [u["username"] for u in b.users.list()] == ["bupati"]
-        with pytest.raises(Exception):
-            b.users.update(b.users.get(boss["id"]), ana["id"], active=False)  # not b's account
-    finally:
-        a.close()
-        b.close()
+    from antrean.core import SYSTEM
+    from antrean.errors import NotFound, Unauthorized
+    a, b = two_offices
+    ana = a.users.create(SYSTEM, "ana", "rahasia123", ["petugas_pelayanan"])
+    boss = a.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"])
+    assert ana["offices"] == ["kec-a"]
+    token = a.users.issue_token(a.users.authenticate("ana", "rahasia123"))["token"]
+    assert a.users.actor_for_token(token).username == "ana"
+    assert b.users.actor_for_token(token) is None
+    assert b.users.get(ana["id"]) is None and a.users.get(ana["id"]) is not None
+    with pytest.raises(Unauthorized):
+        b.users.authenticate("ana", "rahasia123")
+    assert b.users.authenticate("bupati", "rahasia123").username == "bupati"
+    assert [u["username"] for u in b.users.list()] == ["bupati"]
+    with pytest.raises(NotFound):
+        b.users.update(b.users.get(boss["id"]), ana["id"], active=False)  # not an account of office B
 
 
 def test_cli_user_offices(cli_env):
