@@ -35,12 +35,20 @@ class Database:
                 Path(u.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20,
                                         connect_args={"timeout": 30})
-            _sqlite_events(self.engine)
+            _sqlite_events(self.engine, "FULL")
+            # bookkeeping whose loss on a power cut is harmless (see write(durable=False))
+            relaxed = create_engine(self.url, pool_size=2, max_overflow=4, connect_args={"timeout": 30})
+            _sqlite_events(relaxed, "NORMAL")
+            self._relaxed_engine = relaxed
         else:
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            self._relaxed_engine = None
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._writer, expire_on_commit=False)
+        self._write_relaxed = sessionmaker(
+            self._relaxed_engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        ) if self._relaxed_engine is not None else self._write
 
     @property
     def is_sqlite(self) -> bool:
@@ -52,23 +60,31 @@ class Database:
             yield s
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One write transaction; commits on success, rolls back on any error."""
-        with self._write() as s:
+    def write(self, durable: bool = True) -> Iterator[Session]:
+        """One write transaction; commits on success, rolls back on any error.
+
+        ``durable=False`` (SQLite only) commits with ``synchronous=NORMAL``: still atomic and
+        crash-safe for the application, but a power cut may lose the last commits. Only for
+        bookkeeping whose loss is harmless (a print job's "done", a printer's state) — never
+        for tickets, calls, steps or anything a citizen or the audit depends on.
+        """
+        with (self._write() if durable else self._write_relaxed()) as s:
             with s.begin():
                 yield s
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._relaxed_engine is not None:
+            self._relaxed_engine.dispose()
 
 
-def _sqlite_events(engine: Engine) -> None:
+def _sqlite_events(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

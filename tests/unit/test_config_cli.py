@@ -147,3 +147,14 @@ def test_cli_user_offices(cli_env):
     r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--office", "kecamatan", "--office", "kec-2",
                              "--password", "rahasia-123"])
     assert r.exit_code == 0 and "offices: kec-2, kecamatan" in r.output
+
+
+def test_only_bookkeeping_writes_are_relaxed(core):
+    """Tickets commit with synchronous=FULL (2); write(durable=False) uses NORMAL (1)."""
+    from sqlalchemy import text
+    with core.db.write() as s:
+        assert s.execute(text("PRAGMA synchronous")).scalar() == 2
+    with core.db.write(durable=False) as s:
+        assert s.execute(text("PRAGMA synchronous")).scalar() == 1
+    with core.db.read() as s:
+        assert s.execute(text("PRAGMA synchronous")).scalar() == 2
