@@ -35,7 +35,7 @@ DOKUMEN_DAN_CHECKLIST_OUTPUT = "Dokumen pendukung dan checklist permohonan"
 REGISTER_KELENGKAPAN = [BUKU_REGISTER, DOKUMEN_PENDUKUNG, CHECKLIST_PERMOHONAN]
 REGISTER_OUTPUT = "Buku register, dokumen pendukung dan checklist permohonan"
 
-VERIFY_ACTIVITY = "Memverifikasi kelengkapan berkas dan memberi nomor antrian"
+VERIFY_ACTIVITY = "Memverifikasi kelengkapan berkas dan memberi nomor antrean"  # KBBI: antrean (the document writes "antrian")
 REGISTER_ACTIVITY = "Validasi dan memberi nomor agenda/register"
 
 

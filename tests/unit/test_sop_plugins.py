@@ -85,7 +85,8 @@ KINDS = {"submit", "receive", "verify", "register", "sign", "process",
          "handover", "collect"}
 
 MISSPELLINGS = ["Identias", "Perizian", "Perizinaan", "Adminsitrasi",
-                "Administasi", "cheklist", "member nomor", "Ijin", "mauapun"]
+                "Administasi", "cheklist", "member nomor", "Ijin", "mauapun",
+                "antrian"]  # KBBI: antrean
 CORRECT_SPELLINGS = ["Identitas", "Perizinan", "Administrasi", "checklist",
                      "memberi", "Izin", "maupun"]
 
@@ -212,7 +213,7 @@ def test_steps_share_the_documented_mutu_baku():
         assert s4["kelengkapan"] == ["Buku register", "Dokumen pendukung",
                                      "Checklist permohonan"]
         assert s3["activity"] == ("Memverifikasi kelengkapan berkas dan "
-                                  "memberi nomor antrian")
+                                  "memberi nomor antrean")
         assert s4["activity"] == "Validasi dan memberi nomor agenda/register"
     oss, pengaduan = SOPS[18], SOPS[19]
     assert oss["steps"][-1]["output"] == "Sertifikat NIB dan IUM"
