@@ -51,8 +51,12 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     core.office_id  # create office and service rows
     app.extensions["antrean"] = core
 
+    # cors_allowed_origins=None: Socket.IO accepts only same-origin browsers (an empty list would turn the Origin
+    # check off and let any page a clerk opens ride the staff session on /console). One message-queue channel per
+    # office: in a shared Redis, one office's boards and consoles must not get another office's events.
     socketio = SocketIO(app, async_mode="threading", message_queue=settings.redis_url or None,
-                        cors_allowed_origins=[], logger=False, engineio_logger=False)
+                        channel=f"antrean-{settings.office_code}", cors_allowed_origins=None,
+                        logger=False, engineio_logger=False)
     app.extensions["antrean.socketio"] = socketio
     core.extensions["socketio"] = socketio
 
@@ -87,8 +91,28 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response
 
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
     core.hook.init_app(app=app, core=core)
     return app
+
+
+#: Content-Security-Policy of every HTML page that sets none of its own (the kiosk sets a stricter one): scripts
+#: only from files the app serves (no inline script, no handler attributes), nothing from outside the office's
+#: server, never framed (clickjacking of the console). Inline style attributes stay allowed, and so does eval:
+#: the app's scripts never eval, but browser automation polling these pages does (Playwright's wait_for_function),
+#: and an injected <script> or on*= attribute — what an escaping mistake would give — stays blocked.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 def get_core(app=None) -> Antrean:

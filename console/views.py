@@ -105,6 +105,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in target):
+        return None  # browsers read "/\\evil" as "//evil" and drop tabs/newlines: never pass these on
     return target
 
 

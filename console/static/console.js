@@ -65,7 +65,13 @@
 
   document.addEventListener("click", function (ev) {
     var b = ev.target.closest("button[data-action]");
-    if (b && !b.disabled) { ev.preventDefault(); act(b); }
+    if (b && !b.disabled) { ev.preventDefault(); act(b); return; }
+    if (ev.target.closest("[data-print]")) { ev.preventDefault(); window.print(); }
+  });
+  // no inline handlers: the Content-Security-Policy allows scripts from files only
+  document.addEventListener("change", function (ev) {
+    var s = ev.target.closest && ev.target.closest("select[data-autosubmit]");
+    if (s && s.form) s.form.submit();
   });
 
   document.addEventListener("keydown", function (ev) {

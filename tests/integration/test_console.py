@@ -138,7 +138,7 @@ def test_tms_slip(app, staff):
                data={"csrf_token": csrf, "outcome": "TMS", "missing": checklist[:2], "note": "Fotokopi buram"})
     assert r.status_code == 302 and r.location.endswith(f"/permohonan/{a['id']}/slip")
     slip = v.get(r.location).text
-    assert "PENGEMBALIAN BERKAS PERMOHONAN" in slip and "Joko Susilo" in slip and "window.print()" in slip
+    assert "PENGEMBALIAN BERKAS PERMOHONAN" in slip and "Joko Susilo" in slip and "data-print" in slip
     missing = re.search(r'<ol id="missing">(.*?)</ol>', slip, re.S).group(1)
     assert re.findall(r"<li>(.*?)</li>", missing) == [d.replace("&", "&amp;") for d in checklist[:2]]
     assert NIK not in slip and "Fotokopi buram" in slip
