@@ -295,7 +295,8 @@ class TicketService:
             view = self._view(s, t)
             last = s.execute(select(Ticket.number, Counter.name, Counter.number).join(Call, Call.ticket_id == Ticket.id)
                              .join(Counter, Counter.id == Call.counter_id)
-                             .where(Call.office_id == t.office_id, Ticket.service_code == t.service_code)
+                             .where(Call.office_id == t.office_id, Ticket.service_code == t.service_code,
+                                    Ticket.day == t.day)   # not yesterday's last call
                              .order_by(Call.seq.desc()).limit(1)).first()
             view["now_calling"] = None if last is None else {"number": last[0], "counter_name": last[1],
                                                              "counter_number": last[2]}
