@@ -106,11 +106,10 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
 
 
 #: Content-Security-Policy of every HTML page that sets none of its own (the kiosk sets a stricter one): scripts
-#: only from files the app serves (no inline script, no handler attributes), nothing from outside the office's
-#: server, never framed (clickjacking of the console). Inline style attributes stay allowed, and so does eval:
-#: the app's scripts never eval, but browser automation polling these pages does (Playwright's wait_for_function),
-#: and an injected <script> or on*= attribute — what an escaping mistake would give — stays blocked.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+#: only from files the app serves (no inline script, no handler attributes, no eval), nothing from outside the
+#: office's server, never framed (clickjacking of the console). Inline style attributes stay allowed.
+#: (Browser tests that poll with eval use a context that bypasses CSP; tests/e2e/test_security_browser.py doesn't.)
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 

@@ -247,6 +247,18 @@ def browser(_playwright):
 
 @pytest.fixture
 def page(browser):
+    """A page for behaviour tests. The app's Content-Security-Policy forbids eval, which Playwright's
+    string predicates (wait_for_function) need, so this context bypasses CSP; ``strict_page`` does not."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta",
+                              bypass_csp=True)
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture
+def strict_page(browser):
+    """A page under the app's real Content-Security-Policy (for tests that the pages work under it)."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta")
     pg = ctx.new_page()
     yield pg

@@ -24,7 +24,8 @@ def _watch_csp(page) -> list[str]:
     return violations
 
 
-def test_console_and_board_work_under_the_csp(live_server, boss, page):
+def test_console_and_board_work_under_the_csp(live_server, boss, strict_page):
+    page = strict_page
     core, counter, boss = boss
     base = live_server.url
     violations = _watch_csp(page)
