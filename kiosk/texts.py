@@ -82,6 +82,10 @@ ID = {
     "st_offline": "Tidak terhubung. Mencoba lagi…",
     "st_issued": "Diambil {time}",
     "st_old": "Tiket ini untuk tanggal {day}.",
+    "st_old_hint": "Nomor antrean hanya berlaku pada hari diambil. Silakan ambil nomor baru di kios.",
+    "st_missing_title": "Tiket tidak ditemukan.",
+    "st_missing_hint": "Periksa kembali alamat halaman ini, atau pindai lagi kode QR pada tiket Anda. "
+                       "Jika masih belum berhasil, silakan tanyakan kepada petugas di loket.",
 }
 
 EN = {
@@ -164,6 +168,10 @@ EN = {
     "st_offline": "Not connected. Retrying…",
     "st_issued": "Taken {time}",
     "st_old": "This ticket is for {day}.",
+    "st_old_hint": "A queue number is valid only on the day it was taken. Please take a new number at the kiosk.",
+    "st_missing_title": "Ticket not found.",
+    "st_missing_hint": "Check the address of this page, or scan the QR code on your ticket again. "
+                       "If that does not help, please ask the staff at the counter.",
 }
 
 assert ID.keys() == EN.keys(), set(ID) ^ set(EN)

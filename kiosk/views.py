@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from antrean.app import get_core, lang
 from antrean.core import PRIORITIES, require_role
-from antrean.errors import Invalid
+from antrean.errors import Invalid, NotFound
 from antrean.sop import GROUPS
 
 from . import texts
@@ -210,9 +210,15 @@ def public_ticket(core, token: str) -> dict:
 def status_page(token):
     core = get_core()
     t = texts.for_lang(lang())
-    ticket = public_ticket(core, token)
+    try:
+        ticket = public_ticket(core, token)
+    except NotFound:   # a mistyped or truncated link: a page a citizen understands, not a bare 404
+        html = render_template("kiosk/status.html", ticket=None, t=t, office=core.office(), lang=lang(), sprite=sprite())
+        resp = _secure(Response(html, status=404, mimetype="text/html"))
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
     html = render_template("kiosk/status.html", ticket=ticket, t=t, office=core.office(), lang=lang(),
-                           token=token, sprite=sprite())
+                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000))
     resp = _secure(Response(html, mimetype="text/html"))
     resp.headers["Cache-Control"] = "no-store"
     return resp

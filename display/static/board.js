@@ -11,6 +11,9 @@
   var L = cfg.labels;
   var MAX_CALLS = 8;             // calls kept for the "last calls" list
   var MISSED_PLAY_MS = 60000;    // after a reconnect, calls younger than this that we missed are announced
+  var STALE_AUDIO_MS = 60000;    // an announcement whose call is older than this when its turn comes is not
+                                 // played (it is still shown): a burst must not keep the room listening to
+                                 // numbers called minutes ago
   var SNAPSHOT_TIMEOUT_MS = 5000;
 
   var state = { seq: 0, calls: [], counters: [], waiting: [], profile: null, haveState: false,
@@ -60,12 +63,14 @@
       $("now-number").innerHTML = "&nbsp;";
       $("now-counter").innerHTML = "&nbsp;";
       $("now-service").textContent = L.no_calls;
+      fit(now);
       return;
     }
     $("now-number").textContent = c.number;
     $("now-counter").textContent = c.counter.name;
     $("now-service").textContent = c.service_name || "";
     if (c.kind === "recall") $("now-service").appendChild(el("span", "recall", L.recall));
+    fit(now);
     if (flash && state.latestSeq !== c.seq) {
       now.classList.remove("flash");
       void now.offsetWidth;          // restart the animation
@@ -74,10 +79,26 @@
     state.latestSeq = c.seq;
   }
 
+  // ------------------------------------------------------------------ fitting (any number of lokets,
+  // services or long names must fit a cheap 1366x768 TV as well as a 1920x1080 one: nothing is cut off)
+  var MIN_FIT = 0.5;
+  function overflows(box) { return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1; }
+  function fit(box) {                 // shrink the box's type (CSS var --fit) until its content fits
+    var s = 1;
+    box.style.setProperty("--fit", "1");
+    while (overflows(box) && s > MIN_FIT) {
+      s = Math.round((s - 0.05) * 100) / 100;
+      box.style.setProperty("--fit", String(s));
+    }
+  }
+  function columns(list, n) { list.style.gridTemplateColumns = "repeat(" + n + ", minmax(0, 1fr))"; }
+  var withMedia = document.body.classList.contains("with-media");
+
   function renderCounters() {
     var ul = $("counter-list");
     ul.textContent = "";
-    ul.classList.toggle("many", state.counters.length > 6);
+    var n = state.counters.length;
+    columns(ul, withMedia ? (n > 5 ? 2 : 1) : (n <= 4 ? 2 : n <= 9 ? 3 : 4));
     state.counters.forEach(function (row) {
       var li = el("li");
       li.dataset.counter = row.counter.id;
@@ -85,6 +106,7 @@
       li.appendChild(el("span", "num" + (row.number ? "" : " empty"), row.number || L.none));
       ul.appendChild(li);
     });
+    fit($("counters"));
   }
 
   function renderCalls() {
@@ -99,6 +121,9 @@
       li.appendChild(el("span", "time", hhmm(c.at)));
       ol.appendChild(li);
     });
+    // as many of the last calls as fit, the newest first (at least three)
+    var box = $("history");
+    while (overflows(box) && ol.children.length > 3) ol.removeChild(ol.lastChild);
   }
 
   function renderWaiting() {
@@ -106,7 +131,8 @@
     ul.textContent = "";
     var filtered = state.profile && state.profile.services.length;
     var rows = state.waiting.filter(function (w) { return filtered || w.waiting > 0; });
-    if (!rows.length) { ul.appendChild(el("li", "none", L.nobody_waiting)); return; }
+    columns(ul, withMedia ? (rows.length > 8 ? 2 : 1) : (rows.length > 12 ? 3 : 2));
+    if (!rows.length) { ul.appendChild(el("li", "none", L.nobody_waiting)); fit($("waiting")); return; }
     rows.forEach(function (w) {
       var li = el("li");
       li.dataset.service = w.service;
@@ -115,6 +141,7 @@
       li.appendChild(el("span", "count" + (w.waiting ? "" : " zero"), String(w.waiting)));
       ul.appendChild(li);
     });
+    fit($("waiting"));
   }
 
   function renderTicker(text) {
@@ -129,6 +156,12 @@
   }
 
   function renderAll(flash) { renderNow(flash); renderCounters(); renderCalls(); renderWaiting(); }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { renderAll(false); }, 100);
+  });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { renderAll(false); });
 
   // ------------------------------------------------------------------ state
   function addCall(c, updateCounter) {
@@ -198,13 +231,30 @@
     pump();
   }
 
+  // why a queued call is not announced: too old by now, or its loket has called again since (the
+  // newer call, waiting in the queue, is the one that matters)
+  function skipReason(c) {
+    var age = Date.now() + state.offset - Date.parse(c.at);
+    if (age > STALE_AUDIO_MS) return "stale";
+    for (var i = 0; i < queue.length; i++) {
+      if (queue[i].counter.id === c.counter.id && queue[i].seq > c.seq) return "superseded";
+    }
+    return null;
+  }
+
   function pump() {
     if (busy || !queue.length) return;
-    busy = true;
     var c = queue.shift();
     var rec = { seq: c.seq, number: c.number, counter: c.counter.number, kind: c.kind,
                 via: null, started: Date.now(), ended: null, error: null };
     played.push(rec);
+    var why = skipReason(c);
+    if (why) {
+      rec.via = "skipped"; rec.error = why; rec.ended = rec.started;
+      pump();
+      return;
+    }
+    busy = true;
     playClip(c.audio).then(function () { rec.via = "audio"; }, function (err) {
       rec.error = String(err && (err.name || err.message) || err);
       if (err && err.name === "NotAllowedError" && !soundUnlocked) $("sound-blocked").hidden = false;

@@ -185,7 +185,10 @@
       root.appendChild(bandEl);
     });
   }
-  window.addEventListener("resize", function () { if (current === "home") renderTiles(); });
+  window.addEventListener("resize", function () {
+    if (current === "home") renderTiles();
+    else if (current === "confirm") fitDocs();
+  });
 
   // -- the flow: tile -> priority -> confirm -> ticket ------------------------------------------------
   var flow = null;   // {service, priority, key}
@@ -234,6 +237,21 @@
     cfg.priorities.forEach(function (p) { if (p.code === flow.priority) label = fmt("confirm_priority", { label: p.label }); });
     $("confirm-priority").textContent = label;
     show("confirm");
+    fitDocs();
+  }
+
+  // every document must be readable without scrolling: a long checklist (or a small screen) gets
+  // smaller type, down to a floor; below that the list scrolls rather than hiding the last documents
+  function fitDocs() {
+    var list = $("docs");
+    var s = 1;
+    list.classList.remove("scroll");
+    list.style.setProperty("--fit", "1");
+    while (list.scrollHeight > list.clientHeight + 1 && s > 0.6) {
+      s = Math.round((s - 0.05) * 100) / 100;
+      list.style.setProperty("--fit", String(s));
+    }
+    if (list.scrollHeight > list.clientHeight + 1) list.classList.add("scroll");
   }
 
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }

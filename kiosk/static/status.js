@@ -13,7 +13,15 @@
   var timeFmt = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "id-ID",
                                         { timeZone: cfg.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
   function counterName(c) { return c ? c.name : ""; }
-  function finished(t) { return t.status === "done" || t.status === "skipped"; }
+  // today in the office's time zone, by the server's clock (a phone's clock may be wrong)
+  var offset = (cfg.now || Date.now()) - Date.now();
+  var dayFmt = new Intl.DateTimeFormat("en-CA", { timeZone: cfg.timezone, year: "numeric", month: "2-digit", day: "2-digit" });
+  var longDay = new Intl.DateTimeFormat(cfg.lang === "en" ? "en-GB" : "id-ID",
+                                        { timeZone: "UTC", weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  function today() { return dayFmt.format(new Date(Date.now() + offset)); }
+  // a ticket of an earlier day is over, whatever its status says (nobody calls it any more)
+  function old(t) { return !!t.day && t.day < today(); }
+  function finished(t) { return t.status === "done" || t.status === "skipped" || old(t); }
 
   function render(t) {
     var prev = document.body.getAttribute("data-status");
@@ -25,15 +33,20 @@
       serving: fmt("st_serving", { counter: counterName(t.counter) }),
       done: T.st_done, skipped: T.st_skipped, held: T.st_held
     }[t.status] || T.st_waiting;
+    var stale = old(t);
+    if (stale) msg = fmt("st_old", { day: longDay.format(new Date(t.day + "T00:00:00Z")) }) + " " + T.st_old_hint;
+    if (stale) document.body.setAttribute("data-old", ""); else document.body.removeAttribute("data-old");
     $("message-text").textContent = msg;
-    var waiting = t.status === "waiting";
+    var warn = stale || t.status === "skipped" || t.status === "held";
+    $("message-icon").setAttribute("href", warn ? "#i-warning" : "#i-check");
+    var waiting = t.status === "waiting" && !stale;
     $("facts").hidden = !waiting;
     $("position").textContent = fmt("st_position_n", { n: (t.waiting_ahead || 0) + 1 });
     $("ahead").textContent = t.waiting_ahead ? fmt("st_ahead", { n: t.waiting_ahead }) : T.st_ahead_0;
     $("wait").textContent = t.estimated_wait_minutes ? fmt("st_wait_n", { n: t.estimated_wait_minutes }) : T.st_wait_0;
     var nc = t.now_calling;
     $("now-calling").textContent = nc ? nc.number + " " + fmt("st_at_counter", { counter: nc.counter_name }) : T.st_now_calling_none;
-    if (t.status === "called" && prev !== "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+    if (t.status === "called" && prev !== "called" && !stale && navigator.vibrate) navigator.vibrate([300, 150, 300]);
     last = t;
   }
 
