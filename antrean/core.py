@@ -193,6 +193,20 @@ class Antrean:
             return [{"id": p.id, "name": p.name, "url": p.url, "profile": p.profile, "state": p.state,
                      "detail": p.detail, "checked_at": iso(p.checked_at)} for p in rows]
 
+    def lock_row(self, session, model, row_id, what: tuple[str, str]):
+        """This office's ``model`` row ``row_id``, locked for the transaction (FOR UPDATE on
+        PostgreSQL; SQLite's write transaction holds the database lock already).
+        ``what`` is the (Indonesian, English) noun for messages, e.g. ("Tiket", "Ticket")."""
+        if not isinstance(row_id, int) or isinstance(row_id, bool):
+            raise Invalid(f"Nomor {what[0].lower()} tidak sah.", f"Invalid {what[1].lower()} id.")
+        q = select(model).where(model.id == row_id, model.office_id == self.office_id)
+        if self.db.dialect == "postgresql":
+            q = q.with_for_update()
+        row = session.execute(q).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"{what[0]} tidak ditemukan.", f"{what[1]} not found.")
+        return row
+
     # -- office settings ------------------------------------------------
     def get_setting(self, key: str, default=None, session=None):
         def q(s):

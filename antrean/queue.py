@@ -206,15 +206,7 @@ class QueueService:
             self.core.audit(s, actor, "ticket.finish", "ticket", t.id, number=t.number, counter=c.id, auto=True)
 
     def _lock_ticket(self, s, ticket_id) -> Ticket:
-        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-            raise Invalid("Nomor tiket tidak sah.", "Invalid ticket id.")
-        q = select(Ticket).where(Ticket.id == ticket_id, Ticket.office_id == self.core.office_id)
-        if self.core.db.dialect == "postgresql":
-            q = q.with_for_update()
-        t = s.execute(q).scalar_one_or_none()
-        if t is None:
-            raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
-        return t
+        return self.core.lock_row(s, Ticket, ticket_id, ("Tiket", "Ticket"))
 
     def _pick(self, s, c: Counter, services: list[str], now: datetime) -> Ticket | None:
         core = self.core

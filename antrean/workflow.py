@@ -59,15 +59,7 @@ class WorkflowService:
         return role
 
     def _lock(self, s, application_id) -> Application:
-        if not isinstance(application_id, int) or isinstance(application_id, bool):
-            raise Invalid("Nomor permohonan tidak sah.", "Invalid application id.")
-        q = select(Application).where(Application.id == application_id, Application.office_id == self.core.office_id)
-        if self.core.db.dialect == "postgresql":
-            q = q.with_for_update()
-        app = s.execute(q).scalar_one_or_none()
-        if app is None:
-            raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
-        return app
+        return self.core.lock_row(s, Application, application_id, ("Permohonan", "Application"))
 
     # -- opening ------------------------------------------------------------
     def open(self, actor: Actor, *, ticket_id: int | None = None, service_code: str | None = None,
