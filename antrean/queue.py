@@ -97,50 +97,48 @@ class QueueService:
     # -- calling ------------------------------------------------------------
     def call_next(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict | None:
         """Finish the counter's current ticket and call the next by policy; None if nobody waits."""
-        require_role(actor, *COUNTER_ROLES)
-        core = self.core
-        now = now or utcnow()
-        with core.db.write() as s:
-            c = self._counter(s, counter_id)
+        def choose(s, c, now):
             self._finish_current(s, c, actor, now)
-            services = [x.service_code for x in s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars()]
-            ticket = self._pick(s, c, services, now)
-            if ticket is None:
-                return None
-            call = self._call(s, c, ticket, actor, "call", now)
-        core.hook.ticket_called(core=core, call=call)
-        return call
+            services = [x.service_code for x in
+                        s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars()]
+            return self._pick(s, c, services, now)
+        return self._calling(counter_id, actor, now, "call", choose)
 
     def call_ticket(self, counter_id: int, ticket_id: int, actor: Actor, now: datetime | None = None) -> dict:
         """Call one ticket out of order (a held or skipped one coming back, say)."""
-        require_role(actor, *COUNTER_ROLES)
-        core = self.core
-        now = now or utcnow()
-        with core.db.write() as s:
-            c = self._counter(s, counter_id)
+        def choose(s, c, now):
             t = self._lock_ticket(s, ticket_id)
             if t.status not in ("waiting", "held", "skipped"):
                 raise Conflict("Tiket ini tidak sedang menunggu.", "This ticket is not waiting.",
                                detail=f"ticket {t.number} is {t.status}")
             self._finish_current(s, c, actor, now)
-            call = self._call(s, c, t, actor, "call", now)
-        core.hook.ticket_called(core=core, call=call)
-        return call
+            return t
+        return self._calling(counter_id, actor, now, "call", choose)
 
     def recall(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
-        require_role(actor, *COUNTER_ROLES)
-        core = self.core
-        now = now or utcnow()
-        with core.db.write() as s:
-            c = self._counter(s, counter_id)
+        def choose(s, c, now):
             t = self._require_current(s, c)
-            limit = core.policy(c.policy, session=s)["max_recalls"]
+            limit = self.core.policy(c.policy, session=s)["max_recalls"]
             if t.recalls >= limit:
                 raise Conflict(f"Nomor {t.number} sudah dipanggil ulang {t.recalls} kali. Lewati jika pemohon tidak hadir.",
                                f"{t.number} was recalled {t.recalls} times already. Skip it if nobody comes.",
                                code="recall_limit")
             t.recalls += 1
-            call = self._call(s, c, t, actor, "recall", now)
+            return t
+        return self._calling(counter_id, actor, now, "recall", choose)
+
+    def _calling(self, counter_id: int, actor: Actor, now: datetime | None, kind: str, choose) -> dict | None:
+        """The frame of every call: role, one write transaction, ``choose(s, counter, now)`` picks the
+        ticket (None: nobody to call), the Call row, then the ticket_called hook after commit."""
+        require_role(actor, *COUNTER_ROLES)
+        core = self.core
+        now = now or utcnow()
+        with core.db.write() as s:
+            c = self._counter(s, counter_id)
+            ticket = choose(s, c, now)
+            if ticket is None:
+                return None
+            call = self._call(s, c, ticket, actor, kind, now)
         core.hook.ticket_called(core=core, call=call)
         return call
 
