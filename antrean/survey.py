@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Invalid, NotFound
@@ -298,6 +298,19 @@ class SurveyService:
             return getattr(ticket, "outcome") == "served"
         return ticket.status == "done" and ticket.started_at is not None
 
+    def last_served(self, counter_id: int, now: datetime | None = None) -> dict | None:
+        """The ticket this counter served last today, for the console's "Survei" button:
+        {"id", "number", "token", "answered"} or None."""
+        core = self.core
+        with core.db.read() as s:
+            t = s.execute(select(Ticket).where(Ticket.office_id == core.office_id, Ticket.counter_id == counter_id,
+                                               Ticket.day == office_day(core.tz, now), served_clause())
+                          .order_by(Ticket.finished_at.desc(), Ticket.id.desc()).limit(1)).scalar_one_or_none()
+            if t is None:
+                return None
+            answered = s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar()
+            return {"id": t.id, "number": t.number, "token": t.token, "answered": bool(answered)}
+
     def _eligible(self, s, ticket: Ticket) -> bool:
         if self._is_served(ticket):
             return True
@@ -557,6 +570,13 @@ class SurveyService:
             row.plan, row.updated_by, row.updated_at = plan, actor.id, utcnow()
             self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}", old=old, new=plan)
         return {"period": period, "element": element, "plan": plan}
+
+
+def served_clause():
+    """The SQL twin of ``SurveyService._is_served`` (keep the two together)."""
+    if hasattr(Ticket, "outcome"):
+        return getattr(Ticket, "outcome") == "served"
+    return and_(Ticket.status == "done", Ticket.started_at.is_not(None))
 
 
 def period_bounds(period: str) -> tuple[date, date]:

@@ -49,7 +49,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
 PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
-                 "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling")
+                 "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
+                 "survey")
 
 
 def kiosk_settings(core) -> dict:
@@ -203,6 +204,8 @@ def public_ticket(core, token: str) -> dict:
     out = {k: view.get(k) for k in PUBLIC_FIELDS}
     if out["counter"]:
         out["counter"] = {"name": out["counter"]["name"], "number": out["counter"]["number"]}
+    # the SKM survey: "open" once served (the page then links to /survei/<token>), "answered" after
+    out["survey"] = core.survey.status(token)["state"] if view["status"] == "done" else None
     return out
 
 
