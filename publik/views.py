@@ -60,7 +60,9 @@ def survey(token):
                                      counter=counter), 404)
     cfg = {"token": token, "lang": lang(), "text": t, "counter": counter,
            "elements": _elements(core.survey.config(), lang() == "en"),
-           "profile": PROFILE_CHOICES_EN if lang() == "en" else PROFILE_CHOICES}
+           # lists, not objects: the template's tojson sorts keys, and "< 20" must stay first
+           "profile": {k: list(v.items()) for k, v in (PROFILE_CHOICES_EN if lang() == "en"
+                                                        else PROFILE_CHOICES).items()}}
     return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state=status["state"],
                                  ticket=status, cfg=cfg, counter=counter))
 

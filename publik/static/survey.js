@@ -18,7 +18,7 @@
   }
   function show(name) {
     document.querySelectorAll("[data-screen]").forEach(function (s) { s.hidden = s.getAttribute("data-screen") !== name; });
-    document.body.setAttribute("data-screen", name);
+    document.body.setAttribute("data-at", name);
     window.scrollTo(0, 0);
   }
   function question(i) {
@@ -53,9 +53,10 @@
       var group = document.createElement("fieldset");
       var legend = document.createElement("legend"); legend.textContent = T[p[1]];
       group.appendChild(legend);
-      Object.keys(cfg.profile[p[0]]).forEach(function (code) {
+      cfg.profile[p[0]].forEach(function (pair) {
+        var code = pair[0];
         var b = document.createElement("button");
-        b.type = "button"; b.className = "chip"; b.textContent = cfg.profile[p[0]][code];
+        b.type = "button"; b.className = "chip"; b.textContent = pair[1];
         b.setAttribute("data-field", p[0]); b.setAttribute("data-value", code);
         b.addEventListener("click", function () {
           var on = profile[p[0]] !== code;
