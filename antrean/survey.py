@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
+from .core import Actor
 from .errors import Conflict, Invalid, NotFound
 from .models import Application, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from .timeutil import iso, office_day, utcnow
@@ -372,7 +373,8 @@ class SurveyService:
                 s.flush()
                 s.add_all([SurveyAnswer(response_id=r.id, element=c, value=v, office_id=t.office_id, day=day,
                                         service_code=t.service_code) for c, v in zip(codes, answers)])
-                self._emit(s, "survey.submitted", response=r.id, service=t.service_code, channel=channel)
+                self.core.audit(s, Actor(None, f"survei:{channel}"), "survey.submit", "survey_response", r.id,
+                                event={"service": t.service_code, "channel": channel}, at=now)
                 out = {"id": r.id, "ticket": t.number, "service": t.service_code, "day": day.isoformat()}
         except IntegrityError:   # another request for the same ticket committed first (unique ticket_id)
             raise _answered() from None
@@ -401,12 +403,6 @@ class SurveyService:
             out[column] = value
         return out
 
-    def _emit(self, session, type_: str, **data) -> None:
-        """The one place this service publishes events (the records-lifecycle event stream, once in main)."""
-        emit = getattr(self.core, "emit", None)
-        if emit is not None:
-            emit(session, type_, **data)
-
     # -- the tablet at a counter ---------------------------------------------------------
     def offer(self, counter_id: int, ticket_id: int, actor) -> dict:
         """A clerk hands the survey of a just-served ticket to the tablet of their counter (no typing for the
@@ -427,7 +423,8 @@ class SurveyService:
                 s.add(Setting(office_id=self.core.office_id, key=key, value=value))
             else:
                 row.value = value
-            self.core.audit(s, actor, "survey.offer", "ticket", t.id, counter=c.id, number=t.number)
+            self.core.audit(s, actor, "survey.offer", "ticket", t.id, event={"counter": c.id, "number": t.number},
+                            counter=c.id, number=t.number)
             return {"counter": c.id, "number": t.number}
 
     def offered(self, counter_id: int, max_minutes: int = 15) -> dict | None:
@@ -568,7 +565,8 @@ class SurveyService:
                 row = SurveyFollowUp(office_id=self.core.office_id, period=period, element=element)
                 s.add(row)
             row.plan, row.updated_by, row.updated_at = plan, actor.id, utcnow()
-            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}", old=old, new=plan)
+            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}",
+                            event={"period": period, "element": element}, old=old, new=plan)
         return {"period": period, "element": element, "plan": plan}
 
 
