@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
@@ -119,8 +120,8 @@ def save_survey(core, f):
         for key, text in f.items():
             if key.startswith("w_"):
                 try:
-                    weights[key[2:]] = float(text.replace(",", "."))
-                except ValueError:
+                    weights[key[2:]] = float(Fraction(text.strip().replace(",", ".")))
+                except (ValueError, ZeroDivisionError):
                     raise Invalid(f"Bobot {key[2:]} bukan angka.", f"Weight {key[2:]} is not a number.") from None
         value["weights"] = weights
     core.survey.set_config(actor(), value)

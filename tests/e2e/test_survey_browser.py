@@ -131,3 +131,37 @@ def test_transparency_page_on_the_kiosk_and_a_phone(live_server, browser, desk):
     screenshot(pg, "publik-phone")
     assert "Maklumat Pelayanan" in pg.text_content("#maklumat")
     ctx.close()
+
+
+def test_console_survey_button_ikm_page_and_settings(live_server, browser, desk, make_user):
+    """The clerk's button puts the survey on the tablet; the Camat sees the IKM and writes the follow-up plan."""
+    from tests.e2e.test_console_browser import _session
+    core, counter, clerk, serve = desk
+    make_user(core, "camat", ["camat"])
+    make_user(core, "boss", ["admin"])
+    base = live_server.url
+    t = serve()
+    ctx, pg = _session(browser, base, "loket")
+    pg.goto(f"{base}/console/loket/{counter['id']}")
+    pg.wait_for_selector("#survey-button")
+    screenshot(pg, "console-counter-survey-button")
+    pg.click("#survey-button")
+    pg.wait_for_selector(".flash.ok")
+    assert core.survey.offered(counter["id"])["number"] == t["number"]
+    ctx.close()
+    core.survey.submit(t["token"], [4, 3, 3, 2, 3, 4, 4, 2, 1], channel="tablet")
+    core.survey.submit(serve()["token"], [3, 3, 4, 2, 3, 4, 4, 3, 2])
+    ctx, pg = _session(browser, base, "camat")
+    pg.goto(f"{base}/console/survei")
+    pg.wait_for_selector("#followup")
+    pg.fill("textarea[name=plan_U9]", "Menambah kursi dan kipas angin di ruang tunggu")
+    pg.click("#followup button")
+    pg.wait_for_selector(".flash.ok")
+    assert "kipas angin" in pg.input_value("textarea[name=plan_U9]")
+    screenshot(pg, "console-survey-ikm")
+    ctx.close()
+    ctx, pg = _session(browser, base, "boss")
+    pg.goto(f"{base}/console/admin/survei")
+    pg.wait_for_selector("#survey-settings")
+    screenshot(pg, "console-admin-survey")
+    ctx.close()

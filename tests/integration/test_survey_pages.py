@@ -115,6 +115,9 @@ def test_admin_edits_weights_and_public_texts(client, core_, desk):
     assert r.status_code == 302
     assert "Jumlah bobot harus 1" in client.get("/console/admin/survei").text   # 0.9: refused, flashed
     assert core_.survey.config()["weight_mode"] == "equal"
+    client.post("/console/admin/survei", data={"csrf_token": csrf, "form": "survey", "weight_mode": "custom",
+                                               **{f"w_U{i}": "1/9" for i in range(1, 10)}})
+    assert core_.survey.config()["weight_mode"] == "custom"                    # nine 1/9 sum to 1
     client.post("/console/admin/survei", data={"csrf_token": csrf, "form": "survey", "weight_mode": "regulation"})
     assert core_.survey.config()["weight_mode"] == "regulation"
     client.post("/console/admin/survei", data={"csrf_token": csrf, "form": "publik", "biaya": "Gratis",
