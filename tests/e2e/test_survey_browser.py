@@ -121,6 +121,7 @@ def test_transparency_page_on_the_kiosk_and_a_phone(live_server, browser, desk):
     pg.click("#svc-ktp summary")
     screenshot(pg, "publik-kiosk")
     assert pg.is_visible("#svc-ktp dl")
+    assert pg.locator("a[href]").count() == 0
     pg.click("#back")
     pg.wait_for_selector("body.ready #s-home")
     ctx.close()

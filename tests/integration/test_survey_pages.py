@@ -170,5 +170,5 @@ def test_publik_shows_the_six_components_and_last_months_figures_without_persona
     assert len(ktp["prosedur"]) == 7
     assert "Grade B (Good)" in client.get("/publik").text   # the ?lang=en choice is remembered
     kiosk = client.get("/publik/kios?lang=id").text
-    assert 'href="/kiosk"' in kiosk and "publik.js" in kiosk
-    assert 'href="/publik/kios"' in client.get("/kiosk").text
+    assert 'data-href="/kiosk"' in kiosk and "publik.js" in kiosk and "<a " not in kiosk   # locked down: no links
+    assert 'data-href="/publik/kios"' in client.get("/kiosk").text
