@@ -194,14 +194,18 @@ def compute_ikm(stats: dict[str, tuple[int, int]], config: dict, respondents: in
 
 
 def weight_label(config: dict) -> str:
+    """Which weight the IKM uses, in Indonesian (decimal comma), for reports and /publik."""
     n = len(config["elements"])
     mode = config.get("weight_mode", "equal")
+
+    def dec(x: float, digits: int) -> str:
+        return f"{x:.{digits}f}".replace(".", ",")
     if mode == "regulation":
         w = weights_of(config)[config["elements"][0]["code"]]
-        return f"bobot {float(w):.3f} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {1 / n:.6f})"
+        return f"bobot {dec(float(w), 3)} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {dec(1 / n, 6)})"
     if mode == "custom":
         return "bobot khusus kantor (jumlah = 1)"
-    return f"bobot 1/{n} = {1 / n:.6f} per unsur (tidak dibulatkan)"
+    return f"bobot 1/{n} = {dec(1 / n, 6)} per unsur (tidak dibulatkan)"
 
 
 # -- settings -------------------------------------------------------------------------

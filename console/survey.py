@@ -25,6 +25,15 @@ from .admin import admin_page
 from .views import actor, bp, roles_required, tr
 
 
+@bp.app_template_filter("desimal")
+def _desimal(value, digits: int = 2) -> str:
+    """A number with ``digits`` decimals, with the Indonesian decimal comma (English: point); None → "–"."""
+    if value is None:
+        return "–"
+    text = f"{float(value):.{digits}f}"
+    return text if lang() == "en" else text.replace(".", ",")
+
+
 @bp.post("/loket/<int:cid>/survei", endpoint="survey_offer")
 @roles_required(*COUNTER_ROLES)
 def survey_offer(cid):

@@ -205,7 +205,12 @@ def public_ticket(core, token: str) -> dict:
     if out["counter"]:
         out["counter"] = {"name": out["counter"]["name"], "number": out["counter"]["number"]}
     # the SKM survey: "open" once served (the page then links to /survei/<token>), "answered" after
-    out["survey"] = core.survey.status(token)["state"] if view["status"] == "done" else None
+    out["survey"] = None
+    if view["status"] == "done":
+        try:
+            out["survey"] = core.survey.status(token)["state"]
+        except NotFound:   # a ticket of another office sharing the database: its own server runs its survey
+            pass
     return out
 
 

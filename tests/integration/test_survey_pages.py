@@ -98,7 +98,7 @@ def test_console_ikm_page_and_follow_up_plan(client, core_, desk):
     period = f"{now.year:04d}-{now.month:02d}"
     page = client.get(f"/console/survei?periode={period}").text
     # NRR: U1 3.0, U2–U8 3.5, U9 2.5 → 25 × (3 + 7 × 3.5 + 2.5) / 9 = 83.33 B
-    assert "83.33" in page and "1/9" in page and "AC rusak" in page
+    assert "83,33" in page and "1/9" in page and "AC rusak" in page and "3,500" in page
     assert 'name="plan_U9"' in page and 'name="plan_U1"' in page
     r = client.post("/console/survei", data={"csrf_token": csrf, "periode": period, "plan_U9": "Perbaiki AC ruang tunggu"})
     assert r.status_code == 302

@@ -33,7 +33,7 @@ def test_all_four_is_100_with_one_ninth_and_99_90_with_the_printed_0_111():
     assert "1/9" in r["weight_label"]
     p = compute_ikm(stats, PRINTED, 10)
     assert (p["ikm"], p["grade"], p["weight"]) == (99.9, "A", 0.111)
-    assert "0.111" in p["weight_label"]
+    assert "0,111 per unsur" in p["weight_label"]
 
 
 def test_all_three_is_75_grade_c():
