@@ -82,7 +82,38 @@ def _context():
     return {"tr": (lambda id_text, en_text: en_text if en else id_text), "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": bool(roles & set(COUNTER_ROLES)), "is_admin": "admin" in roles,
-            "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz))}
+            "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz)),
+            "print_trouble": print_trouble if current_user.is_authenticated else None,
+            "PRINTER_STATES": PRINTER_STATES}
+
+
+# -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
+#: roles that may reprint a ticket (checked again by the hardware plugin's reprint endpoint)
+REPRINT_ROLES = ("petugas_pelayanan", "kasi_pelayanan", "admin")
+PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"),
+                  "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
+
+
+def _office_day_start() -> datetime:
+    from datetime import time as dtime, timezone
+    core = get_core()
+    today = local(utcnow(), core.tz).date()
+    return datetime.combine(today, dtime.min, tzinfo=core.tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def print_trouble() -> dict:
+    """Today's print trouble, read once per request (the banner and the page share it)."""
+    if "_print_trouble" not in g:
+        g._print_trouble = get_core().print_trouble(_office_day_start())
+    return g._print_trouble
+
+
+@bp.get("/cetak", endpoint="print_trouble")
+@login_required
+def print_trouble_page():
+    tpl = "console/_print_alert.html" if request.args.get("fragment") else "console/print_trouble.html"
+    return render_template(tpl, trouble=print_trouble(),
+                           can_reprint=bool(actor().roles & set(REPRINT_ROLES)))
 
 
 def roles_required(*roles):

@@ -37,6 +37,7 @@ DEFAULTS = {
     "idle_seconds": 40,      # back to the start after this long without a touch
     "ticket_seconds": 10,    # the number stays this long when the ticket printed
     "note_seconds": 45,      # …and this long when the citizen must note the number (no printer)
+    "print_wait_seconds": 5,  # a ticket not printed within this long: "Catat nomor Anda"
     "refresh_seconds": 30,   # how often the kiosk refreshes the services' open/closed state
 }
 PIN_SETTING = "kiosk_pin"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from antrean.core import Actor
 from antrean.models import Ticket
 from tests.conftest import screenshot
+from tests.support.printing import fake  # noqa: F401
 
 pytestmark = pytest.mark.browser
 ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
@@ -143,8 +145,9 @@ def _answer_with_print(page, print_field):
     page.route("**/api/v1/tickets", handler)
 
 
-@pytest.mark.parametrize("print_field, note", [(None, False), ({"status": "queued", "printer": "kiosk-1"}, False),
-                                               ({"status": "disabled"}, True)])
+@pytest.mark.parametrize("print_field, note", [(None, False), ({"status": "disabled"}, True),
+                                               ({"status": "done", "printer_state": "online"}, False),
+                                               ({"status": "queued", "printer_state": "paper_out"}, True)])
 def test_printing_state_on_the_number_screen(live_server, page, print_field, note):
     _answer_with_print(page, print_field)
     open_kiosk(page, live_server)
@@ -267,3 +270,77 @@ def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
         screenshot(page, "status-called")
     finally:
         ctx.close()
+
+
+# -- a real printer behind the kiosk (issue 8 §4): "Silakan ambil tiket Anda" only when it printed --------
+@pytest.fixture
+def printing_server(settings_dict, fake):
+    """A live server whose default printer is the fake TCP printer, with a fast spooler running."""
+    from werkzeug.serving import make_server
+
+    from antrean import create_app
+    from tests.conftest import LiveServer, free_port
+    from tests.support.printing import FAST_SPOOLER
+
+    servers = []
+
+    def start(**extra):
+        app = create_app({**settings_dict, **FAST_SPOOLER, "printer_url": fake.url, "start_workers": True, **extra})
+        port = free_port()
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append((server, app))
+        app.extensions["antrean"].set_setting("kiosk", {"print_wait_seconds": 2}, ADMIN)
+        return LiveServer(app, port)
+    yield start
+    for server, app in servers:
+        server.shutdown()
+        app.extensions["antrean"].close()
+
+
+TITLES = """window.__titles = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.getElementById("ticket-msg-title");
+  new MutationObserver(() => { if (el.textContent && window.__titles.at(-1) !== el.textContent)
+                                 window.__titles.push(el.textContent); })
+    .observe(el, {childList: true, characterData: true, subtree: true});
+});"""
+
+
+def test_kiosk_says_take_your_ticket_once_it_printed(printing_server, fake, page):
+    server = printing_server()
+    page.add_init_script(TITLES)
+    open_kiosk(page, server)
+    number = take_ticket(page)
+    expect(page.locator("#ticket-msg-title")).to_have_text("Silakan ambil tiket Anda", timeout=5000)
+    assert page.evaluate("window.__titles") == ["Tiket sedang dicetak…", "Silakan ambil tiket Anda"]
+    from tests.support.printing import printed_numbers
+    fake.wait_for_jobs(1)
+    assert printed_numbers(fake) == [number]
+
+
+@pytest.mark.parametrize("trouble", ["offline", "paper_out", "stall"])
+def test_kiosk_says_note_your_number_when_the_ticket_will_not_print(printing_server, fake, page, trouble):
+    from tests.support.printing import printer_row, wait_for
+
+    if trouble == "offline":
+        fake.set_mode("refuse")
+    elif trouble == "paper_out":
+        fake.paper = "out"
+    else:
+        fake.set_mode("stall")  # takes the job, prints nothing; the spooler's timeout is longer than the kiosk's wait
+    server = printing_server(printer_timeout=30) if trouble == "stall" else printing_server()
+    if trouble != "stall":  # the status poller knows before the citizen comes
+        wait_for(lambda: printer_row(server.core).state == trouble, what=f"printer {trouble}")
+    page.add_init_script(TITLES)
+    open_kiosk(page, server)
+    take_ticket(page)
+    expect(page.locator("#ticket-msg-title")).to_have_text("Catat nomor Anda", timeout=8000)
+    titles = page.evaluate("window.__titles")
+    assert "Silakan ambil tiket Anda" not in titles
+    assert titles == (["Tiket sedang dicetak…", "Catat nomor Anda"] if trouble == "stall" else ["Catat nomor Anda"])
+    size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('ticket-number')).fontSize)")
+    assert size >= 100  # the number stays large: the citizen has to read and note it
+    left = int(page.text_content("#ticket-countdown").split()[-2])
+    assert left > 10  # note_seconds, not ticket_seconds
+    screenshot(page, f"kiosk-note-{trouble}")
