@@ -261,7 +261,9 @@
     var t = setTimeout(function () { ctrl.abort(); }, REQUEST_TIMEOUT);
     return fetch("/api/v1/tickets", {
       method: "POST", signal: ctrl.signal, cache: "no-store", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": body.idempotency_key },
+      // the kiosk's language, not the browser's: an English-locale kiosk PC still answers in Indonesian
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": cfg.lang,
+                 "Idempotency-Key": body.idempotency_key },
       body: JSON.stringify(body)
     }).finally(function () { clearTimeout(t); });
   }

@@ -344,3 +344,38 @@ def test_kiosk_says_note_your_number_when_the_ticket_will_not_print(printing_ser
     left = int(page.text_content("#ticket-countdown").split()[-2])
     assert left > 10  # note_seconds, not ticket_seconds
     screenshot(page, f"kiosk-note-{trouble}")
+
+
+def test_kiosk_and_status_page_speak_the_office_language_in_an_english_browser(live_server, browser):
+    """Trial: from an English-locale browser the kiosk's errors (quota, closed, hours) came back in English."""
+    core = live_server.core
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="Asia/Jakarta",
+                              extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = ctx.new_page()
+    try:
+        open_kiosk(page, live_server)
+        assert page.text_content("#s-home .prompt") == "Sentuh layanan yang Anda perlukan"
+        # the tiles were open when the page loaded; the service closes before the citizen taps "Ambil Tiket"
+        core.update_service("kk", ADMIN, daily_quota=1)
+        core.tickets.issue("kk")
+        take = lambda code: (tap(page, f"[data-service={code}]", "priority"),
+                             tap(page, "[data-priority='']", "confirm"), tap(page, "#take", "error"))
+        take("kk")
+        assert page.text_content("#error-msg") == "Kuota harian layanan ini sudah habis. Silakan datang kembali besok."
+        tap(page, "#s-error [data-action=home]", "home")
+        core.update_service("ktp", ADMIN, open_time="00:00", close_time="00:00")
+        take("ktp")
+        assert "hanya dibuka pukul 00:00" in page.text_content("#error-msg")
+        tap(page, "#s-error [data-action=home]", "home")
+        page.evaluate("document.dispatchEvent(new Event('online')); window.dispatchEvent(new Event('online'))")
+        page.wait_for_selector("[data-service=ktp].closed")
+        page.click("[data-service=ktp]")
+        page.wait_for_selector("#toast:not([hidden])")
+        assert "hanya dibuka pukul 00:00" in page.text_content("#toast")
+        screenshot(page, "kiosk-english-browser")
+        mine, _ = core.tickets.issue("skck")
+        page.goto(live_server.url + mine["status_url"])
+        page.wait_for_selector("#updated:not(:empty)")
+        assert page.text_content("#now-calling") == "Belum ada panggilan"
+    finally:
+        ctx.close()
