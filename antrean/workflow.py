@@ -18,7 +18,7 @@ from .core import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
-from .timeutil import ROMAN, iso, local, minutes_between, utcnow
+from .timeutil import ROMAN, iso, local, minutes_between, office_day, utcnow
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -164,6 +164,8 @@ class WorkflowService:
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
             if outcome == "TMS":
                 app.status, app.closed_at, app.tms_reason, app.missing_documents = "returned", now, note.strip(), missing
+                if not step.applicant_present and ticket is not None and ticket.day == office_day(core.tz, now):
+                    call = self._step_call(s, app, ticket, counter_id, actor, now)  # back office: come for the slip
             else:
                 if step.kind == "register" and app.agenda_number is None:
                     app.agenda_number = self._agenda(s, sop, now)

@@ -279,11 +279,13 @@ def worklist():
 def _step_context(app: dict) -> dict:
     core = get_core()
     step = app["current_step"]
-    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None}
+    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None, "tms_callback": False}
     if step is None:
         return ctx
     ctx["can_act"] = step["office_role"] in actor().roles
     ctx["checklist"] = core.service(app["service"])["documents"] if step["tms"] else []
+    # a back-office verifier's TMS calls the waiting applicant back to a loket for the slip
+    ctx["tms_callback"] = step["tms"] and not step["applicant_present"] and app["ticket_id"] is not None
     if step["no"] < len(app["steps"]):
         nxt = app["steps"][step["no"]]
         ctx["next_step"] = nxt
@@ -299,7 +301,15 @@ def application(app_id):
     done = {t["step"]: t for t in app["timeline"]}
     counters = [c for c in core.queue.counters() if c["active"]] if app["status"] == "open" else []
     return render_template("console/application.html", app=app, done=done, counters=counters,
-                           chosen_counter=session.get("counter_id"), **_step_context(app))
+                           chosen_counter=_served_at(app) or session.get("counter_id"), **_step_context(app))
+
+
+def _served_at(app: dict) -> int | None:
+    """The loket where the application's ticket was served: where its applicant is called back by default."""
+    if app["ticket_id"] is None:
+        return None
+    counter = get_core().tickets.get(app["ticket_id"]).get("counter")
+    return counter["id"] if counter else None
 
 
 @bp.post("/permohonan/<int:app_id>/langkah/<int:step_no>", endpoint="complete_step")

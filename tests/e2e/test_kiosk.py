@@ -379,3 +379,44 @@ def test_kiosk_and_status_page_speak_the_office_language_in_an_english_browser(l
         assert page.text_content("#now-calling") == "Belum ada panggilan"
     finally:
         ctx.close()
+
+
+def test_status_page_after_reconnect_tms_and_finish(live_server, browser, make_user):
+    """Issue 8 §4: after a lost connection the page shows fresh state at once (not after its backoff); a back-office
+    TMS says the file was returned, why, and where to collect the slip; a finished ticket is never "now calling"."""
+    core = live_server.core
+    clerk = make_user(core, "loket", ["petugas_pelayanan"])
+    verifier = make_user(core, "verif", ["petugas_verifikasi"])
+    counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=list(core.sops))
+    mine, _ = core.tickets.issue("kk")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
+                              is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    try:
+        page.goto(live_server.url + mine["status_url"])
+        page.wait_for_selector("#updated:not(:empty)")
+        ctx.set_offline(True)
+        page.wait_for_selector("#updated.offline", timeout=15000)  # a poll failed: the next one backs off to 8 s
+        core.queue.call_next(counter["id"], clerk)
+        ctx.set_offline(False)  # back online: polled at once
+        expect(page.locator("#message-text")).to_have_text("Giliran Anda! Silakan menuju Loket 2", timeout=3000)
+
+        app = core.workflow.open(clerk, ticket_id=mine["id"], applicant_name="Joko Susilo", nik="3201234507890001")
+        core.workflow.complete_step(app["id"], 2, clerk, outcome="DONE")
+        missing = core.service("kk")["documents"][:2]
+        core.workflow.complete_step(app["id"], 3, verifier, outcome="TMS", missing_documents=missing, note="buram")
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(page.locator("#message-text")).to_have_text(
+            "Berkas Anda dikembalikan. Silakan menuju Loket 2 untuk menerima slip pengembalian.", timeout=10000)
+        assert page.is_visible("#returned")
+        assert page.locator("#returned-missing li").all_text_contents() == missing
+        assert not page.is_visible("#calling")
+        screenshot(page, "status-returned")
+
+        core.queue.finish(counter["id"], clerk)
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.wait_for_selector("body:not([data-status=called])", timeout=10000)
+        assert not page.is_visible("#calling")  # its own number is never shown as "now calling"
+        screenshot(page, "status-finished")
+    finally:
+        ctx.close()
