@@ -184,6 +184,30 @@
       });
       root.appendChild(bandEl);
     });
+    fitTiles(root);
+  }
+
+  // every tile shows its whole name and its "N menunggu" label: when one would not fit (a long name, a small
+  // or portrait screen, a busy service), all tiles' type shrinks a little (one size for all), down to a floor
+  function tileOverflows(t) {
+    var b = t.getBoundingClientRect();
+    var parts = t.querySelectorAll(".tile-icon, .tile-name, .tile-sub");
+    for (var i = 0; i < parts.length; i++) {
+      var r = parts[i].getBoundingClientRect();
+      if (r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5 || r.left < b.left - 0.5 || r.right > b.right + 0.5 ||
+          parts[i].scrollWidth > parts[i].clientWidth + 1) return true;
+    }
+    return false;
+  }
+  function fitTiles(root) {
+    var tiles = root.querySelectorAll(".tile");
+    var any = function () { for (var i = 0; i < tiles.length; i++) if (tileOverflows(tiles[i])) return true; return false; };
+    var s = 1;
+    root.style.setProperty("--tfit", "1");
+    while (s > 0.6 && any()) {
+      s = Math.round((s - 0.05) * 100) / 100;
+      root.style.setProperty("--tfit", String(s));
+    }
   }
   window.addEventListener("resize", function () {
     if (current === "home") renderTiles();

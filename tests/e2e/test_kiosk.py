@@ -243,18 +243,23 @@ def test_screenshots(live_server, browser, name, size):
         ctx.close()
 
 
+def open_status_on_a_phone(browser, server, ticket):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
+                              is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(server.url + ticket["status_url"])
+    page.wait_for_selector("#updated:not(:empty)")
+    return ctx, page
+
+
 def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
     core = live_server.core
     clerk = make_user(core, "loket", ["petugas_pelayanan"])
     counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=list(core.sops))
     core.tickets.issue("ktp")
     mine, _ = core.tickets.issue("ktp")
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
-                              is_mobile=True, has_touch=True)
-    page = ctx.new_page()
+    ctx, page = open_status_on_a_phone(browser, live_server, mine)
     try:
-        page.goto(live_server.url + mine["status_url"])
-        page.wait_for_selector("#updated:not(:empty)")
         assert page.text_content("#number") == "B002"
         assert page.text_content("#position") == "ke-2"
         assert "1 orang di depan Anda" in page.text_content("#ahead")
@@ -389,12 +394,8 @@ def test_status_page_after_reconnect_tms_and_finish(live_server, browser, make_u
     verifier = make_user(core, "verif", ["petugas_verifikasi"])
     counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=list(core.sops))
     mine, _ = core.tickets.issue("kk")
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
-                              is_mobile=True, has_touch=True)
-    page = ctx.new_page()
+    ctx, page = open_status_on_a_phone(browser, live_server, mine)
     try:
-        page.goto(live_server.url + mine["status_url"])
-        page.wait_for_selector("#updated:not(:empty)")
         ctx.set_offline(True)
         page.wait_for_selector("#updated.offline", timeout=15000)  # a poll failed: the next one backs off to 8 s
         core.queue.call_next(counter["id"], clerk)
