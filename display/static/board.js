@@ -214,12 +214,12 @@
     state.seq = Math.max(s.seq, state.seq);
     state.haveState = true;
     snapshotPending = 0;
+    renderTicker(s.running_text);
     if (s.office) {
       $("office-name").textContent = s.office.name;
       $("office-address").textContent = s.office.address || "";
     }
     fitHeader();
-    renderTicker(s.running_text);
     renderAll(reconnect);
     // announce what this TV has not played yet, oldest first: after a reconnect what we missed while away,
     // if it is recent; on the first load the calls of the last few seconds (enqueue() plays each seq once)
@@ -407,6 +407,7 @@
     renderAll(true);
     enqueue(c);
   });
+  socket.on("refresh", function () { snapshotPending = 0; requestSnapshot(); });  // configuration changed
   socket.on("tick", function (t) { noteSeq(t.seq); setWaiting(t.waiting); renderWaiting(); });
   socket.on("waiting", function (w) { setWaiting(w.counts); renderWaiting(); });
   socket.on("counters", function (m) {
