@@ -246,10 +246,12 @@ class Antrean:
             return [{"id": p.id, "name": p.name, "url": p.url, "profile": p.profile, "state": p.state,
                      "detail": p.detail, "checked_at": iso(p.checked_at)} for p in rows]
 
-    def print_trouble(self, since: datetime) -> dict:
+    def print_trouble(self, day=None) -> dict:
         """What the front desk must see (rows kept by the hardware plugin): printers that are offline,
-        out of paper or in error, and ticket print jobs since ``since`` that did not surely print
-        (``uncertain``/``failed``) and were not reprinted since (no later job for the ticket)."""
+        out of paper or in error, and print jobs of the office ``day``'s tickets (default today) that did
+        not surely print (``uncertain``/``failed``) and were not reprinted since (no later job for the
+        ticket). Reads today's tickets through their (office, day) index, not the whole job history."""
+        from .timeutil import office_day
         from sqlalchemy import func
         from .models import Printer, PrintJob, Ticket
         from .timeutil import iso
@@ -259,8 +261,8 @@ class Antrean:
                             Printer.office_id == self.office_id, Printer.state.in_(("offline", "paper_out", "error")),
                             func.lower(Printer.url) != "none").order_by(Printer.name)).scalars()]
             rows = s.execute(select(PrintJob, Ticket.number).join(Ticket, Ticket.id == PrintJob.ticket_id)
-                             .where(PrintJob.office_id == self.office_id,
-                                    PrintJob.status.in_(("uncertain", "failed")), PrintJob.created_at >= since)
+                             .where(Ticket.office_id == self.office_id, Ticket.day == (day or office_day(self.tz)),
+                                    PrintJob.status.in_(("uncertain", "failed")))
                              .order_by(PrintJob.id)).all()
             latest = dict(s.execute(select(PrintJob.ticket_id, func.max(PrintJob.id))
                                     .where(PrintJob.ticket_id.in_({j.ticket_id for j, _ in rows}))

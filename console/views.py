@@ -94,17 +94,10 @@ PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"
                   "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
 
 
-def _office_day_start() -> datetime:
-    from datetime import time as dtime, timezone
-    core = get_core()
-    today = local(utcnow(), core.tz).date()
-    return datetime.combine(today, dtime.min, tzinfo=core.tz).astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def print_trouble() -> dict:
     """Today's print trouble, read once per request (the banner and the page share it)."""
     if "_print_trouble" not in g:
-        g._print_trouble = get_core().print_trouble(_office_day_start())
+        g._print_trouble = get_core().print_trouble()
     return g._print_trouble
 
 
