@@ -251,10 +251,9 @@ class Antrean:
         out of paper or in error, and print jobs of the office ``day``'s tickets (default today) that did
         not surely print (``uncertain``/``failed``) and were not reprinted since (no later job for the
         ticket). Reads today's tickets through their (office, day) index, not the whole job history."""
-        from .timeutil import office_day
         from sqlalchemy import func
         from .models import Printer, PrintJob, Ticket
-        from .timeutil import iso
+        from .timeutil import iso, office_day
         with self.db.read() as s:
             printers = [{"name": p.name, "state": p.state, "detail": p.detail, "checked_at": iso(p.checked_at)}
                         for p in s.execute(select(Printer).where(
