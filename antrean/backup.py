@@ -28,7 +28,7 @@ except ImportError:  # Windows: no advisory locks; restore then only warns
 
 #: tables an Antrean database has had since revision 0001
 REQUIRED_TABLES = {"alembic_version", "office", "service", "ticket", "users", "audit_log"}
-BACKUP_GLOB = "antrean-*.db"
+BACKUP_SUFFIXES = (".db", ".dump")  # antrean-<time>.db (SQLite), antrean-<time>.dump (pg_dump)
 
 
 class BackupError(Exception):
@@ -42,17 +42,23 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def default_target(instance_path: str, now: datetime | None = None) -> Path:
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
-    return Path(instance_path) / "backups" / f"antrean-{stamp}.db"
+def target_path(path: str | None, instance_path: str, suffix: str = ".db") -> Path:
+    """Where a backup goes. No PATH: ``<instance>/backups/antrean-<UTC time>.db``. A PATH that is a
+    folder (exists as one, ends with ``/`` or has no file extension): a dated file in it (made if
+    needed, so ``--keep`` can prune there). Anything else: that file."""
+    name = f"antrean-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}{suffix}"
+    if not path:
+        return Path(instance_path) / "backups" / name
+    p = Path(path)
+    if p.is_dir() or path.endswith(("/", os.sep)) or not p.suffix:
+        return p / name
+    return p
 
 
 def backup_sqlite(source: Path, target: Path) -> dict:
     """Copy a live SQLite database consistently to ``target`` (a file, or a folder to put a dated file in)."""
     if not source.exists():
         raise BackupError(f"no database at {source}")
-    if target.is_dir():
-        target = target / default_target("", None).name
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".part")
     tmp.unlink(missing_ok=True)
@@ -76,8 +82,9 @@ def backup_sqlite(source: Path, target: Path) -> dict:
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` dated backups (``antrean-*.db``) in ``folder``."""
-    files = sorted(folder.glob(BACKUP_GLOB), key=lambda p: p.name, reverse=True)
+    """Delete all but the newest ``keep`` dated backups (``antrean-<time>.db`` / ``.dump``) in ``folder``."""
+    files = sorted((p for p in folder.glob("antrean-*") if p.suffix in BACKUP_SUFFIXES and p.is_file()),
+                   key=lambda p: p.name, reverse=True)
     gone = files[keep:] if keep > 0 else []
     for p in gone:
         p.unlink()

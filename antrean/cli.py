@@ -308,24 +308,25 @@ def _password(password: str | None, prompt: str = "Password") -> str:
 @click.option("--keep", type=click.IntRange(min=0), default=0,
               help="After the backup, keep only the newest N dated backups (antrean-*.db) in its folder.")
 def backup(path: str | None, keep: int):
-    """Copy the database while the server runs (default: <instance>/backups/antrean-<UTC time>.db)."""
+    """Copy the database while the server runs.
+
+    PATH: a file, or a folder (existing, ending in /, or without extension) to put
+    antrean-<UTC time>.db in; default <instance>/backups/."""
     from pathlib import Path
 
     from . import backup as bk
 
     settings = _checked_settings()
     source = bk.sqlite_path(settings.database_url)
-    target = Path(path) if path else bk.default_target(settings.instance_path)
+    target = bk.target_path(path, settings.instance_path, ".db" if source else ".dump")
     try:
         if source is None:
-            if path is None:
-                target = target.with_suffix(".dump")
             import shutil
             if shutil.which("pg_dump") is None:
                 raise click.ClickException(
-                    "PostgreSQL: pg_dump is not installed here. Install postgresql-client and run:\n  "
-                    + " ".join(bk.pg_dump(settings.database_url, target)).replace(
-                        settings.database_url, "…") + "\n(restore with pg_restore --clean --dbname=…)")
+                    "PostgreSQL: pg_dump is not installed here (apt-get install postgresql-client), or run "
+                    f"elsewhere: pg_dump --format=custom --no-owner --file={target} --dbname=DATABASE_URL "
+                    "(restore with pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL FILE)")
             done = bk.run_pg_dump(settings.database_url, target)
             click.echo(f"Backup written: {done['path']} ({done['bytes']} bytes, pg_dump custom format)")
         else:

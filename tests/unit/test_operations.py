@@ -396,3 +396,33 @@ def test_printer_url_from_a_fresh_install_goes_back_to_none(settings_dict):
         urls.append(next(p["url"] for p in c.printers() if p["name"] == "default"))
         c.close()
     assert urls == ["tcp://10.0.0.9:9100", "none"]
+
+
+def test_backup_into_a_folder_that_does_not_exist_yet(cli_env):
+    """Tried on the install: `antrean backup /var/lib/antrean/backups --keep 14` wrote a FILE named backups."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    for _ in range(2):
+        r = runner.invoke(main, ["backup", str(cli_env / "backups"), "--keep", "14"])
+        assert r.exit_code == 0, r.output
+    files = list((cli_env / "backups").iterdir())
+    assert (cli_env / "backups").is_dir() and files and all(f.name.startswith("antrean-") for f in files)
+    r = runner.invoke(main, ["backup", str(cli_env / "copy.db")])
+    assert r.exit_code == 0 and (cli_env / "copy.db").is_file()
+
+
+@pytest.mark.postgres
+def test_backup_on_postgresql_runs_pg_dump(cli_env, monkeypatch, pg_url):
+    import shutil
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed (the command then prints how to run it)")
+    monkeypatch.setenv("ANTREAN_DATABASE_URL", pg_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    r = runner.invoke(main, ["backup", str(cli_env / "pg")])
+    assert r.exit_code == 0 and "pg_dump custom format" in r.output, r.output
+    dump = next((cli_env / "pg").glob("antrean-*.dump"))
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
+    assert listing.returncode == 0 and "TABLE public ticket" in listing.stdout
+    r = runner.invoke(main, ["restore", str(dump)])
+    assert r.exit_code == 1 and "pg_restore --clean" in r.output
