@@ -25,11 +25,13 @@ from antrean.errors import Invalid, NotFound
 from antrean.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
 from antrean.timeutil import iso, local, utcnow
 
-from hardware.printers import PrinterConfigError, open_printer
+from hardware.printers import DRIVERS, PrinterConfigError, open_printer, parse_printer_url
 from hardware.ticket import PAPER_80, TicketPrint, paper_profile
 
 log = logging.getLogger(__name__)
 
+#: the schemes of hardware.printers itself (plugins add theirs to DRIVERS later, in init_app)
+_BUILTIN_SCHEMES = frozenset(DRIVERS) | {"none"}
 DEFAULT_PRINTER = "default"
 DEFAULT_FOOTER = "Simpan tiket ini sampai layanan Anda selesai. Terima kasih."
 #: office setting (core.get_setting) holding the ticket footer text
@@ -67,7 +69,10 @@ def check_settings(core) -> None:
 
     url = (core.settings.printer_url or "none").strip() or "none"
     try:
-        open_printer(url, PAPER_80)
+        # built-in drivers are built (host, ids, dependencies checked; no I/O); a plugin's scheme
+        # is only parsed: its driver object is not ours to make and throw away
+        if parse_printer_url(url).scheme in _BUILTIN_SCHEMES:
+            open_printer(url, PAPER_80)
     except PrinterConfigError as exc:
         raise ConfigError(f"printer_url: {exc}") from None
     try:

@@ -230,10 +230,9 @@ def test_register_printer_drivers_hook_adds_a_scheme(make_app):
     try:
         app = make_app("memori://", plugins=(Drivers(),))
         core = app.extensions["antrean"]
-        assert made == ["memori://"]  # printer_url checked at start-up by building its driver (no I/O)
         issue(app.test_client())
         wait_for(lambda: [j for j in jobs(core) if j.status == "done"], what="job printed via plugin driver")
-        assert made == ["memori://"] * 2
+        assert made == ["memori://"]
     finally:
         DRIVERS.pop("memori", None)
 

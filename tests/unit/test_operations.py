@@ -381,6 +381,8 @@ def test_unsetting_printer_url_restores_the_default_printer(settings_dict, admin
 
     with pytest.raises(ConfigError, match=r"^printer_url: invalid printer URL 'lpt1'"):
         start(printer_url="lpt1").close()
+    with pytest.raises(ConfigError, match=r"^printer_url: .*missing host"):
+        start(printer_url="tcp://").close()
 
 
 def test_printer_url_from_a_fresh_install_goes_back_to_none(settings_dict):
