@@ -39,6 +39,8 @@ def _current_request_id() -> str:
 
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "root" and record.levelno < logging.WARNING and "escpos" in record.pathname:
+            return False  # python-escpos logs "Closing Network connection …" on the root logger for every job
         if not hasattr(record, "request_id"):
             record.request_id = _current_request_id()
         return True
