@@ -126,3 +126,19 @@ def test_monitor_logs_the_database_going_read_only_without_anyone_polling(core):
             event.remove(engine, "connect", hook)
     core.close()
     assert not monitor._thread.is_alive()
+
+
+def test_antrean_run_logs_json_lines_with_request_ids(server_process):
+    """The shipped command sets logging up from the settings: every line on stderr is one JSON object."""
+    import json
+    import urllib.request
+
+    server = server_process({"ANTREAN_LOG_FORMAT": "json", "ANTREAN_START_WORKERS": "false"})
+    req = urllib.request.Request(server.url + "/api/v1/services", headers={"X-Request-Id": "uji-json-1"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.headers["X-Request-Id"] == "uji-json-1"
+    server.stop()
+    records = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    access = [r for r in records if r.get("request_id") == "uji-json-1"]
+    assert access and access[0]["logger"] == "antrean.request" and access[0]["status"] == 200
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
