@@ -142,3 +142,28 @@ def test_antrean_run_logs_json_lines_with_request_ids(server_process):
     access = [r for r in records if r.get("request_id") == "uji-json-1"]
     assert access and access[0]["logger"] == "antrean.request" and access[0]["status"] == 200
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+
+
+@pytest.mark.postgres
+def test_health_on_postgresql_notices_a_read_only_database(pg_url, settings_dict):
+    """A PostgreSQL that answers SELECT but refuses writes (a standby, default_transaction_read_only)."""
+    import psycopg
+
+    from antrean import health
+    from antrean.core import Antrean
+
+    core = Antrean(settings_dict | {"database_url": pg_url}, builtins=(), entry_points=False)
+    try:
+        core.migrate()
+        ok, body = health.check(core)
+        assert ok and body["database"] == {"ok": True, "dialect": "postgresql", "writable": True}
+        name = pg_url.rsplit("/", 1)[1]
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        core.db.dispose()  # new connections pick the setting up
+        core.extensions.pop("antrean.health")
+        ok, body = health.check(core)
+        assert not ok and body["database"]["writable"] is False
+        assert "read-only transaction" in body["database"]["error"]
+    finally:
+        core.close()
