@@ -167,3 +167,21 @@ def test_health_on_postgresql_notices_a_read_only_database(pg_url, settings_dict
         assert "read-only transaction" in body["database"]["error"]
     finally:
         core.close()
+
+
+def test_database_failing_under_real_traffic_is_logged_once_and_its_return_too(app, client, caplog):
+    """Without anyone polling /-/health: a write that fails logs WARNING once, the next commit INFO."""
+    core = app.extensions["antrean"]
+    hooks = [(e, _read_only(e)) for e in (core.db.engine, core.db._relaxed_engine)]
+    with caplog.at_level(logging.INFO, logger="antrean.state"):
+        for _ in range(3):
+            r = client.post("/api/v1/tickets", json={"service": "ktp"})
+            assert r.status_code == 503 and r.get_json()["error"]
+        for engine, hook in hooks:
+            event.remove(engine, "connect", hook)
+            engine.dispose()
+        assert client.post("/api/v1/tickets", json={"service": "ktp"}).status_code == 201
+        assert client.post("/api/v1/tickets", json={"service": "ktp"}).status_code == 201
+    states = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "antrean.state"]
+    assert states == [("WARNING", "database unavailable: attempt to write a readonly database"),
+                      ("INFO", "database available again")]
