@@ -261,7 +261,7 @@ class SurveyAnswer(Base):
     """One element's answer (1–4). Office, day and service are copied from the response so that the IKM of
     any period is one GROUP BY over a covering index, without a join."""
     __tablename__ = "survey_answer"
-    __table_args__ = (Index("ix_survey_answer_period", "office_id", "day", "element", "value"),
+    __table_args__ = (Index("ix_survey_answer_period", "office_id", "day", "service_code", "element", "value"),
                       Index("ix_survey_answer_service", "office_id", "service_code", "day", "element", "value"))
     response_id: Mapped[int] = mapped_column(ForeignKey("survey_response.id", ondelete="CASCADE"), primary_key=True)
     element: Mapped[str] = mapped_column(String(12), primary_key=True)

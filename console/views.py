@@ -196,7 +196,7 @@ def _counter_state(cid: int) -> dict:
             "application_id": core.workflow.for_ticket(current["id"]) if current else None,
             "waiting": core.tickets.waiting(c["services"], limit=30),
             "counts": [(services[code], counts.get(code, 0)) for code in c["services"] if code in services],
-            "services": services}
+            "services": services, "last_served": core.survey.last_served(cid)}
 
 
 @bp.get("/loket", endpoint="counters")
@@ -341,4 +341,4 @@ def slip(app_id):
     return render_template("console/slip.html", app=app, tms=tms)
 
 
-from . import admin, reports  # noqa: E402,F401  (routes on the same blueprint)
+from . import admin, reports, survey  # noqa: E402,F401  (routes on the same blueprint)

@@ -51,7 +51,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
 PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
                  "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
-                 "returned")
+                 "returned", "survey")
 
 
 def kiosk_settings(core) -> dict:
@@ -212,6 +212,13 @@ def public_ticket(core, token: str) -> dict:
     if out["status"] not in AWAITING:
         out["now_calling"] = None  # a called, served or finished ticket is never told it is "now calling" itself
     out["returned"] = returned_file(core, view["id"])
+    # the SKM survey: "open" once served (the page then links to /survei/<token>), "answered" after
+    out["survey"] = None
+    if view["status"] == "done":
+        try:
+            out["survey"] = core.survey.status(token)["state"]
+        except NotFound:   # a ticket of another office sharing the database: its own server runs its survey
+            pass
     return out
 
 
