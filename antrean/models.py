@@ -162,6 +162,9 @@ class User(Base):
     offices: Mapped[list | None] = mapped_column(JSON, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: bumped by logout, a password change, disabling the account or taking a role or office away: every
+    #: console session carries the value it was opened with and ends when it no longer matches
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import policy
 from .core import Actor
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
 from .timeutil import ROMAN, iso, local, minutes_between, utcnow
@@ -49,14 +50,9 @@ class WorkflowService:
     def _service_row(self, s, code: str) -> Service:
         return s.execute(select(Service).where(Service.office_id == self.core.office_id, Service.code == code)).scalar_one()
 
-    def _check_role(self, actor: Actor, sop: Sop, step_no: int, role_map: dict) -> str:
-        step = sop.step(step_no)
-        role = self.core.effective_role(sop, step.role, role_map)
-        if role not in actor.roles:
-            raise Forbidden(f"Langkah {step_no} ({step.activity}) hanya boleh dikerjakan oleh {STAFF_ROLES.get(role, role)}.",
-                            f"Step {step_no} ({step.activity}) may only be done by {STAFF_ROLES.get(role, role)}.",
-                            detail=f"user {actor.username!r} has {sorted(actor.roles)}, step needs {role!r}")
-        return role
+    def _check_role(self, actor: Actor, sop: Sop, step_no: int, role_map: dict, action="application.step") -> str:
+        policy.require(self.core, actor, action, (sop, step_no, role_map))
+        return policy.step_role(self.core, sop, step_no, role_map)
 
     def _lock(self, s, application_id) -> Application:
         return self.core.lock_row(s, Application, application_id, ("Permohonan", "Application"))
@@ -94,7 +90,7 @@ class WorkflowService:
                 raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service")
             sop = core.sops[service_code]
             row = self._service_row(s, service_code)
-            role = self._check_role(actor, sop, 1, row.role_map)
+            role = self._check_role(actor, sop, 1, row.role_map, "application.open")
             app = Application(office_id=core.office_id, ticket_id=ticket.id if ticket else None,
                               service_code=service_code, applicant_name=name, nik=nik, phone=phone, status="open",
                               current_step=2, step_started_at=now, created_by=actor.id, created_at=now)
@@ -182,7 +178,8 @@ class WorkflowService:
             log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
             app_id = app.id
         view = self.get(app_id, actor)
-        core.hook.step_completed(core=core, application=view, step=step, log=log_view)
+        log_event = {k: v for k, v in log_view.items() if k != "note"}
+        core.hook.step_completed(core=core, application=policy.redact(view), step=step, log=log_event)
         if call is not None:
             core.hook.ticket_called(core=core, call=call)
         return view
@@ -215,17 +212,35 @@ class WorkflowService:
                 "outcome": log.outcome, "note": log.note, "missing_documents": log.missing_documents}
 
     def get(self, application_id: int, actor: Actor | None = None) -> dict:
+        """An application with its timeline. Staff pass ``actor``: an application they may not read is a
+        404 (antrean.policy, ``application.read``); ``None`` is the core's own use."""
         core = self.core
         with core.db.read() as s:
-            app = s.get(Application, application_id) if isinstance(application_id, int) else None
-            if app is None or app.office_id != core.office_id:
-                raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+            app, row = self._readable(s, application_id, actor)
             logs = s.execute(select(StepLog).where(StepLog.application_id == app.id).order_by(StepLog.step_no)).scalars().all()
             ids = {log.actor_id for log in logs} | {app.created_by}
             names = {u.id: u.full_name or u.username for u in s.execute(select(User).where(User.id.in_(ids))).scalars()}
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
-            row = self._service_row(s, app.service_code)
             return self._view(app, core.sops[app.service_code], row, logs, names, ticket, now=utcnow())
+
+    def _readable(self, s, application_id, actor: Actor | None, action: str = "application.read"):
+        """(application, service row), or NotFound when it is not this office's or the actor may not read it."""
+        core = self.core
+        app = s.get(Application, application_id) if isinstance(application_id, int) else None
+        if app is None or app.office_id != core.office_id:
+            raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+        row = self._service_row(s, app.service_code)
+        if actor is not None:
+            policy.require(core, actor, action, {"service": app.service_code, "role_map": row.role_map or {}})
+        return app, row
+
+    def reveal_nik(self, application_id: int, actor: Actor) -> dict:
+        """The full NIK, for a staff member who may read the application; written to the audit log (UU PDP)."""
+        core = self.core
+        with core.db.write() as s:
+            app, _ = self._readable(s, application_id, actor, "application.reveal_nik")
+            core.audit(s, actor, "application.reveal_nik", "application", app.id)
+            return {"id": app.id, "nik": app.nik, "nik_masked": mask_nik(app.nik)}
 
     def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now) -> dict:
         core = self.core
@@ -235,13 +250,15 @@ class WorkflowService:
         return {
             "id": app.id, "service": app.service_code, "service_name": sop.name, "status": app.status,
             "ticket": ticket.number if ticket else None, "ticket_id": ticket.id if ticket else None,
-            "applicant_name": app.applicant_name, "nik": app.nik, "nik_masked": mask_nik(app.nik), "phone": app.phone,
+            # the NIK is masked everywhere; the full number only through reveal_nik (audited)
+            "applicant_name": app.applicant_name, "nik": mask_nik(app.nik), "nik_masked": mask_nik(app.nik),
+            "phone": app.phone,
             "agenda_number": app.agenda_number, "tms_reason": app.tms_reason, "missing_documents": app.missing_documents,
             "created_at": iso(app.created_at), "closed_at": iso(app.closed_at),
             "current_step": step.to_dict() | {"office_role": core.effective_role(sop, step.role, row.role_map),
                                               "started_at": iso(app.step_started_at), "elapsed_minutes": elapsed,
                                               "sla": sla_state(elapsed, step.minutes)} if step else None,
-            "standard_minutes": sop.standard_minutes,
+            "standard_minutes": sop.standard_minutes, "role_map": dict(row.role_map or {}),
             "total_minutes": round(total + (elapsed or 0), 2),
             "total_sla": sla_state(total + (elapsed or 0), sop.standard_minutes),
             "steps": [st.to_dict() | {"office_role": core.effective_role(sop, st.role, row.role_map)} for st in sop.steps],
@@ -272,11 +289,15 @@ class WorkflowService:
         cond = (tuple_(Application.service_code, Application.current_step).in_(wanted)
                 if core.db.dialect == "postgresql" else
                 or_(*[and_(Application.service_code == c, Application.current_step == n) for c, n in wanted]))
-        return and_(Application.office_id == core.office_id, Application.status == "open", cond)
+        # the read rule too, in SQL: a step the actor may do implies a role in the SOP, but the list must never
+        # depend on that staying true (policy.application_filter is the one rule for every list)
+        return and_(Application.office_id == core.office_id, Application.status == "open", cond,
+                    policy.application_filter(core, actor, s))
 
     def worklist(self, actor: Actor, limit: int = 200, *, offset: int = 0, service: str | None = None) -> list[dict]:
         """Open applications whose current step the actor's roles may do, oldest step first."""
         core = self.core
+        policy.require(core, actor, "worklist.read")
         now = utcnow()
         with core.db.read() as s:
             cond = self._worklist_query(s, actor, service)

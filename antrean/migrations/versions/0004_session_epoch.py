@@ -1,0 +1,23 @@
+"""users.session_epoch: logout, a password change, disabling or narrowing an account ends its sessions
+
+Revision ID: 0004
+Revises: 0002
+Create Date: 2026-11-27
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0004"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("session_epoch")
