@@ -107,7 +107,9 @@ class Call(Base):
 class Application(Base):
     """A permohonan: one SOP instance carried step by step."""
     __tablename__ = "application"
-    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),)
+    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
+                      # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
+                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)

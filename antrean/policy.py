@@ -75,20 +75,21 @@ def _role_maps(core, session) -> dict[str, dict]:
         select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all()}
 
 
-def readable_services(core, actor, session) -> frozenset[str] | None:
-    """Service codes whose applications the actor may read (None: every service of the office)."""
+def readable_services(core, actor, session, role_maps: dict | None = None) -> frozenset[str] | None:
+    """Service codes whose applications the actor may read (None: every service of the office).
+    ``role_maps`` (code → the office's role map) saves a query when the caller has the service rows."""
     if actor.roles.intersection(HEADS + ("admin",)):
         return None
-    maps = _role_maps(core, session)
+    maps = role_maps if role_maps is not None else _role_maps(core, session)
     return frozenset(code for code in core.sops if actor.roles & sop_roles(core, code, maps.get(code)))
 
 
-def application_filter(core, actor, session):
+def application_filter(core, actor, session, role_maps: dict | None = None):
     """The rule of ``application.read`` as an SQL condition on ``Application`` (runs in the database)."""
     from sqlalchemy import false
 
     from .models import Application
-    codes = readable_services(core, actor, session)
+    codes = readable_services(core, actor, session, role_maps)
     office = Application.office_id == core.office_id
     if codes is None:
         return office
@@ -139,7 +140,7 @@ def _manages_account(core, actor, target_offices) -> bool:
     An office admin manages accounts of this office alone; anything wider needs a regency admin."""
     if is_regency(actor):
         return True
-    return target_offices is not None and list(target_offices) == [core.settings.office_code]
+    return list(target_offices) == [core.settings.office_code]
 
 
 # -- the table ------------------------------------------------------------------------------------

@@ -34,6 +34,11 @@ def actor_of(user: User) -> Actor:
                  offices=None if user.offices is None else tuple(user.offices), epoch=user.session_epoch or 0)
 
 
+def offices_of(user: User) -> list[str]:
+    """The account's offices; NULL (an account from before revision 0002) is every office."""
+    return ["*"] if user.offices is None else list(user.offices)
+
+
 def member_of(user: User, office_code: str) -> bool:
     """May this account act in the office? (NULL: an account from before offices existed.)"""
     return user.offices is None or "*" in user.offices or office_code in user.offices
@@ -84,7 +89,7 @@ class UserService:
             u = s.get(User, user_id) if isinstance(user_id, int) else None
             if u is None or not member_of(u, self.core.settings.office_code):
                 raise NotFound("Pengguna tidak ditemukan.", "User not found.")
-            policy.require(core, actor, "user.manage", u.offices)  # the account as it is…
+            policy.require(core, actor, "user.manage", offices_of(u))  # the account as it is…
             changed = {}
             if offices is not None:
                 new = self._offices(offices)
@@ -157,7 +162,7 @@ class UserService:
                 if member_of(u, code):
                     view = self._view(u)
                     if actor is not None:
-                        view["manageable"] = policy.can(core, actor, "user.manage", u.offices)
+                        view["manageable"] = policy.can(core, actor, "user.manage", offices_of(u))
                     out.append(view)
             return out
 

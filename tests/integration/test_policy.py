@@ -401,3 +401,14 @@ def test_adding_a_role_or_renaming_keeps_the_session(sessions):
     core.users.update(admin, clerk.id, roles=["petugas_pelayanan", "petugas_verifikasi", "petugas_register"],
                       full_name="Nama Baru")
     assert not _refused(c) and not _refused(copy)
+
+
+def test_an_account_from_before_offices_counts_as_every_office(two_offices):
+    """users.offices NULL (revision 0001) is every office: only a regency admin may change it."""
+    from antrean.errors import Forbidden
+    from antrean.models import User
+    a, _, p = two_offices
+    with a.db.write() as s:
+        s.get(User, p["clerk_a"]["id"]).offices = None
+    with pytest.raises(Forbidden):
+        a.users.update(a.users.authenticate("admin-a", "rahasia123"), p["clerk_a"]["id"], password="lama-sekali-1")
