@@ -24,7 +24,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -35,11 +34,10 @@ sys.path.insert(0, str(HERE))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from antrean import create_app  # noqa: E402
-from antrean.core import SYSTEM, Actor  # noqa: E402
+from antrean.core import SYSTEM  # noqa: E402
 from antrean.models import Application, Office, StepLog  # noqa: E402
 from antrean.timeutil import utcnow  # noqa: E402
-from console_render import login, pct  # noqa: E402
+from console_render import bench_office, login, pct  # noqa: E402
 
 BATCH = 20_000
 
@@ -119,14 +117,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
-    inst = tempfile.mkdtemp(prefix="bench-records-")
-    cfg = {"instance_path": inst, "start_workers": False, "testing": True}
-    if args.database_url:
-        cfg["database_url"] = args.database_url
-    app = create_app(cfg)
-    core = app.extensions["antrean"]
-    admin = Actor(None, "bench", frozenset({"admin"}))
-    counter = core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
+    app, core, counter = bench_office(args.database_url, "bench-records-")
     clerk = core.users.create(SYSTEM, "loket", "rahasia123", ["petugas_pelayanan"], "Loket")
     verif = core.users.create(SYSTEM, "verif", "rahasia123", ["petugas_verifikasi"], "Verifikasi")
     core.users.create(SYSTEM, "camat", "rahasia123", ["camat"], "Camat")
