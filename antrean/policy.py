@@ -217,8 +217,13 @@ def redact(application: dict) -> dict:
     out = {k: v for k, v in application.items()
            if k not in ("applicant_name", "nik", "nik_masked", "phone", "tms_reason")}
     if "timeline" in out:
-        out["timeline"] = [{k: v for k, v in t.items() if k != "note"} for t in out["timeline"]]
+        out["timeline"] = [redact_log(t) for t in out["timeline"]]
     return out
+
+
+def redact_log(log: dict) -> dict:
+    """A timeline entry without its note (free text may name the applicant)."""
+    return {k: v for k, v in log.items() if k != "note"}
 
 
 def table() -> list[tuple[str, str]]:

@@ -28,7 +28,8 @@ KK_READERS = frozenset({"petugas_pelayanan", "petugas_verifikasi", "petugas_regi
                         "camat", "sekcam", "admin"})
 FRONT = frozenset({"petugas_pelayanan"})  # kk's first two steps
 PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "api.issue_ticket",
-          "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin"}
+          "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin",
+          "api.submit_survey"}  # a citizen's survey: the ticket's status token is the proof
 
 
 @dataclass
@@ -133,6 +134,7 @@ MATRIX: list[Route] = [
     api("console.complete_step", "POST", lambda w: f"/console/permohonan/{fresh_kk(w)}/langkah/2", FRONT,
         form={"outcome": "DONE"}),
     api("console.report", "GET", lambda w: "/console/laporan", REPORT),
+    api("api.report_ikm", "GET", lambda w: "/api/v1/reports/ikm?from=2026-11-01&to=2026-11-30", REPORT),
     *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
       for e, u in (("admin", "/console/admin"), ("admin_policy", "/console/admin/kebijakan"),
                    ("admin_counters", "/console/admin/loket"), ("admin_users", "/console/admin/pengguna"),

@@ -2,14 +2,14 @@
 index ix_application_step_order for worklists at 50,000 applications
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0006"  # re-chained after main's 0006 (survey) on merging main; was "0002"
 branch_labels = None
 depends_on = None
 
