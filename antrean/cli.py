@@ -196,6 +196,21 @@ def user_list():
         core.close()
 
 
+@user.command("logout")
+@click.argument("username")
+def user_logout(username: str):
+    """End every console session and API token of a user now (a lost phone, a shared PC)."""
+    core = _core()
+    try:
+        found = next((u for u in core.users.list() if u["username"] == username), None)
+        if found is None:
+            raise click.ClickException(f"no user {username!r} in office {core.settings.office_code!r}")
+        core.users.logout(SYSTEM, found["id"])
+        click.echo(f"Every session and token of {username} has ended.")
+    finally:
+        core.close()
+
+
 def add_command(cmd) -> None:
     """Faces and hardware add their own sub-commands (e.g. ``antrean printer``)."""
     main.add_command(cmd)

@@ -224,8 +224,3 @@ def redact(application: dict) -> dict:
 def redact_log(log: dict) -> dict:
     """A timeline entry without its note (free text may name the applicant)."""
     return {k: v for k, v in log.items() if k != "note"}
-
-
-def table() -> list[tuple[str, str]]:
-    """(action, who) rows, for the README and the admin pages."""
-    return [(name, rule.who) for name, rule in ACTIONS.items()]

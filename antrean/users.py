@@ -132,10 +132,12 @@ class UserService:
         u.session_epoch = (u.session_epoch or 0) + 1
         s.execute(ApiToken.__table__.delete().where(ApiToken.user_id == u.id))
 
-    def logout(self, actor: Actor) -> None:
-        """Log the account out everywhere: its sessions and tokens end (a copied cookie is refused too)."""
+    def logout(self, actor: Actor, user_id: int | None = None) -> None:
+        """Log an account out everywhere: its sessions and tokens end (a copied cookie is refused too).
+        ``user_id``: another account (the CLI, as SYSTEM); default the actor's own. Audited with who did it."""
+        user_id = actor.id if user_id is None else user_id
         with self.core.db.write() as s:
-            u = s.get(User, actor.id) if actor.id is not None else None
+            u = s.get(User, user_id) if user_id is not None else None
             if u is None:
                 return
             self._end_sessions(s, u)
