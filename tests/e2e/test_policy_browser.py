@@ -33,3 +33,22 @@ def test_reveal_nik_on_demand(live_server, make_user, strict_page):
     screenshot(page, "console-nik-reveal")
     audit = core.audit_log(core.users.get(make_user(core, "admin", ["admin"]).id), action="application.reveal_nik")
     assert [(e["actor"], e["target_id"]) for e in audit["items"]] == [("rina", str(a["id"]))]
+
+
+def test_users_page_of_an_office_admin(live_server, make_user, strict_page):
+    """The regency admin's row offers no edit form to an office admin (screenshots/console-users-office-admin.png)."""
+    from antrean.core import SYSTEM
+    core, page, base = live_server.core, strict_page, live_server.url
+    make_user(core, "admin-kec", ["admin"], "Admin Kecamatan")
+    core.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], "Admin Kabupaten", offices=["*"])
+    make_user(core, "budi", ["petugas_pelayanan"], "Budi Santoso")
+    page.goto(base + "/console/masuk")
+    page.fill("input[name=username]", "admin-kec")
+    page.fill("input[name=password]", "rahasia123")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/console/")
+    page.goto(base + "/console/admin/pengguna")
+    regent = page.locator('tr[data-user="bupati"]')
+    assert regent.locator("form").count() == 0 and "admin kabupaten" in regent.inner_text()
+    assert page.locator('tr[data-user="budi"] details').count() == 1
+    screenshot(page, "console-users-office-admin")
