@@ -85,7 +85,9 @@ def _context():
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
             "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
-            "today": tanggal(local(utcnow(), core.tz))}
+            "today": tanggal(local(utcnow(), core.tz)),
+            "print_trouble": print_trouble if current_user.is_authenticated else None,
+            "PRINTER_STATES": PRINTER_STATES}
 
 
 def allowed(action: str):
@@ -101,6 +103,26 @@ def allowed(action: str):
         wrapper.policy_action = action
         return wrapper
     return deco
+
+
+# -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
+PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"),
+                  "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
+
+
+def print_trouble() -> dict:
+    """Today's print trouble, read once per request (the banner and the page share it)."""
+    if "_print_trouble" not in g:
+        g._print_trouble = get_core().print_trouble()
+    return g._print_trouble
+
+
+@bp.get("/cetak", endpoint="print_trouble")
+@allowed("printer.read")
+def print_trouble_page():
+    tpl = "console/_print_alert.html" if request.args.get("fragment") else "console/print_trouble.html"
+    return render_template(tpl, trouble=print_trouble(),
+                           can_reprint=policy.can(get_core(), actor(), "ticket.reprint"))
 
 
 # -- login ----------------------------------------------------------------------
@@ -253,12 +275,14 @@ def worklist():
 def _step_context(app: dict) -> dict:
     core = get_core()
     step = app["current_step"]
-    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None}
+    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None, "tms_callback": False}
     if step is None:
         return ctx
     sop = core.sops[app["service"]]
     ctx["can_act"] = policy.can(core, actor(), "application.step", (sop, step["no"], app["role_map"]))
     ctx["checklist"] = core.service(app["service"])["documents"] if step["tms"] else []
+    # a back-office verifier's TMS calls the waiting applicant back to a loket for the slip
+    ctx["tms_callback"] = step["tms"] and not step["applicant_present"] and app["ticket_id"] is not None
     if step["no"] < len(app["steps"]):
         nxt = app["steps"][step["no"]]
         ctx["next_step"] = nxt
@@ -278,7 +302,16 @@ def _application_page(app_id: int, revealed_nik: str | None = None):
     done = {t["step"]: t for t in app["timeline"]}
     counters = [c for c in core.queue.counters() if c["active"]] if app["status"] == "open" else []
     return render_template("console/application.html", app=app, done=done, counters=counters,
-                           chosen_counter=session.get("counter_id"), revealed_nik=revealed_nik, **_step_context(app))
+                           chosen_counter=_served_at(app) or session.get("counter_id"), revealed_nik=revealed_nik,
+                           **_step_context(app))
+
+
+def _served_at(app: dict) -> int | None:
+    """The loket where the application's ticket was served: where its applicant is called back by default."""
+    if app["ticket_id"] is None:
+        return None
+    counter = get_core().tickets.get(app["ticket_id"]).get("counter")
+    return counter["id"] if counter else None
 
 
 @bp.post("/permohonan/<int:app_id>/nik", endpoint="reveal_nik")

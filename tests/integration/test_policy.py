@@ -29,7 +29,8 @@ KK_READERS = frozenset({"petugas_pelayanan", "petugas_verifikasi", "petugas_regi
 FRONT = frozenset({"petugas_pelayanan"})  # kk's first two steps
 PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "api.issue_ticket",
           "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin",
-          "api.submit_survey"}  # a citizen's survey: the ticket's status token is the proof
+          "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
+          "hardware_public.ticket_print_status"}  # the kiosk asks whether its ticket printed (token, no personal data)
 
 
 @dataclass
@@ -134,6 +135,7 @@ MATRIX: list[Route] = [
     api("console.complete_step", "POST", lambda w: f"/console/permohonan/{fresh_kk(w)}/langkah/2", FRONT,
         form={"outcome": "DONE"}),
     api("console.report", "GET", lambda w: "/console/laporan", REPORT),
+    api("console.print_trouble", "GET", lambda w: "/console/cetak", ALL),
     api("api.report_ikm", "GET", lambda w: "/api/v1/reports/ikm?from=2026-11-01&to=2026-11-30", REPORT),
     *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
       for e, u in (("admin", "/console/admin"), ("admin_policy", "/console/admin/kebijakan"),
