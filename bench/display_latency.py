@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+SERVER = "gevent"
 PG_ADMIN = os.environ.get("ANTREAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("ANTREAN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -99,43 +100,7 @@ def client_process(url: str, n: int, conn) -> None:
 
 
 # ------------------------------------------------------------------------------------- servers
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, instance: Path, env: dict):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        full.update({"ANTREAN_INSTANCE_PATH": str(instance), **env})
-        self.log = open(instance / "server.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(self.port)],
-                                     env=full, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/-/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start, see {instance / 'server.log'}")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.log.close()
+from bench._server import Server, rss_kb  # noqa: E402
 
 
 def post(url: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
@@ -221,7 +186,7 @@ def run_single(counts: list[int], calls: int) -> list[dict]:
     inst = Path(tempfile.mkdtemp(prefix="bench-display-"))
     try:
         cid = prepare({"instance_path": str(inst), "start_workers": False}, tickets=(calls + 3) * len(counts))
-        server = Server(inst, {"ANTREAN_START_WORKERS": "false"})
+        server = Server(inst, {"ANTREAN_START_WORKERS": "false"}, SERVER)
         try:
             token = post(server.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})["token"]
             return [measure(server.url, server.url, server.proc.pid, cid, token, n, calls) for n in counts]
@@ -244,8 +209,8 @@ def run_redis(counts: list[int], calls: int) -> list[dict]:
     servers = []
     try:
         env = {"ANTREAN_DATABASE_URL": db, "ANTREAN_REDIS_URL": REDIS, "ANTREAN_START_WORKERS": "false"}
-        servers.append(Server(insts[0], env))   # A: the boards
-        servers.append(Server(insts[1], env))   # B: the clerk
+        servers.append(Server(insts[0], env, SERVER))   # A: the boards
+        servers.append(Server(insts[1], env, SERVER))   # B: the clerk
         cid = prepare({"instance_path": str(insts[2]), "database_url": db, "start_workers": False},
                       tickets=(calls + 3) * len(counts))
         a, b = servers
@@ -277,10 +242,14 @@ def main() -> None:
     ap.add_argument("--clients", default="1,100,500")
     ap.add_argument("--calls", type=int, default=20)
     ap.add_argument("--json", action="store_true", help="print JSON only")
+    ap.add_argument("--server", choices=("gevent", "dev"), default="gevent",
+                    help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)")
     args = ap.parse_args()
+    global SERVER
+    SERVER = args.server
     counts = [int(x) for x in args.clients.split(",")]
     results = {"machine": machine(), "loadavg_start": open("/proc/loadavg").read().split()[:3], "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "command": " ".join([Path(sys.executable).name] + sys.argv)}
+               "command": " ".join([Path(sys.executable).name] + sys.argv), "server": args.server}
     if args.mode in ("single", "both"):
         results["single"] = run_single(counts, args.calls)
     if args.mode in ("redis", "both"):
