@@ -62,6 +62,9 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
                         channel=f"antrean-{settings.office_code}", cors_allowed_origins=None,
                         logger=False, engineio_logger=False)
     app.extensions["antrean.socketio"] = socketio
+    from .runtime import PublicLane
+
+    app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
     core.extensions["socketio"] = socketio
 
     csrf = CSRFProtect(app)

@@ -150,3 +150,35 @@ def password_matches(pwhash: str, password: str) -> bool:
     from werkzeug.security import check_password_hash
 
     return offload(check_password_hash, pwhash, password)
+
+
+#: Anonymous, public requests that a crowd (or a script) can send many of at once: issuing a ticket,
+#: a ticket's status, the kiosk's and the board's polling. Staff requests (Authorization header) and
+#: Socket.IO never wait in this lane.
+PUBLIC_PATHS = ("/api/v1/tickets", "/t/", "/kiosk/state.json", "/display/state.json")
+PUBLIC_IN_FLIGHT = 8
+
+
+class PublicLane:
+    """WSGI middleware: at most ``limit`` public requests inside the app at once; the rest wait their
+    turn (cheaply: a waiting greenlet costs no CPU) while a clerk's call or a board's event goes ahead.
+
+    Without it a ticket flood that saturates the CPU puts a clerk's "call next" at the back of every
+    queued ticket (measured: 1.1 s p50 at 150 tickets/s on a loaded 2-core machine). Eight keeps the
+    group commit's batches full (it batches whatever is waiting) while bounding the work a staff
+    request can find ahead of it.
+    """
+
+    def __init__(self, app, limit: int = PUBLIC_IN_FLIGHT, paths: tuple[str, ...] = PUBLIC_PATHS):
+        import threading  # gevent's when patched (a greenlet-aware semaphore), else a real one
+
+        self.app, self.paths = app, paths
+        self.slots = threading.BoundedSemaphore(limit)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if "HTTP_AUTHORIZATION" in environ or not path.startswith(self.paths):
+            return self.app(environ, start_response)
+        with self.slots:
+            # the body is read and the response built inside the app call (Flask buffers JSON)
+            return list(self.app(environ, start_response))
