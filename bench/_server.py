@@ -75,6 +75,20 @@ class Server:
         self.log.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its children (gunicorn's workers) so far, in seconds."""
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    ticks = 0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def loadavg() -> str:
     return " ".join(open("/proc/loadavg").read().split()[:3])
 

@@ -71,12 +71,16 @@ def client_process(url: str, n: int, conn) -> None:
             elif msg.startswith(prefix + '["state"'):
                 return
 
-    for _ in range(n):
+    for i in range(n):
         ws = websocket.create_connection(ws_url, timeout=30, enable_multithread=False)
         handshake(ws)
         ws.sock.setblocking(True)
         sockets.append(ws)
         sel.register(ws.sock, selectors.EVENT_READ, ws)
+        if i % 50 == 49:  # connecting thousands takes longer than Engine.IO's ping timeout: answer pings
+            for key, _ in sel.select(timeout=0):
+                if key.data.recv() == "2":
+                    key.data.send("3")
     conn.send(("ready", n))
     while True:
         if conn.poll(0):
@@ -100,7 +104,7 @@ def client_process(url: str, n: int, conn) -> None:
 
 
 # ------------------------------------------------------------------------------------- servers
-from bench._server import Server, rss_kb  # noqa: E402
+from bench._server import Server, cpu_seconds, rss_kb  # noqa: E402
 
 
 def post(url: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
@@ -146,6 +150,7 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
     time.sleep(1.0)  # let the connect snapshots finish before reading memory
     rss_after = rss_kb(server_pid)
     sent: dict[int, int] = {}
+    cpu0 = None
     at: dict[int, int] = {}   # the call's own timestamp, taken in the server before its transaction
     for i in range(warmup + calls):
         t0 = time.time_ns()
@@ -160,6 +165,9 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
         assert (kind, seq) == ("done", call["seq"]), (kind, seq)
         if i < warmup:
             sent.pop(call["seq"])
+        if i == warmup - 1:
+            cpu0 = cpu_seconds(server_pid)
+    cpu_per_call = (cpu_seconds(server_pid) - cpu0) * 1000 / calls if cpu0 is not None else float("nan")
     parent.send("stop")
     kind, receipts = parent.recv()
     proc.join(30)
@@ -179,6 +187,7 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
         "fanout_p50_ms": round(percentile(spread, 50), 1), "fanout_max_ms": round(max(spread), 1),
         "rss_before_mb": round(rss_before / 1024, 1), "rss_after_mb": round(rss_after / 1024, 1),
         "rss_per_client_kb": round((rss_after - rss_before) / n, 1),
+        "cpu_ms_per_call": round(cpu_per_call, 1),  # the boards' server process, per call (all boards)
     }
 
 
@@ -262,12 +271,13 @@ def main() -> None:
           f"# load average (1/5/15 min) at start {' '.join(results['loadavg_start'])}, "
           f"at end {' '.join(results['loadavg_end'])}")
     print(f"{'mode':7} {'clients':>7} {'receipts':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'call p50':>8} {'call p99':>8} {'fan-out p50':>11} {'RSS MB before':>13} {'after':>7} {'KB/client':>9}")
+          f"{'call p50':>8} {'call p99':>8} {'fan-out p50':>11} {'RSS MB before':>13} {'after':>7} {'KB/client':>9}"
+          f" {'CPU ms/call':>11}")
     for mode in ("single", "redis"):
         for r in results.get(mode, []):
             print(f"{mode:7} {r['clients']:7d} {r['receipts']:8d} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
                   f"{r['max_ms']:7.1f} {r['from_call_p50_ms']:8.1f} {r['from_call_p99_ms']:8.1f} {r['fanout_p50_ms']:11.1f} "
-                  f"{r['rss_before_mb']:13.1f} {r['rss_after_mb']:7.1f} {r['rss_per_client_kb']:9.1f}")
+                  f"{r['rss_before_mb']:13.1f} {r['rss_after_mb']:7.1f} {r['rss_per_client_kb']:9.1f} {r['cpu_ms_per_call']:11.1f}")
 
 
 if __name__ == "__main__":

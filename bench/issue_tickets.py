@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._server import Server, loadavg  # noqa: E402
+from bench._server import Server, cpu_seconds, loadavg  # noqa: E402
 SERVICES = ["ektp", "ktp", "kk", "akta_kelahiran", "sktm", "skck", "oss", "pengaduan"]
 
 
@@ -147,19 +147,22 @@ def main() -> None:
         try:
             results = []
             for n in args.clients:
+                cpu0 = cpu_seconds(srv.proc.pid)
                 out = subprocess.run([sys.executable, __file__, "--client-process", str(port), str(n),
                                       str(args.seconds)], capture_output=True, text=True, check=True)
                 results.append(json.loads(out.stdout))
+                used = cpu_seconds(srv.proc.pid) - cpu0
+                results[-1]["cpu_ms"] = round(used * 1000 / max(1, results[-1]["requests"]), 2)
         finally:
             srv.stop()
         check = check_numbers(instance, args.pg)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     print(f"# {'PostgreSQL' if args.pg else 'SQLite'} · server {args.server} × {args.workers} · {os.cpu_count()} cores"
           f" · {cpu} · Python {platform.python_version()} · load {load_start} → {loadavg()}")
-    print("| clients | tickets/s | p50 ms | p99 ms | requests | errors |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| clients | tickets/s | p50 ms | p99 ms | requests | errors | server CPU ms/ticket |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['clients']} | {r['throughput']} | {r['p50_ms']} | {r['p99_ms']} | {r['requests']} | {r['errors']} |")
+        print(f"| {r['clients']} | {r['throughput']} | {r['p50_ms']} | {r['p99_ms']} | {r['requests']} | {r['errors']} | {r['cpu_ms']} |")
     print(f"numbers: {check['tickets']} tickets, {check['duplicates']} duplicates, "
           f"{check['series_with_gaps']} series with gaps")
 

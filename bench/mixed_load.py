@@ -48,8 +48,8 @@ def kiosk_flood(port: int, rate: float, seconds: float) -> dict:
             with lock:
                 k = nxt[0]
                 nxt[0] += 1
-            if k >= total:
-                break
+            if k >= total or time.monotonic() > start + seconds:  # bounded in time too: a slow server
+                break                                                # gets fewer tickets, not a longer run
             due = start + k / rate
             wait = due - time.monotonic()
             if wait > 0:
