@@ -18,7 +18,7 @@ from .core import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
-from .timeutil import ROMAN, iso, local, minutes_between, utcnow
+from .timeutil import ROMAN, iso, local, minutes_between, office_day, utcnow
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -105,8 +105,10 @@ class WorkflowService:
                           minutes=0.0, standard_minutes=first.minutes, outcome="DONE", note=""))
             if ticket is not None and ticket.status == "called":
                 ticket.status, ticket.started_at = "serving", now
-            core.audit(s, actor, "application.open", "application", app.id, service=service_code,
-                       ticket=ticket.number if ticket else None)
+            core.audit(s, actor, "application.open", "application", app.id, at=now, service=service_code,
+                       ticket=ticket.number if ticket else None,
+                       event={"application_id": app.id, "service": service_code,
+                              "ticket_id": ticket.id if ticket else None})
             app_id = app.id
         return self.get(app_id, actor)
 
@@ -125,7 +127,6 @@ class WorkflowService:
             raise Invalid("Catatan tidak sah (maksimal 2000 karakter).", "Invalid note (max 2000 characters).", field="note")
         if isinstance(step_no, bool) or not isinstance(step_no, int):
             raise Invalid("Nomor langkah tidak sah.", "Invalid step number.", field="step")
-        call = None
         with core.db.write() as s:
             app = self._lock(s, application_id)
             sop = core.sops[app.service_code]
@@ -162,8 +163,13 @@ class WorkflowService:
                           outcome=outcome, note=note.strip(), missing_documents=missing)
             s.add(log)
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
+            log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
+            app_id = app.id
+            call_back = False
             if outcome == "TMS":
                 app.status, app.closed_at, app.tms_reason, app.missing_documents = "returned", now, note.strip(), missing
+                # a back-office verifier: the applicant (today's ticket) is called back to a loket for the slip
+                call_back = not step.applicant_present and ticket is not None and ticket.day == office_day(core.tz, now)
             else:
                 if step.kind == "register" and app.agenda_number is None:
                     app.agenda_number = self._agenda(s, sop, now)
@@ -174,18 +180,23 @@ class WorkflowService:
                 else:
                     nxt = sop.step(step_no + 1)
                     app.current_step, app.step_started_at = nxt.no, now
-                    if nxt.applicant_present and not step.applicant_present and ticket is not None:
-                        call = self._step_call(s, app, ticket, counter_id, actor, now)
-            core.audit(s, actor, "step.complete", "application", app.id, step=step_no, outcome=outcome,
-                       agenda=app.agenda_number, minutes=log.minutes)
+                    call_back = nxt.applicant_present and not step.applicant_present and ticket is not None
+            public = {"application_id": app.id, "service": app.service_code}
+            core.audit(s, actor, "step.complete", "application", app.id, at=now,
+                       event=public | {"step": step_no, "outcome": outcome, "minutes": log.minutes,
+                                       "standard_minutes": step.minutes, "status": app.status},
+                       legacy=("step_completed", lambda: {"application": self.get(app_id, actor), "step": step,
+                                                          "log": log_view}),
+                       step=step_no, outcome=outcome, agenda=app.agenda_number, minutes=log.minutes)
+            if app.status == "returned":
+                core.emit(s, "application.returned", actor=actor, at=now, **public, step=step_no,
+                          missing_documents=len(missing or []))
+            elif app.status == "done":
+                core.emit(s, "application.closed", actor=actor, at=now, **public)
+            if call_back:
+                self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
-            log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
-            app_id = app.id
-        view = self.get(app_id, actor)
-        core.hook.step_completed(core=core, application=view, step=step, log=log_view)
-        if call is not None:
-            core.hook.ticket_called(core=core, call=call)
-        return view
+        return self.get(app_id, actor)
 
     def _step_call(self, s, app: Application, ticket: Ticket, counter_id, actor: Actor, now) -> dict | None:
         """Call the applicant back to a counter (e-KTP recording, collecting the result)."""
@@ -208,10 +219,11 @@ class WorkflowService:
 
     # -- reading ------------------------------------------------------------
     def _log_view(self, log: StepLog, names: dict) -> dict:
-        over = log.standard_minutes is not None and log.minutes > log.standard_minutes
+        over = measured(log.standard_minutes) and log.minutes > log.standard_minutes
         return {"step": log.step_no, "role": log.role, "role_name": STAFF_ROLES.get(log.role, ROLES.get(log.role, log.role)),
                 "actor": names.get(log.actor_id, ""), "started_at": iso(log.started_at), "ended_at": iso(log.ended_at),
                 "minutes": log.minutes, "standard_minutes": log.standard_minutes, "over_standard": over,
+                "measured": measured(log.standard_minutes),
                 "outcome": log.outcome, "note": log.note, "missing_documents": log.missing_documents}
 
     def get(self, application_id: int, actor: Actor | None = None) -> dict:
@@ -229,9 +241,10 @@ class WorkflowService:
 
     def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now) -> dict:
         core = self.core
-        total = sum(log.minutes for log in logs)
+        total = sum(log.minutes for log in logs if measured(log.standard_minutes))
         step = sop.step(app.current_step) if app.status == "open" else None
         elapsed = minutes_between(app.step_started_at, now) if step else None
+        counted = elapsed if step is not None and measured(step.minutes) else 0
         return {
             "id": app.id, "service": app.service_code, "service_name": sop.name, "status": app.status,
             "ticket": ticket.number if ticket else None, "ticket_id": ticket.id if ticket else None,
@@ -242,8 +255,8 @@ class WorkflowService:
                                               "started_at": iso(app.step_started_at), "elapsed_minutes": elapsed,
                                               "sla": sla_state(elapsed, step.minutes)} if step else None,
             "standard_minutes": sop.standard_minutes,
-            "total_minutes": round(total + (elapsed or 0), 2),
-            "total_sla": sla_state(total + (elapsed or 0), sop.standard_minutes),
+            "total_minutes": round(total + counted, 2),
+            "total_sla": sla_state(total + counted, sop.standard_minutes),
             "steps": [st.to_dict() | {"office_role": core.effective_role(sop, st.role, row.role_map)} for st in sop.steps],
             "timeline": [self._log_view(log, names) for log in logs],
         }
@@ -289,7 +302,8 @@ class WorkflowService:
                 sop = core.sops[app.service_code]
                 st = sop.step(app.current_step)
                 elapsed = minutes_between(app.step_started_at, now)
-                since = minutes_between(app.created_at, now)
+                # the time spent in an unmeasured step (waiting for the applicant) is not the office's
+                since = minutes_between(app.created_at, now if measured(st.minutes) else app.step_started_at)
                 out.append({"id": app.id, "service": app.service_code, "service_name": sop.short_name,
                             "ticket": number, "applicant_name": app.applicant_name,
                             "agenda_number": app.agenda_number, "step": st.no, "activity": st.activity,
@@ -311,9 +325,17 @@ class WorkflowService:
                                   .group_by(Application.service_code)).all())
 
 
+def measured(standard: int | None) -> bool:
+    """THE rule for 0-minute steps, used by the timeline, the worklist and the reports: a step whose
+    standard is 0 minutes (the applicant's own steps: submitting, collecting the result) is not
+    measured. It has no SLA colour, is never over its standard, and its minutes do not count in an
+    application's total against the SOP's standard (waiting for the applicant is not the office's time)."""
+    return standard is not None and standard > 0
+
+
 def sla_state(minutes: float | None, standard: int) -> str | None:
-    """green within the standard, amber up to 1.5x (or +2 min for 0-minute steps), red beyond."""
-    if minutes is None:
+    """green within the standard, amber up to 1.5x (at least +2 min), red beyond; None when not measured."""
+    if minutes is None or not measured(standard):
         return None
     if minutes <= standard:
         return "green"
