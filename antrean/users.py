@@ -70,7 +70,8 @@ class UserService:
         offices = self._offices(offices)
         policy.require(core, actor, "user.manage", offices)
         self._validate(username, password, roles)
-        pw_hash = hash_password(password)  # before the transaction: ~100 ms must not hold the write lock
+        # before the transaction: ~100 ms of scrypt must not hold the write lock
+        pw_hash = hash_password(password, core.settings.password_hash_method)
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
                 raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
@@ -86,7 +87,8 @@ class UserService:
         core = self.core
         policy.require(core, actor, "user.read")
         self._validate(None, password, roles)
-        new_hash = hash_password(password) if password is not None else None  # outside the write lock
+        method = core.settings.password_hash_method
+        new_hash = hash_password(password, method) if password is not None else None  # outside the write lock
         with self.core.db.write() as s:
             u = s.get(User, user_id) if isinstance(user_id, int) else None
             if u is None or not member_of(u, self.core.settings.office_code):
