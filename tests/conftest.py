@@ -343,6 +343,27 @@ def strict_page(browser):
     ctx.close()
 
 
+#: ``fast_audio(page)`` then ``set_audio_rate(page, 16)``: the page's audio plays 16× faster from then on (also the
+#: clip already playing). For tests that need announcements to finish but assert nothing about how long they
+#: take; the board's own code (queue, timers, ``ended``) runs unchanged.
+FAST_AUDIO_JS = """() => { if (window.__testAudio) return; const live = new Set();
+  window.__testAudio = { rate: 1, live: live };
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    this.playbackRate = window.__testAudio.rate; live.add(this);
+    this.addEventListener('ended', () => live.delete(this));
+    return play.call(this); }; }"""
+
+
+def fast_audio(page) -> None:
+    page.evaluate(FAST_AUDIO_JS)
+
+
+def set_audio_rate(page, rate: float) -> None:
+    page.evaluate("""r => { window.__testAudio.rate = r;
+                            window.__testAudio.live.forEach(a => { a.playbackRate = r; }); }""", rate)
+
+
 def screenshot(page, name: str) -> Path:
     """Save a screenshot under screenshots/ (git-ignored) for a person to look at."""
     SCREENSHOTS.mkdir(exist_ok=True)
