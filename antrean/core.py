@@ -69,6 +69,7 @@ class Antrean:
         self._office_id: int | None = None
         self._lock = threading.Lock()
         from .queue import QueueService
+        from .reports import ReportService
         from .tickets import TicketService
         from .users import UserService
         from .workflow import WorkflowService
@@ -76,6 +77,7 @@ class Antrean:
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
+        self.reports = ReportService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

@@ -208,7 +208,7 @@ class WorkflowService:
 
     # -- reading ------------------------------------------------------------
     def _log_view(self, log: StepLog, names: dict) -> dict:
-        over = log.standard_minutes is not None and log.minutes > log.standard_minutes
+        over = sla_state(log.minutes, log.standard_minutes) not in (None, "green")
         return {"step": log.step_no, "role": log.role, "role_name": STAFF_ROLES.get(log.role, ROLES.get(log.role, log.role)),
                 "actor": names.get(log.actor_id, ""), "started_at": iso(log.started_at), "ended_at": iso(log.ended_at),
                 "minutes": log.minutes, "standard_minutes": log.standard_minutes, "over_standard": over,
@@ -311,9 +311,16 @@ class WorkflowService:
                                   .group_by(Application.service_code)).all())
 
 
+def measured(standard: int) -> bool:
+    """Is a step timed against its Mutu Baku? Steps with a 0-minute standard are the applicant's own
+    steps (submitting, collecting): they are recorded, never judged on time. One rule for the
+    console's SLA colours and the reports' "within standard"."""
+    return standard > 0
+
+
 def sla_state(minutes: float | None, standard: int) -> str | None:
-    """green within the standard, amber up to 1.5x (or +2 min for 0-minute steps), red beyond."""
-    if minutes is None:
+    """green within the standard, amber up to 1.5x (or +2 min), red beyond; None when not measured."""
+    if minutes is None or not measured(standard):
         return None
     if minutes <= standard:
         return "green"

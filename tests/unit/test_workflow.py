@@ -156,7 +156,8 @@ def test_worklist_shows_only_steps_the_role_may_do(core, staff, counter):
 
 def test_sla_states():
     assert [sla_state(m, 5) for m in (0, 5, 7, 7.5, 8)] == ["green", "green", "amber", "amber", "red"]
-    assert [sla_state(m, 0) for m in (0, 1, 2, 3)] == ["green", "amber", "amber", "red"]
+    assert [sla_state(m, 0) for m in (0, 1, 2, 3)] == [None] * 4  # the applicant's own step: not measured
+    assert [sla_state(m, 1) for m in (1, 2, 3, 3.5)] == ["green", "amber", "amber", "red"]
 
 
 def test_agenda_format():
