@@ -70,6 +70,7 @@ class Antrean:
         self._lock = threading.Lock()
         from .queue import QueueService
         from .reports import ReportService
+        from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
         from .workflow import WorkflowService
@@ -78,6 +79,7 @@ class Antrean:
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
         self.reports = ReportService(self)
+        self.survey = SurveyService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

@@ -31,11 +31,13 @@ _OUT = [("issued", "Diambil", "Issued", "int"), ("served", "Dilayani", "Served",
 _APPS = [("applications_done", "Permohonan selesai", "Applications completed", "int"),
          ("applications_returned", "Dikembalikan (TMS)", "Returned (TMS)", "int"),
          ("within_standard_pct", "Sesuai standar (%)", "Within standard (%)", "pct")]
+_IKM = [("ikm", "IKM", "IKM", "nrr"), ("ikm_respondents", "Responden SKM", "SKM respondents", "int")]
 
 SECTIONS: dict[str, tuple[str, str, list]] = {
     "services": ("Per layanan", "Per service",
                  [("service", "Kode", "Code", "text"), ("name", "Layanan", "Service", "text"),
-                  ("standard_minutes", "Standar (mnt)", "Standard (min)", "int"), *_OUT, *_WAIT, *_SERVE, *_APPS]),
+                  ("standard_minutes", "Standar (mnt)", "Standard (min)", "int"), *_OUT, *_WAIT, *_SERVE, *_APPS,
+                  *_IKM]),
     "counters": ("Per loket", "Per counter",
                  [("name", "Loket", "Counter", "text"), *_OUT[:3], *_WAIT, *_SERVE]),
     "staff": ("Per petugas", "Per staff member",
@@ -116,10 +118,10 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
                ("Dikembalikan (TMS) / Returned", totals["applications_returned"], "int"),
                ("Selesai sesuai standar (%) / Within standard (%)", totals["within_standard_pct"], "pct")]
     ikm = report.get("ikm")
-    if ikm:
+    if ikm and ikm.get("respondents"):
         summary += [("IKM", ikm.get("ikm"), "nrr"), ("Mutu / Grade", ikm.get("grade"), "text"),
                     ("Responden / Respondents", ikm.get("respondents"), "int"),
-                    ("Bobot per unsur / Weight", ikm.get("weight"), "text")]
+                    ("Bobot per unsur / Weight", ikm.get("weight_label") or ikm.get("weight"), "text")]
     for i, (label, value, kind) in enumerate(summary, start=4):
         cover.cell(i, 1, label).font = bold
         c = cover.cell(i, 2, value)
@@ -251,6 +253,8 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
              ("Dikembalikan (TMS)", _num(totals["applications_returned"], "int")),
              ("Selesai sesuai standar", _num(totals["within_standard_pct"], "pct"))]
     ikm = report.get("ikm")
+    if not (ikm and ikm.get("respondents")):
+        ikm = None
     if ikm:
         tiles.append(("IKM (mutu)", f"{_num(ikm.get('ikm'), 'nrr')} ({ikm.get('grade')})"))
     t = Table([[Paragraph(esc(v), ParagraphStyle("v", fontName=bold, fontSize=12, leading=14, alignment=TA_CENTER))
@@ -262,7 +266,8 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
                            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f5f7fa"))]))
     story += [t, Paragraph("A. Rekapitulasi per layanan", st["h2"])]
     cols = [c for c in SECTIONS["services"][2] if c[0] not in ("service", "transferred", "expired",
-                                                                "wait_mean_minutes", "service_mean_minutes")]
+                                                                "wait_mean_minutes", "service_mean_minutes",
+                                                                "ikm_respondents")]
     widths = [52 * mm] + [(267 - 52) * mm / (len(cols) - 1)] * (len(cols) - 1)
     story.append(table(cols, report["services"], widths, total={"name": "Jumlah", **totals}))
     steps = [r for r in report["steps"] if r["measured"]]
@@ -275,8 +280,8 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
         story.append(table(SECTIONS["missing_documents"][2], report["missing_documents"], [150 * mm, 20 * mm]))
     if ikm:
         story.append(Paragraph(f"D. Indeks Kepuasan Masyarakat: {_num(ikm.get('ikm'), 'nrr')} – mutu "
-                               f"{esc(ikm.get('grade'))}, {ikm.get('respondents')} responden, bobot per unsur "
-                               f"{esc(ikm.get('weight'))}", st["h2"]))
+                               f"{esc(ikm.get('grade'))}, {ikm.get('respondents')} responden", st["h2"]))
+        story.append(Paragraph(esc(ikm.get("weight_label") or f"bobot per unsur {ikm.get('weight')}"), st["p"]))
         story.append(table(SECTIONS["ikm"][2], ikm.get("elements") or [], [20 * mm, 110 * mm, 20 * mm]))
     note = (Paragraph("Waktu tunggu: dari pengambilan nomor sampai panggilan pertama; waktu layan: dari mulai "
                            "sampai selesai dilayani di loket; median dan p90 (90% pemohon menunggu paling lama "

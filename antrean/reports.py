@@ -30,20 +30,20 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, select
 
-from .core import Actor, require_role
+from .core import Actor
 from .errors import Forbidden, Invalid
+from .survey import REPORT_ROLES, require_report_reader  # noqa: F401  (REPORT_ROLES: for the faces)
 from .models import Application, Call, Counter, Office, Service, StepLog, Ticket, User
 from .timeutil import BULAN, iso, local, utcnow
 from .workflow import measured, sla_state
 
-REPORT_ROLES = ("camat", "sekcam", "kasi_pelayanan", "admin")
 MAX_DAYS = 3 * 366 + 1
 OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
 
 
 def _require_report(core, actor: Actor) -> None:
-    """The one permission check of every report (until antrean.policy lands: ``require(core, actor, "report.read")``)."""
-    require_role(actor, *REPORT_ROLES)
+    """The one permission check of every report (to be rewired to ``policy.require(core, actor, "report.read")``)."""
+    require_report_reader(core, actor)
 
 
 # -- small statistics, the same on every database ---------------------------------------------------
@@ -149,18 +149,14 @@ def _ticket_facts():
     return outcome, first_call, last_caller
 
 
-def _ikm(core, start: date, end: date, service: str | None = None) -> dict | None:
-    """IKM of the SKM survey (branch ``accountability``: ``ikm(from_day, to_day, service=None)`` →
-    {"ikm","grade","respondents","weight","elements":[{"code","name","nrr"}]}). The one adapter:
-    None while the survey module is not in this build."""
-    survey = getattr(core, "survey", None)
-    if survey is not None and hasattr(survey, "ikm"):
-        return survey.ikm(start, end, service=service)
-    try:
-        from . import survey as module  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return module.ikm(start, end, service=service)
+def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None,
+         by_service: bool = False):
+    """The SKM's IKM (antrean/survey.py, ``core.survey``): the one place reports read it.
+    ``{"ikm","grade","respondents","weight","weight_label","elements":[{"code","name","nrr"}]}``;
+    with ``by_service`` a dict service → that dict."""
+    if by_service:
+        return {row["service"]: row for row in core.survey.ikm_by_service(start, end, office=office)}
+    return core.survey.ikm(start, end, service=service, office=office)
 
 
 class ReportService:
@@ -212,12 +208,14 @@ class ReportService:
 
         by_service = self._ticket_rows(tickets, key=lambda t: t[2])
         app_by_service = self._app_rows(apps, key=lambda a: a["service"])
+        ikm_by_service = _ikm(core, period.start, period.end, by_service=True)
         services = []
         for code in sorted(set(by_service) | set(app_by_service), key=lambda c: (name_of(c), c)):
             t, a = by_service.get(code) or self._ticket_rows([], key=None, empty=True), app_by_service.get(code, {})
             services.append({"service": code, "name": name_of(code),
                              "standard_minutes": sops[code].standard_minutes if code in sops else None,
-                             **t, **self._app_cols(a)})
+                             **t, **self._app_cols(a), "ikm": (ikm_by_service.get(code) or {}).get("ikm"),
+                             "ikm_respondents": (ikm_by_service.get(code) or {}).get("respondents", 0)})
         loket = []
         for cid, t in sorted(self._ticket_rows(tickets, key=lambda t: t[7]).items(),
                              key=lambda kv: (counters[kv[0]].number if kv[0] in counters else 10**6)):
@@ -311,12 +309,14 @@ class ReportService:
             t = t_rows.get(o.id)
             done, within, returned = a_rows.get(o.id, [0, 0, 0])
             r1 = (lambda v: None if v is None else round(float(v), 1))
+            ikm = _ikm(core, period.start, period.end, office=o.id)
             out.append({"office": o.code, "name": o.name, "issued": t[1] if t else 0, "served": t[2] if t else 0,
                         "no_show": t[3] if t else 0, "wait_median_minutes": r1(t[4]) if t else None,
                         "wait_p90_minutes": r1(t[5]) if t else None,
                         "service_median_minutes": r1(t[6]) if t else None,
                         "applications_done": done, "applications_returned": returned,
-                        "within_standard_pct": pct(within, done)})
+                        "within_standard_pct": pct(within, done),
+                        "ikm": ikm["ikm"], "ikm_grade": ikm["grade"], "ikm_respondents": ikm["respondents"]})
         return out
 
     # -- the queries ---------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def _charts(r: dict) -> dict:
             unit="%", vmax=100, target=80, comma=comma),
     }
     ikm = r.get("ikm")
-    if ikm:
+    if ikm and ikm.get("respondents"):
         out["ikm"] = charts.bars([(f"{e['code']} {e.get('name', '')}", round(e["nrr"] * 25, 2) if e.get("nrr")
                                    else None) for e in ikm.get("elements") or []],
                                  title=tr("IKM per unsur (NRR × 25)", "IKM per element (NRR × 25)"),

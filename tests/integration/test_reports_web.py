@@ -72,6 +72,7 @@ def test_xlsx_has_one_sheet_per_section_with_headers_and_number_formats(app, see
     assert ws.freeze_panes == "B2"
     cover = wb["Ringkasan"]
     assert "Maret 2026" in cover["A2"].value and cover["B4"].value == 5
+    assert [c.value for c in wb["IKM"][2]] == ["U1", "Persyaratan", 3.5] and wb["IKM"]["C2"].number_format == "0.00"
     docs = wb["Dokumen kurang"]
     assert [docs["A2"].value, docs["B2"].value] == ["Surat pengantar RT/RW", 2]
 
@@ -102,7 +103,8 @@ def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_pa
     reader = PdfReader(io.BytesIO(r.data))
     text = " ".join(p.extract_text() for p in reader.pages)
     for expected in ("PEMERINTAH KABUPATEN BOGOR", "KANTOR KECAMATAN UJI", "Jl. Uji No. 1", "Maret 2026", "Rekomendasi KTP", "CAMAT",
-                     "Drs. Sutrisno, M.Si", "NIP. 19700101 199003 1 001", "Sukamaju", "Surat pengantar RT/RW"):
+                     "Drs. Sutrisno, M.Si", "NIP. 19700101 199003 1 001", "Sukamaju", "Surat pengantar RT/RW",
+                     "Indeks Kepuasan Masyarakat: 87,50"):
         assert expected in text, expected
     fonts = {str(f) for p in reader.pages for f in (p["/Resources"]["/Font"].values())}
     assert fonts  # and every font is embedded (a FontFile2 stream), never looked up on the printing PC

@@ -24,7 +24,7 @@ class Clock:
 
 
 def seed(core, counter, make_user, clock):
-    """Five KTP tickets, four applications and one ticket outside the period.
+    """Five KTP tickets, four applications, two survey responses and one ticket outside the period.
 
     ticket  issued  first call  wait  start  finish  service  outcome
     A001    01:00   01:04        4    01:05  01:11    6       served
@@ -77,6 +77,9 @@ def seed(core, counter, make_user, clock):
     # C, D: returned at verification with missing documents
     run(at(4, 0), [2, 5], "TMS", ["Surat pengantar RT/RW", "Fotokopi Kartu Keluarga (KK)"])
     run(at(4, 30), [2, 5], "TMS", ["Surat pengantar RT/RW"])
+    # SKM: the first two served tickets answer, all 4s and all 3s -> NRR 3.5 per element, IKM 87.50 (B)
+    for ticket, value in ((tickets[0], 4), (tickets[1], 3)):
+        core.survey.submit(ticket["token"], [value] * 9, now=at(3, 0))
     # outside the period: a ticket on 1 April
     clock(datetime(2026, 4, 1, 1, 0))
     core.tickets.issue("kk")

@@ -55,6 +55,8 @@ def test_summary_figures_match_the_hand_computed_day(seeded):
     assert steps[("ktp", 3)]["count"] == 4 and steps[("ktp", 3)]["within_pct"] == 100.0
     assert steps[("ktp", 7)]["measured"] is False and steps[("ktp", 7)]["within_pct"] is None
     assert steps[("ktp", 1)]["count"] == 4 and steps[("ktp", 1)]["within"] is None
+    assert (r["ikm"]["ikm"], r["ikm"]["grade"], r["ikm"]["respondents"]) == (87.5, "B", 2)
+    assert (ktp["ikm"], ktp["ikm_respondents"]) == (87.5, 2)
     assert r["missing_documents"] == [{"document": "Surat pengantar RT/RW", "count": 2},
                                       {"document": "Fotokopi Kartu Keluarga (KK)", "count": 1}]
 
