@@ -55,7 +55,7 @@
     });
     fill("p-printers", d.printers, function (tr, p) {
       cell(tr, p.name); var st = cell(tr, ""); var s = document.createElement("span");
-      s.className = "state " + p.state; s.textContent = words["state-" + p.state] || p.state; st.appendChild(s);
+      s.className = "state " + p.state; s.textContent = words["state" + p.state.charAt(0).toUpperCase() + p.state.slice(1)] || p.state;  /* data-state-x -> stateX */ st.appendChild(s);
     });
     document.getElementById("pantau-at").textContent = new Date(d.at).toLocaleTimeString();
     root.dataset.updated = d.at;

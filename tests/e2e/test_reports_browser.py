@@ -79,4 +79,5 @@ def test_pantau_updates_when_a_ticket_is_issued(live_server, office, page):
     core.queue.call_next(counter["id"], clerk)
     page.wait_for_function("document.querySelector('[data-k=waiting_total]').textContent === '1'", timeout=TIMEOUT)
     assert "Loket 1" in page.inner_text("#p-counters")
+    assert "belum diketahui" in page.inner_text("#p-printers")  # the default printer, never checked
     screenshot(page, "pantau")
