@@ -136,8 +136,8 @@ def _ticket_facts():
 
     The records-lifecycle contract gives ``ticket.outcome``, ``first_called_at`` and ``outcome_by``.
     Until those columns are in this branch, the same facts are read from what is recorded today:
-    the first ``call`` row, the last caller, and the ticket's terminal status (done → served,
-    skipped → no_show). Delete the fallback when the columns land.
+    the first ``call`` row, the last caller, and the ticket's terminal status (done after a start →
+    served, as the survey reads it; skipped → no_show). Delete the fallback when the columns land.
     """
     if hasattr(Ticket, "outcome"):
         return Ticket.outcome, Ticket.first_called_at, Ticket.outcome_by
@@ -145,7 +145,9 @@ def _ticket_facts():
                   .correlate(Ticket).scalar_subquery())
     last_caller = (select(Call.actor_id).where(Call.ticket_id == Ticket.id).order_by(Call.seq.desc()).limit(1)
                    .correlate(Ticket).scalar_subquery())
-    outcome = case((Ticket.status == "done", "served"), (Ticket.status == "skipped", "no_show"), else_=None)
+    # served as the survey reads it (SurveyService._is_served): finished after being started
+    outcome = case((and_(Ticket.status == "done", Ticket.started_at.is_not(None)), "served"),
+                   (Ticket.status == "skipped", "no_show"), else_=None)
     return outcome, first_call, last_caller
 
 

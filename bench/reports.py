@@ -175,6 +175,7 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL admin URL; a fresh database is created and dropped")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--offices", type=int, default=30)
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of one year's volume (1.0 = 60,000 tickets)")
     args = ap.parse_args()
     from plugins import BUILTIN_SOP_MODULES
 
@@ -193,12 +194,12 @@ def main() -> None:
     try:
         core.migrate()
         t0 = time.perf_counter()
-        counts = seed(core, "sukamaju", 1)
+        counts = seed(core, "sukamaju", 1, scale=args.scale)
         print(f"seeded one office, one year: {counts} in {time.perf_counter() - t0:.1f} s", flush=True)
         if args.pg:
             t0 = time.perf_counter()
             for k in range(2, args.offices + 1):  # one month (June) each: the comparison's period
-                seed(core, f"kec{k:02d}", k, months=(6, 6))
+                seed(core, f"kec{k:02d}", k, scale=args.scale, months=(6, 6))
             core.db.engine.dispose()
             print(f"seeded {args.offices - 1} more offices (June each) in {time.perf_counter() - t0:.1f} s",
                   flush=True)

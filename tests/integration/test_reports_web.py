@@ -179,7 +179,16 @@ def test_pantau_pushes_an_update_and_the_json_follows(app, seeded, counter):
     before = c.get("/console/pantau.json").json
     core.tickets.issue("kk")
     events = [e for e in live.get_received("/console") if e["name"] == "update"]
-    assert events and events[0]["args"][0]["event"] == "ticket_issued"
+    assert events and events[0]["args"][0]["event"] == "ticket.issued"
     after = c.get("/console/pantau.json").json
     assert after["waiting_total"] == before["waiting_total"] + 1
     assert {"waiting", "longest_wait_minutes", "counters", "over_standard", "printers", "today", "ikm"} <= set(after)
+    # a survey answered today reaches the board too (today's IKM)
+    clerk = core.users.get(next(u["id"] for u in core.users.list() if u["username"] == "loket"))
+    core.queue.call_next(counter["id"], clerk)
+    core.queue.start(counter["id"], clerk)
+    ticket = core.queue.finish(counter["id"], clerk)
+    live.get_received("/console")
+    core.survey.submit(ticket["token"], [4] * 9)
+    assert [e["args"][0]["event"] for e in live.get_received("/console")] == ["survey.submitted"]
+    assert c.get("/console/pantau.json").json["ikm"]["respondents"] == 1

@@ -15,7 +15,7 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.now = at(0, 0)
-        for mod in ("antrean.tickets", "antrean.queue", "antrean.workflow", "antrean.reports"):
+        for mod in ("antrean.tickets", "antrean.queue", "antrean.workflow", "antrean.reports", "antrean.survey"):
             monkeypatch.setattr(f"{mod}.utcnow", lambda: self.now)
 
     def __call__(self, when: datetime) -> datetime:
