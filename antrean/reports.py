@@ -230,7 +230,7 @@ class ReportService:
             staff.append({"user": usernames.get(uid), "name": (names.get(uid) or usernames.get(uid)
                                                                or "(tanpa petugas)"), **t})
         hours = []
-        for h, t in sorted(self._ticket_rows(tickets, key=lambda t: local(t[3], core.tz).hour).items()):
+        for h, t in sorted(self._ticket_rows(tickets, key=lambda t: t[12]).items()):
             hours.append({"hour": h, "label": f"{h:02d}.00–{h:02d}.59", **t})
         trend_t = self._ticket_rows(tickets, key=lambda t: period.bucket(t[1]))
         trend_a = self._app_rows(apps, key=lambda a: period.bucket(a["closed_day"]) if a["closed_day"] else None)
@@ -323,9 +323,17 @@ class ReportService:
 
     # -- the queries ---------------------------------------------------------------------------
     def _tickets(self, s, offices: list[int], period: Period) -> list[tuple]:
-        """(id, day, service, issued, first call, start, finish, counter, staff, outcome) per ticket."""
+        """(id, day, service, issued, first call, start, finish, counter, staff, outcome, wait minutes,
+        service minutes, local hour of issue) per ticket; the minutes computed once here."""
         outcome, first_call, closer = _ticket_facts()
-        return [tuple(r) for r in s.execute(
+        tz, offset = self.core.tz, {}
+
+        def hour(dt: datetime) -> int:  # zone offsets change rarely: one lookup per UTC hour, not per ticket
+            key = dt.replace(minute=0, second=0, microsecond=0)
+            if key not in offset:
+                offset[key] = local(key, tz).utcoffset()
+            return (dt + offset[key]).hour
+        return [(*r, _minutes(r[3], r[4]), _minutes(r[5], r[6]), hour(r[3])) for r in s.execute(
             select(Ticket.id, Ticket.day, Ticket.service_code, Ticket.issued_at, first_call, Ticket.started_at,
                    Ticket.finished_at, Ticket.counter_id, closer, outcome)
             .where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)).all()]
@@ -343,8 +351,8 @@ class ReportService:
         out = {}
         for k, ts in groups.items():
             outcomes = Tally(t[9] for t in ts)
-            wait = stats([m for t in ts if (m := _minutes(t[3], t[4])) is not None])
-            service = stats([m for t in ts if t[9] == "served" and (m := _minutes(t[5], t[6])) is not None])
+            wait = stats([t[10] for t in ts if t[10] is not None])
+            service = stats([t[11] for t in ts if t[9] == "served" and t[11] is not None])
             closed = sum(outcomes[o] for o in OUTCOMES)
             out[k] = {"issued": len(ts), **{o: outcomes[o] for o in OUTCOMES}, "open": outcomes[None],
                       **{f"wait_{s}_minutes": wait[s] for s in ("mean", "median", "p90")},
