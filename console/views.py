@@ -17,6 +17,7 @@ from antrean.app import StaffUser, get_core, lang
 from antrean.core import PRIORITIES
 from antrean.errors import AntreanError, Conflict, Invalid, NotFound
 from antrean.queue import COUNTER_ROLES
+from antrean.reports import REPORT_ROLES
 from antrean.sop import STAFF_ROLES
 from antrean.timeutil import BULAN, local, tanggal, utcnow
 
@@ -25,7 +26,6 @@ from .forms import LoginForm
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
-REPORT_ROLES = ("admin", "camat", "sekcam", "kasi_pelayanan")
 SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", "Near the limit"),
               "red": ("Melewati standar", "Over the standard")}
 OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syarat", "Incomplete"),

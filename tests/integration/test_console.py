@@ -239,7 +239,7 @@ def test_report_counts_the_month(app, staff):
     html = c.get("/console/laporan").text
     row = re.search(r"<td>Rekomendasi KTP</td>.*?</tr>", html, re.S).group(0)
     cells = re.findall(r'<td class="num">([^<]*)</td>', row)
-    assert cells[1] == "0" and cells[-3:] == ["1", "1", "100%"]  # tickets; done, returned, within standard
+    assert cells[1] == "0" and cells[-5:] == ["1", "1", "100%", "–", "0"]  # tickets; done, returned, within; no IKM
 
 
 # -- live -----------------------------------------------------------------------------
