@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
 
 from .core import Actor
 from .errors import Forbidden, Invalid
@@ -131,24 +132,33 @@ def _minutes(a: datetime | None, b: datetime | None) -> float | None:
 
 
 # -- where a ticket's facts are recorded ---------------------------------------------------------
-def _ticket_facts():
-    """(outcome, first call, who closed it): the ONE place that knows where these are recorded.
+def _ticket_facts(offices: list[int] | None = None, period: "Period | None" = None):
+    """(outcome, first call, who closed it, join): the ONE place that knows where these are recorded;
+    ``join(query)`` adds what the three columns need to a select from ``ticket``.
 
     The records-lifecycle contract gives ``ticket.outcome``, ``first_called_at`` and ``outcome_by``.
     Until those columns are in this branch, the same facts are read from what is recorded today:
-    the first ``call`` row, the last caller, and the ticket's terminal status (done after a start →
-    served, as the survey reads it; skipped → no_show). Delete the fallback when the columns land.
+    the ticket's calls (first call, last caller: one grouped pass over ``call``, outer-joined) and its
+    terminal status (done after a start -> served, as the survey reads it; skipped -> no_show).
+    Delete the fallback when the columns land.
     """
     if hasattr(Ticket, "outcome"):
-        return Ticket.outcome, Ticket.first_called_at, Ticket.outcome_by
-    first_call = (select(func.min(Call.at)).where(Call.ticket_id == Ticket.id, Call.kind != "step")
-                  .correlate(Ticket).scalar_subquery())
-    last_caller = (select(Call.actor_id).where(Call.ticket_id == Ticket.id).order_by(Call.seq.desc()).limit(1)
-                   .correlate(Ticket).scalar_subquery())
+        return Ticket.outcome, Ticket.first_called_at, Ticket.outcome_by, (lambda q: q)
+    conds = [Call.kind != "step"]
+    if offices is not None:
+        conds.append(Call.office_id.in_(offices))
+    if period is not None:
+        conds += [Call.at >= period.utc_start, Call.at < period.utc_end + timedelta(days=1)]
+    calls = (select(Call.ticket_id.label("ticket_id"), func.min(Call.at).label("first"),
+                    func.max(Call.seq).label("last")).where(*conds).group_by(Call.ticket_id).subquery())
+    last = aliased(Call)
     # served as the survey reads it (SurveyService._is_served): finished after being started
     outcome = case((and_(Ticket.status == "done", Ticket.started_at.is_not(None)), "served"),
                    (Ticket.status == "skipped", "no_show"), else_=None)
-    return outcome, first_call, last_caller
+
+    def join(q):
+        return q.outerjoin(calls, calls.c.ticket_id == Ticket.id).outerjoin(last, last.seq == calls.c.last)
+    return outcome, calls.c.first, last.actor_id, join
 
 
 def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None,
@@ -290,14 +300,14 @@ class ReportService:
                 raise Forbidden("Perbandingan kabupaten hanya untuk admin kabupaten.",
                                 "The regency comparison is for a regency admin only.",
                                 detail=f"user {actor.username!r} offices={offices!r}, needs ['*']")
-            outcome, first_call, _ = _ticket_facts()
+            outcome, first_call, _, join = _ticket_facts(None, period)
             wait = func.extract("epoch", first_call - Ticket.issued_at) / 60.0
             served = func.count().filter(outcome == "served")
-            t_rows = {r[0]: r for r in s.execute(
+            t_rows = {r[0]: r for r in s.execute(join(
                 select(Ticket.office_id, func.count(), served, func.count().filter(outcome == "no_show"),
                        func.percentile_cont(0.5).within_group(wait), func.percentile_cont(0.9).within_group(wait),
                        func.percentile_cont(0.5).within_group(
-                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0))
+                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0)).select_from(Ticket))
                 .where(Ticket.day >= period.start, Ticket.day <= period.end).group_by(Ticket.office_id)).all()}
             a_rows = {}
             for oid, code, done, within, returned in s.execute(self._app_within_query(None, period)):
@@ -325,7 +335,7 @@ class ReportService:
     def _tickets(self, s, offices: list[int], period: Period) -> list[tuple]:
         """(id, day, service, issued, first call, start, finish, counter, staff, outcome, wait minutes,
         service minutes, local hour of issue) per ticket; the minutes computed once here."""
-        outcome, first_call, closer = _ticket_facts()
+        outcome, first_call, closer, join = _ticket_facts(offices, period)
         tz, offset = self.core.tz, {}
 
         def hour(dt: datetime) -> int:  # zone offsets change rarely: one lookup per UTC hour, not per ticket
@@ -333,9 +343,9 @@ class ReportService:
             if key not in offset:
                 offset[key] = local(key, tz).utcoffset()
             return (dt + offset[key]).hour
-        return [(*r, _minutes(r[3], r[4]), _minutes(r[5], r[6]), hour(r[3])) for r in s.execute(
+        return [(*r, _minutes(r[3], r[4]), _minutes(r[5], r[6]), hour(r[3])) for r in s.execute(join(
             select(Ticket.id, Ticket.day, Ticket.service_code, Ticket.issued_at, first_call, Ticket.started_at,
-                   Ticket.finished_at, Ticket.counter_id, closer, outcome)
+                   Ticket.finished_at, Ticket.counter_id, closer, outcome).select_from(Ticket))
             .where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)).all()]
 
     @staticmethod
@@ -381,14 +391,16 @@ class ReportService:
 
     def _applications(self, s, offices: list[int], period: Period) -> list[dict]:
         """Applications opened, completed or returned in the period, with their measured minutes."""
-        measured_minutes = (select(func.coalesce(func.sum(StepLog.minutes), 0.0))
-                            .where(StepLog.application_id == Application.id, StepLog.standard_minutes > 0)
-                            .correlate(Application).scalar_subquery())
         opened = and_(Application.created_at >= period.utc_start, Application.created_at < period.utc_end)
         closed = and_(Application.closed_at >= period.utc_start, Application.closed_at < period.utc_end)
+        measured_minutes = (select(StepLog.application_id.label("app"), func.sum(StepLog.minutes).label("minutes"))
+                            .join(Application, Application.id == StepLog.application_id)
+                            .where(Application.office_id.in_(offices), closed, StepLog.standard_minutes > 0)
+                            .group_by(StepLog.application_id).subquery())  # one grouped pass, outer-joined
         rows = s.execute(select(Application.service_code, Application.status, Application.created_at,
                                 Application.closed_at, Application.missing_documents,
-                                case((closed, measured_minutes), else_=None))
+                                case((closed, func.coalesce(measured_minutes.c.minutes, 0.0)), else_=None))
+                         .outerjoin(measured_minutes, measured_minutes.c.app == Application.id)
                          .where(Application.office_id.in_(offices), opened | closed)).all()
         sops, tz = self.core.sops, self.core.tz
         out = []
@@ -439,7 +451,7 @@ class ReportService:
         now = now or utcnow()
         today = local(now, core.tz).date()
         period = Period(today, today, core.tz)
-        outcome, _, _ = _ticket_facts()
+        outcome = _ticket_facts()[0]
         sops = core.sops
         with core.db.read() as s:
             waiting = s.execute(select(Ticket.service_code, func.count(), func.min(Ticket.issued_at))

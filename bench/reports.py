@@ -101,6 +101,8 @@ def _load(core, tables: dict[str, list[tuple]], offsets: dict[str, int]) -> None
     raw = db.engine.raw_connection()
     try:
         cur = raw.cursor()
+        if db.dialect == "sqlite":  # the engine's connections run in autocommit (SQLAlchemy emits BEGIN): one transaction
+            cur.execute("BEGIN IMMEDIATE")
         for table, rows in tables.items():
             cols = COLS[table]
             n_id = offsets.get(table, 0)
