@@ -98,7 +98,8 @@ class Period:
         return "day" if self.days <= 62 else "month" if self.days <= 731 else "year"
 
     def bucket(self, d: date) -> str:
-        return {"day": d.isoformat(), "month": d.isoformat()[:7], "year": str(d.year)}[self.grain]
+        grain = self.grain
+        return d.isoformat() if grain == "day" else f"{d.year:04d}-{d.month:02d}" if grain == "month" else str(d.year)
 
     def label(self) -> str:
         s, e = self.start, self.end
@@ -123,6 +124,19 @@ def parse_day(value, name: str) -> date:
     except (TypeError, ValueError):
         raise Invalid(f"Tanggal '{name}' tidak sah (format TTTT-BB-HH).",
                       f"Date '{name}' is invalid (format YYYY-MM-DD).", field=name, detail=f"{name}={value!r}") from None
+
+
+def _local_clock(tz, part):
+    """``part(local wall time)`` of naive UTC datetimes, with one zone lookup per UTC hour (offsets
+    change rarely) instead of one per row."""
+    offset: dict = {}
+
+    def at(dt: datetime):
+        key = dt.replace(minute=0, second=0, microsecond=0)
+        if key not in offset:
+            offset[key] = local(key, tz).utcoffset()
+        return part(dt + offset[key])
+    return at
 
 
 def _minutes(a: datetime | None, b: datetime | None) -> float | None:
@@ -336,13 +350,7 @@ class ReportService:
         """(id, day, service, issued, first call, start, finish, counter, staff, outcome, wait minutes,
         service minutes, local hour of issue) per ticket; the minutes computed once here."""
         outcome, first_call, closer, join = _ticket_facts(offices, period)
-        tz, offset = self.core.tz, {}
-
-        def hour(dt: datetime) -> int:  # zone offsets change rarely: one lookup per UTC hour, not per ticket
-            key = dt.replace(minute=0, second=0, microsecond=0)
-            if key not in offset:
-                offset[key] = local(key, tz).utcoffset()
-            return (dt + offset[key]).hour
+        hour = _local_clock(self.core.tz, lambda t: t.hour)
         return [(*r, _minutes(r[3], r[4]), _minutes(r[5], r[6]), hour(r[3])) for r in s.execute(join(
             select(Ticket.id, Ticket.day, Ticket.service_code, Ticket.issued_at, first_call, Ticket.started_at,
                    Ticket.finished_at, Ticket.counter_id, closer, outcome).select_from(Ticket))
@@ -404,6 +412,7 @@ class ReportService:
                          .where(Application.office_id.in_(offices), opened | closed)).all()
         sops, tz = self.core.sops, self.core.tz
         out = []
+        local_day = _local_clock(tz, lambda t: t.date())
         for code, status, created, closed_at, missing, minutes in rows:
             in_closed = closed_at is not None and period.utc_start <= closed_at < period.utc_end
             done = in_closed and status == "done"
@@ -412,7 +421,7 @@ class ReportService:
                         "done": done, "returned": in_closed and status == "returned",
                         "within": done and std is not None and minutes is not None and minutes <= std + 1e-9,
                         "missing": missing if in_closed and status == "returned" else None,
-                        "closed_day": local(closed_at, tz).date() if in_closed else None})
+                        "closed_day": local_day(closed_at) if in_closed else None})
         return out
 
     @staticmethod
