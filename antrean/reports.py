@@ -26,6 +26,7 @@ import math
 from collections import Counter as Tally
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, select
@@ -84,11 +85,11 @@ class Period:
     def utc(self, d: date) -> datetime:
         return datetime.combine(d, time.min, tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
 
-    @property
+    @cached_property
     def utc_start(self) -> datetime:
         return self.utc(self.start)
 
-    @property
+    @cached_property
     def utc_end(self) -> datetime:  # exclusive
         return self.utc(self.end + timedelta(days=1))
 
@@ -413,11 +414,12 @@ class ReportService:
         sops, tz = self.core.sops, self.core.tz
         out = []
         local_day = _local_clock(tz, lambda t: t.date())
+        start, end = period.utc_start, period.utc_end
         for code, status, created, closed_at, missing, minutes in rows:
-            in_closed = closed_at is not None and period.utc_start <= closed_at < period.utc_end
+            in_closed = closed_at is not None and start <= closed_at < end
             done = in_closed and status == "done"
             std = sops[code].standard_minutes if code in sops else None
-            out.append({"service": code, "opened": period.utc_start <= created < period.utc_end,
+            out.append({"service": code, "opened": start <= created < end,
                         "done": done, "returned": in_closed and status == "returned",
                         "within": done and std is not None and minutes is not None and minutes <= std + 1e-9,
                         "missing": missing if in_closed and status == "returned" else None,

@@ -177,13 +177,14 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL admin URL; a fresh database is created and dropped")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--offices", type=int, default=30)
+    ap.add_argument("--instance", help="reuse the SQLite database of an earlier run (its instance folder): no seeding")
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of one year's volume (1.0 = 60,000 tickets)")
     args = ap.parse_args()
     from plugins import BUILTIN_SOP_MODULES
 
     from antrean.core import Actor, Antrean
     from antrean.exports import to_xlsx
-    tmp = tempfile.mkdtemp()
+    tmp = args.instance or tempfile.mkdtemp()
     settings = {"instance_path": tmp, "start_workers": False, "office_code": "sukamaju", "office_name": "Kecamatan Sukamaju"}
     admin_conn, dbname = None, None
     if args.pg:
@@ -196,8 +197,9 @@ def main() -> None:
     try:
         core.migrate()
         t0 = time.perf_counter()
-        counts = seed(core, "sukamaju", 1, scale=args.scale)
-        print(f"seeded one office, one year: {counts} in {time.perf_counter() - t0:.1f} s", flush=True)
+        if not args.instance:
+            counts = seed(core, "sukamaju", 1, scale=args.scale)
+            print(f"seeded one office, one year: {counts} in {time.perf_counter() - t0:.1f} s", flush=True)
         if args.pg:
             t0 = time.perf_counter()
             for k in range(2, args.offices + 1):  # one month (June) each: the comparison's period
@@ -211,6 +213,7 @@ def main() -> None:
         camat = Actor(None, "camat", frozenset({"camat"}))
         from antrean.models import User
         with core.db.write() as s:
+            s.query(User).filter(User.username == "bupati").delete()
             s.add(User(username="bupati", full_name="Admin Kabupaten", password_hash="x", roles=["admin"],
                        offices=["*"], active=True))
         bupati = core.users.get(next(u["id"] for u in core.users.list() if u["username"] == "bupati"))
