@@ -28,7 +28,9 @@ class StaffUser:
     is_anonymous = False
 
     def get_id(self):
-        return str(self.id)
+        # the session remembers the account AND its session generation: logout, a new password, disabling
+        # the account or taking a role away bump the generation, and every copy of the cookie stops working
+        return f"{self.id}.{self.actor.epoch}"
 
 
 def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
@@ -69,11 +71,12 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     login.login_message = "Silakan masuk terlebih dahulu."
 
     @login.user_loader
-    def _load(user_id):
+    def _load(session_id):
         try:
-            actor = core.users.get(int(user_id))
-        except ValueError:
+            user_id, epoch = (int(x) for x in session_id.split("."))
+        except ValueError:  # a session from before generations existed: log in again
             return None
+        actor = core.users.get(user_id, epoch=epoch)
         return StaffUser(actor) if actor else None
 
     from .api import bp as api_bp

@@ -270,7 +270,7 @@ def _user_id(core, username: str) -> int:
 @click.argument("username")
 @click.option("--password", help="Prompted for when omitted.")
 def user_passwd(username: str, password: str | None):
-    """Set a user's password (their API tokens stop working)."""
+    """Set a user's password (their sessions and API tokens end)."""
     u = _update_user(username, password=_password(password, "New password"))
     click.echo(f"Password of {u['username']} changed.")
 
@@ -291,6 +291,19 @@ def _update_user(username: str, **changes) -> dict:
         return core.users.update(CLI_ADMIN, _user_id(core, username), **changes)
     except AntreanError as exc:
         _fail(exc)
+    finally:
+        core.close()
+
+
+@user.command("logout")
+@click.argument("username")
+def user_logout(username: str):
+    """End every console session and API token of a user now (a lost phone, a shared PC)."""
+    core = _core()
+    try:
+        core.migrate()
+        core.users.logout(SYSTEM, _user_id(core, username))
+        click.echo(f"Every session and token of {username} has ended.")
     finally:
         core.close()
 

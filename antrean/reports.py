@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 
 from .core import Actor
 from .errors import Forbidden, Invalid
-from .survey import REPORT_ROLES, require_report_reader  # noqa: F401  (REPORT_ROLES: for the faces)
+from .policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
 from .models import Application, Call, Counter, Office, Service, StepLog, Ticket, User
 from .timeutil import BULAN, iso, local, utcnow
 from .workflow import measured, sla_state
@@ -44,8 +44,8 @@ OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
 
 
 def _require_report(core, actor: Actor) -> None:
-    """The one permission check of every report (to be rewired to ``policy.require(core, actor, "report.read")``)."""
-    require_report_reader(core, actor)
+    """The one permission check of every report: ``antrean.policy``, action ``report.read``."""
+    require(core, actor, "report.read")
 
 
 # -- small statistics, the same on every database ---------------------------------------------------
@@ -310,11 +310,10 @@ class ReportService:
                           "The regency comparison needs the shared PostgreSQL database.", status=409,
                           code="needs_postgresql")
         with core.db.read() as s:
-            offices = s.execute(select(User.offices).where(User.id == actor.id)).scalar() if actor.id else None
-            if not offices or "*" not in offices:
+            if not is_regency(actor):
                 raise Forbidden("Perbandingan kabupaten hanya untuk admin kabupaten.",
                                 "The regency comparison is for a regency admin only.",
-                                detail=f"user {actor.username!r} offices={offices!r}, needs ['*']")
+                                detail=f"user {actor.username!r} offices={actor.offices!r}, needs ['*']")
             outcome, first_call, _, join = _ticket_facts(None, period)
             wait = func.extract("epoch", first_call - Ticket.issued_at) / 60.0
             served = func.count().filter(outcome == "served")

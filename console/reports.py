@@ -2,7 +2,7 @@
 comparison and the live board ``/console/pantau``.
 
 Every figure comes from ``core.reports`` (antrean/reports.py); this module only picks the period,
-draws and serves. Report roles only: Camat, Sekcam, Kasi Pelayanan, admin.
+draws and serves. Report roles only (``antrean.policy``, action ``report.read``).
 """
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from flask import Response, jsonify, render_template, request, url_for
 from antrean.app import get_core, lang
 from antrean.errors import Invalid
 from antrean.exports import CONTENT_TYPES, SECTIONS, to_csv, to_pdf, to_xlsx
-from antrean.reports import REPORT_ROLES
 from antrean.timeutil import local, utcnow
 
 from . import charts
-from .views import actor, bp, roles_required, tr
+from .views import actor, allowed, bp, tr
 
 TABS = {"layanan": "services", "loket": "counters", "petugas": "staff", "periode": "trend", "jam": "hours",
         "langkah": "steps", "dokumen": "missing_documents", "ikm": "ikm"}
@@ -75,7 +74,7 @@ def _charts(r: dict) -> dict:
 
 
 @bp.get("/laporan", endpoint="report")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def report():
     core = get_core()
     period = _period()
@@ -96,7 +95,7 @@ def report():
 
 
 @bp.get("/laporan/unduh", endpoint="report_download")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def report_download():
     core = get_core()
     fmt = request.args.get("format", "xlsx")
@@ -118,7 +117,7 @@ def report_download():
 
 
 @bp.get("/laporan/kabupaten", endpoint="report_regency")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def report_regency():
     core = get_core()
     period = _period()
@@ -132,13 +131,13 @@ def report_regency():
 
 # -- the live board ----------------------------------------------------------------------------
 @bp.get("/pantau", endpoint="live")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def live():
     return render_template("console/pantau.html", data=get_core().reports.live(actor()),
                            data_url=url_for("console.live_data"))
 
 
 @bp.get("/pantau.json", endpoint="live_data")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def live_data():
     return jsonify(get_core().reports.live(actor()))
