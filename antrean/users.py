@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from .runtime import hash_password, password_matches
 
 from . import policy
 from .core import Actor
@@ -70,10 +70,11 @@ class UserService:
         offices = self._offices(offices)
         policy.require(core, actor, "user.manage", offices)
         self._validate(username, password, roles)
+        pw_hash = hash_password(password)  # before the transaction: ~100 ms must not hold the write lock
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
                 raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
-            u = User(username=username, password_hash=generate_password_hash(password), roles=sorted(set(roles)),
+            u = User(username=username, password_hash=pw_hash, roles=sorted(set(roles)),
                      full_name=(full_name or "").strip()[:120], active=True, offices=offices)
             s.add(u)
             s.flush()
@@ -85,6 +86,7 @@ class UserService:
         core = self.core
         policy.require(core, actor, "user.read")
         self._validate(None, password, roles)
+        new_hash = hash_password(password) if password is not None else None  # outside the write lock
         with self.core.db.write() as s:
             u = s.get(User, user_id) if isinstance(user_id, int) else None
             if u is None or not member_of(u, self.core.settings.office_code):
@@ -106,7 +108,7 @@ class UserService:
                 changed["active"] = [u.active, bool(active)]
                 u.active = bool(active)
             if password is not None:
-                u.password_hash = generate_password_hash(password)
+                u.password_hash = new_hash
                 changed["password"] = "changed"
             if self._narrows(changed):
                 self._end_sessions(s, u)
@@ -192,16 +194,20 @@ class UserService:
             raise Invalid("Nama pengguna dan kata sandi wajib diisi.", "Username and password are required.")
         username = username.strip().lower()
         since = utcnow() - LOGIN_WINDOW
-        with core.db.write() as s:
+        # Read, then hash outside any transaction: a hash (~100 ms) inside a write transaction would hold
+        # SQLite's write lock (and, under gevent, the process's write gate) and queue every other write
+        # of the office — calls included — behind each login.
+        with core.db.read() as s:
             failures = s.execute(select(func.count()).select_from(AuditLog).where(
                 AuditLog.action == "auth.failed", AuditLog.target_id == username, AuditLog.at >= since)).scalar_one()
             if failures >= LOGIN_MAX_FAILURES:
                 raise TooManyAttempts("Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit.",
                                       "Too many login attempts. Try again in 15 minutes.")
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
-            ok = (u is not None and u.active and member_of(u, core.settings.office_code)
-                  and check_password_hash(u.password_hash, password))
-            if not ok:
+        ok = (u is not None and u.active and member_of(u, core.settings.office_code)
+              and password_matches(u.password_hash, password))
+        if not ok:
+            with core.db.write() as s:
                 core.audit(s, Actor(None, username), "auth.failed", "user", username, source=source)
         if not ok:
             from .errors import Unauthorized

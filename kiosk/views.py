@@ -18,7 +18,7 @@ import threading
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from werkzeug.security import check_password_hash, generate_password_hash
+from antrean.runtime import hash_password, password_matches
 
 from antrean.app import get_core, lang
 from antrean.core import PRIORITIES
@@ -171,7 +171,7 @@ def check_pin():
                         "retry_after": wait}), 429
     data = request.get_json(silent=True) or {}
     pin = data.get("pin")
-    if isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12 and check_password_hash(stored, pin):
+    if isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12 and password_matches(stored, pin):
         _throttle().ok(who)
         return jsonify({"ok": True})
     _throttle().fail(who)
@@ -201,7 +201,7 @@ def set_kiosk_pin(core, actor, pin: str | None) -> None:
     if pin is not None and not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12):
         raise Invalid("PIN kios harus 4–12 angka.", "The kiosk PIN must be 4–12 digits.", field="pin",
                       detail="pin: a string of 4 to 12 digits 0-9, or null to clear it")
-    core.set_setting(PIN_SETTING, None if pin is None else generate_password_hash(pin), actor)
+    core.set_setting(PIN_SETTING, None if pin is None else hash_password(pin), actor)
 
 
 # -- the ticket status page -------------------------------------------------------
