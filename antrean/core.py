@@ -76,6 +76,7 @@ class Antrean:
         self._office_id: int | None = None
         self._lock = threading.Lock()
         from .queue import QueueService
+        from .reports import ReportService
         from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
@@ -84,6 +85,7 @@ class Antrean:
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
+        self.reports = ReportService(self)
         self.survey = SurveyService(self)
 
     # -- plumbing -------------------------------------------------------
