@@ -179,11 +179,8 @@ def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: b
     if not runtime.patched():
         raise click.ClickException("the server needs gevent's monkey-patching first: start it with the "
                                    "`antrean` command, `python -m antrean` or `python -m antrean.cli`")
+    settings = _checked_settings()  # one line naming a bad setting, an unreachable database or Redis
     if workers > 1:
-        try:
-            settings = load_settings()
-        except ConfigError as exc:
-            raise click.ClickException(f"configuration error: {exc}") from None
         if settings.database_url.startswith("sqlite") or not settings.redis_url:
             raise click.ClickException("--workers above 1 needs PostgreSQL (ANTREAN_DATABASE_URL) and Redis "
                                        "(ANTREAN_REDIS_URL): processes share the database and pass events "
