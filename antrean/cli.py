@@ -196,6 +196,20 @@ def user_list():
         core.close()
 
 
+@user.command("unlock")
+@click.argument("username")
+@click.option("--address", help="Also forget the failed logins from this address (e.g. 192.168.1.20).")
+def user_unlock(username: str, address: str | None):
+    """Forget USERNAME's failed logins (from every address), so it may log in again at once."""
+    core = _core()
+    try:
+        core.migrate()
+        n = core.users.unlock(username, address)
+        click.echo(f"{username}: {n} throttle record(s) cleared.")
+    finally:
+        core.close()
+
+
 def add_command(cmd) -> None:
     """Faces and hardware add their own sub-commands (e.g. ``antrean printer``)."""
     main.add_command(cmd)

@@ -30,7 +30,7 @@ def jobs():
     args = request.args
     ticket = args.get("ticket_id")
     limit = args.get("limit", "50")
-    if (ticket is not None and not ticket.isdigit()) or not limit.isdigit():
+    if (ticket is not None and not ticket.isdecimal()) or not limit.isdecimal():
         from antrean.errors import Invalid
         raise Invalid("Parameter tidak sah.", "Invalid parameter.", detail="ticket_id and limit must be integers")
     return jsonify({"jobs": store.list_jobs(get_core(), status=args.get("status") or None,
