@@ -204,4 +204,4 @@ def worklist():
 def openapi():
     from .openapi import spec
 
-    return jsonify(spec())
+    return jsonify(spec(get_core()))
