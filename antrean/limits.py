@@ -26,6 +26,7 @@ rather than refusing the office's kiosks.
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -35,6 +36,8 @@ from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 
 from .config import ConfigError
+
+log = logging.getLogger(__name__)
 
 #: kind -> the setting holding its anonymous per-address limit
 KINDS = {"ticket": "rate_ticket", "status": "rate_status", "survey": "rate_survey", "login": "rate_login",
@@ -162,10 +165,13 @@ def refused(kind: str) -> int:
     items, scope, key = ((parse_many(st.rate_kiosk), f"{kind}:kiosk", f"device:{who}") if who else
                          (parse_many(getattr(st, KINDS[kind])), kind, address()))
     prefix = f"antrean-{st.office_code}"
-    for item in items:
-        if not limiter.limiter.hit(item, prefix, key, scope):
-            reset = limiter.limiter.get_window_stats(item, prefix, key, scope).reset_time
-            return max(1, math.ceil(reset - time.time()))
+    try:
+        for item in items:
+            if not limiter.limiter.hit(item, prefix, key, scope):
+                reset = limiter.limiter.get_window_stats(item, prefix, key, scope).reset_time
+                return max(1, math.ceil(reset - time.time()))
+    except Exception:  # noqa: BLE001 - the storage (Redis) is unreachable: serve the board rather than refuse it
+        log.warning("rate-limit storage unreachable; %s not limited", kind, exc_info=True)
     return 0
 
 

@@ -267,3 +267,19 @@ def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
         screenshot(page, "status-called")
     finally:
         ctx.close()
+
+
+def test_device_key_from_the_url_once_then_from_storage(live_server, page):
+    """`antrean kiosk add` prints a key; /kiosk?key=… once: kept in localStorage, gone from the address bar, sent
+    as X-Device-Key (the ticket then carries the registered name, whatever ?device= says)."""
+    from antrean import devices
+
+    key = devices.add(live_server.core, "kiosk-lobi")
+    open_kiosk(page, live_server, f"?device=kiosk-1&key={key}")
+    assert page.evaluate("location.search") == "?device=kiosk-1"
+    assert page.evaluate("localStorage.getItem('antrean.kiosk.key')") == key
+    assert take_ticket(page) == "B001"
+    open_kiosk(page, live_server, "?device=kiosk-1")          # the next start: the key comes from storage
+    assert take_ticket(page, "kk") == "C001"
+    screenshot(page, "kiosk-registered-ticket")
+    assert [t.device_id for t in tickets(live_server.core)] == ["kiosk-lobi", "kiosk-lobi"]

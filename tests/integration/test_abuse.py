@@ -189,15 +189,6 @@ def test_kiosk_cli_prints_the_key_last_and_stores_only_its_hash(app, monkeypatch
     assert bad.exit_code == 1 and "Kiosk name" in bad.output
 
 
-def test_kiosk_page_sends_the_key_from_the_url_then_storage():
-    """The kiosk page's script: ?key= once into localStorage, removed from the address bar, sent as X-Device-Key."""
-    from pathlib import Path
-
-    js = (Path(__file__).resolve().parents[2] / "kiosk" / "static" / "kiosk.js").read_text()
-    assert 'params.get("key")' in js and 'localStorage.getItem("antrean.kiosk.key")' in js
-    assert "history.replaceState" in js and 'headers["X-Device-Key"] = deviceKey' in js
-
-
 # -- bad input: 400/413/422 with a message, never 500 or a false 503 ------------------------------------------------
 NESTED = "[" * 20000 + "]" * 20000  # 40 KB
 
