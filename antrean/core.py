@@ -15,6 +15,7 @@ from sqlalchemy import select
 from .config import Settings, load_settings
 from .db import Database
 from .errors import Forbidden, Invalid, NotFound
+from .events import Event
 from .models import AuditLog, Office, Service, Setting
 from .plugins import PluginHost, build_plugin_host
 from .sop import GROUPS, ROLES, STAFF_ROLES, Sop
@@ -64,11 +65,13 @@ class Antrean:
                  builtins: tuple[str, ...] | None = None, entry_points: bool = True):
         self.settings = settings if isinstance(settings, Settings) else load_settings(settings)
         self.db = Database(self.settings.database_url)
+        self.db.on_commit(self._publish)
         self.plugins: PluginHost = build_plugin_host(tuple(plugins), builtins=builtins, entry_points=entry_points)
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
         from .queue import QueueService
+        from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
         from .workflow import WorkflowService
@@ -76,6 +79,7 @@ class Antrean:
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
+        self.survey = SurveyService(self)
 
     # -- plumbing -------------------------------------------------------
     @property
@@ -146,12 +150,61 @@ class Antrean:
             used.add(letter)
             session.add(Service(office_id=office_id, code=code, letter=letter, enabled=True, role_map={}))
 
-    # -- audit ----------------------------------------------------------
-    def audit(self, session, actor: Actor, action: str, target_type: str = "", target_id: Any = "",
-              **detail) -> None:
-        office_id = self._office_id if self._office_id is not None else self.ensure_office(session)
-        session.add(AuditLog(office_id=office_id, at=utcnow(), actor_id=actor.id, actor=actor.username,
+    # -- audit and events --------------------------------------------------
+    def _office_in(self, session) -> int:
+        return self._office_id if self._office_id is not None else self.ensure_office(session)
+
+    def audit(self, session, actor: Actor, action: str, target_type: str = "", target_id: Any = "", *,
+              event: dict | None = None, legacy=None, at: datetime | None = None, **detail) -> Event | None:
+        """Write one audit row and queue the action's event (``events.AUDIT_EVENTS``) in the same call.
+
+        ``event`` is the event's public data (default ``{target_type: target_id}``); ``detail`` is the
+        audit row's (may hold what the event must not, e.g. a changed full name). ``legacy`` is the
+        older specific hook to fire with it (see :meth:`emit`). An action in neither
+        ``AUDIT_EVENTS`` nor ``AUDIT_ONLY`` is refused: nothing is audited without its event.
+        """
+        from .events import AUDIT_EVENTS, AUDIT_ONLY
+        if action not in AUDIT_EVENTS and action not in AUDIT_ONLY:
+            raise ValueError(f"audit action {action!r} has no event: add it to antrean.events.AUDIT_EVENTS "
+                             f"(or AUDIT_ONLY if no face may care)")
+        at = at or utcnow()
+        session.add(AuditLog(office_id=self._office_in(session), at=at, actor_id=actor.id, actor=actor.username,
                              action=action, target_type=target_type, target_id=str(target_id), detail=detail))
+        if action in AUDIT_ONLY:
+            return None
+        data = event if event is not None else {(target_type or "id"): target_id}
+        return self.emit(session, AUDIT_EVENTS[action], actor=actor, at=at, legacy=legacy, **data)
+
+    def emit(self, session, type: str, *, actor: Actor | None = None, at: datetime | None = None,
+             legacy=None, **data) -> Event:
+        """Queue an event on ``session``; it is published after the transaction commits (never on
+        rollback, nor when the savepoint it was emitted in rolls back).
+
+        ``legacy=(hook_name, kwargs)`` also fires an older specific hook (``ticket_called`` …) from the
+        same dispatcher; ``kwargs`` may be a callable, evaluated after commit (e.g. to read a view).
+        """
+        from .events import Event, check_data, queue
+        from .timeutil import iso
+        check_data(type, data)
+        ev = Event(type=type, office_id=self._office_in(session), at=iso(at or utcnow()),
+                   actor=(actor or SYSTEM).username, data=data, legacy=legacy)
+        queue(session, ev)
+        return ev
+
+    def _publish(self, events: list[Event]) -> None:
+        """After a commit: each event through ``event_published``, then its specific hook, in order.
+        A failing plugin is logged, never raised: the change is committed already."""
+        for ev in events:
+            try:
+                self.hook.event_published(core=self, event=ev)
+            except Exception:
+                log.exception("event_published failed for %s", ev.type)
+            if ev.legacy is not None:
+                name, kwargs = ev.legacy
+                try:
+                    getattr(self.hook, name)(core=self, **(kwargs() if callable(kwargs) else kwargs))
+                except Exception:
+                    log.exception("hook %s failed for %s", name, ev.type)
 
     def audit_log(self, actor: Actor, *, action: str | None = None, user: str | None = None,
                   target_type: str | None = None, target_id: str | None = None, since: datetime | None = None,
@@ -226,7 +279,7 @@ class Antrean:
                 s.add(Setting(office_id=self.office_id, key=key, value=value))
             else:
                 row.value = value
-            self.audit(s, actor, "setting.update", "setting", key, old=old, new=value)
+            self.audit(s, actor, "setting.update", "setting", key, event={"key": key}, old=old, new=value)
 
     def policy(self, counter_policy: dict | None = None, session=None) -> dict:
         p = dict(DEFAULT_POLICY)

@@ -72,6 +72,14 @@ class Database:
             with s.begin():
                 yield s
 
+    def on_commit(self, publish) -> None:
+        """Dispatch the events queued on write sessions (``antrean.events``) after each commit."""
+        from .events import install
+
+        install(self._write, publish)
+        if self._write_relaxed is not self._write:
+            install(self._write_relaxed, publish)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self._relaxed_engine is not None:

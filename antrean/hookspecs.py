@@ -51,6 +51,18 @@ def ticket_replayed(core, conn, ticket):
 
 
 @hookspec
+def event_published(core, event):
+    """After commit, once per event, in order: ``event`` is an ``antrean.events.Event``
+    (``type``, ``office_id``, ``at``, ``actor``, ``data`` without personal data).
+
+    Every audited change publishes one (see ``antrean.events.EVENT_TYPES``); events of a
+    transaction or savepoint that rolled back are never published. The specific hooks below
+    (ticket_issued, ticket_called, queue_changed, step_completed) are fired by the same
+    dispatcher right after the event they belong to.
+    """
+
+
+@hookspec
 def ticket_issued(core, ticket):
     """After commit of a new ticket. ``ticket`` is the dict returned by the API."""
 

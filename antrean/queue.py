@@ -71,7 +71,8 @@ class QueueService:
                 s.add(CounterService(counter_id=c.id, service_code=code))
             core.tickets.invalidate_rates()
             core.audit(s, actor, "counter.save", "counter", c.id, name=c.name, number=number, services=services,
-                       active=active, policy=policy)
+                       active=active, policy=policy,
+                       event={"counter_id": c.id, "number": number, "active": active, "services": list(services)})
             cid = c.id
         return next(x for x in self.counters() if x["id"] == cid)
 
@@ -138,9 +139,7 @@ class QueueService:
             ticket = choose(s, c, now)
             if ticket is None:
                 return None
-            call = self._call(s, c, ticket, actor, kind, now)
-        core.hook.ticket_called(core=core, call=call)
-        return call
+            return self._call(s, c, ticket, actor, kind, now)
 
     def skip(self, counter_id: int, actor: Actor) -> dict:
         return self._change(counter_id, actor, "skip", "skipped")
@@ -182,10 +181,11 @@ class QueueService:
                 if not svc.enabled:
                     raise Conflict("Layanan tujuan sedang tidak tersedia.", "Target service is disabled.")
                 t.service_code, t.counter_id, t.called_at = service_code, None, None
-            core.audit(s, actor, f"ticket.{action}", "ticket", t.id, number=t.number, counter=c.id, old=old,
-                       new={"status": t.status, "service": t.service_code})
             view = core.tickets._view(s, t)
-        core.hook.queue_changed(core=core, office_id=core.office_id, action=action, ticket=view)
+            core.audit(s, actor, f"ticket.{action}", "ticket", t.id, at=now,
+                       event=self._event_data(t, c), old=old, new={"status": t.status, "service": t.service_code},
+                       legacy=("queue_changed", {"office_id": core.office_id, "action": action, "ticket": view}),
+                       number=t.number, counter=c.id)
         return view
 
     def _require_current(self, s, c: Counter) -> Ticket:
@@ -201,7 +201,8 @@ class QueueService:
                                                 Ticket.status.in_(ACTIVE))).scalars():
             t.status, t.finished_at = "done", now
             self.core.tickets.invalidate_rates()
-            self.core.audit(s, actor, "ticket.finish", "ticket", t.id, number=t.number, counter=c.id, auto=True)
+            self.core.audit(s, actor, "ticket.finish", "ticket", t.id, at=now, event=self._event_data(t, c),
+                            number=t.number, counter=c.id, auto=True)
 
     def _lock_ticket(self, s, ticket_id) -> Ticket:
         return self.core.lock_row(s, Ticket, ticket_id, ("Tiket", "Ticket"))
@@ -261,12 +262,21 @@ class QueueService:
         call = Call(office_id=core.office_id, ticket_id=t.id, counter_id=c.id, kind=kind, actor_id=actor.id, at=now)
         s.add(call)
         s.flush()
-        core.audit(s, actor, f"ticket.{kind}", "ticket", t.id, number=t.number, counter=c.id, seq=call.seq)
         sop = core.sops.get(t.service_code)
-        return {"seq": call.seq, "kind": kind, "at": iso(now), "ticket_id": t.id, "number": t.number,
+        view = {"seq": call.seq, "kind": kind, "at": iso(now), "ticket_id": t.id, "number": t.number,
                 "letter": t.letter, "service": t.service_code, "service_name": sop.short_name if sop else t.service_code,
                 "priority": t.priority, "counter": {"id": c.id, "name": c.name, "number": c.number},
                 "recalls": t.recalls}
+        core.audit(s, actor, f"ticket.{kind}", "ticket", t.id, at=now,
+                   event=self._event_data(t, c) | {"seq": call.seq, "kind": kind, "recalls": t.recalls},
+                   legacy=("ticket_called", {"call": view}), number=t.number, counter=c.id, seq=call.seq)
+        return view
+
+    @staticmethod
+    def _event_data(t: Ticket, c: Counter | None) -> dict:
+        """A ticket event's public data (no personal data: the number, never a name)."""
+        return {"ticket_id": t.id, "number": t.number, "service": t.service_code, "status": t.status,
+                "counter": None if c is None else {"id": c.id, "number": c.number, "name": c.name}}
 
     # -- display snapshot ---------------------------------------------------
     def snapshot(self, counters: list[int] | None = None, services: list[str] | None = None, last: int = 8) -> dict:

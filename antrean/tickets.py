@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from .core import PRIORITIES
+from .core import PRIORITIES, SYSTEM, Actor
 from .errors import Conflict, Invalid, NotFound
 from .models import Call, Counter, CounterService, Service, Ticket, TicketCounter
 from .timeutil import as_utc, iso, local, office_day, utcnow
@@ -105,8 +105,6 @@ class TicketService:
                     if replay is not None:
                         return replay, False
             raise
-        if created:
-            core.hook.ticket_issued(core=core, ticket=view)
         return view, created
 
     def _replay(self, s, office_id: int, key: str) -> dict | None:
@@ -168,6 +166,10 @@ class TicketService:
             "device_id": device_id,
         }
         core.hook.ticket_issuing(core=core, conn=s, ticket=view)
+        # published after the (group) commit; dropped if this ticket's savepoint rolls back
+        core.emit(s, "ticket.issued", actor=Actor(None, f"kiosk:{device_id}") if device_id else SYSTEM, at=now,
+                  legacy=("ticket_issued", {"ticket": view}), ticket_id=ticket_id, number=number,
+                  service=sop.code, priority=priority, day=day.isoformat())
         return view, True
 
     def _check_open(self, svc, now: datetime) -> None:

@@ -105,8 +105,10 @@ class WorkflowService:
                           minutes=0.0, standard_minutes=first.minutes, outcome="DONE", note=""))
             if ticket is not None and ticket.status == "called":
                 ticket.status, ticket.started_at = "serving", now
-            core.audit(s, actor, "application.open", "application", app.id, service=service_code,
-                       ticket=ticket.number if ticket else None)
+            core.audit(s, actor, "application.open", "application", app.id, at=now, service=service_code,
+                       ticket=ticket.number if ticket else None,
+                       event={"application_id": app.id, "service": service_code,
+                              "ticket_id": ticket.id if ticket else None})
             app_id = app.id
         return self.get(app_id, actor)
 
@@ -125,7 +127,6 @@ class WorkflowService:
             raise Invalid("Catatan tidak sah (maksimal 2000 karakter).", "Invalid note (max 2000 characters).", field="note")
         if isinstance(step_no, bool) or not isinstance(step_no, int):
             raise Invalid("Nomor langkah tidak sah.", "Invalid step number.", field="step")
-        call = None
         with core.db.write() as s:
             app = self._lock(s, application_id)
             sop = core.sops[app.service_code]
@@ -162,6 +163,9 @@ class WorkflowService:
                           outcome=outcome, note=note.strip(), missing_documents=missing)
             s.add(log)
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
+            log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
+            app_id = app.id
+            call_back = False
             if outcome == "TMS":
                 app.status, app.closed_at, app.tms_reason, app.missing_documents = "returned", now, note.strip(), missing
             else:
@@ -174,18 +178,23 @@ class WorkflowService:
                 else:
                     nxt = sop.step(step_no + 1)
                     app.current_step, app.step_started_at = nxt.no, now
-                    if nxt.applicant_present and not step.applicant_present and ticket is not None:
-                        call = self._step_call(s, app, ticket, counter_id, actor, now)
-            core.audit(s, actor, "step.complete", "application", app.id, step=step_no, outcome=outcome,
-                       agenda=app.agenda_number, minutes=log.minutes)
+                    call_back = nxt.applicant_present and not step.applicant_present and ticket is not None
+            public = {"application_id": app.id, "service": app.service_code}
+            core.audit(s, actor, "step.complete", "application", app.id, at=now,
+                       event=public | {"step": step_no, "outcome": outcome, "minutes": log.minutes,
+                                       "standard_minutes": step.minutes, "status": app.status},
+                       legacy=("step_completed", lambda: {"application": self.get(app_id, actor), "step": step,
+                                                          "log": log_view}),
+                       step=step_no, outcome=outcome, agenda=app.agenda_number, minutes=log.minutes)
+            if app.status == "returned":
+                core.emit(s, "application.returned", actor=actor, at=now, **public, step=step_no,
+                          missing_documents=len(missing or []))
+            elif app.status == "done":
+                core.emit(s, "application.closed", actor=actor, at=now, **public)
+            if call_back:
+                self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
-            log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
-            app_id = app.id
-        view = self.get(app_id, actor)
-        core.hook.step_completed(core=core, application=view, step=step, log=log_view)
-        if call is not None:
-            core.hook.ticket_called(core=core, call=call)
-        return view
+        return self.get(app_id, actor)
 
     def _step_call(self, s, app: Application, ticket: Ticket, counter_id, actor: Actor, now) -> dict | None:
         """Call the applicant back to a counter (e-KTP recording, collecting the result)."""

@@ -1,8 +1,8 @@
 """The console plugin: the ``console`` blueprint at /console and the Socket.IO namespace ``/console``.
 
-Consoles are told that something changed (a ticket issued, called, skipped…,
-a step completed) and re-read their state from the server; the events carry
-no personal data, only what happened, the ticket number and the call ``seq``.
+Consoles are told that something changed (every core event about tickets,
+applications, lokets, services and printers, through the ``event_published`` hook)
+and re-read their state from the server; the events carry no personal data.
 """
 from __future__ import annotations
 
@@ -51,22 +51,12 @@ def push(core, event: str, **data) -> None:
         log.exception("console push failed (%s)", event)
 
 
-@hookimpl
-def ticket_issued(core, ticket):
-    push(core, "ticket_issued", number=ticket["number"], service=ticket["service"])
+#: event types that change what a console shows (queues, worklists, printers)
+PUSHED = ("ticket.", "application.", "counter.", "service.", "printer.state_changed")
 
 
 @hookimpl
-def ticket_called(core, call):
-    push(core, "ticket_called", seq=call["seq"], number=call["number"], service=call["service"],
-          counter=call["counter"]["id"], kind=call["kind"])
-
-
-@hookimpl
-def queue_changed(core, office_id, action, ticket):
-    push(core, "queue_changed", action=action, number=ticket["number"], service=ticket["service"])
-
-
-@hookimpl
-def step_completed(core, application, step, log):
-    push(core, "step_completed", application=application["id"], step=step.no, status=application["status"])
+def event_published(core, event):
+    """Tell the consoles what happened (the event's public data only); they re-read their state."""
+    if event.type.startswith(PUSHED):
+        push(core, event.type, **event.data)

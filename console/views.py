@@ -217,8 +217,6 @@ def open_application():
         except (Invalid, Conflict) as exc:
             error, field, status = exc.message(lang()), exc.extra.get("field"), exc.status
         else:
-            from .plugin import push  # the core has no hook for this: tell the other consoles ourselves
-            push(core, "application_opened", application=app["id"], ticket=app["ticket_id"])
             flash(tr(f"Permohonan {app['id']} dibuka untuk {app['applicant_name']}.",
                      f"Application {app['id']} opened for {app['applicant_name']}."), "ok")
             return redirect(url_for("console.application", app_id=app["id"]))

@@ -264,6 +264,8 @@ class DisplayHub:
         snap["profile"] = profile.to_dict()
         snap["now"] = int(time.time() * 1000)
         snap["volume"] = self.volume()
+        office = self.core.office()
+        snap["office"] = {"name": office["name"], "address": office["address"]}
         return snap
 
     # -- events ------------------------------------------------------------------------------------
@@ -306,6 +308,12 @@ class DisplayHub:
         self.socketio.emit("counters", {"counters": snap["counters"]}, namespace=NAMESPACE)
         self.socketio.emit("waiting", {"counts": {w["service"]: w["waiting"] for w in snap["waiting"]}},
                            namespace=NAMESPACE)
+
+    def refresh(self) -> None:
+        """Configuration changed: forget cached settings and tell every board (on every process, via
+        the message queue) to ask for a fresh ``state``; each board gets its own profile's snapshot."""
+        self.forget_settings()
+        self.socketio.emit("refresh", {}, namespace=NAMESPACE)
 
     def prebuild(self, payload: dict) -> None:
         """Build the call's WAV now, so the boards' requests are a file read."""
@@ -535,6 +543,17 @@ def ticket_issued(core, ticket):
 @hookimpl
 def queue_changed(core, office_id, action, ticket):
     _on_hub(core, f"broadcast of counter change ({action})", DisplayHub.emit_counters)
+
+
+#: events after which every board asks for a fresh snapshot (its lokets, services, running text,
+#: header or profile may have changed); a board is never left showing yesterday's configuration
+REFRESH_ON = ("settings.changed", "counter.changed", "service.changed", "office.changed")
+
+
+@hookimpl
+def event_published(core, event):
+    if event.type in REFRESH_ON:
+        _on_hub(core, f"refresh after {event.type}", DisplayHub.refresh)
 
 
 @hookimpl

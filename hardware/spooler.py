@@ -296,6 +296,9 @@ class PrinterWorker:
         with core.db.write(durable=False) as s:
             s.execute(update(Printer).where(Printer.office_id == core.office_id, Printer.name == self.name)
                       .values(state=state, detail=detail[:2000], checked_at=utcnow()))
+            if state != self.state:
+                core.emit(s, "printer.state_changed", printer=self.name, state=state, previous=self.state,
+                          detail=detail[:200])
         if state != self.state:
             (log.info if state == "online" else log.warning)("printer %s: %s %s", self.name, state, detail)
         self.state = state

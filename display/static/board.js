@@ -198,6 +198,10 @@
       $("office-address").textContent = s.office.address || "";
     }
     renderTicker(s.running_text);
+    if (s.office) {
+      $("office-name").textContent = s.office.name;
+      $("office-address").textContent = s.office.address;
+    }
     renderAll(reconnect);
     if (reconnect) {
       // announce what we missed while away, if it is recent (oldest first)
@@ -386,6 +390,7 @@
     renderAll(true);
     enqueue(c);
   });
+  socket.on("refresh", function () { snapshotPending = 0; requestSnapshot(); });  // configuration changed
   socket.on("tick", function (t) { noteSeq(t.seq); setWaiting(t.waiting); renderWaiting(); });
   socket.on("waiting", function (w) { setWaiting(w.counts); renderWaiting(); });
   socket.on("counters", function (m) {

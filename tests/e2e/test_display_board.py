@@ -110,3 +110,21 @@ def test_disconnected_state_and_recovery(page, server_process, tmp_path, admin):
     server.start()
     page.wait_for_function("document.body.dataset.connection === 'up'", timeout=30000)
     assert page.locator("#connection").is_hidden()
+
+
+def test_open_board_follows_running_text_loket_and_office_name(page, live_server, office, admin):
+    """board.js: a 'refresh' after a configuration change brings the new state, without reload."""
+    core, counters, clerk = office
+    open_board(page, live_server.url + "/display")
+    page.evaluate("window.__marker = 1")          # gone if the page reloads
+    core.set_setting("running_text", "Pengumuman baru: loket 5 dibuka.", admin)
+    core.queue.save_counter(admin, name="Loket Lima", number=5, services=["kk"])
+    core.update_office(admin, name="Kantor Kecamatan Sukamaju")
+    page.wait_for_function("document.getElementById('ticker-text').textContent === 'Pengumuman baru: loket 5 dibuka.'",
+                           timeout=3000)
+    page.wait_for_function("document.getElementById('office-name').textContent === 'Kantor Kecamatan Sukamaju'",
+                           timeout=3000)
+    page.wait_for_function("[...document.querySelectorAll('#counter-list .name')].some(e => e.textContent === 'Loket Lima')",
+                           timeout=3000)
+    assert page.evaluate("window.__marker") == 1
+    screenshot(page, "board-after-config-change")

@@ -22,6 +22,11 @@ class Board:
                                    randomization_factor=0)
         for name in ("state", "called", "tick", "waiting", "counters"):
             self.sio.on(name, lambda data, _n=name: self.events.put((_n, data)), namespace=NS)
+
+        def refresh(data):   # what board.js does: the configuration changed, ask for a fresh state
+            self.events.put(("refresh", data))
+            self.sio.emit("snapshot", namespace=NS)
+        self.sio.on("refresh", refresh, namespace=NS)
         self.sio.on("disconnect", lambda *a: self.events.put(("disconnect", None)), namespace=NS)
         self.sio.connect(url, namespaces=[NS], transports=["websocket"], auth=auth or None, wait_timeout=10)
 
@@ -119,3 +124,29 @@ def test_restart_loses_nothing(server_process, tmp_path, boards, admin):
     after = api(server.url, f"/api/v1/counters/{cid}/call-next", token=token)["call"]
     got = board.next("called")
     assert got["seq"] == after["seq"] > call["seq"] and got["number"] == "C002"
+
+
+def test_a_connected_board_follows_configuration_changes_without_reload(live_server, boards, admin):
+    """Running text, a new loket, the office name: a board connected before the change shows it within 1 s."""
+    import time
+
+    core = live_server.core
+    board = boards(live_server.url)
+    first = board.next("state")
+    assert first["running_text"] == "" and first["counters"] == []
+
+    started = time.monotonic()
+    core.set_setting("running_text", "Layanan gratis, tanpa pungutan.", admin)
+    state = board.next("state", timeout=1.0)
+    assert state["running_text"] == "Layanan gratis, tanpa pungutan."
+    assert time.monotonic() - started < 1.0
+
+    core.queue.save_counter(admin, name="Loket Baru", number=7, services=["kk"])
+    state = board.next("state", timeout=1.0)
+    assert [(c["counter"]["number"], c["counter"]["name"]) for c in state["counters"]] == [(7, "Loket Baru")]
+
+    core.update_office(admin, name="Kantor Kecamatan Sukamaju")
+    assert board.next("state", timeout=1.0)["office"]["name"] == "Kantor Kecamatan Sukamaju"
+
+    core.update_service("kk", admin, daily_quota=50)
+    assert board.next("refresh", timeout=1.0) is not None

@@ -258,12 +258,14 @@ def test_socketio_console_namespace_is_staff_only_and_pushes_updates(app, staff,
     call = core.queue.call_next(counter["id"], users["clerk"])
     core.queue.skip(counter["id"], users["clerk"])
     events = [e["args"][0] for e in live.get_received("/console") if e["name"] == "update"]
-    assert [e["event"] for e in events] == ["ticket_issued", "ticket_called", "queue_changed"]
-    assert events[1]["seq"] == call["seq"] and events[1]["counter"] == counter["id"]
-    assert events[2]["action"] == "skip" and events[2]["number"] == ticket["number"]
+    assert [e["event"] for e in events] == ["ticket.issued", "ticket.called", "ticket.skipped"]
+    assert events[1]["seq"] == call["seq"] and events[1]["counter"]["id"] == counter["id"]
+    assert events[2]["number"] == ticket["number"]
     assert all("nik" not in e and "applicant_name" not in e for e in events)
     a = core.workflow.open(users["clerk"], service_code="kia", applicant_name="Rahasia Nama", nik=NIK)
     core.workflow.complete_step(a["id"], 2, users["clerk"], outcome="DONE")
     events = [e["args"][0] for e in live.get_received("/console") if e["name"] == "update"]
-    assert events == [{"event": "step_completed", "application": a["id"], "step": 2, "status": "open"}]
+    assert [(e["event"], e.get("application_id")) for e in events] == [
+        ("application.opened", a["id"]), ("application.step_completed", a["id"])]
+    assert events[1]["step"] == 2 and events[1]["status"] == "open"
     live.disconnect("/console")

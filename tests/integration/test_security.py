@@ -140,7 +140,7 @@ def test_socket_events_never_carry_personal_data(app, people):
     received = repr(staff.get_received("/console")) + repr(board.get_received("/display"))
     for secret in ("Rahasia", NIK, "081234567890"):
         assert secret not in received
-    assert "step_completed" in received and "application_opened" in received
+    assert "application.step_completed" in received and "application.opened" in received
     for url in ("/display/state.json", "/kiosk/state.json", f"/t/{ticket['token']}.json"):
         text = app.test_client().get(url).text
         assert "Rahasia" not in text and NIK not in text and "081234567890" not in text, url

@@ -25,6 +25,10 @@ class Recorder:
         self.events.append(("replayed", ticket["number"]))
 
     @hookimpl
+    def event_published(self, core, event):
+        self.events.append(("event", event.type))
+
+    @hookimpl
     def ticket_issued(self, core, ticket):
         # after commit: a separate connection sees the row
         engine = create_engine(core.settings.database_url)
@@ -116,6 +120,17 @@ def test_hook_init_app(settings_dict):
         app.extensions["antrean"].close()
 
 
+def test_hook_event_published(rec_core, counter, clerk, admin):
+    rec_core.tickets.issue("ktp")
+    rec_core.queue.call_next(counter["id"], clerk)
+    rec_core.set_setting("running_text", "Halo", admin)
+    events = rec_core.recorder.events
+    # each event first, then the specific hook it belongs to: one dispatcher, one order
+    assert [e for e in events if e[0] in ("event", "issued", "called") and e[1] != "user.changed"] == [
+        ("event", "ticket.issued"), ("issued", "B001"), ("event", "ticket.called"), ("called", "B001", "call", 1, 1),
+        ("event", "settings.changed")]
+
+
 def test_hook_ticket_issuing(rec_core):
     ticket, _ = rec_core.tickets.issue("ktp")
     assert ticket["recorded_in_transaction"] is True
@@ -127,7 +142,8 @@ def test_hook_ticket_replayed(rec_core):
     again, created = rec_core.tickets.issue("ktp", idempotency_key="tap-123456")
     assert first["recorded_in_transaction"] is True and not created
     assert again["recorded_in_transaction"] == "replayed"
-    assert [e for e in rec_core.recorder.events if e[0] != "issued"] == [("issuing", "B001"), ("replayed", "B001")]
+    assert [e for e in rec_core.recorder.events if e[0] not in ("issued", "event")] == [("issuing", "B001"),
+                                                                                       ("replayed", "B001")]
 
 
 def test_hook_ticket_issued(rec_core):

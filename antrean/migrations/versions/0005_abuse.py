@@ -1,14 +1,14 @@
 """kiosk_device.key_hash (registered kiosks) and login_throttle (atomic login failure counts)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
