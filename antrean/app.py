@@ -215,12 +215,14 @@ def get_core(app=None) -> Antrean:
 def lang() -> str:
     """Indonesian first: the office's language (ANTREAN_LANGUAGE, default id) unless someone chose
     (``?lang=en`` or the ``lang`` cookie). Pages ignore the browser's Accept-Language — an office
-    PC with an English-language OS still shows Indonesian; API clients may ask with it."""
+    PC with an English-language OS still shows Indonesian — and so do the API calls those pages make
+    (``Sec-Fetch-Site: same-origin``: the kiosk's error messages follow the kiosk, not the browser).
+    Other API clients may ask with Accept-Language."""
     if "lang" not in g:
         choice = request.args.get("lang") or request.cookies.get("lang")
         if choice not in ("id", "en"):
             choice = current_app.extensions["antrean"].settings.language
-            if request.path.startswith("/api/"):
+            if request.path.startswith("/api/") and request.headers.get("Sec-Fetch-Site") != "same-origin":
                 best = request.accept_languages.best_match(["id", "en"])
                 if best == "en" and not request.accept_languages.best_match(["id"]):
                     choice = "en"

@@ -201,7 +201,9 @@ def print_status(session, ticket_id: int) -> dict:
     if job is None:
         return {"status": "disabled"}
     status = "queued" if job.status == "pending" else job.status
-    return {"status": status, "printer": job.printer_name, "job": job.id}
+    state = session.execute(select(Printer.state).where(Printer.office_id == job.office_id,
+                                                        Printer.name == job.printer_name)).scalar()
+    return {"status": status, "printer": job.printer_name, "job": job.id, "printer_state": state or "unknown"}
 
 
 def enabled(p: Printer) -> bool:
@@ -363,6 +365,10 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
     return out
 
 
+#: default of the setting ``print_job_max_age_minutes``: a pending job older than this is not printed
+DEFAULT_MAX_AGE_MINUTES = 5
+
+
 def age_limit(core) -> timedelta | None:
-    minutes = int(core.settings.extra.get("print_job_max_age_minutes", 60))
+    minutes = int(core.settings.extra.get("print_job_max_age_minutes", DEFAULT_MAX_AGE_MINUTES))
     return timedelta(minutes=minutes) if minutes > 0 else None
