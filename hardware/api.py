@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 from antrean.api import body, current_actor, field
 from antrean.app import get_core
 from antrean.core import require_role
+from antrean.limits import public as rate_limited
 
 from hardware import store
 
@@ -20,6 +21,7 @@ public = Blueprint("hardware_public", __name__)
 
 
 @public.get("/api/v1/tickets/<token>/print")
+@rate_limited("status")  # a registered kiosk (X-Device-Key) polls it per device; others per address
 def ticket_print_status(token):
     """``{"status", "printer", "job", "printer_state"}`` of the ticket's print job (no personal data)."""
     core = get_core()
@@ -100,7 +102,13 @@ def openapi_paths() -> dict:
     job = _obj({"id": I, "ticket_id": NI, "number": NS, "printer": S, "kind": S, "status": S, "attempts": I,
                 "last_error": NS, "created_at": NS, "printed_at": NS, "next_attempt_at": NS}, ["id", "status"])
     secure = [{"bearer": []}]
+    print_status = _obj({"status": S, "printer": NS, "job": NI, "printer_state": NS}, ["status"])
     return {
+        "/tickets/{token}/print": {"get": {
+            "summary": "A ticket's print status, for the kiosk that issued it (public, rate-limited as status)",
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": S},
+                           {"name": "X-Device-Key", "in": "header", "required": False, "schema": S}],
+            "responses": {"200": _resp("Print status", print_status), **_errors(404, 429)}}},
         "/printers": {
             "get": {"summary": "Printers with their state and job counts, and kiosk assignments", "security": secure,
                     "responses": {"200": _resp("Printers", _obj({"printers": {"type": "array", "items": printer},
