@@ -62,6 +62,7 @@ def openapi_paths(core):
 @hookimpl
 def init_app(app, core):
     install_drivers(core)
+    store.check_settings(core)
     store.ensure_default_printer(core)
     from hardware.api import bp, public
 

@@ -44,16 +44,6 @@ def test_broken_instance_file(tmp_path):
     assert "antrean.toml" in str(exc.value)
 
 
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    for key in list(__import__("os").environ):
-        if key.startswith("ANTREAN_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
-    return tmp_path
-
-
 def test_cli_init_demo_user_and_plugins(cli_env):
     runner = CliRunner()
     r = runner.invoke(main, ["init", "--demo"])
@@ -140,8 +130,11 @@ def test_accounts_act_only_in_their_offices(two_offices):
         b.users.update(b.users.get(boss["id"]), ana["id"], active=False)  # not an account of office B
 
 
-def test_cli_user_offices(cli_env):
+def test_cli_user_offices(cli_env, monkeypatch):
     runner = CliRunner()
+    monkeypatch.setenv("ANTREAN_OFFICE_CODE", "kec-2")
+    assert runner.invoke(main, ["init"]).exit_code == 0  # office kec-2 exists in the database
+    monkeypatch.delenv("ANTREAN_OFFICE_CODE")
     r = runner.invoke(main, ["user", "add", "regent", "--role", "admin", "--all-offices", "--password", "rahasia-123"])
     assert r.exit_code == 0 and "every office" in r.output
     r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--office", "kecamatan", "--office", "kec-2",
@@ -158,3 +151,24 @@ def test_only_bookkeeping_writes_are_relaxed(core):
         assert s.execute(text("PRAGMA synchronous")).scalar() == 1
     with core.db.read() as s:
         assert s.execute(text("PRAGMA synchronous")).scalar() == 2
+
+
+def test_cli_user_logout_ends_sessions_and_tokens(cli_env):
+    from antrean.config import load_settings
+    from antrean.core import Antrean
+    runner = CliRunner()
+    assert runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--password", "rahasia-123"]).exit_code == 0
+    core = Antrean(load_settings(), builtins=(), entry_points=False)
+    try:
+        actor = core.users.authenticate("siti", "rahasia-123")
+        token = core.users.issue_token(actor)["token"]
+        r = runner.invoke(main, ["user", "logout", "siti"])
+        assert r.exit_code == 0 and "siti" in r.output
+        assert core.users.actor_for_token(token) is None
+        assert core.users.get(actor.id, epoch=actor.epoch) is None  # the session's generation is gone
+        assert runner.invoke(main, ["user", "logout", "nobody"]).exit_code != 0
+        from antrean.core import Actor
+        entry = core.audit_log(Actor(None, "t", frozenset({"admin"})), action="auth.logout")["items"][0]
+        assert (entry["actor"], entry["target_id"]) == ("system", "siti")  # who did it, to whom
+    finally:
+        core.close()
