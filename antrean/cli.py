@@ -320,6 +320,10 @@ def user_unlock(username: str, address: str | None):
         core.migrate()
         n = core.users.unlock(username, address)
         click.echo(f"{username}: {n} throttle record(s) cleared.")
+    finally:
+        core.close()
+
+
 def _user_id(core, username: str) -> int:
     for u in core.users.list():
         if u["username"] == username.strip().lower():
