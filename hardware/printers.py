@@ -406,12 +406,12 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     if parse_printer_url(url).scheme in ("usb", "serial", "file", "cups"):
         from antrean.runtime import offload
 
-        return offload(_print_job, url, profile, render_fn, timeout=timeout)
-    return _print_job(url, profile, render_fn, timeout=timeout)
+        return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files)
+    return _print_job(url, profile, render_fn, timeout=timeout, files=files)
 
 
 def _print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
-               timeout: float = DEFAULT_TIMEOUT) -> None:
+               timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = ()) -> None:
     """:func:`print_job`'s body.
 
     Synchronous; no side effects besides printer I/O.  ``none`` does nothing.
