@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
 from .app import get_core
 from .errors import Invalid, Unauthorized
+from .limits import device as registered_device, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def body() -> dict:
-    data = request.get_json(silent=True, cache=True)
-    if data is None:
+    """The request's JSON object: every route that takes a body reads it here. Malformed JSON, a value no column
+    can store (NUL, an integer beyond 64 bits, nesting past 32 levels: app.check_value) or a non-object is a 400."""
+    if not request.is_json:
         raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
                       detail="send Content-Type: application/json with a JSON object", status=400, code="bad_json")
+    data = request.get_json(cache=True)  # on_json_loading_failed (app._Request) raises Invalid with the reason
     if not isinstance(data, dict):
         raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
     return data
@@ -90,18 +93,21 @@ def services():
 
 
 @bp.post("/tickets")
+@public("ticket", per_service=True)
 def issue_ticket():
     core = get_core()
     data = body()
     service = field(data, "service", str)
     priority = field(data, "priority", str, required=False)
     key = field(data, "idempotency_key", str, required=False) or request.headers.get("Idempotency-Key")
-    device = field(data, "device_id", str, required=False) or request.headers.get("X-Device-Id")
+    # a kiosk registered with `antrean kiosk add` is who its key says; anyone else's device id is only a claim
+    device = registered_device() or field(data, "device_id", str, required=False) or request.headers.get("X-Device-Id")
     ticket, created = core.tickets.issue(service, priority, idempotency_key=key, device_id=device)
     return jsonify(ticket), 201 if created else 200
 
 
 @bp.get("/tickets/<token>")
+@public("status")
 def ticket_status(token):
     return jsonify(get_core().tickets.by_token(token))
 
@@ -113,6 +119,7 @@ def counters():
 
 
 @bp.post("/auth/token")
+@public("login")
 def auth_token():
     core = get_core()
     data = body()
@@ -215,8 +222,41 @@ def worklist():
     return jsonify({"items": get_core().workflow.worklist(current_actor())})
 
 
+# -- staff: reports (report roles) ----------------------------------------------
+@bp.get("/reports/summary")
+@staff("report.read")
+def report_summary():
+    """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
+    from .exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
+    core = get_core()
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", *CONTENT_TYPES):
+        raise Invalid("Format tidak dikenal (json, csv, xlsx atau pdf).", "Unknown format (json, csv, xlsx or pdf).",
+                      field="format", detail=f"format={fmt!r}")
+    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    report = core.reports.summary(current_actor(), period)
+    if fmt == "json":
+        return jsonify({"period": report["period"], "office": report["office"]["code"],
+                        "rows": core.reports.service_rows(report)})
+    body = {"csv": lambda: to_csv(report, "services"), "xlsx": lambda: to_xlsx(report, ("services",)),
+            "pdf": lambda: to_pdf(report, **core.reports.signature())}[fmt]()
+    name = f"ringkasan-{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
+    return current_app.response_class(body, content_type=CONTENT_TYPES[fmt],
+                                      headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/reports/regency")
+@staff("report.read")
+def report_regency():
+    """One row per kecamatan (regency admin, PostgreSQL)."""
+    core = get_core()
+    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    return jsonify({"period": period.to_dict(), "rows": core.reports.regency(current_actor(), period)})
+
+
 # -- the SKM survey ----------------------------------------------------------------
 @bp.post("/surveys")
+@public("survey")
 def submit_survey():
     """A citizen's survey answers for their served ticket (public: the status token is the proof)."""
     core = get_core()
@@ -260,4 +300,4 @@ def report_ikm():
 def openapi():
     from .openapi import spec
 
-    return jsonify(spec())
+    return jsonify(spec(get_core()))

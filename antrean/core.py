@@ -76,6 +76,7 @@ class Antrean:
         self._office_id: int | None = None
         self._lock = threading.Lock()
         from .queue import QueueService
+        from .reports import ReportService
         from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
@@ -84,6 +85,7 @@ class Antrean:
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
+        self.reports = ReportService(self)
         self.survey = SurveyService(self)
 
     # -- plumbing -------------------------------------------------------
@@ -417,7 +419,7 @@ class Antrean:
                         raise Invalid("Daftar dokumen tidak sah.", "Invalid checklist.")
                     row.checklist = None if value is None else [x.strip() for x in value]
                 elif key == "daily_quota":
-                    if value not in (None, "") and (not str(value).isdigit() or int(value) < 1):
+                    if value not in (None, "") and (not str(value).isdecimal() or int(value) < 1):
                         raise Invalid("Kuota harian harus bilangan bulat positif.", "Quota must be a positive integer.")
                     row.daily_quota = None if value in (None, "") else int(value)
                 elif key in ("open_time", "close_time"):
