@@ -20,14 +20,15 @@ from .sop import STAFF_ROLES
 from .timeutil import iso, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
-_dummy: list[str] = []
+_dummy: dict[str, str] = {}
 
 
-def _dummy_hash() -> str:
-    """What an unknown name's password is checked against: same method and cost as a real account's hash."""
-    if not _dummy:
-        _dummy.append(hash_password(secrets.token_urlsafe(16)))
-    return _dummy[0]
+def _dummy_hash(method: str) -> str:
+    """What an unknown name's password is checked against: same method and cost as a real account's hash
+    (``method`` is the ``password_hash_method`` setting new accounts get)."""
+    if method not in _dummy:
+        _dummy[method] = hash_password(secrets.token_urlsafe(16), method)
+    return _dummy[method]
 
 
 class TooManyAttempts(AntreanError):
@@ -241,7 +242,8 @@ class UserService:
         with core.db.read() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
         # always one hash, of the account's or a dummy's: the time does not tell whether the name exists
-        good = password_matches(u.password_hash if u is not None else _dummy_hash(), password)
+        stored = u.password_hash if u is not None else _dummy_hash(core.settings.password_hash_method)
+        good = password_matches(stored, password)
         ok = good and u is not None and u.active and member_of(u, core.settings.office_code)
         if not ok:
             if by_address[0] == 1 or by_name[0] == 1:
