@@ -70,6 +70,7 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
+        from .notify import NotifyService
         from .queue import QueueService
         from .survey import SurveyService
         from .tickets import TicketService
@@ -80,6 +81,7 @@ class Antrean:
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
         self.survey = SurveyService(self)
+        self.notify = NotifyService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

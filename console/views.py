@@ -341,4 +341,4 @@ def slip(app_id):
     return render_template("console/slip.html", app=app, tms=tms)
 
 
-from . import admin, reports  # noqa: E402,F401  (routes on the same blueprint)
+from . import admin, notify, reports  # noqa: E402,F401  (routes on the same blueprint)
