@@ -11,7 +11,8 @@ from flask import Blueprint, Response, redirect, render_template, request
 from antrean.app import get_core, lang
 from antrean.errors import AntreanError, NotFound
 
-bp = Blueprint("notifier", __name__, template_folder="templates")
+bp = Blueprint("notifier", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/kabar/static")
 
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
        "base-uri 'none'; form-action 'self'")

@@ -43,6 +43,7 @@ class Notifier:
         self.retry_max = float(retry_max if retry_max is not None else extra.get("notify_retry_max", 900.0))
         self.idle_poll = float(idle_poll if idle_poll is not None else extra.get("notify_idle_poll", 2.0))
         self.batch, self.timeout, self.lease_margin = batch, timeout, lease_margin
+        self.flush_every = 10  # sends recorded per bookkeeping transaction
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -108,11 +109,17 @@ class Notifier:
         now = now or utcnow()
         self._recover(now)
         claim, rows = self._claim(now)
+        done: list[tuple] = []
         for row in rows:
             if self._stop.is_set() and self.started:
-                self._finish(row.id, claim, "pending", "worker stopped before sending", retry_at=now)
-                continue
-            self._send(row, claim)
+                done.append((row.id, "pending", "worker stopped before sending", now))
+            else:
+                done.append(self._send(row))
+            if len(done) >= self.flush_every:
+                self._finish(claim, done)
+                done = []
+        if done:
+            self._finish(claim, done)
         return len(rows)
 
     def backoff(self, attempts: int) -> float:
@@ -154,38 +161,38 @@ class Notifier:
                              .where(NotifyMessage.claim == claim).order_by(NotifyMessage.id)).all()
         return claim, rows
 
-    def _send(self, row, claim: str) -> None:
+    def _send(self, row) -> tuple:
+        """Send one claimed message; returns (id, status, error, retry_at) for :meth:`_finish`."""
         now = utcnow()
         if now - row.created_at > EXPIRE.get(row.kind, DEFAULT_EXPIRE):
-            self._finish(row.id, claim, "failed", "expired: not sent while it was still useful")
-            return
+            return row.id, "failed", "expired: not sent while it was still useful", None
         try:
             self.driver.send(row.address, row.body, row.dedupe_key, row.kind)
         except SendError as exc:
             if exc.sent:
-                self._finish(row.id, claim, "uncertain", str(exc))
                 log.warning("notify: message %s uncertain: %s", row.id, exc)
-            elif exc.permanent:
-                self._finish(row.id, claim, "failed", str(exc))
+                return row.id, "uncertain", str(exc), None
+            if exc.permanent:
                 log.warning("notify: message %s failed: %s", row.id, exc)
-            else:
-                delay = self.backoff(row.attempts)
-                self._finish(row.id, claim, "pending", f"attempt {row.attempts}: {exc}; next try in {delay:g} s",
-                             retry_at=now + timedelta(seconds=delay))
+                return row.id, "failed", str(exc), None
+            delay = self.backoff(row.attempts)
+            return (row.id, "pending", f"attempt {row.attempts}: {exc}; next try in {delay:g} s",
+                    now + timedelta(seconds=delay))
         except Exception as exc:  # noqa: BLE001 - a driver bug: do not retry it forever
-            self._finish(row.id, claim, "failed", f"driver error: {exc!r}")
             log.exception("notify: message %s failed in the driver", row.id)
-        else:
-            self._finish(row.id, claim, "sent", "")
+            return row.id, "failed", f"driver error: {exc!r}", None
+        return row.id, "sent", "", None
 
-    def _finish(self, msg_id: int, claim: str, status: str, error: str, *, retry_at: datetime | None = None) -> None:
-        values: dict = {"status": status, "last_error": error[:2000], "claim": None}
-        if status == "sent":
-            values["sent_at"] = utcnow()
-        if retry_at is not None:
-            values["next_attempt_at"] = retry_at
-        # bookkeeping after the send: lost in a power cut, the row stays 'sending' and its lease makes it
-        # 'uncertain' (never sent twice)
+    def _finish(self, claim: str, results: list[tuple]) -> None:
+        """Record a few sends in one transaction. Bookkeeping after the send: lost in a power cut, the rows
+        stay 'sending' and their lease makes them 'uncertain' (never sent twice)."""
+        sent_at = utcnow()
         with self.core.db.write(durable=False) as s:
-            s.execute(update(NotifyMessage).where(NotifyMessage.id == msg_id, NotifyMessage.claim == claim,
-                                                  NotifyMessage.status == "sending").values(**values))
+            for msg_id, status, error, retry_at in results:
+                values: dict = {"status": status, "last_error": error[:2000], "claim": None}
+                if status == "sent":
+                    values["sent_at"] = sent_at
+                if retry_at is not None:
+                    values["next_attempt_at"] = retry_at
+                s.execute(update(NotifyMessage).where(NotifyMessage.id == msg_id, NotifyMessage.claim == claim,
+                                                      NotifyMessage.status == "sending").values(**values))

@@ -53,6 +53,15 @@ class FakeGateway:
                 self.end_headers()
                 self.wfile.write(b'{"status": true}')
 
+            def do_GET(self):  # noqa: N802 - /stats: what was delivered (for a gateway in another process)
+                with gw._lock:
+                    data = json.dumps({"requests": gw.requests, "delivered": dict(gw.delivered)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, *args):
                 pass
 
@@ -131,3 +140,12 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+if __name__ == "__main__":  # a gateway in its own process (bench/notify.py): python -m tests.support.fake_gateway PORT
+    import sys
+    import time
+
+    FakeGateway(int(sys.argv[1])).start()
+    while True:
+        time.sleep(3600)
