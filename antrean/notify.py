@@ -25,7 +25,8 @@ import string
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .core import SYSTEM, Actor, require_role
+from . import policy
+from .core import Actor
 from .errors import Invalid, NotFound
 from .models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
 from .timeutil import iso, utcnow
@@ -74,8 +75,6 @@ TEMPLATE_SETTING = "notify_templates"   # office setting: {kind: text} overridin
 NEAR_SETTING = "notify_near_ahead"      # office setting: "N from the front" (default 3)
 DEFAULT_NEAR = 3
 STATUSES = ("pending", "sending", "sent", "uncertain", "failed")
-#: roles that see the outbox in the console
-OUTBOX_ROLES = ("admin", "kasi_pelayanan")
 CITIZEN = Actor(None, "warga")
 
 _PHONE = re.compile(r"\d{9,15}")
@@ -111,12 +110,7 @@ def mask_address(address: str | None) -> str:
 
 
 def may_reveal(core, actor: Actor) -> bool:
-    """May ``actor`` see full phone numbers in the outbox? The records policy decides once it is in main
-    (action "notify.reveal_phone"); until then only admins. One function, for the lead to rewire."""
-    try:
-        from . import policy  # type: ignore[attr-defined]
-    except ImportError:
-        return actor.is_admin
+    """May ``actor`` see full phone numbers in the outbox? (policy action ``notify.reveal_phone``: admins)"""
     return policy.can(core, actor, "notify.reveal_phone")
 
 
@@ -166,7 +160,7 @@ class NotifyService:
 
     def set_templates(self, actor: Actor, texts: dict) -> dict[str, str]:
         """Admin: store the texts that differ from the defaults (audited as a setting change)."""
-        require_role(actor, "admin")
+        policy.require(self.core, actor, "settings.write")
         out = {}
         for kind, (_, _, default) in TEMPLATES.items():
             if kind in texts:
@@ -312,7 +306,7 @@ class NotifyService:
             wake()
 
     def outbox(self, actor: Actor, status: str | None = None, limit: int = 200) -> dict:
-        require_role(actor, *OUTBOX_ROLES)
+        policy.require(self.core, actor, "notify.read")
         core = self.core
         reveal = may_reveal(core, actor)
         with core.db.read() as s:
@@ -334,7 +328,7 @@ class NotifyService:
 
     def resend(self, actor: Actor, message_id: int) -> None:
         """Staff decided an uncertain or failed message must go (again): back to pending, audited."""
-        require_role(actor, *OUTBOX_ROLES)
+        policy.require(self.core, actor, "notify.resend")
         core = self.core
         with core.db.write() as s:
             m = s.get(NotifyMessage, message_id)

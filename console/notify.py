@@ -5,33 +5,37 @@ from flask import flash, redirect, render_template, request, url_for
 
 from antrean.app import get_core, lang
 from antrean.errors import AntreanError
-from antrean.notify import OUTBOX_ROLES, PARAMS, COMMON_PARAMS, STATUSES, TEMPLATES
+from antrean.notify import COMMON_PARAMS, NEAR_SETTING, PARAMS, STATUSES, TEMPLATES
 
 from .admin import admin_page
-from .views import actor, bp, roles_required, tr
+from .views import actor, allowed, bp, tr
 
 STATUS_LABELS = {"pending": ("menunggu", "pending"), "sending": ("sedang dikirim", "sending"),
                  "sent": ("terkirim", "sent"), "uncertain": ("tidak pasti", "uncertain"),
                  "failed": ("gagal", "failed")}
 
 
-@bp.route("/kabar", methods=["GET", "POST"], endpoint="notify_outbox")
-@roles_required(*OUTBOX_ROLES)
+@bp.get("/kabar", endpoint="notify_outbox")
+@allowed("notify.read")
 def outbox():
     core = get_core()
-    if request.method == "POST":
-        try:
-            core.notify.resend(actor(), request.form.get("id", type=int) or 0)
-        except AntreanError as exc:
-            msg = exc.message(lang())
-            flash(f"{msg} ({exc.detail})" if exc.detail else msg, "error")
-        else:
-            flash(tr("Pesan dijadwalkan untuk dikirim ulang.", "Message scheduled to be sent again."), "ok")
-        return redirect(url_for("console.notify_outbox", status=request.args.get("status") or None))
     status = request.args.get("status")
     data = core.notify.outbox(actor(), status if status in STATUSES else None)
     return render_template("console/notify_outbox.html", data=data, status=status, labels=STATUS_LABELS,
                            kinds=TEMPLATES, enabled=core.notify.enabled, url=core.settings.notify_url)
+
+
+@bp.post("/kabar", endpoint="notify_resend")
+@allowed("notify.resend")
+def resend():
+    try:
+        get_core().notify.resend(actor(), request.form.get("id", type=int) or 0)
+    except AntreanError as exc:
+        msg = exc.message(lang())
+        flash(f"{msg} ({exc.detail})" if exc.detail else msg, "error")
+    else:
+        flash(tr("Pesan dijadwalkan untuk dikirim ulang.", "Message scheduled to be sent again."), "ok")
+    return redirect(url_for("console.notify_outbox", status=request.args.get("status") or None))
 
 
 @admin_page("/admin/kabar", "admin_notify", "console/admin/notify.html", "notify",
@@ -44,4 +48,4 @@ def save_templates(core, f):
         from antrean.errors import Invalid
         if not near.isdigit() or not 1 <= int(near) <= 50:
             raise Invalid("N harus angka 1–50.", "N must be a number 1–50.", detail=repr(near))
-        core.set_setting("notify_near_ahead", int(near), actor())
+        core.set_setting(NEAR_SETTING, int(near), actor())
