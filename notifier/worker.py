@@ -44,7 +44,9 @@ class Notifier:
         self.idle_poll = float(idle_poll if idle_poll is not None else extra.get("notify_idle_poll", 2.0))
         self.batch, self.timeout, self.lease_margin = batch, timeout, lease_margin
         self.flush_every = 10  # sends recorded per bookkeeping transaction
-        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        # queue.Queue (Condition-based) rather than SimpleQueue (C): under gevent's monkey-patching its
+        # blocking get() yields to other greenlets instead of stopping the hub
+        self.events: queue.Queue = queue.Queue()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
