@@ -10,6 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 
 from antrean.app import get_core, lang
 from antrean.errors import AntreanError, NotFound
+from antrean.limits import public
 
 bp = Blueprint("notifier", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kabar/static")
@@ -29,6 +30,7 @@ def _page(status: int = 200, **ctx) -> Response:
 
 
 @bp.post("/t/<token>/kabar")
+@public("survey")  # a citizen's form from a phone: the survey's per-address limit (5/minute, 30/day)
 def opt_in(token):
     core = get_core()
     try:
@@ -41,6 +43,7 @@ def opt_in(token):
 
 
 @bp.route("/kabar/berhenti/<token>", methods=["GET", "POST"])
+@public("status")
 def opt_out(token):
     core = get_core()
     try:
