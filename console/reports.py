@@ -31,7 +31,8 @@ def monthly_summary(core, year: int, month: int) -> dict:
     office = core.office_id
     with core.db.read() as s:
         tickets = dict(s.execute(select(Ticket.service_code, func.count()).where(
-            Ticket.office_id == office, Ticket.day >= first, Ticket.day < nxt).group_by(Ticket.service_code)).all())
+            Ticket.office_id == office, Ticket.day >= first, Ticket.day < nxt,
+            Ticket.leg == 0).group_by(Ticket.service_code)).all())   # issued tickets, not transfer continuations
         apps = {}
         for code, status, n in s.execute(select(Application.service_code, Application.status, func.count()).where(
                 Application.office_id == office, Application.created_at >= start, Application.created_at < end)

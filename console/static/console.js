@@ -42,7 +42,21 @@
     if (busy || !panel) return;
     var action = button.getAttribute("data-action");
     var cid = panel.getAttribute("data-counter");
+    var confirmText = button.getAttribute("data-confirm");
+    if (confirmText && button.getAttribute("data-armed") !== "1") {
+      // the current number was never started: "call next" would record it as a no-show; ask once more
+      button.setAttribute("data-armed", "1");
+      show(confirmText, "warn");
+      setTimeout(function () { button.removeAttribute("data-armed"); }, 8000);
+      return;
+    }
     var body = {};
+    if (action === "call-next" || action === "call") {
+      // the number this screen shows: if another screen on this loket called meanwhile, the server refuses (409)
+      var cur = (panel.querySelector("[data-current]") || {getAttribute: function () { return ""; }})
+        .getAttribute("data-current");
+      body.current = cur ? parseInt(cur, 10) : null;
+    }
     if (action === "call") body.ticket = parseInt(button.getAttribute("data-ticket"), 10);
     if (action === "transfer") body.service = (document.getElementById("transfer-to") || {}).value;
     busy = true;
@@ -53,7 +67,7 @@
     }).then(function (r) {
       return r.json().then(function (data) { return {ok: r.ok, data: data}; });
     }).then(function (res) {
-      if (!res.ok) { show(res.data.message || T.failed, "error"); return; }
+      if (!res.ok) { show(res.data.message || T.failed, "error"); return refresh(panel); }
       if ("call" in res.data) {
         if (res.data.call) show(T.called + res.data.call.number, "ok");
         else show(res.data.message || T.nobody, "warn");

@@ -33,6 +33,8 @@
       serving: fmt("st_serving", { counter: counterName(t.counter) }),
       done: T.st_done, skipped: T.st_skipped, held: T.st_held
     }[t.status] || T.st_waiting;
+    // a closed ticket says how it really ended (only "served" is "Layanan selesai")
+    if (t.status === "done" && t.outcome && t.outcome !== "served" && T["st_" + t.outcome]) msg = T["st_" + t.outcome];
     var stale = old(t);
     if (stale) msg = fmt("st_old", { day: longDay.format(new Date(t.day + "T00:00:00Z")) }) + " " + T.st_old_hint;
     if (stale) document.body.setAttribute("data-old", ""); else document.body.removeAttribute("data-old");
