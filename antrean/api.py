@@ -210,6 +210,47 @@ def worklist():
     return jsonify({"items": get_core().workflow.worklist(current_actor())})
 
 
+# -- the SKM survey ----------------------------------------------------------------
+@bp.post("/surveys")
+def submit_survey():
+    """A citizen's survey answers for their served ticket (public: the status token is the proof)."""
+    core = get_core()
+    data = body()
+    channel = field(data, "channel", str, required=False, default="api")
+    out = core.survey.submit(field(data, "ticket", str), data.get("answers"), data.get("profile"),
+                             data.get("suggestion"), channel=channel if channel in ("phone", "tablet") else "api")
+    return jsonify(out), 201
+
+
+def _day(name: str):
+    from datetime import date
+
+    value = request.args.get(name, "")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"Parameter '{name}' harus tanggal YYYY-MM-DD.", f"Parameter '{name}' must be a YYYY-MM-DD date.",
+                      field=name, detail=f"{name}={value!r}") from None
+
+
+@bp.get("/reports/ikm")
+@staff
+def report_ikm():
+    """IKM of a period (report roles)."""
+    from .survey import require_report_reader
+
+    core = get_core()
+    require_report_reader(core, current_actor())
+    start, end = _day("from"), _day("to")
+    if end < start:
+        raise Invalid("Tanggal akhir sebelum tanggal awal.", "The end date is before the start date.", field="to",
+                      detail="from <= to")
+    service = request.args.get("service") or None
+    if service is not None and service not in core.sops:
+        raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service", detail=repr(service))
+    return jsonify(core.survey.ikm(start, end, service=service))
+
+
 @bp.get("/openapi.json")
 def openapi():
     from .openapi import spec

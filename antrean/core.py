@@ -71,6 +71,7 @@ class Antrean:
         self._office_id: int | None = None
         self._lock = threading.Lock()
         from .queue import QueueService
+        from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
         from .workflow import WorkflowService
@@ -78,6 +79,7 @@ class Antrean:
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
+        self.survey = SurveyService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

@@ -252,3 +252,49 @@ class PrintJob(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SurveyResponse(Base):
+    """One SKM answer sheet (Permenpan RB 14/2017), bound to the served ticket it rates: one per ticket.
+    No name, no NIK: the respondent profile is coarse (sex, age group, education, occupation)."""
+    __tablename__ = "survey_response"
+    __table_args__ = (Index("ix_survey_response_period", "office_id", "day", "service_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), unique=True)
+    service_code: Mapped[str] = mapped_column(String(60))
+    day: Mapped[date] = mapped_column(Date)  # office-local date the answers were given
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(12), default="phone")  # phone | tablet | api
+    sex: Mapped[str | None] = mapped_column(String(1), nullable=True)
+    age_group: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    education: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    occupation: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SurveyAnswer(Base):
+    """One element's answer (1–4). Office, day and service are copied from the response so that the IKM of
+    any period is one GROUP BY over a covering index, without a join."""
+    __tablename__ = "survey_answer"
+    __table_args__ = (Index("ix_survey_answer_period", "office_id", "day", "element", "value"),
+                      Index("ix_survey_answer_service", "office_id", "service_code", "day", "element", "value"))
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_response.id", ondelete="CASCADE"), primary_key=True)
+    element: Mapped[str] = mapped_column(String(12), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    day: Mapped[date] = mapped_column(Date)
+    service_code: Mapped[str] = mapped_column(String(60))
+
+
+class SurveyFollowUp(Base):
+    """The office's rencana tindak lanjut for an element in a period ("2026", "2026-S2", "2026-11")."""
+    __tablename__ = "survey_followup"
+    __table_args__ = (UniqueConstraint("office_id", "period", "element"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    period: Mapped[str] = mapped_column(String(10))
+    element: Mapped[str] = mapped_column(String(12))
+    plan: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
