@@ -46,6 +46,9 @@ EVENT_TYPES: dict[str, str] = {
     "printer.state_changed": "a printer's state changed (online, offline, paper_out, error)",
     "kiosk.changed": "a kiosk device was named or given a printer",
     "user.changed": "a staff account was created or changed",
+    "survey.submitted": "a citizen answered the SKM survey of a served ticket",
+    "survey.offered": "a clerk handed a served ticket's survey to the counter tablet",
+    "survey.followup_changed": "a follow-up plan for an SKM element was written",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -73,6 +76,8 @@ AUDIT_EVENTS: dict[str, str] = {
     "kiosk.assign_printer": "kiosk.changed",
     "user.create": "user.changed",
     "user.update": "user.changed",
+    "survey.offer": "survey.offered",
+    "survey.followup": "survey.followup_changed",
 }
 
 #: audited actions that change nothing a face shows: security records, not office state

@@ -414,7 +414,8 @@ class SurveyService:
                 s.add(Setting(office_id=self.core.office_id, key=key, value=value))
             else:
                 row.value = value
-            self.core.audit(s, actor, "survey.offer", "ticket", t.id, counter=c.id, number=t.number)
+            self.core.audit(s, actor, "survey.offer", "ticket", t.id, counter=c.id, number=t.number,
+                            event={"counter_id": c.id, "ticket_id": t.id, "number": t.number})
             return {"counter": c.id, "number": t.number}
 
     def offered(self, counter_id: int, max_minutes: int = 15) -> dict | None:
@@ -555,7 +556,8 @@ class SurveyService:
                 row = SurveyFollowUp(office_id=self.core.office_id, period=period, element=element)
                 s.add(row)
             row.plan, row.updated_by, row.updated_at = plan, actor.id, utcnow()
-            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}", old=old, new=plan)
+            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}", old=old, new=plan,
+                            event={"period": period, "element": element})
         return {"period": period, "element": element, "plan": plan}
 
 
