@@ -18,7 +18,7 @@ from .core import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
-from .timeutil import ROMAN, iso, local, minutes_between, utcnow
+from .timeutil import ROMAN, iso, local, minutes_between, office_day, utcnow
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -168,6 +168,8 @@ class WorkflowService:
             call_back = close_ticket = False
             if outcome == "TMS":
                 app.status, app.closed_at, app.tms_reason, app.missing_documents = "returned", now, note.strip(), missing
+                # a back-office verifier: the applicant (today's ticket) is called back to a loket for the slip
+                call_back = not step.applicant_present and ticket is not None and ticket.day == office_day(core.tz, now)
             else:
                 if step.kind == "register" and app.agenda_number is None:
                     app.agenda_number = self._agenda(s, sop, now)
@@ -227,10 +229,11 @@ class WorkflowService:
 
     # -- reading ------------------------------------------------------------
     def _log_view(self, log: StepLog, names: dict) -> dict:
-        over = log.standard_minutes is not None and log.minutes > log.standard_minutes
+        over = measured(log.standard_minutes) and log.minutes > log.standard_minutes
         return {"step": log.step_no, "role": log.role, "role_name": STAFF_ROLES.get(log.role, ROLES.get(log.role, log.role)),
                 "actor": names.get(log.actor_id, ""), "started_at": iso(log.started_at), "ended_at": iso(log.ended_at),
                 "minutes": log.minutes, "standard_minutes": log.standard_minutes, "over_standard": over,
+                "measured": measured(log.standard_minutes),
                 "outcome": log.outcome, "note": log.note, "missing_documents": log.missing_documents}
 
     def get(self, application_id: int, actor: Actor | None = None) -> dict:
@@ -248,9 +251,10 @@ class WorkflowService:
 
     def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now) -> dict:
         core = self.core
-        total = sum(log.minutes for log in logs)
+        total = sum(log.minutes for log in logs if measured(log.standard_minutes))
         step = sop.step(app.current_step) if app.status == "open" else None
         elapsed = minutes_between(app.step_started_at, now) if step else None
+        counted = elapsed if step is not None and measured(step.minutes) else 0
         return {
             "id": app.id, "service": app.service_code, "service_name": sop.name, "status": app.status,
             "ticket": ticket.number if ticket else None, "ticket_id": ticket.id if ticket else None,
@@ -261,8 +265,8 @@ class WorkflowService:
                                               "started_at": iso(app.step_started_at), "elapsed_minutes": elapsed,
                                               "sla": sla_state(elapsed, step.minutes)} if step else None,
             "standard_minutes": sop.standard_minutes,
-            "total_minutes": round(total + (elapsed or 0), 2),
-            "total_sla": sla_state(total + (elapsed or 0), sop.standard_minutes),
+            "total_minutes": round(total + counted, 2),
+            "total_sla": sla_state(total + counted, sop.standard_minutes),
             "steps": [st.to_dict() | {"office_role": core.effective_role(sop, st.role, row.role_map)} for st in sop.steps],
             "timeline": [self._log_view(log, names) for log in logs],
         }
@@ -308,7 +312,8 @@ class WorkflowService:
                 sop = core.sops[app.service_code]
                 st = sop.step(app.current_step)
                 elapsed = minutes_between(app.step_started_at, now)
-                since = minutes_between(app.created_at, now)
+                # the time spent in an unmeasured step (waiting for the applicant) is not the office's
+                since = minutes_between(app.created_at, now if measured(st.minutes) else app.step_started_at)
                 out.append({"id": app.id, "service": app.service_code, "service_name": sop.short_name,
                             "ticket": number, "applicant_name": app.applicant_name,
                             "agenda_number": app.agenda_number, "step": st.no, "activity": st.activity,
@@ -330,9 +335,17 @@ class WorkflowService:
                                   .group_by(Application.service_code)).all())
 
 
+def measured(standard: int | None) -> bool:
+    """THE rule for 0-minute steps, used by the timeline, the worklist and the reports: a step whose
+    standard is 0 minutes (the applicant's own steps: submitting, collecting the result) is not
+    measured. It has no SLA colour, is never over its standard, and its minutes do not count in an
+    application's total against the SOP's standard (waiting for the applicant is not the office's time)."""
+    return standard is not None and standard > 0
+
+
 def sla_state(minutes: float | None, standard: int) -> str | None:
-    """green within the standard, amber up to 1.5x (or +2 min for 0-minute steps), red beyond."""
-    if minutes is None:
+    """green within the standard, amber up to 1.5x (at least +2 min), red beyond; None when not measured."""
+    if minutes is None or not measured(standard):
         return None
     if minutes <= standard:
         return "green"

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 
 from flask import render_template, request
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from antrean.app import get_core
 from antrean.models import Application, StepLog, Ticket
 from antrean.timeutil import BULAN, local, utcnow
+from antrean.workflow import measured
 
 from .views import REPORT_ROLES, bp, roles_required
 
@@ -42,13 +43,15 @@ def monthly_summary(core, year: int, month: int) -> dict:
         for code, no, n, avg, std, ok in s.execute(
                 select(Application.service_code, StepLog.step_no, func.count(), func.avg(StepLog.minutes),
                        func.max(StepLog.standard_minutes),
-                       func.sum(case((StepLog.minutes <= StepLog.standard_minutes, 1), else_=0)))
+                       func.sum(case((and_(StepLog.standard_minutes > 0,  # workflow.measured: one rule
+                                           StepLog.minutes <= StepLog.standard_minutes), 1), else_=0)))
                 .join(Application, Application.id == StepLog.application_id)
                 .where(Application.office_id == office, StepLog.ended_at >= start, StepLog.ended_at < end)
                 .group_by(Application.service_code, StepLog.step_no)).all():
             steps.setdefault(code, []).append({"step": no, "count": n, "avg": float(avg or 0), "standard": std,
-                                               "within": int(ok or 0)})
-        totals = (select(Application.service_code, func.sum(StepLog.minutes).label("total"))
+                                               "within": int(ok or 0), "measured": measured(std)})
+        totals = (select(Application.service_code,
+                         func.sum(case((StepLog.standard_minutes > 0, StepLog.minutes), else_=0)).label("total"))
                   .join(StepLog, StepLog.application_id == Application.id)
                   .where(Application.office_id == office, Application.status == "done",
                          Application.closed_at >= start, Application.closed_at < end)

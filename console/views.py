@@ -82,7 +82,31 @@ def _context():
     return {"tr": (lambda id_text, en_text: en_text if en else id_text), "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": bool(roles & set(COUNTER_ROLES)), "is_admin": "admin" in roles,
-            "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz))}
+            "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz)),
+            "print_trouble": print_trouble if current_user.is_authenticated else None,
+            "PRINTER_STATES": PRINTER_STATES}
+
+
+# -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
+#: roles that may reprint a ticket (checked again by the hardware plugin's reprint endpoint)
+REPRINT_ROLES = ("petugas_pelayanan", "kasi_pelayanan", "admin")
+PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"),
+                  "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
+
+
+def print_trouble() -> dict:
+    """Today's print trouble, read once per request (the banner and the page share it)."""
+    if "_print_trouble" not in g:
+        g._print_trouble = get_core().print_trouble()
+    return g._print_trouble
+
+
+@bp.get("/cetak", endpoint="print_trouble")
+@login_required
+def print_trouble_page():
+    tpl = "console/_print_alert.html" if request.args.get("fragment") else "console/print_trouble.html"
+    return render_template(tpl, trouble=print_trouble(),
+                           can_reprint=bool(actor().roles & set(REPRINT_ROLES)))
 
 
 def roles_required(*roles):
@@ -246,11 +270,13 @@ def worklist():
 def _step_context(app: dict) -> dict:
     core = get_core()
     step = app["current_step"]
-    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None}
+    ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None, "tms_callback": False}
     if step is None:
         return ctx
     ctx["can_act"] = step["office_role"] in actor().roles
     ctx["checklist"] = core.service(app["service"])["documents"] if step["tms"] else []
+    # a back-office verifier's TMS calls the waiting applicant back to a loket for the slip
+    ctx["tms_callback"] = step["tms"] and not step["applicant_present"] and app["ticket_id"] is not None
     if step["no"] < len(app["steps"]):
         nxt = app["steps"][step["no"]]
         ctx["next_step"] = nxt
@@ -266,7 +292,15 @@ def application(app_id):
     done = {t["step"]: t for t in app["timeline"]}
     counters = [c for c in core.queue.counters() if c["active"]] if app["status"] == "open" else []
     return render_template("console/application.html", app=app, done=done, counters=counters,
-                           chosen_counter=session.get("counter_id"), **_step_context(app))
+                           chosen_counter=_served_at(app) or session.get("counter_id"), **_step_context(app))
+
+
+def _served_at(app: dict) -> int | None:
+    """The loket where the application's ticket was served: where its applicant is called back by default."""
+    if app["ticket_id"] is None:
+        return None
+    counter = get_core().tickets.get(app["ticket_id"]).get("counter")
+    return counter["id"] if counter else None
 
 
 @bp.post("/permohonan/<int:app_id>/langkah/<int:step_no>", endpoint="complete_step")

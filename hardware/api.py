@@ -15,6 +15,20 @@ from antrean.core import require_role
 from hardware import store
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")
+#: public: a ticket's own print status, for the kiosk that issued it (the ticket's token is the key)
+public = Blueprint("hardware_public", __name__)
+
+
+@public.get("/api/v1/tickets/<token>/print")
+def ticket_print_status(token):
+    """``{"status", "printer", "job", "printer_state"}`` of the ticket's print job (no personal data)."""
+    core = get_core()
+    ticket = core.tickets.by_token(token)  # NotFound for an unknown token
+    with core.db.read() as s:
+        out = store.print_status(s, ticket["id"])
+    resp = jsonify(out)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.get("")

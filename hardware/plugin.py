@@ -33,7 +33,7 @@ def ticket_issuing(core, conn, ticket):
         ticket["print"] = {"status": "disabled"}
         return
     job = store.enqueue(core, conn, ticket, printer, "ticket", store.public_base(core))
-    ticket["print"] = {"status": "queued", "printer": printer.name, "job": job.id}
+    ticket["print"] = {"status": "queued", "printer": printer.name, "job": job.id, "printer_state": printer.state}
 
 
 @hookimpl
@@ -55,11 +55,13 @@ def ticket_issued(core, ticket):
 @hookimpl
 def init_app(app, core):
     install_drivers(core)
+    store.check_settings(core)
     store.ensure_default_printer(core)
-    from hardware.api import bp
+    from hardware.api import bp, public
 
     app.extensions["antrean.csrf"].exempt(bp)  # staff calls are checked by antrean.api.current_actor
     app.register_blueprint(bp)
+    app.register_blueprint(public)
     spooler = get_spooler(core)
     if core.settings.start_workers:
         spooler.start()

@@ -26,8 +26,10 @@ Network print protocol (:func:`print_job` on ``tcp://``), one connection per job
    what notices a printer whose TCP stack accepts data but whose firmware has
    hung: no close within ``timeout`` -> kind ``timeout``.  A printer that never
    closes the connection can use ``?waiteof=0`` (then a hung printer is not
-   detected).  :attr:`PrinterError.sent` tells a spooler whether the job bytes
-   had all been handed over (``True`` means "may have printed").
+   detected).  :attr:`PrinterError.sent` tells a spooler whether any job byte
+   had been handed to the transport (``True`` means "may have printed": a
+   printer whose firmware stalls keeps what it received in its buffer and
+   prints it when it recovers, so such a job must never be sent again).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class PrinterError(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
-        #: True when every job byte had been handed to the transport.
+        #: True once any job byte had been handed to the transport: it may print.
         self.sent = sent
 
     def __str__(self) -> str:
@@ -378,6 +380,7 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
             else:
                 printer.open()
             stage = "send"
+            _count_writes(printer)
             render_fn(printer)
             if isinstance(printer, Network):
                 stage = "finish"
@@ -389,15 +392,36 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     except PrinterError:
         raise
     except (OSError, escpos_exceptions.DeviceNotFoundError) as exc:
-        raise _classify(exc, url, stage, deadline) from exc
+        raise _classify(exc, url, stage, deadline, _wrote(printer)) from exc
     except Exception as exc:
         if stage == "send":
             raise  # a rendering bug, not a printer failure
         # e.g. RuntimeError from a missing driver dependency, cups.IPPError
-        raise _classify(exc, url, stage, deadline) from exc
+        raise _classify(exc, url, stage, deadline, _wrote(printer)) from exc
     finally:
         if not ok:
             _abandon(printer)
+
+
+def _count_writes(printer: Escpos) -> None:
+    """Note on the printer object when the first job byte is handed to its transport.
+
+    Every python-escpos driver writes through ``_raw``; from that call on, the
+    bytes may be in the printer's buffer (a partial write, a send that timed
+    out because the printer stopped reading, a connection reset after the data
+    left) and the job may print: see :attr:`PrinterError.sent`.
+    """
+    raw = printer._raw
+
+    def counting_raw(msg):
+        printer.antrean_wrote = True  # before the write: a failing write may still have delivered bytes
+        return raw(msg)
+    printer.antrean_wrote = False
+    printer._raw = counting_raw
+
+
+def _wrote(printer: Escpos) -> bool:
+    return bool(getattr(printer, "antrean_wrote", False))
 
 
 def _open_network(printer: Network, deadline: _Deadline) -> None:
@@ -480,9 +504,9 @@ _TIMEOUT_ERRNOS = {errno.ETIMEDOUT}
 _DROPPED_ERRNOS = {errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED}
 
 
-def _classify(exc: BaseException, url: str, stage: str, deadline: _Deadline) -> PrinterError:
-    """Map a transport exception to a PrinterError kind."""
-    sent = stage == "finish"
+def _classify(exc: BaseException, url: str, stage: str, deadline: _Deadline, wrote: bool = False) -> PrinterError:
+    """Map a transport exception to a PrinterError kind; ``sent`` once any job byte was written."""
+    sent = wrote or stage == "finish"
     # python-escpos wraps connect/open failures in DeviceNotFoundError; the
     # OSError that caused it is the implicit context.
     root: BaseException = exc

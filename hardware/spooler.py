@@ -22,21 +22,24 @@ the same process).
 Outcomes of one attempt (see docs/hardware.md, "Failure modes"):
 
 * ``print_job`` returned → ``done``, printer ``online``;
-* :class:`PrinterError` with ``sent=False`` (nothing reached the printer) or
-  kind ``timeout`` (the printer took the bytes but never finished the job: hung
-  firmware, which does not print a job it has not finished) → back to
+* :class:`PrinterError` with ``sent=False`` (no job byte reached the
+  transport: refused, unreachable, paper out before sending) → back to
   ``pending`` with exponential backoff (``retry_min`` doubling up to
   ``retry_max``), printer state offline / error / paper_out;
-* any other :class:`PrinterError` with ``sent=True`` (the connection dropped
-  after everything was sent: it may have printed) → ``uncertain``: not
-  reprinted automatically, shown to staff, who reprint if no ticket came out;
+* :class:`PrinterError` with ``sent=True``, whatever its kind (a job byte may
+  have reached the printer: the connection dropped, or the printer stalled
+  with the job in its buffer and timed out) → ``uncertain``: never sent again
+  automatically, shown to the front desk, who reprint if no ticket came out.
+  A stalled printer prints its buffer when it recovers: retrying a timed-out
+  job is what printed one ticket three times in the trial;
 * an exception from rendering (bad payload) → ``failed``.
 
 A worker that dies while printing (process killed) leaves its job in
 ``printing``; when the lease (``next_attempt_at``) has run out, any worker
 marks it ``uncertain`` for the same reason.  Pending jobs older than
-``print_job_max_age_minutes`` (default 60) are marked ``failed`` ("expired")
-instead of printing a stale ticket hours later.
+``print_job_max_age_minutes`` (default 5) are marked ``failed`` ("expired"):
+the kiosk told that citizen to note the number long ago, and a late ticket
+would come out for the next person at the kiosk.
 """
 from __future__ import annotations
 
@@ -352,9 +355,10 @@ class PrinterWorker:
             self._retry(job_id, attempts, str(exc))
         except PrinterError as exc:
             self._set_state(_STATE_OF_KIND[exc.kind], exc.message)
-            if exc.sent and exc.kind != "timeout":
-                self._finish(job_id, "uncertain", f"{exc} (the job was fully sent and may have printed: "
-                                                  "check, and reprint if no ticket came out)")
+            if exc.sent:  # bytes may be in the printer's buffer: sending again could print it twice
+                self._finish(job_id, "uncertain", f"{exc} (the job reached the printer and may have printed, "
+                                                  "or may print when the printer recovers: check, and reprint "
+                                                  "if no ticket came out)")
             else:
                 self._retry(job_id, attempts, str(exc))
         except Exception as exc:  # noqa: BLE001 - a rendering bug: never retry it forever

@@ -37,6 +37,7 @@ DEFAULTS = {
     "idle_seconds": 40,      # back to the start after this long without a touch
     "ticket_seconds": 10,    # the number stays this long when the ticket printed
     "note_seconds": 45,      # …and this long when the citizen must note the number (no printer)
+    "print_wait_seconds": 5,  # a ticket not printed within this long: "Catat nomor Anda"
     "refresh_seconds": 30,   # how often the kiosk refreshes the services' open/closed state
 }
 PIN_SETTING = "kiosk_pin"
@@ -50,7 +51,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
 PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
                  "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
-                 "outcome")
+                 "outcome", "returned")
 
 
 def kiosk_settings(core) -> dict:
@@ -199,12 +200,31 @@ def set_kiosk_pin(core, actor, pin: str | None) -> None:
 
 
 # -- the ticket status page -------------------------------------------------------
+#: ticket statuses in which "now calling" (another number) means something to the holder
+AWAITING = ("waiting", "held")
+
+
 def public_ticket(core, token: str) -> dict:
     view = core.tickets.by_token(token)
     out = {k: view.get(k) for k in PUBLIC_FIELDS}
     if out["counter"]:
         out["counter"] = {"name": out["counter"]["name"], "number": out["counter"]["number"]}
+    if out["status"] not in AWAITING:
+        out["now_calling"] = None  # a called, served or finished ticket is never told it is "now calling" itself
+    out["returned"] = returned_file(core, view["id"])
     return out
+
+
+def returned_file(core, ticket_id: int) -> dict | None:
+    """``{"missing_documents": [...]}`` when the application opened from this ticket was returned (TMS):
+    only names from the service's checklist, never the staff's note nor anything about the applicant."""
+    app_id = core.workflow.for_ticket(ticket_id)
+    if app_id is None:
+        return None
+    app = core.workflow.get(app_id)
+    if app["status"] != "returned":
+        return None
+    return {"missing_documents": list(app["missing_documents"] or [])}
 
 
 @bp.get("/t/<token>")

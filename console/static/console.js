@@ -9,7 +9,8 @@
     live: en ? "live" : "tersambung",
     offline: en ? "disconnected – reconnecting…" : "terputus – menyambungkan ulang…",
     failed: en ? "The server cannot be reached. Try again." : "Server tidak dapat dihubungi. Coba lagi.",
-    done: en ? "Done." : "Berhasil."
+    done: en ? "Done." : "Berhasil.",
+    reprinted: en ? "Reprint sent to the printer: " : "Cetak ulang dikirim ke printer: "
   };
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var panel = document.getElementById("panel");
@@ -77,7 +78,26 @@
       .then(function () { busy = false; });
   }
 
+  // reprint a ticket that may not have printed (audited by the server with this clerk's name)
+  function reprint(button) {
+    button.disabled = true;
+    fetch("/api/v1/printers/reprint", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": en ? "en" : "id"},
+      body: JSON.stringify({ticket_id: parseInt(button.getAttribute("data-reprint"), 10)})
+    }).then(function (r) {
+      return r.json().then(function (data) { return {ok: r.ok, data: data}; });
+    }).then(function (res) {
+      if (!res.ok) { show(res.data.message || T.failed, "error"); button.disabled = false; return; }
+      show(T.reprinted + res.data.job.number, "ok");
+      var row = button.closest("tr");
+      if (row) row.parentNode.removeChild(row);
+    }).catch(function () { show(T.failed, "error"); button.disabled = false; });
+  }
+
   document.addEventListener("click", function (ev) {
+    var r = ev.target.closest("button[data-reprint]");
+    if (r && !r.disabled) { ev.preventDefault(); reprint(r); return; }
     var b = ev.target.closest("button[data-action]");
     if (b && !b.disabled) { ev.preventDefault(); act(b); return; }
     if (ev.target.closest("[data-print]")) { ev.preventDefault(); window.print(); }

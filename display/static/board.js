@@ -11,6 +11,8 @@
   var L = cfg.labels;
   var MAX_CALLS = 8;             // calls kept for the "last calls" list
   var MISSED_PLAY_MS = 60000;    // after a reconnect, calls younger than this that we missed are announced
+  var FRESH_ON_LOAD_MS = 10000;  // a board that loads this soon after a call announces it (it is on screen and
+                                 // nobody heard it from this TV yet); older calls are only shown
   var STALE_AUDIO_MS = 60000;    // an announcement whose call is older than this when its turn comes is not
                                  // played (it is still shown): a burst must not keep the room listening to
                                  // numbers called minutes ago
@@ -131,8 +133,7 @@
     ul.textContent = "";
     var filtered = state.profile && state.profile.services.length;
     var rows = state.waiting.filter(function (w) { return filtered || w.waiting > 0; });
-    columns(ul, withMedia ? (rows.length > 8 ? 2 : 1) : (rows.length > 12 ? 3 : 2));
-    if (!rows.length) { ul.appendChild(el("li", "none", L.nobody_waiting)); fit($("waiting")); return; }
+    if (!rows.length) ul.appendChild(el("li", "none", L.nobody_waiting));
     rows.forEach(function (w) {
       var li = el("li");
       li.dataset.service = w.service;
@@ -141,8 +142,28 @@
       li.appendChild(el("span", "count" + (w.waiting ? "" : " zero"), String(w.waiting)));
       ul.appendChild(li);
     });
-    fit($("waiting"));
+    pageWaiting();
   }
+
+  // the waiting names keep their size (read from the back of the room): as many rows as fit, a page at a time
+  var WAITING_PAGE_MS = 8000;
+  var waitingPage = 0;
+  function pageWaiting() {
+    var items = $("waiting-list").children, box = $("waiting"), i;
+    for (i = 0; i < items.length; i++) items[i].hidden = false;
+    var bottom = box.getBoundingClientRect().bottom - parseFloat(getComputedStyle(box).paddingBottom);
+    var per = 0;
+    while (per < items.length && items[per].getBoundingClientRect().bottom <= bottom + 0.5) per++;
+    per = Math.max(1, per);
+    var pages = Math.ceil(items.length / per);
+    waitingPage = waitingPage % pages;
+    for (i = 0; i < items.length; i++) items[i].hidden = Math.floor(i / per) !== waitingPage;
+    $("waiting-page").textContent = pages > 1 ? (waitingPage + 1) + "/" + pages : "";
+  }
+  function nextWaitingPage() { waitingPage += 1; pageWaiting(); }
+  setInterval(nextWaitingPage, WAITING_PAGE_MS);
+
+  function fitHeader() { fit(document.querySelector("#top .office")); }
 
   function renderTicker(text) {
     var t = $("ticker");
@@ -159,9 +180,9 @@
   var resizeTimer = null;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () { renderAll(false); }, 100);
+    resizeTimer = setTimeout(function () { fitHeader(); renderAll(false); }, 100);
   });
-  if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { renderAll(false); });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () { fitHeader(); renderAll(false); });
 
   // ------------------------------------------------------------------ state
   function addCall(c, updateCounter) {
@@ -193,22 +214,19 @@
     state.seq = Math.max(s.seq, state.seq);
     state.haveState = true;
     snapshotPending = 0;
+    renderTicker(s.running_text);
     if (s.office) {
       $("office-name").textContent = s.office.name;
       $("office-address").textContent = s.office.address || "";
     }
-    renderTicker(s.running_text);
-    if (s.office) {
-      $("office-name").textContent = s.office.name;
-      $("office-address").textContent = s.office.address;
-    }
+    fitHeader();
     renderAll(reconnect);
-    if (reconnect) {
-      // announce what we missed while away, if it is recent (oldest first)
-      s.calls.slice().reverse().forEach(function (c) {
-        if (c.seq > before && s.now - Date.parse(c.at) < MISSED_PLAY_MS) enqueue(c);
-      });
-    }
+    // announce what this TV has not played yet, oldest first: after a reconnect what we missed while away,
+    // if it is recent; on the first load the calls of the last few seconds (enqueue() plays each seq once)
+    s.calls.slice().reverse().forEach(function (c) {
+      var age = s.now - Date.parse(c.at);
+      if (reconnect ? (c.seq > before && age < MISSED_PLAY_MS) : age < FRESH_ON_LOAD_MS) enqueue(c);
+    });
   }
 
   function requestSnapshot() {
@@ -407,6 +425,7 @@
     connected: function () { return socket.connected; },
     requestSnapshot: requestSnapshot,
     queue: function () { return queue.slice(); },
+    nextWaitingPage: nextWaitingPage,
     socket: socket,
   };
 })();

@@ -184,6 +184,30 @@
       });
       root.appendChild(bandEl);
     });
+    fitTiles(root);
+  }
+
+  // every tile shows its whole name and its "N menunggu" label: when one would not fit (a long name, a small
+  // or portrait screen, a busy service), all tiles' type shrinks a little (one size for all), down to a floor
+  function tileOverflows(t) {
+    var b = t.getBoundingClientRect();
+    var parts = t.querySelectorAll(".tile-icon, .tile-name, .tile-sub");
+    for (var i = 0; i < parts.length; i++) {
+      var r = parts[i].getBoundingClientRect();
+      if (r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5 || r.left < b.left - 0.5 || r.right > b.right + 0.5 ||
+          parts[i].scrollWidth > parts[i].clientWidth + 1) return true;
+    }
+    return false;
+  }
+  function fitTiles(root) {
+    var tiles = root.querySelectorAll(".tile");
+    var any = function () { for (var i = 0; i < tiles.length; i++) if (tileOverflows(tiles[i])) return true; return false; };
+    var s = 1;
+    root.style.setProperty("--tfit", "1");
+    while (s > 0.6 && any()) {
+      s = Math.round((s - 0.05) * 100) / 100;
+      root.style.setProperty("--tfit", String(s));
+    }
   }
   window.addEventListener("resize", function () {
     if (current === "home") renderTiles();
@@ -261,7 +285,9 @@
     var t = setTimeout(function () { ctrl.abort(); }, REQUEST_TIMEOUT);
     return fetch("/api/v1/tickets", {
       method: "POST", signal: ctrl.signal, cache: "no-store", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": body.idempotency_key },
+      // the kiosk's language, not the browser's: an English-locale kiosk PC still answers in Indonesian
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": cfg.lang,
+                 "Idempotency-Key": body.idempotency_key },
       body: JSON.stringify(body)
     }).finally(function () { clearTimeout(t); });
   }
@@ -304,29 +330,47 @@
     show("error");
   }
 
-  // print: the hardware plugin adds ticket.print = {status: "queued"|"disabled"|…, printer}; absent = unknown
-  var PRINT_OK = { queued: 1, pending: 1, printing: 1, printed: 1, done: 1 };
-  function mustNote(t) {
-    var p = t.print;
-    if (!p || typeof p !== "object") return false;
-    if (p.printer_online === false || p.printer_state === "error" || p.printer_state === "offline") return true;
-    return !(p.status in PRINT_OK);
+  // print: the hardware plugin adds ticket.print = {status: "queued"|"disabled"|…, printer, printer_state};
+  // absent = no hardware plugin, nothing known. "Silakan ambil tiket Anda" only once the job is printed;
+  // a printer known to be in trouble, a failed job or one not printed within print_wait_seconds -> note it.
+  var PRINTED = { done: 1, printed: 1 };
+  var PRINTING = { queued: 1, pending: 1, printing: 1 };
+  var TROUBLE = { offline: 1, paper_out: 1, error: 1 };
+  function printVerdict(p) {
+    if (!p || typeof p !== "object") return "take";
+    if (p.printer_online === false || p.printer_state in TROUBLE) return "note";
+    if (p.status in PRINTED) return "take";
+    if (p.status in PRINTING) return "wait";
+    return "note";
   }
 
+  var shown = null;   // the ticket on the number screen
   function showTicket(t) {
-    var note = mustNote(t);
+    shown = t;
     $("ticket-number").textContent = t.number;
     $("ticket-service").textContent = t.service_name;
     $("ticket-priority").textContent = t.priority_label ? fmt("confirm_priority", { label: t.priority_label }) : "";
-    $("ticket-msg").className = "take-msg" + (note ? " note" : "");
-    $("ticket-msg-title").textContent = note ? T.ticket_note : T.ticket_take;
-    $("ticket-msg-hint").textContent = note ? T.ticket_note_hint : T.ticket_take_hint;
     $("ticket-ahead").textContent = t.waiting_ahead ? fmt("ticket_ahead", { n: t.waiting_ahead }) : T.ticket_ahead_0;
     $("ticket-wait").textContent = t.estimated_wait_minutes ? fmt("ticket_wait", { n: t.estimated_wait_minutes }) : T.st_wait_0;
     $("ticket-qr").src = "/t/" + encodeURIComponent(t.token) + "/qr.svg";
-    document.body.setAttribute("data-print", note ? "note" : "take");
+    var verdict = printVerdict(t.print);
+    printMessage(verdict);
     show("ticket");
-    var left = note ? settings.note_seconds : settings.ticket_seconds;
+    countdown(verdict === "note" ? settings.note_seconds : settings.ticket_seconds);
+    if (verdict === "wait") watchPrint(t, Date.now() + settings.print_wait_seconds * 1000);
+  }
+
+  function printMessage(verdict) {
+    var titles = { take: T.ticket_take, note: T.ticket_note, wait: T.ticket_printing };
+    var hints = { take: T.ticket_take_hint, note: T.ticket_note_hint, wait: T.ticket_printing_hint };
+    $("ticket-msg").className = "take-msg" + (verdict === "note" ? " note" : "");
+    $("ticket-msg-title").textContent = titles[verdict];
+    $("ticket-msg-hint").textContent = hints[verdict];
+    document.body.setAttribute("data-print", verdict);
+  }
+
+  function countdown(seconds) {
+    var left = seconds;
     var cd = $("ticket-countdown");
     cd.textContent = fmt("ticket_back_in", { n: left });
     cancel("countdown");
@@ -335,6 +379,24 @@
       cd.textContent = fmt("ticket_back_in", { n: Math.max(left, 0) });
       if (left <= 0) { cancel("countdown"); show("home"); }
     }, 1000);
+  }
+
+  // ask the server how the job is doing until it is printed, fails, or the wait is over
+  async function watchPrint(t, deadline) {
+    var verdict = "wait";
+    while (verdict === "wait" && Date.now() < deadline) {
+      await sleep(400);
+      if (shown !== t || current !== "ticket") return;   // the citizen went on
+      try {
+        var r = await fetch("/api/v1/tickets/" + encodeURIComponent(t.token) + "/print",
+                            { cache: "no-store", headers: { "Accept": "application/json" } });
+        if (r.ok) verdict = printVerdict(await r.json());
+      } catch (e) { /* keep waiting until the deadline */ }
+    }
+    if (shown !== t || current !== "ticket") return;
+    if (verdict === "wait") verdict = "note";           // not printed within a few seconds
+    printMessage(verdict);
+    if (verdict === "note") countdown(settings.note_seconds);
   }
 
   // -- toast (closed tile) -------------------------------------------------------------------------

@@ -36,16 +36,28 @@
     // a closed ticket says how it really ended (only "served" is "Layanan selesai")
     if (t.status === "done" && t.outcome && t.outcome !== "served" && T["st_" + t.outcome]) msg = T["st_" + t.outcome];
     var stale = old(t);
+    var ret = t.returned;
+    if (ret) msg = t.status === "called" ? fmt("st_returned_slip", { counter: counterName(t.counter) }) : T.st_returned_again;
     if (stale) msg = fmt("st_old", { day: longDay.format(new Date(t.day + "T00:00:00Z")) }) + " " + T.st_old_hint;
     if (stale) document.body.setAttribute("data-old", ""); else document.body.removeAttribute("data-old");
     $("message-text").textContent = msg;
-    var warn = stale || t.status === "skipped" || t.status === "held";
+    var warn = stale || !!ret || t.status === "skipped" || t.status === "held";
+    $("returned").hidden = !ret;
+    if (ret) {
+      var docs = ret.missing_documents || [];
+      $("returned-why").textContent = docs.length ? T.st_returned_missing : T.st_returned_note;
+      var list = $("returned-missing");
+      list.textContent = "";
+      docs.forEach(function (d) { var li = document.createElement("li"); li.textContent = d; list.appendChild(li); });
+    }
     $("message-icon").setAttribute("href", warn ? "#i-warning" : "#i-check");
     var waiting = t.status === "waiting" && !stale;
     $("facts").hidden = !waiting;
     $("position").textContent = fmt("st_position_n", { n: (t.waiting_ahead || 0) + 1 });
     $("ahead").textContent = t.waiting_ahead ? fmt("st_ahead", { n: t.waiting_ahead }) : T.st_ahead_0;
     $("wait").textContent = t.estimated_wait_minutes ? fmt("st_wait_n", { n: t.estimated_wait_minutes }) : T.st_wait_0;
+    // "now calling" only while the holder waits: never a finished ticket's own number
+    $("calling").hidden = stale || (t.status !== "waiting" && t.status !== "held");
     var nc = t.now_calling;
     $("now-calling").textContent = nc ? nc.number + " " + fmt("st_at_counter", { counter: nc.counter_name }) : T.st_now_calling_none;
     if (t.status === "called" && prev !== "called" && !stale && navigator.vibrate) navigator.vibrate([300, 150, 300]);
@@ -80,7 +92,10 @@
     schedule();
   }
 
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); });
+  // back from the background, the network or the back/forward cache: fresh state at once, not after the backoff
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { etag = null; poll(); } });
+  window.addEventListener("online", function () { failures = 0; etag = null; poll(); });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { etag = null; poll(); } });
   render(last);
   poll();
 })();

@@ -178,3 +178,37 @@ def test_call_next_over_an_unstarted_number_asks_first_and_records_a_no_show(pag
     page.wait_for_function("document.getElementById('current-number').textContent.trim() === '—'", timeout=TIMEOUT)
     assert core.tickets.get(second["id"])["outcome"] == "served"
 
+
+def test_front_desk_sees_the_printer_warning_and_reprints_from_the_console(live_server, browser, office):
+    """Issue 8 §4: a printer warning on every console page, uncertain/failed tickets with a reprint button."""
+    from sqlalchemy import select, update
+
+    from antrean.models import AuditLog, Printer, PrintJob
+    from hardware import store
+
+    core, counter, users = office
+    store.save_printer(core, Actor(None, "test-admin", frozenset({"admin"})), "default", "tcp://127.0.0.1:9")
+    tickets = [core.tickets.issue("ktp", device_id="kiosk-1")[0] for _ in range(2)]
+    with core.db.write() as s:
+        for t, status in zip(tickets, ("uncertain", "failed")):
+            s.execute(update(PrintJob).where(PrintJob.ticket_id == t["id"])
+                      .values(status=status, last_error="timeout: printer at 127.0.0.1:9 took the data …"))
+        s.execute(update(Printer).values(state="paper_out", detail="paper end"))
+    ctx, page = _session(browser, live_server.url, "budi")
+    try:
+        page.goto(f"{live_server.url}/console/loket/{counter['id']}")
+        alert = page.locator("[data-testid=print-alert]")
+        assert alert.is_visible() and "kertas habis" in alert.inner_text()
+        assert all(t["number"] in alert.inner_text() for t in tickets)
+        page.click("text=Lihat dan cetak ulang")
+        page.wait_for_selector("#print-jobs")
+        screenshot(page, "console-print-trouble")
+        page.click(f"button[data-reprint='{tickets[0]['id']}']")
+        page.wait_for_selector("#msg:not([hidden])", timeout=TIMEOUT)
+        assert f"Cetak ulang dikirim ke printer: {tickets[0]['number']}" in page.inner_text("#msg")
+        assert page.locator(f"button[data-reprint='{tickets[0]['id']}']").count() == 0
+        with core.db.read() as s:
+            audit = s.execute(select(AuditLog.actor).where(AuditLog.action == "ticket.reprint")).scalars().all()
+        assert audit == ["budi"]
+    finally:
+        ctx.close()

@@ -112,6 +112,30 @@ def test_disconnected_state_and_recovery(page, server_process, tmp_path, admin):
     assert page.locator("#connection").is_hidden()
 
 
+def test_a_board_that_loads_just_after_a_call_announces_it_once(page, live_server, office):
+    """Trial: a TV switched on (or reloaded) two seconds after a call showed the number but never said it."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from antrean.models import Call
+
+    core, counters, clerk = office
+    old = core.queue.call_next(counters[1]["id"], clerk)
+    with core.db.write() as s:  # called a minute ago: shown, not announced on load
+        row = s.execute(select(Call).where(Call.seq == old["seq"])).scalar_one()
+        row.at -= timedelta(minutes=1)
+    fresh = core.queue.call_next(counters[0]["id"], clerk)
+    open_board(page, live_server.url + "/display")
+    assert page.locator("#now-number").inner_text() == fresh["number"]
+    page.evaluate("window.antreanBoard.requestSnapshot()")   # a second snapshot must not replay it
+    page.wait_for_function("!window.antreanBoard.queue().length")
+    barrier = core.queue.call_next(counters[2]["id"], clerk)  # the next call is heard after it, once
+    played = wait_played(page, 2)
+    assert [(p["seq"], p["via"]) for p in played] == [(fresh["seq"], "audio"), (barrier["seq"], "audio")], played
+    assert old["number"] in page.locator("#call-list").inner_text()  # the old call is on screen all the same
+
+
 def test_open_board_follows_running_text_loket_and_office_name(page, live_server, office, admin):
     """board.js: a 'refresh' after a configuration change brings the new state, without reload."""
     core, counters, clerk = office

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from antrean.core import Actor
 from antrean.models import Ticket
 from tests.conftest import screenshot
+from tests.support.printing import fake  # noqa: F401
 
 pytestmark = pytest.mark.browser
 ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
@@ -143,8 +145,9 @@ def _answer_with_print(page, print_field):
     page.route("**/api/v1/tickets", handler)
 
 
-@pytest.mark.parametrize("print_field, note", [(None, False), ({"status": "queued", "printer": "kiosk-1"}, False),
-                                               ({"status": "disabled"}, True)])
+@pytest.mark.parametrize("print_field, note", [(None, False), ({"status": "disabled"}, True),
+                                               ({"status": "done", "printer_state": "online"}, False),
+                                               ({"status": "queued", "printer_state": "paper_out"}, True)])
 def test_printing_state_on_the_number_screen(live_server, page, print_field, note):
     _answer_with_print(page, print_field)
     open_kiosk(page, live_server)
@@ -240,18 +243,23 @@ def test_screenshots(live_server, browser, name, size):
         ctx.close()
 
 
+def open_status_on_a_phone(browser, server, ticket):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
+                              is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(server.url + ticket["status_url"])
+    page.wait_for_selector("#updated:not(:empty)")
+    return ctx, page
+
+
 def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
     core = live_server.core
     clerk = make_user(core, "loket", ["petugas_pelayanan"])
     counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=list(core.sops))
     core.tickets.issue("ktp")
     mine, _ = core.tickets.issue("ktp")
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
-                              is_mobile=True, has_touch=True)
-    page = ctx.new_page()
+    ctx, page = open_status_on_a_phone(browser, live_server, mine)
     try:
-        page.goto(live_server.url + mine["status_url"])
-        page.wait_for_selector("#updated:not(:empty)")
         assert page.text_content("#number") == "B002"
         assert page.text_content("#position") == "ke-2"
         assert "1 orang di depan Anda" in page.text_content("#ahead")
@@ -265,5 +273,151 @@ def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
         assert page.text_content("#message-text") == "Giliran Anda! Silakan menuju Loket 2"
         assert not page.is_visible("#facts")
         screenshot(page, "status-called")
+    finally:
+        ctx.close()
+
+
+# -- a real printer behind the kiosk (issue 8 §4): "Silakan ambil tiket Anda" only when it printed --------
+@pytest.fixture
+def printing_server(settings_dict, fake):
+    """A live server whose default printer is the fake TCP printer, with a fast spooler running."""
+    from werkzeug.serving import make_server
+
+    from antrean import create_app
+    from tests.conftest import LiveServer, free_port
+    from tests.support.printing import FAST_SPOOLER
+
+    servers = []
+
+    def start(**extra):
+        app = create_app({**settings_dict, **FAST_SPOOLER, "printer_url": fake.url, "start_workers": True, **extra})
+        port = free_port()
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append((server, app))
+        app.extensions["antrean"].set_setting("kiosk", {"print_wait_seconds": 2}, ADMIN)
+        return LiveServer(app, port)
+    yield start
+    for server, app in servers:
+        server.shutdown()
+        app.extensions["antrean"].close()
+
+
+TITLES = """window.__titles = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.getElementById("ticket-msg-title");
+  new MutationObserver(() => { if (el.textContent && window.__titles.at(-1) !== el.textContent)
+                                 window.__titles.push(el.textContent); })
+    .observe(el, {childList: true, characterData: true, subtree: true});
+});"""
+
+
+def test_kiosk_says_take_your_ticket_once_it_printed(printing_server, fake, page):
+    server = printing_server()
+    page.add_init_script(TITLES)
+    open_kiosk(page, server)
+    number = take_ticket(page)
+    expect(page.locator("#ticket-msg-title")).to_have_text("Silakan ambil tiket Anda", timeout=5000)
+    assert page.evaluate("window.__titles") == ["Tiket sedang dicetak…", "Silakan ambil tiket Anda"]
+    from tests.support.printing import printed_numbers
+    fake.wait_for_jobs(1)
+    assert printed_numbers(fake) == [number]
+
+
+@pytest.mark.parametrize("trouble", ["offline", "paper_out", "stall"])
+def test_kiosk_says_note_your_number_when_the_ticket_will_not_print(printing_server, fake, page, trouble):
+    from tests.support.printing import printer_row, wait_for
+
+    if trouble == "offline":
+        fake.set_mode("refuse")
+    elif trouble == "paper_out":
+        fake.paper = "out"
+    else:
+        fake.set_mode("stall")  # takes the job, prints nothing; the spooler's timeout is longer than the kiosk's wait
+    server = printing_server(printer_timeout=30) if trouble == "stall" else printing_server()
+    if trouble != "stall":  # the status poller knows before the citizen comes
+        wait_for(lambda: printer_row(server.core).state == trouble, what=f"printer {trouble}")
+    page.add_init_script(TITLES)
+    open_kiosk(page, server)
+    take_ticket(page)
+    expect(page.locator("#ticket-msg-title")).to_have_text("Catat nomor Anda", timeout=8000)
+    titles = page.evaluate("window.__titles")
+    assert "Silakan ambil tiket Anda" not in titles
+    assert titles == (["Tiket sedang dicetak…", "Catat nomor Anda"] if trouble == "stall" else ["Catat nomor Anda"])
+    size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('ticket-number')).fontSize)")
+    assert size >= 100  # the number stays large: the citizen has to read and note it
+    left = int(page.text_content("#ticket-countdown").split()[-2])
+    assert left > 10  # note_seconds, not ticket_seconds
+    screenshot(page, f"kiosk-note-{trouble}")
+
+
+def test_kiosk_and_status_page_speak_the_office_language_in_an_english_browser(live_server, browser):
+    """Trial: from an English-locale browser the kiosk's errors (quota, closed, hours) came back in English."""
+    core = live_server.core
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="Asia/Jakarta",
+                              extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    page = ctx.new_page()
+    try:
+        open_kiosk(page, live_server)
+        assert page.text_content("#s-home .prompt") == "Sentuh layanan yang Anda perlukan"
+        # the tiles were open when the page loaded; the service closes before the citizen taps "Ambil Tiket"
+        core.update_service("kk", ADMIN, daily_quota=1)
+        core.tickets.issue("kk")
+        take = lambda code: (tap(page, f"[data-service={code}]", "priority"),
+                             tap(page, "[data-priority='']", "confirm"), tap(page, "#take", "error"))
+        take("kk")
+        assert page.text_content("#error-msg") == "Kuota harian layanan ini sudah habis. Silakan datang kembali besok."
+        tap(page, "#s-error [data-action=home]", "home")
+        core.update_service("ktp", ADMIN, open_time="00:00", close_time="00:00")
+        take("ktp")
+        assert "hanya dibuka pukul 00:00" in page.text_content("#error-msg")
+        tap(page, "#s-error [data-action=home]", "home")
+        page.evaluate("document.dispatchEvent(new Event('online')); window.dispatchEvent(new Event('online'))")
+        page.wait_for_selector("[data-service=ktp].closed")
+        page.click("[data-service=ktp]")
+        page.wait_for_selector("#toast:not([hidden])")
+        assert "hanya dibuka pukul 00:00" in page.text_content("#toast")
+        screenshot(page, "kiosk-english-browser")
+        mine, _ = core.tickets.issue("skck")
+        page.goto(live_server.url + mine["status_url"])
+        page.wait_for_selector("#updated:not(:empty)")
+        assert page.text_content("#now-calling") == "Belum ada panggilan"
+    finally:
+        ctx.close()
+
+
+def test_status_page_after_reconnect_tms_and_finish(live_server, browser, make_user):
+    """Issue 8 §4: after a lost connection the page shows fresh state at once (not after its backoff); a back-office
+    TMS says the file was returned, why, and where to collect the slip; a finished ticket is never "now calling"."""
+    core = live_server.core
+    clerk = make_user(core, "loket", ["petugas_pelayanan"])
+    verifier = make_user(core, "verif", ["petugas_verifikasi"])
+    counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=list(core.sops))
+    mine, _ = core.tickets.issue("kk")
+    ctx, page = open_status_on_a_phone(browser, live_server, mine)
+    try:
+        ctx.set_offline(True)
+        page.wait_for_selector("#updated.offline", timeout=15000)  # a poll failed: the next one backs off to 8 s
+        core.queue.call_next(counter["id"], clerk)
+        ctx.set_offline(False)  # back online: polled at once
+        expect(page.locator("#message-text")).to_have_text("Giliran Anda! Silakan menuju Loket 2", timeout=3000)
+
+        app = core.workflow.open(clerk, ticket_id=mine["id"], applicant_name="Joko Susilo", nik="3201234507890001")
+        core.workflow.complete_step(app["id"], 2, clerk, outcome="DONE")
+        missing = core.service("kk")["documents"][:2]
+        core.workflow.complete_step(app["id"], 3, verifier, outcome="TMS", missing_documents=missing, note="buram")
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(page.locator("#message-text")).to_have_text(
+            "Berkas Anda dikembalikan. Silakan menuju Loket 2 untuk menerima slip pengembalian.", timeout=10000)
+        assert page.is_visible("#returned")
+        assert page.locator("#returned-missing li").all_text_contents() == missing
+        assert not page.is_visible("#calling")
+        screenshot(page, "status-returned")
+
+        core.queue.finish(counter["id"], clerk)
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.wait_for_selector("body:not([data-status=called])", timeout=10000)
+        assert not page.is_visible("#calling")  # its own number is never shown as "now calling"
+        screenshot(page, "status-finished")
     finally:
         ctx.close()

@@ -346,3 +346,79 @@ def test_board_reconnects_after_restart_with_calls_made_meanwhile(page, server_p
     assert page.locator("#call-list li .num").all_inner_texts()[:3] == ["C003", "C002", "C001"]
     assert page.evaluate("window.notReloaded") is True
     assert page.locator("#counter-list .num").all_inner_texts() == ["C003"]
+
+
+# -- issue 8 §4: a long office name on the board, "N menunggu" on the kiosk, readable waiting names ---------
+LONG_OFFICE = ("Kantor Kecamatan Sukamaju Kabupaten Bandung Barat – Pelayanan Administrasi Terpadu Kecamatan (PATEN)")
+LONG_ADDRESS = "Jl. Raya Sukamaju No. 123, Desa Sukamaju, Kecamatan Sukamaju, Kabupaten Bandung Barat, Jawa Barat 40552"
+HEADER = """() => { const box = e => e.getBoundingClientRect(), top = box(document.getElementById('top'));
+  const clock = document.querySelector('#top .clock'), name = document.getElementById('office-name'),
+        addr = document.getElementById('office-address'), c = box(clock), n = box(name), a = box(addr),
+        t = document.getElementById('clock-time');
+  return {clockInside: c.left >= 0 && c.right <= innerWidth + 0.5 && c.top >= top.top - 0.5 && c.bottom <= top.bottom + 0.5,
+          clockCut: t.scrollWidth > t.clientWidth + 1 || box(t).right > innerWidth + 0.5,
+          overlap: n.right > c.left + 0.5 || a.right > c.left + 0.5,
+          nameCut: name.scrollWidth > name.clientWidth + 1 || n.bottom > top.bottom + 0.5 || a.bottom > top.bottom + 0.5
+                   || addr.scrollWidth > addr.clientWidth + 1,
+          nameFont: parseFloat(getComputedStyle(name).fontSize)}; }"""
+
+
+@pytest.mark.parametrize("w, h", [(1920, 1080), (1366, 768)])
+def test_board_header_fits_a_long_office_name_and_never_cuts_the_clock(page, live_server, busy_office, w, h):
+    core, counters, clerk = busy_office
+    core.update_office(ADMIN, name=LONG_OFFICE, address=LONG_ADDRESS)
+    for c in counters[:4]:
+        core.queue.call_next(c["id"], clerk)
+    open_board(page, live_server.url, w, h)
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    expect(page.locator("#office-name")).to_have_text(LONG_OFFICE)
+    header = page.evaluate(HEADER)
+    assert not header["clockCut"] and header["clockInside"] and not header["overlap"] and not header["nameCut"], header
+    assert header["nameFont"] >= 16, header      # still readable from the waiting room
+    assert page.evaluate(OVERFLOW) == []
+    screenshot(page, f"robust-board-long-office-{w}x{h}")
+
+
+def test_board_waiting_names_are_at_least_28px_on_a_1366x768_tv(page, live_server, busy_office):
+    """Every service's name in the waiting panel is ≥ 28 px at 1366x768 (read from the back of the room): when
+    they do not all fit, the panel shows them a page at a time instead of shrinking the type."""
+    core, counters, clerk = busy_office
+    open_board(page, live_server.url, 1366, 768)
+    expect(page.locator("#waiting-list li")).to_have_count(20)
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    seen = set()
+    for _ in range(20):
+        rows = page.evaluate("""() => [...document.querySelectorAll('#waiting-list li')].filter(li => li.offsetParent)
+            .map(li => { const n = li.querySelector('.name');
+                         return {service: li.dataset.service, font: parseFloat(getComputedStyle(n).fontSize),
+                                 cut: n.scrollWidth > n.clientWidth + 1}; })""")
+        assert rows and all(r["font"] >= 28 for r in rows), rows
+        assert [r for r in rows if r["cut"]] == [], rows
+        assert page.evaluate(OVERFLOW) == []
+        seen |= {r["service"] for r in rows}
+        if len(seen) == 20:
+            break
+        page.evaluate("window.antreanBoard.nextWaitingPage()")
+    assert len(seen) == 20                            # every service is shown in turn
+    screenshot(page, "robust-board-waiting-1366x768")
+
+
+@pytest.mark.parametrize("w, h", SIZES)
+def test_kiosk_waiting_labels_never_overflow_their_tiles(live_server, browser, w, h):
+    core = live_server.core
+    for code in core.sops:
+        for _ in range(12 if code in ("ktp", "sktm", "akta_kelahiran", "pengaduan") else 1):
+            core.tickets.issue(code)
+    ctx, page = new_page(browser, w, h)
+    try:
+        open_kiosk(page, live_server.url)
+        bad = page.evaluate("""() => [...document.querySelectorAll('.tile')].flatMap(t => {
+            const b = t.getBoundingClientRect();
+            return [...t.querySelectorAll('.tile-sub, .tile-name')].filter(s => { const r = s.getBoundingClientRect();
+                return r.right > b.right + 0.5 || r.bottom > b.bottom + 0.5 || r.left < b.left - 0.5
+                       || s.scrollWidth > s.clientWidth + 1; }).map(s => t.dataset.service + ': ' + s.textContent); })""")
+        assert bad == [], (w, h, bad)
+        assert page.locator(".tile-sub", has_text="menunggu").count() == 20
+        screenshot(page, f"robust-kiosk-waiting-{w}x{h}")
+    finally:
+        ctx.close()

@@ -250,3 +250,14 @@ def test_pages_stay_indonesian_whatever_the_browser_language(client):
     assert "Log in" in client.get("/console/masuk?lang=en").get_data(as_text=True)
     assert "Log in" in client.get("/console/masuk").get_data(as_text=True)  # the choice is remembered
     assert "Masuk" in client.get("/console/masuk?lang=id").get_data(as_text=True)
+
+
+def test_api_calls_of_the_offices_own_pages_follow_the_page_language(client):
+    """The kiosk's fetch carries the browser's Accept-Language; a same-origin call (Sec-Fetch-Site) answers in the
+    office language like the page itself, another API client still gets English when it asks for it."""
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    r = client.post("/api/v1/tickets", json={"service": "nope"}, headers={**english, "Sec-Fetch-Site": "same-origin"})
+    assert r.json["message"] == "Layanan tidak ditemukan."
+    assert client.post("/api/v1/tickets", json={"service": "nope"}, headers=english).json["message"] == "Service not found."
+    r = client.post("/api/v1/tickets?lang=en", json={"service": "nope"}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert r.json["message"] == "Service not found."  # a chosen language still wins

@@ -145,6 +145,31 @@ def test_tms_slip(app, staff):
     assert core.workflow.get(a["id"])["status"] == "returned"
 
 
+def test_call_the_applicant_back_defaults_to_the_loket_that_served_the_ticket(app, staff, counter, admin):
+    """Trial: "Panggil pemohon ke loket" offered Loket 1 to back-office staff whatever loket served the ticket."""
+    from antrean.sop import STAFF_ROLES
+
+    core, users = staff
+    loket2 = core.queue.save_counter(admin, name="Loket 2", number=2, services=list(core.sops))
+    everyone = core.users.get(core.users.create(SYSTEM, "semua", "rahasia123", list(STAFF_ROLES), "Semua")["id"])
+    ticket, _ = core.tickets.issue("ktp")
+    core.queue.call_next(loket2["id"], users["clerk"])
+    a = core.workflow.open(users["clerk"], ticket_id=ticket["id"], applicant_name="Siti Aminah", nik=NIK)
+    core.workflow.complete_step(a["id"], 2, users["clerk"], outcome="DONE")
+    selected = re.compile(r'<option value="(\d+)" selected>')
+    v = app.test_client()
+    login(v, "verif")  # back office: never opened a loket in this session
+    page = v.get(f"/console/permohonan/{a['id']}").text
+    assert "menerima slip pengembalian" in page  # TMS at a back-office step calls the applicant back
+    assert selected.findall(page) == [str(loket2["id"])]
+    for no in (3, 4, 5):
+        core.workflow.complete_step(a["id"], no, everyone, outcome="DONE")
+    s = app.test_client()
+    login(s, "semua")
+    page = s.get(f"/console/permohonan/{a['id']}").text
+    assert "Panggil pemohon ke loket" in page and selected.findall(page) == [str(loket2["id"])]
+
+
 # -- admin --------------------------------------------------------------------------
 def test_admin_pages_are_admin_only(app, staff):
     c = app.test_client()

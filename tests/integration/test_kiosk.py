@@ -136,6 +136,44 @@ def test_status_page_public_and_without_personal_data(client, core, make_user, a
     assert theirs["status"] == "serving" and theirs["counter"] == {"name": "Loket 3", "number": 3}
 
 
+def test_a_finished_ticket_is_never_now_calling_itself(client, core, make_user, admin):
+    """Trial: after service the status page said "Sedang dipanggil: B001" about the holder's own finished ticket."""
+    clerk = make_user(core, "loket", ["petugas_pelayanan"])
+    counter = core.queue.save_counter(admin, name="Loket 2", number=2, services=list(core.sops))
+    mine, _ = core.tickets.issue("ktp")
+    other, _ = core.tickets.issue("ktp")
+    core.queue.call_next(counter["id"], clerk)
+    assert client.get(other["status_url"] + ".json").json["now_calling"]["number"] == mine["number"]  # others see it
+    for step in (core.queue.start, core.queue.finish):
+        step(counter["id"], clerk)
+        data = client.get(mine["status_url"] + ".json").json
+        assert data["now_calling"] is None, data["status"]
+    assert data["status"] not in ("waiting", "held", "called")
+
+
+def test_tms_by_the_back_office_calls_the_applicant_back_and_the_status_page_says_why(client, core, make_user, admin):
+    clerk = make_user(core, "loket", ["petugas_pelayanan"])
+    verifier = make_user(core, "verif", ["petugas_verifikasi"])
+    core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
+    loket2 = core.queue.save_counter(admin, name="Loket 2", number=2, services=list(core.sops))
+    ticket, _ = core.tickets.issue("kk")
+    core.queue.call_next(loket2["id"], clerk)
+    app = core.workflow.open(clerk, ticket_id=ticket["id"], applicant_name="Joko Susilo", nik=NIK)
+    core.workflow.complete_step(app["id"], 2, clerk, outcome="DONE")
+    assert client.get(ticket["status_url"] + ".json").json["returned"] is None
+    missing = core.service("kk")["documents"][:2]
+    core.workflow.complete_step(app["id"], 3, verifier, outcome="TMS", missing_documents=missing, note="Fotokopi buram")
+    data = client.get(ticket["status_url"] + ".json").json
+    assert data["returned"] == {"missing_documents": missing}
+    # the verifier works in the back office: the applicant is called back to the loket that served them
+    assert data["status"] == "called" and data["counter"] == {"name": "Loket 2", "number": 2}
+    last = core.queue.snapshot()["calls"][0]
+    assert (last["kind"], last["number"], last["counter"]["name"]) == ("step", ticket["number"], "Loket 2")
+    page = client.get(ticket["status_url"]).get_data(as_text=True)
+    assert "dikembalikan" in page and all(d.replace("&", "&amp;") in page for d in missing)
+    assert "Fotokopi buram" not in page and "Fotokopi buram" not in str(data)  # the staff's note stays inside
+
+
 def test_status_json_etag(client, core, admin, make_user):
     t, _ = core.tickets.issue("kk")
     r = client.get(t["status_url"] + ".json")

@@ -14,6 +14,11 @@ Modes, switchable at any time with :meth:`FakeNetworkPrinter.set_mode`:
   (printer switched off); switching back re-listens on the same port;
 * ``"hang"``   - connections are accepted but never read nor closed (firmware
   hung); they are dropped when the mode changes or the server stops.
+* ``"stall"``  - connections are accepted and their data read into the
+  printer's buffer, but nothing is printed, no status is answered and the
+  connection is never closed (the firmware stalled with the job buffered).
+  Switching back to ``"normal"`` recovers: each buffered connection is printed
+  (one job each), as a real printer prints its buffer; any other mode drops it.
 
 Status answers follow the Epson ESC/POS reference: ``DLE EOT 1`` -> 0x12
 (online) or 0x1A (offline); ``DLE EOT 4`` -> 0x12 (paper ok), 0x1E (near
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["DecodedLine", "DecodedTicket", "FakeNetworkPrinter", "decode_escpos"]
 
-MODES = ("normal", "refuse", "hang")
+MODES = ("normal", "refuse", "hang", "stall")
 
 
 class FakeNetworkPrinter:
@@ -127,10 +132,21 @@ class FakeNetworkPrinter:
         except OSError:
             pass
 
-    def _apply_mode(self, held: list[socket.socket]) -> None:
+    def _apply_mode(self, held: list[socket.socket], stalled: dict, sel: selectors.BaseSelector) -> None:
         for conn in held:
             conn.close()
         held.clear()
+        for conn, data in list(stalled.items()):
+            try:
+                sel.unregister(conn)
+            except (KeyError, ValueError):
+                pass  # already unregistered: its client closed
+            conn.close()
+            if self._mode == "normal" and _strip_status_queries(bytes(data)):
+                with self._cond:  # recovered: the buffer prints
+                    self.jobs.append(bytes(data))
+                    self._cond.notify_all()
+        stalled.clear()
         if self._mode == "refuse":
             self._close_listener()
         elif self._listener is None:
@@ -141,6 +157,7 @@ class FakeNetworkPrinter:
 
     def _run(self) -> None:
         held: list[socket.socket] = []  # connections parked by "hang"
+        stalled: dict[socket.socket, bytearray] = {}  # connections buffered by "stall"
         sel = selectors.DefaultSelector()
         sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         current = None
@@ -159,7 +176,18 @@ class FakeNetworkPrinter:
                             if current is not None:
                                 sel.unregister(current)
                                 current = None
-                            self._apply_mode(held)
+                            self._apply_mode(held, stalled, sel)
+                    elif key.data == "stalled":
+                        try:
+                            chunk = key.fileobj.recv(65536)
+                        except (BlockingIOError, InterruptedError):
+                            continue
+                        except OSError:
+                            chunk = b""
+                        if chunk:
+                            stalled[key.fileobj] += chunk
+                        else:  # the client gave up and closed: the data stays in the buffer
+                            sel.unregister(key.fileobj)
                     elif key.data == "accept" and self._listener is not None:
                         try:
                             conn, _ = self._listener.accept()
@@ -168,10 +196,14 @@ class FakeNetworkPrinter:
                         self.connections += 1
                         if self._mode == "hang":
                             held.append(conn)
+                        elif self._mode == "stall":
+                            conn.setblocking(False)
+                            stalled[conn] = bytearray()
+                            sel.register(conn, selectors.EVENT_READ, "stalled")
                         else:
                             self._serve(conn, sel)
         finally:
-            for conn in held:
+            for conn in [*held, *stalled]:
                 conn.close()
             sel.close()
 

@@ -156,7 +156,42 @@ def test_worklist_shows_only_steps_the_role_may_do(core, staff, counter):
 
 def test_sla_states():
     assert [sla_state(m, 5) for m in (0, 5, 7, 7.5, 8)] == ["green", "green", "amber", "amber", "red"]
-    assert [sla_state(m, 0) for m in (0, 1, 2, 3)] == ["green", "amber", "amber", "red"]
+    assert [sla_state(m, 1) for m in (1, 3, 3.5)] == ["green", "amber", "red"]
+    assert [sla_state(m, 0) for m in (0, 3, 600)] == [None, None, None]  # the applicant's own steps: not measured
+
+
+def test_a_zero_minute_step_is_never_a_breach_in_timeline_worklist_or_report(core, staff, counter):
+    """Trial: the applicant's own steps (standard 0 min) showed red the moment they began, and the day the applicant
+    took to come back for the result counted as a breach of the whole service. One rule: not measured."""
+    from console.reports import monthly_summary
+    from antrean.timeutil import local
+
+    app = open_app(core, staff, counter)
+    steps = core.sops["ktp"].steps
+    for st in steps[1:-1]:
+        core.workflow.complete_step(app["id"], st.no, staff[st.role if st.role != "pemohon" else "petugas_pelayanan"],
+                                    outcome="MS" if st.tms else "DONE")
+    collect = steps[-1]
+    assert collect.minutes == 0 and collect.role == "pemohon"
+    with core.db.write() as s:  # the applicant comes back for the result five hours later
+        row = s.get(Application, app["id"])
+        row.step_started_at -= timedelta(hours=5)
+        row.created_at -= timedelta(hours=5)
+    front = staff["petugas_pelayanan"]
+    [item] = [w for w in core.workflow.worklist(front) if w["id"] == app["id"]]
+    assert (item["step"], item["sla"], item["total_sla"]) == (collect.no, None, "green")
+    view = core.workflow.get(app["id"])
+    assert view["current_step"]["sla"] is None and view["total_sla"] == "green" and view["total_minutes"] < 60
+    done = core.workflow.complete_step(app["id"], collect.no, front, outcome="DONE")
+    last = done["timeline"][-1]
+    assert last["minutes"] >= 300 and (last["over_standard"], last["measured"]) == (False, False)
+    assert done["timeline"][0]["measured"] is False  # step 1 (submitting) too
+    month = local(utcnow(), core.tz)
+    [row] = [r for r in monthly_summary(core, month.year, month.month)["rows"] if r["code"] == "ktp"]
+    assert (row["sla_done"], row["sla_within"]) == (1, 1)
+    by_step = {st["step"]: st for st in row["steps"]}
+    assert by_step[collect.no]["measured"] is False and by_step[collect.no]["within"] == 0
+    assert all(by_step[st.no]["measured"] for st in steps[1:-1])
 
 
 def test_agenda_format():
