@@ -401,7 +401,9 @@ class QueueService:
         if t.first_called_at is None:
             t.first_called_at = now
         if t.outcome is None:   # a step call may call back a ticket that ended: it stays ended (a Call row only)
-            t.status = "serving" if t.started_at is not None else "called"
+            # a call or call-back asks the applicant to come ("called", even if the service started earlier:
+            # ``started_at`` stays, so the visit can still end as served); a recall keeps a started service
+            t.status = "serving" if kind == "recall" and t.status == "serving" else "called"
             t.counter_id, t.called_at = c.id, now
         call = Call(office_id=core.office_id, ticket_id=t.id, counter_id=c.id, kind=kind, actor_id=actor.id, at=now)
         s.add(call)
