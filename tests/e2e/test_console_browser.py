@@ -46,6 +46,7 @@ def _call_first(page, base, counter, number):
     page.keyboard.press("n")
     page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{number}'",
                            timeout=TIMEOUT)
+    page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)  # the action is done
 
 
 def _session(browser, base, username):
@@ -171,9 +172,11 @@ def test_call_next_over_an_unstarted_number_asks_first_and_records_a_no_show(pag
     page.keyboard.press("n")                                              # second press: no_show, next called
     page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{second['number']}'",
                            timeout=TIMEOUT)
+    page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)
     assert core.tickets.get(first["id"])["outcome"] == "no_show"
     page.keyboard.press("m")                                              # start, then finish: served
     page.wait_for_selector("b[data-status=serving]", timeout=TIMEOUT)
+    page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)
     page.keyboard.press("s")
     page.wait_for_function("document.getElementById('current-number').textContent.trim() === '—'", timeout=TIMEOUT)
     assert core.tickets.get(second["id"])["outcome"] == "served"
