@@ -46,9 +46,9 @@ EVENT_TYPES: dict[str, str] = {
     "printer.state_changed": "a printer's state changed (online, offline, paper_out, error)",
     "kiosk.changed": "a kiosk device was named or given a printer",
     "user.changed": "a staff account was created or changed",
-    "survey.submitted": "a citizen answered the SKM survey of a served ticket",
-    "survey.offered": "a clerk handed a served ticket's survey to the counter tablet",
-    "survey.followup_changed": "a follow-up plan for an SKM element was written",
+    "survey.submitted": "a citizen answered the SKM survey for a served ticket (data: service, channel)",
+    "survey.offered": "a clerk put the survey of the ticket just served on the counter's tablet",
+    "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -76,12 +76,14 @@ AUDIT_EVENTS: dict[str, str] = {
     "kiosk.assign_printer": "kiosk.changed",
     "user.create": "user.changed",
     "user.update": "user.changed",
+    "survey.submit": "survey.submitted",
     "survey.offer": "survey.offered",
     "survey.followup": "survey.followup_changed",
 }
 
 #: audited actions that change nothing a face shows: security records, not office state
-AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.token", "ticket.reprint"})
+AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.token", "auth.logout", "ticket.reprint",
+                                        "application.reveal_nik"})
 
 #: keys ``emit`` refuses in ``data`` (events are public: boards, logs, other processes)
 PERSONAL_KEYS: frozenset[str] = frozenset({"name", "applicant_name", "full_name", "nik", "phone", "note",

@@ -119,6 +119,8 @@ def spec() -> dict:
                                  _obj({"username": S, "password": S}, ["username", "password"]),
                                  _resp("Token", _obj({"token": S, "token_type": S, "expires_at": S})),
                                  400, 401, 422, 429, secure=False),
+            "/auth/logout": _post("Log out everywhere: every session and token of the caller's account ends",
+                                  None, _resp("Done", _obj({"ok": B})), 401),
             **counter_paths,
             "/applications": _post("Open an application (permohonan) from a ticket",
                                    _obj({"ticket": I, "service": S, "applicant_name": S, "nik": S, "phone": S},
@@ -128,8 +130,12 @@ def spec() -> dict:
             "/applications/{app_id}": {"get": {"summary": "An application with its timeline",
                                                "parameters": [{"name": "app_id", "in": "path", "required": True,
                                                                "schema": I}], "security": [{"bearer": []}],
-                                               "responses": {"200": _resp("Application", {
+                                               "responses": {"200": _resp("Application (NIK masked)", {
                                                    "$ref": "#/components/schemas/Application"}), **_errors(401, 404)}}},
+            "/applications/{app_id}/nik": {
+                "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I}],
+                **_post("The full NIK (masked everywhere else); written to the audit log with who and when",
+                        None, _resp("NIK", _obj({"id": I, "nik": NS, "nik_masked": NS})), 400, 401, 404)},
             "/applications/{app_id}/steps/{step_no}": {
                 "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I},
                                {"name": "step_no", "in": "path", "required": True, "schema": I}],
@@ -161,5 +167,27 @@ def spec() -> dict:
             "/worklist": {"get": {"summary": "Applications waiting for a step the caller's roles may do",
                                   "security": [{"bearer": []}],
                                   "responses": {"200": _resp("Items", {"type": "object"}), **_errors(401)}}},
+            "/reports/summary": {"get": {
+                "summary": "One row per service for a period (report roles); json, csv, xlsx or pdf",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "format", "in": "query",
+                                "schema": {"type": "string", "enum": ["json", "csv", "xlsx", "pdf"]}}],
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "Rows: service, name, issued, served, no_show, transferred, "
+                                                     "expired, wait_/service_ mean/median/p90 _minutes, "
+                                                     "applications_done, applications_returned, within_standard_pct",
+                                      "content": {"application/json": {"schema": _obj({
+                                          "period": {"type": "object"}, "office": S,
+                                          "rows": {"type": "array", "items": {"type": "object"}}})},
+                                          "text/csv": {}, "application/pdf": {},
+                                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
+                              **_errors(401, 403, 422)}}},
+            "/reports/regency": {"get": {
+                "summary": "One row per kecamatan (regency admin with offices [\"*\"], PostgreSQL)",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "security": [{"bearer": []}],
+                "responses": {"200": _resp("Rows", {"type": "object"}), **_errors(401, 403, 409, 422)}}},
         },
     }

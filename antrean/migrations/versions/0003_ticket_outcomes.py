@@ -2,7 +2,7 @@
 transferred_from_id; existing closed tickets get the outcome they really had
 
 Revision ID: 0003
-Revises: 0006 (chained after main's survey migration when merging main)
+Revises: 0004 (chained after main's 0006 survey and 0004 session epoch when merging main)
 Create Date: 2026-11-27
 
 Conversion of existing rows (the old records only knew ``status``):
@@ -18,7 +18,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0003"
-down_revision = "0006"
+down_revision = "0004"  # re-chained after main's 0004 (session epoch) on merging main
 branch_labels = None
 depends_on = None
 
