@@ -161,7 +161,7 @@ def _expected_current() -> dict:
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
-@staff
+@staff("counter.operate")
 def cancel_ticket(ticket_id):
     """Staff cancel an open ticket with a reason: outcome ``cancelled``."""
     data = body()
