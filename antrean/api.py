@@ -142,7 +142,7 @@ def _counter_action(counter_id: int, action: str):
     actor = current_actor()
     q = core.queue
     if action == "call-next":
-        call = q.call_next(counter_id, actor)
+        call = q.call_next(counter_id, actor, **_expected_current())
         if call is None:
             return jsonify({"call": None, "message": "Tidak ada antrean yang menunggu."})
         return jsonify({"call": call})
@@ -150,12 +150,29 @@ def _counter_action(counter_id: int, action: str):
         return jsonify({"call": q.recall(counter_id, actor)})
     if action == "call":
         data = body()
-        return jsonify({"call": q.call_ticket(counter_id, field(data, "ticket", int), actor)})
+        return jsonify({"call": q.call_ticket(counter_id, field(data, "ticket", int), actor, **_expected_current())})
     if action == "transfer":
         data = body()
         return jsonify({"ticket": q.transfer(counter_id, field(data, "service", str), actor)})
     fn = {"skip": q.skip, "hold": q.hold, "start": q.start, "finish": q.finish}[action]
     return jsonify({"ticket": fn(counter_id, actor)})
+
+
+def _expected_current() -> dict:
+    """``{"current": <ticket id or null>}`` in the body: the number the caller's screen shows at the loket.
+    If the loket has moved on (a second screen called), the call is refused with 409 ``stale``."""
+    data = request.get_json(silent=True, cache=True)
+    if not isinstance(data, dict) or "current" not in data:
+        return {}
+    return {"expected_current": field(data, "current", int, required=False)}
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@staff("counter.operate")
+def cancel_ticket(ticket_id):
+    """Staff cancel an open ticket with a reason: outcome ``cancelled``."""
+    data = body()
+    return jsonify({"ticket": get_core().queue.cancel(ticket_id, field(data, "reason", str), current_actor())})
 
 
 for _action in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish"):

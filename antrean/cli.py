@@ -276,6 +276,18 @@ def user_add(username: str, roles, password: str | None, full_name: str, offices
         core.close()
 
 
+@main.command("close-day")
+def close_day():
+    """Close the tickets of past office days still open (waiting/held -> expired, called/skipped -> no_show,
+    being served -> served). Run it from cron after closing time; the first queue action of a day does it too."""
+    core = _core()
+    try:
+        n = core.queue.close_past_days()
+        click.echo(f"{n} ticket(s) of past days closed.")
+    finally:
+        core.close()
+
+
 def _known_offices(core, offices) -> None:
     from sqlalchemy import select
 

@@ -53,7 +53,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
 PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
                  "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
-                 "returned", "survey")
+                 "outcome", "returned", "survey")
 
 
 def kiosk_settings(core) -> dict:
