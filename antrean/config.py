@@ -35,6 +35,7 @@ class Settings:
     token_hours: int = 12               # lifetime of API bearer tokens
     session_minutes: int = 480          # staff session idle timeout
     start_workers: bool = True          # print spooler and other background workers
+    calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
     testing: bool = False
     extra: dict = field(default_factory=dict)
 

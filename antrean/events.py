@@ -46,6 +46,8 @@ EVENT_TYPES: dict[str, str] = {
     "printer.state_changed": "a printer's state changed (online, offline, paper_out, error)",
     "kiosk.changed": "a kiosk device was named or given a printer",
     "user.changed": "a staff account was created or changed",
+    "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
+                        "(data.change: hours/add/remove/import)",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -73,6 +75,10 @@ AUDIT_EVENTS: dict[str, str] = {
     "kiosk.assign_printer": "kiosk.changed",
     "user.create": "user.changed",
     "user.update": "user.changed",
+    "calendar.hours": "calendar.changed",
+    "calendar.add": "calendar.changed",
+    "calendar.remove": "calendar.changed",
+    "calendar.import": "calendar.changed",
 }
 
 #: audited actions that change nothing a face shows: security records, not office state
