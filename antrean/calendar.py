@@ -361,7 +361,7 @@ def parse_csv(text: str) -> list[Entry]:
         shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
         raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n" + "\n".join(shown),
                       "CSV file not imported, nothing changed:\n" + "\n".join(shown).replace("baris", "line"),
-                      detail="; ".join(errors))
+                      detail="; ".join(errors[10:]))
     return out
 
 

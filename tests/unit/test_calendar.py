@@ -224,3 +224,43 @@ def test_a_step_over_the_weekend_counts_office_minutes(cal, make_user):
     with cal.db.read() as s:
         log = s.execute(select(StepLog).where(StepLog.application_id == app["id"], StepLog.step_no == 2)).scalar_one()
     assert log.minutes == 20
+
+
+# -- the command line ----------------------------------------------------------------------------------
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from antrean.cli import main
+    for key in [k for k in __import__("os").environ if k.startswith("ANTREAN_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args))
+
+
+def test_cli_holiday_add_list_remove_and_import(cli, tmp_path):
+    r = cli("calendar", "holiday", "add", "2026-12-25", "Hari Natal")
+    assert r.exit_code == 0 and "2026-12-25 libur_nasional: Hari Natal" in r.output
+    r = cli("calendar", "holiday", "add", "2026-12-24", "Cuti Bersama Natal", "--kind", "cuti bersama")
+    assert r.exit_code == 0, r.output
+    good = tmp_path / "libur2027.csv"
+    good.write_text("tanggal,nama,jenis\n2027-01-01,Tahun Baru 2027 Masehi\n2027-08-17,Hari Kemerdekaan RI,libur nasional\n"
+                    "2026-12-24,Cuti Bersama Hari Natal,cuti_bersama\n", encoding="utf-8")
+    r = cli("calendar", "import", str(good))
+    assert r.exit_code == 0 and "3 rows: 2 added, 1 replaced" in r.output
+    bad = tmp_path / "salah.csv"
+    bad.write_text("2027-03-20,Hari Raya Nyepi\n20-03-2027,Salah\n2027-12-25\n", encoding="utf-8")
+    r = cli("calendar", "import", str(bad))
+    assert r.exit_code == 1 and "baris 2:" in r.output and "baris 3:" in r.output and "line 2:" in r.output
+    r = cli("calendar", "holiday", "list", "--year", "2027")
+    assert r.exit_code == 0 and r.output.splitlines() == [
+        "2027-01-01  libur_nasional  Tahun Baru 2027 Masehi", "2027-08-17  libur_nasional  Hari Kemerdekaan RI"]
+    assert "Nyepi" not in cli("calendar", "holiday", "list").output  # nothing half-imported
+    r = cli("calendar", "holiday", "remove", "2026-12-25")
+    assert r.exit_code == 0 and "Removed 2026-12-25" in r.output
+    r = cli("calendar", "holiday", "remove", "2026-12-25")
+    assert r.exit_code == 1 and "Tidak ada hari libur" in r.output
+    r = cli("calendar", "holiday", "add", "2026-13-01", "Salah")
+    assert r.exit_code == 1 and "YYYY-MM-DD" in r.output
