@@ -50,6 +50,8 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         core.migrate()
     core.office_id  # create office and service rows
     app.extensions["antrean"] = core
+    from .backup import hold_server_lock
+    app.extensions["antrean.server_lock"] = hold_server_lock(settings.database_url)  # restore waits for it
 
     # cors_allowed_origins=None: Socket.IO accepts only same-origin browsers (an empty list would turn the Origin
     # check off and let any page a clerk opens ride the staff session on /console). One message-queue channel per
@@ -84,6 +86,13 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     app.register_blueprint(assets_bp)
     _error_handlers(app)
 
+    _request_ids(app)
+    from .health import Monitor, watch_database
+    watch_database(core)
+    if settings.start_workers:
+        monitor = Monitor(core, float(settings.extra.get("health_interval_seconds", 30))).start()
+        core.on_close(monitor.stop)
+
     @app.after_request
     def _remember_language(response):
         chosen = request.args.get("lang")
@@ -112,6 +121,37 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def _request_ids(app: Flask) -> None:
+    """Every request gets an id (the client's or proxy's ``X-Request-Id`` when sane, else a new one),
+    echoed in the response and carried by every log line of the request; one access line per request
+    (INFO; static files and Socket.IO polling at DEBUG)."""
+    import time
+
+    from .logs import request_id
+
+    access = logging.getLogger("antrean.request")
+
+    @app.before_request
+    def _start():
+        g.request_id = request_id(request.headers.get("X-Request-Id"))
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        rid = g.get("request_id")
+        if rid is None:
+            return response
+        response.headers["X-Request-Id"] = rid
+        quiet = request.path.startswith(("/static/", "/socket.io/", "/-/health")) or "/static/" in request.path
+        level = logging.WARNING if response.status_code >= 500 else logging.DEBUG if quiet else logging.INFO
+        if access.isEnabledFor(level):
+            ms = (time.perf_counter() - g.request_started) * 1000
+            access.log(level, "%s %s %s %.1fms", request.method, request.path, response.status_code, ms,
+                       extra={"method": request.method, "path": request.path, "status": response.status_code,
+                              "ms": round(ms, 1), "remote": request.remote_addr})
+        return response
 
 
 def get_core(app=None) -> Antrean:

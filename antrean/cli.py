@@ -9,9 +9,12 @@ import sys
 import click
 
 from .config import ConfigError, load_settings
-from .core import SYSTEM, Antrean
+from .core import SYSTEM, Actor, Antrean
 from .errors import AntreanError
 from .sop import STAFF_ROLES
+
+#: the CLI acts for the person at the server's console (who owns the machine), as an admin
+CLI_ADMIN = Actor(None, "system", frozenset({"admin"}))
 
 DEMO_COUNTERS = [
     ("Loket 1", 1, ["kependudukan"]),
@@ -33,11 +36,55 @@ DEMO_USERS = [
 ]
 
 
-def _core(**kw) -> Antrean:
+def _settings():
+    """Settings checked (one line naming the setting on error), logging set up from them."""
+    from . import logs
+
+    settings = load_settings()
+    logs.setup(settings.log_level, settings.log_format)
+    return settings
+
+
+def _checked_settings():
+    """Settings, plus the database (and Redis, when set) answering; else ConfigError naming the setting."""
+    from .db import Database
+    from .health import redis_status
+
+    settings = _settings()
+    db = Database(settings.database_url)
     try:
-        return Antrean(load_settings(), **kw)
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+        db.check()
+    finally:
+        db.dispose()
+    if settings.redis_url:
+        status = redis_status(settings.redis_url)
+        if not status["ok"]:
+            raise ConfigError(f"redis_url: cannot connect to {_hide_password(settings.redis_url)}: {status['error']}")
+    return settings
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not every URL is SQLAlchemy's; redis://:pw@host parses fine
+        return url
+
+
+def _core(**kw) -> Antrean:
+    """A core whose settings are valid and whose database answers (else one line, no traceback)."""
+    return Antrean(_checked_settings(), **kw)
+
+
+class _Main(click.Group):
+    """A bad setting anywhere (settings, database, a plugin's own check at start-up) is one line, exit 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(f"configuration error: {exc}") from None
 
 
 def _fail(exc: AntreanError):
@@ -45,7 +92,7 @@ def _fail(exc: AntreanError):
     raise click.ClickException(f"{exc.message('en')}{detail}")
 
 
-@click.group()
+@click.group(cls=_Main)
 @click.version_option(package_name="antrean")
 def main():
     """Antrean: queue and SOP tracking for a Kecamatan service office."""
@@ -57,6 +104,7 @@ def init(demo: bool):
     """Create or upgrade the database; with --demo add demo data."""
     core = _core()
     try:
+        os.makedirs(core.settings.instance_path, exist_ok=True)  # demo-users.txt, caches, backups
         core.migrate()
         click.echo(f"Database ready: {core.db.engine.url.render_as_string(hide_password=True)}")
         for err in core.plugins.errors:
@@ -74,18 +122,16 @@ def _demo(core: Antrean) -> None:
 
     from .models import Counter, Office
 
-    admin = SYSTEM
     with core.db.write() as s:
         o = s.get(Office, core.office_id)
         if o.name == "Kantor Kecamatan" and not o.address:
             o.name, o.address = "Kantor Kecamatan Sukamaju", "Jl. Merdeka No. 1, Sukamaju"
         has_counters = s.execute(select(func.count()).select_from(Counter)
                                  .where(Counter.office_id == core.office_id)).scalar_one()
-    admin_actor = type(admin)(None, "system", frozenset({"admin"}))
     if not has_counters:
         for name, number, groups in DEMO_COUNTERS:
             codes = [c for c, sop in core.sops.items() if sop.group in groups]
-            core.queue.save_counter(admin_actor, name=name, number=number, services=codes)
+            core.queue.save_counter(CLI_ADMIN, name=name, number=number, services=codes)
         click.echo(f"Demo counters: {', '.join(n for n, _, _ in DEMO_COUNTERS)}")
     existing = {u["username"] for u in core.users.list()}
     lines = []
@@ -113,10 +159,8 @@ def run(host: str, port: int):
     """Serve the kiosk, display, console and API."""
     from . import create_app
 
-    try:
-        app = create_app()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from None
+    _checked_settings()  # one line naming a bad setting, an unreachable database or Redis; no traceback
+    app = create_app()
     socketio = app.extensions["antrean.socketio"]
     core = app.extensions["antrean"]
     click.echo(f"Antrean on http://{host}:{port}/  (kios: /kiosk, papan: /display, konsol: /console)")
@@ -168,13 +212,11 @@ def user():
 @click.option("--all-offices", is_flag=True, help="May act in every office of the database (a regency admin).")
 def user_add(username: str, roles, password: str | None, full_name: str, offices, all_offices: bool):
     """Add a staff user."""
-    if password is None:
-        if not sys.stdin.isatty():
-            raise click.ClickException("--password is required when not run interactively")
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password)
     core = _core()
     try:
         core.migrate()
+        _known_offices(core, offices)
         chosen = ["*"] if all_offices else (list(offices) or None)
         u = core.users.create(SYSTEM, username, password, list(roles), full_name, offices=chosen)
         where = "every office" if u["offices"] == ["*"] else ", ".join(u["offices"])
@@ -185,15 +227,149 @@ def user_add(username: str, roles, password: str | None, full_name: str, offices
         core.close()
 
 
+def _known_offices(core, offices) -> None:
+    from sqlalchemy import select
+
+    from .models import Office
+
+    with core.db.read() as s:
+        known = set(s.execute(select(Office.code)).scalars())
+    unknown = sorted(set(offices) - known)
+    if unknown:
+        raise click.ClickException(
+            f"unknown office {', '.join(unknown)}; offices in this database: {', '.join(sorted(known))} "
+            "(an office is created by antrean init or a server started with its ANTREAN_OFFICE_CODE)")
+
+
 @user.command("list")
 def user_list():
-    """List staff users."""
+    """List staff users: username, state, full name, roles, offices."""
     core = _core()
     try:
-        for u in core.users.list():
-            click.echo(f"{u['username']:<16} {'active' if u['active'] else 'disabled':<9} {', '.join(u['roles'])}")
+        core.migrate()
+        users = core.users.list()
+        for u in users:
+            offices = "every office" if u["offices"] in (None, ["*"]) else ", ".join(u["offices"])
+            click.echo(f"{u['username']:<16} {'active' if u['active'] else 'disabled':<9} "
+                       f"{u['full_name'] or '-':<34} {', '.join(u['roles']):<36} {offices}")
+        if not users:
+            click.echo("No users yet: antrean user add NAME --role admin")
     finally:
         core.close()
+
+
+def _user_id(core, username: str) -> int:
+    for u in core.users.list():
+        if u["username"] == username.strip().lower():
+            return u["id"]
+    raise click.ClickException(f"no user {username!r} in office {core.settings.office_code} "
+                               "(antrean user list shows them)")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password", help="Prompted for when omitted.")
+def user_passwd(username: str, password: str | None):
+    """Set a user's password (their API tokens stop working)."""
+    u = _update_user(username, password=_password(password, "New password"))
+    click.echo(f"Password of {u['username']} changed.")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+def user_disable(username: str, enable: bool):
+    """Disable an account (it can no longer log in or use a token); --enable undoes it."""
+    u = _update_user(username, active=enable)
+    click.echo(f"User {u['username']} {'enabled' if u['active'] else 'disabled'}.")
+
+
+def _update_user(username: str, **changes) -> dict:
+    core = _core()
+    try:
+        core.migrate()
+        return core.users.update(CLI_ADMIN, _user_id(core, username), **changes)
+    except AntreanError as exc:
+        _fail(exc)
+    finally:
+        core.close()
+
+
+def _password(password: str | None, prompt: str = "Password") -> str:
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.ClickException("--password is required when not run interactively")
+        password = click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--keep", type=click.IntRange(min=0), default=0,
+              help="After the backup, keep only the newest N dated backups (antrean-*.db) in its folder.")
+def backup(path: str | None, keep: int):
+    """Copy the database while the server runs.
+
+    PATH: a file, or a folder (existing, ending in /, or without extension) to put
+    antrean-<UTC time>.db in; default <instance>/backups/."""
+    from pathlib import Path
+
+    from . import backup as bk
+
+    settings = _checked_settings()
+    source = bk.sqlite_path(settings.database_url)
+    target = bk.target_path(path, settings.instance_path, ".db" if source else ".dump")
+    try:
+        if source is None:
+            import shutil
+            if shutil.which("pg_dump") is None:
+                raise click.ClickException(
+                    "PostgreSQL: pg_dump is not installed here (apt-get install postgresql-client), or run "
+                    f"elsewhere: pg_dump --format=custom --no-owner --file={target} --dbname=DATABASE_URL "
+                    "(restore with pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL FILE)")
+            done = bk.run_pg_dump(settings.database_url, target)
+            click.echo(f"Backup written: {done['path']} ({done['bytes']} bytes, pg_dump custom format)")
+        else:
+            done = bk.backup_sqlite(source, target)
+            click.echo(f"Backup written: {done['path']} ({done['bytes']} bytes, {done['tickets']} tickets)")
+        if keep:
+            for gone in bk.prune(Path(done["path"]).parent, keep):
+                click.echo(f"Removed old backup {gone}")
+    except bk.BackupError as exc:
+        raise click.ClickException(f"backup failed: {exc}") from None
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: str, yes: bool):
+    """Replace the database with a backup (the server must be stopped; the current one is kept aside)."""
+    from pathlib import Path
+
+    from . import backup as bk
+    from .migrate import known_revisions
+
+    settings = _settings()
+    database = bk.sqlite_path(settings.database_url)
+    if database is None:
+        raise click.ClickException("PostgreSQL: restore with pg_restore, the server stopped: "
+                                   "pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL BACKUP.dump")
+    try:
+        info = bk.validate(Path(path), known_revisions())
+        if not yes:
+            click.confirm(f"Replace {database} with {path} ({info['tickets']} tickets, offices: "
+                          f"{', '.join(info['offices'])})?", abort=True)
+        done = bk.restore_sqlite(Path(path), database, known_revisions())
+    except bk.BackupError as exc:
+        raise click.ClickException(f"restore refused: {exc}") from None
+    core = _core()
+    try:
+        core.migrate()  # a backup from an older version is brought up to this one
+    finally:
+        core.close()
+    if done["saved"]:
+        click.echo(f"The database it replaced is kept as {done['saved']}")
+    click.echo(f"Restored {path}: {done['tickets']} tickets (schema {done['revision']}).")
 
 
 @main.group()
@@ -208,11 +384,10 @@ def holiday():
 
 def _calendar_run(fn):
     """Run ``fn(core, actor)`` as the CLI admin; errors in Indonesian and English, exit status 1."""
-    from .core import Actor
     core = _core()
     try:
         core.migrate()
-        return fn(core, Actor(None, "cli", frozenset({"admin"})))
+        return fn(core, CLI_ADMIN)
     except AntreanError as exc:
         text = exc.id_text if exc.id_text == exc.en_text else f"{exc.id_text}\n{exc.en_text}"
         raise click.ClickException(text) from None

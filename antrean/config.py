@@ -6,10 +6,12 @@ environment ``ANTREAN_*`` > ``<instance>/antrean.toml`` > defaults.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -36,6 +38,8 @@ class Settings:
     session_minutes: int = 480          # staff session idle timeout
     start_workers: bool = True          # print spooler and other background workers
     calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
+    log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
+    log_format: str = "text"            # text | json (one JSON object per line)
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -92,29 +96,109 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     settings = Settings(**values)
     if extra:
         settings = replace(settings, extra={**settings.extra, **extra})
-    try:
-        settings.tz
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone: unknown time zone {settings.timezone!r}") from None
-    if settings.language not in ("id", "en"):
-        raise ConfigError(f"language: expected 'id' or 'en', got {settings.language!r}")
+    _validate(settings)
     if not settings.database_url:
-        instance.mkdir(parents=True, exist_ok=True)
+        _make_instance(instance)
         settings = replace(settings, database_url=f"sqlite:///{instance / 'antrean.db'}")
     if not settings.secret_key:
         settings = replace(settings, secret_key=_instance_secret(instance))
     return settings
 
 
+OFFICE_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _validate(s: Settings) -> None:
+    """Every setting checked before anything starts; ConfigError names the setting in one line."""
+    try:
+        s.tz
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {s.timezone!r}") from None
+    if s.language not in ("id", "en"):
+        raise ConfigError(f"language: expected 'id' or 'en', got {s.language!r}")
+    if not OFFICE_CODE.fullmatch(s.office_code):
+        raise ConfigError(f"office_code: 1-40 characters of A-Z a-z 0-9 . _ - expected, got {s.office_code!r}")
+    for name, low, high in (("token_hours", 1, 24 * 366), ("session_minutes", 1, 60 * 24 * 366)):
+        if not low <= getattr(s, name) <= high:
+            raise ConfigError(f"{name}: expected a whole number from {low} to {high}, got {getattr(s, name)}")
+    if s.public_url:
+        u = urlsplit(s.public_url)
+        if u.scheme not in ("http", "https") or not u.hostname or u.query or u.fragment:
+            raise ConfigError(f"public_url: expected http://HOST[:PORT][/PATH] (the address phones reach this "
+                              f"server at, e.g. http://192.168.1.10:5000), got {s.public_url!r}")
+        try:
+            u.port
+        except ValueError:
+            raise ConfigError(f"public_url: bad port in {s.public_url!r}") from None
+    _check_agenda_format(s.agenda_format)
+    if s.printer_profile.strip().lower() not in ("58", "58mm", "80", "80mm"):
+        raise ConfigError(f"printer_profile: expected 58mm or 80mm, got {s.printer_profile!r}")
+    if s.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
+    if s.log_format not in ("text", "json"):
+        raise ConfigError(f"log_format: expected 'text' or 'json', got {s.log_format!r}")
+    if s.secret_key and (len(s.secret_key) < 32 or s.secret_key.upper() == "CHANGE-ME"):
+        raise ConfigError("secret_key: too short or still the example (at least 32 random characters: "
+                          "python3 -c 'import secrets; print(secrets.token_hex(32))'; or leave it unset "
+                          "and one is generated into the instance folder)")
+    if s.database_url:
+        check_database_url(s.database_url)
+    if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"redis_url: expected redis://HOST:PORT/DB, got {s.redis_url!r}")
+
+
+def _check_agenda_format(fmt: str) -> None:
+    """The agenda number format must render and must contain the sequence number."""
+    sample = {"code": "KTP", "month": 11, "month_roman": "XI", "year": 2026, "office": "kecamatan"}
+    try:
+        one, two = fmt.format(seq=1, **sample), fmt.format(seq=2, **sample)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+        raise ConfigError(f"agenda_format: {fmt!r} does not render ({type(exc).__name__}: {exc}); fields: "
+                          "seq, code, month, month_roman, year, office") from None
+    if one == two:
+        raise ConfigError(f"agenda_format: {fmt!r} has no {{seq}}: every agenda number would be the same")
+
+
+def check_database_url(url: str) -> None:
+    """Parse the database URL (no connection): scheme and database named."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database_url: cannot parse {url!r}; expected sqlite:///PATH or "
+                          "postgresql://USER@HOST/DATABASE") from None
+    backend = u.get_backend_name()
+    if backend not in ("sqlite", "postgresql") or u.get_driver_name() not in ("pysqlite", "psycopg", "psycopg2"):
+        raise ConfigError(f"database_url: unknown scheme {u.drivername!r}; expected sqlite:///PATH or "
+                          "postgresql://USER@HOST/DATABASE")
+    if not u.database:
+        raise ConfigError(f"database_url: no database named in {u.render_as_string(hide_password=True)!r} "
+                          f"({'sqlite:///PATH/antrean.db' if backend == 'sqlite' else 'postgresql://USER@HOST/DATABASE'})")
+
+
+def _make_instance(instance: Path) -> None:
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"instance_path: cannot create {instance}: {exc.strerror}") from None
+
+
 def _instance_secret(instance: Path) -> str:
     """A secret generated once per installation, so sessions survive restarts."""
-    instance.mkdir(parents=True, exist_ok=True)
+    _make_instance(instance)
     path = instance / "secret_key"
-    if path.exists():
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_hex(32)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(key)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
         return path.read_text().strip()
-    key = secrets.token_hex(32)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"secret_key: cannot read or create {path}: {exc.strerror} "
+                          "(set ANTREAN_SECRET_KEY or make the instance folder writable)") from None

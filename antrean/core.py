@@ -96,8 +96,14 @@ class Antrean:
     def tz(self):
         return self.settings.tz
 
+    def on_close(self, stop) -> None:
+        """Call ``stop()`` when the core closes (background workers of the kernel itself)."""
+        self.extensions.setdefault("antrean.on_close", []).append(stop)
+
     def close(self) -> None:
         try:
+            for stop in self.extensions.pop("antrean.on_close", []):
+                stop()
             self.hook.shutdown(core=self)
         finally:
             committer = self.extensions.pop("group_commit", None)

@@ -9,6 +9,7 @@ locks (``ON CONFLICT DO UPDATE`` on counter rows, ``FOR UPDATE SKIP LOCKED``).
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -32,7 +33,10 @@ class Database:
         self.dialect = u.get_backend_name()
         if self.dialect == "sqlite":
             if u.database and u.database != ":memory:":
-                Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    pass  # check() names the problem; every query would fail with "unable to open"
             self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20,
                                         connect_args={"timeout": 30})
             _sqlite_events(self.engine, "FULL")
@@ -41,7 +45,8 @@ class Database:
             _sqlite_events(relaxed, "NORMAL")
             self._relaxed_engine = relaxed
         else:
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+                                        connect_args={"connect_timeout": 10})
             self._relaxed_engine = None
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = sessionmaker(self.engine, expire_on_commit=False)
@@ -72,6 +77,30 @@ class Database:
             with s.begin():
                 yield s
 
+    def check(self) -> None:
+        """Connect once at start-up; raise ConfigError naming ``database_url`` and the reason in one line
+        (connection refused, no such database, wrong password, a read-only file)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        from .config import ConfigError
+
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        if self.is_sqlite:
+            path = make_url(self.url).database
+            if path and path != ":memory:":
+                if not Path(path).parent.is_dir():
+                    raise ConfigError(f"database_url: folder {Path(path).parent} does not exist and cannot be "
+                                      f"created ({shown})")
+                target = Path(path) if Path(path).exists() else Path(path).parent
+                if not os.access(target, os.W_OK):
+                    raise ConfigError(f"database_url: {target} is not writable by this user ({shown})")
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            raise ConfigError(f"database_url: cannot connect to {shown}: {db_reason(exc)}") from None
+
     def on_commit(self, publish) -> None:
         """Dispatch the events queued on write sessions (``antrean.events``) after each commit."""
         from .events import install
@@ -84,6 +113,17 @@ class Database:
         self.engine.dispose()
         if self._relaxed_engine is not None:
             self._relaxed_engine.dispose()
+
+
+def db_reason(exc: BaseException) -> str:
+    """The first meaningful line of a driver error (psycopg's carry hints and the whole DSN)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(orig).__name__
+    for marker in ("failed: ", "error: "):  # 'connection to server at "h", port 1 failed: Connection refused'
+        if marker in text and not text.endswith(marker.strip()):
+            text = text.rsplit(marker, 1)[1]
+    return text.removeprefix("FATAL:").strip()[:300]
 
 
 def _sqlite_events(engine: Engine, synchronous: str) -> None:

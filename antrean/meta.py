@@ -22,12 +22,14 @@ def plugins_page():
 
 @bp.get("/-/health")
 def health():
-    from sqlalchemy import text
+    """200 ``{"status": "ok", …}`` or 503 ``{"status": "error", "problems": […], …}`` (see antrean.health)."""
+    from .health import check
 
-    core = get_core()
-    with core.db.read() as s:
-        s.execute(text("SELECT 1"))
-    return jsonify({"status": "ok", "database": core.db.dialect})
+    ok, report = check(get_core())
+    response = jsonify(report)
+    response.status_code = 200 if ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")

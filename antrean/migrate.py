@@ -26,3 +26,12 @@ def current(db) -> str | None:
 
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def known_revisions() -> set[str]:
+    """Every migration revision this version of Antrean has (a database at any of them can be upgraded)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / "migrations"))
+    return {s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()}

@@ -55,6 +55,7 @@ def ticket_issued(core, ticket):
 @hookimpl
 def init_app(app, core):
     install_drivers(core)
+    store.check_settings(core)
     store.ensure_default_printer(core)
     from hardware.api import bp, public
 

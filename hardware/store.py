@@ -22,14 +22,16 @@ from sqlalchemy import func, select
 
 from antrean.core import SYSTEM, Actor, require_role
 from antrean.errors import Invalid, NotFound
-from antrean.models import KioskDevice, Office, Printer, PrintJob, Service, Ticket
+from antrean.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
 from antrean.timeutil import iso, local, utcnow
 
-from hardware.printers import PrinterConfigError, open_printer
+from hardware.printers import DRIVERS, PrinterConfigError, open_printer, parse_printer_url
 from hardware.ticket import PAPER_80, TicketPrint, paper_profile
 
 log = logging.getLogger(__name__)
 
+#: the schemes of hardware.printers itself (plugins add theirs to DRIVERS later, in init_app)
+_BUILTIN_SCHEMES = frozenset(DRIVERS) | {"none"}
 DEFAULT_PRINTER = "default"
 DEFAULT_FOOTER = "Simpan tiket ini sampai layanan Anda selesai. Terima kasih."
 #: office setting (core.get_setting) holding the ticket footer text
@@ -57,38 +59,75 @@ def check_profile(profile: str) -> str:
                       detail=str(exc), field="profile") from None
 
 
+#: office setting remembering the default printer as it was before ``printer_url`` took it over
+SETTINGS_OVERRIDE = "printer.default.before_settings"
+
+
+def check_settings(core) -> None:
+    """``printer_url`` / ``printer_profile`` checked at start-up: ConfigError naming the setting."""
+    from antrean.config import ConfigError
+
+    url = (core.settings.printer_url or "none").strip() or "none"
+    try:
+        # built-in drivers are built (host, ids, dependencies checked; no I/O); a plugin's scheme
+        # is only parsed: its driver object is not ours to make and throw away
+        if parse_printer_url(url).scheme in _BUILTIN_SCHEMES:
+            open_printer(url, PAPER_80)
+    except PrinterConfigError as exc:
+        raise ConfigError(f"printer_url: {exc}") from None
+    try:
+        paper_profile(core.settings.printer_profile)
+    except ValueError as exc:
+        raise ConfigError(f"printer_profile: {exc}") from None
+
+
 def ensure_default_printer(core, session=None) -> Printer:
     """The "default" printer row, created (or updated) from settings.printer_url / printer_profile.
 
     Missing → created from the settings (also when the URL is ``none``).
-    Present → its URL and profile follow the settings when ``printer_url``
-    is set to something other than ``none``; with ``none`` the row is left
-    as the admin configured it (``antrean printer add default URL``).
+    ``printer_url`` set (not ``none``) → the row follows it; the row as it was before the setting
+    took it over (the admin's own URL, or ``none``) is remembered in the office setting
+    ``printer.default.before_settings``. ``printer_url`` unset again → the row goes back to that
+    remembered state. With ``none`` and nothing remembered, the row stays as the admin configured it
+    (``antrean printer add default URL``).
     """
     if session is None:
         with core.db.write() as s:
             return ensure_default_printer(core, s)
     st = core.settings
     url = (st.printer_url or "none").strip() or "none"
-    try:
-        profile = paper_profile(st.printer_profile).name
-    except ValueError:
-        log.error("printer_profile %r is not 58mm or 80mm; using 80mm", st.printer_profile)
-        profile = "80mm"
+    profile = paper_profile(st.printer_profile).name  # checked at start-up (check_settings)
     office_id = core.office_id
     row = session.execute(select(Printer).where(Printer.office_id == office_id,
                                                 Printer.name == DEFAULT_PRINTER)).scalar_one_or_none()
+    remembered = session.get(Setting, (office_id, SETTINGS_OVERRIDE))
+    if url.lower() != "none":
+        if row is not None and row.url == url and row.profile == profile:
+            return row
+        if remembered is None:  # first take-over: remember what the row was
+            before = {"url": row.url, "profile": row.profile} if row is not None else {"url": "none",
+                                                                                    "profile": None}
+            session.add(Setting(office_id=office_id, key=SETTINGS_OVERRIDE, value=before))
+        target = {"url": url, "profile": profile}
+        source = "settings"
+    elif remembered is not None:  # the setting was removed: back to the state before it
+        target = {"url": remembered.value["url"], "profile": remembered.value.get("profile") or profile}
+        session.delete(remembered)
+        source = "settings removed"
+    elif row is None:
+        target, source = {"url": url, "profile": profile}, "settings"
+    else:
+        return row
     if row is None:
-        row = Printer(office_id=office_id, name=DEFAULT_PRINTER, url=url, profile=profile, state="unknown", detail="")
+        row = Printer(office_id=office_id, name=DEFAULT_PRINTER, url=target["url"], profile=target["profile"],
+                      state="unknown", detail="")
         session.add(row)
         session.flush()
-        core.audit(session, SYSTEM, "printer.create", "printer", DEFAULT_PRINTER, url=url, profile=profile,
-                   source="settings")
-    elif url.lower() != "none" and (row.url != url or row.profile != profile):
+        core.audit(session, SYSTEM, "printer.create", "printer", DEFAULT_PRINTER, **target, source=source)
+    elif (row.url, row.profile) != (target["url"], target["profile"]):
         old = {"url": row.url, "profile": row.profile}
-        row.url, row.profile, row.state, row.detail = url, profile, "unknown", ""
-        core.audit(session, SYSTEM, "printer.update", "printer", DEFAULT_PRINTER, old=old,
-                   new={"url": url, "profile": profile}, source="settings")
+        row.url, row.profile, row.state, row.detail = target["url"], target["profile"], "unknown", ""
+        core.audit(session, SYSTEM, "printer.update", "printer", DEFAULT_PRINTER, old=old, new=target, source=source)
     return row
 
 
@@ -131,6 +170,9 @@ def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm")
             old = {"url": row.url, "profile": row.profile}
             row.url, row.profile, row.state, row.detail = url, profile, "unknown", ""
             core.audit(s, actor, "printer.update", "printer", name, old=old, new={"url": url, "profile": profile})
+        remembered = s.get(Setting, (core.office_id, SETTINGS_OVERRIDE)) if name == DEFAULT_PRINTER else None
+        if remembered is not None:  # while printer_url rules the row, the admin's choice is what comes back
+            remembered.value = {"url": url, "profile": profile}
         s.flush()
         return printer_view(row)
 

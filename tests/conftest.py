@@ -90,6 +90,17 @@ def client(app):
 
 
 @pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """The ``antrean`` command's environment: no ANTREAN_* from outside, instance in tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("ANTREAN_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
+    return tmp_path
+
+
+@pytest.fixture
 def admin():
     from antrean.core import Actor
 

@@ -203,9 +203,15 @@ def test_default_printer_follows_settings(cli, fake):
     r = cli("printer", "status", "--no-probe", env={"ANTREAN_PRINTER_URL": fake.url,
                                                       "ANTREAN_PRINTER_PROFILE": "58mm"})
     assert r.exit_code == 0 and fake.url in r.output and "58mm" in r.output
-    # URL none in the settings keeps what is configured
+    # the setting removed: the default printer is what it was before the setting (here: none, the default width)
     r = cli("printer", "status", "--no-probe")
-    assert fake.url in r.output
+    assert fake.url not in r.output and "disabled   80mm  none" in r.output
+    # an admin's own default printer is what comes back after a setting overrode it for a while
+    assert cli("printer", "add", "default", fake.url).exit_code == 0
+    r = cli("printer", "status", "--no-probe", env={"ANTREAN_PRINTER_URL": "tcp://192.0.2.7:9100"})
+    assert "tcp://192.0.2.7:9100" in r.output
+    r = cli("printer", "status", "--no-probe")
+    assert fake.url in r.output and "192.0.2.7" not in r.output
 
 
 def test_register_printer_drivers_hook_adds_a_scheme(make_app):

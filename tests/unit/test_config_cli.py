@@ -44,16 +44,6 @@ def test_broken_instance_file(tmp_path):
     assert "antrean.toml" in str(exc.value)
 
 
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch):
-    for key in list(__import__("os").environ):
-        if key.startswith("ANTREAN_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
-    return tmp_path
-
-
 def test_cli_init_demo_user_and_plugins(cli_env):
     runner = CliRunner()
     r = runner.invoke(main, ["init", "--demo"])
@@ -140,8 +130,11 @@ def test_accounts_act_only_in_their_offices(two_offices):
         b.users.update(b.users.get(boss["id"]), ana["id"], active=False)  # not an account of office B
 
 
-def test_cli_user_offices(cli_env):
+def test_cli_user_offices(cli_env, monkeypatch):
     runner = CliRunner()
+    monkeypatch.setenv("ANTREAN_OFFICE_CODE", "kec-2")
+    assert runner.invoke(main, ["init"]).exit_code == 0  # office kec-2 exists in the database
+    monkeypatch.delenv("ANTREAN_OFFICE_CODE")
     r = runner.invoke(main, ["user", "add", "regent", "--role", "admin", "--all-offices", "--password", "rahasia-123"])
     assert r.exit_code == 0 and "every office" in r.output
     r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--office", "kecamatan", "--office", "kec-2",
