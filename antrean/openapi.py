@@ -94,6 +94,14 @@ def spec() -> dict:
                 "idempotency_key": S, "device_id": S}, ["service"]),
                 _resp("Ticket (same key again: 200 with the first ticket)", {"$ref": "#/components/schemas/Ticket"}),
                 400, 404, 409, 413, 422, secure=False, status="201"),
+            "/calendar": {"get": {
+                "summary": "The office calendar: open now or why not (until when), and each day's hours or closure",
+                "parameters": [{"name": "from", "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": _resp("Calendar", _obj({"now": {"type": "object"}, "days": {
+                    "type": "array", "items": {"type": "object"}}})), **_errors(422)}}},
             "/tickets/{token}": {"get": {"summary": "Ticket status by its unguessable token",
                                          "parameters": [{"name": "token", "in": "path", "required": True, "schema": S}],
                                          "responses": {"200": _resp("Status", {"$ref": "#/components/schemas/Ticket"}),

@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
     inst = tempfile.mkdtemp(prefix="bench-console-")
-    cfg = {"instance_path": inst, "start_workers": False, "testing": True}
+    cfg = {"instance_path": inst, "start_workers": False, "testing": True, "calendar": False}
     if args.database_url:
         cfg["database_url"] = args.database_url
     app = create_app(cfg)
