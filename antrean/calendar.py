@@ -468,9 +468,13 @@ class CalendarService:
         return e.to_dict()
 
     # -- changes (admin) ------------------------------------------------------------------------------
+    def _may_change(self, actor) -> None:
+        """Office hours and the calendar are office settings: antrean.policy ``settings.write`` (admin)."""
+        from . import policy
+        policy.require(self.core, actor, "settings.write")
+
     def set_hours(self, actor, value: dict) -> dict:
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         clean = validate_hours(value)
         core = self.core
         from .models import Setting
@@ -489,8 +493,7 @@ class CalendarService:
 
     def add(self, actor, day, name, kind=None, start=None, end=None) -> dict:
         """Add (or replace) the entry of one date."""
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         e = clean_entry(day, name, kind, start, end)
         with self.core.db.write() as s:
             old = self._put(s, e)
@@ -515,8 +518,7 @@ class CalendarService:
 
     def remove(self, actor, day) -> dict:
         """Remove the entry of one date (the CLI's and the page's argument is the date)."""
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         d = parse_day(day)
         core = self.core
         with core.db.write() as s:
@@ -535,8 +537,7 @@ class CalendarService:
 
     def import_csv(self, actor, text: str) -> dict:
         """Import ``date,name[,kind]`` rows in one transaction (all or nothing). Existing dates are replaced."""
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         entries = parse_csv(text)
         if not entries:
             raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].",

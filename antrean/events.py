@@ -48,6 +48,9 @@ EVENT_TYPES: dict[str, str] = {
     "user.changed": "a staff account was created or changed",
     "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
                         "(data.change: hours/add/remove/import)",
+    "survey.submitted": "a citizen answered the SKM survey for a served ticket (data: service, channel)",
+    "survey.offered": "a clerk put the survey of the ticket just served on the counter's tablet",
+    "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -79,10 +82,14 @@ AUDIT_EVENTS: dict[str, str] = {
     "calendar.add": "calendar.changed",
     "calendar.remove": "calendar.changed",
     "calendar.import": "calendar.changed",
+    "survey.submit": "survey.submitted",
+    "survey.offer": "survey.offered",
+    "survey.followup": "survey.followup_changed",
 }
 
 #: audited actions that change nothing a face shows: security records, not office state
-AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.token", "ticket.reprint"})
+AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.token", "auth.logout", "ticket.reprint",
+                                        "application.reveal_nik"})
 
 #: keys ``emit`` refuses in ``data`` (events are public: boards, logs, other processes)
 PERSONAL_KEYS: frozenset[str] = frozenset({"name", "applicant_name", "full_name", "nik", "phone", "note",

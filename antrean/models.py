@@ -107,7 +107,9 @@ class Call(Base):
 class Application(Base):
     """A permohonan: one SOP instance carried step by step."""
     __tablename__ = "application"
-    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),)
+    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
+                      # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
+                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
@@ -162,6 +164,9 @@ class User(Base):
     offices: Mapped[list | None] = mapped_column(JSON, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: bumped by logout, a password change, disabling the account or taking a role or office away: every
+    #: console session carries the value it was opened with and ends when it no longer matches
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -261,7 +266,7 @@ class SurveyAnswer(Base):
     """One element's answer (1–4). Office, day and service are copied from the response so that the IKM of
     any period is one GROUP BY over a covering index, without a join."""
     __tablename__ = "survey_answer"
-    __table_args__ = (Index("ix_survey_answer_period", "office_id", "day", "element", "value"),
+    __table_args__ = (Index("ix_survey_answer_period", "office_id", "day", "service_code", "element", "value"),
                       Index("ix_survey_answer_service", "office_id", "service_code", "day", "element", "value"))
     response_id: Mapped[int] = mapped_column(ForeignKey("survey_response.id", ondelete="CASCADE"), primary_key=True)
     element: Mapped[str] = mapped_column(String(12), primary_key=True)

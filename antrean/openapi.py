@@ -117,6 +117,8 @@ def spec() -> dict:
                                  _obj({"username": S, "password": S}, ["username", "password"]),
                                  _resp("Token", _obj({"token": S, "token_type": S, "expires_at": S})),
                                  400, 401, 422, 429, secure=False),
+            "/auth/logout": _post("Log out everywhere: every session and token of the caller's account ends",
+                                  None, _resp("Done", _obj({"ok": B})), 401),
             **counter_paths,
             "/applications": _post("Open an application (permohonan) from a ticket",
                                    _obj({"ticket": I, "service": S, "applicant_name": S, "nik": S, "phone": S},
@@ -126,8 +128,12 @@ def spec() -> dict:
             "/applications/{app_id}": {"get": {"summary": "An application with its timeline",
                                                "parameters": [{"name": "app_id", "in": "path", "required": True,
                                                                "schema": I}], "security": [{"bearer": []}],
-                                               "responses": {"200": _resp("Application", {
+                                               "responses": {"200": _resp("Application (NIK masked)", {
                                                    "$ref": "#/components/schemas/Application"}), **_errors(401, 404)}}},
+            "/applications/{app_id}/nik": {
+                "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I}],
+                **_post("The full NIK (masked everywhere else); written to the audit log with who and when",
+                        None, _resp("NIK", _obj({"id": I, "nik": NS, "nik_masked": NS})), 400, 401, 404)},
             "/applications/{app_id}/steps/{step_no}": {
                 "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I},
                                {"name": "step_no", "in": "path", "required": True, "schema": I}],

@@ -21,7 +21,7 @@ from .sop import Sop, SopError, parse_sop
 
 log = logging.getLogger(__name__)
 
-FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin")
+FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin")
 
 
 def builtin_plugin_names() -> tuple[str, ...]:

@@ -25,9 +25,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
+from .core import Actor
 from .errors import Conflict, Invalid, NotFound
 from .models import Application, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from .timeutil import iso, office_day, utcnow
@@ -111,8 +112,6 @@ PROFILE_CHOICES_EN: dict[str, dict[str, str]] = {
                    "irt": "Homemaker", "lainnya": "Other"},
 }
 SUGGESTION_MAX = 1000
-#: Report roles (Camat, Sekretaris Kecamatan, Kasi Pelayanan, admin).
-REPORT_ROLES = ("camat", "sekcam", "kasi_pelayanan", "admin")
 SETTING = "survey"
 _PERIOD = re.compile(r"^\d{4}(-S[12]|-(0[1-9]|1[0-2]))?$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
@@ -193,14 +192,18 @@ def compute_ikm(stats: dict[str, tuple[int, int]], config: dict, respondents: in
 
 
 def weight_label(config: dict) -> str:
+    """Which weight the IKM uses, in Indonesian (decimal comma), for reports and /publik."""
     n = len(config["elements"])
     mode = config.get("weight_mode", "equal")
+
+    def dec(x: float, digits: int) -> str:
+        return f"{x:.{digits}f}".replace(".", ",")
     if mode == "regulation":
         w = weights_of(config)[config["elements"][0]["code"]]
-        return f"bobot {float(w):.3f} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {1 / n:.6f})"
+        return f"bobot {dec(float(w), 3)} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {dec(1 / n, 6)})"
     if mode == "custom":
         return "bobot khusus kantor (jumlah = 1)"
-    return f"bobot 1/{n} = {1 / n:.6f} per unsur (tidak dibulatkan)"
+    return f"bobot 1/{n} = {dec(1 / n, 6)} per unsur (tidak dibulatkan)"
 
 
 # -- settings -------------------------------------------------------------------------
@@ -298,6 +301,19 @@ class SurveyService:
             return getattr(ticket, "outcome") == "served"
         return ticket.status == "done" and ticket.started_at is not None
 
+    def last_served(self, counter_id: int, now: datetime | None = None) -> dict | None:
+        """The ticket this counter served last today, for the console's "Survei" button:
+        {"id", "number", "token", "answered"} or None."""
+        core = self.core
+        with core.db.read() as s:
+            t = s.execute(select(Ticket).where(Ticket.office_id == core.office_id, Ticket.counter_id == counter_id,
+                                               Ticket.day == office_day(core.tz, now), served_clause())
+                          .order_by(Ticket.finished_at.desc(), Ticket.id.desc()).limit(1)).scalar_one_or_none()
+            if t is None:
+                return None
+            answered = s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar()
+            return {"id": t.id, "number": t.number, "token": t.token, "answered": bool(answered)}
+
     def _eligible(self, s, ticket: Ticket) -> bool:
         if self._is_served(ticket):
             return True
@@ -359,7 +375,8 @@ class SurveyService:
                 s.flush()
                 s.add_all([SurveyAnswer(response_id=r.id, element=c, value=v, office_id=t.office_id, day=day,
                                         service_code=t.service_code) for c, v in zip(codes, answers)])
-                self._emit(s, "survey.submitted", response=r.id, service=t.service_code, channel=channel)
+                self.core.audit(s, Actor(None, f"survei:{channel}"), "survey.submit", "survey_response", r.id,
+                                event={"service": t.service_code, "channel": channel}, at=now)
                 out = {"id": r.id, "ticket": t.number, "service": t.service_code, "day": day.isoformat()}
         except IntegrityError:   # another request for the same ticket committed first (unique ticket_id)
             raise _answered() from None
@@ -388,12 +405,6 @@ class SurveyService:
             out[column] = value
         return out
 
-    def _emit(self, session, type_: str, **data) -> None:
-        """The one place this service publishes events (the records-lifecycle event stream, once in main)."""
-        emit = getattr(self.core, "emit", None)
-        if emit is not None:
-            emit(session, type_, **data)
-
     # -- the tablet at a counter ---------------------------------------------------------
     def offer(self, counter_id: int, ticket_id: int, actor) -> dict:
         """A clerk hands the survey of a just-served ticket to the tablet of their counter (no typing for the
@@ -414,7 +425,8 @@ class SurveyService:
                 s.add(Setting(office_id=self.core.office_id, key=key, value=value))
             else:
                 row.value = value
-            self.core.audit(s, actor, "survey.offer", "ticket", t.id, counter=c.id, number=t.number)
+            self.core.audit(s, actor, "survey.offer", "ticket", t.id, event={"counter": c.id, "number": t.number},
+                            counter=c.id, number=t.number)
             return {"counter": c.id, "number": t.number}
 
     def offered(self, counter_id: int, max_minutes: int = 15) -> dict | None:
@@ -555,8 +567,16 @@ class SurveyService:
                 row = SurveyFollowUp(office_id=self.core.office_id, period=period, element=element)
                 s.add(row)
             row.plan, row.updated_by, row.updated_at = plan, actor.id, utcnow()
-            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}", old=old, new=plan)
+            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}",
+                            event={"period": period, "element": element}, old=old, new=plan)
         return {"period": period, "element": element, "plan": plan}
+
+
+def served_clause():
+    """The SQL twin of ``SurveyService._is_served`` (keep the two together)."""
+    if hasattr(Ticket, "outcome"):
+        return getattr(Ticket, "outcome") == "served"
+    return and_(Ticket.status == "done", Ticket.started_at.is_not(None))
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -580,9 +600,9 @@ def check_period(period: Any) -> str:
 
 
 def require_report_reader(core, actor) -> None:
-    """The one permission check of survey reports (to be rewired to ``policy.require(core, actor, "report.read")``)."""
-    from .core import require_role
-    require_role(actor, *REPORT_ROLES)
+    """The one permission check of survey reports: ``antrean.policy``, action ``report.read``."""
+    from .policy import require
+    require(core, actor, "report.read")
 
 
 def _answered() -> Conflict:

@@ -15,7 +15,7 @@ from antrean.models import Application, StepLog, Ticket
 from antrean.timeutil import BULAN, local, utcnow
 from antrean.workflow import measured
 
-from .views import REPORT_ROLES, bp, roles_required
+from .views import allowed, bp
 
 
 def _month_bounds(year: int, month: int, tz) -> tuple[date, date, datetime, datetime]:
@@ -82,7 +82,7 @@ def monthly_summary(core, year: int, month: int) -> dict:
 
 
 @bp.get("/laporan", endpoint="report")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def report():
     core = get_core()
     now = local(utcnow(), core.tz)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from antrean.api import body, current_actor, field
+from antrean.api import body, current_actor, field, staff
 from antrean.app import get_core
-from antrean.core import require_role
 
 from hardware import store
 
@@ -32,15 +31,15 @@ def ticket_print_status(token):
 
 
 @bp.get("")
+@staff("printer.read")
 def printers():
-    current_actor()
     core = get_core()
     return jsonify({"printers": store.list_printers(core), "devices": store.list_devices(core)})
 
 
 @bp.get("/jobs")
+@staff("printer.read")
 def jobs():
-    current_actor()
     args = request.args
     ticket = args.get("ticket_id")
     limit = args.get("limit", "50")
@@ -54,6 +53,7 @@ def jobs():
 
 
 @bp.post("/reprint")
+@staff("ticket.reprint")
 def reprint():
     actor = current_actor()
     data = body()
@@ -63,9 +63,9 @@ def reprint():
 
 
 @bp.post("")
+@staff("printer.manage")
 def save_printer():
     actor = current_actor()
-    require_role(actor, "admin")
     data = body()
     printer = store.save_printer(get_core(), actor, field(data, "name", str), field(data, "url", str),
                                  field(data, "profile", str, required=False, default="80mm"))
@@ -74,6 +74,7 @@ def save_printer():
 
 
 @bp.post("/devices")
+@staff("printer.manage")
 def assign_device():
     actor = current_actor()
     data = body()

@@ -54,6 +54,7 @@ ICONS: dict[str, str] = {
     "check": '<path d="M8 25l10 10 22-22"/>',
     "back": '<path d="M30 8L14 24l16 16"/>',
     "printer": '<path d="M14 18V6h20v12M14 34H8V18h32v16h-6"/><rect x="14" y="28" width="20" height="14"/>',
+    "info": '<circle cx="24" cy="24" r="19"/><path d="M24 21v13M24 14v1"/>',
     "warning": '<path d="M24 5L3 42h42zM24 18v11M24 35v1"/>',
     "offline": '<path d="M6 18a26 26 0 0 1 36 0M12 25a17 17 0 0 1 24 0M18 32a8 8 0 0 1 12 0M24 39v1M6 6l36 36"/>',
     "clock": '<circle cx="24" cy="24" r="19"/><path d="M24 12v12l8 5"/>',

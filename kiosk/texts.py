@@ -90,6 +90,9 @@ ID = {
     "st_issued": "Diambil {time}",
     "st_old": "Tiket ini untuk tanggal {day}.",
     "st_old_hint": "Nomor antrean hanya berlaku pada hari diambil. Silakan ambil nomor baru di kios.",
+    "st_rate": "Nilai layanan kami",
+    "st_rate_hint": "Survei kepuasan: 9 pertanyaan, tanpa nama.",
+    "info": "Info Pelayanan",
     "st_missing_title": "Tiket tidak ditemukan.",
     "st_missing_hint": "Periksa kembali alamat halaman ini, atau pindai lagi kode QR pada tiket Anda. "
                        "Jika masih belum berhasil, silakan tanyakan kepada petugas di loket.",
@@ -183,6 +186,9 @@ EN = {
     "st_issued": "Taken {time}",
     "st_old": "This ticket is for {day}.",
     "st_old_hint": "A queue number is valid only on the day it was taken. Please take a new number at the kiosk.",
+    "st_rate": "Rate our service",
+    "st_rate_hint": "Satisfaction survey: 9 questions, no name.",
+    "info": "Service info",
     "st_missing_title": "Ticket not found.",
     "st_missing_hint": "Check the address of this page, or scan the QR code on your ticket again. "
                        "If that does not help, please ask the staff at the counter.",

@@ -497,6 +497,8 @@
   });
 
   // -- locked down: no context menu, selection, zoom, drag or navigation away ------------------------------
+  // the Info button: the public service information (/publik/kios), which comes back here by itself
+  $("info").addEventListener("click", function () { location.assign($("info").getAttribute("data-href")); });
   ["contextmenu", "selectstart", "dragstart", "gesturestart", "gesturechange"].forEach(function (name) {
     document.addEventListener(name, function (e) { e.preventDefault(); });
   });

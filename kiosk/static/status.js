@@ -58,6 +58,7 @@
     $("calling").hidden = stale || (t.status !== "waiting" && t.status !== "held");
     var nc = t.now_calling;
     $("now-calling").textContent = nc ? nc.number + " " + fmt("st_at_counter", { counter: nc.counter_name }) : T.st_now_calling_none;
+    $("rate").hidden = t.survey !== "open";
     if (t.status === "called" && prev !== "called" && !stale && navigator.vibrate) navigator.vibrate([300, 150, 300]);
     last = t;
   }

@@ -9,11 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from antrean.core import Actor
 from antrean.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.models import AuditLog, SurveyAnswer, SurveyResponse
 from antrean.survey import DEFAULT_ELEMENTS, compute_ikm, grade, period_bounds, validate_config
 
 NINE = [e["code"] for e in DEFAULT_ELEMENTS]
+SYSTEM_ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
 EQUAL = {"elements": DEFAULT_ELEMENTS, "weight_mode": "equal"}
 PRINTED = {"elements": DEFAULT_ELEMENTS, "weight_mode": "regulation"}
 
@@ -31,7 +33,7 @@ def test_all_four_is_100_with_one_ninth_and_99_90_with_the_printed_0_111():
     assert "1/9" in r["weight_label"]
     p = compute_ikm(stats, PRINTED, 10)
     assert (p["ikm"], p["grade"], p["weight"]) == (99.9, "A", 0.111)
-    assert "0.111" in p["weight_label"]
+    assert "0,111 per unsur" in p["weight_label"]
 
 
 def test_all_three_is_75_grade_c():
@@ -263,3 +265,25 @@ def test_offer_to_the_counter_tablet(core, counter, clerk):
     assert core.survey.offered(counter["id"]) is None            # answered: the tablet waits again
     with pytest.raises(Conflict):
         core.survey.offer(counter["id"], tid, clerk)
+
+
+def test_a_submitted_survey_publishes_an_event_without_the_ticket_or_answers(settings_dict, make_user):
+    from antrean.core import Antrean
+    from plugins import BUILTIN_SOP_MODULES
+    from tests.unit.test_events import Sink
+    sink = Sink()
+    c = Antrean(settings_dict, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    c.migrate()
+    try:
+        counter = c.queue.save_counter(SYSTEM_ADMIN, name="Loket 1", number=1, services=list(c.sops))
+        token = serve(c, counter, make_user(c, "clerk", ["petugas_pelayanan"]))
+        sink.events.clear()
+        c.survey.submit(token, [4] * 9, {"sex": "L"}, "bagus", channel="phone")
+        [ev] = [e for e in sink.events if e.type == "survey.submitted"]
+        assert ev.actor == "survei:phone"
+        assert {k: v for k, v in ev.data.items() if not k.startswith("_")} == {"service": "ktp", "channel": "phone"}
+        with pytest.raises(Conflict):
+            c.survey.submit(token, [4] * 9)
+        assert [e.type for e in sink.events].count("survey.submitted") == 1   # the refused one published nothing
+    finally:
+        c.close()

@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["response_id"], ["survey_response.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("response_id", "element"),
     )
-    op.create_index("ix_survey_answer_period", "survey_answer", ["office_id", "day", "element", "value"])
+    op.create_index("ix_survey_answer_period", "survey_answer", ["office_id", "day", "service_code", "element", "value"])
     op.create_index("ix_survey_answer_service", "survey_answer",
                     ["office_id", "service_code", "day", "element", "value"])
     op.create_table(

@@ -1,0 +1,136 @@
+"""The console's SKM pages.
+
+- ``POST /console/loket/<cid>/survei``   the clerk hands the survey of the ticket just served to the counter's
+                                         tablet (``/survei?loket=<cid>`` opens it; the citizen types nothing)
+- ``GET/POST /console/survei``           IKM of a period (month, semester, year) per element and per service,
+                                         the weakest elements with the office's rencana tindak lanjut, suggestions
+- ``GET/POST /console/admin/survei``     admin: elements, answers' wording, weights; the public page's texts
+"""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+
+from antrean import transparency
+from antrean.app import get_core, lang
+from antrean.errors import AntreanError, Invalid
+from antrean.queue import COUNTER_ROLES
+from antrean.survey import PROFILE_CHOICES, REPORT_ROLES, period_bounds
+from antrean.timeutil import BULAN, local, utcnow
+
+from .admin import admin_page
+from .views import actor, bp, roles_required, tr
+
+
+@bp.app_template_filter("desimal")
+def _desimal(value, digits: int = 2) -> str:
+    """A number with ``digits`` decimals, with the Indonesian decimal comma (English: point); None → "–"."""
+    if value is None:
+        return "–"
+    text = f"{float(value):.{digits}f}"
+    return text if lang() == "en" else text.replace(".", ",")
+
+
+@bp.post("/loket/<int:cid>/survei", endpoint="survey_offer")
+@roles_required(*COUNTER_ROLES)
+def survey_offer(cid):
+    core = get_core()
+    raw = request.form.get("ticket", "")
+    try:
+        if not raw.isdigit():
+            raise Invalid("Tiket tidak sah.", "Invalid ticket.")
+        out = core.survey.offer(cid, int(raw), actor())
+    except AntreanError as exc:
+        flash(exc.message(lang()), "error")
+    else:
+        flash(tr(f"Survei untuk {out['number']} tampil di tablet loket.",
+                 f"The survey for {out['number']} is on the counter's tablet."), "ok")
+    return redirect(url_for("console.counter", cid=cid))
+
+
+def _period_arg() -> str:
+    now = local(utcnow(), get_core().tz)
+    value = request.values.get("periode", "") or f"{now.year:04d}-{now.month:02d}"
+    try:
+        period_bounds(value)
+    except Invalid:
+        value = f"{now.year:04d}-{now.month:02d}"
+    return value
+
+
+def period_label(period: str) -> str:
+    if len(period) == 4:
+        return tr(f"Tahun {period}", f"Year {period}")
+    if period[5] == "S":
+        return tr(f"Semester {period[6]} {period[:4]}", f"Half {period[6]} of {period[:4]}")
+    return f"{BULAN[int(period[5:]) - 1]} {period[:4]}"
+
+
+@bp.route("/survei", methods=["GET", "POST"], endpoint="survey_report")
+@roles_required(*REPORT_ROLES)
+def survey_report():
+    core = get_core()
+    period = _period_arg()
+    if request.method == "POST":
+        try:
+            for key, plan in request.form.items():
+                if key.startswith("plan_"):
+                    old = core.survey.followups(period).get(key[5:], {}).get("plan", "")
+                    if plan.strip() != old:
+                        core.survey.set_followup(actor(), period, key[5:], plan)
+        except AntreanError as exc:
+            flash(exc.message(lang()), "error")
+        else:
+            flash(tr("Rencana tindak lanjut disimpan.", "Follow-up plans saved."), "ok")
+        return redirect(url_for("console.survey_report", periode=period))
+    first, last = period_bounds(period)
+    result = core.survey.ikm(first, last)
+    by_name = {e["code"]: e for e in result["elements"]}
+    return render_template("console/survey.html", period=period, label=period_label(period), r=result,
+                           weakest=[by_name[c] for c in result["weakest"]],
+                           plans=core.survey.followups(period),
+                           services=core.survey.ikm_by_service(first, last),
+                           months=core.survey.ikm_by_month(first.year) if len(period) == 4 else [],
+                           profile=core.survey.profile_counts(first, last), choices=PROFILE_CHOICES,
+                           suggestions=core.survey.suggestions(actor(), first, last, limit=50),
+                           years=range(date.today().year, date.today().year - 5, -1))
+
+
+def _survey_settings(core) -> dict:
+    return {"config": core.survey.config(), "publik": transparency.settings(core), "sops": core.sops}
+
+
+@admin_page("/admin/survei", "admin_survey", "console/admin/survey.html", "survey", _survey_settings)
+def save_survey(core, f):
+    if f.get("form") == "publik":
+        per = {}
+        for line in f.get("biaya_layanan", "").splitlines():
+            if line.strip():
+                code, _, text = line.partition(":")
+                per[code.strip()] = text.strip()
+        transparency.save_settings(core, actor(), {
+            "biaya": f.get("biaya", ""), "pengaduan": f.get("pengaduan", ""), "maklumat": f.get("maklumat", ""),
+            "camat_name": f.get("camat_name", ""), "camat_nip": f.get("camat_nip", ""), "biaya_layanan": per})
+        return
+    mode = f.get("weight_mode", "equal")
+    value: dict = {"weight_mode": mode}
+    raw = f.get("elements", "").strip()
+    if raw:
+        try:
+            value["elements"] = json.loads(raw)
+        except ValueError as exc:
+            raise Invalid("Daftar unsur bukan JSON yang sah.", "The element list is not valid JSON.",
+                          detail=str(exc)) from None
+    if mode == "custom":
+        weights = {}
+        for key, text in f.items():
+            if key.startswith("w_"):
+                try:
+                    weights[key[2:]] = float(Fraction(text.strip().replace(",", ".")))
+                except (ValueError, ZeroDivisionError):
+                    raise Invalid(f"Bobot {key[2:]} bukan angka.", f"Weight {key[2:]} is not a number.") from None
+        value["weights"] = weights
+    core.survey.set_config(actor(), value)

@@ -1,0 +1,114 @@
+"""The survey and transparency pages (blueprint ``publik``). No login; nothing personal is shown.
+
+- ``GET /survei/<token>``          the SKM for a served ticket (phone via the status page; ``?loket=ID`` on a
+                                   counter's tablet: back to the tablet's waiting screen afterwards). Answers go
+                                   to ``POST /api/v1/surveys``.
+- ``GET /survei?loket=ID``         a counter's tablet: waits until the clerk presses "Survei" in the console,
+                                   then opens the survey of the ticket just served (the citizen never types a
+                                   token). Without ``loket``: staff pick the counter once.
+- ``GET /survei/loket/<ID>.json``  what the tablet polls: the offered survey or nothing.
+- ``GET /publik``                  the transparency page; ``/publik/kios`` the same in the kiosk's style
+                                   (the kiosk's "Info" button); ``/publik.json`` the same data.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from antrean import transparency
+from antrean.app import get_core, lang
+from antrean.errors import NotFound
+from antrean.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
+
+from . import texts
+
+bp = Blueprint("publik", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/publik/static")
+
+#: as strict as the kiosk's: nothing leaves the office's server, no inline script
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def _page(html: str, status: int = 200) -> Response:
+    resp = Response(html, status=status, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _counter_id() -> int | None:
+    raw = request.args.get("loket", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _elements(config: dict, en: bool) -> list[dict]:
+    sfx = "_en" if en else ""
+    return [{"code": e["code"], "name": e.get("name" + sfx, e["name"]), "question": e.get("question" + sfx, e["question"]),
+             "answers": e.get("answers" + sfx, e["answers"])} for e in config["elements"]]
+
+
+@bp.get("/survei/<token>")
+def survey(token):
+    core = get_core()
+    t = texts.for_lang(lang())
+    counter = _counter_id()
+    try:
+        status = core.survey.status(token)
+    except NotFound:
+        return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state="missing",
+                                     counter=counter), 404)
+    cfg = {"token": token, "lang": lang(), "text": t, "counter": counter,
+           "elements": _elements(core.survey.config(), lang() == "en"),
+           # lists, not objects: the template's tojson sorts keys, and "< 20" must stay first
+           "profile": {k: list(v.items()) for k, v in (PROFILE_CHOICES_EN if lang() == "en"
+                                                        else PROFILE_CHOICES).items()}}
+    return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state=status["state"],
+                                 ticket=status, cfg=cfg, counter=counter))
+
+
+@bp.get("/survei")
+def tablet():
+    core = get_core()
+    t = texts.for_lang(lang())
+    counter_id = _counter_id()
+    counters = [c for c in core.queue.counters() if c["active"]]
+    counter = next((c for c in counters if c["id"] == counter_id), None)
+    return _page(render_template("publik/tablet.html", t=t, office=core.office(), lang=lang(), counter=counter,
+                                 counters=counters))
+
+
+@bp.get("/survei/loket/<int:cid>.json")
+def offered(cid):
+    offer = get_core().survey.offered(cid)
+    resp = jsonify({"offer": None if offer is None else {"token": offer["token"], "number": offer["number"]}})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _public_data(core) -> dict:
+    first, last = transparency.last_month(None, core.tz)
+    return {"office": core.office(), "settings": {k: v for k, v in transparency.settings(core).items()
+                                                  if k in ("maklumat", "camat_name", "camat_nip")},
+            "figures": transparency.figures(core, first, last), "services": transparency.standard(core)}
+
+
+@bp.get("/publik")
+def publik():
+    core = get_core()
+    return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False,
+                                 **_public_data(core)))
+
+
+@bp.get("/publik/kios")
+def publik_kiosk():
+    """The kiosk's "Info" screen (back to /kiosk: the kiosk remembers its device id itself)."""
+    return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True,
+                                 **_public_data(get_core())))
+
+
+@bp.get("/publik.json")
+def publik_json():
+    resp = jsonify(_public_data(get_core()))
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
