@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
 from .app import get_core
@@ -234,6 +234,38 @@ def reveal_nik(app_id):
 @staff("worklist.read")
 def worklist():
     return jsonify({"items": get_core().workflow.worklist(current_actor())})
+
+
+# -- staff: reports (report roles) ----------------------------------------------
+@bp.get("/reports/summary")
+@staff("report.read")
+def report_summary():
+    """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
+    from .exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
+    core = get_core()
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", *CONTENT_TYPES):
+        raise Invalid("Format tidak dikenal (json, csv, xlsx atau pdf).", "Unknown format (json, csv, xlsx or pdf).",
+                      field="format", detail=f"format={fmt!r}")
+    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    report = core.reports.summary(current_actor(), period)
+    if fmt == "json":
+        return jsonify({"period": report["period"], "office": report["office"]["code"],
+                        "rows": core.reports.service_rows(report)})
+    body = {"csv": lambda: to_csv(report, "services"), "xlsx": lambda: to_xlsx(report, ("services",)),
+            "pdf": lambda: to_pdf(report, **core.reports.signature())}[fmt]()
+    name = f"ringkasan-{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
+    return current_app.response_class(body, content_type=CONTENT_TYPES[fmt],
+                                      headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/reports/regency")
+@staff("report.read")
+def report_regency():
+    """One row per kecamatan (regency admin, PostgreSQL)."""
+    core = get_core()
+    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    return jsonify({"period": period.to_dict(), "rows": core.reports.regency(current_actor(), period)})
 
 
 # -- the SKM survey ----------------------------------------------------------------

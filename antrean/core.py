@@ -77,6 +77,7 @@ class Antrean:
         self._lock = threading.Lock()
         from .calendar import CalendarService
         from .queue import QueueService
+        from .reports import ReportService
         from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
@@ -86,6 +87,7 @@ class Antrean:
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
+        self.reports = ReportService(self)
         self.survey = SurveyService(self)
 
     # -- plumbing -------------------------------------------------------

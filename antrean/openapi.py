@@ -165,5 +165,27 @@ def spec() -> dict:
             "/worklist": {"get": {"summary": "Applications waiting for a step the caller's roles may do",
                                   "security": [{"bearer": []}],
                                   "responses": {"200": _resp("Items", {"type": "object"}), **_errors(401)}}},
+            "/reports/summary": {"get": {
+                "summary": "One row per service for a period (report roles); json, csv, xlsx or pdf",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "format", "in": "query",
+                                "schema": {"type": "string", "enum": ["json", "csv", "xlsx", "pdf"]}}],
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "Rows: service, name, issued, served, no_show, transferred, "
+                                                     "expired, wait_/service_ mean/median/p90 _minutes, "
+                                                     "applications_done, applications_returned, within_standard_pct",
+                                      "content": {"application/json": {"schema": _obj({
+                                          "period": {"type": "object"}, "office": S,
+                                          "rows": {"type": "array", "items": {"type": "object"}}})},
+                                          "text/csv": {}, "application/pdf": {},
+                                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
+                              **_errors(401, 403, 422)}}},
+            "/reports/regency": {"get": {
+                "summary": "One row per kecamatan (regency admin with offices [\"*\"], PostgreSQL)",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "security": [{"bearer": []}],
+                "responses": {"200": _resp("Rows", {"type": "object"}), **_errors(401, 403, 409, 422)}}},
         },
     }

@@ -135,6 +135,17 @@ MATRIX: list[Route] = [
     api("console.complete_step", "POST", lambda w: f"/console/permohonan/{fresh_kk(w)}/langkah/2", FRONT,
         form={"outcome": "DONE"}),
     api("console.report", "GET", lambda w: "/console/laporan", REPORT),
+    api("console.report_download", "GET", lambda w: "/console/laporan/unduh?format=csv", REPORT),
+    api("console.report_regency", "GET", lambda w: "/console/laporan/kabupaten", REPORT),  # 409 on SQLite
+    api("console.live", "GET", lambda w: "/console/pantau", REPORT),
+    api("console.live_data", "GET", lambda w: "/console/pantau.json", REPORT),
+    api("api.report_summary", "GET", lambda w: "/api/v1/reports/summary?from=2026-11-01&to=2026-11-30", REPORT),
+    api("api.report_regency", "GET", lambda w: "/api/v1/reports/regency", REPORT),  # 409 on SQLite
+    api("console.survey_report", "GET", lambda w: "/console/survei", REPORT),
+    api("console.survey_report", "POST", lambda w: "/console/survei", REPORT, form={}),
+    api("console.survey_offer", "POST", lambda w: f"/console/loket/{w.counter}/survei", COUNTER, form={}),
+    api("console.admin_survey", "GET", lambda w: "/console/admin/survei", ADMIN),
+    api("console.admin_survey", "POST", lambda w: "/console/admin/survei", ADMIN, form={}),
     api("console.print_trouble", "GET", lambda w: "/console/cetak", ALL),
     api("api.report_ikm", "GET", lambda w: "/api/v1/reports/ikm?from=2026-11-01&to=2026-11-30", REPORT),
     *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))

@@ -284,3 +284,21 @@ def test_rules_are_cached_and_a_change_applies_at_once(cal, admin, monkeypatch):
     with cal.db.write() as s:
         s.add(CalendarDay(office_id=cal.office_id, day=date(2026, 11, 26), kind="penutupan", name="Dari proses lain"))
     assert not cal.calendar.is_open(THURSDAY)
+
+
+def test_the_live_board_counts_a_waiting_step_in_office_minutes(cal, admin, make_user):
+    """/console/pantau's 'over standard' per role uses the same rule: a step started Friday 14:58 and still
+    open on Monday 08:00 has waited 2 office minutes, not three days (it is not red)."""
+    clerk = make_user(cal, "loket", ["petugas_pelayanan"])
+    front = cal.effective_role(cal.sops["ktp"], "pemohon", {})
+    staff = make_user(cal, "depan", [front]) if front != "petugas_pelayanan" else clerk
+    cal.workflow.open(staff, service_code="ktp", applicant_name="Budi Santoso", now=wib(2026, 11, 27, 14, 58))
+    step = cal.sops["ktp"].step(2)
+    assert step.minutes >= 2
+    role = cal.effective_role(cal.sops["ktp"], step.role, {})
+    live = cal.reports.live(admin, now=wib(2026, 11, 30, 8, 0))
+    [row] = [r for r in live["over_standard"] if r["role"] == role]
+    assert (row["open"], row["red"], row["amber"]) == (1, 0, 0)
+    live = cal.reports.live(admin, now=wib(2026, 11, 30, 8, 0) + timedelta(minutes=step.minutes * 2 + 5))
+    [row] = [r for r in live["over_standard"] if r["role"] == role]
+    assert row["red"] == 1
