@@ -1,14 +1,14 @@
 """Working-day calendar: calendar_day (holidays, cuti bersama, closures)
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0009"
-down_revision = "0004"  # re-chained after main's head 0004 (session epoch) on merging main; was "0006"
+down_revision = "0005"  # re-chained after main's head 0005 (abuse) on merging main; first "0006", then "0004"
 branch_labels = None
 depends_on = None
 
