@@ -1,14 +1,14 @@
 """Notifications: notify_contact, notify_subscription, notify_message (the outbox)
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0010"
-down_revision = "0005"  # chained after main's head (0005, abuse)
+down_revision = "0009"  # chain: … → 0005 → 0003 → 0009 → 0010
 branch_labels = None
 depends_on = None
 
