@@ -311,3 +311,22 @@ def test_console_outbox_masks_numbers_and_admin_edits_texts(make_app, clock, mak
                                                 "near_ahead": "5"})
     assert core.notify.templates()["near"] == "Nomor {number} tinggal {ahead}!"
     assert core.notify.near_ahead() == 5
+
+
+def test_file_ready_for_collection_is_announced_once_to_the_recorded_phone(make_app, clock, make_user):
+    app = make_app(notify_url="log")
+    core = app.extensions["antrean"]
+    front = make_user(core, "front", ["petugas_pelayanan"])
+    sop = core.sops[SERVICE]
+    opened = core.workflow.open(front, service_code=SERVICE, applicant_name="Siti", phone="0813 1111 2222")
+    for step in sop.steps[opened["current_step"]["no"] - 1:]:
+        if step.applicant_present and step.kind == "collect":
+            break
+        assert messages(core) == {}                # nothing before the file reaches the collection step
+        who = make_user(core, f"user{step.no}", [core.effective_role(sop, step.role, None)])
+        core.workflow.complete_step(opened["id"], step.no, who, outcome="DONE")
+    rows = messages(core)
+    assert list(rows) == [f"ready:{opened['id']}:{step.no}"]
+    assert "siap diambil" in rows[f"ready:{opened['id']}:{step.no}"].body
+    core.notify.ready(opened["id"])               # the same event again: still one message
+    assert len(messages(core)) == 1
