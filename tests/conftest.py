@@ -33,6 +33,9 @@ SCREENSHOTS = ROOT / "screenshots"
 #: every core, app and CLI run in this process gets it; ``cli_env`` and ``server_process`` pass it on.
 TEST_PASSWORD_HASH = "pbkdf2:sha256:1"
 os.environ.setdefault("ANTREAN_PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH)
+# Tests of other areas run at any hour of any day: there the office is always open (configuration
+# ``calendar = false``). The calendar's own tests (tests/unit/test_calendar.py …) turn it on.
+os.environ.setdefault("ANTREAN_CALENDAR", "false")
 
 
 def need(service: str, reason: str) -> None:
@@ -245,7 +248,7 @@ def server_process(tmp_path):
         inst = instance or (tmp_path / f"inst-{len(started)}")
         inst.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1",
+        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false",
                     "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH})
         env.update(extra or {})
         sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log", args)
