@@ -44,6 +44,7 @@ class Settings:
     calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
     log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"            # text | json (one JSON object per line)
+    password_hash_method: str = "scrypt"  # werkzeug method for new password/PIN hashes; tests use a cheap one
     # -- abuse at the door (antrean/limits.py; docs/security.md) -----------------------------------------
     rate_exempt: str = "127.0.0.1,::1"  # addresses never rate-limited: the server PC's own kiosk and TV browsers
     rate_kiosk: str = "120/minute"      # a kiosk registered with `antrean kiosk add`, per device and kind
@@ -127,6 +128,8 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
 
 OFFICE_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: werkzeug.security methods: existing hashes name their own method, so changing this affects new hashes only
+PASSWORD_HASH_METHOD = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2:sha(256|512)(:[1-9]\d*)?")
 
 
 def _validate(s: Settings) -> None:
@@ -158,6 +161,9 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"log_format: expected 'text' or 'json', got {s.log_format!r}")
+    if not PASSWORD_HASH_METHOD.fullmatch(s.password_hash_method):
+        raise ConfigError(f"password_hash_method: expected scrypt[:N:r:p] or pbkdf2:sha256[:ITERATIONS] "
+                          f"(werkzeug's methods; keep the default scrypt outside tests), got {s.password_hash_method!r}")
     if s.secret_key and (len(s.secret_key) < 32 or s.secret_key.upper() == "CHANGE-ME"):
         raise ConfigError("secret_key: too short or still the example (at least 32 random characters: "
                           "python3 -c 'import secrets; print(secrets.token_hex(32))'; or leave it unset "

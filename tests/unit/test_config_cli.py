@@ -30,11 +30,38 @@ def test_environment_then_instance_file(tmp_path):
     ({"ANTREAN_TOKEN_HOURS": "many"}, "token_hours"),
     ({"ANTREAN_START_WORKERS": "perhaps"}, "start_workers"),
     ({"ANTREAN_LANGUAGE": "fr"}, "language"),
+    ({"ANTREAN_PASSWORD_HASH_METHOD": "md5"}, "password_hash_method"),
+    ({"ANTREAN_PASSWORD_HASH_METHOD": "pbkdf2:sha256:0"}, "password_hash_method"),
 ])
 def test_bad_settings_name_the_setting(tmp_path, env, message):
     with pytest.raises(ConfigError) as exc:
         load_settings({"instance_path": str(tmp_path)}, environ=env)
     assert message in str(exc.value)
+
+
+def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(tmp_path, admin):
+    """Offices get scrypt; the suite's cheap method (tests/conftest.py) is only a setting, and a hash made
+    under one method still checks after the setting changes (the hash names its method)."""
+    from antrean.core import Antrean
+    from antrean.models import User
+    from antrean.runtime import password_matches
+    from tests.conftest import TEST_PASSWORD_HASH
+
+    assert load_settings({"instance_path": str(tmp_path)}, environ={}).password_hash_method == "scrypt"
+    hashes = {}
+    for method in ("scrypt", TEST_PASSWORD_HASH):
+        core = Antrean({"instance_path": str(tmp_path / method.replace(":", "-")), "testing": True,
+                        "start_workers": False, "password_hash_method": method}, builtins=(), entry_points=False)
+        core.migrate()
+        try:
+            u = core.users.create(admin, "petugas", "rahasia123", ["petugas_pelayanan"])
+            assert core.users.authenticate("petugas", "rahasia123").id == u["id"]
+            with core.db.read() as s:
+                hashes[method] = s.get(User, u["id"]).password_hash
+        finally:
+            core.close()
+    assert hashes["scrypt"].startswith("scrypt:") and hashes[TEST_PASSWORD_HASH].startswith("pbkdf2:sha256:1$")
+    assert password_matches(hashes["scrypt"], "rahasia123") and not password_matches(hashes["scrypt"], "salah")
 
 
 def test_broken_instance_file(tmp_path):
