@@ -177,7 +177,7 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL admin URL; a fresh database is created and dropped")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--offices", type=int, default=30)
-    ap.add_argument("--instance", help="reuse the SQLite database of an earlier run (its instance folder): no seeding")
+    ap.add_argument("--instance", help="an instance folder for the SQLite database: seeded when empty, reused after")
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of one year's volume (1.0 = 60,000 tickets)")
     args = ap.parse_args()
     from plugins import BUILTIN_SOP_MODULES
@@ -197,7 +197,10 @@ def main() -> None:
     try:
         core.migrate()
         t0 = time.perf_counter()
-        if not args.instance:
+        from antrean.models import Ticket
+        with core.db.read() as s:
+            seeded = s.query(Ticket.id).limit(1).first() is not None
+        if not seeded:
             counts = seed(core, "sukamaju", 1, scale=args.scale)
             print(f"seeded one office, one year: {counts} in {time.perf_counter() - t0:.1f} s", flush=True)
         if args.pg:
