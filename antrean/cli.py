@@ -179,11 +179,8 @@ def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: b
     if not runtime.patched():
         raise click.ClickException("the server needs gevent's monkey-patching first: start it with the "
                                    "`antrean` command, `python -m antrean` or `python -m antrean.cli`")
+    settings = _checked_settings()  # one line naming a bad setting, an unreachable database or Redis
     if workers > 1:
-        try:
-            settings = load_settings()
-        except ConfigError as exc:
-            raise click.ClickException(f"configuration error: {exc}") from None
         if settings.database_url.startswith("sqlite") or not settings.redis_url:
             raise click.ClickException("--workers above 1 needs PostgreSQL (ANTREAN_DATABASE_URL) and Redis "
                                        "(ANTREAN_REDIS_URL): processes share the database and pass events "
@@ -306,6 +303,20 @@ def user_list():
                        f"{u['full_name'] or '-':<34} {', '.join(u['roles']):<36} {offices}")
         if not users:
             click.echo("No users yet: antrean user add NAME --role admin")
+    finally:
+        core.close()
+
+
+@user.command("unlock")
+@click.argument("username")
+@click.option("--address", help="Also forget the failed logins from this address (e.g. 192.168.1.20).")
+def user_unlock(username: str, address: str | None):
+    """Forget USERNAME's failed logins (from every address), so it may log in again at once."""
+    core = _core()
+    try:
+        core.migrate()
+        n = core.users.unlock(username, address)
+        click.echo(f"{username}: {n} throttle record(s) cleared.")
     finally:
         core.close()
 

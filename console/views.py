@@ -17,6 +17,8 @@ from antrean import policy
 from antrean.app import StaffUser, get_core, lang
 from antrean.core import PRIORITIES
 from antrean.errors import AntreanError, Conflict, Invalid, NotFound
+from antrean.limits import public
+from antrean.queue import COUNTER_ROLES
 from antrean.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.sop import STAFF_ROLES
 from antrean.timeutil import BULAN, local, tanggal, utcnow
@@ -138,6 +140,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/masuk", methods=["GET", "POST"], endpoint="login")
+@public("login", methods=("POST",))
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("console.index"))
