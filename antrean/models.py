@@ -65,10 +65,18 @@ class TicketCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
+#: how a ticket ended (``Ticket.outcome``; NULL while the ticket is open). Reports use these, never status.
+OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
+
+
 class Ticket(Base):
+    """A visit to one service. ``status`` is where it is in the queue (waiting, called, serving, held,
+    skipped, done); ``outcome`` how it ended, with ``outcome_at``/``outcome_by`` (see README, "Ticket
+    lifecycle"). A transfer closes the ticket as ``transferred`` and continues the visit in a new row
+    with the same number, ``leg`` + 1 and ``transferred_from_id`` pointing back."""
     __tablename__ = "ticket"
     __table_args__ = (
-        UniqueConstraint("office_id", "letter", "day", "seq", name="uq_ticket_number"),
+        UniqueConstraint("office_id", "letter", "day", "seq", "leg", name="uq_ticket_number"),
         UniqueConstraint("office_id", "idempotency_key", name="uq_ticket_idempotency"),
         Index("ix_ticket_queue", "office_id", "day", "status", "service_code"),
     )
@@ -90,6 +98,14 @@ class Ticket(Base):
     called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    first_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)   # every recall of this visit (recalls: of the current call)
+    outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # NULL: the system
+    cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    leg: Mapped[int] = mapped_column(Integer, default=0)  # 0: as issued; n: the n-th transfer's continuation
+    transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
 
 
 class Call(Base):
@@ -310,3 +326,17 @@ class SurveyFollowUp(Base):
     plan: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CalendarDay(Base):
+    """One day of the office calendar the admin entered: a national holiday, a cuti bersama day or an
+    ad-hoc closure (whole day, or start_time–end_time local for a closure). One entry per date."""
+    __tablename__ = "calendar_day"
+    __table_args__ = (UniqueConstraint("office_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # libur_nasional | cuti_bersama | penutupan
+    name: Mapped[str] = mapped_column(String(120))
+    start_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM" local, partial closure
+    end_time: Mapped[str | None] = mapped_column(String(5), nullable=True)

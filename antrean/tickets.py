@@ -90,6 +90,8 @@ class TicketService:
         office_id = core.office_id
         now = now or utcnow()
 
+        core.queue.close_past_days(now)  # the first ticket of a day closes yesterday's (once per process and day)
+
         def work(s):
             return self._issue_in(s, office_id, sop, priority, idempotency_key, device_id, now)
         try:
@@ -139,7 +141,7 @@ class TicketService:
         svc = conn.execute(_SQL.service, {"office_id": office_id, "code": sop.code}).first()
         if svc is None:
             raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=sop.code)
-        self._check_open(svc, now)
+        self._check_open(svc, now, core.calendar.status(now, session=s))
         day = office_day(core.tz, now)
         seq = conn.execute(_SQL.bump(core.db.dialect), {"office_id": office_id, "letter": svc.letter,
                                                          "day": day}).scalar_one()
@@ -153,6 +155,7 @@ class TicketService:
             "office_id": office_id, "service_code": sop.code, "letter": svc.letter, "day": day, "seq": seq,
             "number": number, "priority": priority, "status": "waiting", "token": token,
             "idempotency_key": idempotency_key, "device_id": device_id, "issued_at": now, "recalls": 0,
+            "recall_count": 0, "leg": 0,
         }).scalar_one()
         params = {"office_id": office_id, "day": day, "code": sop.code, "id": ticket_id}
         ahead = conn.execute(_SQL.ahead if priority is None else _SQL.ahead_priority, params).scalar_one()
@@ -172,11 +175,16 @@ class TicketService:
                   service=sop.code, priority=priority, day=day.isoformat())
         return view, True
 
-    def _check_open(self, svc, now: datetime) -> None:
-        """``svc`` is a Service row or any object with enabled, open_time, close_time."""
+    def _check_open(self, svc, now: datetime, office) -> None:
+        """``svc`` is a Service row or any object with enabled, open_time, close_time; ``office`` the
+        calendar's status at ``now`` (office hours, breaks, holidays, closures). A service's own hours
+        apply inside the office's."""
         if not svc.enabled:
             raise Conflict("Layanan ini sedang tidak tersedia.", "This service is not available.",
                            code="service_disabled")
+        if not office.open:
+            raise Conflict(office.message_id, office.message_en, code="office_closed",
+                           detail=f"calendar: {office.kind}", reopens_at=iso(office.reopens_at))
         if svc.open_time or svc.close_time:
             t = local(now, self.core.tz).time()
             opens = time.fromisoformat(svc.open_time) if svc.open_time else time.min
@@ -189,20 +197,21 @@ class TicketService:
     def availability(self, now: datetime | None = None) -> dict[str, dict]:
         """Whether each enabled service can issue a ticket now: {code: {open, reason, message, message_en}}.
 
-        Same rules as :meth:`issue` (service hours, daily quota), read-only, for kiosks to show closed tiles.
+        Same rules as :meth:`issue` (office calendar, service hours, daily quota), read-only, for kiosks to show closed tiles.
         """
         core = self.core
         now = now or utcnow()
         day = office_day(core.tz, now)
         out: dict[str, dict] = {}
         with core.db.read() as s:
+            office = core.calendar.status(now, session=s)
             issued = dict(s.execute(select(TicketCounter.letter, TicketCounter.last).where(
                 TicketCounter.office_id == core.office_id, TicketCounter.day == day)).all())
             for svc in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars():
                 state = {"open": True, "reason": None, "message": None, "message_en": None,
                          "issued_today": issued.get(svc.letter, 0)}
                 try:
-                    self._check_open(svc, now)
+                    self._check_open(svc, now, office)
                     if svc.daily_quota is not None and issued.get(svc.letter, 0) >= svc.daily_quota:
                         raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
                                        "Today's quota for this service is used up. Please come back tomorrow.",
@@ -250,6 +259,14 @@ class TicketService:
             "status_url": f"/t/{t.token}",
             "api_url": f"/api/v1/tickets/{t.token}",
             "device_id": t.device_id,
+            "outcome": t.outcome,
+            "outcome_at": iso(t.outcome_at),
+            "first_called_at": iso(t.first_called_at),
+            "started_at": iso(t.started_at),
+            "finished_at": iso(t.finished_at),
+            "recall_count": t.recall_count,
+            "cancel_reason": t.cancel_reason,
+            "transferred_from": t.transferred_from_id,
         }
 
     def estimate(self, s, service_code: str, ahead: int) -> int:
@@ -276,7 +293,7 @@ class TicketService:
         office_id = core.office_id
         rows = s.execute(select(Ticket.called_at, Ticket.finished_at).where(
             Ticket.office_id == office_id, Ticket.day == office_day(core.tz), Ticket.service_code == service_code,
-            Ticket.status == "done", Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None),
+            Ticket.outcome == "served", Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None),
         ).order_by(Ticket.finished_at.desc()).limit(20)).all()
         if rows:
             avg = sum((as_utc(b) - as_utc(a)).total_seconds() for a, b in rows) / len(rows) / 60.0
@@ -296,6 +313,11 @@ class TicketService:
                                                Ticket.office_id == self.core.office_id)).scalar_one_or_none()
             if t is None:
                 raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+            while t.outcome == "transferred":   # the citizen's paper follows the visit to its continuation
+                nxt = s.execute(select(Ticket).where(Ticket.transferred_from_id == t.id)).scalar_one_or_none()
+                if nxt is None:
+                    break
+                t = nxt
             view = self._view(s, t)
             last = s.execute(select(Ticket.number, Counter.name, Counter.number).join(Call, Call.ticket_id == Ticket.id)
                              .join(Counter, Counter.id == Call.counter_id)

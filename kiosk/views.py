@@ -53,7 +53,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
 PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
                  "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
-                 "returned", "survey")
+                 "outcome", "returned", "survey")
 
 
 def kiosk_settings(core) -> dict:
@@ -92,7 +92,11 @@ def kiosk_state(core) -> dict:
             "closed_label": closed_label or message,
             "waiting": waiting.get(svc["code"], 0),
         })
-    return {"now": int(time.time() * 1000), "groups": [g for g in groups.values() if g["services"]]}
+    # the office calendar closes every service at once (holiday, weekend, Friday prayer break): one banner
+    closed = next((st for st in avail.values() if st.get("reason") == "office_closed"), None)
+    office = {"open": closed is None,
+              "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"])}
+    return {"now": int(time.time() * 1000), "office": office, "groups": [g for g in groups.values() if g["services"]]}
 
 
 def _secure(resp: Response) -> Response:
