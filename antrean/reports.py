@@ -33,7 +33,6 @@ from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, literal, select
-from sqlalchemy.orm import aliased
 
 from .core import Actor
 from .errors import Forbidden, Invalid
@@ -163,33 +162,14 @@ def _minutes(a: datetime | None, b: datetime | None) -> float | None:
 
 
 # -- where a ticket's facts are recorded ---------------------------------------------------------
-def _ticket_facts(offices: list[int] | None = None, period: "Period | None" = None):
-    """(outcome, first call, who closed it, join): the ONE place that knows where these are recorded;
-    ``join(query)`` adds what the three columns need to a select from ``ticket``.
-
-    The records-lifecycle contract gives ``ticket.outcome``, ``first_called_at`` and ``outcome_by``.
-    Until those columns are in this branch, the same facts are read from what is recorded today:
-    the ticket's calls (first call, last caller: one grouped pass over ``call``, outer-joined) and its
-    terminal status (done after a start -> served, as the survey reads it; skipped -> no_show).
-    Delete the fallback when the columns land.
-    """
-    if hasattr(Ticket, "outcome"):
-        return Ticket.outcome, Ticket.first_called_at, Ticket.outcome_by, (lambda q: q)
-    conds = [Call.kind != "step"]
-    if offices is not None:
-        conds.append(Call.office_id.in_(offices))
-    if period is not None:
-        conds += [Call.at >= period.utc_start, Call.at < period.utc_end + timedelta(days=1)]
-    calls = (select(Call.ticket_id.label("ticket_id"), func.min(Call.at).label("first"),
-                    func.max(Call.seq).label("last")).where(*conds).group_by(Call.ticket_id).subquery())
-    last = aliased(Call)
-    # served as the survey reads it (SurveyService._is_served): finished after being started
-    outcome = case((and_(Ticket.status == "done", Ticket.started_at.is_not(None)), "served"),
-                   (Ticket.status == "skipped", "no_show"), else_=None)
-
-    def join(q):
-        return q.outerjoin(calls, calls.c.ticket_id == Ticket.id).outerjoin(last, last.seq == calls.c.last)
-    return outcome, calls.c.first, last.actor_id, join
+def _ticket_facts():
+    """(outcome, first call, staff member): the ONE place reports read how a ticket ended — the records
+    issue's ``ticket.outcome`` (NULL while open), ``first_called_at`` and ``outcome_by``. When the system
+    closed it (the day-end: a skipped ticket nobody came back for becomes ``no_show``), the staff member is
+    the one who last called it (``call``, looked up only for those rows: COALESCE stops at the first value)."""
+    last_caller = (select(Call.actor_id).where(Call.ticket_id == Ticket.id, Call.kind != "step")
+                   .order_by(Call.seq.desc()).limit(1).scalar_subquery())
+    return Ticket.outcome, Ticket.first_called_at, func.coalesce(Ticket.outcome_by, last_caller)
 
 
 def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None):
@@ -331,14 +311,14 @@ class ReportService:
                 raise Forbidden("Perbandingan kabupaten hanya untuk admin kabupaten.",
                                 "The regency comparison is for a regency admin only.",
                                 detail=f"user {actor.username!r} offices={actor.offices!r}, needs ['*']")
-            outcome, first_call, _, join = _ticket_facts(None, period)
+            outcome, first_call, _ = _ticket_facts()
             wait = func.extract("epoch", first_call - Ticket.issued_at) / 60.0
             served = func.count().filter(outcome == "served")
-            t_rows = {r[0]: r for r in s.execute(join(
+            t_rows = {r[0]: r for r in s.execute(
                 select(Ticket.office_id, func.count(), served, func.count().filter(outcome == "no_show"),
                        func.percentile_cont(0.5).within_group(wait), func.percentile_cont(0.9).within_group(wait),
                        func.percentile_cont(0.5).within_group(
-                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0)).select_from(Ticket))
+                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0))
                 .where(Ticket.day >= period.start, Ticket.day <= period.end).group_by(Ticket.office_id)).all()}
             a_rows = {}
             for oid, code, done, within, returned in s.execute(self._app_within_query(None, period)):
@@ -367,11 +347,11 @@ class ReportService:
         """Counts and wait/service statistics of the period's tickets per ``service``, ``counter``,
         ``staff`` (who closed it), ``hour`` (local hour of issue), ``bucket`` (the trend's) and ``total``
         (key 0): one scan of compact Core rows, grouped here (medians and p90s need every value)."""
-        outcome, first_call, closer, join = _ticket_facts(offices, period)
+        outcome, first_call, closer = _ticket_facts()
         clock = _Clock(self.core.tz, conn.dialect.name, period)
-        rows = conn.execute(join(
+        rows = conn.execute(
             select(Ticket.service_code, Ticket.day, Ticket.counter_id, closer, outcome, Ticket.issued_at, first_call,
-                   Ticket.started_at, Ticket.finished_at, clock.key(Ticket.issued_at)).select_from(Ticket))
+                   Ticket.started_at, Ticket.finished_at, clock.key(Ticket.issued_at))
             .where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)).all()
         if not rows:
             return {dim: {} for dim in ("service", "counter", "staff", "hour", "bucket", "total")}
