@@ -107,6 +107,7 @@ def issue_ticket():
 
 
 @bp.get("/calendar")
+@public("status")
 def calendar_days():
     """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
     from datetime import timedelta

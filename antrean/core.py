@@ -76,6 +76,7 @@ class Antrean:
         self._office_id: int | None = None
         self._lock = threading.Lock()
         from .calendar import CalendarService
+        from .notify import NotifyService
         from .queue import QueueService
         from .reports import ReportService
         from .survey import SurveyService
@@ -89,6 +90,7 @@ class Antrean:
         self.users = UserService(self)
         self.reports = ReportService(self)
         self.survey = SurveyService(self)
+        self.notify = NotifyService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

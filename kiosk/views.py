@@ -257,8 +257,11 @@ def status_page(token):
         resp = _secure(Response(html, status=404, mimetype="text/html"))
         resp.headers["Cache-Control"] = "no-store"
         return resp
+    kabar = None
+    if core.notify.enabled and ticket["status"] in AWAITING:  # the opt-in form (notifier plugin's POST)
+        kabar = {"subscribed": core.notify.subscribed(token), "result": request.args.get("kabar")}
     html = render_template("kiosk/status.html", ticket=ticket, t=t, office=core.office(), lang=lang(),
-                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000))
+                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000), kabar=kabar)
     resp = _secure(Response(html, mimetype="text/html"))
     resp.headers["Cache-Control"] = "no-store"
     return resp
