@@ -56,7 +56,7 @@ def test_migration_0008_moves_the_public_pages_camat_into_the_one_setting(settin
     core = Antrean(settings_dict | {"database_url": f"sqlite:///{tmp_path / 'old.db'}"},
                    builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     try:
-        upgrade(core.db, "0009")
+        upgrade(core.db, "0010")
         publik = {"maklumat": "Kami sanggup.", "camat_name": "Drs. Ahmad Fauzi", "camat_nip": "19700101 199003 1 001"}
         with core.db.engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO office (id, code, name, address, timezone) "

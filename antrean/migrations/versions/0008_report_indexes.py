@@ -3,7 +3,7 @@ step-vs-standard grouping), applications by the time they were opened and closed
 of the public page's setting ``publik`` (camat_name, camat_nip) move into the one setting ``camat``
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-27
 """
 import json
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0008"
-down_revision = "0009"  # chain: … → 0005 → 0003 → 0009 → 0008 (re-chained on merging main)
+down_revision = "0010"  # chain: … → 0003 → 0009 → 0010 → 0008 (re-chained on merging main)
 branch_labels = None
 depends_on = None
 
