@@ -125,7 +125,10 @@ class Application(Base):
     __tablename__ = "application"
     __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
                       # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
-                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"))
+                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"),
+                      # the reports' period filters (opened / closed in the period)
+                      Index("ix_application_closed", "office_id", "closed_at"),
+                      Index("ix_application_created", "office_id", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
@@ -153,7 +156,10 @@ class AgendaCounter(Base):
 
 class StepLog(Base):
     __tablename__ = "step_log"
-    __table_args__ = (UniqueConstraint("application_id", "step_no"),)
+    __table_args__ = (UniqueConstraint("application_id", "step_no"),
+                      # the reports' steps vs Mutu Baku of a period: covering, no table reads
+                      Index("ix_step_log_ended", "ended_at", "application_id", "step_no", "minutes",
+                            "standard_minutes"))
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     step_no: Mapped[int] = mapped_column(Integer)

@@ -88,8 +88,9 @@ def offered(cid):
 
 def _public_data(core) -> dict:
     first, last = transparency.last_month(None, core.tz)
-    return {"office": core.office(), "settings": {k: v for k, v in transparency.settings(core).items()
-                                                  if k in ("maklumat", "camat_name", "camat_nip")},
+    camat = transparency.camat(core)
+    return {"office": core.office(), "settings": {"maklumat": transparency.settings(core)["maklumat"],
+                                                  "camat_name": camat["name"], "camat_nip": camat["nip"]},
             "figures": transparency.figures(core, first, last), "services": transparency.standard(core)}
 
 

@@ -165,4 +165,15 @@ def test_console_survey_button_ikm_page_and_settings(live_server, browser, desk,
     pg.goto(f"{base}/console/admin/survei")
     pg.wait_for_selector("#survey-settings")
     screenshot(pg, "console-admin-survey")
+    # the Camat: one form, read by the Maklumat on /publik and the PDF reports' signature block
+    pg.fill("#camat-settings input[name=name]", "Drs. Ahmad Fauzi, M.Si")
+    pg.fill("#camat-settings input[name=nip]", "19700101 199003 1 001")
+    pg.fill("#camat-settings input[name=rank]", "Pembina (IV/a)")
+    pg.click("#camat-settings button")
+    pg.wait_for_selector(".flash.ok")
+    pg.locator("#camat-settings").scroll_into_view_if_needed()
+    screenshot(pg, "console-admin-camat")
+    assert core.reports.signature()["signer"]["nip"] == "19700101 199003 1 001"
+    pg.goto(f"{base}/publik")
+    assert "Drs. Ahmad Fauzi, M.Si" in pg.locator("#maklumat").inner_text()
     ctx.close()
