@@ -372,6 +372,70 @@ def restore(path: str, yes: bool):
     click.echo(f"Restored {path}: {done['tickets']} tickets (schema {done['revision']}).")
 
 
+@main.group()
+def calendar():
+    """The office calendar: holidays, cuti bersama, closures (docs/calendar.md)."""
+
+
+@calendar.group()
+def holiday():
+    """Add, list or remove one day of the calendar (one entry per date)."""
+
+
+def _calendar_run(fn):
+    """Run ``fn(core, actor)`` as the CLI admin; errors in Indonesian and English, exit status 1."""
+    core = _core()
+    try:
+        core.migrate()
+        return fn(core, CLI_ADMIN)
+    except AntreanError as exc:
+        text = exc.id_text if exc.id_text == exc.en_text else f"{exc.id_text}\n{exc.en_text}"
+        raise click.ClickException(text) from None
+    finally:
+        core.close()
+
+
+@holiday.command("add")
+@click.argument("day", metavar="YYYY-MM-DD")
+@click.argument("name")
+@click.option("--kind", default="libur_nasional", show_default=True,
+              help="libur_nasional, cuti_bersama or penutupan (an ad-hoc closure of the whole day).")
+def holiday_add(day: str, name: str, kind: str):
+    """Add (or replace) the entry of DAY: a national holiday by default."""
+    e = _calendar_run(lambda core, actor: core.calendar.add(actor, day, name, kind))
+    click.echo(f"{e['date']} {e['kind']}: {e['name']}")
+
+
+@holiday.command("list")
+@click.option("--year", type=int, help="Only this year.")
+def holiday_list(year: int | None):
+    """List the calendar's entries (date, kind, name)."""
+    from .calendar import format_entries
+    entries = _calendar_run(lambda core, actor: core.calendar.entries(year))
+    click.echo(format_entries(entries) if entries else "(no entries)")
+
+
+@holiday.command("remove")
+@click.argument("day", metavar="YYYY-MM-DD")
+def holiday_remove(day: str):
+    """Remove the entry of DAY (holiday, cuti bersama or closure)."""
+    e = _calendar_run(lambda core, actor: core.calendar.remove(actor, day))
+    click.echo(f"Removed {e['date']} {e['kind']}: {e['name']}")
+
+
+@calendar.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def calendar_import(file: str):
+    """Import FILE.csv: date,name[,kind] per line. All rows or none; existing dates are replaced."""
+    try:
+        with open(file, encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: not UTF-8 text (save the CSV as UTF-8)") from None
+    r = _calendar_run(lambda core, actor: core.calendar.import_csv(actor, text))
+    click.echo(f"Imported {r['rows']} rows: {r['added']} added, {r['replaced']} replaced.")
+
+
 def add_command(cmd) -> None:
     """Faces and hardware add their own sub-commands (e.g. ``antrean printer``)."""
     main.add_command(cmd)

@@ -37,6 +37,7 @@ class Settings:
     token_hours: int = 12               # lifetime of API bearer tokens
     session_minutes: int = 480          # staff session idle timeout
     start_workers: bool = True          # print spooler and other background workers
+    calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
     log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"            # text | json (one JSON object per line)
     testing: bool = False

@@ -70,11 +70,13 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
+        from .calendar import CalendarService
         from .queue import QueueService
         from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
         from .workflow import WorkflowService
+        self.calendar = CalendarService(self)
         self.tickets = TicketService(self)
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)

@@ -49,6 +49,8 @@ EVENT_TYPES: dict[str, str] = {
     "survey.submitted": "a citizen answered the SKM survey for a served ticket (data: service, channel)",
     "survey.offered": "a clerk put the survey of the ticket just served on the counter's tablet",
     "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
+    "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
+                        "(data.change: hours/add/remove/import)",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -79,6 +81,10 @@ AUDIT_EVENTS: dict[str, str] = {
     "survey.submit": "survey.submitted",
     "survey.offer": "survey.offered",
     "survey.followup": "survey.followup_changed",
+    "calendar.hours": "calendar.changed",
+    "calendar.add": "calendar.changed",
+    "calendar.remove": "calendar.changed",
+    "calendar.import": "calendar.changed",
 }
 
 #: audited actions that change nothing a face shows: security records, not office state

@@ -282,3 +282,17 @@ class SurveyFollowUp(Base):
     plan: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CalendarDay(Base):
+    """One day of the office calendar the admin entered: a national holiday, a cuti bersama day or an
+    ad-hoc closure (whole day, or start_time–end_time local for a closure). One entry per date."""
+    __tablename__ = "calendar_day"
+    __table_args__ = (UniqueConstraint("office_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # libur_nasional | cuti_bersama | penutupan
+    name: Mapped[str] = mapped_column(String(120))
+    start_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM" local, partial closure
+    end_time: Mapped[str | None] = mapped_column(String(5), nullable=True)

@@ -90,7 +90,11 @@ def kiosk_state(core) -> dict:
             "closed_label": closed_label or message,
             "waiting": waiting.get(svc["code"], 0),
         })
-    return {"now": int(time.time() * 1000), "groups": [g for g in groups.values() if g["services"]]}
+    # the office calendar closes every service at once (holiday, weekend, Friday prayer break): one banner
+    closed = next((st for st in avail.values() if st.get("reason") == "office_closed"), None)
+    office = {"open": closed is None,
+              "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"])}
+    return {"now": int(time.time() * 1000), "office": office, "groups": [g for g in groups.values() if g["services"]]}
 
 
 def _secure(resp: Response) -> Response:
