@@ -14,15 +14,18 @@ from flask_login import current_user
 
 from .app import get_core
 from .errors import Invalid, Unauthorized
+from .limits import device as registered_device, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def body() -> dict:
-    data = request.get_json(silent=True, cache=True)
-    if data is None:
+    """The request's JSON object: every route that takes a body reads it here. Malformed JSON, a value no column
+    can store (NUL, an integer beyond 64 bits, nesting past 32 levels: app.check_value) or a non-object is a 400."""
+    if not request.is_json:
         raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
                       detail="send Content-Type: application/json with a JSON object", status=400, code="bad_json")
+    data = request.get_json(cache=True)  # on_json_loading_failed (app._Request) raises Invalid with the reason
     if not isinstance(data, dict):
         raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
     return data
@@ -84,18 +87,21 @@ def services():
 
 
 @bp.post("/tickets")
+@public("ticket", per_service=True)
 def issue_ticket():
     core = get_core()
     data = body()
     service = field(data, "service", str)
     priority = field(data, "priority", str, required=False)
     key = field(data, "idempotency_key", str, required=False) or request.headers.get("Idempotency-Key")
-    device = field(data, "device_id", str, required=False) or request.headers.get("X-Device-Id")
+    # a kiosk registered with `antrean kiosk add` is who its key says; anyone else's device id is only a claim
+    device = registered_device() or field(data, "device_id", str, required=False) or request.headers.get("X-Device-Id")
     ticket, created = core.tickets.issue(service, priority, idempotency_key=key, device_id=device)
     return jsonify(ticket), 201 if created else 200
 
 
 @bp.get("/tickets/<token>")
+@public("status")
 def ticket_status(token):
     return jsonify(get_core().tickets.by_token(token))
 
@@ -107,6 +113,7 @@ def counters():
 
 
 @bp.post("/auth/token")
+@public("login")
 def auth_token():
     core = get_core()
     data = body()
@@ -195,6 +202,7 @@ def worklist():
 
 # -- the SKM survey ----------------------------------------------------------------
 @bp.post("/surveys")
+@public("survey")
 def submit_survey():
     """A citizen's survey answers for their served ticket (public: the status token is the proof)."""
     core = get_core()
@@ -238,4 +246,4 @@ def report_ikm():
 def openapi():
     from .openapi import spec
 
-    return jsonify(spec())
+    return jsonify(spec(get_core()))

@@ -4,14 +4,17 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from flask.wrappers import Request
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.exc import OperationalError, DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
+from werkzeug.routing import IntegerConverter
 
 from .config import load_settings
 from .core import Antrean
-from .errors import AntreanError, Unavailable
+from .errors import AntreanError, Invalid, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +34,95 @@ class StaffUser:
         return str(self.id)
 
 
+# -- input at the door: one parser and one check for every route (bad input is a 4xx, never a 500/503) ------------
+#: Integers the database can store (BIGINT / SQLite INTEGER); JSON nesting deeper than any request of ours needs.
+INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+JSON_MAX_DEPTH = 32
+
+
+class BadInput(ValueError):
+    """A value no route accepts: a NUL byte in a string, an integer beyond 64 bits, JSON nested too deep."""
+
+
+def check_value(value, path: str = "body", depth: int = 0):
+    """Walk a parsed JSON value; raise BadInput naming the first value no column could store."""
+    if depth > JSON_MAX_DEPTH:
+        raise BadInput(f"{path}: nested deeper than {JSON_MAX_DEPTH} levels")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadInput(f"{path}: contains a NUL character")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not INT_MIN <= value <= INT_MAX:
+            raise BadInput(f"{path}: integer outside the 64-bit range")
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise BadInput(f"{path}: not a finite number")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_value(k, f"{path}.<key>", depth + 1)
+            check_value(v, f"{path}.{k}"[:120], depth + 1)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_value(v, f"{path}[{i}]", depth + 1)
+    return value
+
+
+class _JSON(DefaultJSONProvider):
+    """Flask's JSON with every parsed body checked (check_value); a body too deeply nested for Python's parser
+    is a ValueError like any malformed JSON, not a RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, parse_constant=_no_constant, **kwargs)
+        except RecursionError:
+            raise BadInput("JSON nested too deeply") from None
+        return check_value(value)
+
+
+def _no_constant(name: str):
+    raise BadInput(f"{name} is not valid JSON")
+
+
+class _Request(Request):
+    def on_json_loading_failed(self, e):
+        """A body that is not valid JSON, or holds a value no route accepts: 400 with the reason."""
+        if isinstance(e, BadInput):
+            raise Invalid("Data yang dikirim berisi nilai yang tidak sah.", "The request body holds an invalid value.",
+                          detail=str(e), status=400, code="bad_json")
+        raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
+                      detail=f"send Content-Type: application/json with a JSON object ({e})"[:300],
+                      status=400, code="bad_json")
+
+
+class _Int(IntegerConverter):
+    """``<int:…>`` in every route: only ids the database can hold (a larger number is simply not found)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def _check_request_strings() -> None:
+    """Query strings, form fields and path parts: no NUL bytes (PostgreSQL cannot store them; nobody types them)."""
+    for where, values in (("query", request.args), ("form", request.form if request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data") else {})):
+        for key, value in (values.items(multi=True) if values else ()):
+            if "\x00" in key or "\x00" in value:
+                raise Invalid("Permintaan berisi karakter yang tidak sah.", "The request holds an invalid character.",
+                              detail=f"{where} parameter {key[:40]!r} contains a NUL character", status=400,
+                              code="bad_request")
+    for key, value in (request.view_args or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise Invalid("Alamat berisi karakter yang tidak sah.", "The URL holds an invalid character.",
+                          detail=f"path part {key!r} contains a NUL character", status=400, code="bad_request")
+
+
 def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     settings = load_settings(config)
     app = Flask("antrean", instance_path=settings.instance_path, static_folder=None)
+    app.request_class = _Request
+    app.json = _JSON(app)
+    app.url_map.converters["int"] = _Int
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
@@ -62,6 +151,7 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     app.extensions["antrean.socketio"] = socketio
     core.extensions["socketio"] = socketio
 
+    app.before_request(_check_request_strings)
     csrf = CSRFProtect(app)
     app.extensions["antrean.csrf"] = csrf
     login = LoginManager(app)
@@ -111,6 +201,8 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         return response
 
     core.hook.init_app(app=app, core=core)
+    from . import limits
+    limits.init_app(app, core)
     return app
 
 
@@ -182,6 +274,21 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json") or request.is_json
 
 
+def _domain_response(exc: AntreanError):
+    """A domain error as the response its caller understands: JSON ``{"error", "message", "detail"?}`` for the
+    API and JSON routes, the bilingual error page otherwise."""
+    if _wants_json():
+        response = jsonify(exc.to_dict(lang()))
+    else:
+        from flask import render_template_string
+        response = current_app.response_class(render_template_string(
+            _ERROR_PAGE, message=exc.message(lang()), status=exc.status), mimetype="text/html")
+    response.status_code = exc.status
+    if exc.extra.get("retry_after"):
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
+
+
 def _error_handlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
@@ -197,10 +304,7 @@ def _error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AntreanError)
     def _domain(exc: AntreanError):
-        if _wants_json():
-            return jsonify(exc.to_dict(lang())), exc.status
-        from flask import render_template_string
-        return render_template_string(_ERROR_PAGE, message=exc.message(lang()), status=exc.status), exc.status
+        return _domain_response(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -208,15 +312,35 @@ def _error_handlers(app: Flask) -> None:
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             id_text, en_text = "Sesi formulir kedaluwarsa atau token CSRF hilang. Muat ulang halaman.", exc.description
         if _wants_json():
-            return jsonify({"error": exc.name.lower().replace(" ", "_"),
-                            "message": en_text if lang() == "en" else id_text, "detail": exc.description}), exc.code
-        from flask import render_template_string
-        return render_template_string(_ERROR_PAGE, message=en_text if lang() == "en" else id_text,
-                                      status=exc.code), exc.code
+            response = jsonify({"error": exc.name.lower().replace(" ", "_"),
+                                "message": en_text if lang() == "en" else id_text, "detail": exc.description})
+        else:
+            from flask import render_template_string
+            response = current_app.response_class(render_template_string(
+                _ERROR_PAGE, message=en_text if lang() == "en" else id_text, status=exc.code), mimetype="text/html")
+        response.status_code = exc.code
+        for name, value in exc.get_headers():  # Allow on 405, Retry-After on 429, WWW-Authenticate …
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _refused_value(exc):
+        """The database refused a value (out of range, a byte it cannot store): the request's fault, not the
+        database being down. Values are checked at the door (check_value, _Int); this is the net under it."""
+        orig = getattr(exc, "orig", exc)
+        log.warning("database refused a value: %s", orig)
+        return _domain(Invalid("Data yang dikirim berisi nilai yang tidak sah.", "The request holds an invalid value.",
+                               detail=f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"[:200],
+                               code="invalid_value"))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
+    @app.errorhandler(StatementError)
     def _db(exc):
+        if isinstance(getattr(exc, "orig", None), (OverflowError, ValueError)) or isinstance(exc, DataError):
+            return _refused_value(exc)
         log.exception("database error")
         err = Unavailable("Sistem sedang tidak dapat menyimpan data. Coba lagi sebentar lagi; data Anda tidak hilang.",
                           "The database is not reachable. Try again shortly; nothing was lost.",

@@ -295,6 +295,20 @@ def _update_user(username: str, **changes) -> dict:
         core.close()
 
 
+@user.command("unlock")
+@click.argument("username")
+@click.option("--address", help="Also forget the failed logins from this address (e.g. 192.168.1.20).")
+def user_unlock(username: str, address: str | None):
+    """Forget USERNAME's failed logins (from every address), so it may log in again at once."""
+    core = _core()
+    try:
+        core.migrate()
+        n = core.users.unlock(username, address)
+        click.echo(f"{username}: {n} throttle record(s) cleared.")
+    finally:
+        core.close()
+
+
 def _password(password: str | None, prompt: str = "Password") -> str:
     if password is None:
         if not sys.stdin.isatty():

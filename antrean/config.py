@@ -32,6 +32,7 @@ class Settings:
     language: str = "id"
     printer_url: str = "none"           # default printer of kiosks without their own
     printer_profile: str = "80mm"
+    printer_files: str = ""             # comma-separated paths a file:// printer may write besides character devices
     public_url: str = ""                # base URL printed in the ticket QR (default: request host)
     agenda_format: str = "{seq:04d}/{code}/Kec/{month_roman}/{year}"
     token_hours: int = 12               # lifetime of API bearer tokens
@@ -40,12 +41,28 @@ class Settings:
     calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
     log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"            # text | json (one JSON object per line)
+    # -- abuse at the door (antrean/limits.py; docs/security.md) -----------------------------------------
+    rate_exempt: str = "127.0.0.1,::1"  # addresses never rate-limited: the server PC's own kiosk and TV browsers
+    rate_kiosk: str = "120/minute"      # a kiosk registered with `antrean kiosk add`, per device and kind
+    rate_ticket: str = "5/minute;20/hour"        # anonymous ticket issue, per address
+    rate_ticket_service_day: str = "3/day"       # anonymous ticket issue, per address and service per day
+    rate_status: str = "60/minute"      # ticket status (page, JSON, API), per address
+    rate_survey: str = "5/minute;30/day"         # survey answers, per address
+    rate_login: str = "10/minute;60/hour"        # console login form and /api/v1/auth/token, per address
+    rate_board: str = "30/minute"       # anonymous board snapshots (/display/state.json, socket), per address
+    login_max_failures: int = 5         # failed logins per (username, address) in the window, then refused
+    login_max_failures_address: int = 20  # failed logins per address (any usernames) in the window
+    login_window_minutes: int = 15
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def printer_file_list(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.printer_files.split(",") if p.strip())
 
     @property
     def tz_label(self) -> str:

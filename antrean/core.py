@@ -414,7 +414,7 @@ class Antrean:
                         raise Invalid("Daftar dokumen tidak sah.", "Invalid checklist.")
                     row.checklist = None if value is None else [x.strip() for x in value]
                 elif key == "daily_quota":
-                    if value not in (None, "") and (not str(value).isdigit() or int(value) < 1):
+                    if value not in (None, "") and (not str(value).isdecimal() or int(value) < 1):
                         raise Invalid("Kuota harian harus bilangan bulat positif.", "Quota must be a positive integer.")
                     row.daily_quota = None if value in (None, "") else int(value)
                 elif key in ("open_time", "close_time"):

@@ -76,6 +76,9 @@ AUDIT_EVENTS: dict[str, str] = {
     "printer.create": "printer.changed",
     "printer.update": "printer.changed",
     "kiosk.assign_printer": "kiosk.changed",
+    "kiosk.register": "kiosk.changed",      # antrean kiosk add (a device key; the key is never in the event)
+    "kiosk.rekey": "kiosk.changed",
+    "kiosk.unregister": "kiosk.changed",
     "user.create": "user.changed",
     "user.update": "user.changed",
     "survey.submit": "survey.submitted",
@@ -88,7 +91,8 @@ AUDIT_EVENTS: dict[str, str] = {
 }
 
 #: audited actions that change nothing a face shows: security records, not office state
-AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.token", "ticket.reprint"})
+AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.locked", "auth.unlock", "auth.token",
+                                        "ticket.reprint"})
 
 #: keys ``emit`` refuses in ``data`` (events are public: boards, logs, other processes)
 PERSONAL_KEYS: frozenset[str] = frozenset({"name", "applicant_name", "full_name", "nik", "phone", "note",

@@ -27,6 +27,12 @@ def init_app(app, core):
 
 
 @hookspec
+def openapi_paths(core):
+    """Return OpenAPI path items ({"/printers": {...}}, relative to /api/v1) for the API routes this plugin adds;
+    merged into /api/v1/openapi.json."""
+
+
+@hookspec
 def ticket_issuing(core, conn, ticket):
     """Inside the issuing transaction, after the ticket row is written.
 

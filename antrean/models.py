@@ -218,6 +218,9 @@ class KioskDevice(Base):
     name: Mapped[str] = mapped_column(String(80), default="")
     printer_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
     last_seen: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: sha256 of the device key ``antrean kiosk add`` printed (NULL: not registered); the key itself is never stored
+    key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class PrintJob(Base):
@@ -236,6 +239,20 @@ class PrintJob(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     printed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginThrottle(Base):
+    """Login attempts not (yet) proven good, per ``u:<username>|<address>`` and per ``a:<address>``, in a window.
+
+    Bumped with one atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` before a password is checked, so
+    parallel guesses from any number of processes are counted before any is evaluated (see users.authenticate).
+    """
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), default="", index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
 
 
 class SurveyResponse(Base):

@@ -1,4 +1,9 @@
-"""The OpenAPI 3.1 description of /api/v1 (kept next to the routes it describes)."""
+"""The OpenAPI 3.1 description of /api/v1 (kept next to the routes it describes).
+
+Plugins that add routes under /api/v1 describe them through the hook ``openapi_paths`` (hardware does). The
+description is checked against the running API by schemathesis (tests/integration/test_openapi_fuzz.py): every
+status a route can answer is listed, every response matches its schema.
+"""
 from __future__ import annotations
 
 from . import __version__
@@ -14,13 +19,16 @@ def _resp(desc: str, schema=None) -> dict:
 
 
 def _errors(*codes: int) -> dict:
-    text = {400: "Malformed JSON or CSRF", 401: "Not logged in", 403: "Role not allowed", 404: "Not found",
+    text = {400: "Malformed JSON, a value no field accepts (NUL, an integer beyond 64 bits, nesting) or CSRF",
+            401: "Not logged in", 403: "Role not allowed", 404: "Not found",
             409: "Conflicts with the current state", 413: "Body too large", 422: "Invalid field",
-            429: "Too many attempts"}
+            429: "Too many requests (rate limit or login throttle); see Retry-After"}
     return {str(c): _resp(text[c], ERR) for c in codes}
 
 
 def _post(summary: str, req: dict | None, ok: dict, *codes: int, secure: bool = True, status: str = "200") -> dict:
+    if req is not None:  # any body may be malformed or too large
+        codes = tuple(sorted({*codes, 400, 413}))
     op = {"summary": summary, "responses": {status: ok, **_errors(*codes)}}
     if req is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": req}}}
@@ -36,11 +44,45 @@ def _obj(props: dict, required: list[str] | None = None) -> dict:
     return d
 
 
-S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-NS = {"type": ["string", "null"]}
+S, B = {"type": "string"}, {"type": "boolean"}
+#: integers the database can hold (a larger one is a 400 at the door)
+I = {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}
+NS, NI = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+#: a public route: rate-limited per address (or per registered kiosk, X-Device-Key)
+DEVICE_KEY = {"name": "X-Device-Key", "in": "header", "required": False, "schema": S,
+              "description": "key of a kiosk registered with `antrean kiosk add` (limited per device, generously)"}
 
 
-def spec() -> dict:
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ticket_schema() -> dict:
+    counter = _obj({"id": I, "name": S, "number": I}, ["id", "name", "number"])
+    return _obj({
+        "id": I, "number": {"type": "string", "description": "letter and number, e.g. B007 (B10005 past 9,999)"},
+        "service": S, "service_name": S, "service_short_name": S, "standard_minutes": NI,
+        "priority": NS, "priority_label": NS, "status": S, "day": {"type": "string", "format": "date"},
+        "issued_at": S, "called_at": NS, "waiting_ahead": I, "estimated_wait_minutes": I,
+        "counter": {"oneOf": [{"type": "null"}, counter]}, "token": S, "status_url": S, "api_url": S,
+        "device_id": NS,
+        "print": {"type": "object", "description": "print job state (hardware plugin), on issue only"},
+        "now_calling": {"oneOf": [{"type": "null"}, _obj({"number": S, "counter_name": S, "counter_number": I})]},
+    }, ["id", "number", "service", "status", "day", "issued_at", "token", "status_url"])
+
+
+def spec(core=None) -> dict:
+    """The description; with ``core``, the paths its plugins add (hook ``openapi_paths``) are merged in."""
+    out = _core_spec()
+    out["paths"]["/tickets"]["post"]["responses"]["200"] = _resp("The same idempotency key again: the first ticket",
+                                                                 ref("Ticket"))
+    if core is not None:
+        for extra in core.hook.openapi_paths(core=core):
+            out["paths"].update(extra or {})
+    return out
+
+
+def _core_spec() -> dict:
     counter_paths = {}
     for action, summary, req in (
         ("call-next", "Finish the current ticket and call the next by policy", None),
@@ -64,15 +106,15 @@ def spec() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "Error": _obj({"error": S, "message": S, "detail": S, "field": S}, ["error", "message"]),
+                "Error": _obj({"error": S, "message": S, "detail": S, "field": S,
+                               "retry_after": {"type": "integer", "description": "seconds, with 429"}},
+                              ["error", "message"]),
                 "Step": _obj({"no": I, "activity": S, "role": S, "minutes": I, "documents": {"type": "array", "items": S},
                               "output": S, "applicant_present": B, "tms": B, "kind": S}),
                 "Service": _obj({"code": S, "name": S, "letter": S, "standard_minutes": I, "group": S,
                                  "documents": {"type": "array", "items": S},
                                  "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}),
-                "Ticket": _obj({"number": S, "service": S, "service_name": S, "priority": NS, "status": S,
-                                "issued_at": S, "waiting_ahead": I, "estimated_wait_minutes": I, "status_url": S,
-                                "api_url": S, "token": S}),
+                "Ticket": _ticket_schema(),
                 "Application": {"type": "object"},
                 "Ikm": _obj({"ikm": {"type": ["number", "null"]}, "grade": {"type": ["string", "null"],
                              "enum": ["A", "B", "C", "D", None]}, "respondents": I,
@@ -89,15 +131,18 @@ def spec() -> dict:
             "/services": {"get": {"summary": "Enabled services with their SOP steps",
                                   "responses": {"200": _resp("Services", _obj({"services": {
                                       "type": "array", "items": {"$ref": "#/components/schemas/Service"}}}))}}},
-            "/tickets": _post("Issue a ticket", _obj({"service": S, "priority": {
-                "type": ["string", "null"], "enum": ["lansia", "disabilitas", "ibu_hamil", None]},
-                "idempotency_key": S, "device_id": S}, ["service"]),
-                _resp("Ticket (same key again: 200 with the first ticket)", {"$ref": "#/components/schemas/Ticket"}),
-                400, 404, 409, 413, 422, secure=False, status="201"),
-            "/tickets/{token}": {"get": {"summary": "Ticket status by its unguessable token",
-                                         "parameters": [{"name": "token", "in": "path", "required": True, "schema": S}],
-                                         "responses": {"200": _resp("Status", {"$ref": "#/components/schemas/Ticket"}),
-                                                       **_errors(404)}}},
+            "/tickets": {"parameters": [DEVICE_KEY], **_post(
+                "Issue a ticket (public; rate-limited per address and per service per day, or per registered kiosk)",
+                _obj({"service": S, "priority": {
+                    "type": ["string", "null"], "enum": ["lansia", "disabilitas", "ibu_hamil", None]},
+                    "idempotency_key": S, "device_id": S}, ["service"]),
+                _resp("Ticket", ref("Ticket")),
+                400, 404, 409, 413, 422, 429, secure=False, status="201")},
+            # (a repeated idempotency key answers 200 with the first ticket: added below)
+            "/tickets/{token}": {"get": {"summary": "Ticket status by its unguessable token (public, rate-limited)",
+                                         "parameters": [{"name": "token", "in": "path", "required": True, "schema": S},
+                                                        DEVICE_KEY],
+                                         "responses": {"200": _resp("Status", ref("Ticket")), **_errors(404, 429)}}},
             "/counters": {"get": {"summary": "Counters and the services each calls",
                                   "responses": {"200": _resp("Counters", {"type": "object"})}}},
             "/counters/{counter_id}": {"get": {"summary": "A counter's current ticket and queue",
@@ -107,8 +152,10 @@ def spec() -> dict:
                                                              **_errors(401, 404)}}},
             "/auth/token": _post("Exchange username and password for a bearer token",
                                  _obj({"username": S, "password": S}, ["username", "password"]),
-                                 _resp("Token", _obj({"token": S, "token_type": S, "expires_at": S})),
-                                 400, 401, 422, 429, secure=False),
+                                 _resp("Token", _obj({"token": S, "token_type": S, "expires_at": S, "user": _obj(
+                                     {"username": S, "roles": {"type": "array", "items": S}})},
+                                     ["token", "token_type", "expires_at"])),
+                                 400, 401, 413, 422, 429, secure=False),
             **counter_paths,
             "/applications": _post("Open an application (permohonan) from a ticket",
                                    _obj({"ticket": I, "service": S, "applicant_name": S, "nik": S, "phone": S},
@@ -138,7 +185,7 @@ def spec() -> dict:
                                         "education": S, "occupation": S}),
                                     "suggestion": S}, ["ticket", "answers"]),
                               _resp("Recorded", _obj({"id": I, "ticket": S, "service": S, "day": S})),
-                              400, 404, 409, 413, 422, secure=False, status="201"),
+                              400, 404, 409, 413, 422, 429, secure=False, status="201"),
             "/reports/ikm": {"get": {
                 "summary": "IKM (Indeks Kepuasan Masyarakat) of a period, per element (report roles)",
                 "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string",

@@ -2,26 +2,42 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .core import Actor, require_role
 from .errors import AntreanError, Conflict, Invalid, NotFound
-from .models import ApiToken, AuditLog, User
+from .models import ApiToken, LoginThrottle, User
 from .sop import STAFF_ROLES
 from .timeutil import iso, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
-LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 5
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """What an unknown name's password is checked against: same method and cost as a real account's hash."""
+    if not _dummy:
+        _dummy.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 class TooManyAttempts(AntreanError):
     status, code = 429, "too_many_attempts"
+
+
+def _name_key(username: str, address: str) -> str:
+    return f"u:{username}|{address}"
+
+
+def _address_key(address: str) -> str:
+    return f"a:{address}"
 
 
 def _hash_token(token: str) -> str:
@@ -129,29 +145,90 @@ class UserService:
 
     # -- authentication -------------------------------------------------------
     def authenticate(self, username: str, password: str, *, source: str = "") -> Actor:
-        """Check a password; 5 failures within 15 minutes lock the username for the rest of the window."""
-        core = self.core
-        if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 60:
+        """Check a password, throttled per (username, address) and per address (see LoginThrottle).
+
+        Each attempt is counted atomically BEFORE its password is checked, so 40 parallel guesses get at most
+        ``login_max_failures`` evaluated, whichever process they reach. A locked address is refused for the
+        rest of its window; other addresses (the Camat at her desk) are not affected: there is no account lock
+        anyone could trigger. An unknown or disabled name is hashed against a dummy hash, so the answer takes
+        the same time whether the name exists or not. Failures are audited once per address and window (the
+        first failure, and the lock with its count), not once per guess.
+        """
+        core, st = self.core, self.core.settings
+        if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 60 \
+                or len(password) > 200 or "\x00" in username or "\x00" in password:
             raise Invalid("Nama pengguna dan kata sandi wajib diisi.", "Username and password are required.")
         username = username.strip().lower()
-        since = utcnow() - LOGIN_WINDOW
-        with core.db.write() as s:
-            failures = s.execute(select(func.count()).select_from(AuditLog).where(
-                AuditLog.action == "auth.failed", AuditLog.target_id == username, AuditLog.at >= since)).scalar_one()
-            if failures >= LOGIN_MAX_FAILURES:
-                raise TooManyAttempts("Terlalu banyak percobaan masuk. Coba lagi dalam 15 menit.",
-                                      "Too many login attempts. Try again in 15 minutes.")
+        address = (source or "?")[:64]
+        now = utcnow()
+        window = timedelta(minutes=st.login_window_minutes)
+        by_name, by_address = self._reserve(username, address, now, window)
+        over = ([by_name] if by_name[0] > st.login_max_failures else []) + \
+               ([by_address] if by_address[0] > st.login_max_failures_address else [])
+        if over:
+            count, started = max(over)
+            if by_name[0] == st.login_max_failures + 1 or by_address[0] == st.login_max_failures_address + 1:
+                with core.db.write(durable=False) as s:  # the moment the lock trips: one row with the count
+                    core.audit(s, Actor(None, username), "auth.locked", "address", address, username=username,
+                               failures_for_name=by_name[0] - 1, failures_from_address=by_address[0] - 1,
+                               window_start=iso(started))
+            minutes = max(1, math.ceil((started + window - now).total_seconds() / 60))
+            raise TooManyAttempts(f"Terlalu banyak percobaan masuk dari perangkat ini. Coba lagi dalam {minutes} menit.",
+                                  f"Too many login attempts from this device. Try again in {minutes} minutes.",
+                                  retry_after=minutes * 60)
+        with core.db.read() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
-            ok = (u is not None and u.active and member_of(u, core.settings.office_code)
-                  and check_password_hash(u.password_hash, password))
-            if not ok:
-                core.audit(s, Actor(None, username), "auth.failed", "user", username, source=source)
+        # always one hash, of the account's or a dummy's: the time does not tell whether the name exists
+        good = check_password_hash(u.password_hash if u is not None else _dummy_hash(), password)
+        ok = good and u is not None and u.active and member_of(u, core.settings.office_code)
         if not ok:
+            if by_address[0] == 1 or by_name[0] == 1:
+                with core.db.write(durable=False) as s:
+                    core.audit(s, Actor(None, username), "auth.failed", "user", username, source=address,
+                               first_of_window=True)
             from .errors import Unauthorized
             raise Unauthorized("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
         with core.db.write() as s:
+            s.execute(delete(LoginThrottle).where(LoginThrottle.key == _name_key(username, address)))
+            s.execute(update(LoginThrottle).where(LoginThrottle.key == _address_key(address),
+                                                  LoginThrottle.count > 0)
+                      .values(count=LoginThrottle.count - 1))  # this attempt was not a failure
             core.audit(s, actor_of(u), "auth.login", "user", username, source=source)
         return actor_of(u)
+
+    def _reserve(self, username: str, address: str, now, window) -> tuple[tuple[int, datetime], tuple[int, datetime]]:
+        """Count one attempt for (username, address) and for address, atomically; the counts and window starts."""
+        db = self.core.db
+        table = LoginThrottle.__table__
+        since = now - window
+        out = []
+        with db.write(durable=False) as s:
+            for key, name in ((_name_key(username, address), username), (_address_key(address), "")):
+                ins = (postgresql if db.dialect == "postgresql" else sqlite).insert(table).values(
+                    key=key, username=name, address=address, count=1, window_start=now)
+                expired = table.c.window_start < since
+                stmt = ins.on_conflict_do_update(index_elements=[table.c.key], set_={
+                    "count": case((expired, 1), else_=table.c.count + 1),
+                    "window_start": case((expired, now), else_=table.c.window_start),
+                }).returning(table.c.count, table.c.window_start)
+                count, started = s.execute(stmt).one()
+                out.append((count, started))
+        return out[0], out[1]
+
+    def unlock(self, username: str, address: str | None = None, actor: Actor | None = None) -> int:
+        """Forget the failed logins of ``username`` (from every address) and, if given, of ``address``."""
+        from .core import SYSTEM
+        actor = actor or SYSTEM
+        if actor.id is not None:
+            require_role(actor, "admin")
+        username = username.strip().lower()
+        with self.core.db.write() as s:
+            cond = LoginThrottle.username == username
+            if address:
+                cond = or_(cond, LoginThrottle.key == _address_key(address))
+            n = s.execute(delete(LoginThrottle).where(cond)).rowcount
+            self.core.audit(s, actor, "auth.unlock", "user", username, address=address or "", rows=n)
+        return n
 
     def issue_token(self, actor: Actor) -> dict:
         token = secrets.token_urlsafe(32)

@@ -58,7 +58,7 @@ def save_office(core, f):
             lambda core: {"counters": core.queue.counters(), "services": core.services()})
 def save_counter(core, f):
     number = f.get("number", "").strip()
-    if not number.isdigit():
+    if not number.isdecimal():
         raise Invalid("Nomor loket harus angka.", "Counter number must be a number.", detail=repr(number))
     core.queue.save_counter(actor(), name=f.get("name", ""), number=int(number), services=f.getlist("services"),
                             counter_id=f.get("id", type=int), active=f.get("active") == "1")
@@ -118,7 +118,7 @@ def save_policy(core, f):
     policy = {"mode": f.get("mode", "priority_first")}
     for key in POLICY_INTS:
         raw = f.get(key, "").strip()
-        if not raw.isdigit():
+        if not raw.isdecimal():
             raise Invalid("Isi setiap angka kebijakan dengan bilangan bulat 0 atau lebih.",
                           "Every policy number must be a whole number, 0 or more.", detail=key)
         policy[key] = int(raw)
@@ -155,7 +155,7 @@ def save_display(core, f):
             raise Invalid("Judul profil wajib diisi.", "Profile title is required.")
         numbers = {c["number"] for c in core.queue.counters()}  # the board's profiles name lokets by number
         profiles[slug] = {"title": title, "counters": sorted({int(x) for x in f.getlist("counters")
-                                                             if x.isdigit() and int(x) in numbers}),
+                                                             if x.isdecimal() and int(x) in numbers}),
                           "services": [c for c in f.getlist("services") if c in core.sops]}
     core.set_setting("display_profiles", profiles, actor())
 

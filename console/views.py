@@ -16,6 +16,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from antrean.app import StaffUser, get_core, lang
 from antrean.core import PRIORITIES
 from antrean.errors import AntreanError, Conflict, Invalid, NotFound
+from antrean.limits import public
 from antrean.queue import COUNTER_ROLES
 from antrean.sop import STAFF_ROLES
 from antrean.timeutil import BULAN, local, tanggal, utcnow
@@ -135,6 +136,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/masuk", methods=["GET", "POST"], endpoint="login")
+@public("login", methods=("POST",))
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("console.index"))

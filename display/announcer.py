@@ -11,7 +11,7 @@ library, so the display keeps talking without internet.
 
 Public API:
 
-* ``number_to_words(n)`` / ``number_to_text(n)``: Indonesian number words, 0..9999.
+* ``number_to_words(n)`` / ``number_to_text(n)``: Indonesian number words (0..999,999; digits beyond).
 * ``letter_tokens(letters)``: letters as Indonesians name them (B -> "be").
 * ``announcement_tokens(number, counter, template)`` / ``announcement_text(...)``.
 * ``ClipLibrary(directory)``: loads the clips, ``join(tokens)`` -> WAV bytes.
@@ -37,6 +37,7 @@ __all__ = [
     "RECALL_TEMPLATE",
     "DEFAULT_GAP_MS",
     "MAX_NUMBER",
+    "MAX_WORDS",
     "MissingClip",
     "ClipFormatError",
     "number_to_words",
@@ -57,7 +58,10 @@ DEFAULT_TEMPLATE = "chime nomor_antrean {letter} {number} silakan_menuju_loket {
 RECALL_TEMPLATE = "chime panggilan_ulang nomor_antrean {letter} {number} silakan_menuju_loket {counter}"
 
 DEFAULT_GAP_MS = 120
+#: largest loket number (a counter); ticket numbers have no upper limit (see number_to_words)
 MAX_NUMBER = 9999
+#: numbers up to this are said in words ("dua belas ribu tiga ratus"); larger ones digit by digit
+MAX_WORDS = 999_999
 
 # --------------------------------------------------------------------------
 # Numbers
@@ -92,24 +96,31 @@ def _scaled(count: int, one_word: str, unit: str) -> list[str]:
 
 
 def number_to_words(n: int) -> list[str]:
-    """Indonesian words for ``n`` (0..9999) as a list of clip tokens.
+    """Indonesian words for ``n`` ≥ 0 as a list of clip tokens.
 
-    >>> number_to_words(2025)
-    ['dua', 'ribu', 'dua', 'puluh', 'lima']
+    Up to 999,999 in words (a busy day past 9,999 tickets of one letter is still called properly); beyond
+    that, digit by digit (there is no clip for "juta").
+
+    >>> number_to_words(2025), number_to_words(12005)
+    (['dua', 'ribu', 'dua', 'puluh', 'lima'], ['dua', 'belas', 'ribu', 'lima'])
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"number must be an int, not {type(n).__name__}")
-    if n < 0 or n > MAX_NUMBER:
-        raise ValueError(f"number out of range 0..{MAX_NUMBER}: {n}")
+    if n < 0:
+        raise ValueError(f"number must not be negative: {n}")
     if n == 0:
         return ["nol"]
+    if n > MAX_WORDS:
+        return [_DIGITS[int(d)] for d in str(n)]
     thousands, rest = divmod(n, 1000)
     hundreds, rest = divmod(rest, 100)
-    return (
-        _scaled(thousands, "seribu", "ribu")
-        + _scaled(hundreds, "seratus", "ratus")
-        + _below_100(rest)
-    )
+    if thousands == 1:
+        said_thousands = ["seribu"]
+    elif thousands:
+        said_thousands = number_to_words(thousands) + ["ribu"]
+    else:
+        said_thousands = []
+    return said_thousands + _scaled(hundreds, "seratus", "ratus") + _below_100(rest)
 
 
 def number_to_text(n: int) -> str:
@@ -145,7 +156,7 @@ def letter_tokens(letter: str) -> list[str]:
     return tokens
 
 
-_TICKET_RE = re.compile(r"([A-Za-z]{0,2})[-\s]?([0-9]+)")
+_TICKET_RE = re.compile(r"([A-Za-z]{0,2})[-\s]?([0-9]{1,9})")
 
 
 def parse_ticket(number: str) -> tuple[str, int]:
@@ -159,10 +170,7 @@ def parse_ticket(number: str) -> tuple[str, int]:
     m = _TICKET_RE.fullmatch(number.strip())
     if not m:
         raise ValueError(f"not a ticket number (1-2 letters then digits): {number!r}")
-    value = int(m.group(2))
-    if value > MAX_NUMBER:
-        raise ValueError(f"ticket number too large to speak (max {MAX_NUMBER}): {number!r}")
-    return m.group(1).upper(), value
+    return m.group(1).upper(), int(m.group(2))
 
 
 def _counter_value(counter: int | str) -> int:
@@ -170,7 +178,7 @@ def _counter_value(counter: int | str) -> int:
         raise ValueError(f"counter must be a number, got {counter!r}")
     if isinstance(counter, str):
         text = counter.strip()
-        if not text.isdigit():
+        if not text.isdecimal():
             raise ValueError(f"counter must be a loket number, got {counter!r}")
         counter = int(text)
     if not isinstance(counter, int):

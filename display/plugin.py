@@ -29,6 +29,7 @@ from flask_socketio import Namespace, emit, join_room
 
 from antrean.errors import AntreanError, Invalid, NotFound
 from antrean.hookspecs import hookimpl
+from antrean.limits import MESSAGE, public, refused
 
 from . import announcer as voice
 
@@ -43,7 +44,7 @@ MEDIA_EXTENSIONS = {".jpg": "image", ".jpeg": "image", ".png": "image", ".webp":
 SETTINGS_TTL = 3.0          # seconds a board setting read from the database is reused
 WAITING_COALESCE = 0.2      # seconds: at most one waiting-count broadcast per window
 CACHE_MAX_AGE_DAYS = 30     # announcement WAVs not touched for this long are removed at start
-_NUMBER_RE = re.compile(r"^[A-Z]{0,2}[0-9]{1,4}$")
+_NUMBER_RE = re.compile(r"^[A-Z]{0,2}[0-9]{1,9}$")  # past 9,999 tickets of one letter too (A12005)
 _CODE_RE = re.compile(r"^[a-z0-9_]{1,60}$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 KINDS = ("call", "recall", "step")
@@ -209,7 +210,7 @@ class DisplayHub:
                 services_raw = saved.get("services")
         numbers: list[int] = []
         for item in _split(counters_raw)[:50]:
-            if not item.isdigit() or not 1 <= int(item) <= 999:
+            if not item.isdecimal() or not 1 <= int(item) <= 999:  # not isdigit(): "²".isdigit() is True, int("²") fails
                 raise Invalid("Daftar loket papan tidak sah (contoh: counters=1,2).",
                               "Invalid counter list (e.g. counters=1,2).", detail=f"counter {item!r}")
             numbers.append(int(item))
@@ -363,6 +364,10 @@ class DisplayNamespace(Namespace):
         self.profiles: dict[str, Profile] = {}
 
     def on_connect(self, auth=None):
+        wait = refused("board")  # every connect sends a full snapshot: a flood of them is refused like state.json
+        if wait:
+            raise ConnectionRefusedError({"error": "too_many_requests", "message": MESSAGE[0].format(s=wait),
+                                          "retry_after": wait})
         params = dict(request.args)
         if isinstance(auth, dict):
             params.update({k: auth[k] for k in ("profile", "counters", "services") if k in auth})
@@ -380,7 +385,7 @@ class DisplayNamespace(Namespace):
 
     def on_snapshot(self, data=None):
         profile = self.profiles.get(request.sid)
-        if profile is not None:
+        if profile is not None and not refused("board"):
             emit("state", self.hub.state(profile))
 
 
@@ -465,6 +470,7 @@ def media(name: str):
 
 
 @bp.get("/state.json")
+@public("board")
 def state_json():
     """The board's snapshot over plain HTTP (same filters as the page), for monitoring and debugging."""
     hub: DisplayHub = current_app.extensions["antrean.display"]

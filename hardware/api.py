@@ -44,7 +44,7 @@ def jobs():
     args = request.args
     ticket = args.get("ticket_id")
     limit = args.get("limit", "50")
-    if (ticket is not None and not ticket.isdigit()) or not limit.isdigit():
+    if (ticket is not None and not ticket.isdecimal()) or not limit.isdecimal():
         from antrean.errors import Invalid
         raise Invalid("Parameter tidak sah.", "Invalid parameter.", detail="ticket_id and limit must be integers")
     return jsonify({"jobs": store.list_jobs(get_core(), status=args.get("status") or None,
@@ -87,3 +87,38 @@ def _wake(name: str) -> None:
     spooler = get_core().extensions.get("hardware.spooler")
     if spooler is not None:
         spooler.wake(name)
+
+
+def openapi_paths() -> dict:
+    """These routes in OpenAPI (merged into /api/v1/openapi.json through the hook ``openapi_paths``)."""
+    from antrean.openapi import I, NI, NS, S, B, _errors, _obj, _post, _resp
+
+    printer = _obj({"name": S, "url": S, "profile": S, "state": S, "detail": S, "checked_at": NS, "enabled": B,
+                    "jobs": _obj({k: I for k in ("pending", "printing", "uncertain", "failed")})},
+                   ["name", "url", "profile", "state"])
+    device = _obj({"device_id": S, "name": S, "printer": S, "last_seen": NS}, ["device_id", "printer"])
+    job = _obj({"id": I, "ticket_id": NI, "number": NS, "printer": S, "kind": S, "status": S, "attempts": I,
+                "last_error": NS, "created_at": NS, "printed_at": NS, "next_attempt_at": NS}, ["id", "status"])
+    secure = [{"bearer": []}]
+    return {
+        "/printers": {
+            "get": {"summary": "Printers with their state and job counts, and kiosk assignments", "security": secure,
+                    "responses": {"200": _resp("Printers", _obj({"printers": {"type": "array", "items": printer},
+                                                                 "devices": {"type": "array", "items": device}})),
+                                  **_errors(401)}},
+            **_post("Add or change a printer (admin). file:// and serial:// must name a character device or a "
+                    "path in the setting printer_files", _obj({"name": S, "url": S, "profile": S}, ["name", "url"]),
+                    _resp("Printer", _obj({"printer": printer})), 401, 403, 422),
+        },
+        "/printers/jobs": {"get": {
+            "summary": "Recent print jobs", "security": secure,
+            "parameters": [{"name": "status", "in": "query", "schema": S}, {"name": "printer", "in": "query", "schema": S},
+                           {"name": "ticket_id", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+                           {"name": "limit", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{1,4}$"}}],
+            "responses": {"200": _resp("Jobs", _obj({"jobs": {"type": "array", "items": job}})), **_errors(400, 401, 422)}}},
+        "/printers/reprint": _post("Print a ticket again", _obj({"ticket_id": I, "printer": S}, ["ticket_id"]),
+                                   _resp("Job", _obj({"job": job})), 401, 403, 404, 409, 422, status="201"),
+        "/printers/devices": _post("Assign a kiosk to a printer", _obj({"device_id": S, "printer": S, "name": S},
+                                                                       ["device_id"]),
+                                   _resp("Device", _obj({"device": device})), 401, 403, 404, 422),
+    }

@@ -56,7 +56,8 @@ def test(name: str, timeout: float):
                                        "or run: antrean printer add NAME URL")
         profile = paper_profile(profile_name)
         try:
-            print_job(url, profile, lambda p: render_test_page(p, profile, name), timeout=timeout)
+            print_job(url, profile, lambda p: render_test_page(p, profile, name), timeout=timeout,
+                      files=core.settings.printer_file_list)
         except PrinterConfigError as exc:
             raise click.ClickException(str(exc)) from None
         except PrinterError as exc:

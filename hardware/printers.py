@@ -6,7 +6,8 @@ URLs (see :func:`open_printer`)::
                                  ?timeout=SECONDS  ?waiteof=0|1  ?papercheck=0|1
     usb://VENDOR:PRODUCT         hex USB ids, e.g. usb://0416:5011  ?in_ep=0x82&out_ep=0x01
     serial:///dev/ttyUSB0        ?baudrate=9600&bytesize=8&parity=N&stopbits=1
-    file:///dev/usb/lp0          a device file (Linux usblp, parallel port)
+    file:///dev/usb/lp0          a device file (Linux usblp, parallel port): a character device,
+                                 or a path the server's admin listed in ANTREAN_PRINTER_FILES
     cups://QUEUE                 a raw CUPS queue (needs pycups)
     dummy://                     collects bytes in memory (tests, demos)
     none                         printing disabled: open_printer returns None
@@ -36,6 +37,8 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
+import stat
 import socket
 import threading
 import time
@@ -66,6 +69,7 @@ __all__ = [
     "NetworkPrinter",
     "PrinterURL",
     "STATUS_TIMEOUT",
+    "check_device_path",
     "open_printer",
     "parse_printer_url",
     "print_job",
@@ -186,15 +190,51 @@ def _known() -> str:
     return ", ".join(sorted([*DRIVERS, "none"]))
 
 
-def open_printer(url: str, profile: PaperProfile, *, timeout: float = DEFAULT_TIMEOUT) -> Escpos | None:
+#: schemes whose path is a file the driver opens for writing (python-escpos' File opens with "wb": truncates)
+DEVICE_SCHEMES = ("file", "serial")
+
+
+def check_device_path(spec: PrinterURL, files: tuple[str, ...] = (), *, opening: bool = False) -> None:
+    """A printer URL must never become a way to write files: ``file://`` and ``serial://`` paths must be a
+    character device (``/dev/usb/lp0``, ``/dev/ttyUSB0``) or one of ``files`` (the server admin's allow-list,
+    setting ``printer_files``). A device that is not there (printer unplugged) may be saved when it is under
+    ``/dev/``; opening it then fails as ``offline`` instead of creating a file."""
+    path = spec.path
+    if not path or path == "/":
+        return  # the driver says what is missing
+    real = os.path.realpath(path)
+    if real in {os.path.realpath(f) for f in files if f}:
+        return
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        if not real.startswith("/dev/"):
+            raise spec.fail(f"{path} is not a printer device (expected a character device such as /dev/usb/lp0; "
+                            "other paths only when listed in the setting printer_files)") from None
+        if opening:
+            raise PrinterError("offline", f"device {path} is not present (printer unplugged or off?)")
+        return
+    except OSError as exc:
+        raise spec.fail(f"cannot check {path}: {exc.strerror}") from None
+    if not stat.S_ISCHR(mode):
+        raise spec.fail(f"{path} is not a character device: a printer URL may not write to files "
+                        "(list the path in the setting printer_files if this is really a printer)")
+
+
+def open_printer(url: str, profile: PaperProfile, *, timeout: float = DEFAULT_TIMEOUT,
+                 files: tuple[str, ...] = (), opening: bool = False) -> Escpos | None:
     """Build a python-escpos printer for ``url``; nothing is connected until first use.
 
-    Returns ``None`` for ``none`` (printing disabled).
+    Returns ``None`` for ``none`` (printing disabled). ``files``: paths a ``file://``/``serial://`` URL may
+    name besides character devices (see :func:`check_device_path`); ``opening``: about to print (a missing
+    device is then ``offline``).
     Raises :class:`PrinterConfigError` for a bad URL or a missing driver dependency.
     """
     spec = parse_printer_url(url)
     if spec.scheme == "none":
         return None
+    if spec.scheme in DEVICE_SCHEMES:
+        check_device_path(spec, files, opening=opening)
     with preserve_root_logging():
         return DRIVERS[spec.scheme](spec, profile, timeout)
 
@@ -355,7 +395,7 @@ class _Deadline:
 
 
 def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
-              timeout: float = DEFAULT_TIMEOUT) -> None:
+              timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = ()) -> None:
     """Open the printer, ``render_fn(printer)``, finish the job, close (always).
 
     Synchronous; no side effects besides printer I/O.  ``none`` does nothing.
@@ -363,7 +403,7 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     (kind offline / timeout / paper_out / error) when the job fails.  Exceptions
     raised by ``render_fn`` that are not I/O errors propagate unchanged.
     """
-    printer = open_printer(url, profile, timeout=timeout)
+    printer = open_printer(url, profile, timeout=timeout, files=files, opening=True)
     if printer is None:
         return
     if isinstance(printer, Network):

@@ -349,7 +349,7 @@ class PrinterWorker:
             log.error("print job %s failed: bad payload: %r", job_id, exc)
             return
         try:
-            print_job(printer.url, profile, render, timeout=sp.timeout)
+            print_job(printer.url, profile, render, timeout=sp.timeout, files=core.settings.printer_file_list)
         except PrinterConfigError as exc:
             self._set_state("error", str(exc))
             self._retry(job_id, attempts, str(exc))

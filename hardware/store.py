@@ -42,10 +42,13 @@ JOB_STATES = ("pending", "printing", "done", "uncertain", "failed")
 
 
 # -- printers ---------------------------------------------------------------------
-def check_url(url: str) -> str:
-    """Validate a printer URL without connecting; raises Invalid with the precise reason."""
+def check_url(url: str, files: tuple[str, ...] = ()) -> str:
+    """Validate a printer URL without connecting; raises Invalid with the precise reason.
+
+    ``files``: the server admin's allow-list (setting ``printer_files``); otherwise ``file://`` and
+    ``serial://`` must name a character device (hardware.printers.check_device_path)."""
     try:
-        open_printer(url, PAPER_80)  # builds the driver object (checks host, ids, dependencies); no I/O
+        open_printer(url, PAPER_80, files=files)  # builds the driver object (checks host, ids, devices); no I/O
     except PrinterConfigError as exc:
         raise Invalid("Alamat printer tidak sah.", "Invalid printer URL.", detail=str(exc), field="url") from None
     return url.strip()
@@ -158,7 +161,7 @@ def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm")
     if not name or len(name) > 60:
         raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).", "Printer name is required (max 60).",
                       field="name")
-    url, profile = check_url(url), check_profile(profile)
+    url, profile = check_url(url, core.settings.printer_file_list), check_profile(profile)
     with core.db.write() as s:
         row = s.execute(select(Printer).where(Printer.office_id == core.office_id,
                                               Printer.name == name)).scalar_one_or_none()

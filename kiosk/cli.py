@@ -1,4 +1,5 @@
-"""``antrean kiosk set-pin`` / ``clear-pin``: the staff PIN that opens a kiosk's settings screen."""
+"""``antrean kiosk add|list|remove``: registered kiosks and their device keys;
+``antrean kiosk set-pin`` / ``clear-pin``: the staff PIN that opens a kiosk's settings screen."""
 from __future__ import annotations
 
 import sys
@@ -51,5 +52,67 @@ def clear_pin():
         core.migrate()
         set_kiosk_pin(core, actor, None)
         click.echo("Kiosk PIN cleared.")
+    finally:
+        core.close()
+
+
+def _fail(exc):
+    raise click.ClickException(f"{exc.message('en')} ({exc.detail})" if exc.detail else exc.message("en")) from None
+
+
+@kiosk.command("add")
+@click.argument("name")
+def add(name: str):
+    """Register kiosk NAME and print its device key (alone on the last line; shown only now).
+
+    Open the kiosk once at /kiosk?device=NAME&key=KEY: the page keeps the key and sends it as X-Device-Key.
+    Running it again for the same NAME gives a new key; the old one stops working."""
+    from antrean import devices
+    from antrean.errors import AntreanError
+
+    core, actor = _admin_core()
+    try:
+        core.migrate()
+        key = devices.add(core, name, actor)
+        click.echo(f"Kiosk {name} registered. Open it once at /kiosk?device={name}&key=<key> "
+                   "(or send the key as the X-Device-Key header). Device key:")
+        click.echo(key)
+    except AntreanError as exc:
+        _fail(exc)
+    finally:
+        core.close()
+
+
+@kiosk.command("list")
+def list_():
+    """List registered kiosks."""
+    from antrean import devices
+
+    core, _ = _admin_core()
+    try:
+        core.migrate()
+        rows = devices.registered(core)
+        for r in rows:
+            click.echo(f"{r['name']:<24} registered {r['registered_at']}  printer {r['printer'] or '-'}")
+        if not rows:
+            click.echo("No registered kiosks (antrean kiosk add NAME).")
+    finally:
+        core.close()
+
+
+@kiosk.command("remove")
+@click.argument("name")
+def remove(name: str):
+    """Unregister kiosk NAME: its key stops working at once."""
+    from antrean import devices
+    from antrean.errors import AntreanError
+
+    core, actor = _admin_core()
+    try:
+        core.migrate()
+        devices.remove(core, name, actor)
+        click.echo(f"Kiosk {name} removed; its key no longer works.")
+    except AntreanError as exc:
+        _fail(exc)
     finally:
         core.close()

@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from antrean.app import get_core, lang
 from antrean.core import PRIORITIES, require_role
 from antrean.errors import Invalid, NotFound
+from antrean.limits import public
 from antrean.sop import GROUPS
 
 from . import texts
@@ -171,10 +172,11 @@ def check_pin():
     wait = _throttle().locked_for(who)
     if wait:
         return jsonify({"ok": False, "error": "pin_locked", "message": t["pin_locked"],
-                        "retry_after": wait}), 429
-    data = request.get_json(silent=True) or {}
-    pin = data.get("pin")
-    if isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12 and check_password_hash(stored, pin):
+                        "retry_after": wait}), 429, {"Retry-After": str(wait)}
+    from antrean.api import body
+
+    pin = body().get("pin")
+    if isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12 and check_password_hash(stored, pin):
         _throttle().ok(who)
         return jsonify({"ok": True})
     _throttle().fail(who)
@@ -197,7 +199,7 @@ def set_pin():
 def set_kiosk_pin(core, actor, pin: str | None) -> None:
     """Store the kiosk PIN hashed in the office setting ``kiosk_pin`` (None clears it). Admin only."""
     require_role(actor, "admin")
-    if pin is not None and not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12):
+    if pin is not None and not (isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12):
         raise Invalid("PIN kios harus 4–12 angka.", "The kiosk PIN must be 4–12 digits.", field="pin",
                       detail="pin: a string of 4 to 12 digits 0-9, or null to clear it")
     core.set_setting(PIN_SETTING, None if pin is None else generate_password_hash(pin), actor)
@@ -239,6 +241,7 @@ def returned_file(core, ticket_id: int) -> dict | None:
 
 
 @bp.get("/t/<token>")
+@public("status")
 def status_page(token):
     core = get_core()
     t = texts.for_lang(lang())
@@ -257,6 +260,7 @@ def status_page(token):
 
 
 @bp.get("/t/<token>.json")
+@public("status")
 def status_json(token):
     resp = jsonify(public_ticket(get_core(), token))
     resp.headers["Cache-Control"] = "no-cache"
@@ -265,6 +269,7 @@ def status_json(token):
 
 
 @bp.get("/t/<token>/qr.svg")
+@public("status")
 def status_qr(token):
     import qrcode
     import qrcode.image.svg

@@ -388,10 +388,11 @@
       manualRetry = Math.min(manualRetry * 2, 30000);
     }
   });
-  socket.on("connect_error", function () {
+  socket.on("connect_error", function (err) {
     setConnected(false);
     if (!socket.active) {                        // refused by the server: retry with our own backoff
-      setTimeout(function () { socket.connect(); }, manualRetry);
+      var wait = err && err.data && err.data.retry_after;   // rate-limited: as long as the server says
+      setTimeout(function () { socket.connect(); }, wait ? wait * 1000 : manualRetry);
       manualRetry = Math.min(manualRetry * 2, 30000);
     }
   });

@@ -33,6 +33,27 @@
     try { device = localStorage.getItem("antrean.kiosk.device"); } catch (e) { device = null; }
     if (device && !DEVICE_RE.test(device)) device = null;
   })();
+  // -- device key (antrean kiosk add NAME): ?key=… once, then localStorage; sent as X-Device-Key -----
+  // The key is taken out of the address bar at once (no screenshot or history shows it).
+  var KEY_RE = /^ak_[A-Za-z0-9_-]{20,100}$/;
+  var deviceKey = null;
+  (function () {
+    var params = new URLSearchParams(location.search);
+    var fromUrl = params.get("key");
+    if (fromUrl !== null) {
+      if (KEY_RE.test(fromUrl)) store("antrean.kiosk.key", fromUrl);
+      params.delete("key");
+      var rest = params.toString();
+      try { history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "")); } catch (e) { /* old browser */ }
+    }
+    try { deviceKey = localStorage.getItem("antrean.kiosk.key"); } catch (e) { deviceKey = null; }
+    if (deviceKey && !KEY_RE.test(deviceKey)) deviceKey = null;
+  })();
+  function withKey(headers) {
+    if (deviceKey) headers["X-Device-Key"] = deviceKey;
+    return headers;
+  }
+
   function showDevice() {
     $("device-label").textContent = device ? T.kiosk_label + " " + device : "";
     $("set-device").textContent = device || T.settings_device_none;
@@ -290,8 +311,8 @@
     return fetch("/api/v1/tickets", {
       method: "POST", signal: ctrl.signal, cache: "no-store", credentials: "same-origin",
       // the kiosk's language, not the browser's: an English-locale kiosk PC still answers in Indonesian
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": cfg.lang,
-                 "Idempotency-Key": body.idempotency_key },
+      headers: withKey({ "Content-Type": "application/json", "Accept": "application/json", "Accept-Language": cfg.lang,
+                         "Idempotency-Key": body.idempotency_key }),
       body: JSON.stringify(body)
     }).finally(function () { clearTimeout(t); });
   }
@@ -422,7 +443,7 @@
     var ctrl = new AbortController();
     var t = setTimeout(function () { ctrl.abort(); }, 5000);
     try {
-      var r = await fetch("/kiosk/state.json", { cache: "no-store", signal: ctrl.signal });
+      var r = await fetch("/kiosk/state.json", { cache: "no-store", signal: ctrl.signal, headers: withKey({}) });
       if (!r.ok) throw new Error("HTTP " + r.status);
       var data = await r.json();
       state = data;

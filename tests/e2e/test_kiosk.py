@@ -421,3 +421,54 @@ def test_status_page_after_reconnect_tms_and_finish(live_server, browser, make_u
         screenshot(page, "status-finished")
     finally:
         ctx.close()
+
+
+def test_device_key_from_the_url_once_then_from_storage(live_server, page):
+    """`antrean kiosk add` prints a key; /kiosk?key=… once: kept in localStorage, gone from the address bar, sent
+    as X-Device-Key (the ticket then carries the registered name, whatever ?device= says)."""
+    from antrean import devices
+
+    key = devices.add(live_server.core, "kiosk-lobi")
+    open_kiosk(page, live_server, f"?device=kiosk-1&key={key}")
+    assert page.evaluate("location.search") == "?device=kiosk-1"
+    assert page.evaluate("localStorage.getItem('antrean.kiosk.key')") == key
+    assert take_ticket(page) == "B001"
+    open_kiosk(page, live_server, "?device=kiosk-1")          # the next start: the key comes from storage
+    assert take_ticket(page, "kk") == "C001"
+    screenshot(page, "kiosk-registered-ticket")
+    assert [t.device_id for t in tickets(live_server.core)] == ["kiosk-lobi", "kiosk-lobi"]
+
+
+@pytest.fixture
+def strict_server(settings_dict):
+    """A real server whose limits count this browser (loopback not exempt) and allow 2 tickets a minute."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from antrean import create_app
+    from tests.conftest import LiveServer, free_port
+
+    app = create_app(settings_dict | {"rate_exempt": "", "rate_ticket": "2/minute"})
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(app, server.server_port)
+    server.shutdown()
+    thread.join(5)
+    app.extensions["antrean"].close()
+
+
+def test_an_unregistered_kiosk_past_its_limit_shows_the_reason(strict_server, page):
+    """Anonymous (no device key): the third ticket in a minute is refused with the server's message."""
+    open_kiosk(page, strict_server)
+    assert take_ticket(page) == "B001"
+    open_kiosk(page, strict_server)
+    assert take_ticket(page, "kk") == "C001"
+    open_kiosk(page, strict_server)
+    tap(page, "[data-service=ktp]", "priority")
+    tap(page, "[data-priority='']", "confirm")
+    page.click("#take")
+    expect(page.locator("body")).to_contain_text("Terlalu banyak permintaan dari perangkat ini")
+    screenshot(page, "kiosk-rate-limited")
+    assert count(strict_server.core) == 2

@@ -69,10 +69,36 @@ def test_number_tokens_are_clip_names():
     assert number_to_words(111) == ["seratus", "sebelas"]
 
 
-@pytest.mark.parametrize("bad", [-1, 10000, 123456])
-def test_number_out_of_range(bad):
+def test_negative_numbers_are_refused():
     with pytest.raises(ValueError):
-        number_to_words(bad)
+        number_to_words(-1)
+
+
+@pytest.mark.parametrize("n, words", [
+    (10000, "sepuluh ribu"),
+    (10001, "sepuluh ribu satu"),
+    (11000, "sebelas ribu"),
+    (12005, "dua belas ribu lima"),
+    (99999, "sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
+    (100000, "seratus ribu"),
+    (123456, "seratus dua puluh tiga ribu empat ratus lima puluh enam"),
+    (999999, "sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
+    (1000000, "satu nol nol nol nol nol nol"),
+])
+def test_numbers_past_9999_are_said_in_words(n, words):
+    """A busy day past 9,999 tickets of one letter is still called properly (beyond 999,999: digit by digit)."""
+    assert number_to_text(n) == words
+    ClipLibrary(CLIPS).check(number_to_words(n))
+
+
+def test_ticket_past_9999_is_announced():
+    from antrean.tickets import format_number
+
+    number = format_number("A", 12005)
+    assert number == "A12005"
+    assert announcement_tokens(number, 2) == ["chime", "nomor_antrean", "a", "dua", "belas", "ribu", "lima",
+                                              "silakan_menuju_loket", "dua"]
+    assert announcement_text(number, 2) == "Nomor antrean A, dua belas ribu lima, silakan menuju loket dua"
 
 
 def test_every_number_has_clips():
@@ -119,7 +145,7 @@ def test_announcement_tokens_variants():
     assert announcement_tokens("A023", 2, RECALL_TEMPLATE)[:3] == ["chime", "panggilan_ulang", "nomor_antrean"]
 
 
-@pytest.mark.parametrize("ticket", ["", "023A", "ABC1", "A", "A12345", "A0.5"])
+@pytest.mark.parametrize("ticket", ["", "023A", "ABC1", "A", "A1234567890", "A0.5", "A²"])
 def test_bad_ticket(ticket):
     with pytest.raises(ValueError):
         announcement_tokens(ticket, 1)

@@ -183,3 +183,20 @@ def test_hook_shutdown(settings_dict):
     c = Antrean(settings_dict, plugins=(rec,), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.close()
     assert rec.events == [("shutdown",)]
+
+
+def test_hook_openapi_paths(settings_dict):
+    """A plugin's paths are merged into /api/v1/openapi.json."""
+    from antrean.openapi import spec
+
+    class Surveys:
+        @hookimpl
+        def openapi_paths(self, core):
+            return {"/surveys": {"post": {"summary": "Answer the survey",
+                                          "responses": {"201": {"description": "Saved"}}}}}
+    c = Antrean(settings_dict, plugins=(Surveys(),), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    try:
+        paths = spec(c)["paths"]
+        assert paths["/surveys"]["post"]["summary"] == "Answer the survey" and "/tickets" in paths
+    finally:
+        c.close()

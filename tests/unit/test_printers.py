@@ -273,7 +273,7 @@ def test_render_errors_propagate_and_the_connection_is_closed(fake_printer):
 
 def test_print_job_to_file_matches_dummy(tmp_path):
     target = tmp_path / "lp0"
-    print_job(f"file://{target}", PAPER_58, ticket_job(PAPER_58))
+    print_job(f"file://{target}", PAPER_58, ticket_job(PAPER_58), files=(str(target),))  # an allowed path
     dummy = Dummy()
     render_ticket(dummy, make_ticket(), PAPER_58)
     assert target.read_bytes() == dummy.output
@@ -281,7 +281,7 @@ def test_print_job_to_file_matches_dummy(tmp_path):
 
 def test_print_job_to_missing_device_file_is_offline(tmp_path):
     with pytest.raises(PrinterError) as info:
-        print_job(f"file://{tmp_path}/no/such/lp0", PAPER_58, ticket_job(PAPER_58))
+        print_job("file:///dev/usb/antrean-no-such-lp0", PAPER_58, ticket_job(PAPER_58))
     assert info.value.kind == "offline"
 
 
