@@ -36,6 +36,7 @@ DEFAULT_POLICY: dict[str, Any] = {
     "max_wait_minutes": 60,     # a ticket waiting longer than this goes first (0 = off)
     "max_recalls": 3,           # recalls allowed before the clerk must skip (no-show)
     "default_service_minutes": 5,
+    "booked_first": True,       # a booked ticket inside its slot goes before walk-ins (antrean/booking.py)
 }
 
 
@@ -70,6 +71,7 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
+        from .booking import BookingService
         from .calendar import CalendarService
         from .queue import QueueService
         from .survey import SurveyService
@@ -82,6 +84,7 @@ class Antrean:
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
         self.survey = SurveyService(self)
+        self.booking = BookingService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

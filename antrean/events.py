@@ -51,6 +51,11 @@ EVENT_TYPES: dict[str, str] = {
     "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
     "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
                         "(data.change: hours/add/remove/import)",
+    "booking.created": "a citizen booked a slot (data: booking_id, service, day, start — never name, phone, NIK)",
+    "booking.rescheduled": "a booking moved to another slot (data: booking_id, service, day, start, from_day, from_start)",
+    "booking.cancelled": "a booking was cancelled with its cancel link (data: booking_id, service, day, start)",
+    "booking.checked_in": "a booking was checked in and got its ticket (data: booking_id, service, day, ticket_id)",
+    "booking.no_show": "a booking was not checked in by slot end + grace (data: booking_id, service, day, start)",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -88,6 +93,11 @@ AUDIT_EVENTS: dict[str, str] = {
     "calendar.add": "calendar.changed",
     "calendar.remove": "calendar.changed",
     "calendar.import": "calendar.changed",
+    "booking.create": "booking.created",
+    "booking.reschedule": "booking.rescheduled",
+    "booking.cancel": "booking.cancelled",
+    "booking.check_in": "booking.checked_in",
+    "booking.no_show": "booking.no_show",
 }
 
 #: audited actions that change nothing a face shows: security records, not office state
