@@ -162,10 +162,11 @@ class BookingService:
         """``{"slots": [{"start", "end", "free"}…]}`` or ``{"slots": [], "closed": reason}`` (Indonesian)."""
         now = now or utcnow()
         d = parse_day(day)
-        self.sweep(now)
         core = self.core
         with core.db.read() as s:
             cfg = self.config(s)
+            if self._due(s, now, cfg):
+                self.sweep(now)
             svc = self._service(s, service)
             slots, closed = self._day_slots(s, svc, d, now, cfg)
             if closed:
@@ -391,19 +392,25 @@ class BookingService:
         core = self.core
         now = now or utcnow()
         with core.db.read() as s:
-            grace = int(self.config(s)["grace_minutes"])
-            cutoff = now - timedelta(minutes=grace)
-            due = select(Booking).where(Booking.office_id == core.office_id, Booking.status == "booked",
-                                        Booking.day <= office_day(core.tz, now), Booking.ends_at < cutoff)
-            if s.execute(due.with_only_columns(Booking.id).limit(1)).first() is None:
+            cfg = self.config(s)
+            if not self._due(s, now, cfg):
                 return 0
         n = 0
         with core.db.write() as s:
-            for b in s.execute(due).scalars():
+            for b in s.execute(self._due_query(now, cfg)).scalars():
                 b.status, b.active, b.changed_at = "no_show", None, now
                 core.audit(s, SYSTEM, "booking.no_show", "booking", b.id, at=now, event=self._event(b))
                 n += 1
         return n
+
+    def _due_query(self, now: datetime, cfg: dict):
+        cutoff = now - timedelta(minutes=int(cfg["grace_minutes"]))
+        return select(Booking).where(Booking.office_id == self.core.office_id, Booking.status == "booked",
+                                     Booking.day <= office_day(self.core.tz, now), Booking.ends_at < cutoff)
+
+    def _due(self, s, now: datetime, cfg: dict) -> bool:
+        """Whether some booking is due to become a no-show (one indexed read)."""
+        return s.execute(self._due_query(now, cfg).with_only_columns(Booking.id).limit(1)).first() is not None
 
     # -- messages ------------------------------------------------------------------------------------------
     def _notify(self, kind: str, phone: str, view: dict, dedupe_key: str) -> None:

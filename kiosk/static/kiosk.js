@@ -552,6 +552,11 @@
     $("booking-code").select();
   }
   $("booking-form").addEventListener("submit", function (e) { e.preventDefault(); checkIn($("booking-code").value); });
+  // Enter in the field checks in at once: a scanner types faster than the ghost-tap guard, which would cancel the
+  // form's implicit submit (a synthetic click on its button)
+  $("booking-code").addEventListener("keydown", function (e) {
+    if (e.key === "Enter") { e.preventDefault(); checkIn($("booking-code").value); }
+  });
   document.addEventListener("keydown", function (e) {
     if (current !== "home" || e.ctrlKey || e.altKey || e.metaKey) return;
     var now = Date.now();
