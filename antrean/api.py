@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
 from .app import get_core
@@ -71,12 +71,18 @@ def current_actor():
     return actor
 
 
-def staff(fn):
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        current_actor()
-        return fn(*args, **kwargs)
-    return wrapper
+def staff(action: str):
+    """A staff endpoint: log-in required, then ``antrean.policy`` decides ``action`` (the view's core call
+    decides again on the record itself). The action is kept on the view for the route × role test."""
+    def deco(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            from .policy import require
+            require(get_core(), current_actor(), action)
+            return fn(*args, **kwargs)
+        wrapper.policy_action = action
+        return wrapper
+    return deco
 
 
 # -- public -------------------------------------------------------------------
@@ -122,6 +128,14 @@ def auth_token():
     return jsonify(core.users.issue_token(actor) | {"user": {"username": actor.username, "roles": sorted(actor.roles)}})
 
 
+@bp.post("/auth/logout")
+@staff("auth.logout")
+def auth_logout():
+    """End every session and token of the caller's account (this token included)."""
+    get_core().users.logout(current_actor())
+    return jsonify({"ok": True})
+
+
 # -- staff: the queue ---------------------------------------------------------
 def _counter_action(counter_id: int, action: str):
     core = get_core()
@@ -146,11 +160,12 @@ def _counter_action(counter_id: int, action: str):
 
 for _action in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish"):
     bp.add_url_rule(f"/counters/<int:counter_id>/{_action}", f"counter_{_action.replace('-', '_')}",
-                    staff(lambda counter_id, _a=_action: _counter_action(counter_id, _a)), methods=["POST"])
+                    staff("counter.operate")(lambda counter_id, _a=_action: _counter_action(counter_id, _a)),
+                    methods=["POST"])
 
 
 @bp.get("/counters/<int:counter_id>")
-@staff
+@staff("counter.read")
 def counter_state(counter_id):
     core = get_core()
     c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
@@ -164,7 +179,7 @@ def counter_state(counter_id):
 
 # -- staff: applications ------------------------------------------------------
 @bp.post("/applications")
-@staff
+@staff("application.open")
 def open_application():
     core = get_core()
     data = body()
@@ -177,7 +192,7 @@ def open_application():
 
 
 @bp.post("/applications/<int:app_id>/steps/<int:step_no>")
-@staff
+@staff("application.step")
 def complete_step(app_id, step_no):
     core = get_core()
     data = body()
@@ -189,15 +204,54 @@ def complete_step(app_id, step_no):
 
 
 @bp.get("/applications/<int:app_id>")
-@staff
+@staff("application.read")
 def application(app_id):
     return jsonify(get_core().workflow.get(app_id, current_actor()))
 
 
+@bp.post("/applications/<int:app_id>/nik")
+@staff("application.reveal_nik")
+def reveal_nik(app_id):
+    """The full NIK (masked everywhere else); written to the audit log with who and when."""
+    return jsonify(get_core().workflow.reveal_nik(app_id, current_actor()))
+
+
 @bp.get("/worklist")
-@staff
+@staff("worklist.read")
 def worklist():
     return jsonify({"items": get_core().workflow.worklist(current_actor())})
+
+
+# -- staff: reports (report roles) ----------------------------------------------
+@bp.get("/reports/summary")
+@staff("report.read")
+def report_summary():
+    """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
+    from .exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
+    core = get_core()
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", *CONTENT_TYPES):
+        raise Invalid("Format tidak dikenal (json, csv, xlsx atau pdf).", "Unknown format (json, csv, xlsx or pdf).",
+                      field="format", detail=f"format={fmt!r}")
+    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    report = core.reports.summary(current_actor(), period)
+    if fmt == "json":
+        return jsonify({"period": report["period"], "office": report["office"]["code"],
+                        "rows": core.reports.service_rows(report)})
+    body = {"csv": lambda: to_csv(report, "services"), "xlsx": lambda: to_xlsx(report, ("services",)),
+            "pdf": lambda: to_pdf(report, **core.reports.signature())}[fmt]()
+    name = f"ringkasan-{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
+    return current_app.response_class(body, content_type=CONTENT_TYPES[fmt],
+                                      headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/reports/regency")
+@staff("report.read")
+def report_regency():
+    """One row per kecamatan (regency admin, PostgreSQL)."""
+    core = get_core()
+    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    return jsonify({"period": period.to_dict(), "rows": core.reports.regency(current_actor(), period)})
 
 
 # -- the SKM survey ----------------------------------------------------------------
@@ -282,7 +336,7 @@ def _day(name: str):
 
 
 @bp.get("/reports/ikm")
-@staff
+@staff("report.read")
 def report_ikm():
     """IKM of a period (report roles)."""
     from .survey import require_report_reader

@@ -31,7 +31,9 @@ class StaffUser:
     is_anonymous = False
 
     def get_id(self):
-        return str(self.id)
+        # the session remembers the account AND its session generation: logout, a new password, disabling
+        # the account or taking a role away bump the generation, and every copy of the cookie stops working
+        return f"{self.id}.{self.actor.epoch}"
 
 
 # -- input at the door: one parser and one check for every route (bad input is a 4xx, never a 500/503) ------------
@@ -145,10 +147,17 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     # cors_allowed_origins=None: Socket.IO accepts only same-origin browsers (an empty list would turn the Origin
     # check off and let any page a clerk opens ride the staff session on /console). One message-queue channel per
     # office: in a shared Redis, one office's boards and consoles must not get another office's events.
-    socketio = SocketIO(app, async_mode="threading", message_queue=settings.redis_url or None,
+    # gevent under ``antrean run`` (the entry point patched the process: antrean.runtime); threads under the
+    # development server, the tests' in-process server and the test client.
+    from .runtime import patched
+
+    socketio = SocketIO(app, async_mode="gevent" if patched() else "threading", message_queue=settings.redis_url or None,
                         channel=f"antrean-{settings.office_code}", cors_allowed_origins=None,
                         logger=False, engineio_logger=False)
     app.extensions["antrean.socketio"] = socketio
+    from .runtime import PublicLane
+
+    app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
     core.extensions["socketio"] = socketio
 
     app.before_request(_check_request_strings)
@@ -159,11 +168,12 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     login.login_message = "Silakan masuk terlebih dahulu."
 
     @login.user_loader
-    def _load(user_id):
+    def _load(session_id):
         try:
-            actor = core.users.get(int(user_id))
-        except ValueError:
+            user_id, epoch = (int(x) for x in session_id.split("."))
+        except ValueError:  # a session from before generations existed: log in again
             return None
+        actor = core.users.get(user_id, epoch=epoch)
         return StaffUser(actor) if actor else None
 
     from .api import bp as api_bp

@@ -8,6 +8,12 @@ transaction, and commits once. A request that fails rolls back only its own
 savepoint (its counter bump included), so numbers stay gap-free; nobody's
 ticket is acknowledged before the commit that makes it durable. Between
 processes ``BEGIN IMMEDIATE`` still serialises writers.
+
+Under gevent (``antrean run``) the writer "thread" is a greenlet: its SQL is CPU work that holds
+the GIL either way, while the blocking part, the commit's fsync, runs in a real OS thread of
+gevent's threadpool (``antrean.db``: ``do_commit`` is offloaded). The greenlet waits there, so
+requests arriving meanwhile gather into the next batch, and the after-commit events (Socket.IO
+emits) still run on the hub, where gevent's objects may be touched.
 """
 from __future__ import annotations
 

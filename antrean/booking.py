@@ -50,13 +50,10 @@ ACTIVE = ("booked", "checked_in")
 CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/B, 8: read aloud and typed safely
 CODE = re.compile(r"^[A-Z0-9]{8}$")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
-#: roles that may read a booking's name, phone and full NIK (until antrean/policy.py is in main)
-PERSONAL_ROLES = frozenset({"admin", "petugas_pelayanan", "kasi_pelayanan", "sekcam", "camat"})
-
-
 def may_read_personal(core, actor: Actor) -> bool:
-    """The one permission check for bookings' personal data (the lead rewires it to antrean/policy.py)."""
-    return bool(actor.roles & PERSONAL_ROLES)
+    """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/policy.py ``booking.read_personal``)."""
+    from . import policy
+    return policy.can(core, actor, "booking.read_personal")
 
 
 def normalize_code(code) -> str:
@@ -323,9 +320,8 @@ class BookingService:
 
     def today(self, actor: Actor, day=None, now: datetime | None = None) -> dict:
         """Staff: a day's bookings per slot (and service). Name/phone/NIK only with the permission; NIK masked."""
-        from .core import require_role
-        from .sop import STAFF_ROLES
-        require_role(actor, *STAFF_ROLES)
+        from . import policy
+        policy.require(self.core, actor, "booking.read")
         now = now or utcnow()
         d = parse_day(day) if day else office_day(self.core.tz, now)
         self.sweep(now)
@@ -352,6 +348,9 @@ class BookingService:
         ``walk_in`` extra says a walk-in ticket can be taken instead."""
         core = self.core
         now = now or utcnow()
+        if actor is not None:
+            from . import policy
+            policy.require(core, actor, "booking.check_in")
         self.sweep(now)
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)
         with core.db.read() as s:

@@ -1,6 +1,13 @@
 """The ``antrean`` command: init, run, plugins, user, printer."""
 from __future__ import annotations
 
+if __name__ == "__main__":  # ``python -m antrean.cli``: gevent's patching before any other import
+    import sys as _sys
+
+    from antrean.entry import prepare as _prepare
+
+    _prepare(_sys.argv[1:])
+
 import json
 import os
 import secrets
@@ -153,24 +160,66 @@ def _demo(core: Antrean) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
 @click.option("--port", default=5000, show_default=True, type=int)
-def run(host: str, port: int):
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes (gunicorn, gevent worker each); more than 1 needs PostgreSQL and Redis.")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server with the reloader (not for an office).")
+@click.option("--no-reload", is_flag=True, help="With --dev: no reloader.")
+@click.option("--debug", is_flag=True, help="With --dev: Flask's debugger (never on a network others reach).")
+def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: bool):
     """Serve the kiosk, display, console and API."""
+    from . import runtime
+
+    if (no_reload or debug) and not dev:
+        raise click.UsageError("--no-reload and --debug go with --dev")
+    if dev:
+        _run_dev(host, port, reload=not no_reload, debug=debug)
+        return
+    if not runtime.patched():
+        raise click.ClickException("the server needs gevent's monkey-patching first: start it with the "
+                                   "`antrean` command, `python -m antrean` or `python -m antrean.cli`")
+    settings = _checked_settings()  # one line naming a bad setting, an unreachable database or Redis
+    if workers > 1:
+        if settings.database_url.startswith("sqlite") or not settings.redis_url:
+            raise click.ClickException("--workers above 1 needs PostgreSQL (ANTREAN_DATABASE_URL) and Redis "
+                                       "(ANTREAN_REDIS_URL): processes share the database and pass events "
+                                       "through Redis")
+        click.echo(f"Antrean on http://{host}:{port}/  ({workers} processes; kios: /kiosk, papan: /display, "
+                   "konsol: /console)")
+        runtime.serve(None, host, port, workers=workers, announce=lambda m: click.echo(m, err=True))
+        return
+    from . import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    core = app.extensions["antrean"]
+    click.echo(f"Antrean on http://{host}:{port}/  (kios: /kiosk, papan: /display, konsol: /console)")
+    try:
+        runtime.serve(app, host, port, announce=lambda m: click.echo(m, err=True))
+    finally:
+        core.close()
+
+
+def _run_dev(host: str, port: int, *, reload: bool, debug: bool) -> None:
+    """Werkzeug's development server (threads), as before the production server."""
+    import signal
+
     from . import create_app
 
     _checked_settings()  # one line naming a bad setting, an unreachable database or Redis; no traceback
     app = create_app()
     socketio = app.extensions["antrean.socketio"]
     core = app.extensions["antrean"]
-    click.echo(f"Antrean on http://{host}:{port}/  (kios: /kiosk, papan: /display, konsol: /console)")
-    import signal
-
+    click.echo(f"Antrean (development server) on http://{host}:{port}/")
     # SIGTERM (kill, systemd stop) unwinds like Ctrl-C, so core.close() below stops the
     # print spooler cleanly instead of leaving a job half-way in 'printing'.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=reload, debug=debug,
+                     log_output=debug)
     finally:
         core.close()
 
@@ -270,7 +319,7 @@ def _user_id(core, username: str) -> int:
 @click.argument("username")
 @click.option("--password", help="Prompted for when omitted.")
 def user_passwd(username: str, password: str | None):
-    """Set a user's password (their API tokens stop working)."""
+    """Set a user's password (their sessions and API tokens end)."""
     u = _update_user(username, password=_password(password, "New password"))
     click.echo(f"Password of {u['username']} changed.")
 
@@ -305,6 +354,19 @@ def user_unlock(username: str, address: str | None):
         core.migrate()
         n = core.users.unlock(username, address)
         click.echo(f"{username}: {n} throttle record(s) cleared.")
+    finally:
+        core.close()
+
+
+@user.command("logout")
+@click.argument("username")
+def user_logout(username: str):
+    """End every console session and API token of a user now (a lost phone, a shared PC)."""
+    core = _core()
+    try:
+        core.migrate()
+        core.users.logout(SYSTEM, _user_id(core, username))
+        click.echo(f"Every session and token of {username} has ended.")
     finally:
         core.close()
 

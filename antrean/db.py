@@ -4,13 +4,18 @@ SQLite: WAL, ``synchronous=FULL``, foreign keys, and ``BEGIN IMMEDIATE`` for
 writes (SQLite ignores busy_timeout on a read->write lock upgrade, so a write
 transaction takes the write lock up front). pysqlite's own transaction
 handling is switched off so that SQLAlchemy emits BEGIN itself.
+Under gevent (``antrean run``, see antrean.runtime) SQLite needs two more rules, because every
+greenlet shares one OS thread: the commit (its fsync) runs in a real OS thread of gevent's
+threadpool, and write transactions of this process queue on a cooperative gate before
+``BEGIN IMMEDIATE`` — SQLite's busy handler sleeps in C, so a greenlet waiting there for a
+lock another greenlet holds would freeze the hub (and that other greenlet with it).
 PostgreSQL: psycopg 3, READ COMMITTED; writes that must not race use row
 locks (``ON CONFLICT DO UPDATE`` on counter rows, ``FOR UPDATE SKIP LOCKED``).
 """
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -37,11 +42,13 @@ class Database:
                     Path(u.database).parent.mkdir(parents=True, exist_ok=True)
                 except OSError:
                     pass  # check() names the problem; every query would fail with "unable to open"
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20,
-                                        connect_args={"timeout": 30})
+            # check_same_thread=False: under gevent the commit runs in a threadpool thread (the pool
+            # still hands a connection to one user at a time)
+            args = {"timeout": 30, "check_same_thread": False}
+            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, connect_args=args)
             _sqlite_events(self.engine, "FULL")
             # bookkeeping whose loss on a power cut is harmless (see write(durable=False))
-            relaxed = create_engine(self.url, pool_size=2, max_overflow=4, connect_args={"timeout": 30})
+            relaxed = create_engine(self.url, pool_size=2, max_overflow=4, connect_args=args)
             _sqlite_events(relaxed, "NORMAL")
             self._relaxed_engine = relaxed
         else:
@@ -49,6 +56,16 @@ class Database:
                                         connect_args={"connect_timeout": 10})
             self._relaxed_engine = None
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._gate = None
+        if self.dialect == "sqlite":
+            from .runtime import patched
+
+            if patched():
+                import threading  # gevent's, by now: a lock greenlets wait on cooperatively
+
+                self._gate = threading.RLock()
+                for engine in (self.engine, self._relaxed_engine):
+                    _commit_off_hub(engine)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._writer, expire_on_commit=False)
         self._write_relaxed = sessionmaker(
@@ -73,9 +90,10 @@ class Database:
         bookkeeping whose loss is harmless (a print job's "done", a printer's state) — never
         for tickets, calls, steps or anything a citizen or the audit depends on.
         """
-        with (self._write() if durable else self._write_relaxed()) as s:
-            with s.begin():
-                yield s
+        with self._gate or nullcontext():
+            with (self._write() if durable else self._write_relaxed()) as s:
+                with s.begin():
+                    yield s
 
     def check(self) -> None:
         """Connect once at start-up; raise ConfigError naming ``database_url`` and the reason in one line
@@ -124,6 +142,14 @@ def db_reason(exc: BaseException) -> str:
         if marker in text and not text.endswith(marker.strip()):
             text = text.rsplit(marker, 1)[1]
     return text.removeprefix("FATAL:").strip()[:300]
+
+
+def _commit_off_hub(engine: Engine) -> None:
+    """The DBAPI commit (SQLite's fsync) in a real OS thread; SQLAlchemy's after-commit events (and the
+    Socket.IO emits they lead to) still run in the calling greenlet."""
+    from .runtime import offload
+
+    engine.dialect.do_commit = lambda dbapi_connection: offload(dbapi_connection.commit)
 
 
 def _sqlite_events(engine: Engine, synchronous: str) -> None:

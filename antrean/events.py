@@ -102,7 +102,7 @@ AUDIT_EVENTS: dict[str, str] = {
 
 #: audited actions that change nothing a face shows: security records, not office state
 AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.locked", "auth.unlock", "auth.token",
-                                        "ticket.reprint"})
+                                        "auth.logout", "ticket.reprint", "application.reveal_nik"})
 
 #: keys ``emit`` refuses in ``data`` (events are public: boards, logs, other processes)
 PERSONAL_KEYS: frozenset[str] = frozenset({"name", "applicant_name", "full_name", "nik", "phone", "note",

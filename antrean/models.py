@@ -109,7 +109,9 @@ class Call(Base):
 class Application(Base):
     """A permohonan: one SOP instance carried step by step."""
     __tablename__ = "application"
-    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),)
+    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
+                      # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
+                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
@@ -164,6 +166,9 @@ class User(Base):
     offices: Mapped[list | None] = mapped_column(JSON, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: bumped by logout, a password change, disabling the account or taking a role or office away: every
+    #: console session carries the value it was opened with and ends when it no longer matches
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

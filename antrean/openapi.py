@@ -79,6 +79,11 @@ def spec(core=None) -> dict:
     if core is not None:
         for extra in core.hook.openapi_paths(core=core):
             out["paths"].update(extra or {})
+    # the door (app._check_request_strings, the JSON parser) answers 400 on every route, whatever it documents
+    for item in out["paths"].values():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                op["responses"].setdefault("400", _errors(400)["400"])
     return out
 
 
@@ -161,6 +166,8 @@ def _core_spec() -> dict:
                                      {"username": S, "roles": {"type": "array", "items": S}})},
                                      ["token", "token_type", "expires_at"])),
                                  400, 401, 413, 422, 429, secure=False),
+            "/auth/logout": _post("Log out everywhere: every session and token of the caller's account ends",
+                                  None, _resp("Done", _obj({"ok": B})), 401),
             **counter_paths,
             "/applications": _post("Open an application (permohonan) from a ticket",
                                    _obj({"ticket": I, "service": S, "applicant_name": S, "nik": S, "phone": S},
@@ -170,8 +177,12 @@ def _core_spec() -> dict:
             "/applications/{app_id}": {"get": {"summary": "An application with its timeline",
                                                "parameters": [{"name": "app_id", "in": "path", "required": True,
                                                                "schema": I}], "security": [{"bearer": []}],
-                                               "responses": {"200": _resp("Application", {
+                                               "responses": {"200": _resp("Application (NIK masked)", {
                                                    "$ref": "#/components/schemas/Application"}), **_errors(401, 404)}}},
+            "/applications/{app_id}/nik": {
+                "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I}],
+                **_post("The full NIK (masked everywhere else); written to the audit log with who and when",
+                        None, _resp("NIK", _obj({"id": I, "nik": NS, "nik_masked": NS})), 400, 401, 404)},
             "/applications/{app_id}/steps/{step_no}": {
                 "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I},
                                {"name": "step_no", "in": "path", "required": True, "schema": I}],
@@ -204,6 +215,28 @@ def _core_spec() -> dict:
             "/worklist": {"get": {"summary": "Applications waiting for a step the caller's roles may do",
                                   "security": [{"bearer": []}],
                                   "responses": {"200": _resp("Items", {"type": "object"}), **_errors(401)}}},
+            "/reports/summary": {"get": {
+                "summary": "One row per service for a period (report roles); json, csv, xlsx or pdf",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "format", "in": "query",
+                                "schema": {"type": "string", "enum": ["json", "csv", "xlsx", "pdf"]}}],
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "Rows: service, name, issued, served, no_show, transferred, "
+                                                     "expired, wait_/service_ mean/median/p90 _minutes, "
+                                                     "applications_done, applications_returned, within_standard_pct",
+                                      "content": {"application/json": {"schema": _obj({
+                                          "period": {"type": "object"}, "office": S,
+                                          "rows": {"type": "array", "items": {"type": "object"}}})},
+                                          "text/csv": {}, "application/pdf": {},
+                                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
+                              **_errors(401, 403, 422)}}},
+            "/reports/regency": {"get": {
+                "summary": "One row per kecamatan (regency admin with offices [\"*\"], PostgreSQL)",
+                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "security": [{"bearer": []}],
+                "responses": {"200": _resp("Rows", {"type": "object"}), **_errors(401, 403, 409, 422)}}},
         },
     }
 

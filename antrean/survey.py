@@ -112,8 +112,6 @@ PROFILE_CHOICES_EN: dict[str, dict[str, str]] = {
                    "irt": "Homemaker", "lainnya": "Other"},
 }
 SUGGESTION_MAX = 1000
-#: Report roles (Camat, Sekretaris Kecamatan, Kasi Pelayanan, admin).
-REPORT_ROLES = ("camat", "sekcam", "kasi_pelayanan", "admin")
 SETTING = "survey"
 _PERIOD = re.compile(r"^\d{4}(-S[12]|-(0[1-9]|1[0-2]))?$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
@@ -602,9 +600,9 @@ def check_period(period: Any) -> str:
 
 
 def require_report_reader(core, actor) -> None:
-    """The one permission check of survey reports (to be rewired to ``policy.require(core, actor, "report.read")``)."""
-    from .core import require_role
-    require_role(actor, *REPORT_ROLES)
+    """The one permission check of survey reports: ``antrean.policy``, action ``report.read``."""
+    from .policy import require
+    require(core, actor, "report.read")
 
 
 def _answered() -> Conflict:

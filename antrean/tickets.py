@@ -308,7 +308,9 @@ class TicketService:
         if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token):
             raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
         with self.core.db.read() as s:
-            t = s.execute(select(Ticket).where(Ticket.token == token)).scalar_one_or_none()
+            # a ticket's token is valid only at its own office (one database may hold many)
+            t = s.execute(select(Ticket).where(Ticket.token == token,
+                                               Ticket.office_id == self.core.office_id)).scalar_one_or_none()
             if t is None:
                 raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
             view = self._view(s, t)

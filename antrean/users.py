@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from .core import Actor, require_role
+from .runtime import hash_password, password_matches
+
+from . import policy
+from .core import Actor
 from .errors import AntreanError, Conflict, Invalid, NotFound
 from .models import ApiToken, LoginThrottle, User
 from .sop import STAFF_ROLES
@@ -24,7 +26,7 @@ _dummy: list[str] = []
 def _dummy_hash() -> str:
     """What an unknown name's password is checked against: same method and cost as a real account's hash."""
     if not _dummy:
-        _dummy.append(generate_password_hash(secrets.token_urlsafe(16)))
+        _dummy.append(hash_password(secrets.token_urlsafe(16)))
     return _dummy[0]
 
 
@@ -45,7 +47,13 @@ def _hash_token(token: str) -> str:
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.username, frozenset(user.roles or ()), user.full_name)
+    return Actor(user.id, user.username, frozenset(user.roles or ()), user.full_name,
+                 offices=None if user.offices is None else tuple(user.offices), epoch=user.session_epoch or 0)
+
+
+def offices_of(user: User) -> list[str]:
+    """The account's offices; NULL (an account from before revision 0002) is every office."""
+    return ["*"] if user.offices is None else list(user.offices)
 
 
 def member_of(user: User, office_code: str) -> bool:
@@ -73,14 +81,17 @@ class UserService:
     def create(self, actor: Actor, username: str, password: str, roles, full_name: str = "",
                offices: list[str] | None = None) -> dict:
         """Create an account for this office (or the given office codes; ["*"] = every office)."""
-        if actor.id is not None:  # the CLI acts as SYSTEM (the person at the console owns the machine)
-            require_role(actor, "admin")
+        core = self.core
+        if not policy.is_local_operator(actor):  # the CLI acts as SYSTEM (the person at the console owns the machine)
+            policy.require(core, actor, "user.read")
+        offices = self._offices(offices)
+        policy.require(core, actor, "user.manage", offices)
         self._validate(username, password, roles)
+        pw_hash = hash_password(password)  # before the transaction: ~100 ms must not hold the write lock
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
                 raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
-            offices = self._offices(offices)
-            u = User(username=username, password_hash=generate_password_hash(password), roles=sorted(set(roles)),
+            u = User(username=username, password_hash=pw_hash, roles=sorted(set(roles)),
                      full_name=(full_name or "").strip()[:120], active=True, offices=offices)
             s.add(u)
             s.flush()
@@ -89,16 +100,21 @@ class UserService:
 
     def update(self, actor: Actor, user_id: int, *, roles=None, full_name=None, active=None, password=None,
                offices=None) -> dict:
-        require_role(actor, "admin")
+        core = self.core
+        policy.require(core, actor, "user.read")
         self._validate(None, password, roles)
+        new_hash = hash_password(password) if password is not None else None  # outside the write lock
         with self.core.db.write() as s:
-            u = s.get(User, user_id)
+            u = s.get(User, user_id) if isinstance(user_id, int) else None
             if u is None or not member_of(u, self.core.settings.office_code):
                 raise NotFound("Pengguna tidak ditemukan.", "User not found.")
+            policy.require(core, actor, "user.manage", offices_of(u))  # the account as it is…
             changed = {}
             if offices is not None:
-                changed["offices"] = [u.offices, self._offices(offices)]
-                u.offices = self._offices(offices)
+                new = self._offices(offices)
+                policy.require(core, actor, "user.manage", new)  # …and as it would be
+                changed["offices"] = [u.offices, new]
+                u.offices = new
             if roles is not None:
                 changed["roles"] = [u.roles, sorted(set(roles))]
                 u.roles = sorted(set(roles))
@@ -109,11 +125,42 @@ class UserService:
                 changed["active"] = [u.active, bool(active)]
                 u.active = bool(active)
             if password is not None:
-                u.password_hash = generate_password_hash(password)
+                u.password_hash = new_hash
                 changed["password"] = "changed"
-                s.execute(ApiToken.__table__.delete().where(ApiToken.user_id == u.id))
+            if self._narrows(changed):
+                self._end_sessions(s, u)
+                changed["sessions"] = "ended"
             self.core.audit(s, actor, "user.update", "user", u.id, username=u.username, changes=changed)
             return self._view(u)
+
+    @staticmethod
+    def _narrows(changed: dict) -> bool:
+        """Does the change end the account's sessions? A new password, disabling, a role or office taken away."""
+        if "password" in changed or "offices" in changed:
+            return True
+        if "active" in changed and not changed["active"][1]:
+            return True
+        if "roles" in changed:
+            old, new = changed["roles"]
+            return bool(set(old or ()) - set(new))
+        return False
+
+    @staticmethod
+    def _end_sessions(s, u: User) -> None:
+        """Every console session (their epoch no longer matches) and every API token of the account end now."""
+        u.session_epoch = (u.session_epoch or 0) + 1
+        s.execute(ApiToken.__table__.delete().where(ApiToken.user_id == u.id))
+
+    def logout(self, actor: Actor, user_id: int | None = None) -> None:
+        """Log an account out everywhere: its sessions and tokens end (a copied cookie is refused too).
+        ``user_id``: another account (the CLI, as SYSTEM); default the actor's own. Audited with who did it."""
+        user_id = actor.id if user_id is None else user_id
+        with self.core.db.write() as s:
+            u = s.get(User, user_id) if user_id is not None else None
+            if u is None:
+                return
+            self._end_sessions(s, u)
+            self.core.audit(s, actor, "auth.logout", "user", u.username)
 
     def _offices(self, offices) -> list[str]:
         if offices is None:
@@ -123,18 +170,31 @@ class UserService:
             raise Invalid("Daftar kantor tidak sah.", "Invalid office list.", field="offices")
         return sorted(set(offices))
 
-    def list(self) -> list[dict]:
-        """The accounts that may act in this office."""
-        code = self.core.settings.office_code
-        with self.core.db.read() as s:
-            return [self._view(u) for u in s.execute(select(User).order_by(User.username)).scalars()
-                    if member_of(u, code)]
+    def list(self, actor: Actor | None = None) -> list[dict]:
+        """The accounts that may act in this office; with ``actor`` (an admin), each says whether the actor
+        may change it (``manageable``)."""
+        core = self.core
+        if actor is not None:
+            policy.require(core, actor, "user.read")
+        code = core.settings.office_code
+        with core.db.read() as s:
+            out = []
+            for u in s.execute(select(User).order_by(User.username)).scalars():
+                if member_of(u, code):
+                    view = self._view(u)
+                    if actor is not None:
+                        view["manageable"] = policy.can(core, actor, "user.manage", offices_of(u))
+                    out.append(view)
+            return out
 
-    def get(self, user_id: int) -> Actor | None:
-        """The actor behind a session, or None when the account is disabled or not of this office."""
+    def get(self, user_id: int, epoch: int | None = None) -> Actor | None:
+        """The actor behind a session, or None when the account is disabled, not of this office, or (with
+        ``epoch``, the value the session was opened with) logged out / changed since."""
         with self.core.db.read() as s:
             u = s.get(User, user_id)
             ok = u is not None and u.active and member_of(u, self.core.settings.office_code)
+            if ok and epoch is not None and epoch != (u.session_epoch or 0):
+                ok = False
             return actor_of(u) if ok else None
 
     @staticmethod
@@ -179,7 +239,7 @@ class UserService:
         with core.db.read() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
         # always one hash, of the account's or a dummy's: the time does not tell whether the name exists
-        good = check_password_hash(u.password_hash if u is not None else _dummy_hash(), password)
+        good = password_matches(u.password_hash if u is not None else _dummy_hash(), password)
         ok = good and u is not None and u.active and member_of(u, core.settings.office_code)
         if not ok:
             if by_address[0] == 1 or by_name[0] == 1:

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import policy
 from .core import Actor
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
 from .timeutil import ROMAN, iso, local, office_day, utcnow
@@ -49,14 +50,9 @@ class WorkflowService:
     def _service_row(self, s, code: str) -> Service:
         return s.execute(select(Service).where(Service.office_id == self.core.office_id, Service.code == code)).scalar_one()
 
-    def _check_role(self, actor: Actor, sop: Sop, step_no: int, role_map: dict) -> str:
-        step = sop.step(step_no)
-        role = self.core.effective_role(sop, step.role, role_map)
-        if role not in actor.roles:
-            raise Forbidden(f"Langkah {step_no} ({step.activity}) hanya boleh dikerjakan oleh {STAFF_ROLES.get(role, role)}.",
-                            f"Step {step_no} ({step.activity}) may only be done by {STAFF_ROLES.get(role, role)}.",
-                            detail=f"user {actor.username!r} has {sorted(actor.roles)}, step needs {role!r}")
-        return role
+    def _check_role(self, actor: Actor, sop: Sop, step_no: int, role_map: dict, action="application.step") -> str:
+        policy.require(self.core, actor, action, (sop, step_no, role_map))
+        return policy.step_role(self.core, sop, step_no, role_map)
 
     def _lock(self, s, application_id) -> Application:
         return self.core.lock_row(s, Application, application_id, ("Permohonan", "Application"))
@@ -94,7 +90,7 @@ class WorkflowService:
                 raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service")
             sop = core.sops[service_code]
             row = self._service_row(s, service_code)
-            role = self._check_role(actor, sop, 1, row.role_map)
+            role = self._check_role(actor, sop, 1, row.role_map, "application.open")
             app = Application(office_id=core.office_id, ticket_id=ticket.id if ticket else None,
                               service_code=service_code, applicant_name=name, nik=nik, phone=phone, status="open",
                               current_step=2, step_started_at=now, created_by=actor.id, created_at=now)
@@ -186,8 +182,9 @@ class WorkflowService:
             core.audit(s, actor, "step.complete", "application", app.id, at=now,
                        event=public | {"step": step_no, "outcome": outcome, "minutes": log.minutes,
                                        "standard_minutes": step.minutes, "status": app.status},
-                       legacy=("step_completed", lambda: {"application": self.get(app_id, actor), "step": step,
-                                                          "log": log_view}),
+                       # hooks get no personal data either: no name, NIK, phone or note (antrean.policy.redact)
+                       legacy=("step_completed", lambda: {"application": policy.redact(self.get(app_id)),
+                                                          "step": step, "log": policy.redact_log(log_view)}),
                        step=step_no, outcome=outcome, agenda=app.agenda_number, minutes=log.minutes)
             if app.status == "returned":
                 core.emit(s, "application.returned", actor=actor, at=now, **public, step=step_no,
@@ -228,18 +225,36 @@ class WorkflowService:
                 "outcome": log.outcome, "note": log.note, "missing_documents": log.missing_documents}
 
     def get(self, application_id: int, actor: Actor | None = None) -> dict:
+        """An application with its timeline. Staff pass ``actor``: an application they may not read is a
+        404 (antrean.policy, ``application.read``); ``None`` is the core's own use."""
         core = self.core
         with core.db.read() as s:
-            app = s.get(Application, application_id) if isinstance(application_id, int) else None
-            if app is None or app.office_id != core.office_id:
-                raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+            app, row = self._readable(s, application_id, actor)
             logs = s.execute(select(StepLog).where(StepLog.application_id == app.id).order_by(StepLog.step_no)).scalars().all()
             ids = {log.actor_id for log in logs} | {app.created_by}
             names = {u.id: u.full_name or u.username for u in s.execute(select(User).where(User.id.in_(ids))).scalars()}
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
-            row = self._service_row(s, app.service_code)
             return self._view(app, core.sops[app.service_code], row, logs, names, ticket, now=utcnow(),
                               rules=core.calendar.rules(s))
+
+    def _readable(self, s, application_id, actor: Actor | None, action: str = "application.read"):
+        """(application, service row), or NotFound when it is not this office's or the actor may not read it."""
+        core = self.core
+        app = s.get(Application, application_id) if isinstance(application_id, int) else None
+        if app is None or app.office_id != core.office_id:
+            raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+        row = self._service_row(s, app.service_code)
+        if actor is not None:
+            policy.require(core, actor, action, {"service": app.service_code, "role_map": row.role_map or {}})
+        return app, row
+
+    def reveal_nik(self, application_id: int, actor: Actor) -> dict:
+        """The full NIK, for a staff member who may read the application; written to the audit log (UU PDP)."""
+        core = self.core
+        with core.db.write() as s:
+            app, _ = self._readable(s, application_id, actor, "application.reveal_nik")
+            core.audit(s, actor, "application.reveal_nik", "application", app.id)
+            return {"id": app.id, "nik": app.nik, "nik_masked": mask_nik(app.nik)}
 
     def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now, rules) -> dict:
         core = self.core
@@ -250,13 +265,15 @@ class WorkflowService:
         return {
             "id": app.id, "service": app.service_code, "service_name": sop.name, "status": app.status,
             "ticket": ticket.number if ticket else None, "ticket_id": ticket.id if ticket else None,
-            "applicant_name": app.applicant_name, "nik": app.nik, "nik_masked": mask_nik(app.nik), "phone": app.phone,
+            # the NIK is masked everywhere; the full number only through reveal_nik (audited)
+            "applicant_name": app.applicant_name, "nik": mask_nik(app.nik), "nik_masked": mask_nik(app.nik),
+            "phone": app.phone,
             "agenda_number": app.agenda_number, "tms_reason": app.tms_reason, "missing_documents": app.missing_documents,
             "created_at": iso(app.created_at), "closed_at": iso(app.closed_at),
             "current_step": step.to_dict() | {"office_role": core.effective_role(sop, step.role, row.role_map),
                                               "started_at": iso(app.step_started_at), "elapsed_minutes": elapsed,
                                               "sla": sla_state(elapsed, step.minutes)} if step else None,
-            "standard_minutes": sop.standard_minutes,
+            "standard_minutes": sop.standard_minutes, "role_map": dict(row.role_map or {}),
             "total_minutes": round(total + counted, 2),
             "total_sla": sla_state(total + counted, sop.standard_minutes),
             "steps": [st.to_dict() | {"office_role": core.effective_role(sop, st.role, row.role_map)} for st in sop.steps],
@@ -269,29 +286,36 @@ class WorkflowService:
             return s.execute(select(Application.id).where(Application.ticket_id == ticket_id,
                                                           Application.office_id == self.core.office_id)).scalar()
 
-    def _worklist_query(self, s, actor: Actor, service: str | None):
-        """The condition 'open, and the current step is one the actor's roles may do' (None: nothing)."""
-        from sqlalchemy import and_, or_, tuple_
+    def _worklist_scope(self, s, actor: Actor, service: str | None):
+        """(the (service, step) pairs the actor's roles may do, the SQL condition 'open, in this office, and
+        readable by the actor' — policy.application_filter, the one read rule of every list)."""
+        from sqlalchemy import and_
         core = self.core
-        rows = {r.code: r for r in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars()}
-        wanted = []  # (service, step_no) pairs this actor may do
+        maps = dict(s.execute(select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all())
+        wanted = []
         for code, sop in core.sops.items():
-            row = rows.get(code)
-            if row is None or (service and code != service):
+            if code not in maps or (service and code != service):
                 continue
             for st in sop.steps[1:]:
-                if core.effective_role(sop, st.role, row.role_map) in actor.roles:
+                if core.effective_role(sop, st.role, maps[code]) in actor.roles:
                     wanted.append((code, st.no))
+        base = and_(Application.office_id == core.office_id, Application.status == "open",
+                    policy.application_filter(core, actor, s, maps))
+        return wanted, base
+
+    def _worklist_query(self, s, actor: Actor, service: str | None):
+        """The condition 'open, readable, and the current step is one the actor's roles may do' (None: nothing)."""
+        from sqlalchemy import and_, tuple_
+        wanted, base = self._worklist_scope(s, actor, service)
         if not wanted:
             return None
-        cond = (tuple_(Application.service_code, Application.current_step).in_(wanted)
-                if core.db.dialect == "postgresql" else
-                or_(*[and_(Application.service_code == c, Application.current_step == n) for c, n in wanted]))
-        return and_(Application.office_id == core.office_id, Application.status == "open", cond)
+        # one expanding parameter (SQLite renders "IN (VALUES (?, ?), …)"): built and compiled once, not per pair
+        return and_(base, tuple_(Application.service_code, Application.current_step).in_(wanted))
 
     def worklist(self, actor: Actor, limit: int = 200, *, offset: int = 0, service: str | None = None) -> list[dict]:
         """Open applications whose current step the actor's roles may do, oldest step first."""
         core = self.core
+        policy.require(core, actor, "worklist.read")
         now = utcnow()
         with core.db.read() as s:
             cond = self._worklist_query(s, actor, service)
@@ -321,11 +345,18 @@ class WorkflowService:
         """How many applications wait for the actor, per service (for filters and paging)."""
         from sqlalchemy import func
         with self.core.db.read() as s:
-            cond = self._worklist_query(s, actor, None)
-            if cond is None:
+            wanted, base = self._worklist_scope(s, actor, None)
+            if not wanted:
                 return {}
-            return dict(s.execute(select(Application.service_code, func.count()).where(cond)
-                                  .group_by(Application.service_code)).all())
+            # counted per (service, step) over the index in the database (the read rule included), then only
+            # the actor's steps summed: ~150 groups, not a 50-way OR tested against every open file
+            wanted = set(wanted)
+            out: dict[str, int] = {}
+            for code, step, n in s.execute(select(Application.service_code, Application.current_step, func.count())
+                                           .where(base).group_by(Application.service_code, Application.current_step)):
+                if (code, step) in wanted:
+                    out[code] = out.get(code, 0) + n
+            return out
 
 
 def step_minutes(rules, start: datetime, end: datetime) -> float:

@@ -75,20 +75,24 @@ def login(client, username):
                                                "password": "rahasia123"}).status_code == 302
 
 
+def bench_office(database_url: str, prefix: str):
+    """(app, core, counter): a fresh office in a temporary instance, one loket calling every service."""
+    cfg = {"instance_path": tempfile.mkdtemp(prefix=prefix), "start_workers": False, "testing": True}
+    if database_url:
+        cfg["database_url"] = database_url
+    app = create_app(cfg)
+    core = app.extensions["antrean"]
+    admin = Actor(None, "bench", frozenset({"admin"}))
+    return app, core, core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--apps", type=int, default=5000)
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--database-url", default="")
     args = ap.parse_args()
-    inst = tempfile.mkdtemp(prefix="bench-console-")
-    cfg = {"instance_path": inst, "start_workers": False, "testing": True}
-    if args.database_url:
-        cfg["database_url"] = args.database_url
-    app = create_app(cfg)
-    core = app.extensions["antrean"]
-    admin = Actor(None, "bench", frozenset({"admin"}))
-    counter = core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
+    app, core, counter = bench_office(args.database_url, "bench-console-")
     clerk = core.users.create(SYSTEM, "loket", "rahasia123", ["petugas_pelayanan"], "Loket")
     core.users.create(SYSTEM, "verif", "rahasia123", ["petugas_verifikasi", "kasi_pelayanan"], "Verifikasi")
     seed(core, args.apps, clerk["id"])

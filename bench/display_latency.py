@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+SERVER = "gevent"
 PG_ADMIN = os.environ.get("ANTREAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("ANTREAN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -70,12 +71,16 @@ def client_process(url: str, n: int, conn) -> None:
             elif msg.startswith(prefix + '["state"'):
                 return
 
-    for _ in range(n):
+    for i in range(n):
         ws = websocket.create_connection(ws_url, timeout=30, enable_multithread=False)
         handshake(ws)
         ws.sock.setblocking(True)
         sockets.append(ws)
         sel.register(ws.sock, selectors.EVENT_READ, ws)
+        if i % 50 == 49:  # connecting thousands takes longer than Engine.IO's ping timeout: answer pings
+            for key, _ in sel.select(timeout=0):
+                if key.data.recv() == "2":
+                    key.data.send("3")
     conn.send(("ready", n))
     while True:
         if conn.poll(0):
@@ -99,43 +104,7 @@ def client_process(url: str, n: int, conn) -> None:
 
 
 # ------------------------------------------------------------------------------------- servers
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, instance: Path, env: dict):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        full.update({"ANTREAN_INSTANCE_PATH": str(instance), **env})
-        self.log = open(instance / "server.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(self.port)],
-                                     env=full, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/-/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"server did not start, see {instance / 'server.log'}")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.log.close()
+from bench._server import Server, cpu_seconds, rss_kb  # noqa: E402
 
 
 def post(url: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
@@ -181,6 +150,7 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
     time.sleep(1.0)  # let the connect snapshots finish before reading memory
     rss_after = rss_kb(server_pid)
     sent: dict[int, int] = {}
+    cpu0 = None
     at: dict[int, int] = {}   # the call's own timestamp, taken in the server before its transaction
     for i in range(warmup + calls):
         t0 = time.time_ns()
@@ -195,6 +165,9 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
         assert (kind, seq) == ("done", call["seq"]), (kind, seq)
         if i < warmup:
             sent.pop(call["seq"])
+        if i == warmup - 1:
+            cpu0 = cpu_seconds(server_pid)
+    cpu_per_call = (cpu_seconds(server_pid) - cpu0) * 1000 / calls if cpu0 is not None else float("nan")
     parent.send("stop")
     kind, receipts = parent.recv()
     proc.join(30)
@@ -214,6 +187,7 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
         "fanout_p50_ms": round(percentile(spread, 50), 1), "fanout_max_ms": round(max(spread), 1),
         "rss_before_mb": round(rss_before / 1024, 1), "rss_after_mb": round(rss_after / 1024, 1),
         "rss_per_client_kb": round((rss_after - rss_before) / n, 1),
+        "cpu_ms_per_call": round(cpu_per_call, 1),  # the boards' server process, per call (all boards)
     }
 
 
@@ -221,7 +195,7 @@ def run_single(counts: list[int], calls: int) -> list[dict]:
     inst = Path(tempfile.mkdtemp(prefix="bench-display-"))
     try:
         cid = prepare({"instance_path": str(inst), "start_workers": False}, tickets=(calls + 3) * len(counts))
-        server = Server(inst, {"ANTREAN_START_WORKERS": "false"})
+        server = Server(inst, {"ANTREAN_START_WORKERS": "false"}, SERVER)
         try:
             token = post(server.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})["token"]
             return [measure(server.url, server.url, server.proc.pid, cid, token, n, calls) for n in counts]
@@ -244,8 +218,8 @@ def run_redis(counts: list[int], calls: int) -> list[dict]:
     servers = []
     try:
         env = {"ANTREAN_DATABASE_URL": db, "ANTREAN_REDIS_URL": REDIS, "ANTREAN_START_WORKERS": "false"}
-        servers.append(Server(insts[0], env))   # A: the boards
-        servers.append(Server(insts[1], env))   # B: the clerk
+        servers.append(Server(insts[0], env, SERVER))   # A: the boards
+        servers.append(Server(insts[1], env, SERVER))   # B: the clerk
         cid = prepare({"instance_path": str(insts[2]), "database_url": db, "start_workers": False},
                       tickets=(calls + 3) * len(counts))
         a, b = servers
@@ -277,10 +251,14 @@ def main() -> None:
     ap.add_argument("--clients", default="1,100,500")
     ap.add_argument("--calls", type=int, default=20)
     ap.add_argument("--json", action="store_true", help="print JSON only")
+    ap.add_argument("--server", choices=("gevent", "dev"), default="gevent",
+                    help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)")
     args = ap.parse_args()
+    global SERVER
+    SERVER = args.server
     counts = [int(x) for x in args.clients.split(",")]
     results = {"machine": machine(), "loadavg_start": open("/proc/loadavg").read().split()[:3], "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "command": " ".join([Path(sys.executable).name] + sys.argv)}
+               "command": " ".join([Path(sys.executable).name] + sys.argv), "server": args.server}
     if args.mode in ("single", "both"):
         results["single"] = run_single(counts, args.calls)
     if args.mode in ("redis", "both"):
@@ -293,12 +271,13 @@ def main() -> None:
           f"# load average (1/5/15 min) at start {' '.join(results['loadavg_start'])}, "
           f"at end {' '.join(results['loadavg_end'])}")
     print(f"{'mode':7} {'clients':>7} {'receipts':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'call p50':>8} {'call p99':>8} {'fan-out p50':>11} {'RSS MB before':>13} {'after':>7} {'KB/client':>9}")
+          f"{'call p50':>8} {'call p99':>8} {'fan-out p50':>11} {'RSS MB before':>13} {'after':>7} {'KB/client':>9}"
+          f" {'CPU ms/call':>11}")
     for mode in ("single", "redis"):
         for r in results.get(mode, []):
             print(f"{mode:7} {r['clients']:7d} {r['receipts']:8d} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
                   f"{r['max_ms']:7.1f} {r['from_call_p50_ms']:8.1f} {r['from_call_p99_ms']:8.1f} {r['fanout_p50_ms']:11.1f} "
-                  f"{r['rss_before_mb']:13.1f} {r['rss_after_mb']:7.1f} {r['rss_per_client_kb']:9.1f}")
+                  f"{r['rss_before_mb']:13.1f} {r['rss_after_mb']:7.1f} {r['rss_per_client_kb']:9.1f} {r['cpu_ms_per_call']:11.1f}")
 
 
 if __name__ == "__main__":

@@ -23,40 +23,26 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench._server import Server, cpu_seconds, loadavg  # noqa: E402
 SERVICES = ["ektp", "ktp", "kk", "akta_kelahiran", "sktm", "skck", "oss", "pengaduan"]
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(instance: Path, db_url: str | None) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-    env.update({"ANTREAN_INSTANCE_PATH": str(instance), "ANTREAN_PRINTER_URL": "none"})
+def start_server(instance: Path, db_url: str | None, server: str, workers: int, redis_url: str | None):
+    env = {"ANTREAN_PRINTER_URL": "none"}
     if db_url:
         env["ANTREAN_DATABASE_URL"] = db_url
-    subprocess.run([sys.executable, "-m", "antrean.cli", "init"], env=env, cwd=ROOT, check=True,
+    if redis_url:
+        env["ANTREAN_REDIS_URL"] = redis_url
+    full = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
+    full.update({"ANTREAN_INSTANCE_PATH": str(instance), **env})
+    subprocess.run([sys.executable, "-m", "antrean", "init"], env=full, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/health", timeout=1).read()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return Server(instance, env, server, workers)
 
 
 def client_run(port: int, clients: int, seconds: float) -> dict:
@@ -137,6 +123,10 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL URL (a scratch database: its tables are dropped first)")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--server", choices=("gevent", "dev"), default="gevent",
+                    help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)")
+    ap.add_argument("--workers", type=int, default=1, help="processes (gunicorn; needs --pg and --redis)")
+    ap.add_argument("--redis", help="Redis URL (with --workers)")
     ap.add_argument("--client-process", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.client_process:
@@ -151,23 +141,28 @@ def main() -> None:
         eng.dispose()
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
-        proc, port = start_server(instance, args.pg)
+        load_start = loadavg()
+        srv = start_server(instance, args.pg, args.server, args.workers, args.redis)
+        port = srv.port
         try:
             results = []
             for n in args.clients:
+                cpu0 = cpu_seconds(srv.proc.pid)
                 out = subprocess.run([sys.executable, __file__, "--client-process", str(port), str(n),
                                       str(args.seconds)], capture_output=True, text=True, check=True)
                 results.append(json.loads(out.stdout))
+                used = cpu_seconds(srv.proc.pid) - cpu0
+                results[-1]["cpu_ms"] = round(used * 1000 / max(1, results[-1]["requests"]), 2)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            srv.stop()
         check = check_numbers(instance, args.pg)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"# {'PostgreSQL' if args.pg else 'SQLite'} · {os.cpu_count()} cores · {cpu} · Python {platform.python_version()}")
-    print("| clients | tickets/s | p50 ms | p99 ms | requests | errors |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"# {'PostgreSQL' if args.pg else 'SQLite'} · server {args.server} × {args.workers} · {os.cpu_count()} cores"
+          f" · {cpu} · Python {platform.python_version()} · load {load_start} → {loadavg()}")
+    print("| clients | tickets/s | p50 ms | p99 ms | requests | errors | server CPU ms/ticket |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['clients']} | {r['throughput']} | {r['p50_ms']} | {r['p99_ms']} | {r['requests']} | {r['errors']} |")
+        print(f"| {r['clients']} | {r['throughput']} | {r['p50_ms']} | {r['p99_ms']} | {r['requests']} | {r['errors']} | {r['cpu_ms']} |")
     print(f"numbers: {check['tickets']} tickets, {check['duplicates']} duplicates, "
           f"{check['series_with_gaps']} series with gaps")
 

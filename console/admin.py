@@ -19,17 +19,19 @@ from antrean.errors import AntreanError, Invalid
 from antrean.queue import _check_policy
 from antrean.sop import ROLES, STAFF_ROLES
 
-from .views import actor, bp, roles_required, tr
+from .views import actor, allowed, bp, tr
 
 POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
                 "ratio": ("Berselang (rasio)", "Alternating (ratio)"), "fifo": ("Urut kedatangan", "Arrival order")}
 POLICY_INTS = ("ratio_normal", "ratio_priority", "max_wait_minutes", "max_recalls", "default_service_minutes")
 
 
-def admin_page(rule: str, endpoint: str, template: str, section: str, context=lambda core, **kw: {}):
-    """Register an admin page at ``rule``: GET renders ``template``, POST calls the decorated ``save``."""
+def admin_page(rule: str, endpoint: str, template: str, section: str, context=lambda core, **kw: {},
+               action: str = "settings.write"):
+    """Register an admin page at ``rule``: GET renders ``template``, POST calls the decorated ``save``;
+    ``action`` is the policy action the page needs (the core checks each change again)."""
     def deco(save):
-        @roles_required("admin")
+        @allowed(action)
         def view(**kw):
             core = get_core()
             if request.method == "POST":
@@ -48,14 +50,14 @@ def admin_page(rule: str, endpoint: str, template: str, section: str, context=la
 
 
 # -- office ---------------------------------------------------------------------------
-@admin_page("/admin", "admin", "console/admin/office.html", "office")
+@admin_page("/admin", "admin", "console/admin/office.html", "office", action="office.write")
 def save_office(core, f):
     core.update_office(actor(), name=f.get("name", ""), address=f.get("address", ""))
 
 
 # -- counters ---------------------------------------------------------------------------
 @admin_page("/admin/loket", "admin_counters", "console/admin/counters.html", "counters",
-            lambda core: {"counters": core.queue.counters(), "services": core.services()})
+            lambda core: {"counters": core.queue.counters(), "services": core.services()}, action="counter.manage")
 def save_counter(core, f):
     number = f.get("number", "").strip()
     if not number.isdecimal():
@@ -66,7 +68,7 @@ def save_counter(core, f):
 
 # -- users --------------------------------------------------------------------------------
 @admin_page("/admin/pengguna", "admin_users", "console/admin/users.html", "users",
-            lambda core: {"users": core.users.list(), "staff_roles": STAFF_ROLES})
+            lambda core: {"users": core.users.list(actor()), "staff_roles": STAFF_ROLES}, action="user.read")
 def save_user(core, f):
     roles = f.getlist("roles")
     if f.get("id"):
@@ -79,7 +81,7 @@ def save_user(core, f):
 
 # -- services -------------------------------------------------------------------------------
 @bp.get("/admin/layanan", endpoint="admin_services")
-@roles_required("admin")
+@allowed("service.write")
 def admin_services():
     return render_template("console/admin/services.html", section="services", services=get_core().services())
 
@@ -94,7 +96,8 @@ def _service_context(core, code):
             "staff_roles": {k: v for k, v in STAFF_ROLES.items() if k != "admin"}}
 
 
-@admin_page("/admin/layanan/<code>", "admin_service", "console/admin/service.html", "services", _service_context)
+@admin_page("/admin/layanan/<code>", "admin_service", "console/admin/service.html", "services", _service_context,
+            action="service.write")
 def save_service(core, f, code):
     core.service(code)  # 404 for an unknown code
     sop = core.sops[code]
@@ -209,7 +212,7 @@ def save_calendar(core, f):
 
 # -- printers -----------------------------------------------------------------------------------
 @bp.get("/admin/printer", endpoint="admin_printers")
-@roles_required("admin")
+@allowed("printer.manage")
 def admin_printers():
     core = get_core()
     return render_template("console/admin/printers.html", section="printers", printers=core.printers(),
@@ -218,7 +221,7 @@ def admin_printers():
 
 # -- audit log ------------------------------------------------------------------------------------
 @bp.get("/admin/audit", endpoint="admin_audit")
-@roles_required("admin")
+@allowed("audit.read")
 def admin_audit():
     core = get_core()
     a = request.args

@@ -51,8 +51,8 @@ def push(core, event: str, **data) -> None:
         log.exception("console push failed (%s)", event)
 
 
-#: event types that change what a console shows (queues, worklists, printers)
-PUSHED = ("ticket.", "application.", "counter.", "service.", "printer.state_changed")
+#: event types that change what a console shows (queues, worklists, printers, the live board's IKM)
+PUSHED = ("ticket.", "application.", "counter.", "service.", "printer.state_changed", "survey.submitted")
 
 
 @hookimpl

@@ -1,96 +1,143 @@
-"""The Camat's monthly summary: tickets per service, applications completed/returned,
-average minutes against the standard per step, and SLA compliance.
+"""Report pages: the period report with tabs and charts, downloads (XLSX, CSV, PDF), the kabupaten
+comparison and the live board ``/console/pantau``.
 
-Read-only queries over the append-only tables (tickets, applications, step logs).
+Every figure comes from ``core.reports`` (antrean/reports.py); this module only picks the period,
+draws and serves. Report roles only (``antrean.policy``, action ``report.read``).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date
 
-from flask import render_template, request
-from sqlalchemy import and_, case, func, select
+from flask import Response, jsonify, render_template, request, url_for
 
-from antrean.app import get_core
-from antrean.models import Application, StepLog, Ticket
-from antrean.timeutil import BULAN, local, utcnow
-from antrean.workflow import measured
+from antrean.app import get_core, lang
+from antrean.errors import Invalid
+from antrean.exports import CONTENT_TYPES, SECTIONS, to_csv, to_pdf, to_xlsx
+from antrean.timeutil import local, utcnow
 
-from .views import REPORT_ROLES, bp, roles_required
+from . import charts
+from .views import actor, allowed, bp, tr
 
-
-def _month_bounds(year: int, month: int, tz) -> tuple[date, date, datetime, datetime]:
-    first = date(year, month, 1)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-
-    def utc(d):
-        return datetime.combine(d, time.min, tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
-    return first, nxt, utc(first), utc(nxt)
+TABS = {"layanan": "services", "loket": "counters", "petugas": "staff", "periode": "trend", "jam": "hours",
+        "langkah": "steps", "dokumen": "missing_documents", "ikm": "ikm"}
 
 
-def monthly_summary(core, year: int, month: int) -> dict:
-    first, nxt, start, end = _month_bounds(year, month, core.tz)
-    office = core.office_id
-    with core.db.read() as s:
-        tickets = dict(s.execute(select(Ticket.service_code, func.count()).where(
-            Ticket.office_id == office, Ticket.day >= first, Ticket.day < nxt).group_by(Ticket.service_code)).all())
-        apps = {}
-        for code, status, n in s.execute(select(Application.service_code, Application.status, func.count()).where(
-                Application.office_id == office, Application.created_at >= start, Application.created_at < end)
-                .group_by(Application.service_code, Application.status)).all():
-            apps.setdefault(code, {})[status] = n
-        steps = {}
-        for code, no, n, avg, std, ok in s.execute(
-                select(Application.service_code, StepLog.step_no, func.count(), func.avg(StepLog.minutes),
-                       func.max(StepLog.standard_minutes),
-                       func.sum(case((and_(StepLog.standard_minutes > 0,  # workflow.measured: one rule
-                                           StepLog.minutes <= StepLog.standard_minutes), 1), else_=0)))
-                .join(Application, Application.id == StepLog.application_id)
-                .where(Application.office_id == office, StepLog.ended_at >= start, StepLog.ended_at < end)
-                .group_by(Application.service_code, StepLog.step_no)).all():
-            steps.setdefault(code, []).append({"step": no, "count": n, "avg": float(avg or 0), "standard": std,
-                                               "within": int(ok or 0), "measured": measured(std)})
-        totals = (select(Application.service_code,
-                         func.sum(case((StepLog.standard_minutes > 0, StepLog.minutes), else_=0)).label("total"))
-                  .join(StepLog, StepLog.application_id == Application.id)
-                  .where(Application.office_id == office, Application.status == "done",
-                         Application.closed_at >= start, Application.closed_at < end)
-                  .group_by(Application.id, Application.service_code)).subquery()
-        sla = {}
-        for code, total in s.execute(select(totals.c.service_code, totals.c.total)).all():
-            row = sla.setdefault(code, [0, 0])
-            row[0] += 1
-            row[1] += int((total or 0) <= core.sops[code].standard_minutes) if code in core.sops else 0
-    rows = []
-    for code, sop in core.sops.items():
-        a = apps.get(code, {})
-        done, within = sla.get(code, [0, 0])
-        if not (tickets.get(code) or a or steps.get(code)):
-            continue
-        rows.append({"code": code, "name": sop.short_name, "standard": sop.standard_minutes,
-                     "tickets": tickets.get(code, 0), "opened": sum(a.values()), "done": a.get("done", 0),
-                     "returned": a.get("returned", 0), "open": a.get("open", 0),
-                     "sla_done": done, "sla_within": within,
-                     "sla_pct": round(100 * within / done) if done else None,
-                     "steps": [st | {"activity": sop.step(st["step"]).activity}
-                               for st in sorted(steps.get(code, []), key=lambda x: x["step"])]})
-    done_all = sum(r["sla_done"] for r in rows)
-    within_all = sum(r["sla_within"] for r in rows)
-    return {"year": year, "month": month, "label": f"{BULAN[month - 1]} {year}", "rows": rows,
-            "tickets": sum(r["tickets"] for r in rows), "done": sum(r["done"] for r in rows),
-            "returned": sum(r["returned"] for r in rows),
-            "sla_pct": round(100 * within_all / done_all) if done_all else None}
+def _period():
+    """The period from the query: ?bulan=YYYY-MM, ?tahun=YYYY or ?dari=&sampai= (default: this month)."""
+    core = get_core()
+    args = request.args
+    try:
+        if args.get("bulan"):
+            y, m = (int(x) for x in args["bulan"].split("-"))
+            if not (2000 <= y <= 2100 and 1 <= m <= 12):
+                raise ValueError
+            return core.reports.month(y, m)
+        if args.get("tahun"):
+            y = int(args["tahun"])
+            if not 2000 <= y <= 2100:
+                raise ValueError
+            return core.reports.year(y)
+    except ValueError:
+        raise Invalid("Bulan atau tahun tidak sah.", "Invalid month or year.",
+                      detail=f"bulan={args.get('bulan')!r} tahun={args.get('tahun')!r}") from None
+    return core.reports.period(args.get("dari") or None, args.get("sampai") or None)
+
+
+def _query(period) -> dict:
+    return {"dari": period.start.isoformat(), "sampai": period.end.isoformat()}
+
+
+def _charts(r: dict) -> dict:
+    comma = lang() == "id"
+    hours = [h for h in r["hours"] if h["issued"]]
+    trend = r["trend"]
+    out = {
+        "wait_by_hour": charts.columns(
+            [(f"{h['hour']:02d}", h["wait_median_minutes"]) for h in hours],
+            title=tr("Waktu tunggu per jam (median, menit)", "Waiting time by hour (median, minutes)"),
+            unit=" mnt", comma=comma, second=[h["wait_p90_minutes"] for h in hours], second_label="p90"),
+        "volume_by_service": charts.bars(
+            [(s["name"], s["issued"]) for s in sorted(r["services"], key=lambda s: -s["issued"])],
+            title=tr("Nomor antrean per layanan", "Tickets per service"), comma=comma),
+        "within_by_period": charts.columns(
+            [(t["label"], t["within_standard_pct"]) for t in trend],
+            title=tr("Permohonan selesai sesuai standar (%)", "Applications within the standard (%)"),
+            unit="%", vmax=100, target=80, comma=comma),
+    }
+    ikm = r.get("ikm")
+    if ikm and ikm.get("respondents"):
+        out["ikm"] = charts.bars([(f"{e['code']} {e.get('name', '')}", round(e["nrr"] * 25, 2) if e.get("nrr")
+                                   else None) for e in ikm.get("elements") or []],
+                                 title=tr("IKM per unsur (NRR × 25)", "IKM per element (NRR × 25)"),
+                                 color="green", comma=comma)
+    return out
 
 
 @bp.get("/laporan", endpoint="report")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def report():
     core = get_core()
-    now = local(utcnow(), core.tz)
-    try:
-        year, month = (int(x) for x in request.args.get("bulan", "").split("-"))
-        if not (2000 <= year <= 2100 and 1 <= month <= 12):
-            raise ValueError
-    except ValueError:
-        year, month = now.year, now.month
-    return render_template("console/report.html", r=monthly_summary(core, year, month),
-                           value=f"{year:04d}-{month:02d}")
+    period = _period()
+    r = core.reports.summary(actor(), period)
+    tab = request.args.get("tab", "layanan")
+    if tab not in TABS:
+        tab = "layanan"
+    now = local(utcnow(), core.tz).date()
+    prev = (now.replace(day=1) - date.resolution)
+    presets = [(tr("Bulan ini", "This month"), {"bulan": f"{now:%Y-%m}"}),
+               (tr("Bulan lalu", "Last month"), {"bulan": f"{prev:%Y-%m}"}),
+               (tr("Tahun ini", "This year"), {"tahun": now.year}),
+               (tr("Tahun lalu", "Last year"), {"tahun": now.year - 1}),
+               (tr("Hari ini", "Today"), {"dari": now.isoformat(), "sampai": now.isoformat()})]
+    return render_template("console/report.html", r=r, tab=tab, tabs=TABS, q=_query(period), presets=presets,
+                           charts=_charts(r), sections=SECTIONS, month_value=f"{period.start:%Y-%m}",
+                           regency=core.db.dialect == "postgresql")
+
+
+@bp.get("/laporan/unduh", endpoint="report_download")
+@allowed("report.read")
+def report_download():
+    core = get_core()
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in CONTENT_TYPES:
+        raise Invalid("Format unduhan tidak dikenal (xlsx, csv atau pdf).", "Unknown format (xlsx, csv or pdf).",
+                      detail=f"format={fmt!r}")
+    period = _period()
+    r = core.reports.summary(actor(), period)
+    name = f"laporan-{core.settings.office_code}-{period.start.isoformat()}_{period.end.isoformat()}"
+    if fmt == "csv":
+        section = TABS.get(request.args.get("bagian", "layanan"), "services")
+        body, name = to_csv(r, section), f"{name}-{section}"
+    elif fmt == "xlsx":
+        body = to_xlsx(r)
+    else:
+        body = to_pdf(r, **core.reports.signature(now=utcnow()))
+    return Response(body, content_type=CONTENT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@bp.get("/laporan/kabupaten", endpoint="report_regency")
+@allowed("report.read")
+def report_regency():
+    core = get_core()
+    period = _period()
+    rows = core.reports.regency(actor(), period)
+    if request.args.get("format") == "csv":
+        from antrean.exports import rows_to_csv
+        return Response(rows_to_csv(rows, tuple(rows[0]) if rows else ("office",)), content_type=CONTENT_TYPES["csv"],
+                        headers={"Content-Disposition": 'attachment; filename="kabupaten.csv"'})
+    return render_template("console/report_regency.html", rows=rows, period=period.to_dict(), q=_query(period))
+
+
+# -- the live board ----------------------------------------------------------------------------
+@bp.get("/pantau", endpoint="live")
+@allowed("report.read")
+def live():
+    return render_template("console/pantau.html", data=get_core().reports.live(actor()),
+                           data_url=url_for("console.live_data"))
+
+
+@bp.get("/pantau.json", endpoint="live_data")
+@allowed("report.read")
+def live_data():
+    return jsonify(get_core().reports.live(actor()))

@@ -17,12 +17,11 @@ from flask import flash, redirect, render_template, request, url_for
 from antrean import transparency
 from antrean.app import get_core, lang
 from antrean.errors import AntreanError, Invalid
-from antrean.queue import COUNTER_ROLES
-from antrean.survey import PROFILE_CHOICES, REPORT_ROLES, period_bounds
+from antrean.survey import PROFILE_CHOICES, period_bounds
 from antrean.timeutil import BULAN, local, utcnow
 
 from .admin import admin_page
-from .views import actor, bp, roles_required, tr
+from .views import actor, allowed, bp, tr
 
 
 @bp.app_template_filter("desimal")
@@ -35,7 +34,7 @@ def _desimal(value, digits: int = 2) -> str:
 
 
 @bp.post("/loket/<int:cid>/survei", endpoint="survey_offer")
-@roles_required(*COUNTER_ROLES)
+@allowed("counter.operate")
 def survey_offer(cid):
     core = get_core()
     raw = request.form.get("ticket", "")
@@ -70,7 +69,7 @@ def period_label(period: str) -> str:
 
 
 @bp.route("/survei", methods=["GET", "POST"], endpoint="survey_report")
-@roles_required(*REPORT_ROLES)
+@allowed("report.read")
 def survey_report():
     core = get_core()
     period = _period_arg()

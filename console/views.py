@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from antrean import policy
 from antrean.app import StaffUser, get_core, lang
 from antrean.core import PRIORITIES
 from antrean.errors import AntreanError, Conflict, Invalid, NotFound
 from antrean.limits import public
 from antrean.queue import COUNTER_ROLES
+from antrean.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.sop import STAFF_ROLES
 from antrean.timeutil import BULAN, local, tanggal, utcnow
 
@@ -26,7 +28,6 @@ from .forms import LoginForm
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
-REPORT_ROLES = ("admin", "camat", "sekcam", "kasi_pelayanan")
 SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", "Near the limit"),
               "red": ("Melewati standar", "Over the standard")}
 OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syarat", "Incomplete"),
@@ -78,19 +79,35 @@ def _menit(value) -> str:
 def _context():
     if not hasattr(g, "_console_office"):
         g._console_office = get_core().office()
-    roles = current_user.actor.roles if current_user.is_authenticated else frozenset()
+    who = current_user.actor if current_user.is_authenticated else None
+    roles = who.roles if who else frozenset()
+    core = get_core()
     en = lang() == "en"
     return {"tr": (lambda id_text, en_text: en_text if en else id_text), "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
-            "roles": roles, "can_counter": bool(roles & set(COUNTER_ROLES)), "is_admin": "admin" in roles,
-            "can_report": bool(roles & set(REPORT_ROLES)), "today": tanggal(local(utcnow(), get_core().tz)),
+            "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
+            "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
+            "today": tanggal(local(utcnow(), core.tz)),
             "print_trouble": print_trouble if current_user.is_authenticated else None,
             "PRINTER_STATES": PRINTER_STATES}
 
 
+def allowed(action: str):
+    """A console page: log-in required, then ``antrean.policy`` decides ``action`` (403 otherwise; the core
+    decides again on the record itself, e.g. 404 for an application the user may not read). The action is
+    kept on the view for the route × role test."""
+    def deco(fn):
+        @wraps(fn)
+        @login_required
+        def wrapper(*args, **kwargs):
+            policy.require(get_core(), actor(), action)
+            return fn(*args, **kwargs)
+        wrapper.policy_action = action
+        return wrapper
+    return deco
+
+
 # -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
-#: roles that may reprint a ticket (checked again by the hardware plugin's reprint endpoint)
-REPRINT_ROLES = ("petugas_pelayanan", "kasi_pelayanan", "admin")
 PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"),
                   "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
 
@@ -103,24 +120,11 @@ def print_trouble() -> dict:
 
 
 @bp.get("/cetak", endpoint="print_trouble")
-@login_required
+@allowed("printer.read")
 def print_trouble_page():
     tpl = "console/_print_alert.html" if request.args.get("fragment") else "console/print_trouble.html"
     return render_template(tpl, trouble=print_trouble(),
-                           can_reprint=bool(actor().roles & set(REPRINT_ROLES)))
-
-
-def roles_required(*roles):
-    """Hide a page from users without any of ``roles`` (the core enforces the actions themselves)."""
-    def deco(fn):
-        @wraps(fn)
-        @login_required
-        def wrapper(*args, **kwargs):
-            from antrean.core import require_role
-            require_role(actor(), *roles)
-            return fn(*args, **kwargs)
-        return wrapper
-    return deco
+                           can_reprint=policy.can(get_core(), actor(), "ticket.reprint"))
 
 
 # -- login ----------------------------------------------------------------------
@@ -160,6 +164,8 @@ def login():
 
 @bp.post("/keluar", endpoint="logout")
 def logout():
+    if current_user.is_authenticated:  # every session of the account ends, a copied cookie included
+        get_core().users.logout(actor())
     logout_user()
     session.clear()
     flash(tr("Anda sudah keluar.", "You have logged out."), "ok")
@@ -168,7 +174,7 @@ def logout():
 
 # -- home -------------------------------------------------------------------------
 @bp.get("/", endpoint="index")
-@login_required
+@allowed("console.home")
 def index():
     core = get_core()
     items = core.workflow.worklist(actor())
@@ -202,14 +208,14 @@ def _counter_state(cid: int) -> dict:
 
 
 @bp.get("/loket", endpoint="counters")
-@roles_required(*COUNTER_ROLES)
+@allowed("counter.read")
 def counters():
     return render_template("console/counters.html", counters=[c for c in get_core().queue.counters() if c["active"]],
                            chosen=session.get("counter_id"))
 
 
 @bp.get("/loket/<int:cid>", endpoint="counter")
-@roles_required(*COUNTER_ROLES)
+@allowed("counter.read")
 def counter(cid):
     state = _counter_state(cid)
     session["counter_id"] = cid
@@ -217,14 +223,14 @@ def counter(cid):
 
 
 @bp.get("/loket/<int:cid>/panel", endpoint="counter_panel")
-@roles_required(*COUNTER_ROLES)
+@allowed("counter.read")
 def counter_panel(cid):
     return render_template("console/_counter_panel.html", **_counter_state(cid))
 
 
 # -- applications ------------------------------------------------------------------
 @bp.route("/permohonan/baru", methods=["GET", "POST"], endpoint="open_application")
-@login_required
+@allowed("application.open")
 def open_application():
     core = get_core()
     form = request.form if request.method == "POST" else request.args
@@ -253,7 +259,7 @@ WORKLIST_PAGE = 50
 
 
 @bp.get("/kerja", endpoint="worklist")
-@login_required
+@allowed("worklist.read")
 def worklist():
     core = get_core()
     counts = core.workflow.worklist_counts(actor())
@@ -275,7 +281,8 @@ def _step_context(app: dict) -> dict:
     ctx = {"can_act": False, "checklist": [], "next_present": False, "next_step": None, "tms_callback": False}
     if step is None:
         return ctx
-    ctx["can_act"] = step["office_role"] in actor().roles
+    sop = core.sops[app["service"]]
+    ctx["can_act"] = policy.can(core, actor(), "application.step", (sop, step["no"], app["role_map"]))
     ctx["checklist"] = core.service(app["service"])["documents"] if step["tms"] else []
     # a back-office verifier's TMS calls the waiting applicant back to a loket for the slip
     ctx["tms_callback"] = step["tms"] and not step["applicant_present"] and app["ticket_id"] is not None
@@ -287,14 +294,19 @@ def _step_context(app: dict) -> dict:
 
 
 @bp.get("/permohonan/<int:app_id>", endpoint="application")
-@login_required
+@allowed("application.read")
 def application(app_id):
+    return _application_page(app_id)
+
+
+def _application_page(app_id: int, revealed_nik: str | None = None):
     core = get_core()
     app = core.workflow.get(app_id, actor())
     done = {t["step"]: t for t in app["timeline"]}
     counters = [c for c in core.queue.counters() if c["active"]] if app["status"] == "open" else []
     return render_template("console/application.html", app=app, done=done, counters=counters,
-                           chosen_counter=_served_at(app) or session.get("counter_id"), **_step_context(app))
+                           chosen_counter=_served_at(app) or session.get("counter_id"), revealed_nik=revealed_nik,
+                           **_step_context(app))
 
 
 def _served_at(app: dict) -> int | None:
@@ -305,8 +317,17 @@ def _served_at(app: dict) -> int | None:
     return counter["id"] if counter else None
 
 
+@bp.post("/permohonan/<int:app_id>/nik", endpoint="reveal_nik")
+@allowed("application.reveal_nik")
+def reveal_nik(app_id):
+    """Show the full NIK once, on request (audited). The page never carries it otherwise; with JavaScript the
+    button asks the API instead and the page is not reloaded."""
+    nik = get_core().workflow.reveal_nik(app_id, actor())["nik"]
+    return _application_page(app_id, revealed_nik=nik)
+
+
 @bp.post("/permohonan/<int:app_id>/langkah/<int:step_no>", endpoint="complete_step")
-@login_required
+@allowed("application.step")
 def complete_step(app_id, step_no):
     core = get_core()
     f = request.form
@@ -334,7 +355,7 @@ def complete_step(app_id, step_no):
 
 
 @bp.get("/permohonan/<int:app_id>/slip", endpoint="slip")
-@login_required
+@allowed("application.read")
 def slip(app_id):
     app = get_core().workflow.get(app_id, actor())
     if app["status"] != "returned":
@@ -348,7 +369,7 @@ from . import admin, reports, survey  # noqa: E402,F401  (routes on the same blu
 
 # -- bookings: today's per slot, check-in at the counter (antrean/booking.py) ---------------------------------
 @bp.route("/booking", methods=["GET", "POST"], endpoint="bookings")
-@login_required
+@allowed("booking.read")
 def bookings():
     """Today's (or ?date=) bookings per slot; a clerk checks a citizen in by code. Name, phone and the masked NIK
     only for roles with the permission (antrean.booking.may_read_personal)."""

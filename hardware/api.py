@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from antrean.api import body, current_actor, field
+from antrean.api import body, current_actor, field, staff
 from antrean.app import get_core
-from antrean.core import require_role
+from antrean.limits import public as rate_limited
 
 from hardware import store
 
@@ -20,6 +20,7 @@ public = Blueprint("hardware_public", __name__)
 
 
 @public.get("/api/v1/tickets/<token>/print")
+@rate_limited("status")  # a registered kiosk (X-Device-Key) polls it per device; others per address
 def ticket_print_status(token):
     """``{"status", "printer", "job", "printer_state"}`` of the ticket's print job (no personal data)."""
     core = get_core()
@@ -32,15 +33,15 @@ def ticket_print_status(token):
 
 
 @bp.get("")
+@staff("printer.read")
 def printers():
-    current_actor()
     core = get_core()
     return jsonify({"printers": store.list_printers(core), "devices": store.list_devices(core)})
 
 
 @bp.get("/jobs")
+@staff("printer.read")
 def jobs():
-    current_actor()
     args = request.args
     ticket = args.get("ticket_id")
     limit = args.get("limit", "50")
@@ -54,6 +55,7 @@ def jobs():
 
 
 @bp.post("/reprint")
+@staff("ticket.reprint")
 def reprint():
     actor = current_actor()
     data = body()
@@ -63,9 +65,9 @@ def reprint():
 
 
 @bp.post("")
+@staff("printer.manage")
 def save_printer():
     actor = current_actor()
-    require_role(actor, "admin")
     data = body()
     printer = store.save_printer(get_core(), actor, field(data, "name", str), field(data, "url", str),
                                  field(data, "profile", str, required=False, default="80mm"))
@@ -74,6 +76,7 @@ def save_printer():
 
 
 @bp.post("/devices")
+@staff("printer.manage")
 def assign_device():
     actor = current_actor()
     data = body()
@@ -100,7 +103,13 @@ def openapi_paths() -> dict:
     job = _obj({"id": I, "ticket_id": NI, "number": NS, "printer": S, "kind": S, "status": S, "attempts": I,
                 "last_error": NS, "created_at": NS, "printed_at": NS, "next_attempt_at": NS}, ["id", "status"])
     secure = [{"bearer": []}]
+    print_status = _obj({"status": S, "printer": NS, "job": NI, "printer_state": NS}, ["status"])
     return {
+        "/tickets/{token}/print": {"get": {
+            "summary": "A ticket's print status, for the kiosk that issued it (public, rate-limited as status)",
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": S},
+                           {"name": "X-Device-Key", "in": "header", "required": False, "schema": S}],
+            "responses": {"200": _resp("Print status", print_status), **_errors(404, 429)}}},
         "/printers": {
             "get": {"summary": "Printers with their state and job counts, and kiosk assignments", "security": secure,
                     "responses": {"200": _resp("Printers", _obj({"printers": {"type": "array", "items": printer},

@@ -398,6 +398,22 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
               timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = ()) -> None:
     """Open the printer, ``render_fn(printer)``, finish the job, close (always).
 
+    USB, serial, device-file and CUPS printers block in C (a full USB buffer, a stalled
+    serial line): under gevent their whole job runs in a real OS thread (``offload``) so the
+    server's other greenlets (boards, kiosks) keep running; network printers use sockets,
+    which gevent makes cooperative.
+    """
+    if parse_printer_url(url).scheme in ("usb", "serial", "file", "cups"):
+        from antrean.runtime import offload
+
+        return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files)
+    return _print_job(url, profile, render_fn, timeout=timeout, files=files)
+
+
+def _print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
+               timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = ()) -> None:
+    """:func:`print_job`'s body.
+
     Synchronous; no side effects besides printer I/O.  ``none`` does nothing.
     Raises :class:`PrinterConfigError` for a bad URL, :class:`PrinterError`
     (kind offline / timeout / paper_out / error) when the job fails.  Exceptions

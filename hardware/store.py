@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from antrean.core import SYSTEM, Actor, require_role
+from antrean.core import SYSTEM, Actor
+from antrean.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
+from antrean.policy import require as authorize
 from antrean.errors import Invalid, NotFound
 from antrean.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
 from antrean.timeutil import iso, local, utcnow
@@ -36,8 +38,6 @@ DEFAULT_PRINTER = "default"
 DEFAULT_FOOTER = "Simpan tiket ini sampai layanan Anda selesai. Terima kasih."
 #: office setting (core.get_setting) holding the ticket footer text
 FOOTER_SETTING = "ticket_footer"
-#: roles that may reprint a ticket
-REPRINT_ROLES = ("petugas_pelayanan", "kasi_pelayanan", "admin")
 JOB_STATES = ("pending", "printing", "done", "uncertain", "failed")
 
 
@@ -156,7 +156,7 @@ def list_printers(core) -> list[dict]:
 
 def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm") -> dict:
     """Add a printer or change its URL/profile (admin)."""
-    require_role(actor, "admin")
+    authorize(core, actor, "printer.manage")
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).", "Printer name is required (max 60).",
@@ -182,7 +182,7 @@ def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm")
 
 def assign_device(core, actor: Actor, device_id: str, printer_name: str | None, name: str | None = None) -> dict:
     """Give a kiosk (by device id) its own printer; ``None`` → the default printer (admin)."""
-    require_role(actor, "admin")
+    authorize(core, actor, "printer.manage")
     device_id = (device_id or "").strip()
     if not device_id or len(device_id) > 80:
         raise Invalid("ID perangkat kios wajib diisi (maksimal 80 karakter).", "Device id is required (max 80).",
@@ -372,7 +372,7 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
     the kiosk's, else the default.  The figures (people ahead, estimated
     wait) are today's, the issue time is the ticket's.
     """
-    require_role(actor, *REPRINT_ROLES)
+    authorize(core, actor, "ticket.reprint")
     if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
         raise Invalid("Tiket tidak sah.", "Invalid ticket.", field="ticket_id")
     with core.db.write() as s:

@@ -18,10 +18,11 @@ import threading
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from werkzeug.security import check_password_hash, generate_password_hash
+from antrean.runtime import hash_password, password_matches
 
 from antrean.app import get_core, lang
-from antrean.core import PRIORITIES, require_role
+from antrean.core import PRIORITIES
+from antrean.policy import require as authorize
 from antrean.errors import Invalid, NotFound
 from antrean.limits import public
 from antrean.sop import GROUPS
@@ -176,7 +177,7 @@ def check_pin():
     from antrean.api import body
 
     pin = body().get("pin")
-    if isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12 and check_password_hash(stored, pin):
+    if isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12 and password_matches(stored, pin):
         _throttle().ok(who)
         return jsonify({"ok": True})
     _throttle().fail(who)
@@ -189,6 +190,7 @@ def set_pin():
     from antrean.api import current_actor
 
     actor = current_actor()
+    authorize(get_core(), actor, "settings.write")
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or "pin" not in data:
         raise Invalid("Kolom 'pin' wajib diisi.", "Field 'pin' is required.", field="pin", status=400)
@@ -196,13 +198,16 @@ def set_pin():
     return jsonify({"ok": True, "pin_configured": data["pin"] is not None})
 
 
+set_pin.policy_action = "settings.write"  # for the route × role test (tests/integration/test_policy.py)
+
+
 def set_kiosk_pin(core, actor, pin: str | None) -> None:
     """Store the kiosk PIN hashed in the office setting ``kiosk_pin`` (None clears it). Admin only."""
-    require_role(actor, "admin")
+    authorize(core, actor, "settings.write")
     if pin is not None and not (isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12):
         raise Invalid("PIN kios harus 4–12 angka.", "The kiosk PIN must be 4–12 digits.", field="pin",
                       detail="pin: a string of 4 to 12 digits 0-9, or null to clear it")
-    core.set_setting(PIN_SETTING, None if pin is None else generate_password_hash(pin), actor)
+    core.set_setting(PIN_SETTING, None if pin is None else hash_password(pin), actor)
 
 
 # -- the ticket status page -------------------------------------------------------

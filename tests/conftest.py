@@ -134,7 +134,13 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(settings_dict):
-    """The app served by a real threaded HTTP + websocket server in this process."""
+    """The app served by a real threaded HTTP + websocket server in this process.
+
+    Threaded (werkzeug), not the gevent server that ships: gevent's server needs the whole process
+    monkey-patched, and tests here drive the core from the main thread (its Socket.IO emits would
+    cross into a hub owned by another thread) next to Playwright's own threads. The shipped server
+    is covered by the tests that start ``antrean run`` (``server_process``), tests/e2e/test_server.py.
+    """
     from werkzeug.serving import make_server
 
     from antrean import create_app
@@ -150,17 +156,27 @@ def live_server(settings_dict):
     application.extensions["antrean"].close()
 
 
-class ServerProcess:
-    """``antrean run`` in a subprocess (for restarts and multi-process tests)."""
+def antrean_command() -> list[str]:
+    """The installed ``antrean`` console script (as an office runs it), else ``python -m antrean``."""
+    script = Path(sys.executable).with_name("antrean")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "antrean"]
 
-    def __init__(self, env: dict, port: int, log: Path):
-        self.env, self.port, self.log = env, port, log
+
+class ServerProcess:
+    """``antrean run`` in a subprocess: the server that ships (gevent), unlike ``live_server``.
+
+    The test process's own ``ANTREAN_*`` variables (test service URLs, CI switches) are not passed
+    on; the server gets its configuration from ``extra`` as an office's service unit would give it.
+    """
+
+    def __init__(self, env: dict, port: int, log: Path, args: list[str] | None = None):
+        self.env, self.port, self.log, self.args = env, port, log, list(args or [])
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0):
         self.fh = open(self.log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(self.port)],
+        self.proc = subprocess.Popen(antrean_command() + ["run", "--port", str(self.port)] + self.args,
                                      env=self.env, cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT)
         import urllib.request
         deadline = time.monotonic() + timeout
@@ -192,13 +208,14 @@ def server_process(tmp_path):
     """server_process(env_overrides=None, instance=None) -> started ServerProcess; stopped at teardown."""
     started: list[ServerProcess] = []
 
-    def start(extra: dict | None = None, instance: Path | None = None, port: int | None = None) -> ServerProcess:
+    def start(extra: dict | None = None, instance: Path | None = None, port: int | None = None,
+              args: list[str] | None = None) -> ServerProcess:
         inst = instance or (tmp_path / f"inst-{len(started)}")
         inst.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
         env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false"})
         env.update(extra or {})
-        sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log")
+        sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log", args)
         started.append(sp)
         return sp.start()
     yield start

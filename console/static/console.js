@@ -110,6 +110,25 @@
     el.click();
   });
 
+  // "Tampilkan NIK": the page carries only the masked NIK; the full one is asked for (and audited) on demand
+  document.querySelectorAll("form[data-reveal-nik]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      fetch(form.getAttribute("data-reveal-nik"), {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": en ? "en" : "id"},
+        body: "{}"
+      }).then(function (r) {
+        return r.json().then(function (data) { return {ok: r.ok, data: data}; });
+      }).then(function (res) {
+        if (!res.ok) { form.submit(); return; }  // the plain form shows the server's message
+        var out = document.getElementById("nik");
+        if (out) out.textContent = res.data.nik;
+        form.remove();
+      }).catch(function () { form.submit(); });
+    });
+  });
+
   if (window.io && document.querySelector("[data-panel],[data-live]")) {
     var live = document.getElementById("live");
     var socket = window.io("/console", {transports: ["websocket", "polling"]});

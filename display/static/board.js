@@ -373,8 +373,10 @@
     $("connection").hidden = up;
   }
 
+  // websocket first (one TCP connection: no sticky sessions needed across server processes); long-polling
+  // only where a proxy refuses websockets
   var socket = io("/display", {
-    auth: cfg.auth,
+    auth: cfg.auth, transports: ["websocket", "polling"],
     reconnection: true, reconnectionDelay: 1000, reconnectionDelayMax: 10000, randomizationFactor: 0.5,
     timeout: 10000,
   });

@@ -415,7 +415,7 @@
       if (shown !== t || current !== "ticket") return;   // the citizen went on
       try {
         var r = await fetch("/api/v1/tickets/" + encodeURIComponent(t.token) + "/print",
-                            { cache: "no-store", headers: { "Accept": "application/json" } });
+                            { cache: "no-store", headers: withKey({ "Accept": "application/json" }) });
         if (r.ok) verdict = printVerdict(await r.json());
       } catch (e) { /* keep waiting until the deadline */ }
     }

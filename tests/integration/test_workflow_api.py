@@ -75,7 +75,9 @@ def test_sop_end_to_end_by_the_right_roles(office, code):
     sop = o.core.sops[code]
     svc_steps = o.core.service(code)["steps"]
     app = _issue_and_open(o, code)
-    assert app["current_step"]["no"] == 2 and app["nik"] == NIK and app["nik_masked"] == "3201********0001"
+    assert app["current_step"]["no"] == 2 and app["nik"] == app["nik_masked"] == "3201********0001"
+    front = svc_steps[0]["office_role"]
+    assert c.post(f"/api/v1/applications/{app['id']}/nik", headers=o.h[front]).json["nik"] == NIK
     step_calls = 0
     for st, svc_step in zip(sop.steps[1:], svc_steps[1:]):
         role = svc_step["office_role"]

@@ -151,3 +151,24 @@ def test_only_bookkeeping_writes_are_relaxed(core):
         assert s.execute(text("PRAGMA synchronous")).scalar() == 1
     with core.db.read() as s:
         assert s.execute(text("PRAGMA synchronous")).scalar() == 2
+
+
+def test_cli_user_logout_ends_sessions_and_tokens(cli_env):
+    from antrean.config import load_settings
+    from antrean.core import Antrean
+    runner = CliRunner()
+    assert runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--password", "rahasia-123"]).exit_code == 0
+    core = Antrean(load_settings(), builtins=(), entry_points=False)
+    try:
+        actor = core.users.authenticate("siti", "rahasia-123")
+        token = core.users.issue_token(actor)["token"]
+        r = runner.invoke(main, ["user", "logout", "siti"])
+        assert r.exit_code == 0 and "siti" in r.output
+        assert core.users.actor_for_token(token) is None
+        assert core.users.get(actor.id, epoch=actor.epoch) is None  # the session's generation is gone
+        assert runner.invoke(main, ["user", "logout", "nobody"]).exit_code != 0
+        from antrean.core import Actor
+        entry = core.audit_log(Actor(None, "t", frozenset({"admin"})), action="auth.logout")["items"][0]
+        assert (entry["actor"], entry["target_id"]) == ("system", "siti")  # who did it, to whom
+    finally:
+        core.close()

@@ -22,13 +22,13 @@ def evaluated(monkeypatch):
     """Counts password hashes actually checked."""
     calls = []
     lock = threading.Lock()
-    real = users_mod.check_password_hash
+    real = users_mod.password_matches
 
     def counting(hash_, password):
         with lock:
             calls.append(hash_)
         return real(hash_, password)
-    monkeypatch.setattr(users_mod, "check_password_hash", counting)
+    monkeypatch.setattr(users_mod, "password_matches", counting)
     return calls
 
 

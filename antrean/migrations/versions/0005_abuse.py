@@ -1,14 +1,14 @@
 """kiosk_device.key_hash (registered kiosks) and login_throttle (atomic login failure counts)
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0004
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0006"
+down_revision = "0004"  # re-chained after main's 0004 (session epoch) on merging main; was "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,184 @@
+"""How ``antrean run`` serves: gevent (one process) or gunicorn's gevent worker (several).
+
+Chosen by measurement (bench/README.md, "server"): one greenlet per connection instead of one
+OS thread per connection, so idle or slow clients cost a few KB each and a broadcast to 500
+boards does not wake 1,500 threads. The rules that come with it:
+
+* :func:`antrean.entry.prepare` monkey-patches the standard library once, first thing, in the ``antrean``
+  entry point (``antrean.entry``, ``python -m antrean``, ``python -m antrean.cli``), before
+  anything imports ssl, threading or psycopg. Only the serving command patches; ``antrean
+  init``, ``user`` … and the test process stay plain threads.
+* Blocking C calls must not run on the hub (the one OS thread every greenlet shares): an
+  SQLite commit's fsync, a password hash (scrypt, ~100 ms), a write to a USB/serial/device
+  printer. :func:`offload` runs them in a real OS thread of gevent's threadpool and lets
+  other greenlets run meanwhile; without gevent it just calls the function.
+* Accepted sockets get ``TCP_NODELAY`` (a keep-alive client otherwise stalls ~40 ms per
+  request: Nagle against delayed ACK), and the process's open-file soft limit is raised to
+  the hard limit at start (each connection is a file descriptor).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+
+def patched() -> bool:
+    """True when this process runs under gevent's monkey-patching."""
+    if "gevent" not in sys.modules:
+        return False
+    from gevent import monkey
+
+    return monkey.is_module_patched("socket")
+
+
+def offload(fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """``fn(*args, **kwargs)`` in a real OS thread when gevent is in charge, else right here.
+
+    The calling greenlet waits; every other greenlet keeps running. Exceptions propagate.
+    ``fn`` must not use gevent objects owned by the hub (emit Socket.IO events after it returns).
+    """
+    if not patched():
+        return fn(*args, **kwargs)
+    import gevent
+
+    hub = gevent.get_hub()
+    if hub is not _main_hub():  # already in a threadpool thread (nested offload)
+        return fn(*args, **kwargs)
+    return hub.threadpool.apply(fn, args, kwargs)
+
+
+def _main_hub():
+    import gevent
+
+    global _MAIN_HUB
+    if _MAIN_HUB is None:
+        _MAIN_HUB = gevent.get_hub()
+    return _MAIN_HUB
+
+
+_MAIN_HUB = None
+
+
+def raise_file_limit() -> tuple[int, int]:
+    """Raise RLIMIT_NOFILE's soft limit to the hard limit; return (soft, hard) in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        target = 1 << 20
+    else:
+        target = hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:  # e.g. a container capping it lower
+            log.warning("could not raise the open-file limit from %s to %s: %s", soft, target, exc)
+    return soft, hard
+
+
+def nodelay(sock) -> None:
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):  # not TCP (a unix socket) or already closed
+        pass
+
+
+def serve(app, host: str, port: int, *, workers: int = 1, announce: Callable[[str], None] = print) -> None:
+    """Serve ``app`` until SIGTERM/SIGINT. ``workers > 1`` runs gunicorn's gevent worker ×N."""
+    soft, hard = raise_file_limit()
+    if soft < 4096:
+        announce(f"warning: open-file limit is {soft} (hard {hard}); each connection needs one. "
+                 "Raise LimitNOFILE in the service unit.")
+    if workers > 1:
+        _serve_gunicorn(host, port, workers)
+        return
+    from gevent import pywsgi
+
+    class Server(pywsgi.WSGIServer):
+        def handle(self, sock, address):
+            nodelay(sock)
+            return super().handle(sock, address)
+
+    server = Server((host, port), app, log=None, error_log=logging.getLogger("antrean.server"),
+                    backlog=2048)
+    import gevent
+    import signal
+
+    gevent.signal_handler(signal.SIGTERM, server.stop)
+    gevent.signal_handler(signal.SIGINT, server.stop)
+    server.serve_forever()
+
+
+def _serve_gunicorn(host: str, port: int, workers: int) -> None:
+    """Several processes on one port: gunicorn master + N gevent workers, each with its own app.
+
+    Needs PostgreSQL (shared database) and Redis (events between processes); boards and consoles
+    use the websocket transport only, so no sticky sessions are needed between workers.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from .gunicorn_conf import settings as conf
+
+    class Application(BaseApplication):
+        def load_config(self):
+            for key, value in conf(host, port, workers).items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from . import create_app
+
+            return create_app()
+
+    Application().run()
+
+
+def hash_password(password: str) -> str:
+    """werkzeug's password hash (scrypt, ~100 ms of CPU in C) off the hub."""
+    from werkzeug.security import generate_password_hash
+
+    return offload(generate_password_hash, password)
+
+
+def password_matches(pwhash: str, password: str) -> bool:
+    """werkzeug's constant-time check (the same scrypt cost) off the hub."""
+    from werkzeug.security import check_password_hash
+
+    return offload(check_password_hash, pwhash, password)
+
+
+#: Anonymous, public requests that a crowd (or a script) can send many of at once: issuing a ticket,
+#: a ticket's status, the kiosk's and the board's polling. Staff requests (Authorization header) and
+#: Socket.IO never wait in this lane.
+PUBLIC_PATHS = ("/api/v1/tickets", "/t/", "/kiosk/state.json", "/display/state.json")
+PUBLIC_IN_FLIGHT = 8
+
+
+class PublicLane:
+    """WSGI middleware: at most ``limit`` public requests inside the app at once; the rest wait their
+    turn (cheaply: a waiting greenlet costs no CPU) while a clerk's call or a board's event goes ahead.
+
+    Without it a ticket flood that saturates the CPU puts a clerk's "call next" at the back of every
+    queued ticket (measured: 1.1 s p50 at 150 tickets/s on a loaded 2-core machine). Eight keeps the
+    group commit's batches full (it batches whatever is waiting) while bounding the work a staff
+    request can find ahead of it.
+    """
+
+    def __init__(self, app, limit: int = PUBLIC_IN_FLIGHT, paths: tuple[str, ...] = PUBLIC_PATHS):
+        import threading  # gevent's when patched (a greenlet-aware semaphore), else a real one
+
+        self.app, self.paths = app, paths
+        self.slots = threading.BoundedSemaphore(limit)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if "HTTP_AUTHORIZATION" in environ or not path.startswith(self.paths):
+            return self.app(environ, start_response)
+        with self.slots:
+            # the body is read and the response built inside the app call (Flask buffers JSON)
+            return list(self.app(environ, start_response))
