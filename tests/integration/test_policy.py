@@ -157,7 +157,8 @@ MATRIX: list[Route] = [
     *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
       for e, u in (("admin", "/console/admin"), ("admin_policy", "/console/admin/kebijakan"),
                    ("admin_counters", "/console/admin/loket"), ("admin_users", "/console/admin/pengguna"),
-                   ("admin_display", "/console/admin/tampilan"), ("admin_service", "/console/admin/layanan/kk"))
+                   ("admin_display", "/console/admin/tampilan"), ("admin_service", "/console/admin/layanan/kk"),
+                   ("admin_calendar", "/console/admin/kalender"))
       for m in ("GET", "POST")],
     api("console.admin_services", "GET", lambda w: "/console/admin/layanan", ADMIN),
     api("console.admin_printers", "GET", lambda w: "/console/admin/printer", ADMIN),
