@@ -107,3 +107,18 @@ def test_book_on_a_phone_then_check_in_at_the_kiosk_with_the_scanner(live_server
         assert not errors
     finally:
         ctx.close()
+
+
+def test_console_lists_a_days_bookings_per_slot(live_server, page, make_user):
+    from tests.e2e.test_console_browser import _login
+
+    core = live_server.core
+    for i, start in enumerate(("08:00", "08:00", "09:30")):
+        core.booking.create("ktp", "2026-11-30", start, f"Warga {i}", "081234567890", f"32010101019{0}{i + 1:04d}")
+    make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket")
+    _login(page, live_server.url, "loket")
+    page.goto(live_server.url + "/console/booking?date=2026-11-30")
+    assert page.locator(".card h2").first.text_content().startswith("08:00–08:30")
+    text = page.content()
+    assert "Warga 0" in text and "3201********0001" in text and "3201010101900001" not in text
+    screenshot(page, "booking-console-day")
