@@ -106,6 +106,27 @@ def issue_ticket():
     return jsonify(ticket), 201 if created else 200
 
 
+@bp.get("/calendar")
+def calendar_days():
+    """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
+    from datetime import timedelta
+
+    from .calendar import parse_day
+    from .timeutil import iso, office_day
+    core = get_core()
+    today = office_day(core.tz)
+    first = parse_day(request.args["from"]) if request.args.get("from") else today
+    last = parse_day(request.args["to"]) if request.args.get("to") else first + timedelta(days=13)
+    if last < first or (last - first).days > 365:
+        raise Invalid("Rentang tanggal tidak sah (dari <= sampai, paling lama 366 hari).",
+                      "Invalid date range (from <= to, at most 366 days).", detail=f"from={first} to={last}")
+    rules = core.calendar.rules()
+    st = rules.status()
+    return jsonify({"now": {"open": st.open, "reason": st.reason_id, "reason_en": st.reason_en,
+                            "message": st.message_id, "message_en": st.message_en, "reopens_at": iso(st.reopens_at)},
+                    "days": rules.days(first, last)})
+
+
 @bp.get("/tickets/<token>")
 @public("status")
 def ticket_status(token):
@@ -142,7 +163,7 @@ def _counter_action(counter_id: int, action: str):
     actor = current_actor()
     q = core.queue
     if action == "call-next":
-        call = q.call_next(counter_id, actor)
+        call = q.call_next(counter_id, actor, **_expected_current())
         if call is None:
             return jsonify({"call": None, "message": "Tidak ada antrean yang menunggu."})
         return jsonify({"call": call})
@@ -150,12 +171,29 @@ def _counter_action(counter_id: int, action: str):
         return jsonify({"call": q.recall(counter_id, actor)})
     if action == "call":
         data = body()
-        return jsonify({"call": q.call_ticket(counter_id, field(data, "ticket", int), actor)})
+        return jsonify({"call": q.call_ticket(counter_id, field(data, "ticket", int), actor, **_expected_current())})
     if action == "transfer":
         data = body()
         return jsonify({"ticket": q.transfer(counter_id, field(data, "service", str), actor)})
     fn = {"skip": q.skip, "hold": q.hold, "start": q.start, "finish": q.finish}[action]
     return jsonify({"ticket": fn(counter_id, actor)})
+
+
+def _expected_current() -> dict:
+    """``{"current": <ticket id or null>}`` in the body: the number the caller's screen shows at the loket.
+    If the loket has moved on (a second screen called), the call is refused with 409 ``stale``."""
+    data = request.get_json(silent=True, cache=True)
+    if not isinstance(data, dict) or "current" not in data:
+        return {}
+    return {"expected_current": field(data, "current", int, required=False)}
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@staff("counter.operate")
+def cancel_ticket(ticket_id):
+    """Staff cancel an open ticket with a reason: outcome ``cancelled``."""
+    data = body()
+    return jsonify({"ticket": get_core().queue.cancel(ticket_id, field(data, "reason", str), current_actor())})
 
 
 for _action in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish"):

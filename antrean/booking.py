@@ -204,8 +204,9 @@ class BookingService:
             core.audit(s, SYSTEM, "booking.create", "booking", b.id, at=now, event=self._event(b),
                        service=b.service_code, day=d.isoformat(), start=b.start)
             view = self._public(b)
-        self._notify("booking_confirmed", phone, view, f"booking-confirmed:{view['code']}")
-        return view | {"cancel_token": token, "manage_url": f"/booking/{view['code']}?t={token}"}
+            manage = f"/booking/{view['code']}?t={token}"
+            self._notify(s, "booking_confirmed", phone, view, manage)
+        return view | {"cancel_token": token, "manage_url": manage}
 
     @staticmethod
     def _nik_taken() -> Conflict:
@@ -277,8 +278,8 @@ class BookingService:
             self._release(s, b)
             b.status, b.active, b.changed_at = "cancelled", None, now
             self.core.audit(s, SYSTEM, "booking.cancel", "booking", b.id, at=now, event=self._event(b))
-            view, phone = self._public(b), b.phone
-        self._notify("booking_cancelled", phone, view, f"booking-cancelled:{view['code']}")
+            view = self._public(b)
+            self._notify(s, "booking_cancelled", b.phone, view)
         return view
 
     def reschedule(self, code, token, day, start, now: datetime | None = None) -> dict:
@@ -412,13 +413,18 @@ class BookingService:
         return s.execute(self._due_query(now, cfg).with_only_columns(Booking.id).limit(1)).first() is not None
 
     # -- messages ------------------------------------------------------------------------------------------
-    def _notify(self, kind: str, phone: str, view: dict, dedupe_key: str) -> None:
-        """The one place bookings hand a message to the notifier (branch notify), when it is installed."""
+    def _notify(self, s, kind: str, phone: str, view: dict, manage_url: str | None = None) -> None:
+        """The one place bookings hand a message to the notifier (antrean/notify.py), in the booking's own
+        transaction (queued exactly when the change commits; the dedupe key makes it once per booking and kind)."""
         notify = getattr(self.core, "notify", None)
         if notify is None or not phone:
             return
-        params = {k: view[k] for k in ("code", "service_name", "date_label", "start", "end", "status_url")}
-        notify.enqueue(kind, phone, params, dedupe_key)
+        base = (self.core.settings.public_url or "").rstrip("/")
+        params = {"service": view["service_name"], "date": view["date_label"], "start": view["start"].replace(":", "."),
+                  "code": view["code"]}
+        if manage_url is not None:
+            params["manage_url"] = base + manage_url
+        notify.enqueue(kind, phone, params, f"booking:{view['code']}:{kind}", session=s)
 
 
 def _status_text(status: str) -> tuple[str, str]:

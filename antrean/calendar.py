@@ -21,6 +21,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
@@ -69,6 +70,11 @@ def _hhmm(minutes: int, sep: str = ":") -> str:
 
 def _to_utc_naive(at: datetime | None) -> datetime:
     return as_utc(at or utcnow()).replace(tzinfo=None)
+
+
+def _cut(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    """``spans`` without the minutes [a, b)."""
+    return [piece for s, e in spans for piece in ((s, min(e, a)), (max(s, b), e)) if piece[0] < piece[1]]
 
 
 @dataclass(frozen=True)
@@ -128,17 +134,24 @@ class Rules:
         entry = self.entries.get(d)
         if entry is not None and entry.whole_day:
             return [], entry
-        wd = WEEKDAYS[d.weekday()]
-        hours = (self.hours.get("days") or {}).get(wd)
-        if not hours:
-            return [], None
-        spans = [(_minutes(hours[0]), _minutes(hours[1]))]
-        cuts = [(_minutes(a), _minutes(b)) for a, b in (self.hours.get("breaks") or {}).get(wd) or ()]
-        if entry is not None:
-            cuts.append((entry.start, entry.end))
-        for a, b in cuts:
-            spans = [piece for s, e in spans for piece in ((s, min(e, a)), (max(s, b), e)) if piece[0] < piece[1]]
+        spans = self._week()[d.weekday()]
+        if entry is not None and spans:  # a partial closure
+            spans = _cut(spans, entry.start, entry.end)
         return spans, entry
+
+    def _week(self) -> list[list[tuple[int, int]]]:
+        """Open spans per weekday (Monday first) after the breaks, parsed once."""
+        week = self.__dict__.get("_week_spans")
+        if week is None:
+            week = []
+            for wd in WEEKDAYS:
+                hours = (self.hours.get("days") or {}).get(wd)
+                spans = [(_minutes(hours[0]), _minutes(hours[1]))] if hours else []
+                for a, b in (self.hours.get("breaks") or {}).get(wd) or ():
+                    spans = _cut(spans, _minutes(a), _minutes(b))
+                week.append(spans)
+            self.__dict__["_week_spans"] = week
+        return week
 
     def _at(self, d: date, minutes: int) -> datetime:
         """UTC (naive) of local day ``d`` + ``minutes``."""
@@ -216,12 +229,14 @@ class Rules:
         d0 = as_utc(start).astimezone(self.tz).date()
         d1 = as_utc(end).astimezone(self.tz).date()
         seconds = 0.0
-        d = d0
-        while d <= d1:
+        for d in {d0, d1}:  # the first and last day: cut at start and end
             for a, b in self.open_intervals(d):
                 lo, hi = max(a, start), min(b, end)
                 if hi > lo:
                     seconds += (hi - lo).total_seconds()
+        d = d0 + timedelta(days=1)
+        while d < d1:  # whole days between: their open minutes
+            seconds += 60 * sum(e - s for s, e in self._day_spans(d)[0])
             d += timedelta(days=1)
         return round(seconds / 60.0, 2)
 
@@ -371,43 +386,56 @@ class CalendarService:
 
     def __init__(self, core):
         self.core = core
+        self._cached: tuple[float, Rules] | None = None
+        self._generation = 0  # bumped by each change: a load that raced a change is not kept
 
     @property
     def enabled(self) -> bool:
         return bool(self.core.settings.calendar)
 
-    def rules(self, session=None, *, since: date | None = None) -> Rules:
-        """The office's rules; ``since`` leaves out entries before that local date (questions about now)."""
+    #: seconds a process keeps the rules it loaded; a change made in this process applies at once, one made
+    #: in another process (several servers on one PostgreSQL) within this many seconds
+    CACHE_SECONDS = 30.0
+
+    def rules(self, session=None) -> Rules:
+        """The office's rules (cached for :attr:`CACHE_SECONDS`; ticketing asks on every ticket)."""
         core = self.core
         if not self.enabled:
             return Rules(core.tz, always_open=True)
+        cached = self._cached
+        if cached is not None and monotonic() - cached[0] < self.CACHE_SECONDS:
+            return cached[1]
 
         def q(s):
             hours = core.get_setting("office_hours", None, session=s) or DEFAULT_HOURS
-            cond = [CalendarDay.office_id == core.office_id]
-            if since is not None:
-                cond.append(CalendarDay.day >= since)
-            rows = s.execute(select(CalendarDay).where(*cond)).scalars()
+            rows = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id)).scalars()
             entries = {r.day: Entry(r.day, r.kind, r.name, None if r.start_time is None else _minutes(r.start_time),
                                     None if r.end_time is None else _minutes(r.end_time)) for r in rows}
             return Rules(core.tz, hours, entries)
+        started, generation = monotonic(), self._generation
         if session is not None:
-            return q(session)
-        with core.db.read() as s:
-            return q(s)
+            rules = q(session)
+        else:
+            with core.db.read() as s:
+                rules = q(s)
+        if generation == self._generation:
+            self._cached = (started, rules)
+        return rules
 
-    def _from(self, at: datetime | None) -> date:
-        return as_utc(at or utcnow()).astimezone(self.core.tz).date()
+    def invalidate(self) -> None:
+        """Forget the cached rules (after a change in this process)."""
+        self._generation += 1
+        self._cached = None
 
-    # the questions, on fresh rules
+    # the questions, on the current rules
     def status(self, at: datetime | None = None, session=None) -> Status:
-        return self.rules(session, since=self._from(at)).status(at)
+        return self.rules(session).status(at)
 
     def is_open(self, at: datetime | None = None, session=None) -> bool:
-        return self.rules(session, since=self._from(at)).is_open(at)
+        return self.rules(session).is_open(at)
 
     def next_open(self, at: datetime | None = None, session=None) -> datetime | None:
-        return self.rules(session, since=self._from(at)).next_open(at)
+        return self.rules(session).next_open(at)
 
     def office_minutes_between(self, start: datetime, end: datetime, session=None) -> float:
         return self.rules(session).office_minutes_between(start, end)
@@ -415,7 +443,7 @@ class CalendarService:
     def working_days_between(self, first: date, last: date, session=None) -> int:
         return self.rules(session).working_days_between(first, last)
 
-    def add_working_days(self, d: date, n: int, session=None) -> int:
+    def add_working_days(self, d: date, n: int, session=None) -> date:
         return self.rules(session).add_working_days(d, n)
 
     def days(self, first: date, last: date, session=None) -> list[dict]:
@@ -440,9 +468,13 @@ class CalendarService:
         return e.to_dict()
 
     # -- changes (admin) ------------------------------------------------------------------------------
+    def _may_change(self, actor) -> None:
+        """Office hours and the calendar are office settings: antrean.policy ``settings.write`` (admin)."""
+        from . import policy
+        policy.require(self.core, actor, "settings.write")
+
     def set_hours(self, actor, value: dict) -> dict:
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         clean = validate_hours(value)
         core = self.core
         from .models import Setting
@@ -453,19 +485,22 @@ class CalendarService:
                 s.add(Setting(office_id=core.office_id, key="office_hours", value=clean))
             else:
                 row.value = clean
+            self.invalidate()  # and again after commit: the events see the new rules
             core.audit(s, actor, "calendar.hours", "calendar", "office_hours",
                        event={"change": "hours"}, old=old, new=clean)
+        self.invalidate()
         return clean
 
     def add(self, actor, day, name, kind=None, start=None, end=None) -> dict:
         """Add (or replace) the entry of one date."""
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         e = clean_entry(day, name, kind, start, end)
         with self.core.db.write() as s:
             old = self._put(s, e)
+            self.invalidate()  # and again after commit: the events see the new rules
             self.core.audit(s, actor, "calendar.add", "calendar", e.day.isoformat(),
                             event={"change": "add", "date": e.day.isoformat(), "kind": e.kind}, old=old, new=e.to_dict())
+        self.invalidate()
         return e.to_dict()
 
     def _put(self, s, e: Entry) -> dict | None:
@@ -483,8 +518,7 @@ class CalendarService:
 
     def remove(self, actor, day) -> dict:
         """Remove the entry of one date (the CLI's and the page's argument is the date)."""
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         d = parse_day(day)
         core = self.core
         with core.db.write() as s:
@@ -495,14 +529,15 @@ class CalendarService:
                                f"No holiday or closure on {d.isoformat()}.")
             old = self._row(row)
             s.execute(delete(CalendarDay).where(CalendarDay.id == row.id))
+            self.invalidate()  # and again after commit: the events see the new rules
             core.audit(s, actor, "calendar.remove", "calendar", d.isoformat(),
                        event={"change": "remove", "date": d.isoformat(), "kind": old["kind"]}, old=old)
+        self.invalidate()
         return old
 
     def import_csv(self, actor, text: str) -> dict:
         """Import ``date,name[,kind]`` rows in one transaction (all or nothing). Existing dates are replaced."""
-        from .core import require_role
-        require_role(actor, "admin")
+        self._may_change(actor)
         entries = parse_csv(text)
         if not entries:
             raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].",
@@ -515,9 +550,11 @@ class CalendarService:
                 else:
                     replaced += 1
             years = sorted({e.day.year for e in entries})
+            self.invalidate()  # and again after commit: the events see the new rules
             self.core.audit(s, actor, "calendar.import", "calendar", ",".join(map(str, years)),
                             event={"change": "import", "years": years, "rows": len(entries)},
                             added=added, replaced=replaced, rows=[e.to_dict() for e in entries])
+        self.invalidate()
         return {"added": added, "replaced": replaced, "rows": len(entries)}
 
 

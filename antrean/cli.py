@@ -140,6 +140,12 @@ def _demo(core: Antrean) -> None:
             codes = [c for c, sop in core.sops.items() if sop.group in groups]
             core.queue.save_counter(CLI_ADMIN, name=name, number=number, services=codes)
         click.echo(f"Demo counters: {', '.join(n for n, _, _ in DEMO_COUNTERS)}")
+    if core.get_setting("office_hours") is None:
+        # a demo works whenever it is tried; an office sets its real hours in Admin → Kalender
+        core.calendar.set_hours(CLI_ADMIN, {"days": {d: ["00:00", "24:00"] for d in
+                                                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                                            "breaks": {}})
+        click.echo("Demo office hours: open every day, all day (set the real hours in Admin → Kalender)")
     existing = {u["username"] for u in core.users.list()}
     lines = []
     for username, full_name, roles in DEMO_USERS:
@@ -272,6 +278,18 @@ def user_add(username: str, roles, password: str | None, full_name: str, offices
         click.echo(f"User {u['username']} created with roles: {', '.join(u['roles'])} (offices: {where})")
     except AntreanError as exc:
         _fail(exc)
+    finally:
+        core.close()
+
+
+@main.command("close-day")
+def close_day():
+    """Close the tickets of past office days still open (waiting/held -> expired, called/skipped -> no_show,
+    being served -> served). Run it from cron after closing time; the first queue action of a day does it too."""
+    core = _core()
+    try:
+        n = core.queue.close_past_days()
+        click.echo(f"{n} ticket(s) of past days closed.")
     finally:
         core.close()
 

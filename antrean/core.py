@@ -78,6 +78,7 @@ class Antrean:
         self._lock = threading.Lock()
         from .booking import BookingService
         from .calendar import CalendarService
+        from .notify import NotifyService
         from .queue import QueueService
         from .reports import ReportService
         from .survey import SurveyService
@@ -91,6 +92,7 @@ class Antrean:
         self.users = UserService(self)
         self.reports = ReportService(self)
         self.survey = SurveyService(self)
+        self.notify = NotifyService(self)
         self.booking = BookingService(self)
 
     # -- plumbing -------------------------------------------------------

@@ -65,10 +65,18 @@ class TicketCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
+#: how a ticket ended (``Ticket.outcome``; NULL while the ticket is open). Reports use these, never status.
+OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
+
+
 class Ticket(Base):
+    """A visit to one service. ``status`` is where it is in the queue (waiting, called, serving, held,
+    skipped, done); ``outcome`` how it ended, with ``outcome_at``/``outcome_by`` (see README, "Ticket
+    lifecycle"). A transfer closes the ticket as ``transferred`` and continues the visit in a new row
+    with the same number, ``leg`` + 1 and ``transferred_from_id`` pointing back."""
     __tablename__ = "ticket"
     __table_args__ = (
-        UniqueConstraint("office_id", "letter", "day", "seq", name="uq_ticket_number"),
+        UniqueConstraint("office_id", "letter", "day", "seq", "leg", name="uq_ticket_number"),
         UniqueConstraint("office_id", "idempotency_key", name="uq_ticket_idempotency"),
         Index("ix_ticket_queue", "office_id", "day", "status", "service_code"),
     )
@@ -90,6 +98,14 @@ class Ticket(Base):
     called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    first_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)   # every recall of this visit (recalls: of the current call)
+    outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # NULL: the system
+    cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    leg: Mapped[int] = mapped_column(Integer, default=0)  # 0: as issued; n: the n-th transfer's continuation
+    transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
     #: set when the ticket came from a booking's check-in: the booked slot's start (UTC); NULL for walk-ins
     booked_slot: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
@@ -322,6 +338,48 @@ class CalendarDay(Base):
     end_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
 
 
+class NotifyContact(Base):
+    """A number (or e-mail address) that opted in to messages; ``token`` is its one opt-out link.
+    ``opted_out_at`` set: nothing is ever queued for it again."""
+    __tablename__ = "notify_contact"
+    __table_args__ = (UniqueConstraint("office_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    address: Mapped[str] = mapped_column(String(120))           # 62812…  (normalised) or an e-mail address
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class NotifySubscription(Base):
+    """A ticket whose holder asked for news on the status page (one contact per ticket)."""
+    __tablename__ = "notify_subscription"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("notify_contact.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NotifyMessage(Base):
+    """The outbox: one row per message, rendered when queued; ``dedupe_key`` makes each message once.
+
+    pending → sending (claimed, leased) → sent; or uncertain (the gateway may have it: never resent
+    automatically) or failed (refused for good, or expired). See docs/notifications.md."""
+    __tablename__ = "notify_message"
+    __table_args__ = (UniqueConstraint("office_id", "dedupe_key", name="uq_notify_dedupe"),
+                      Index("ix_notify_due", "status", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("notify_contact.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the worker batch that holds it
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 class Booking(Base):
     """A citizen's booked slot (antrean/booking.py). ``active`` is True while booked or checked in and NULL
     once cancelled or a no-show: the unique constraint then allows one active booking per NIK, service and day

@@ -63,6 +63,8 @@ def _ticket_schema() -> dict:
         "id": I, "number": {"type": "string", "description": "letter and number, e.g. B007 (B10005 past 9,999)"},
         "service": S, "service_name": S, "service_short_name": S, "standard_minutes": NI,
         "priority": NS, "priority_label": NS, "status": S, "day": {"type": "string", "format": "date"},
+        "outcome": {"type": ["string", "null"], "enum": ["served", "no_show", "transferred", "cancelled", "expired",
+                                                          None]},
         "issued_at": S, "called_at": NS, "waiting_ahead": I, "estimated_wait_minutes": I,
         "counter": {"oneOf": [{"type": "null"}, counter]}, "token": S, "status_url": S, "api_url": S,
         "device_id": NS, "booked": {"type": "boolean", "description": "issued by a booking's check-in"},
@@ -90,14 +92,18 @@ def spec(core=None) -> dict:
 def _core_spec() -> dict:
     counter_paths = {}
     for action, summary, req in (
-        ("call-next", "Finish the current ticket and call the next by policy", None),
+        ("call-next", "Close the current ticket (served if started, else no_show) and call the next by policy; "
+                      "'current' (the ticket id the screen shows, or null) makes a stale second screen get 409",
+         _obj({"current": {"type": ["integer", "null"]}})),
         ("recall", "Call the current ticket again", None),
-        ("call", "Call a specific waiting, held or skipped ticket", _obj({"ticket": I}, ["ticket"])),
-        ("skip", "Mark the current ticket a no-show", None),
+        ("call", "Call a specific waiting, held or skipped ticket", _obj({"ticket": I, "current": {
+            "type": ["integer", "null"]}}, ["ticket"])),
+        ("skip", "Nobody came: set the current ticket aside (no_show at day end unless called back)", None),
         ("hold", "Put the current ticket on hold", None),
-        ("transfer", "Send the current ticket to another service's queue", _obj({"service": S}, ["service"])),
+        ("transfer", "Close the current ticket as transferred and continue it in another service's queue",
+         _obj({"service": S}, ["service"])),
         ("start", "Start serving the current ticket", None),
-        ("finish", "Finish the current ticket", None),
+        ("finish", "Finish the current, started ticket (outcome served)", None),
     ):
         counter_paths[f"/counters/{{counter_id}}/{action}"] = {
             "parameters": [{"name": "counter_id", "in": "path", "required": True, "schema": I}],
@@ -153,6 +159,18 @@ def _core_spec() -> dict:
                                          "parameters": [{"name": "token", "in": "path", "required": True, "schema": S},
                                                         DEVICE_KEY],
                                          "responses": {"200": _resp("Status", ref("Ticket")), **_errors(404, 429)}}},
+            "/tickets/{ticket_id}/cancel": {
+                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": I}],
+                **_post("Cancel an open ticket with a reason (outcome cancelled)", _obj({"reason": S}, ["reason"]),
+                        _resp("Ticket", {"$ref": "#/components/schemas/Ticket"}), 400, 401, 403, 404, 409, 422)},
+            "/calendar": {"get": {
+                "summary": "The office calendar: open now or why not (until when), and each day's hours or closure",
+                "parameters": [{"name": "from", "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": _resp("Calendar", _obj({"now": {"type": "object"}, "days": {
+                    "type": "array", "items": {"type": "object"}}})), **_errors(422)}}},
             "/counters": {"get": {"summary": "Counters and the services each calls",
                                   "responses": {"200": _resp("Counters", {"type": "object"})}}},
             "/counters/{counter_id}": {"get": {"summary": "A counter's current ticket and queue",

@@ -11,13 +11,14 @@ Policy (office setting ``queue_policy``, overridable per counter):
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .core import Actor
+from .core import SYSTEM, Actor
 from .errors import Conflict, Invalid, NotFound
-from .models import Call, Counter, CounterService, Service, Ticket
+from .models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
 from .policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)
 from .policy import require as authorize
 from .timeutil import iso, office_day, utcnow
@@ -28,6 +29,7 @@ ACTIVE = ("called", "serving")
 class QueueService:
     def __init__(self, core):
         self.core = core
+        self._closed_through = None  # the office day whose past days this process has closed already
 
     # -- counters -----------------------------------------------------------
     def counters(self) -> list[dict]:
@@ -78,8 +80,13 @@ class QueueService:
             cid = c.id
         return next(x for x in self.counters() if x["id"] == cid)
 
-    def _counter(self, s, counter_id) -> Counter:
-        c = s.get(Counter, counter_id) if isinstance(counter_id, int) and not isinstance(counter_id, bool) else None
+    def _counter(self, s, counter_id, lock: bool = False) -> Counter:
+        """The active loket; ``lock``: held for the transaction (FOR UPDATE on PostgreSQL, SQLite's write
+        transaction locks the database), so two clerks on one loket act one after the other."""
+        c = None
+        if isinstance(counter_id, int) and not isinstance(counter_id, bool):
+            c = s.get(Counter, counter_id,
+                      with_for_update=True if lock and self.core.db.dialect == "postgresql" else None)
         if c is None or c.office_id != self.core.office_id:
             raise NotFound("Loket tidak ditemukan.", "Counter not found.", detail=f"counter {counter_id!r}")
         if not c.active:
@@ -98,22 +105,33 @@ class QueueService:
             return None if t is None else self.core.tickets._view(s, t)
 
     # -- calling ------------------------------------------------------------
-    def call_next(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict | None:
-        """Finish the counter's current ticket and call the next by policy; None if nobody waits."""
+    def call_next(self, counter_id: int, actor: Actor, now: datetime | None = None, *,
+                  expected_current: int | None | type(...) = ...) -> dict | None:
+        """Close the counter's current ticket (``served`` if started, else ``no_show``) and call the next by
+        policy; None if nobody waits.
+
+        ``expected_current``: the ticket id the clerk's screen shows as current (None: none). If the loket's
+        current ticket is another one — a second browser on the same loket called meanwhile — nothing is
+        done and ``Conflict`` (code ``stale``) is raised, so a ticket nobody saw is never closed.
+        """
         def choose(s, c, now):
+            self._check_expected(s, c, expected_current)
             self._finish_current(s, c, actor, now)
             services = [x.service_code for x in
                         s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars()]
             return self._pick(s, c, services, now)
         return self._calling(counter_id, actor, now, "call", choose)
 
-    def call_ticket(self, counter_id: int, ticket_id: int, actor: Actor, now: datetime | None = None) -> dict:
+    def call_ticket(self, counter_id: int, ticket_id: int, actor: Actor, now: datetime | None = None, *,
+                    expected_current: int | None | type(...) = ...) -> dict:
         """Call one ticket out of order (a held or skipped one coming back, say)."""
         def choose(s, c, now):
+            self._check_expected(s, c, expected_current)
             t = self._lock_ticket(s, ticket_id)
-            if t.status not in ("waiting", "held", "skipped"):
+            if t.status not in ("waiting", "held", "skipped") or t.outcome is not None or t.day != office_day(
+                    self.core.tz, now):
                 raise Conflict("Tiket ini tidak sedang menunggu.", "This ticket is not waiting.",
-                               detail=f"ticket {t.number} is {t.status}")
+                               detail=f"ticket {t.number} is {t.status} (outcome {t.outcome}, day {t.day})")
             self._finish_current(s, c, actor, now)
             return t
         return self._calling(counter_id, actor, now, "call", choose)
@@ -131,64 +149,137 @@ class QueueService:
         return self._calling(counter_id, actor, now, "recall", choose)
 
     def _calling(self, counter_id: int, actor: Actor, now: datetime | None, kind: str, choose) -> dict | None:
-        """The frame of every call: role, one write transaction, ``choose(s, counter, now)`` picks the
-        ticket (None: nobody to call), the Call row, then the ticket_called hook after commit."""
+        """The frame of every call: role, past days closed, one write transaction with the loket locked,
+        ``choose(s, counter, now)`` picks the ticket (None: nobody to call), the Call row and its event."""
         authorize(self.core, actor, "counter.operate")
         core = self.core
         now = now or utcnow()
+        self.close_past_days(now)
         with core.db.write() as s:
-            c = self._counter(s, counter_id)
+            c = self._counter(s, counter_id, lock=True)
             ticket = choose(s, c, now)
             if ticket is None:
                 return None
             return self._call(s, c, ticket, actor, kind, now)
 
-    def skip(self, counter_id: int, actor: Actor) -> dict:
-        return self._change(counter_id, actor, "skip", "skipped")
+    def _check_expected(self, s, c: Counter, expected) -> None:
+        if expected is ...:
+            return
+        current = self._current(s, c)
+        if (current.id if current else None) != expected:
+            raise Conflict(f"Loket ini baru saja memanggil {current.number if current else 'nomor lain'} "
+                           f"dari layar lain. Periksa layar sebelum memanggil lagi.",
+                           f"This loket just called {current.number if current else 'another number'} from another "
+                           f"screen. Check the screen before calling again.", code="stale",
+                           current=current.id if current else None)
 
-    def hold(self, counter_id: int, actor: Actor) -> dict:
-        return self._change(counter_id, actor, "hold", "held")
+    # -- actions on the current ticket ----------------------------------------------
+    def skip(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
+        """Nobody came: the ticket waits aside (``skipped``) and may be called back today; if it is not,
+        the day-end closes it as ``no_show``."""
+        return self._change(counter_id, actor, "skip", now)
 
-    def start(self, counter_id: int, actor: Actor) -> dict:
-        return self._change(counter_id, actor, "start", "serving")
+    def hold(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
+        return self._change(counter_id, actor, "hold", now)
 
-    def finish(self, counter_id: int, actor: Actor) -> dict:
-        return self._change(counter_id, actor, "finish", "done")
+    def start(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
+        """The applicant is at the loket: service starts (the only way a ticket can later be ``served``)."""
+        return self._change(counter_id, actor, "start", now)
 
-    def transfer(self, counter_id: int, service_code: str, actor: Actor) -> dict:
-        """Send the current ticket to another service's queue, keeping its number and arrival time."""
+    def finish(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
+        """Service finished: ``served``. Refused for a ticket whose service was never started."""
+        return self._change(counter_id, actor, "finish", now)
+
+    def transfer(self, counter_id: int, service_code: str, actor: Actor, now: datetime | None = None) -> dict:
+        """Close the current ticket as ``transferred`` and continue the visit in ``service_code``'s queue: a new
+        ticket row with the same number, arrival time and status link, ``transferred_from_id`` pointing back.
+        Returns the continuation."""
         if service_code not in self.core.sops:
             raise Invalid("Layanan tujuan tidak dikenal.", "Unknown target service.", detail=repr(service_code))
-        return self._change(counter_id, actor, "transfer", "waiting", service_code=service_code)
+        return self._change(counter_id, actor, "transfer", now, service_code=service_code)
 
-    def _change(self, counter_id: int, actor: Actor, action: str, status: str, service_code: str | None = None) -> dict:
+    def _change(self, counter_id: int, actor: Actor, action: str, now: datetime | None,
+                service_code: str | None = None) -> dict:
         authorize(self.core, actor, "counter.operate")
         core = self.core
-        now = utcnow()
+        now = now or utcnow()
+        self.close_past_days(now)
         with core.db.write() as s:
-            c = self._counter(s, counter_id)
+            c = self._counter(s, counter_id, lock=True)
             t = self._require_current(s, c)
             old = {"status": t.status, "service": t.service_code}
-            if action == "start" and t.status == "serving":
-                raise Conflict("Layanan untuk nomor ini sudah dimulai.", "Service has already started.")
-            t.status = status
+            result = t
             if action == "start":
-                t.started_at = now
-            elif action in ("finish", "skip"):
-                t.finished_at = now
-                core.tickets.invalidate_rates()
-            if action == "transfer":
+                if t.started_at is not None:
+                    raise Conflict("Layanan untuk nomor ini sudah dimulai.", "Service has already started.")
+                self._start(s, t, now)
+            elif action == "finish":
+                if t.started_at is None:
+                    raise Conflict(f"Layanan nomor {t.number} belum dimulai. Tekan “Mulai layani” saat pemohon "
+                                   f"di loket, atau “Lewati” jika tidak hadir.",
+                                   f"Service for {t.number} has not started. Press “Start service” when the "
+                                   f"applicant is at the loket, or “Skip” if nobody came.", code="not_started")
+            elif action == "skip":
+                if t.started_at is not None:
+                    raise Conflict(f"Nomor {t.number} sedang dilayani; tekan “Selesai”.",
+                                   f"{t.number} is being served; press “Finish”.", code="started")
+                t.status = "skipped"
+            elif action == "hold":
+                t.status = "held"
+            elif action == "transfer":
                 svc = s.execute(select(Service).where(Service.office_id == core.office_id,
                                                       Service.code == service_code)).scalar_one()
                 if not svc.enabled:
                     raise Conflict("Layanan tujuan sedang tidak tersedia.", "Target service is disabled.")
-                t.service_code, t.counter_id, t.called_at = service_code, None, None
-            view = core.tickets._view(s, t)
+                result = self._continuation(s, t, service_code)
+            hook_kwargs = {"office_id": core.office_id, "action": action}   # + the ticket's final view, below
             core.audit(s, actor, f"ticket.{action}", "ticket", t.id, at=now,
-                       event=self._event_data(t, c), old=old, new={"status": t.status, "service": t.service_code},
-                       legacy=("queue_changed", {"office_id": core.office_id, "action": action, "ticket": view}),
-                       number=t.number, counter=c.id)
+                       event=self._event_data(t, c) | ({"continuation_id": result.id, "to_service": service_code}
+                                                      if action == "transfer" else {}),
+                       old=old, new={"status": result.status, "service": result.service_code},
+                       legacy=("queue_changed", hook_kwargs), number=t.number, counter=c.id)
+            if action == "finish":
+                self._close(s, t, "served", actor, now, c)
+            elif action == "transfer":
+                self._close(s, t, "transferred", actor, now, c)
+            hook_kwargs["ticket"] = view = core.tickets._view(s, result)
         return view
+
+    def _start(self, s, t: Ticket, now: datetime) -> None:
+        t.status, t.started_at = "serving", now
+
+    def _continuation(self, s, t: Ticket, service_code: str) -> Ticket:
+        nxt = Ticket(office_id=t.office_id, service_code=service_code, letter=t.letter, day=t.day, seq=t.seq,
+                     number=t.number, priority=t.priority, status="waiting", token=secrets.token_urlsafe(16),
+                     device_id=t.device_id, recalls=0, recall_count=0, issued_at=t.issued_at,
+                     leg=t.leg + 1, transferred_from_id=t.id)
+        s.add(nxt)
+        s.flush()
+        return nxt
+
+    def _close(self, s, t: Ticket, outcome: str, actor: Actor, now: datetime, c: Counter | None = None, *,
+               reason: str | None = None, auto: bool = False) -> None:
+        """The one place a ticket ends: exactly one outcome, with time and actor, and its ``ticket.closed``
+        event. ``served`` needs a start; a served ticket's service ends now (``finished_at``)."""
+        if t.outcome is not None:
+            raise Conflict(f"Nomor {t.number} sudah ditutup ({t.outcome}).", f"{t.number} is closed already.",
+                           code="closed")
+        if outcome not in OUTCOMES:
+            raise ValueError(outcome)
+        if outcome == "served":
+            if t.started_at is None:
+                raise ValueError(f"ticket {t.number} cannot be served without a start")
+            if not auto:
+                t.finished_at = now
+        elif outcome == "transferred" and t.started_at is not None:
+            t.finished_at = now
+        t.status, t.outcome, t.outcome_at, t.outcome_by = "done", outcome, now, actor.id
+        if reason is not None:
+            t.cancel_reason = reason
+        self.core.tickets.invalidate_rates()
+        self.core.audit(s, actor, "ticket.close", "ticket", t.id, at=now,
+                        event=self._event_data(t, c) | {"outcome": outcome}, number=t.number, outcome=outcome,
+                        counter=c.id if c else None, auto=auto, **({"reason": reason} if reason else {}))
 
     def _require_current(self, s, c: Counter) -> Ticket:
         t = self._current(s, c)
@@ -198,13 +289,60 @@ class QueueService:
         return t
 
     def _finish_current(self, s, c: Counter, actor: Actor, now: datetime) -> None:
-        """Finish every ticket still active at this counter (a step call can leave two)."""
+        """Close every ticket still active at this counter (a step call can leave two) by THE rule of
+        "call next": started -> ``served`` (its service ends now); called, never started -> ``no_show``."""
         for t in s.execute(select(Ticket).where(Ticket.office_id == c.office_id, Ticket.counter_id == c.id,
                                                 Ticket.status.in_(ACTIVE))).scalars():
-            t.status, t.finished_at = "done", now
-            self.core.tickets.invalidate_rates()
-            self.core.audit(s, actor, "ticket.finish", "ticket", t.id, at=now, event=self._event_data(t, c),
-                            number=t.number, counter=c.id, auto=True)
+            if t.started_at is not None:
+                self.core.audit(s, actor, "ticket.finish", "ticket", t.id, at=now, event=self._event_data(t, c),
+                                number=t.number, counter=c.id, auto=True)
+            self._close(s, t, "served" if t.started_at is not None else "no_show", actor, now, c)
+
+    # -- cancelling and the end of the day --------------------------------------------
+    def cancel(self, ticket_id: int, reason: str, actor: Actor, now: datetime | None = None) -> dict:
+        """Staff cancel an open ticket (duplicate, wrong service, the applicant left and said so…) with a reason."""
+        authorize(self.core, actor, "counter.operate")   # the staff who work the lokets (policy.py)
+        reason = " ".join(reason.split()) if isinstance(reason, str) else ""
+        if not reason or len(reason) > 300:
+            raise Invalid("Alasan pembatalan wajib diisi (maksimal 300 karakter).",
+                          "A reason for cancelling is required (max 300 characters).", field="reason")
+        core = self.core
+        now = now or utcnow()
+        with core.db.write() as s:
+            t = self._lock_ticket(s, ticket_id)
+            if t.outcome is not None:
+                raise Conflict(f"Nomor {t.number} sudah ditutup.", f"{t.number} is closed already.", code="closed")
+            c = s.get(Counter, t.counter_id) if t.counter_id is not None else None
+            self._close(s, t, "cancelled", actor, now, c, reason=reason)
+            return core.tickets._view(s, t)
+
+    def close_past_days(self, now: datetime | None = None) -> int:
+        """Close every ticket of an office day before ``now``'s that is still open (the day-end rule):
+        waiting or held -> ``expired``; called or skipped (called, never started) -> ``no_show``;
+        being served -> ``served`` with ``finished_at`` left empty (nobody recorded the end).
+        Run by the first queue action of a day (once per process and day) and by ``antrean close-day``.
+        Returns how many tickets were closed."""
+        core = self.core
+        now = now or utcnow()
+        today = office_day(core.tz, now)
+        if self._closed_through == today:
+            return 0
+        closed = 0
+        with core.db.write() as s:
+            q = select(Ticket).where(Ticket.office_id == core.office_id, Ticket.day < today, Ticket.outcome.is_(None))
+            if core.db.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            for t in s.execute(q.order_by(Ticket.id)).scalars():
+                if t.started_at is not None:
+                    outcome = "served"
+                elif t.status in ("called", "skipped"):
+                    outcome = "no_show"
+                else:
+                    outcome = "expired"
+                self._close(s, t, outcome, SYSTEM, now, auto=True)
+                closed += 1
+        self._closed_through = today
+        return closed
 
     def _lock_ticket(self, s, ticket_id) -> Ticket:
         return self.core.lock_row(s, Ticket, ticket_id, ("Tiket", "Ticket"))
@@ -263,7 +401,15 @@ class QueueService:
         core = self.core
         if kind == "call":
             t.recalls = 0
-        t.status, t.counter_id, t.called_at = "called", c.id, now
+        elif kind == "recall":
+            t.recall_count += 1
+        if t.first_called_at is None:
+            t.first_called_at = now
+        if t.outcome is None:   # a step call may call back a ticket that ended: it stays ended (a Call row only)
+            # a call or call-back asks the applicant to come ("called", even if the service started earlier:
+            # ``started_at`` stays, so the visit can still end as served); a recall keeps a started service
+            t.status = "serving" if kind == "recall" and t.status == "serving" else "called"
+            t.counter_id, t.called_at = c.id, now
         call = Call(office_id=core.office_id, ticket_id=t.id, counter_id=c.id, kind=kind, actor_id=actor.id, at=now)
         s.add(call)
         s.flush()

@@ -95,6 +95,8 @@ class TicketService:
         office_id = core.office_id
         now = now or utcnow()
 
+        core.queue.close_past_days(now)  # the first ticket of a day closes yesterday's (once per process and day)
+
         def work(s):
             return self._issue_in(s, office_id, sop, priority, idempotency_key, device_id, now, booked_slot,
                                   in_transaction)
@@ -160,6 +162,7 @@ class TicketService:
             "office_id": office_id, "service_code": sop.code, "letter": svc.letter, "day": day, "seq": seq,
             "number": number, "priority": priority, "status": "waiting", "token": token,
             "idempotency_key": idempotency_key, "device_id": device_id, "issued_at": now, "recalls": 0,
+            "recall_count": 0, "leg": 0,
             "booked_slot": booked_slot,
         }).scalar_one()
         if in_transaction is not None:
@@ -267,6 +270,14 @@ class TicketService:
             "api_url": f"/api/v1/tickets/{t.token}",
             "device_id": t.device_id,
             "booked": t.booked_slot is not None,
+            "outcome": t.outcome,
+            "outcome_at": iso(t.outcome_at),
+            "first_called_at": iso(t.first_called_at),
+            "started_at": iso(t.started_at),
+            "finished_at": iso(t.finished_at),
+            "recall_count": t.recall_count,
+            "cancel_reason": t.cancel_reason,
+            "transferred_from": t.transferred_from_id,
         }
 
     def estimate(self, s, service_code: str, ahead: int) -> int:
@@ -293,7 +304,7 @@ class TicketService:
         office_id = core.office_id
         rows = s.execute(select(Ticket.called_at, Ticket.finished_at).where(
             Ticket.office_id == office_id, Ticket.day == office_day(core.tz), Ticket.service_code == service_code,
-            Ticket.status == "done", Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None),
+            Ticket.outcome == "served", Ticket.called_at.is_not(None), Ticket.finished_at.is_not(None),
         ).order_by(Ticket.finished_at.desc()).limit(20)).all()
         if rows:
             avg = sum((as_utc(b) - as_utc(a)).total_seconds() for a, b in rows) / len(rows) / 60.0
@@ -313,6 +324,11 @@ class TicketService:
                                                Ticket.office_id == self.core.office_id)).scalar_one_or_none()
             if t is None:
                 raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+            while t.outcome == "transferred":   # the citizen's paper follows the visit to its continuation
+                nxt = s.execute(select(Ticket).where(Ticket.transferred_from_id == t.id)).scalar_one_or_none()
+                if nxt is None:
+                    break
+                t = nxt
             view = self._view(s, t)
             last = s.execute(select(Ticket.number, Counter.name, Counter.number).join(Call, Call.ticket_id == Ticket.id)
                              .join(Counter, Counter.id == Call.counter_id)

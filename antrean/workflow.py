@@ -99,8 +99,8 @@ class WorkflowService:
             first = sop.step(1)
             s.add(StepLog(application_id=app.id, step_no=1, role=role, actor_id=actor.id, started_at=now, ended_at=now,
                           minutes=0.0, standard_minutes=first.minutes, outcome="DONE", note=""))
-            if ticket is not None and ticket.status == "called":
-                ticket.status, ticket.started_at = "serving", now
+            if ticket is not None and ticket.status == "called" and ticket.outcome is None:
+                self._start_ticket(s, ticket, actor, now)  # receiving the file is the start of the service
             core.audit(s, actor, "application.open", "application", app.id, at=now, service=service_code,
                        ticket=ticket.number if ticket else None,
                        event={"application_id": app.id, "service": service_code,
@@ -162,7 +162,7 @@ class WorkflowService:
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
             log_view = self._log_view(log, {actor.id: actor.full_name or actor.username})
             app_id = app.id
-            call_back = False
+            call_back = close_ticket = False
             if outcome == "TMS":
                 app.status, app.closed_at, app.tms_reason, app.missing_documents = "returned", now, note.strip(), missing
                 # a back-office verifier: the applicant (today's ticket) is called back to a loket for the slip
@@ -172,8 +172,8 @@ class WorkflowService:
                     app.agenda_number = self._agenda(s, sop, now)
                 if step_no == sop.last_step:
                     app.status, app.closed_at = "done", now
-                    if ticket is not None and ticket.status in ("called", "serving", "waiting", "held"):
-                        ticket.status, ticket.finished_at = "done", now
+                    if ticket is not None and ticket.outcome is None and ticket.started_at is not None:
+                        close_ticket = True   # after the audit row below: the events keep their order
                 else:
                     nxt = sop.step(step_no + 1)
                     app.current_step, app.step_started_at = nxt.no, now
@@ -191,10 +191,20 @@ class WorkflowService:
                           missing_documents=len(missing or []))
             elif app.status == "done":
                 core.emit(s, "application.closed", actor=actor, at=now, **public)
+            if close_ticket:
+                counter = s.get(Counter, ticket.counter_id) if ticket.counter_id is not None else None
+                core.queue._close(s, ticket, "served", actor, now, counter)
             if call_back:
                 self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
         return self.get(app_id, actor)
+
+    def _start_ticket(self, s, ticket: Ticket, actor: Actor, now) -> None:
+        q = self.core.queue
+        q._start(s, ticket, now)
+        counter = s.get(Counter, ticket.counter_id) if ticket.counter_id is not None else None
+        self.core.audit(s, actor, "ticket.start", "ticket", ticket.id, at=now, event=q._event_data(ticket, counter),
+                        number=ticket.number, auto=True)
 
     def _step_call(self, s, app: Application, ticket: Ticket, counter_id, actor: Actor, now) -> dict | None:
         """Call the applicant back to a counter (e-KTP recording, collecting the result)."""

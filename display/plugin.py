@@ -554,6 +554,9 @@ REFRESH_ON = ("settings.changed", "counter.changed", "service.changed", "office.
 def event_published(core, event):
     if event.type in REFRESH_ON:
         _on_hub(core, f"refresh after {event.type}", DisplayHub.refresh)
+    elif event.type == "ticket.closed" and event.data.get("outcome") in ("cancelled", "expired"):
+        # a waiting ticket left the queue without a call: the counts change (coalesced, off the path)
+        _on_hub(core, "broadcast of waiting counts", DisplayHub.request_waiting)
 
 
 @hookimpl

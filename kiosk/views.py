@@ -53,7 +53,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
 PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
                  "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
-                 "returned", "survey")
+                 "outcome", "returned", "survey")
 
 
 def kiosk_settings(core) -> dict:
@@ -257,8 +257,11 @@ def status_page(token):
         resp = _secure(Response(html, status=404, mimetype="text/html"))
         resp.headers["Cache-Control"] = "no-store"
         return resp
+    kabar = None
+    if core.notify.enabled and ticket["status"] in AWAITING:  # the opt-in form (notifier plugin's POST)
+        kabar = {"subscribed": core.notify.subscribed(token), "result": request.args.get("kabar")}
     html = render_template("kiosk/status.html", ticket=ticket, t=t, office=core.office(), lang=lang(),
-                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000))
+                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000), kabar=kabar)
     resp = _secure(Response(html, mimetype="text/html"))
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -16,6 +16,11 @@
   var panel = document.getElementById("panel");
   var msg = document.getElementById("msg");
   var busy = false;
+  var armed = {key: "", until: 0};
+  function setBusy(on) {   // a press while an action is under way is ignored; aria-busy says so
+    busy = on;
+    if (panel) panel.setAttribute("aria-busy", on ? "true" : "false");
+  }   // a confirmation asked for: which action on which number, until when
 
   function show(text, kind) {
     if (!msg) return;
@@ -43,10 +48,23 @@
     if (busy || !panel) return;
     var action = button.getAttribute("data-action");
     var cid = panel.getAttribute("data-counter");
+    // the number this screen shows: if another screen on this loket called meanwhile, the server refuses (409)
+    var cur = (panel.querySelector("[data-current]") || {getAttribute: function () { return ""; }})
+      .getAttribute("data-current");
+    var confirmText = button.getAttribute("data-confirm");
+    var key = action + ":" + cur;   // kept in a variable: a live refresh replaces the button meanwhile
+    if (confirmText && !(armed.key === key && Date.now() < armed.until)) {
+      // the current number was never started: "call next" would record it as a no-show; ask once more
+      armed = {key: key, until: Date.now() + 8000};
+      show(confirmText, "warn");
+      return;
+    }
+    armed = {key: "", until: 0};
     var body = {};
+    if (action === "call-next" || action === "call") body.current = cur ? parseInt(cur, 10) : null;
     if (action === "call") body.ticket = parseInt(button.getAttribute("data-ticket"), 10);
     if (action === "transfer") body.service = (document.getElementById("transfer-to") || {}).value;
-    busy = true;
+    setBusy(true);
     fetch("/api/v1/counters/" + cid + "/" + action, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": en ? "en" : "id"},
@@ -54,14 +72,14 @@
     }).then(function (r) {
       return r.json().then(function (data) { return {ok: r.ok, data: data}; });
     }).then(function (res) {
-      if (!res.ok) { show(res.data.message || T.failed, "error"); return; }
+      if (!res.ok) { show(res.data.message || T.failed, "error"); return refresh(panel); }
       if ("call" in res.data) {
         if (res.data.call) show(T.called + res.data.call.number, "ok");
         else show(res.data.message || T.nobody, "warn");
       } else { show(T.done, "ok"); }
       return refresh(panel);
     }).catch(function () { show(T.failed, "error"); })
-      .then(function () { busy = false; });
+      .then(function () { setBusy(false); });
   }
 
   // reprint a ticket that may not have printed (audited by the server with this clerk's name)

@@ -33,6 +33,8 @@
       serving: fmt("st_serving", { counter: counterName(t.counter) }),
       done: T.st_done, skipped: T.st_skipped, held: T.st_held
     }[t.status] || T.st_waiting;
+    // a closed ticket says how it really ended (only "served" is "Layanan selesai")
+    if (t.status === "done" && t.outcome && t.outcome !== "served" && T["st_" + t.outcome]) msg = T["st_" + t.outcome];
     var stale = old(t);
     var ret = t.returned;
     if (ret) msg = t.status === "called" ? fmt("st_returned_slip", { counter: counterName(t.counter) }) : T.st_returned_again;

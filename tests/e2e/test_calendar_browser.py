@@ -36,6 +36,23 @@ def test_kiosk_on_friday_noon_shows_the_prayer_break(live_server, page, monkeypa
     assert page.locator("#s-home").is_visible()  # a closed tile does not start a ticket
 
 
+def test_kiosk_on_a_holiday_names_it_and_the_reopening(live_server, page, monkeypatch):
+    live_server.core.calendar.add(ADMIN, "2026-12-25", "Hari Raya Natal")
+    christmas = datetime(2026, 12, 25, 9, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    monkeypatch.setattr("antrean.tickets.utcnow", lambda: christmas)
+    page.set_viewport_size({"width": 1080, "height": 1920})  # a portrait kiosk: the longest sentence, narrow tiles
+    page.goto(live_server.url + "/kiosk?device=kiosk-1")
+    page.wait_for_selector("body.ready #s-home.armed")
+    message = "Tutup — libur nasional: Hari Raya Natal, buka kembali Senin, 28 Desember 08.00"
+    assert page.locator("#home-prompt").text_content() == message
+    sub = page.locator("[data-service=ktp] .tile-sub")
+    assert sub.text_content() == message
+    box, tile = sub.bounding_box(), page.locator("[data-service=ktp]").bounding_box()
+    screenshot(page, "calendar-kiosk-holiday-portrait")
+    assert box["x"] + box["width"] <= tile["x"] + tile["width"] + 1  # the sentence stays inside its tile
+    screenshot(page, "calendar-kiosk-holiday-portrait")
+
+
 def test_console_calendar_page(live_server, page, make_user):
     core = live_server.core
     make_user(core, "admin", ["admin"], "Admin Kantor")

@@ -39,6 +39,16 @@ def _login(page, base, username):
     page.wait_for_url(base + "/console/")
 
 
+def _call_first(page, base, counter, number):
+    """Open the counter view, wait for the live connection and call with the keyboard."""
+    page.goto(f"{base}/console/loket/{counter['id']}")
+    page.wait_for_selector("#live.on", timeout=TIMEOUT)
+    page.keyboard.press("n")
+    page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{number}'",
+                           timeout=TIMEOUT)
+    page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)  # the action is done
+
+
 def _session(browser, base, username):
     ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta")
     page = ctx.new_page()
@@ -71,11 +81,7 @@ def test_clerk_calls_board_shows_and_four_users_carry_one_sop(live_server, offic
 
     # the clerk: log in, pick the counter, call with the keyboard
     _login(page, base, "budi")
-    page.goto(f"{base}/console/loket/{counter['id']}")
-    page.wait_for_selector("#live.on", timeout=TIMEOUT)
-    page.keyboard.press("n")
-    page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{first['number']}'",
-                           timeout=TIMEOUT)
+    _call_first(page, base, counter, first["number"])
     board.wait_for_function(f"document.getElementById('now-number').textContent.includes('{first['number']}')",
                             timeout=TIMEOUT)
     screenshot(board, "console-display-after-call")
@@ -146,6 +152,34 @@ def test_clerk_calls_board_shows_and_four_users_carry_one_sop(live_server, offic
     assert "Selesai" in page.locator("dl.facts").inner_text()
     screenshot(page, "console-timeline")
     board_ctx.close()
+
+
+def test_call_next_over_an_unstarted_number_asks_first_and_records_a_no_show(page, live_server, office):
+    """The lifecycle rule in the counter view: a called, never started number is not silently 'served'."""
+    core, counter, users = office
+    base = live_server.url
+    first, _ = core.tickets.issue("ktp")
+    second, _ = core.tickets.issue("ktp")
+    _login(page, base, "budi")
+    _call_first(page, base, counter, first["number"])
+    assert page.locator("button[data-action=finish]").is_disabled()      # nothing to finish before a start
+    assert page.locator("#start-hint").is_visible()
+    page.keyboard.press("n")                                              # first press: asks
+    page.wait_for_selector(".flash.warn", timeout=TIMEOUT)
+    assert f"{first['number']} belum mulai dilayani" in page.locator(".flash.warn").inner_text()
+    screenshot(page, "console-confirm-no-show")
+    assert core.tickets.get(first["id"])["outcome"] is None
+    page.keyboard.press("n")                                              # second press: no_show, next called
+    page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{second['number']}'",
+                           timeout=TIMEOUT)
+    page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)
+    assert core.tickets.get(first["id"])["outcome"] == "no_show"
+    page.keyboard.press("m")                                              # start, then finish: served
+    page.wait_for_selector("b[data-status=serving]", timeout=TIMEOUT)
+    page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)
+    page.keyboard.press("s")
+    page.wait_for_function("document.getElementById('current-number').textContent.trim() === '—'", timeout=TIMEOUT)
+    assert core.tickets.get(second["id"])["outcome"] == "served"
 
 
 def test_front_desk_sees_the_printer_warning_and_reprints_from_the_console(live_server, browser, office):

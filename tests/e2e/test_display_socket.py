@@ -150,3 +150,17 @@ def test_a_connected_board_follows_configuration_changes_without_reload(live_ser
 
     core.update_service("kk", admin, daily_quota=50)
     assert board.next("refresh", timeout=1.0) is not None
+
+
+def test_a_cancelled_ticket_leaves_the_boards_waiting_count(live_server, boards, admin, make_user):
+    core = live_server.core
+    clerk = make_user(core, "petugas", ["petugas_pelayanan"])
+    a, _ = core.tickets.issue("kk")
+    core.tickets.issue("kk")
+    board = boards(live_server.url)
+    assert {w["service"]: w["waiting"] for w in board.next("state")["waiting"]}["kk"] == 2
+    core.queue.cancel(a["id"], "Tiket ganda", clerk)
+    import time
+    deadline = time.monotonic() + 2.0     # the issuing broadcast (count 2) may still be on its way first
+    while board.next("waiting", timeout=max(0.01, deadline - time.monotonic()))["counts"]["kk"] != 1:
+        pass

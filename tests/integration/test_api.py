@@ -130,6 +130,29 @@ def test_counter_actions_and_application_flow(client, core_, setup):
     assert client.get("/api/v1/worklist", headers=token(client, "reg")).json["items"] == []
 
 
+def test_lifecycle_over_the_api(client, core_, setup):
+    """A stale screen is refused (409 stale), finish needs a start, cancel needs a reason; outcomes are shown."""
+    h = token(client)
+    cid = setup["id"]
+    a = client.post("/api/v1/tickets", json={"service": "ktp"}).json
+    b = client.post("/api/v1/tickets", json={"service": "ktp"}).json
+    call = client.post(f"/api/v1/counters/{cid}/call-next", json={"current": None}, headers=h).json["call"]
+    r = client.post(f"/api/v1/counters/{cid}/call-next", json={"current": None}, headers=h)
+    assert r.status_code == 409 and r.json["error"] == "stale" and call["number"] in r.json["message"]
+    r = client.post(f"/api/v1/counters/{cid}/finish", headers=h)
+    assert r.status_code == 409 and r.json["error"] == "not_started"
+    r = client.post(f"/api/v1/tickets/{b['id']}/cancel", json={"reason": ""}, headers=h)
+    assert r.status_code == 422
+    r = client.post(f"/api/v1/tickets/{b['id']}/cancel", json={"reason": "Pemohon membatalkan"}, headers=h)
+    assert r.json["ticket"]["outcome"] == "cancelled"
+    assert client.get(f"/t/{b['token']}.json").json["outcome"] == "cancelled"   # the status page says so
+    assert client.post(f"/api/v1/tickets/{b['id']}/cancel", json={"reason": "x"}).status_code == 401
+    client.post(f"/api/v1/counters/{cid}/start", headers=h)
+    assert client.post(f"/api/v1/counters/{cid}/finish", headers=h).json["ticket"]["outcome"] == "served"
+    status = client.get(f"/api/v1/tickets/{a['token']}").json
+    assert status["outcome"] == "served" and status["started_at"] and status["finished_at"]
+
+
 @pytest.mark.parametrize("path,payload,status", [
     ("/api/v1/applications", {"ticket": "1", "applicant_name": "A"}, 422),
     ("/api/v1/applications", {"ticket": 99999, "applicant_name": "A"}, 404),

@@ -92,3 +92,19 @@ def test_kiosk_is_open_on_a_normal_weekday(client, core, monkeypatch):
     assert all(s["open"] for g in state["groups"] for s in g["services"])
     assert state["office"] == {"open": True, "message": None}
     assert client.post("/api/v1/tickets", json={"service": "ktp"}).status_code == 201
+
+
+def test_api_calendar(client, core, admin, monkeypatch):
+    core.calendar.add(admin, "2026-12-25", "Hari Natal")
+    monkeypatch.setattr("antrean.calendar.utcnow", lambda: wib(2026, 11, 27, 12))
+    r = client.get("/api/v1/calendar?from=2026-12-24&to=2026-12-28")
+    assert r.status_code == 200
+    assert r.json["now"] == {"open": False, "reason": "Istirahat salat Jumat", "reason_en": "Friday prayer break",
+                             "message": "Istirahat salat Jumat, buka kembali 13.00",
+                             "message_en": "Friday prayer break, reopens at 13:00", "reopens_at": "2026-11-27T06:00:00Z"}
+    days = r.json["days"]
+    assert [d["open"] for d in days] == [True, False, False, False, True]
+    assert days[1]["reason"] == "Tutup — libur nasional: Hari Natal" and days[0]["hours"] == [["08:00", "15:00"]]
+    assert client.get("/api/v1/calendar?from=2026-12-28&to=2026-12-24").status_code == 422
+    assert client.get("/api/v1/calendar?from=2026-02-30").status_code == 422
+    assert client.get("/api/v1/calendar?from=2026-01-01&to=2027-06-01").status_code == 422

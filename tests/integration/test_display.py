@@ -264,6 +264,8 @@ def test_waiting_and_counter_updates(app, core, counters, clerk):
     core.queue.call_next(counters[1]["id"], clerk)
     got = received(sio)
     assert [n for n, _ in got] == ["called"] and got[0][1]["waiting"] == {}
+    core.queue.start(counters[1]["id"], clerk)
+    sio.get_received(NAMESPACE)
     core.queue.finish(counters[1]["id"], clerk)
     got = dict(received(sio))
     rows = {r["counter"]["number"]: r["number"] for r in got["counters"]["counters"]}

@@ -163,6 +163,12 @@ MATRIX: list[Route] = [
     api("console.admin_services", "GET", lambda w: "/console/admin/layanan", ADMIN),
     api("console.admin_printers", "GET", lambda w: "/console/admin/printer", ADMIN),
     api("console.admin_audit", "GET", lambda w: "/console/admin/audit", ADMIN),
+    # -- notifications (docs/notifications.md)
+    api("console.notify_outbox", "GET", lambda w: "/console/kabar", frozenset({"kasi_pelayanan", "admin"})),
+    api("console.notify_resend", "POST", lambda w: "/console/kabar", frozenset({"kasi_pelayanan", "admin"}),
+        form={"id": "0"}),
+    api("console.admin_notify", "GET", lambda w: "/console/admin/kabar", ADMIN),
+    api("console.admin_notify", "POST", lambda w: "/console/admin/kabar", ADMIN, form={}),
 ]
 
 

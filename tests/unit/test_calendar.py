@@ -264,3 +264,41 @@ def test_cli_holiday_add_list_remove_and_import(cli, tmp_path):
     assert r.exit_code == 1 and "Tidak ada hari libur" in r.output
     r = cli("calendar", "holiday", "add", "2026-13-01", "Salah")
     assert r.exit_code == 1 and "YYYY-MM-DD" in r.output
+
+
+def test_rules_are_cached_and_a_change_applies_at_once(cal, admin, monkeypatch):
+    """Ticketing asks the calendar on every ticket: the rules are loaded once per CACHE_SECONDS, and a change
+    made through the calendar service is seen by the very next question (no stale cache)."""
+    loads = []
+    real = cal.get_setting
+    monkeypatch.setattr(cal, "get_setting", lambda key, *a, **kw: (loads.append(key) if key == "office_hours" else None)
+                        or real(key, *a, **kw))
+    for _ in range(3):
+        assert cal.calendar.is_open(THURSDAY)
+    assert loads == ["office_hours"]
+    cal.calendar.add(admin, "2026-11-26", "Penutupan mendadak", "penutupan")
+    assert cal.calendar.status(THURSDAY).reason_id == "Tutup — Penutupan mendadak"
+    cal.calendar.remove(admin, "2026-11-26")
+    assert cal.calendar.is_open(THURSDAY)
+    cal.calendar.CACHE_SECONDS = 0  # another process's change is picked up when the cache ages out
+    with cal.db.write() as s:
+        s.add(CalendarDay(office_id=cal.office_id, day=date(2026, 11, 26), kind="penutupan", name="Dari proses lain"))
+    assert not cal.calendar.is_open(THURSDAY)
+
+
+def test_the_live_board_counts_a_waiting_step_in_office_minutes(cal, admin, make_user):
+    """/console/pantau's 'over standard' per role uses the same rule: a step started Friday 14:58 and still
+    open on Monday 08:00 has waited 2 office minutes, not three days (it is not red)."""
+    clerk = make_user(cal, "loket", ["petugas_pelayanan"])
+    front = cal.effective_role(cal.sops["ktp"], "pemohon", {})
+    staff = make_user(cal, "depan", [front]) if front != "petugas_pelayanan" else clerk
+    cal.workflow.open(staff, service_code="ktp", applicant_name="Budi Santoso", now=wib(2026, 11, 27, 14, 58))
+    step = cal.sops["ktp"].step(2)
+    assert step.minutes >= 2
+    role = cal.effective_role(cal.sops["ktp"], step.role, {})
+    live = cal.reports.live(admin, now=wib(2026, 11, 30, 8, 0))
+    [row] = [r for r in live["over_standard"] if r["role"] == role]
+    assert (row["open"], row["red"], row["amber"]) == (1, 0, 0)
+    live = cal.reports.live(admin, now=wib(2026, 11, 30, 8, 0) + timedelta(minutes=step.minutes * 2 + 5))
+    [row] = [r for r in live["over_standard"] if r["role"] == role]
+    assert row["red"] == 1

@@ -38,7 +38,7 @@ def test_hooks_push_updates_without_personal_data(core, counter, make_user):
     core.workflow.complete_step(app["id"], 2, clerk, outcome="DONE")
     events = [d for e, d, ns, to in sio.sent if (e, ns, to) == ("update", "/console", "staff")]
     assert len(events) == len(sio.sent)
-    assert [e["event"] for e in events] == ["ticket.issued", "ticket.called", "application.opened",
+    assert [e["event"] for e in events] == ["ticket.issued", "ticket.called", "ticket.started", "application.opened",
                                             "application.step_completed"]
     assert events[1] == {"event": "ticket.called", "seq": call["seq"], "number": ticket["number"],
                          "ticket_id": ticket["id"], "status": "called", "service": "sktm", "recalls": 0,

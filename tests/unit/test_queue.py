@@ -134,6 +134,7 @@ def test_estimated_wait_uses_recent_service_times(core, counter, clerk):
     # serve two tickets taking 10 minutes each
     for i in range(2):
         core.queue.call_next(counter["id"], clerk, now=start + timedelta(minutes=10 * i + 1))
+        core.queue.start(counter["id"], clerk, now=start + timedelta(minutes=10 * i + 1))  # only served ones count
     core.queue.call_next(counter["id"], clerk, now=start + timedelta(minutes=21))  # finishes #2 after 10 min
     new = core.tickets.issue("ktp")[0]
     assert new["waiting_ahead"] == 0 and new["estimated_wait_minutes"] == 0

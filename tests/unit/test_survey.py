@@ -109,12 +109,15 @@ def clerk(core, make_user):
 
 
 def serve(core, counter, clerk, service="ktp", *, start=True) -> str:
-    """Issue, call, start and finish a ticket; returns its status token."""
+    """Issue, call, start and finish a ticket; returns its status token. ``start=False``: called and closed
+    by the next "call next" without a start (outcome no_show: finishing is refused before a start)."""
     token = core.tickets.issue(service)[0]["token"]
     core.queue.call_next(counter["id"], clerk)
     if start:
         core.queue.start(counter["id"], clerk)
-    core.queue.finish(counter["id"], clerk)
+        core.queue.finish(counter["id"], clerk)
+    else:
+        core.queue.call_next(counter["id"], clerk)
     return token
 
 
@@ -166,7 +169,7 @@ def test_unserved_unknown_and_bad_answers_are_refused(core, counter, clerk):
 
 
 def test_a_completed_application_opens_the_survey(core, counter, clerk):
-    token = serve(core, counter, clerk, start=False)   # finished without "start": not served by itself
+    token = serve(core, counter, clerk, start=False)   # closed without "start": not served by itself
     assert core.survey.status(token)["state"] == "not_served"
     from antrean.models import Application, Ticket
     with core.db.write() as s:

@@ -1,14 +1,14 @@
 """Working-day calendar: calendar_day (holidays, cuti bersama, closures)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0005
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0003"  # chain: 0002 → 0006 → 0004 → 0005 → 0003 → 0009
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Booking: booking, booking_count; ticket.booked_slot
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"  # chain: … → 0009 → 0010 (notify) → 0011
 branch_labels = None
 depends_on = None
 
