@@ -131,7 +131,7 @@ class BookingService:
             n = int(cfg["days_ahead"])
             return [], (f"Pemesanan hanya untuk hari ini sampai {n} hari ke depan.",
                         f"Bookings are for today up to {n} days ahead only.")
-        rules = core.calendar.rules(s, since=day)
+        rules = core.calendar.rules(s)
         row = rules.days(day, day)[0]
         if not row["open"]:
             return [], (row["reason"], row["reason_en"])
@@ -227,7 +227,7 @@ class BookingService:
         if sl is None:
             raise Invalid("Slot tidak ada pada hari itu.", "No such slot on that day.", field="start",
                           detail=f"start {start!r}; slots {[x['start'] for x in slots]}")
-        starts_at = core.calendar.rules(s, since=d)._at(d, sl["_m"])
+        starts_at = core.calendar.rules(s)._at(d, sl["_m"])
         if starts_at <= now:
             raise Conflict("Slot ini sudah dimulai: pilih slot berikutnya.", "This slot has begun: pick a later one.",
                            code="booking_slot_past")

@@ -40,7 +40,7 @@ def fill(core, days: list[date], services: list[str]) -> int:
                 svc = core.booking._service(s, code)
                 slots, closed = core.booking._day_slots(s, svc, d, NOW, cfg)
                 taken: dict[str, int] = {}
-                rules = core.calendar.rules(s, since=d)
+                rules = core.calendar.rules(s)
                 for sl in slots:
                     for _ in range(min(sl["cap"], sl["hour_cap"] - taken.get(sl["hour"], 0))):
                         n += 1

@@ -247,3 +247,20 @@ def test_overbooking_refused_under_concurrency_postgresql(settings_dict, pg_url)
         assert sorted(got)[-1] == "booking_nik_taken" and len([g for g in got if ":" in g]) == 1
     finally:
         c.close()
+
+
+def test_confirmed_and_cancelled_messages_go_through_the_notifier_once(settings_dict):
+    from antrean.models import NotifyMessage
+
+    c = make_core(settings_dict, notify_url="log://", start_workers=False)
+    try:
+        b = book(c, 0)
+        c.booking.cancel(b["code"], b["cancel_token"], now=MON_0700)
+        with c.db.read() as s:
+            rows = s.execute(select(NotifyMessage.kind, NotifyMessage.dedupe_key, NotifyMessage.body)
+                             .order_by(NotifyMessage.id)).all()
+        assert [(k, d) for k, d, _ in rows] == [("booking_confirmed", f"booking:{b['code']}:booking_confirmed"),
+                                                ("booking_cancelled", f"booking:{b['code']}:booking_cancelled")]
+        assert b["code"] in rows[0][2] and "08.00" in rows[0][2] and f"?t={b['cancel_token']}" in rows[0][2]
+    finally:
+        c.close()
