@@ -30,11 +30,12 @@ FRONT = frozenset({"petugas_pelayanan"})  # kk's first two steps
 PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "api.issue_ticket",
           "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin",
           "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
-          "hardware_public.ticket_print_status",
+          "api.calendar_days",  # the office's published hours and holidays (no personal data)
+          "hardware_public.ticket_print_status",  # the kiosk asks whether its ticket printed (token, no personal data)
           # booking (antrean/booking.py): citizens with the cancel token; check-in by a registered kiosk's key or
           # staff (booking.check_in, asked in the core), tested in tests/integration/test_booking_api.py
           "api.booking_slots", "api.create_booking", "api.booking_status", "api.cancel_booking",
-          "api.reschedule_booking", "api.check_in_booking"}  # the kiosk asks whether its ticket printed (token, no personal data)
+          "api.reschedule_booking", "api.check_in_booking"}
 
 
 @dataclass
@@ -108,6 +109,8 @@ MATRIX: list[Route] = [
     *[api(f"api.counter_{a.replace('-', '_')}", "POST", lambda w, a=a: f"/api/v1/counters/{w.counter}/{a}", COUNTER,
           json={"ticket": 1, "service": "kk"})
       for a in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish")],
+    api("api.cancel_ticket", "POST", lambda w: f"/api/v1/tickets/{w.ticket}/cancel", COUNTER,
+        json={"reason": "salah layanan"}),  # the first allowed role cancels; the rest get 409 (closed already)
     # -- API: applications (reads guarded by the application's SOP)
     api("api.open_application", "POST", lambda w: "/api/v1/applications", FRONT,
         json={"service": "kk", "applicant_name": "Warga Baru"}),
@@ -157,8 +160,7 @@ MATRIX: list[Route] = [
     *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
       for e, u in (("admin", "/console/admin"), ("admin_policy", "/console/admin/kebijakan"),
                    ("admin_counters", "/console/admin/loket"), ("admin_users", "/console/admin/pengguna"),
-                   ("admin_display", "/console/admin/tampilan"), ("admin_service", "/console/admin/layanan/kk"),
-                   ("admin_calendar", "/console/admin/kalender"))
+                   ("admin_display", "/console/admin/tampilan"), ("admin_service", "/console/admin/layanan/kk"))
       for m in ("GET", "POST")],
     api("console.admin_services", "GET", lambda w: "/console/admin/layanan", ADMIN),
     api("console.admin_printers", "GET", lambda w: "/console/admin/printer", ADMIN),
@@ -169,6 +171,8 @@ MATRIX: list[Route] = [
         form={"id": "0"}),
     api("console.admin_notify", "GET", lambda w: "/console/admin/kabar", ADMIN),
     api("console.admin_notify", "POST", lambda w: "/console/admin/kabar", ADMIN, form={}),
+    api("console.admin_calendar", "GET", lambda w: "/console/admin/kalender", ADMIN),
+    api("console.admin_calendar", "POST", lambda w: "/console/admin/kalender", ADMIN, form={}),
 ]
 
 
