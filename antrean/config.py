@@ -54,6 +54,8 @@ class Settings:
     rate_survey: str = "5/minute;30/day"         # survey answers, per address
     rate_login: str = "10/minute;60/hour"        # console login form and /api/v1/auth/token, per address
     rate_board: str = "30/minute"       # anonymous board snapshots (/display/state.json, socket), per address
+    rate_booking: str = "5/minute;20/day"        # booking, cancel, reschedule (antrean/booking.py), per address
+    rate_booking_read: str = "60/minute"         # free slots, a booking's page and QR, check-in, per address
     login_max_failures: int = 5         # failed logins per (username, address) in the window, then refused
     login_max_failures_address: int = 20  # failed logins per address (any usernames) in the window
     login_window_minutes: int = 15
