@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from antrean import transparency
 from antrean.app import get_core, lang
 from antrean.errors import Forbidden, NotFound
+from antrean.limits import public
 from antrean.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
 
 from . import texts
@@ -121,6 +122,7 @@ def _public_data(core) -> dict:
 
 
 @bp.get("/publik")
+@public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik():
     core = get_core()
     return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False,
@@ -128,6 +130,7 @@ def publik():
 
 
 @bp.get("/publik/kios")
+@public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_kiosk():
     """The kiosk's "Info" screen (back to /kiosk: the kiosk remembers its device id itself)."""
     return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True,
@@ -135,6 +138,7 @@ def publik_kiosk():
 
 
 @bp.get("/publik.json")
+@public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_json():
     resp = jsonify(_public_data(get_core()))
     resp.headers["Cache-Control"] = "no-cache"

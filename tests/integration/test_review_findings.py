@@ -66,3 +66,24 @@ def test_names_starting_like_a_formula_stay_text_in_csv_and_xlsx(app, core_, des
     regency = list(csv.reader(io.StringIO(rows_to_csv([{"office": "-2+3", "served": 4}], ("office", "served"))
                                           .decode("utf-8-sig"))))
     assert regency[1] == ["'-2+3", "4"]
+
+
+def test_public_transparency_pages_are_rate_limited_like_the_board(settings_dict):
+    """Review: /publik, /publik/kios and /publik.json recompute last month's figures (every served ticket, every
+    step log, the IKM) for any anonymous caller with no limit at all — the flood issue 9 closed for
+    /display/state.json was open again one blueprint over."""
+    from antrean import create_app
+
+    app = create_app(settings_dict | {"rate_board": "3/minute"})
+    try:
+        c = app.test_client()
+        phone = {"REMOTE_ADDR": "192.168.1.77"}
+        codes = [c.get(u, environ_base=phone).status_code for u in ("/publik", "/publik.json", "/publik/kios",
+                                                                     "/publik.json")]
+        assert codes == [200, 200, 200, 429]
+        refused = c.get("/publik.json", environ_base=phone)
+        assert refused.headers["Retry-After"] and "Terlalu banyak" in refused.json["message"]
+        assert c.get("/publik.json", environ_base={"REMOTE_ADDR": "192.168.1.78"}).status_code == 200
+        assert c.get("/publik.json").status_code == 200      # the server PC itself is not limited
+    finally:
+        app.extensions["antrean"].close()
