@@ -111,8 +111,6 @@ MATRIX: list[Route] = [
     api("api.open_application", "POST", lambda w: "/api/v1/applications", FRONT,
         json={"service": "kk", "applicant_name": "Warga Baru"}),
     api("api.application", "GET", lambda w: f"/api/v1/applications/{w.kk}", KK_READERS, denied=404),
-    api("api.cancel_ticket", "POST", lambda w: f"/api/v1/tickets/{w.core.tickets.issue('ktp')[0]['id']}/cancel",
-        COUNTER, json={"reason": "salah layanan"}),
     api("api.reveal_nik", "POST", lambda w: f"/api/v1/applications/{w.kk}/nik", KK_READERS, denied=404, json={}),
     api("api.complete_step", "POST", lambda w: f"/api/v1/applications/{fresh_kk(w)}/steps/2", FRONT,
         json={"outcome": "DONE"}),
