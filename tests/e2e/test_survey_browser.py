@@ -86,8 +86,11 @@ def test_survey_on_the_counter_tablet_opened_by_the_clerk(live_server, browser, 
     t = serve()
     ctx = context(browser, 1280, 800, has_touch=True)
     pg = ctx.new_page()
-    pg.goto(live_server.url + f"/survei?loket={counter['id']}")
+    from antrean import devices
+    key = devices.add(core, "tablet-loket-1")                 # only a registered tablet reads the offer
+    pg.goto(live_server.url + f"/survei?loket={counter['id']}&key={key}")
     pg.wait_for_selector("#s-wait")
+    assert "key=" not in pg.url                                # taken out of the address bar at once
     screenshot(pg, "survey-tablet-waiting")
     with core.db.read() as s:
         tid = s.execute(select(Ticket.id).where(Ticket.token == t["token"])).scalar_one()
