@@ -32,9 +32,11 @@ def desk(core_, admin, make_user):
 def serve(core_, counter, clerk, service="ktp", issued=None, wait_minutes=5):
     kw = {"now": issued} if issued else {}
     t = core_.tickets.issue(service, **kw)[0]
-    core_.queue.call_next(counter["id"], clerk, now=(issued + timedelta(minutes=wait_minutes)) if issued else None)
-    core_.queue.start(counter["id"], clerk)
-    core_.queue.finish(counter["id"], clerk)
+    called = (issued + timedelta(minutes=wait_minutes)) if issued else None
+    # start and finish on the ticket's own day (a later day's first action closes yesterday's tickets)
+    core_.queue.call_next(counter["id"], clerk, now=called)
+    core_.queue.start(counter["id"], clerk, now=called and called + timedelta(minutes=1))
+    core_.queue.finish(counter["id"], clerk, now=called and called + timedelta(minutes=6))
     return t
 
 
