@@ -508,6 +508,15 @@ def _clean_person(name, phone, nik) -> tuple[str, str, str]:
     return name, phone, validate_nik(nik)
 
 
+#: the numeric settings' names for people (the admin page's labels and the validation messages)
+LABELS = {"slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
+          "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
+          "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
+          "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
+          "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
+          "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)")}
+
+
 def validate_config(value, sops) -> dict:
     if not isinstance(value, dict):
         raise Invalid("Pengaturan booking tidak sah.", "Invalid booking settings.")
@@ -518,8 +527,8 @@ def validate_config(value, sops) -> dict:
     def num(key, v):
         lo, hi = bounds[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise Invalid(f"Pengaturan booking '{key}' harus {lo}–{hi}.", f"Booking setting '{key}' must be {lo}-{hi}.",
-                          detail=f"{key}={v!r}")
+            raise Invalid(f"{LABELS[key][0]}: harus {lo}–{hi}.", f"{LABELS[key][1]}: must be {lo}-{hi}.",
+                          field=key, detail=f"{key}={v!r}")
         return v
     for key in bounds:
         out[key] = num(key, out[key])

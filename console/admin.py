@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta, timezone
 from flask import flash, redirect, render_template, request, url_for
 
 from antrean.app import get_core, lang
+from antrean.booking import LABELS as BOOKING_INTS
 from antrean.core import DEFAULT_POLICY
 from antrean.errors import AntreanError, Invalid
 from antrean.queue import _check_policy
@@ -130,14 +131,6 @@ def save_policy(core, f):
 
 
 # -- booking settings (antrean/booking.py, docs/booking.md) ------------------------------------------------
-BOOKING_INTS = {"slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
-                "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
-                "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
-                "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
-                "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
-                "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)")}
-
-
 def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | None:
     raw = (raw or "").strip()
     if blank_ok and not raw:

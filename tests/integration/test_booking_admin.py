@@ -45,7 +45,7 @@ def test_booking_admin_page_saves_validates_and_audits(app, make_user):
     text = post(**(FORM | {"capacity": "banyak"}))
     assert "Kapasitas per slot (booking + datang langsung): isi dengan bilangan bulat 0 atau lebih." in text
     text = post(**(FORM | {"share_percent": "150"}))
-    assert "harus 0–100" in text
+    assert "Bagian untuk booking (%): harus 0–100." in text
     text = post(**(FORM | {"remind_at": "jam empat"}))
     assert "Jam pengingat harus berbentuk JJ:MM" in text
     r = c.post("/console/admin/booking?lang=en", data={"csrf_token": csrf, **FORM, "slot_minutes": "-5"})
