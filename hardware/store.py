@@ -407,10 +407,8 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
     return out
 
 
-#: default of the setting ``print_job_max_age_minutes``: a pending job older than this is not printed
-DEFAULT_MAX_AGE_MINUTES = 5
-
-
 def age_limit(core) -> timedelta | None:
-    minutes = int(core.settings.extra.get("print_job_max_age_minutes", DEFAULT_MAX_AGE_MINUTES))
+    """The setting ``print_job_max_age_minutes`` (validated at start-up): a pending job older than this is not
+    printed; None when 0 (never expire)."""
+    minutes = core.settings.print_job_max_age_minutes
     return timedelta(minutes=minutes) if minutes > 0 else None
