@@ -122,7 +122,10 @@ def print_trouble() -> dict:
 @bp.get("/cetak", endpoint="print_trouble")
 @allowed("printer.read")
 def print_trouble_page():
-    tpl = "console/_print_alert.html" if request.args.get("fragment") else "console/print_trouble.html"
+    # fragments for the live refresh (console.js re-reads [data-live] on every pushed event): the banner, the list
+    fragment = request.args.get("fragment")
+    tpl = {"jobs": "console/_print_jobs.html", None: "console/print_trouble.html"}.get(fragment,
+                                                                                      "console/_print_alert.html")
     return render_template(tpl, trouble=print_trouble(),
                            can_reprint=policy.can(get_core(), actor(), "ticket.reprint"))
 

@@ -399,7 +399,8 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
                           code="printing_disabled", status=409)
         view = core.tickets._view(s, t)
         job = enqueue(core, s, view, printer, "reprint", base_url or public_base(core))
-        core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name)
+        core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name,
+                   event={"ticket": t.id, "number": t.number, "job": job.id, "printer": printer.name})
         out = job_view(job, t.number)
     spooler = core.extensions.get("hardware.spooler")
     if spooler is not None:
