@@ -104,6 +104,7 @@ MATRIX: list[Route] = [
     *[api(f"api.counter_{a.replace('-', '_')}", "POST", lambda w, a=a: f"/api/v1/counters/{w.counter}/{a}", COUNTER,
           json={"ticket": 1, "service": "kk"})
       for a in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish")],
+    api("api.cancel_ticket", "POST", lambda w: f"/api/v1/tickets/{w.ticket}/cancel", COUNTER, json={}),
     # -- API: applications (reads guarded by the application's SOP)
     api("api.open_application", "POST", lambda w: "/api/v1/applications", FRONT,
         json={"service": "kk", "applicant_name": "Warga Baru"}),
@@ -143,6 +144,8 @@ MATRIX: list[Route] = [
     api("api.report_regency", "GET", lambda w: "/api/v1/reports/regency", REPORT),  # 409 on SQLite
     api("console.survey_report", "GET", lambda w: "/console/survei", REPORT),
     api("console.survey_report", "POST", lambda w: "/console/survei", REPORT, form={}),
+    api("console.cancel_ticket", "GET", lambda w: f"/console/tiket/{w.ticket}/batal", COUNTER),
+    api("console.cancel_ticket", "POST", lambda w: f"/console/tiket/{w.ticket}/batal", COUNTER, form={}),
     api("console.survey_offer", "POST", lambda w: f"/console/loket/{w.counter}/survei", COUNTER, form={}),
     api("console.admin_survey", "GET", lambda w: "/console/admin/survei", ADMIN),
     api("console.admin_survey", "POST", lambda w: "/console/admin/survei", ADMIN, form={}),
