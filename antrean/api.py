@@ -106,6 +106,28 @@ def issue_ticket():
     return jsonify(ticket), 201 if created else 200
 
 
+@bp.get("/calendar")
+@public("status")
+def calendar_days():
+    """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
+    from datetime import timedelta
+
+    from .calendar import parse_day
+    from .timeutil import iso, office_day
+    core = get_core()
+    today = office_day(core.tz)
+    first = parse_day(request.args["from"]) if request.args.get("from") else today
+    last = parse_day(request.args["to"]) if request.args.get("to") else first + timedelta(days=13)
+    if last < first or (last - first).days > 365:
+        raise Invalid("Rentang tanggal tidak sah (dari <= sampai, paling lama 366 hari).",
+                      "Invalid date range (from <= to, at most 366 days).", detail=f"from={first} to={last}")
+    rules = core.calendar.rules()
+    st = rules.status()
+    return jsonify({"now": {"open": st.open, "reason": st.reason_id, "reason_en": st.reason_en,
+                            "message": st.message_id, "message_en": st.message_en, "reopens_at": iso(st.reopens_at)},
+                    "days": rules.days(first, last)})
+
+
 @bp.get("/tickets/<token>")
 @public("status")
 def ticket_status(token):

@@ -140,6 +140,12 @@ def _demo(core: Antrean) -> None:
             codes = [c for c, sop in core.sops.items() if sop.group in groups]
             core.queue.save_counter(CLI_ADMIN, name=name, number=number, services=codes)
         click.echo(f"Demo counters: {', '.join(n for n, _, _ in DEMO_COUNTERS)}")
+    if core.get_setting("office_hours") is None:
+        # a demo works whenever it is tried; an office sets its real hours in Admin → Kalender
+        core.calendar.set_hours(CLI_ADMIN, {"days": {d: ["00:00", "24:00"] for d in
+                                                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                                            "breaks": {}})
+        click.echo("Demo office hours: open every day, all day (set the real hours in Admin → Kalender)")
     existing = {u["username"] for u in core.users.list()}
     lines = []
     for username, full_name, roles in DEMO_USERS:
@@ -458,6 +464,70 @@ def restore(path: str, yes: bool):
     if done["saved"]:
         click.echo(f"The database it replaced is kept as {done['saved']}")
     click.echo(f"Restored {path}: {done['tickets']} tickets (schema {done['revision']}).")
+
+
+@main.group()
+def calendar():
+    """The office calendar: holidays, cuti bersama, closures (docs/calendar.md)."""
+
+
+@calendar.group()
+def holiday():
+    """Add, list or remove one day of the calendar (one entry per date)."""
+
+
+def _calendar_run(fn):
+    """Run ``fn(core, actor)`` as the CLI admin; errors in Indonesian and English, exit status 1."""
+    core = _core()
+    try:
+        core.migrate()
+        return fn(core, CLI_ADMIN)
+    except AntreanError as exc:
+        text = exc.id_text if exc.id_text == exc.en_text else f"{exc.id_text}\n{exc.en_text}"
+        raise click.ClickException(text) from None
+    finally:
+        core.close()
+
+
+@holiday.command("add")
+@click.argument("day", metavar="YYYY-MM-DD")
+@click.argument("name")
+@click.option("--kind", default="libur_nasional", show_default=True,
+              help="libur_nasional, cuti_bersama or penutupan (an ad-hoc closure of the whole day).")
+def holiday_add(day: str, name: str, kind: str):
+    """Add (or replace) the entry of DAY: a national holiday by default."""
+    e = _calendar_run(lambda core, actor: core.calendar.add(actor, day, name, kind))
+    click.echo(f"{e['date']} {e['kind']}: {e['name']}")
+
+
+@holiday.command("list")
+@click.option("--year", type=int, help="Only this year.")
+def holiday_list(year: int | None):
+    """List the calendar's entries (date, kind, name)."""
+    from .calendar import format_entries
+    entries = _calendar_run(lambda core, actor: core.calendar.entries(year))
+    click.echo(format_entries(entries) if entries else "(no entries)")
+
+
+@holiday.command("remove")
+@click.argument("day", metavar="YYYY-MM-DD")
+def holiday_remove(day: str):
+    """Remove the entry of DAY (holiday, cuti bersama or closure)."""
+    e = _calendar_run(lambda core, actor: core.calendar.remove(actor, day))
+    click.echo(f"Removed {e['date']} {e['kind']}: {e['name']}")
+
+
+@calendar.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def calendar_import(file: str):
+    """Import FILE.csv: date,name[,kind] per line. All rows or none; existing dates are replaced."""
+    try:
+        with open(file, encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: not UTF-8 text (save the CSV as UTF-8)") from None
+    r = _calendar_run(lambda core, actor: core.calendar.import_csv(actor, text))
+    click.echo(f"Imported {r['rows']} rows: {r['added']} added, {r['replaced']} replaced.")
 
 
 def add_command(cmd) -> None:

@@ -34,10 +34,14 @@ class Settings:
     printer_profile: str = "80mm"
     printer_files: str = ""             # comma-separated paths a file:// printer may write besides character devices
     public_url: str = ""                # base URL printed in the ticket QR (default: request host)
+    notify_url: str = "none"            # message gateway: none | log | http(s)://… | webhook+https://… | smtp://…
+    notify_webhook_body: str = ""       # JSON template of the webhook's body ({phone} {text} {id} {kind})
+    notify_webhook_headers: str = ""    # JSON object of extra headers (e.g. {"Authorization": "TOKEN"})
     agenda_format: str = "{seq:04d}/{code}/Kec/{month_roman}/{year}"
     token_hours: int = 12               # lifetime of API bearer tokens
     session_minutes: int = 480          # staff session idle timeout
     start_workers: bool = True          # print spooler and other background workers
+    calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
     log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"            # text | json (one JSON object per line)
     print_job_max_age_minutes: int = 5  # a ticket not printed by then is marked failed, never printed later; 0 = never

@@ -75,18 +75,22 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
+        from .calendar import CalendarService
+        from .notify import NotifyService
         from .queue import QueueService
         from .reports import ReportService
         from .survey import SurveyService
         from .tickets import TicketService
         from .users import UserService
         from .workflow import WorkflowService
+        self.calendar = CalendarService(self)
         self.tickets = TicketService(self)
         self.queue = QueueService(self)
         self.workflow = WorkflowService(self)
         self.users = UserService(self)
         self.reports = ReportService(self)
         self.survey = SurveyService(self)
+        self.notify = NotifyService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

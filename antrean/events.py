@@ -48,6 +48,8 @@ EVENT_TYPES: dict[str, str] = {
     "print.reprinted": "staff reprinted a ticket (data: ticket, number, job, printer)",
     "kiosk.changed": "a kiosk device was named or given a printer",
     "user.changed": "a staff account was created or changed",
+    "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
+                        "(data.change: hours/add/remove/import)",
     "survey.submitted": "a citizen answered the SKM survey for a served ticket (data: service, channel)",
     "survey.offered": "a clerk put the survey of the ticket just served on the counter's tablet",
     "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
@@ -82,6 +84,10 @@ AUDIT_EVENTS: dict[str, str] = {
     "kiosk.unregister": "kiosk.changed",
     "user.create": "user.changed",
     "user.update": "user.changed",
+    "calendar.hours": "calendar.changed",
+    "calendar.add": "calendar.changed",
+    "calendar.remove": "calendar.changed",
+    "calendar.import": "calendar.changed",
     "survey.submit": "survey.submitted",
     "survey.offer": "survey.offered",
     "survey.followup": "survey.followup_changed",
@@ -89,7 +95,9 @@ AUDIT_EVENTS: dict[str, str] = {
 
 #: audited actions that change nothing a face shows: security records, not office state
 AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.locked", "auth.unlock", "auth.token",
-                                        "auth.logout", "application.reveal_nik"})
+                                        "auth.logout", "application.reveal_nik",
+                                        # notifications: a citizen's opt-in/out, staff resending (no face shows them)
+                                        "notify.optin", "notify.optout", "notify.resend"})
 
 #: keys ``emit`` refuses in ``data`` (events are public: boards, logs, other processes)
 PERSONAL_KEYS: frozenset[str] = frozenset({"name", "applicant_name", "full_name", "nik", "phone", "note",

@@ -320,3 +320,61 @@ class SurveyFollowUp(Base):
     plan: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CalendarDay(Base):
+    """One day of the office calendar the admin entered: a national holiday, a cuti bersama day or an
+    ad-hoc closure (whole day, or start_time–end_time local for a closure). One entry per date."""
+    __tablename__ = "calendar_day"
+    __table_args__ = (UniqueConstraint("office_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # libur_nasional | cuti_bersama | penutupan
+    name: Mapped[str] = mapped_column(String(120))
+    start_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM" local, partial closure
+    end_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
+
+
+class NotifyContact(Base):
+    """A number (or e-mail address) that opted in to messages; ``token`` is its one opt-out link.
+    ``opted_out_at`` set: nothing is ever queued for it again."""
+    __tablename__ = "notify_contact"
+    __table_args__ = (UniqueConstraint("office_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    address: Mapped[str] = mapped_column(String(120))           # 62812…  (normalised) or an e-mail address
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class NotifySubscription(Base):
+    """A ticket whose holder asked for news on the status page (one contact per ticket)."""
+    __tablename__ = "notify_subscription"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("notify_contact.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NotifyMessage(Base):
+    """The outbox: one row per message, rendered when queued; ``dedupe_key`` makes each message once.
+
+    pending → sending (claimed, leased) → sent; or uncertain (the gateway may have it: never resent
+    automatically) or failed (refused for good, or expired). See docs/notifications.md."""
+    __tablename__ = "notify_message"
+    __table_args__ = (UniqueConstraint("office_id", "dedupe_key", name="uq_notify_dedupe"),
+                      Index("ix_notify_due", "status", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("notify_contact.id"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(160))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claim: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the worker batch that holds it
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

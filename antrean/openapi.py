@@ -158,6 +158,14 @@ def _core_spec() -> dict:
                 "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": I}],
                 **_post("Cancel an open ticket with a reason (outcome cancelled)", _obj({"reason": S}, ["reason"]),
                         _resp("Ticket", {"$ref": "#/components/schemas/Ticket"}), 400, 401, 403, 404, 409, 422)},
+            "/calendar": {"get": {
+                "summary": "The office calendar: open now or why not (until when), and each day's hours or closure",
+                "parameters": [{"name": "from", "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "required": False,
+                                "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": _resp("Calendar", _obj({"now": {"type": "object"}, "days": {
+                    "type": "array", "items": {"type": "object"}}})), **_errors(422)}}},
             "/counters": {"get": {"summary": "Counters and the services each calls",
                                   "responses": {"200": _resp("Counters", {"type": "object"})}}},
             "/counters/{counter_id}": {"get": {"summary": "A counter's current ticket and queue",

@@ -21,7 +21,8 @@ from .sop import Sop, SopError, parse_sop
 
 log = logging.getLogger(__name__)
 
-FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin")
+FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
+                "notifier.plugin")
 
 
 def builtin_plugin_names() -> tuple[str, ...]:

@@ -36,6 +36,8 @@ COUNTER_ROLES = tuple(r for r in STAFF_ROLES if r != "admin")
 #: roles that may reprint a ticket
 REPRINT_ROLES = ("petugas_pelayanan", "kasi_pelayanan", "admin")
 ANY_STAFF = tuple(STAFF_ROLES)
+#: roles that watch the outbox of messages to citizens
+NOTIFY_ROLES = ("kasi_pelayanan", "admin")
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,9 @@ ACTIONS: dict[str, Rule] = {
     "printer.read": Rule(ANY_STAFF, "any staff"),
     "printer.manage": Rule(ADMIN, "admin"),
     "user.read": Rule(ADMIN, "admin"),
+    "notify.read": Rule(NOTIFY_ROLES, "kasi_pelayanan, admin (the outbox of messages to citizens, numbers masked)"),
+    "notify.resend": Rule(NOTIFY_ROLES, "kasi_pelayanan, admin (an uncertain or failed message; audited)"),
+    "notify.reveal_phone": Rule(ADMIN, "admin (full numbers in the outbox)"),
     "user.manage": Rule(ADMIN, "admin of this office alone for its own accounts; a regency admin for the rest",
                         check=_manages_account),
 }

@@ -13,6 +13,9 @@ Figures and their definitions (docs/reports.md says the same for people):
   mean, median and p90 with linear interpolation between ranks (the same
   definition as PostgreSQL's ``percentile_cont``), computed here in Python so
   SQLite and PostgreSQL give the same answer;
+- a step's minutes are office minutes (:func:`antrean.workflow.step_minutes`: office hours only,
+  no weekends, breaks, holidays, cuti bersama or closures — docs/calendar.md), as recorded in the step
+  log and as the live board counts a waiting step;
 - a step is *within standard* when its minutes ≤ its Mutu Baku; steps whose
   standard is 0 minutes are the applicant's own steps and are not measured
   (:func:`antrean.workflow.measured`, the rule ``sla_state`` uses too);
@@ -37,7 +40,7 @@ from .errors import Forbidden, Invalid
 from .policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
 from .models import Application, Call, Counter, Office, Service, StepLog, Ticket, User
 from .timeutil import BULAN, iso, local, utcnow
-from .workflow import measured, sla_state
+from .workflow import measured, sla_state, step_minutes
 
 MAX_DAYS = 3 * 366 + 1
 OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
@@ -487,6 +490,7 @@ class ReportService:
                                   .where(Application.office_id == core.office_id,
                                          Application.status == "open")).all()
         over: dict = defaultdict(lambda: {"open": 0, "red": 0, "amber": 0})
+        rules = core.calendar.rules()  # a step's minutes are office minutes (workflow.step_minutes, one rule)
         for code, step_no, started, role_map in open_apps:
             sop = sops.get(code)
             if sop is None:
@@ -495,7 +499,7 @@ class ReportService:
             if step is None:
                 continue
             role = core.effective_role(sop, step.role, role_map)
-            state = sla_state(_minutes(started, now), step.minutes)
+            state = sla_state(step_minutes(rules, started, now), step.minutes)
             row = over[role]
             row["open"] += 1
             if state in ("red", "amber"):

@@ -141,7 +141,7 @@ class TicketService:
         svc = conn.execute(_SQL.service, {"office_id": office_id, "code": sop.code}).first()
         if svc is None:
             raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=sop.code)
-        self._check_open(svc, now)
+        self._check_open(svc, now, core.calendar.status(now, session=s))
         day = office_day(core.tz, now)
         seq = conn.execute(_SQL.bump(core.db.dialect), {"office_id": office_id, "letter": svc.letter,
                                                          "day": day}).scalar_one()
@@ -175,11 +175,16 @@ class TicketService:
                   service=sop.code, priority=priority, day=day.isoformat())
         return view, True
 
-    def _check_open(self, svc, now: datetime) -> None:
-        """``svc`` is a Service row or any object with enabled, open_time, close_time."""
+    def _check_open(self, svc, now: datetime, office) -> None:
+        """``svc`` is a Service row or any object with enabled, open_time, close_time; ``office`` the
+        calendar's status at ``now`` (office hours, breaks, holidays, closures). A service's own hours
+        apply inside the office's."""
         if not svc.enabled:
             raise Conflict("Layanan ini sedang tidak tersedia.", "This service is not available.",
                            code="service_disabled")
+        if not office.open:
+            raise Conflict(office.message_id, office.message_en, code="office_closed",
+                           detail=f"calendar: {office.kind}", reopens_at=iso(office.reopens_at))
         if svc.open_time or svc.close_time:
             t = local(now, self.core.tz).time()
             opens = time.fromisoformat(svc.open_time) if svc.open_time else time.min
@@ -192,20 +197,21 @@ class TicketService:
     def availability(self, now: datetime | None = None) -> dict[str, dict]:
         """Whether each enabled service can issue a ticket now: {code: {open, reason, message, message_en}}.
 
-        Same rules as :meth:`issue` (service hours, daily quota), read-only, for kiosks to show closed tiles.
+        Same rules as :meth:`issue` (office calendar, service hours, daily quota), read-only, for kiosks to show closed tiles.
         """
         core = self.core
         now = now or utcnow()
         day = office_day(core.tz, now)
         out: dict[str, dict] = {}
         with core.db.read() as s:
+            office = core.calendar.status(now, session=s)
             issued = dict(s.execute(select(TicketCounter.letter, TicketCounter.last).where(
                 TicketCounter.office_id == core.office_id, TicketCounter.day == day)).all())
             for svc in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars():
                 state = {"open": True, "reason": None, "message": None, "message_en": None,
                          "issued_today": issued.get(svc.letter, 0)}
                 try:
-                    self._check_open(svc, now)
+                    self._check_open(svc, now, office)
                     if svc.daily_quota is not None and issued.get(svc.letter, 0) >= svc.daily_quota:
                         raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
                                        "Today's quota for this service is used up. Please come back tomorrow.",

@@ -19,7 +19,7 @@ from .core import Actor
 from .errors import Conflict, Invalid, NotFound
 from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from .sop import ROLES, STAFF_ROLES, Sop
-from .timeutil import ROMAN, iso, local, minutes_between, office_day, utcnow
+from .timeutil import ROMAN, iso, local, office_day, utcnow
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -155,7 +155,8 @@ class WorkflowService:
                                   "Name the missing documents or the reason for TMS.", field="missing_documents")
             log = StepLog(application_id=app.id, step_no=step_no, role=role, actor_id=actor.id,
                           started_at=app.step_started_at, ended_at=now,
-                          minutes=max(0.0, minutes_between(app.step_started_at, now)), standard_minutes=step.minutes,
+                          minutes=step_minutes(core.calendar.rules(s), app.step_started_at, now),
+                          standard_minutes=step.minutes,
                           outcome=outcome, note=note.strip(), missing_documents=missing)
             s.add(log)
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
@@ -243,7 +244,8 @@ class WorkflowService:
             ids = {log.actor_id for log in logs} | {app.created_by}
             names = {u.id: u.full_name or u.username for u in s.execute(select(User).where(User.id.in_(ids))).scalars()}
             ticket = s.get(Ticket, app.ticket_id) if app.ticket_id else None
-            return self._view(app, core.sops[app.service_code], row, logs, names, ticket, now=utcnow())
+            return self._view(app, core.sops[app.service_code], row, logs, names, ticket, now=utcnow(),
+                              rules=core.calendar.rules(s))
 
     def _readable(self, s, application_id, actor: Actor | None, action: str = "application.read"):
         """(application, service row), or NotFound when it is not this office's or the actor may not read it."""
@@ -264,11 +266,11 @@ class WorkflowService:
             core.audit(s, actor, "application.reveal_nik", "application", app.id)
             return {"id": app.id, "nik": app.nik, "nik_masked": mask_nik(app.nik)}
 
-    def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now) -> dict:
+    def _view(self, app: Application, sop: Sop, row: Service, logs, names, ticket, now, rules) -> dict:
         core = self.core
         total = sum(log.minutes for log in logs if measured(log.standard_minutes))
         step = sop.step(app.current_step) if app.status == "open" else None
-        elapsed = minutes_between(app.step_started_at, now) if step else None
+        elapsed = step_minutes(rules, app.step_started_at, now) if step else None
         counted = elapsed if step is not None and measured(step.minutes) else 0
         return {
             "id": app.id, "service": app.service_code, "service_name": sop.name, "status": app.status,
@@ -332,12 +334,13 @@ class WorkflowService:
             q = (select(Application, Ticket.number).outerjoin(Ticket, Ticket.id == Application.ticket_id)
                  .where(cond).order_by(Application.step_started_at, Application.id).offset(max(0, offset)).limit(limit))
             out = []
+            rules = core.calendar.rules(s)
             for app, number in s.execute(q).all():
                 sop = core.sops[app.service_code]
                 st = sop.step(app.current_step)
-                elapsed = minutes_between(app.step_started_at, now)
+                elapsed = step_minutes(rules, app.step_started_at, now)
                 # the time spent in an unmeasured step (waiting for the applicant) is not the office's
-                since = minutes_between(app.created_at, now if measured(st.minutes) else app.step_started_at)
+                since = step_minutes(rules, app.created_at, now if measured(st.minutes) else app.step_started_at)
                 out.append({"id": app.id, "service": app.service_code, "service_name": sop.short_name,
                             "ticket": number, "applicant_name": app.applicant_name,
                             "agenda_number": app.agenda_number, "step": st.no, "activity": st.activity,
@@ -364,6 +367,14 @@ class WorkflowService:
                 if (code, step) in wanted:
                     out[code] = out.get(code, 0) + n
             return out
+
+
+def step_minutes(rules, start: datetime, end: datetime) -> float:
+    """THE rule for a step's minutes against its standard (Mutu Baku), used by the step log, the timeline,
+    the worklist and the reports: office time only (``antrean.calendar.Rules.office_minutes_between``:
+    office hours, breaks, holidays, cuti bersama and closures left out), so a file that waits over a
+    weekend is not three days late. ``rules`` is ``core.calendar.rules(session)``."""
+    return max(0.0, rules.office_minutes_between(start, end))
 
 
 def measured(standard: int | None) -> bool:

@@ -44,7 +44,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        full.update({"ANTREAN_INSTANCE_PATH": str(instance), **(env or {})})
+        # benches run at any hour: the office calendar is off (bench/office_calendar.py measures it)
+        full.update({"ANTREAN_INSTANCE_PATH": str(instance), "ANTREAN_CALENDAR": "false", **(env or {})})
         args = ["run", "--port", str(self.port)]
         args += ["--dev", "--no-reload"] if server == "dev" else ["--workers", str(workers)]
         self.log = open(instance / "server.log", "ab")

@@ -77,7 +77,8 @@ def login(client, username):
 
 def bench_office(database_url: str, prefix: str):
     """(app, core, counter): a fresh office in a temporary instance, one loket calling every service."""
-    cfg = {"instance_path": tempfile.mkdtemp(prefix=prefix), "start_workers": False, "testing": True}
+    cfg = {"instance_path": tempfile.mkdtemp(prefix=prefix), "start_workers": False, "testing": True,
+           "calendar": False}
     if database_url:
         cfg["database_url"] = database_url
     app = create_app(cfg)

@@ -194,7 +194,7 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
 def run_single(counts: list[int], calls: int) -> list[dict]:
     inst = Path(tempfile.mkdtemp(prefix="bench-display-"))
     try:
-        cid = prepare({"instance_path": str(inst), "start_workers": False}, tickets=(calls + 3) * len(counts))
+        cid = prepare({"instance_path": str(inst), "start_workers": False, "calendar": False}, tickets=(calls + 3) * len(counts))
         server = Server(inst, {"ANTREAN_START_WORKERS": "false"}, SERVER)
         try:
             token = post(server.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})["token"]
@@ -220,7 +220,7 @@ def run_redis(counts: list[int], calls: int) -> list[dict]:
         env = {"ANTREAN_DATABASE_URL": db, "ANTREAN_REDIS_URL": REDIS, "ANTREAN_START_WORKERS": "false"}
         servers.append(Server(insts[0], env, SERVER))   # A: the boards
         servers.append(Server(insts[1], env, SERVER))   # B: the clerk
-        cid = prepare({"instance_path": str(insts[2]), "database_url": db, "start_workers": False},
+        cid = prepare({"instance_path": str(insts[2]), "database_url": db, "start_workers": False, "calendar": False},
                       tickets=(calls + 3) * len(counts))
         a, b = servers
         token = post(b.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})["token"]

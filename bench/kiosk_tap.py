@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def start(instance: str, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-    env.update(ANTREAN_INSTANCE_PATH=instance, PYTHONUNBUFFERED="1")
+    env.update(ANTREAN_INSTANCE_PATH=instance, PYTHONUNBUFFERED="1", ANTREAN_CALENDAR="false")
     subprocess.run([sys.executable, "-m", "antrean.cli", "init", "--demo"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(port)], env=env, cwd=ROOT,

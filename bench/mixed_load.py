@@ -112,7 +112,7 @@ def main() -> None:
     load0 = loadavg()
     with tempfile.TemporaryDirectory() as tmp:
         inst = Path(tmp)
-        cids = prepare({"instance_path": str(inst), "start_workers": False, "_seed": args.seconds * 2 + 20})
+        cids = prepare({"instance_path": str(inst), "start_workers": False, "calendar": False, "_seed": args.seconds * 2 + 20})
         server = Server(inst, {"ANTREAN_PRINTER_URL": "none", "ANTREAN_START_WORKERS": "false"}, args.server)
         try:
             tokens = [post(server.url, "/api/v1/auth/token", {"username": f"clerk{i}", "password": "rahasia123"})["token"]

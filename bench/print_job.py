@@ -75,7 +75,7 @@ def bench_spooler(n: int, fake: FakeNetworkPrinter) -> list[float]:
     from hardware.plugin import get_spooler
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"instance_path": tmp, "start_workers": False, "printer_url": fake.url,
+        app = create_app({"instance_path": tmp, "start_workers": False, "printer_url": fake.url, "calendar": False,
                           "public_url": "http://192.168.1.10:5000"})
         core = app.extensions["antrean"]
         get_spooler(core).start()

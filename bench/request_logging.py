@@ -32,7 +32,8 @@ def main() -> None:
     from antrean import create_app, logs
 
     tmp = Path(tempfile.mkdtemp(prefix="antrean-bench-log-"))
-    app = create_app({"instance_path": str(tmp / "instance"), "start_workers": False, "testing": True})
+    app = create_app({"instance_path": str(tmp / "instance"), "start_workers": False, "testing": True,
+                      "calendar": False})
     client = app.test_client()
     sink = open(tmp / "log.txt", "w", encoding="utf-8")
     modes = {"A text INFO": ("INFO", "text"), "B off (WARNING)": ("WARNING", "text"), "C json INFO": ("INFO", "json")}

@@ -1,4 +1,5 @@
-"""Admin pages: office, counters, users and roles, services, queue policy, display, printers, audit log.
+"""Admin pages: office, counters, users and roles, services, queue policy, office calendar, display, printers,
+audit log.
 
 Every change goes through a core method that checks the admin role and
 writes the audit log; these views only parse the forms. Each editable page is
@@ -160,6 +161,53 @@ def save_display(core, f):
                                                              if x.isdecimal() and int(x) in numbers}),
                           "services": [c for c in f.getlist("services") if c in core.sops]}
     core.set_setting("display_profiles", profiles, actor())
+
+
+# -- office calendar: hours, breaks, holidays, cuti bersama, closures (antrean/calendar.py) -------------
+def _calendar_context(core) -> dict:
+    from antrean.calendar import KINDS, WEEKDAYS
+    from antrean.timeutil import HARI, office_day
+    today = office_day(core.tz)
+    year = request.args.get("tahun", today.year, type=int)
+    hours = core.calendar.hours()
+    rows = [{"key": wd, "name": HARI[i], "hours": (hours.get("days") or {}).get(wd),
+             "break": ((hours.get("breaks") or {}).get(wd) or [None])[0]} for i, wd in enumerate(WEEKDAYS)]
+    return {"rows": rows, "entries": core.calendar.entries(year), "year": year, "kinds": KINDS,
+            "status": core.calendar.status(), "enabled": core.calendar.enabled,
+            "coming": [d for d in core.calendar.days(today, today + timedelta(days=13))]}
+
+
+@admin_page("/admin/kalender", "admin_calendar", "console/admin/calendar.html", "calendar", _calendar_context)
+def save_calendar(core, f):
+    from antrean.calendar import WEEKDAYS
+    form = f.get("form")
+    if form == "hours":
+        days, breaks = {}, {}
+        for wd in WEEKDAYS:
+            opens, closes = f.get(f"{wd}_open", "").strip(), f.get(f"{wd}_close", "").strip()
+            days[wd] = [opens, closes] if f.get(f"{wd}_on") == "1" else None
+            b0, b1 = f.get(f"{wd}_break_start", "").strip(), f.get(f"{wd}_break_end", "").strip()
+            if days[wd] and (b0 or b1):
+                breaks[wd] = [[b0, b1]]
+        core.calendar.set_hours(actor(), {"days": days, "breaks": breaks})
+    elif form == "add":
+        core.calendar.add(actor(), f.get("date", ""), f.get("name", ""), f.get("kind", ""),
+                          f.get("start", "").strip() or None, f.get("end", "").strip() or None)
+    elif form == "remove":
+        core.calendar.remove(actor(), f.get("date", ""))
+    elif form == "import":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise Invalid("Pilih berkas CSV.", "Choose a CSV file.")
+        try:
+            text = upload.read(1_000_000).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid("Berkas CSV harus teks UTF-8.", "The CSV file must be UTF-8 text.") from None
+        r = core.calendar.import_csv(actor(), text)
+        flash(tr(f"{r['rows']} baris diimpor: {r['added']} baru, {r['replaced']} diganti.",
+                 f"{r['rows']} rows imported: {r['added']} added, {r['replaced']} replaced."), "ok")
+    else:
+        raise Invalid("Formulir tidak dikenal.", "Unknown form.", detail=repr(form))
 
 
 # -- printers -----------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ def _context():
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
             "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
+            "can_notify": policy.can(core, who, "notify.read"),
             "today": tanggal(local(utcnow(), core.tz)),
             "print_trouble": print_trouble if current_user.is_authenticated else None,
             "PRINTER_STATES": PRINTER_STATES}
@@ -411,4 +412,4 @@ def slip(app_id):
     return render_template("console/slip.html", app=app, tms=tms)
 
 
-from . import admin, reports, survey  # noqa: E402,F401  (routes on the same blueprint)
+from . import admin, notify, reports, survey  # noqa: E402,F401  (routes on the same blueprint)

@@ -92,7 +92,11 @@ def kiosk_state(core) -> dict:
             "closed_label": closed_label or message,
             "waiting": waiting.get(svc["code"], 0),
         })
-    return {"now": int(time.time() * 1000), "groups": [g for g in groups.values() if g["services"]]}
+    # the office calendar closes every service at once (holiday, weekend, Friday prayer break): one banner
+    closed = next((st for st in avail.values() if st.get("reason") == "office_closed"), None)
+    office = {"open": closed is None,
+              "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"])}
+    return {"now": int(time.time() * 1000), "office": office, "groups": [g for g in groups.values() if g["services"]]}
 
 
 def _secure(resp: Response) -> Response:
@@ -253,8 +257,11 @@ def status_page(token):
         resp = _secure(Response(html, status=404, mimetype="text/html"))
         resp.headers["Cache-Control"] = "no-store"
         return resp
+    kabar = None
+    if core.notify.enabled and ticket["status"] in AWAITING:  # the opt-in form (notifier plugin's POST)
+        kabar = {"subscribed": core.notify.subscribed(token), "result": request.args.get("kabar")}
     html = render_template("kiosk/status.html", ticket=ticket, t=t, office=core.office(), lang=lang(),
-                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000))
+                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000), kabar=kabar)
     resp = _secure(Response(html, mimetype="text/html"))
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -16,5 +16,6 @@ echo "Installing Antrean into .venv ..."
 .venv/bin/python -m pip install --quiet -e .
 export ANTREAN_INSTANCE_PATH=${ANTREAN_INSTANCE_PATH:-$PWD/instance}
 export ANTREAN_PRINTER_URL=${ANTREAN_PRINTER_URL:-none}
+export ANTREAN_NOTIFY_URL=${ANTREAN_NOTIFY_URL:-log}   # messages to citizens go to the log (docs/notifications.md)
 .venv/bin/antrean init --demo
 exec .venv/bin/antrean run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

@@ -28,6 +28,10 @@ REDIS_URL = os.environ.get("ANTREAN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("ANTREAN_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
 
+# Tests of other areas run at any hour of any day: there the office is always open (configuration
+# ``calendar = false``). The calendar's own tests (tests/unit/test_calendar.py …) turn it on.
+os.environ.setdefault("ANTREAN_CALENDAR", "false")
+
 
 def need(service: str, reason: str) -> None:
     """Skip (or, in CI, fail) a test whose service is missing."""
@@ -209,7 +213,7 @@ def server_process(tmp_path):
         inst = instance or (tmp_path / f"inst-{len(started)}")
         inst.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1"})
+        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false"})
         env.update(extra or {})
         sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log", args)
         started.append(sp)

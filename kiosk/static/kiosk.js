@@ -183,6 +183,10 @@
   }
 
   function renderTiles() {
+    // the office calendar (holiday, weekend, Friday prayer break): the prompt says why nothing can be chosen
+    var prompt = $("home-prompt"), shut = state.office && !state.office.open;
+    prompt.textContent = shut ? state.office.message : prompt.getAttribute("data-default");
+    prompt.classList.toggle("office-closed", !!shut);
     var root = $("groups");
     var wide = landscape();
     var cols = wide ? COLS.landscape : COLS.portrait;

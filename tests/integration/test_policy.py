@@ -30,6 +30,7 @@ FRONT = frozenset({"petugas_pelayanan"})  # kk's first two steps
 PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "api.issue_ticket",
           "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin",
           "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
+          "api.calendar_days",  # the office's published hours and holidays (no personal data)
           "hardware_public.ticket_print_status"}  # the kiosk asks whether its ticket printed (token, no personal data)
 
 
@@ -104,7 +105,8 @@ MATRIX: list[Route] = [
     *[api(f"api.counter_{a.replace('-', '_')}", "POST", lambda w, a=a: f"/api/v1/counters/{w.counter}/{a}", COUNTER,
           json={"ticket": 1, "service": "kk"})
       for a in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish")],
-    api("api.cancel_ticket", "POST", lambda w: f"/api/v1/tickets/{w.ticket}/cancel", COUNTER, json={}),
+    api("api.cancel_ticket", "POST", lambda w: f"/api/v1/tickets/{w.ticket}/cancel", COUNTER,
+        json={"reason": "salah layanan"}),  # the first allowed role cancels; the rest get 409 (closed already)
     # -- API: applications (reads guarded by the application's SOP)
     api("api.open_application", "POST", lambda w: "/api/v1/applications", FRONT,
         json={"service": "kk", "applicant_name": "Warga Baru"}),
@@ -159,6 +161,14 @@ MATRIX: list[Route] = [
     api("console.admin_services", "GET", lambda w: "/console/admin/layanan", ADMIN),
     api("console.admin_printers", "GET", lambda w: "/console/admin/printer", ADMIN),
     api("console.admin_audit", "GET", lambda w: "/console/admin/audit", ADMIN),
+    # -- notifications (docs/notifications.md)
+    api("console.notify_outbox", "GET", lambda w: "/console/kabar", frozenset({"kasi_pelayanan", "admin"})),
+    api("console.notify_resend", "POST", lambda w: "/console/kabar", frozenset({"kasi_pelayanan", "admin"}),
+        form={"id": "0"}),
+    api("console.admin_notify", "GET", lambda w: "/console/admin/kabar", ADMIN),
+    api("console.admin_notify", "POST", lambda w: "/console/admin/kabar", ADMIN, form={}),
+    api("console.admin_calendar", "GET", lambda w: "/console/admin/kalender", ADMIN),
+    api("console.admin_calendar", "POST", lambda w: "/console/admin/kalender", ADMIN, form={}),
 ]
 
 

@@ -67,6 +67,17 @@ def test_cli_init_demo_user_and_plugins(cli_env):
     assert r.exit_code == 0, r.output
     assert "Demo users" in r.output and "camat" in r.output and "Loket 1" in r.output
     assert (cli_env / "demo-users.txt").exists()
+    # the demo opens the office all day every day, so the kiosk works whenever the demo is tried
+    from datetime import datetime, timezone
+
+    from antrean.config import load_settings
+    from antrean.core import Antrean
+    demo = Antrean(load_settings())
+    try:
+        sunday_night = datetime(2026, 11, 29, 15, 30, tzinfo=timezone.utc).replace(tzinfo=None)  # 22:30 WIB
+        assert demo.calendar.status(sunday_night).open
+    finally:
+        demo.close()
     again = runner.invoke(main, ["init", "--demo"])
     assert again.exit_code == 0 and "exist already" in again.output
     r = runner.invoke(main, ["user", "add", "siti", "--role", "petugas_register", "--role", "kasi_pelayanan",

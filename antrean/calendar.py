@@ -1,0 +1,567 @@
+"""The office's working-day calendar: office hours per weekday, breaks (the Friday prayer break),
+national holidays, cuti bersama and ad-hoc closures (a list the admin enters per year, never a rule).
+
+Two layers:
+
+* :class:`Rules` — pure, no database, no Flask: the office hours and the entries of one office, and
+  every question asked of them (``status``, ``is_open``, ``next_open``, ``office_minutes_between``,
+  ``working_days_between``, ``add_working_days``, ``days``).
+* :class:`CalendarService` (``core.calendar``) — loads the rules from storage (setting
+  ``office_hours`` and table ``calendar_day``) and changes them (admin only, audited, each change
+  publishes ``calendar.changed`` through ``core.audit``).
+
+Times in and out are UTC (naive datetimes are UTC, as in the database); days are office-local dates.
+With the configuration ``calendar = false`` (tests of other areas, a 24-hour demo) the office is
+always open and office minutes are wall-clock minutes.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+
+from .errors import Invalid, NotFound
+from .models import CalendarDay
+from .timeutil import BULAN, HARI, as_utc, utcnow
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HARI_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+            "October", "November", "December")
+
+#: kind -> (Indonesian, English) label
+KINDS: dict[str, tuple[str, str]] = {
+    "libur_nasional": ("libur nasional", "national holiday"),
+    "cuti_bersama": ("cuti bersama", "collective leave day"),
+    "penutupan": ("penutupan kantor", "office closure"),
+}
+#: spellings accepted in CSV files and forms
+KIND_ALIASES = {"libur nasional": "libur_nasional", "libur": "libur_nasional", "holiday": "libur_nasional",
+                "cuti bersama": "cuti_bersama", "cuti": "cuti_bersama", "penutupan kantor": "penutupan",
+                "tutup": "penutupan", "closure": "penutupan"}
+
+#: the default office hours (setting ``office_hours``): Monday–Friday 08:00–15:00, Friday with the
+#: prayer break 11:30–13:00 (so Friday is the shorter day), Saturday and Sunday closed.
+DEFAULT_HOURS: dict = {
+    "days": {"mon": ["08:00", "15:00"], "tue": ["08:00", "15:00"], "wed": ["08:00", "15:00"],
+             "thu": ["08:00", "15:00"], "fri": ["08:00", "15:00"], "sat": None, "sun": None},
+    "breaks": {"fri": [["11:30", "13:00"]]},
+}
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_SEARCH_DAYS = 400  # next_open looks this far ahead (a year of entries and then some)
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _hhmm(minutes: int, sep: str = ":") -> str:
+    return f"{minutes // 60:02d}{sep}{minutes % 60:02d}"
+
+
+def _to_utc_naive(at: datetime | None) -> datetime:
+    return as_utc(at or utcnow()).replace(tzinfo=None)
+
+
+def _cut(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
+    """``spans`` without the minutes [a, b)."""
+    return [piece for s, e in spans for piece in ((s, min(e, a)), (max(s, b), e)) if piece[0] < piece[1]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One calendar day: a holiday, a cuti bersama day or a closure (whole day when start is None)."""
+    day: date
+    kind: str
+    name: str
+    start: int | None = None  # minutes from local midnight (partial closure)
+    end: int | None = None
+
+    @property
+    def whole_day(self) -> bool:
+        return self.start is None
+
+    def reason(self) -> tuple[str, str]:
+        id_kind, en_kind = KINDS[self.kind]
+        if self.kind == "penutupan":
+            return f"Tutup — {self.name}", f"Closed — {self.name}"
+        return f"Tutup — {id_kind}: {self.name}", f"Closed — {en_kind}: {self.name}"
+
+    def to_dict(self) -> dict:
+        id_kind, en_kind = KINDS[self.kind]
+        return {"date": self.day.isoformat(), "kind": self.kind, "kind_label": id_kind, "kind_label_en": en_kind,
+                "name": self.name, "start": None if self.start is None else _hhmm(self.start),
+                "end": None if self.end is None else _hhmm(self.end)}
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether the office is open at one moment; when closed, why and when it reopens (UTC)."""
+    open: bool
+    reason_id: str | None = None
+    reason_en: str | None = None
+    reopens_at: datetime | None = None
+    kind: str | None = None  # libur_nasional | cuti_bersama | penutupan | weekend | break | before | after
+    message_id: str | None = None  # reason and reopening, the sentence faces show
+    message_en: str | None = None
+
+    def __iter__(self):  # open, reason_id, reason_en, reopens_at = status
+        return iter((self.open, self.reason_id, self.reason_en, self.reopens_at))
+
+
+@dataclass
+class Rules:
+    """Office hours and calendar entries of one office, and every question about them (pure)."""
+    tz: ZoneInfo
+    hours: dict = field(default_factory=lambda: DEFAULT_HOURS)
+    entries: dict[date, Entry] = field(default_factory=dict)
+    always_open: bool = False
+
+    # -- one day --------------------------------------------------------------------------------
+    def _day_spans(self, d: date) -> tuple[list[tuple[int, int]], Entry | None]:
+        """Open spans of local day ``d`` in minutes from midnight, and the entry that closes it if any."""
+        if self.always_open:
+            return [(0, 1440)], None
+        entry = self.entries.get(d)
+        if entry is not None and entry.whole_day:
+            return [], entry
+        spans = self._week()[d.weekday()]
+        if entry is not None and spans:  # a partial closure
+            spans = _cut(spans, entry.start, entry.end)
+        return spans, entry
+
+    def _week(self) -> list[list[tuple[int, int]]]:
+        """Open spans per weekday (Monday first) after the breaks, parsed once."""
+        week = self.__dict__.get("_week_spans")
+        if week is None:
+            week = []
+            for wd in WEEKDAYS:
+                hours = (self.hours.get("days") or {}).get(wd)
+                spans = [(_minutes(hours[0]), _minutes(hours[1]))] if hours else []
+                for a, b in (self.hours.get("breaks") or {}).get(wd) or ():
+                    spans = _cut(spans, _minutes(a), _minutes(b))
+                week.append(spans)
+            self.__dict__["_week_spans"] = week
+        return week
+
+    def _at(self, d: date, minutes: int) -> datetime:
+        """UTC (naive) of local day ``d`` + ``minutes``."""
+        local = datetime.combine(d, time(0), self.tz) + timedelta(minutes=minutes)
+        return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def open_intervals(self, d: date) -> list[tuple[datetime, datetime]]:
+        """The office's open intervals on local day ``d``, as naive UTC datetimes."""
+        return [(self._at(d, s), self._at(d, e)) for s, e in self._day_spans(d)[0]]
+
+    def is_working_day(self, d: date) -> bool:
+        return bool(self._day_spans(d)[0])
+
+    # -- a moment -----------------------------------------------------------------------------------
+    def status(self, at: datetime | None = None) -> Status:
+        at = _to_utc_naive(at)
+        local = as_utc(at).astimezone(self.tz)
+        d, now_m = local.date(), local.hour * 60 + local.minute + local.second / 60
+        spans, entry = self._day_spans(d)
+        if any(s <= now_m < e for s, e in spans):
+            return Status(True)
+        reopens = self.next_open(at)
+        wd = d.weekday()
+        if not spans:
+            if entry is not None:
+                (rid, ren), kind = entry.reason(), entry.kind
+            else:
+                rid, ren, kind = f"Tutup — hari {HARI[wd]}", f"Closed — {HARI_EN[wd]}", "weekend"
+        elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
+            (rid, ren), kind = entry.reason(), entry.kind
+        elif now_m < spans[0][0]:
+            rid, ren, kind = "Belum buka", "Not open yet", "before"
+        elif now_m >= spans[-1][1]:
+            rid, ren, kind = "Tutup — di luar jam layanan", "Closed — outside office hours", "after"
+        elif WEEKDAYS[wd] == "fri":
+            rid, ren, kind = "Istirahat salat Jumat", "Friday prayer break", "break"
+        else:
+            rid, ren, kind = "Istirahat", "Break", "break"
+        mid, men = self._reopen_text(local, reopens)
+        return Status(False, rid, ren, reopens, kind, f"{rid}, {mid}" if mid else rid, f"{ren}, {men}" if men else ren)
+
+    def _reopen_text(self, local_now: datetime, reopens: datetime | None) -> tuple[str, str]:
+        if reopens is None:
+            return "", ""
+        r = as_utc(reopens).astimezone(self.tz)
+        hid, hen = f"{r.hour:02d}.{r.minute:02d}", f"{r.hour:02d}:{r.minute:02d}"
+        if r.date() == local_now.date():
+            return f"buka kembali {hid}", f"reopens at {hen}"
+        if r.date() == local_now.date() + timedelta(days=1):
+            return f"buka kembali besok {hid}", f"reopens tomorrow at {hen}"
+        return (f"buka kembali {HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]} {hid}",
+                f"reopens {HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]} at {hen}")
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return self.status(at).open
+
+    def next_open(self, at: datetime | None = None) -> datetime | None:
+        """The first moment at or after ``at`` the office is open (UTC), None if not within ~a year."""
+        at = _to_utc_naive(at)
+        d = as_utc(at).astimezone(self.tz).date()
+        for i in range(_SEARCH_DAYS):
+            for start, end in self.open_intervals(d + timedelta(days=i)):
+                if end > at:
+                    return max(start, at)
+        return None
+
+    # -- spans of time ----------------------------------------------------------------------------
+    def office_minutes_between(self, start: datetime, end: datetime) -> float:
+        """Minutes of office time (open intervals only) between two UTC moments, 2 decimals; 0 if end <= start."""
+        start, end = _to_utc_naive(start), _to_utc_naive(end)
+        if end <= start:
+            return 0.0
+        if self.always_open:
+            return round((end - start).total_seconds() / 60.0, 2)
+        d0 = as_utc(start).astimezone(self.tz).date()
+        d1 = as_utc(end).astimezone(self.tz).date()
+        seconds = 0.0
+        for d in {d0, d1}:  # the first and last day: cut at start and end
+            for a, b in self.open_intervals(d):
+                lo, hi = max(a, start), min(b, end)
+                if hi > lo:
+                    seconds += (hi - lo).total_seconds()
+        d = d0 + timedelta(days=1)
+        while d < d1:  # whole days between: their open minutes
+            seconds += 60 * sum(e - s for s, e in self._day_spans(d)[0])
+            d += timedelta(days=1)
+        return round(seconds / 60.0, 2)
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """Working days d with ``first`` < d <= ``last`` ("within 3 working days" of ``first``)."""
+        n, d = 0, first + timedelta(days=1)
+        while d <= last:
+            n += self.is_working_day(d)
+            d += timedelta(days=1)
+        return n
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The ``n``-th working day after ``d`` (n >= 1), e.g. a SP4N-LAPOR deadline."""
+        if n < 1:
+            return d
+        for i in range(1, _SEARCH_DAYS * 2):
+            nd = d + timedelta(days=i)
+            if self.is_working_day(nd):
+                n -= 1
+                if n == 0:
+                    return nd
+        raise Invalid("Kalender tidak punya hari kerja yang cukup.", "The calendar has too few working days.")
+
+    def days(self, first: date, last: date) -> list[dict]:
+        """One dict per local day from ``first`` to ``last`` inclusive: open spans and, when closed, why."""
+        out, d = [], first
+        while d <= last:
+            spans, entry = self._day_spans(d)
+            row = {"date": d.isoformat(), "weekday": HARI[d.weekday()], "open": bool(spans),
+                   "hours": [[_hhmm(s), _hhmm(e)] for s, e in spans], "entry": entry.to_dict() if entry else None,
+                   "reason": None, "reason_en": None}
+            if not spans:
+                row["reason"], row["reason_en"] = (entry.reason() if entry else
+                                                   (f"Tutup — hari {HARI[d.weekday()]}", f"Closed — {HARI_EN[d.weekday()]}"))
+            out.append(row)
+            d += timedelta(days=1)
+        return out
+
+
+# -- validation ---------------------------------------------------------------------------------------
+def validate_hours(value) -> dict:
+    """A clean ``office_hours`` setting or Invalid with a readable message."""
+    bad = Invalid("Jam kantor tidak sah: gunakan JJ:MM, buka sebelum tutup, istirahat di dalam jam buka.",
+                  "Invalid office hours: use HH:MM, opening before closing, breaks inside opening hours.")
+    if not isinstance(value, dict):
+        raise bad
+    days_in, breaks_in = value.get("days") or {}, value.get("breaks") or {}
+    if not isinstance(days_in, dict) or not isinstance(breaks_in, dict) or set(days_in) - set(WEEKDAYS) \
+            or set(breaks_in) - set(WEEKDAYS):
+        raise Invalid(bad.id_text, bad.en_text, detail="days/breaks must map mon..sun")
+    days: dict = {}
+    for wd in WEEKDAYS:
+        h = days_in.get(wd)
+        if not h:
+            days[wd] = None
+            continue
+        if not (isinstance(h, (list, tuple)) and len(h) == 2 and all(isinstance(x, str) and _HHMM.match(x) for x in h)
+                and _minutes(h[0]) < _minutes(h[1])):
+            raise Invalid(bad.id_text, bad.en_text, detail=f"{wd}: {h!r}")
+        days[wd] = [h[0], h[1]]
+    breaks: dict = {}
+    for wd, items in breaks_in.items():
+        clean = []
+        for b in items or ():
+            if not (isinstance(b, (list, tuple)) and len(b) == 2 and all(isinstance(x, str) and _HHMM.match(x) for x in b)
+                    and _minutes(b[0]) < _minutes(b[1]) and days[wd]
+                    and _minutes(days[wd][0]) <= _minutes(b[0]) and _minutes(b[1]) <= _minutes(days[wd][1])):
+                raise Invalid(bad.id_text, bad.en_text, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
+            clean.append([b[0], b[1]])
+        if clean:
+            breaks[wd] = sorted(clean)
+    return {"days": days, "breaks": breaks}
+
+
+def parse_day(value) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise Invalid("Tanggal harus berformat TTTT-BB-HH.", "Date must be YYYY-MM-DD.", detail=repr(value)) from None
+
+
+def parse_kind(value) -> str:
+    k = str(value or "libur_nasional").strip().lower()
+    k = KIND_ALIASES.get(k, k.replace("-", "_").replace(" ", "_"))
+    if k not in KINDS:
+        raise Invalid("Jenis harus libur nasional, cuti bersama atau penutupan.",
+                      "Kind must be libur_nasional, cuti_bersama or penutupan.", detail=repr(value))
+    return k
+
+
+def clean_entry(day, name, kind=None, start=None, end=None) -> Entry:
+    d = parse_day(day)
+    name = " ".join(str(name or "").split())
+    if not name or len(name) > 120:
+        raise Invalid("Nama hari libur wajib diisi (maksimal 120 karakter).", "A name is required (max 120).")
+    k = parse_kind(kind)
+    s, e = (start or None), (end or None)
+    if (s is None) != (e is None):
+        raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.", "A partial closure needs start and end.")
+    if s is not None:
+        if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and _minutes(s) < _minutes(e)):
+            raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).",
+                          "Invalid closure hours (HH:MM, start before end).", detail=f"{s!r}-{e!r}")
+        if k != "penutupan":
+            raise Invalid("Hanya penutupan yang boleh sebagian hari.", "Only a closure can be part of a day.")
+        return Entry(d, k, name, _minutes(s), _minutes(e))
+    return Entry(d, k, name)
+
+
+def parse_csv(text: str) -> list[Entry]:
+    """``date,name[,kind]`` per line (a header line ``date,name,kind`` or ``tanggal,nama,jenis`` is
+    skipped, blank lines and lines starting with # too). All rows or none: the first bad rows raise
+    Invalid naming their line numbers."""
+    errors, out, seen = [], [], {}
+    for lineno, row in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
+        cells = [c.strip() for c in row]
+        if not cells or not any(cells) or cells[0].startswith("#"):
+            continue
+        if lineno == 1 and cells[0].lower() in ("date", "tanggal"):
+            continue
+        if len(cells) not in (2, 3):
+            errors.append(f"baris {lineno}: perlu 2 atau 3 kolom (tanggal,nama[,jenis]), ada {len(cells)}")
+            continue
+        try:
+            e = clean_entry(cells[0], cells[1], cells[2] if len(cells) == 3 else None)
+        except Invalid as exc:
+            errors.append(f"baris {lineno}: {exc.id_text} ({', '.join(cells)})")
+            continue
+        if e.day in seen:
+            errors.append(f"baris {lineno}: tanggal {e.day.isoformat()} sudah ada di baris {seen[e.day]}")
+            continue
+        seen[e.day] = lineno
+        out.append(e)
+    if errors:
+        shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
+        raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n" + "\n".join(shown),
+                      "CSV file not imported, nothing changed:\n" + "\n".join(shown).replace("baris", "line"),
+                      detail="; ".join(errors[10:]))
+    return out
+
+
+# -- the service -----------------------------------------------------------------------------------
+class CalendarService:
+    """``core.calendar``: loads the office's rules and changes them (admin, audited, events)."""
+
+    def __init__(self, core):
+        self.core = core
+        self._cached: tuple[float, Rules] | None = None
+        self._generation = 0  # bumped by each change: a load that raced a change is not kept
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.core.settings.calendar)
+
+    #: seconds a process keeps the rules it loaded; a change made in this process applies at once, one made
+    #: in another process (several servers on one PostgreSQL) within this many seconds
+    CACHE_SECONDS = 30.0
+
+    def rules(self, session=None) -> Rules:
+        """The office's rules (cached for :attr:`CACHE_SECONDS`; ticketing asks on every ticket)."""
+        core = self.core
+        if not self.enabled:
+            return Rules(core.tz, always_open=True)
+        cached = self._cached
+        if cached is not None and monotonic() - cached[0] < self.CACHE_SECONDS:
+            return cached[1]
+
+        def q(s):
+            hours = core.get_setting("office_hours", None, session=s) or DEFAULT_HOURS
+            rows = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id)).scalars()
+            entries = {r.day: Entry(r.day, r.kind, r.name, None if r.start_time is None else _minutes(r.start_time),
+                                    None if r.end_time is None else _minutes(r.end_time)) for r in rows}
+            return Rules(core.tz, hours, entries)
+        started, generation = monotonic(), self._generation
+        if session is not None:
+            rules = q(session)
+        else:
+            with core.db.read() as s:
+                rules = q(s)
+        if generation == self._generation:
+            self._cached = (started, rules)
+        return rules
+
+    def invalidate(self) -> None:
+        """Forget the cached rules (after a change in this process)."""
+        self._generation += 1
+        self._cached = None
+
+    # the questions, on the current rules
+    def status(self, at: datetime | None = None, session=None) -> Status:
+        return self.rules(session).status(at)
+
+    def is_open(self, at: datetime | None = None, session=None) -> bool:
+        return self.rules(session).is_open(at)
+
+    def next_open(self, at: datetime | None = None, session=None) -> datetime | None:
+        return self.rules(session).next_open(at)
+
+    def office_minutes_between(self, start: datetime, end: datetime, session=None) -> float:
+        return self.rules(session).office_minutes_between(start, end)
+
+    def working_days_between(self, first: date, last: date, session=None) -> int:
+        return self.rules(session).working_days_between(first, last)
+
+    def add_working_days(self, d: date, n: int, session=None) -> date:
+        return self.rules(session).add_working_days(d, n)
+
+    def days(self, first: date, last: date, session=None) -> list[dict]:
+        return self.rules(session).days(parse_day(first), parse_day(last))
+
+    # -- reading the settings -------------------------------------------------------------------------
+    def hours(self) -> dict:
+        return self.core.get_setting("office_hours", None) or DEFAULT_HOURS
+
+    def entries(self, year: int | None = None) -> list[dict]:
+        core = self.core
+        with core.db.read() as s:
+            q = select(CalendarDay).where(CalendarDay.office_id == core.office_id)
+            if year is not None:
+                q = q.where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            return [self._row(r) for r in s.execute(q.order_by(CalendarDay.day)).scalars()]
+
+    @staticmethod
+    def _row(r: CalendarDay) -> dict:
+        e = Entry(r.day, r.kind, r.name, None if r.start_time is None else _minutes(r.start_time),
+                  None if r.end_time is None else _minutes(r.end_time))
+        return e.to_dict()
+
+    # -- changes (admin) ------------------------------------------------------------------------------
+    def _may_change(self, actor) -> None:
+        """Office hours and the calendar are office settings: antrean.policy ``settings.write`` (admin)."""
+        from . import policy
+        policy.require(self.core, actor, "settings.write")
+
+    def set_hours(self, actor, value: dict) -> dict:
+        self._may_change(actor)
+        clean = validate_hours(value)
+        core = self.core
+        from .models import Setting
+        with core.db.write() as s:
+            row = s.get(Setting, (core.office_id, "office_hours"))
+            old = None if row is None else row.value
+            if row is None:
+                s.add(Setting(office_id=core.office_id, key="office_hours", value=clean))
+            else:
+                row.value = clean
+            self.invalidate()  # and again after commit: the events see the new rules
+            core.audit(s, actor, "calendar.hours", "calendar", "office_hours",
+                       event={"change": "hours"}, old=old, new=clean)
+        self.invalidate()
+        return clean
+
+    def add(self, actor, day, name, kind=None, start=None, end=None) -> dict:
+        """Add (or replace) the entry of one date."""
+        self._may_change(actor)
+        e = clean_entry(day, name, kind, start, end)
+        with self.core.db.write() as s:
+            old = self._put(s, e)
+            self.invalidate()  # and again after commit: the events see the new rules
+            self.core.audit(s, actor, "calendar.add", "calendar", e.day.isoformat(),
+                            event={"change": "add", "date": e.day.isoformat(), "kind": e.kind}, old=old, new=e.to_dict())
+        self.invalidate()
+        return e.to_dict()
+
+    def _put(self, s, e: Entry) -> dict | None:
+        core = self.core
+        row = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id,
+                                                  CalendarDay.day == e.day)).scalar_one_or_none()
+        old = None if row is None else self._row(row)
+        if row is None:
+            row = CalendarDay(office_id=core.office_id, day=e.day)
+            s.add(row)
+        row.kind, row.name = e.kind, e.name
+        row.start_time = None if e.start is None else _hhmm(e.start)
+        row.end_time = None if e.end is None else _hhmm(e.end)
+        return old
+
+    def remove(self, actor, day) -> dict:
+        """Remove the entry of one date (the CLI's and the page's argument is the date)."""
+        self._may_change(actor)
+        d = parse_day(day)
+        core = self.core
+        with core.db.write() as s:
+            row = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id,
+                                                      CalendarDay.day == d)).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"Tidak ada hari libur atau penutupan pada {d.isoformat()}.",
+                               f"No holiday or closure on {d.isoformat()}.")
+            old = self._row(row)
+            s.execute(delete(CalendarDay).where(CalendarDay.id == row.id))
+            self.invalidate()  # and again after commit: the events see the new rules
+            core.audit(s, actor, "calendar.remove", "calendar", d.isoformat(),
+                       event={"change": "remove", "date": d.isoformat(), "kind": old["kind"]}, old=old)
+        self.invalidate()
+        return old
+
+    def import_csv(self, actor, text: str) -> dict:
+        """Import ``date,name[,kind]`` rows in one transaction (all or nothing). Existing dates are replaced."""
+        self._may_change(actor)
+        entries = parse_csv(text)
+        if not entries:
+            raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].",
+                          "Empty CSV file: no date,name[,kind] rows.")
+        added = replaced = 0
+        with self.core.db.write() as s:
+            for e in entries:
+                if self._put(s, e) is None:
+                    added += 1
+                else:
+                    replaced += 1
+            years = sorted({e.day.year for e in entries})
+            self.invalidate()  # and again after commit: the events see the new rules
+            self.core.audit(s, actor, "calendar.import", "calendar", ",".join(map(str, years)),
+                            event={"change": "import", "years": years, "rows": len(entries)},
+                            added=added, replaced=replaced, rows=[e.to_dict() for e in entries])
+        self.invalidate()
+        return {"added": added, "replaced": replaced, "rows": len(entries)}
+
+
+def format_entries(entries: Iterable[dict]) -> str:
+    """Plain text for the CLI: one line per entry."""
+    lines = []
+    for e in entries:
+        when = f" {e['start']}–{e['end']}" if e["start"] else ""
+        lines.append(f"{e['date']}  {e['kind']:<15} {e['name']}{when}")
+    return "\n".join(lines)
