@@ -306,6 +306,63 @@ def submit_survey():
     return jsonify(out), 201
 
 
+# -- booking (antrean/booking.py, docs/booking.md) -----------------------------------------------------
+@bp.get("/booking/slots")
+@public("booking_read")
+def booking_slots():
+    """Free slots of a service on a day; a closed day answers {"slots": [], "closed": reason}."""
+    return jsonify(get_core().booking.slots(request.args.get("service", ""), _day("date")))
+
+
+@bp.post("/bookings")
+@public("booking")
+def create_booking():
+    data = body()
+    out = get_core().booking.create(field(data, "service", str), field(data, "date", str), field(data, "start", str),
+                                    field(data, "name", str), field(data, "phone", str), field(data, "nik", str))
+    return jsonify(out), 201
+
+
+@bp.get("/bookings/<code>")
+@public("booking_read")
+def booking_status(code):
+    return jsonify(get_core().booking.get(code))
+
+
+def _cancel_token(data: dict | None = None) -> str:
+    token = request.args.get("token") or request.headers.get("X-Cancel-Token") or (data or {}).get("token")
+    if not isinstance(token, str) or not token:
+        raise Invalid("Token pembatalan wajib dikirim.", "The cancel token is required.", field="token",
+                      detail="send ?token=… (from the confirmation's manage_url) or the X-Cancel-Token header")
+    return token
+
+
+@bp.delete("/bookings/<code>")
+@public("booking")
+def cancel_booking(code):
+    data = request.get_json(silent=True) if request.is_json else None
+    return jsonify(get_core().booking.cancel(code, _cancel_token(data if isinstance(data, dict) else None)))
+
+
+@bp.post("/bookings/<code>/reschedule")
+@public("booking")
+def reschedule_booking(code):
+    data = body()
+    return jsonify(get_core().booking.reschedule(code, _cancel_token(data), field(data, "date", str),
+                                                 field(data, "start", str)))
+
+
+@bp.post("/bookings/<code>/check-in")
+@public("booking_read")
+def check_in_booking(code):
+    """A registered kiosk (X-Device-Key) or staff (token/session) checks a booking in: 201 with the ticket."""
+    core = get_core()
+    device = registered_device()
+    if device is not None:
+        return jsonify(core.booking.check_in(code, device=device)), 201
+    return jsonify(core.booking.check_in(code, actor=current_actor())), 201
+
+
 def _day(name: str):
     from datetime import date
 

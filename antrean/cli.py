@@ -325,20 +325,6 @@ def user_list():
         core.close()
 
 
-@user.command("unlock")
-@click.argument("username")
-@click.option("--address", help="Also forget the failed logins from this address (e.g. 192.168.1.20).")
-def user_unlock(username: str, address: str | None):
-    """Forget USERNAME's failed logins (from every address), so it may log in again at once."""
-    core = _core()
-    try:
-        core.migrate()
-        n = core.users.unlock(username, address)
-        click.echo(f"{username}: {n} throttle record(s) cleared.")
-    finally:
-        core.close()
-
-
 def _user_id(core, username: str) -> int:
     for u in core.users.list():
         if u["username"] == username.strip().lower():
@@ -372,6 +358,20 @@ def _update_user(username: str, **changes) -> dict:
         return core.users.update(CLI_ADMIN, _user_id(core, username), **changes)
     except AntreanError as exc:
         _fail(exc)
+    finally:
+        core.close()
+
+
+@user.command("unlock")
+@click.argument("username")
+@click.option("--address", help="Also forget the failed logins from this address (e.g. 192.168.1.20).")
+def user_unlock(username: str, address: str | None):
+    """Forget USERNAME's failed logins (from every address), so it may log in again at once."""
+    core = _core()
+    try:
+        core.migrate()
+        n = core.users.unlock(username, address)
+        click.echo(f"{username}: {n} throttle record(s) cleared.")
     finally:
         core.close()
 

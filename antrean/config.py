@@ -45,6 +45,7 @@ class Settings:
     log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"            # text | json (one JSON object per line)
     print_job_max_age_minutes: int = 5  # a ticket not printed by then is marked failed, never printed later; 0 = never
+    password_hash_method: str = "scrypt"  # werkzeug method for new password/PIN hashes; tests use a cheap one
     # -- abuse at the door (antrean/limits.py; docs/security.md) -----------------------------------------
     trusted_proxies: int = 0            # reverse-proxy hops in front (nginx: 1): X-Forwarded-For/-Proto/-Host trusted
     rate_exempt: str = "127.0.0.1,::1"  # addresses never rate-limited: the server PC's own kiosk and TV browsers
@@ -55,6 +56,8 @@ class Settings:
     rate_survey: str = "5/minute;30/day"         # survey answers, per address
     rate_login: str = "10/minute;60/hour"        # console login form and /api/v1/auth/token, per address
     rate_board: str = "30/minute"       # anonymous board snapshots (/display/state.json, socket), per address
+    rate_booking: str = "5/minute;20/day"        # booking, cancel, reschedule (antrean/booking.py), per address
+    rate_booking_read: str = "60/minute"         # free slots, a booking's page and QR, check-in, per address
     login_max_failures: int = 5         # failed logins per (username, address) in the window, then refused
     login_max_failures_address: int = 20  # failed logins per address (any usernames) in the window
     login_window_minutes: int = 15
@@ -129,6 +132,8 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
 
 OFFICE_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: werkzeug.security methods: existing hashes name their own method, so changing this affects new hashes only
+PASSWORD_HASH_METHOD = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2:sha(256|512)(:[1-9]\d*)?")
 
 
 def _validate(s: Settings) -> None:
@@ -161,6 +166,9 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
     if s.log_format not in ("text", "json"):
         raise ConfigError(f"log_format: expected 'text' or 'json', got {s.log_format!r}")
+    if not PASSWORD_HASH_METHOD.fullmatch(s.password_hash_method):
+        raise ConfigError(f"password_hash_method: expected scrypt[:N:r:p] or pbkdf2:sha256[:ITERATIONS] "
+                          f"(werkzeug's methods; keep the default scrypt outside tests), got {s.password_hash_method!r}")
     if s.secret_key and (len(s.secret_key) < 32 or s.secret_key.upper() == "CHANGE-ME"):
         raise ConfigError("secret_key: too short or still the example (at least 32 random characters: "
                           "python3 -c 'import secrets; print(secrets.token_hex(32))'; or leave it unset "

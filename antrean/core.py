@@ -37,6 +37,7 @@ DEFAULT_POLICY: dict[str, Any] = {
     "max_wait_minutes": 60,     # a ticket waiting longer than this goes first (0 = off)
     "max_recalls": 3,           # recalls allowed before the clerk must skip (no-show)
     "default_service_minutes": 5,
+    "booked_first": True,       # a booked ticket inside its slot goes before walk-ins (antrean/booking.py)
 }
 
 
@@ -75,6 +76,7 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
+        from .booking import BookingService
         from .calendar import CalendarService
         from .notify import NotifyService
         from .queue import QueueService
@@ -91,6 +93,7 @@ class Antrean:
         self.reports = ReportService(self)
         self.survey = SurveyService(self)
         self.notify = NotifyService(self)
+        self.booking = BookingService(self)
 
     # -- plumbing -------------------------------------------------------
     @property

@@ -53,6 +53,11 @@ EVENT_TYPES: dict[str, str] = {
     "survey.submitted": "a citizen answered the SKM survey for a served ticket (data: service, channel)",
     "survey.offered": "a clerk put the survey of the ticket just served on the counter's tablet",
     "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
+    "booking.created": "a citizen booked a slot (data: booking_id, service, day, start — never name, phone, NIK)",
+    "booking.rescheduled": "a booking moved to another slot (data: booking_id, service, day, start, from_day, from_start)",
+    "booking.cancelled": "a booking was cancelled with its cancel link (data: booking_id, service, day, start)",
+    "booking.checked_in": "a booking was checked in and got its ticket (data: booking_id, service, day, ticket_id)",
+    "booking.no_show": "a booking was not checked in by slot end + grace (data: booking_id, service, day, start)",
 }
 
 #: audit action -> the event it publishes. ``Antrean.audit`` refuses an action that is in
@@ -88,6 +93,11 @@ AUDIT_EVENTS: dict[str, str] = {
     "calendar.add": "calendar.changed",
     "calendar.remove": "calendar.changed",
     "calendar.import": "calendar.changed",
+    "booking.create": "booking.created",
+    "booking.reschedule": "booking.rescheduled",
+    "booking.cancel": "booking.cancelled",
+    "booking.check_in": "booking.checked_in",
+    "booking.no_show": "booking.no_show",
     "survey.submit": "survey.submitted",
     "survey.offer": "survey.offered",
     "survey.followup": "survey.followup_changed",

@@ -66,6 +66,28 @@ def section_rows(report: dict, section: str) -> list[dict]:
     return list(report.get(section) or [])
 
 
+#: a text cell starting with one of these is read as a formula by spreadsheet programs (CSV/XLSX injection:
+#: a counter, staff member, service or office named "=HYPERLINK(…)" would run in the Camat's Excel)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_value(value):
+    """A CSV cell: None empty, text that could start a formula quoted with a leading apostrophe (OWASP)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _xlsx_cell(ws, row: int, col: int, value):
+    """A worksheet cell whose text is always text: openpyxl turns any str starting with "=" into a formula."""
+    c = ws.cell(row, col, value)
+    if isinstance(value, str):
+        c.data_type = "s"
+    return c
+
+
 def _heading(col) -> str:
     return f"{col[1]} / {col[2]}"
 
@@ -78,7 +100,7 @@ def to_csv(report: dict, section: str = "services") -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c[0] for c in cols])
     for row in section_rows(report, section):
-        w.writerow(["" if row.get(c[0]) is None else row.get(c[0]) for c in cols])
+        w.writerow([_csv_value(row.get(c[0])) for c in cols])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -87,7 +109,7 @@ def rows_to_csv(rows: list[dict], fields: tuple[str, ...]) -> bytes:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(fields)
     for row in rows:
-        w.writerow(["" if row.get(f) is None else row.get(f) for f in fields])
+        w.writerow([_csv_value(row.get(f)) for f in fields])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -124,7 +146,7 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
                     ("Bobot per unsur / Weight", ikm.get("weight_label") or ikm.get("weight"), "text")]
     for i, (label, value, kind) in enumerate(summary, start=4):
         cover.cell(i, 1, label).font = bold
-        c = cover.cell(i, 2, value)
+        c = _xlsx_cell(cover, i, 2, value)
         c.number_format = _FORMATS[kind]
     cover.column_dimensions["A"].width = 52
     cover.column_dimensions["B"].width = 16
@@ -140,7 +162,7 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
         rows = section_rows(report, key)
         for i, row in enumerate(rows, start=2):
             for j, col in enumerate(cols, start=1):
-                c = ws.cell(i, j, row.get(col[0]))
+                c = _xlsx_cell(ws, i, j, row.get(col[0]))
                 c.number_format = _FORMATS[col[3]]
         ws.freeze_panes = "B2"
         if rows:

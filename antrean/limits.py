@@ -16,7 +16,7 @@ marked view in Flask-Limiter limits taken from the settings:
 - anyone else (a phone, a script): ``rate_<kind>`` per address, and for ``public("ticket", per_service=True)``
   also ``rate_ticket_service_day`` per address and service.
 
-Kinds: ticket, status, survey, login, board. A refused caller gets 429 in the API's error shape (Indonesian
+Kinds: ticket, status, survey, login, board, booking, booking_read. A refused caller gets 429 in the API's error shape (Indonesian
 message, English beside it) with ``Retry-After``; the view does not run, so nothing is written. Socket.IO
 events, which Flask-Limiter does not see, ask :func:`refused` with the same limits and storage.
 
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 #: kind -> the setting holding its anonymous per-address limit
 KINDS = {"ticket": "rate_ticket", "status": "rate_status", "survey": "rate_survey", "login": "rate_login",
-         "board": "rate_board"}
+         "board": "rate_board", "booking": "rate_booking", "booking_read": "rate_booking_read"}
 SETTINGS = (*KINDS.values(), "rate_kiosk", "rate_ticket_service_day")
 MESSAGE = ("Terlalu banyak permintaan dari perangkat ini. Silakan coba lagi dalam {s} detik.",
            "Too many requests from this device. Please try again in {s} seconds.")

@@ -106,6 +106,8 @@ class Ticket(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     leg: Mapped[int] = mapped_column(Integer, default=0)  # 0: as issued; n: the n-th transfer's continuation
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
+    #: set when the ticket came from a booking's check-in: the booked slot's start (UTC); NULL for walk-ins
+    booked_slot: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Call(Base):
@@ -125,7 +127,10 @@ class Application(Base):
     __tablename__ = "application"
     __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
                       # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
-                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"))
+                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"),
+                      # the reports' period filters (opened / closed in the period)
+                      Index("ix_application_closed", "office_id", "closed_at"),
+                      Index("ix_application_created", "office_id", "created_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
@@ -153,7 +158,10 @@ class AgendaCounter(Base):
 
 class StepLog(Base):
     __tablename__ = "step_log"
-    __table_args__ = (UniqueConstraint("application_id", "step_no"),)
+    __table_args__ = (UniqueConstraint("application_id", "step_no"),
+                      # the reports' steps vs Mutu Baku of a period: covering, no table reads
+                      Index("ix_step_log_ended", "ended_at", "application_id", "step_no", "minutes",
+                            "standard_minutes"))
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     step_no: Mapped[int] = mapped_column(Integer)
@@ -378,3 +386,43 @@ class NotifyMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+class Booking(Base):
+    """A citizen's booked slot (antrean/booking.py). ``active`` is True while booked or checked in and NULL
+    once cancelled or a no-show: the unique constraint then allows one active booking per NIK, service and day
+    (NULLs never collide). Name, phone and NIK are personal data: staff with the permission only."""
+    __tablename__ = "booking"
+    __table_args__ = (
+        UniqueConstraint("office_id", "code", name="uq_booking_code"),
+        UniqueConstraint("office_id", "service_code", "day", "nik", "active", name="uq_booking_nik_active"),
+        Index("ix_booking_day", "office_id", "day", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    code: Mapped[str] = mapped_column(String(12))
+    service_code: Mapped[str] = mapped_column(String(60))
+    day: Mapped[date] = mapped_column(Date)
+    start: Mapped[str] = mapped_column(String(5))   # "HH:MM" local
+    end: Mapped[str] = mapped_column(String(5))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    nik: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="booked")  # booked|checked_in|cancelled|no_show
+    active: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=True)
+    cancel_token: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # checked in, cancelled, no-show
+
+
+class BookingCount(Base):
+    """Bookings taken per (office, service, day, bucket): a slot ("08:00") or an hour ("h08"). Bumped with
+    INSERT … ON CONFLICT DO UPDATE … WHERE taken < cap RETURNING in the booking's transaction, so capacity
+    holds under concurrency on SQLite and PostgreSQL."""
+    __tablename__ = "booking_count"
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(5), primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0)

@@ -67,7 +67,7 @@ def _ticket_schema() -> dict:
                                                           None]},
         "issued_at": S, "called_at": NS, "waiting_ahead": I, "estimated_wait_minutes": I,
         "counter": {"oneOf": [{"type": "null"}, counter]}, "token": S, "status_url": S, "api_url": S,
-        "device_id": NS,
+        "device_id": NS, "booked": {"type": "boolean", "description": "issued by a booking's check-in"},
         "print": {"type": "object", "description": "print job state (hardware plugin), on issue only"},
         "now_calling": {"oneOf": [{"type": "null"}, _obj({"number": S, "counter_name": S, "counter_number": I})]},
     }, ["id", "number", "service", "status", "day", "issued_at", "token", "status_url"])
@@ -126,6 +126,11 @@ def _core_spec() -> dict:
                                  "documents": {"type": "array", "items": S},
                                  "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}),
                 "Ticket": _ticket_schema(),
+                "Booking": _obj({"code": S, "service": S, "service_name": S, "date": S, "date_label": S,
+                                 "date_label_en": S, "start": S, "end": S, "starts_at": S, "ends_at": S,
+                                 "status": {"enum": ["booked", "checked_in", "cancelled", "no_show"]},
+                                 "qr_url": S, "status_url": S, "cancel_token": S, "manage_url": S},
+                                ["code", "service", "date", "start", "end", "status", "qr_url"]),
                 "Application": {"type": "object"},
                 "Ikm": _obj({"ikm": {"type": ["number", "null"]}, "grade": {"type": ["string", "null"],
                              "enum": ["A", "B", "C", "D", None]}, "respondents": I,
@@ -215,6 +220,7 @@ def _core_spec() -> dict:
                                     "suggestion": S}, ["ticket", "answers"]),
                               _resp("Recorded", _obj({"id": I, "ticket": S, "service": S, "day": S})),
                               400, 404, 409, 413, 422, 429, secure=False, status="201"),
+            **_booking_paths(),
             "/reports/ikm": {"get": {
                 "summary": "IKM (Indeks Kepuasan Masyarakat) of a period, per element (report roles)",
                 "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string",
@@ -250,4 +256,47 @@ def _core_spec() -> dict:
                 "security": [{"bearer": []}],
                 "responses": {"200": _resp("Rows", {"type": "object"}), **_errors(401, 403, 409, 422)}}},
         },
+    }
+
+
+def _booking_paths() -> dict:
+    code = {"name": "code", "in": "path", "required": True, "schema": S, "description": "the booking code"}
+    token = {"name": "token", "in": "query", "required": False, "schema": S,
+             "description": "the cancel token of the confirmation (or header X-Cancel-Token)"}
+    slot = _obj({"start": S, "end": S, "free": {"type": "integer", "minimum": 0}}, ["start", "end", "free"])
+    return {
+        "/booking/slots": {"get": {
+            "summary": "Free slots of a service on a day (public, rate-limited); a closed day (holiday, weekend) "
+                       "answers slots [] and closed: the reason",
+            "parameters": [{"name": "service", "in": "query", "required": True, "schema": S},
+                           {"name": "date", "in": "query", "required": True, "schema": {"type": "string",
+                                                                                        "format": "date"}},
+                           DEVICE_KEY],
+            "responses": {"200": _resp("Slots", _obj({"slots": {"type": "array", "items": slot}, "closed": S,
+                                                      "closed_en": S}, ["slots"])),
+                          **_errors(404, 422, 429)}}},
+        "/bookings": _post(
+            "Book a slot (public, rate-limited). 409: the same NIK already booked this service that day, the slot "
+            "is full, or the day is closed",
+            _obj({"service": S, "date": {"type": "string", "format": "date"}, "start": S, "name": S, "phone": S,
+                  "nik": S}, ["service", "date", "start", "name", "phone", "nik"]),
+            _resp("Booked: code, QR image URL and the cancel token (keep it: the manage_url link)", ref("Booking")),
+            404, 409, 422, 429, secure=False, status="201"),
+        "/bookings/{code}": {
+            "parameters": [code],
+            "get": {"summary": "A booking's public view (no personal data)",
+                    "responses": {"200": _resp("Booking", ref("Booking")), **_errors(404, 429)}},
+            "delete": {"summary": "Cancel with the confirmation's cancel token",
+                       "parameters": [token],
+                       "responses": {"200": _resp("Cancelled", ref("Booking")),
+                                     **_errors(400, 403, 404, 409, 422, 429)}}},
+        "/bookings/{code}/reschedule": {"parameters": [code], **_post(
+            "Move the booking to another slot (cancel token required)",
+            _obj({"token": S, "date": {"type": "string", "format": "date"}, "start": S}, ["token", "date", "start"]),
+            _resp("Moved", ref("Booking")), 403, 404, 409, 422, 429, secure=False)},
+        "/bookings/{code}/check-in": {"parameters": [code, DEVICE_KEY], **_post(
+            "Check a booking in at a registered kiosk (X-Device-Key) or a counter (staff token): issues its ticket, "
+            "marked booked. 409 when too early, too late (no-show), cancelled or already checked in; the error's "
+            "walk_in says a walk-in ticket can be taken instead",
+            None, _resp("Ticket", ref("Ticket")), 401, 404, 409, 429, status="201")},
     }

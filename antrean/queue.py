@@ -4,7 +4,10 @@ Policy (office setting ``queue_policy``, overridable per counter):
 - ``max_wait_minutes``: a ticket that has waited longer goes first, whatever else;
 - ``mode``: ``priority_first`` (priority tickets before others), ``ratio``
   (``ratio_normal`` normal calls, then ``ratio_priority`` priority calls) or
-  ``fifo``; within a class, arrival order.
+  ``fifo``; within a class, arrival order;
+- ``booked_first`` (default true): among non-priority tickets, a booked ticket (checked in from a booking,
+  ``ticket.booked_slot``) whose slot has begun goes before walk-ins, arrival order among booked ones; false:
+  booked tickets queue by arrival like walk-ins.
 """
 from __future__ import annotations
 
@@ -360,7 +363,10 @@ class QueueService:
             return s.execute(q).scalar()
 
         prio = first(base.where(Ticket.priority.is_not(None)))
-        normal = first(base.where(Ticket.priority.is_(None)))
+        normal = None
+        if policy.get("booked_first", True):  # a booking's ticket inside its slot goes before walk-ins
+            normal = first(base.where(Ticket.priority.is_(None), Ticket.booked_slot <= now))
+        normal = normal or first(base.where(Ticket.priority.is_(None)))
         if prio is None or normal is None:
             return prio or normal
         oldest = prio if (prio.issued_at, prio.id) <= (normal.issued_at, normal.id) else normal
@@ -468,6 +474,8 @@ def _check_policy(policy: dict) -> None:
         raise Invalid("Kebijakan antrean tidak sah.", "Invalid queue policy.")
     if policy.get("mode", "priority_first") not in ("priority_first", "ratio", "fifo"):
         raise Invalid("Mode antrean tidak dikenal.", "Unknown queue mode.", detail=str(policy.get("mode")))
+    if not isinstance(policy.get("booked_first", True), bool):
+        raise Invalid("Nilai kebijakan antrean tidak sah.", "Invalid queue policy value.", detail="booked_first")
     for key in ("ratio_normal", "ratio_priority", "max_wait_minutes", "max_recalls", "default_service_minutes"):
         if key in policy and (isinstance(policy[key], bool) or not isinstance(policy[key], int) or policy[key] < 0):
             raise Invalid("Nilai kebijakan antrean tidak sah.", "Invalid queue policy value.", detail=key)

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, literal, select
 
 from .core import Actor
 from .errors import Forbidden, Invalid
@@ -130,17 +129,30 @@ def parse_day(value, name: str) -> date:
                       f"Date '{name}' is invalid (format YYYY-MM-DD).", field=name, detail=f"{name}={value!r}") from None
 
 
-def _local_clock(tz, part):
-    """``part(local wall time)`` of naive UTC datetimes, with one zone lookup per UTC hour (offsets
-    change rarely) instead of one per row."""
-    offset: dict = {}
+class _Clock:
+    """Office-local wall time of naive UTC timestamps, grouped by SQL into UTC hour text ("YYYY-MM-DD HH"),
+    or minute text where the zone's offset is not a whole number of hours: a year's 60,000 timestamps are
+    ~2,000 distinct hours, each converted once here."""
 
-    def at(dt: datetime):
-        key = dt.replace(minute=0, second=0, microsecond=0)
-        if key not in offset:
-            offset[key] = local(key, tz).utcoffset()
-        return part(dt + offset[key])
-    return at
+    def __init__(self, tz, dialect: str, period: "Period"):
+        self.tz, self.dialect = tz, dialect
+        months = {(d.year, d.month) for d in (period.start, period.end)} | {
+            (y, m) for y in range(period.start.year, period.end.year + 1) for m in range(1, 13)}
+        self.minutes = any(local(datetime(y, m, 1), tz).utcoffset() % timedelta(hours=1) for y, m in months)
+        self._cache: dict = {}
+
+    def key(self, column):
+        if self.dialect == "postgresql":
+            return func.to_char(column, "YYYY-MM-DD HH24:MI" if self.minutes else "YYYY-MM-DD HH24")
+        return func.strftime("%Y-%m-%d %H:%M" if self.minutes else "%Y-%m-%d %H", column)
+
+    def local(self, key: str) -> datetime:
+        out = self._cache.get(key)
+        if out is None:
+            utc = datetime(int(key[:4]), int(key[5:7]), int(key[8:10]), int(key[11:13]),
+                           int(key[14:16]) if self.minutes else 0)
+            out = self._cache[key] = local(utc, self.tz)
+        return out
 
 
 def _minutes(a: datetime | None, b: datetime | None) -> float | None:
@@ -150,43 +162,26 @@ def _minutes(a: datetime | None, b: datetime | None) -> float | None:
 
 
 # -- where a ticket's facts are recorded ---------------------------------------------------------
-def _ticket_facts(offices: list[int] | None = None, period: "Period | None" = None):
-    """(outcome, first call, who closed it, join): the ONE place that knows where these are recorded;
-    ``join(query)`` adds what the three columns need to a select from ``ticket``.
-
-    The records-lifecycle contract gives ``ticket.outcome``, ``first_called_at`` and ``outcome_by``.
-    Until those columns are in this branch, the same facts are read from what is recorded today:
-    the ticket's calls (first call, last caller: one grouped pass over ``call``, outer-joined) and its
-    terminal status (done after a start -> served, as the survey reads it; skipped -> no_show).
-    Delete the fallback when the columns land.
-    """
-    if hasattr(Ticket, "outcome"):
-        return Ticket.outcome, Ticket.first_called_at, Ticket.outcome_by, (lambda q: q)
-    conds = [Call.kind != "step"]
-    if offices is not None:
-        conds.append(Call.office_id.in_(offices))
-    if period is not None:
-        conds += [Call.at >= period.utc_start, Call.at < period.utc_end + timedelta(days=1)]
-    calls = (select(Call.ticket_id.label("ticket_id"), func.min(Call.at).label("first"),
-                    func.max(Call.seq).label("last")).where(*conds).group_by(Call.ticket_id).subquery())
-    last = aliased(Call)
-    # served as the survey reads it (SurveyService._is_served): finished after being started
-    outcome = case((and_(Ticket.status == "done", Ticket.started_at.is_not(None)), "served"),
-                   (Ticket.status == "skipped", "no_show"), else_=None)
-
-    def join(q):
-        return q.outerjoin(calls, calls.c.ticket_id == Ticket.id).outerjoin(last, last.seq == calls.c.last)
-    return outcome, calls.c.first, last.actor_id, join
+def _ticket_facts():
+    """(outcome, first call, staff member): the ONE place reports read how a ticket ended — the records
+    issue's ``ticket.outcome`` (NULL while open), ``first_called_at`` and ``outcome_by``. When the system
+    closed it (the day-end: a skipped ticket nobody came back for becomes ``no_show``), the staff member is
+    the one who last called it (``call``, looked up only for those rows: COALESCE stops at the first value)."""
+    last_caller = (select(Call.actor_id).where(Call.ticket_id == Ticket.id, Call.kind != "step")
+                   .order_by(Call.seq.desc()).limit(1).scalar_subquery())
+    return Ticket.outcome, Ticket.first_called_at, func.coalesce(Ticket.outcome_by, last_caller)
 
 
-def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None,
-         by_service: bool = False):
+def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None):
     """The SKM's IKM (antrean/survey.py, ``core.survey``): the one place reports read it.
-    ``{"ikm","grade","respondents","weight","weight_label","elements":[{"code","name","nrr"}]}``;
-    with ``by_service`` a dict service → that dict."""
-    if by_service:
-        return {row["service"]: row for row in core.survey.ikm_by_service(start, end, office=office)}
+    ``{"ikm","grade","respondents","weight","weight_label","elements":[{"code","name","nrr"}]}``."""
     return core.survey.ikm(start, end, service=service, office=office)
+
+
+def _ikm_with_services(core, start: date, end: date, office: int | None = None) -> tuple[dict, dict]:
+    """The period's IKM and a dict service → its IKM, from one grouped read (``core.survey``)."""
+    overall, rows = core.survey.ikm_with_services(start, end, office=office)
+    return overall, {row["service"]: row for row in rows}
 
 
 class ReportService:
@@ -224,45 +219,48 @@ class ReportService:
         core = self.core
         office = core.office_id
         with core.db.read() as s:
-            tickets = self._tickets(s, [office], period)
-            apps = self._applications(s, [office], period)
+            conn = s.connection()  # Core rows: no ORM row processing for ~100,000 rows a year
+            t_groups = self._ticket_groups(conn, [office], period)
+            a_groups, missing = self._application_groups(conn, [office], period)
             steps = self._steps(s, office, period)
             counters = {c.id: c for c in s.execute(select(Counter).where(Counter.office_id == office)).scalars()}
-            staff_ids = {t[8] for t in tickets if t[8] is not None}
-            names = dict(s.execute(select(User.id, User.full_name).where(User.id.in_(staff_ids))).all()) \
+            staff_ids = {k for k in t_groups["staff"] if k is not None}
+            users = {uid: (full, username) for uid, full, username in s.execute(
+                select(User.id, User.full_name, User.username).where(User.id.in_(staff_ids))).all()} \
                 if staff_ids else {}
-            usernames = dict(s.execute(select(User.id, User.username).where(User.id.in_(staff_ids))).all()) \
-                if staff_ids else {}
+        names = {uid: v[0] for uid, v in users.items()}
+        usernames = {uid: v[1] for uid, v in users.items()}
         sops = core.sops
         name_of = (lambda code: sops[code].short_name if code in sops else code)
+        empty = self._no_tickets()
 
-        by_service = self._ticket_rows(tickets, key=lambda t: t[2])
-        app_by_service = self._app_rows(apps, key=lambda a: a["service"])
-        ikm_by_service = _ikm(core, period.start, period.end, by_service=True)
+        by_service = t_groups["service"]
+        app_by_service = a_groups["service"]
+        ikm, ikm_by_service = _ikm_with_services(core, period.start, period.end)
         services = []
         for code in sorted(set(by_service) | set(app_by_service), key=lambda c: (name_of(c), c)):
-            t, a = by_service.get(code) or self._ticket_rows([], key=None, empty=True), app_by_service.get(code, {})
+            t, a = by_service.get(code) or empty, app_by_service.get(code, {})
             services.append({"service": code, "name": name_of(code),
                              "standard_minutes": sops[code].standard_minutes if code in sops else None,
                              **t, **self._app_cols(a), "ikm": (ikm_by_service.get(code) or {}).get("ikm"),
                              "ikm_respondents": (ikm_by_service.get(code) or {}).get("respondents", 0)})
         loket = []
-        for cid, t in sorted(self._ticket_rows(tickets, key=lambda t: t[7]).items(),
+        for cid, t in sorted(t_groups["counter"].items(),
                              key=lambda kv: (counters[kv[0]].number if kv[0] in counters else 10**6)):
             c = counters.get(cid)
             loket.append({"counter": cid, "name": c.name if c else "(tanpa loket)", "number": c.number if c else None,
                           **t})
         staff = []
-        for uid, t in sorted(self._ticket_rows(tickets, key=lambda t: t[8]).items(),
+        for uid, t in sorted(t_groups["staff"].items(),
                              key=lambda kv: names.get(kv[0]) or usernames.get(kv[0]) or "~"):
             staff.append({"user": usernames.get(uid), "name": (names.get(uid) or usernames.get(uid)
                                                                or "(tanpa petugas)"), **t})
         hours = []
-        for h, t in sorted(self._ticket_rows(tickets, key=lambda t: t[12]).items()):
+        for h, t in sorted(t_groups["hour"].items()):
             hours.append({"hour": h, "label": f"{h:02d}.00–{h:02d}.59", **t})
-        trend_t = self._ticket_rows(tickets, key=lambda t: period.bucket(t[1]))
-        trend_a = self._app_rows(apps, key=lambda a: period.bucket(a["closed_day"]) if a["closed_day"] else None)
-        trend = [{"bucket": b, "label": _bucket_label(b), **(trend_t.get(b) or self._ticket_rows([], None, True)),
+        trend_t = t_groups["bucket"]
+        trend_a = a_groups["bucket"]
+        trend = [{"bucket": b, "label": _bucket_label(b), **(trend_t.get(b) or empty),
                   **self._app_cols(trend_a.get(b, {}))}
                  for b in sorted(set(trend_t) | {k for k in trend_a if k is not None})]
         step_rows = []
@@ -275,17 +273,13 @@ class ReportService:
                               "standard_minutes": std, "measured": measured(std),
                               "within": within if measured(std) else None,
                               "within_pct": pct(within, n) if measured(std) else None})
-        missing = Tally()
-        for a in apps:
-            if a["returned"]:
-                missing.update(a["missing"] or ["(alasan lain)"])
-        totals = self._ticket_rows(tickets, key=lambda t: 0).get(0) or self._ticket_rows([], None, True)
-        totals |= self._app_cols(self._app_rows(apps, key=lambda a: 0).get(0, {}))
+        totals = dict(t_groups["total"].get(0) or empty)
+        totals |= self._app_cols(a_groups["total"].get(0, {}))
         return {"office": core.office(), "period": period.to_dict(), "generated_at": iso(utcnow()),
                 "totals": totals, "services": services, "counters": loket, "staff": staff, "hours": hours,
                 "trend": trend, "steps": step_rows,
                 "missing_documents": [{"document": d, "count": n} for d, n in missing.most_common(10)],
-                "ikm": _ikm(core, period.start, period.end)}
+                "ikm": ikm}
 
     @staticmethod
     def service_rows(report: dict) -> list[dict]:
@@ -293,13 +287,13 @@ class ReportService:
         return [{k: r[k] for k in SUMMARY_FIELDS} for r in report["services"]]
 
     def signature(self, now: datetime | None = None) -> dict:
-        """The PDF's letterhead and signature: office settings ``camat`` = {"name", "nip", "rank"},
+        """The PDF's letterhead and signature: office settings ``camat`` = {"name", "nip", "rank"} (the same
+        setting the Maklumat on /publik uses: ``antrean.transparency.camat``),
         ``report_city`` and ``report_regency`` ("Pemerintah Kabupaten …"); blank lines to fill by hand
         when unset; dated today in the office's zone."""
+        from .transparency import camat  # the one setting the Maklumat on /publik signs with too
         core = self.core
-        camat = core.get_setting("camat", {}) or {}
-        return {"signer": {k: str(camat.get(k) or "") for k in ("name", "nip", "rank")} if isinstance(camat, dict)
-                else {}, "city": str(core.get_setting("report_city", "") or ""),
+        return {"signer": camat(core), "city": str(core.get_setting("report_city", "") or ""),
                 "regency": str(core.get_setting("report_regency", "") or ""),
                 "signed_on": local(now or utcnow(), core.tz).date()}
 
@@ -317,14 +311,14 @@ class ReportService:
                 raise Forbidden("Perbandingan kabupaten hanya untuk admin kabupaten.",
                                 "The regency comparison is for a regency admin only.",
                                 detail=f"user {actor.username!r} offices={actor.offices!r}, needs ['*']")
-            outcome, first_call, _, join = _ticket_facts(None, period)
+            outcome, first_call, _ = _ticket_facts()
             wait = func.extract("epoch", first_call - Ticket.issued_at) / 60.0
             served = func.count().filter(outcome == "served")
-            t_rows = {r[0]: r for r in s.execute(join(
+            t_rows = {r[0]: r for r in s.execute(
                 select(Ticket.office_id, func.count(), served, func.count().filter(outcome == "no_show"),
                        func.percentile_cont(0.5).within_group(wait), func.percentile_cont(0.9).within_group(wait),
                        func.percentile_cont(0.5).within_group(
-                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0)).select_from(Ticket))
+                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0))
                 .where(Ticket.day >= period.start, Ticket.day <= period.end).group_by(Ticket.office_id)).all()}
             a_rows = {}
             for oid, code, done, within, returned in s.execute(self._app_within_query(None, period)):
@@ -349,37 +343,59 @@ class ReportService:
         return out
 
     # -- the queries ---------------------------------------------------------------------------
-    def _tickets(self, s, offices: list[int], period: Period) -> list[tuple]:
-        """(id, day, service, issued, first call, start, finish, counter, staff, outcome, wait minutes,
-        service minutes, local hour of issue) per ticket; the minutes computed once here."""
-        outcome, first_call, closer, join = _ticket_facts(offices, period)
-        hour = _local_clock(self.core.tz, lambda t: t.hour)
-        return [(*r, _minutes(r[3], r[4]), _minutes(r[5], r[6]), hour(r[3])) for r in s.execute(join(
-            select(Ticket.id, Ticket.day, Ticket.service_code, Ticket.issued_at, first_call, Ticket.started_at,
-                   Ticket.finished_at, Ticket.counter_id, closer, outcome).select_from(Ticket))
-            .where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)).all()]
+    def _ticket_groups(self, conn, offices: list[int], period: Period) -> dict:
+        """Counts and wait/service statistics of the period's tickets per ``service``, ``counter``,
+        ``staff`` (who closed it), ``hour`` (local hour of issue), ``bucket`` (the trend's) and ``total``
+        (key 0): one scan of compact Core rows, grouped here (medians and p90s need every value)."""
+        outcome, first_call, closer = _ticket_facts()
+        clock = _Clock(self.core.tz, conn.dialect.name, period)
+        rows = conn.execute(
+            select(Ticket.service_code, Ticket.day, Ticket.counter_id, closer, outcome, Ticket.issued_at, first_call,
+                   Ticket.started_at, Ticket.finished_at, clock.key(Ticket.issued_at))
+            .where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)).all()
+        if not rows:
+            return {dim: {} for dim in ("service", "counter", "staff", "hour", "bucket", "total")}
+        codes, days, counters, staff, outcomes, issued, first, started, finished, keys = zip(*rows)
+        waits = [None if f is None else max(0.0, (f - i).total_seconds() / 60.0) for i, f in zip(issued, first)]
+        served = [None if o != "served" or a is None or b is None else max(0.0, (b - a).total_seconds() / 60.0)
+                  for o, a, b in zip(outcomes, started, finished)]
+        bucket = {d: period.bucket(d) for d in set(days)}
+        hour = {k: clock.local(k).hour for k in set(keys)}
+        dims = {"service": codes, "counter": counters, "staff": staff, "hour": [hour[k] for k in keys],
+                "bucket": [bucket[d] for d in days], "total": [0] * len(rows)}
+        return {dim: self._ticket_rows_of(ks, outcomes, waits, served) for dim, ks in dims.items()}
 
-    @staticmethod
-    def _ticket_rows(tickets, key, empty: bool = False) -> dict:
-        """Counts and wait/service statistics of ``tickets`` grouped by ``key(ticket)``."""
-        if empty:
-            return {"issued": 0, **{o: 0 for o in OUTCOMES}, "open": 0,
-                    **{f"{m}_{s}_minutes": None for m in ("wait", "service") for s in ("mean", "median", "p90")},
-                    "no_show_pct": None}
-        groups: dict = defaultdict(list)
-        for t in tickets:
-            groups[key(t)].append(t)
+    @classmethod
+    def _ticket_rows_of(cls, keys, outcomes, waits, served) -> dict:
+        """key → counts per outcome and wait/service statistics, from parallel columns."""
+        tally = Tally(zip(keys, outcomes))
+        wait_of: dict = defaultdict(list)
+        served_of: dict = defaultdict(list)
+        for k, w in zip(keys, waits):
+            if w is not None:
+                wait_of[k].append(w)
+        for k, m in zip(keys, served):
+            if m is not None:
+                served_of[k].append(m)
+        counts: dict = defaultdict(dict)
+        for (k, o), n in tally.items():
+            counts[k][o] = n
         out = {}
-        for k, ts in groups.items():
-            outcomes = Tally(t[9] for t in ts)
-            wait = stats([t[10] for t in ts if t[10] is not None])
-            service = stats([t[11] for t in ts if t[9] == "served" and t[11] is not None])
-            closed = sum(outcomes[o] for o in OUTCOMES)
-            out[k] = {"issued": len(ts), **{o: outcomes[o] for o in OUTCOMES}, "open": outcomes[None],
+        for k, c in counts.items():
+            wait, service = stats(wait_of.get(k, [])), stats(served_of.get(k, []))
+            closed = sum(c.get(o, 0) for o in OUTCOMES)
+            out[k] = {"issued": sum(c.values()), **{o: c.get(o, 0) for o in OUTCOMES}, "open": c.get(None, 0),
                       **{f"wait_{s}_minutes": wait[s] for s in ("mean", "median", "p90")},
                       **{f"service_{s}_minutes": service[s] for s in ("mean", "median", "p90")},
-                      "no_show_pct": pct(outcomes["no_show"], closed)}
+                      "no_show_pct": pct(c.get("no_show", 0), closed)}
         return out
+
+    @staticmethod
+    def _no_tickets() -> dict:
+        """The row of a group without tickets."""
+        return {"issued": 0, **{o: 0 for o in OUTCOMES}, "open": 0,
+                **{f"{m}_{s}_minutes": None for m in ("wait", "service") for s in ("mean", "median", "p90")},
+                "no_show_pct": None}
 
     def _app_within_query(self, offices: list[int] | None, period: Period):
         """Per application completed or returned in the period: its measured minutes vs its SOP's standard."""
@@ -400,42 +416,48 @@ class ReportService:
                        func.sum(case((per_app.c.status == "returned", 1), else_=0)))
                 .group_by(per_app.c.office_id, per_app.c.service))
 
-    def _applications(self, s, offices: list[int], period: Period) -> list[dict]:
-        """Applications opened, completed or returned in the period, with their measured minutes."""
+    def _application_groups(self, conn, offices: list[int], period: Period) -> tuple[dict, Tally]:
+        """Applications opened, completed (within standard) or returned in the period per ``service``,
+        ``bucket`` (of the local day closed) and ``total`` (key 0), counted in SQL; and the documents
+        missing from the returned ones."""
         opened = and_(Application.created_at >= period.utc_start, Application.created_at < period.utc_end)
         closed = and_(Application.closed_at >= period.utc_start, Application.closed_at < period.utc_end)
         measured_minutes = (select(StepLog.application_id.label("app"), func.sum(StepLog.minutes).label("minutes"))
                             .join(Application, Application.id == StepLog.application_id)
                             .where(Application.office_id.in_(offices), closed, StepLog.standard_minutes > 0)
                             .group_by(StepLog.application_id).subquery())  # one grouped pass, outer-joined
-        rows = s.execute(select(Application.service_code, Application.status, Application.created_at,
-                                Application.closed_at, Application.missing_documents,
-                                case((closed, func.coalesce(measured_minutes.c.minutes, 0.0)), else_=None))
-                         .outerjoin(measured_minutes, measured_minutes.c.app == Application.id)
-                         .where(Application.office_id.in_(offices), opened | closed)).all()
-        sops, tz = self.core.sops, self.core.tz
-        out = []
-        local_day = _local_clock(tz, lambda t: t.date())
-        start, end = period.utc_start, period.utc_end
-        for code, status, created, closed_at, missing, minutes in rows:
-            in_closed = closed_at is not None and start <= closed_at < end
-            done = in_closed and status == "done"
-            std = sops[code].standard_minutes if code in sops else None
-            out.append({"service": code, "opened": start <= created < end,
-                        "done": done, "returned": in_closed and status == "returned",
-                        "within": done and std is not None and minutes is not None and minutes <= std + 1e-9,
-                        "missing": missing if in_closed and status == "returned" else None,
-                        "closed_day": local_day(closed_at) if in_closed else None})
-        return out
-
-    @staticmethod
-    def _app_rows(apps, key) -> dict:
-        out: dict = defaultdict(lambda: {"opened": 0, "done": 0, "returned": 0, "within": 0})
-        for a in apps:
-            row = out[key(a)]
-            for f in ("opened", "done", "returned", "within"):
-                row[f] += int(bool(a[f]))
-        return dict(out)
+        standards = [(code, sop.standard_minutes) for code, sop in self.core.sops.items()]
+        std = case(*[(Application.service_code == code, m) for code, m in standards], else_=None) \
+            if standards else None
+        within = (case((and_(closed, Application.status == "done",
+                             func.coalesce(measured_minutes.c.minutes, 0.0) <= std + 1e-9), 1), else_=0)
+                  if std is not None else literal(0))
+        clock = _Clock(self.core.tz, conn.dialect.name, period)
+        per_app = (select(Application.service_code.label("service"), Application.status.label("status"),
+                          case((closed, clock.key(Application.closed_at)), else_=None).label("closed_key"),
+                          case((opened, 1), else_=0).label("opened"), within.label("within"))
+                   .outerjoin(measured_minutes, measured_minutes.c.app == Application.id)
+                   .where(Application.office_id.in_(offices), opened | closed)).subquery()
+        rows = conn.execute(select(per_app.c.service, per_app.c.status, per_app.c.closed_key,
+                                   func.sum(per_app.c.opened), func.count(), func.sum(per_app.c.within))
+                            .group_by(per_app.c.service, per_app.c.status, per_app.c.closed_key)).all()
+        out: dict = {dim: defaultdict(lambda: {"opened": 0, "done": 0, "returned": 0, "within": 0})
+                     for dim in ("service", "bucket", "total")}
+        for code, status, key, n_opened, n, n_within in rows:
+            in_closed = key is not None
+            bucket = period.bucket(clock.local(key).date()) if in_closed else None
+            for dim, k in (("service", code), ("bucket", bucket), ("total", 0)):
+                row = out[dim][k]
+                row["opened"] += int(n_opened or 0)
+                row["done"] += n if in_closed and status == "done" else 0
+                row["returned"] += n if in_closed and status == "returned" else 0
+                row["within"] += int(n_within or 0)
+        missing = Tally()
+        for (docs,) in conn.execute(select(Application.missing_documents)
+                                    .where(Application.office_id.in_(offices), closed,
+                                           Application.status == "returned").order_by(Application.id)):
+            missing.update(docs or ["(alasan lain)"])
+        return {dim: dict(v) for dim, v in out.items()}, missing
 
     @staticmethod
     def _app_cols(a: dict) -> dict:
@@ -446,12 +468,15 @@ class ReportService:
 
     def _steps(self, s, office: int, period: Period) -> dict:
         """(service, step) → (count, total minutes, within standard, standard) of steps ended in the period."""
-        rows = s.execute(
+        # SQLite (no ANALYZE statistics) would walk every application of the office and all its steps; ``+ 0``
+        # keeps it off the office index so it reads the period's slice of ix_step_log_ended instead
+        office_col = Application.office_id + 0 if self.core.db.dialect == "sqlite" else Application.office_id
+        rows = s.connection().execute(
             select(Application.service_code, StepLog.step_no, func.count(), func.sum(StepLog.minutes),
                    func.sum(case((StepLog.minutes <= StepLog.standard_minutes, 1), else_=0)),
                    func.max(StepLog.standard_minutes))
-            .join(Application, Application.id == StepLog.application_id)
-            .where(Application.office_id == office, StepLog.ended_at >= period.utc_start,
+            .select_from(StepLog).join(Application, Application.id == StepLog.application_id)
+            .where(office_col == office, StepLog.ended_at >= period.utc_start,
                    StepLog.ended_at < period.utc_end)
             .group_by(Application.service_code, StepLog.step_no)).all()
         return {(code, no): (n, float(total or 0), int(within or 0), std) for code, no, n, total, within, std in rows}

@@ -467,6 +467,12 @@ class SurveyService:
 
     def ikm_by_service(self, from_day: date, to_day: date, office: int | None = None) -> list[dict]:
         """One IKM per service that has responses in the period (one grouped query)."""
+        return self.ikm_with_services(from_day, to_day, office)[1]
+
+    def ikm_with_services(self, from_day: date, to_day: date, office: int | None = None) -> tuple[dict, list[dict]]:
+        """(the period's IKM, one IKM per service with responses) from the same grouped read: sums, counts and
+        respondents add up over services (a response has one service), so the overall figure is exactly
+        :meth:`ikm`'s; a report needs both and reads the answers once."""
         office = self.core.office_id if office is None else office
         with self.core.db.read() as s:
             config = self.config(office, session=s)
@@ -480,14 +486,20 @@ class SurveyService:
                                            SurveyResponse.day <= to_day)
                                     .group_by(SurveyResponse.service_code)).all())
         stats: dict[str, dict] = {}
+        overall: dict[str, list] = {}
         for code, element, total, n in rows:
             stats.setdefault(code, {})[element] = (total, n)
+            acc = overall.setdefault(element, [0, 0])
+            acc[0] += total
+            acc[1] += n
         out = []
         for code in sorted(stats):
             sop = self.core.sops.get(code)
             out.append(compute_ikm(stats[code], config, counts.get(code, 0))
                        | {"service": code, "service_name": sop.name if sop else code})
-        return out
+        total = compute_ikm({e: (t, n) for e, (t, n) in overall.items()}, config, sum(counts.values()))
+        total.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": None})
+        return total, out
 
     def ikm_by_month(self, year: int, office: int | None = None, service: str | None = None) -> list[dict]:
         """Twelve entries {"month": "YYYY-MM", …IKM…} of a year (months without responses have ikm None)."""

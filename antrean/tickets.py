@@ -71,8 +71,13 @@ class TicketService:
 
     # -- issuing ----------------------------------------------------------
     def issue(self, service_code: str, priority: str | None = None, *, idempotency_key: str | None = None,
-              device_id: str | None = None, now: datetime | None = None) -> tuple[dict, bool]:
-        """Issue a ticket. Returns (ticket, created); a repeated idempotency key returns the first ticket."""
+              device_id: str | None = None, now: datetime | None = None, booked_slot: datetime | None = None,
+              in_transaction=None) -> tuple[dict, bool]:
+        """Issue a ticket. Returns (ticket, created); a repeated idempotency key returns the first ticket.
+
+        A booking's check-in (antrean/booking.py) passes ``booked_slot`` (the slot's start, UTC: the ticket is
+        marked as booked) and ``in_transaction(s, ticket_id)``, run in the issuing transaction after the insert:
+        if it raises, the ticket and its number roll back with it (no gap)."""
         core = self.core
         if not isinstance(service_code, str) or not service_code:
             raise Invalid("Layanan wajib dipilih.", "A service is required.", detail="field 'service' must be a string")
@@ -93,7 +98,8 @@ class TicketService:
         core.queue.close_past_days(now)  # the first ticket of a day closes yesterday's (once per process and day)
 
         def work(s):
-            return self._issue_in(s, office_id, sop, priority, idempotency_key, device_id, now)
+            return self._issue_in(s, office_id, sop, priority, idempotency_key, device_id, now, booked_slot,
+                                  in_transaction)
         try:
             if core.db.is_sqlite:
                 view, created = self._committer().run(work)
@@ -127,7 +133,8 @@ class TicketService:
             c = self.core.extensions.setdefault("group_commit", GroupCommitter(self.core.db))
         return c
 
-    def _issue_in(self, s, office_id, sop, priority, idempotency_key, device_id, now) -> tuple[dict, bool]:
+    def _issue_in(self, s, office_id, sop, priority, idempotency_key, device_id, now, booked_slot=None,
+                  in_transaction=None) -> tuple[dict, bool]:
         """The issuing transaction's body: bump the counter and insert the ticket (one savepoint/transaction).
 
         Hot path: prebuilt Core statements with bind parameters, run on the session's connection.
@@ -156,7 +163,10 @@ class TicketService:
             "number": number, "priority": priority, "status": "waiting", "token": token,
             "idempotency_key": idempotency_key, "device_id": device_id, "issued_at": now, "recalls": 0,
             "recall_count": 0, "leg": 0,
+            "booked_slot": booked_slot,
         }).scalar_one()
+        if in_transaction is not None:
+            in_transaction(s, ticket_id)
         params = {"office_id": office_id, "day": day, "code": sop.code, "id": ticket_id}
         ahead = conn.execute(_SQL.ahead if priority is None else _SQL.ahead_priority, params).scalar_one()
         view = {
@@ -166,7 +176,7 @@ class TicketService:
             "status": "waiting", "day": day.isoformat(), "issued_at": iso(now), "called_at": None,
             "waiting_ahead": ahead, "estimated_wait_minutes": self.estimate(s, sop.code, ahead), "counter": None,
             "token": token, "status_url": f"/t/{token}", "api_url": f"/api/v1/tickets/{token}",
-            "device_id": device_id,
+            "device_id": device_id, "booked": booked_slot is not None,
         }
         core.hook.ticket_issuing(core=core, conn=s, ticket=view)
         # published after the (group) commit; dropped if this ticket's savepoint rolls back
@@ -259,6 +269,7 @@ class TicketService:
             "status_url": f"/t/{t.token}",
             "api_url": f"/api/v1/tickets/{t.token}",
             "device_id": t.device_id,
+            "booked": t.booked_slot is not None,
             "outcome": t.outcome,
             "outcome_at": iso(t.outcome_at),
             "first_called_at": iso(t.first_called_at),

@@ -5,6 +5,7 @@ Nothing here reads a name, NIK, phone, note or suggestion: only counts, duration
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 from statistics import median
 from typing import Any
@@ -25,10 +26,44 @@ DEFAULTS: dict[str, Any] = {
     "maklumat": "Dengan ini kami menyatakan sanggup menyelenggarakan pelayanan sesuai dengan standar pelayanan yang "
                 "telah ditetapkan dan apabila tidak menepati janji ini, kami siap menerima sanksi sesuai dengan "
                 "peraturan perundang-undangan yang berlaku.",
-    "camat_name": "",
-    "camat_nip": "",
 }
-_LIMITS = {"biaya": 200, "pengaduan": 1000, "maklumat": 2000, "camat_name": 120, "camat_nip": 30}
+_LIMITS = {"biaya": 200, "pengaduan": 1000, "maklumat": 2000}
+
+#: The Camat who signs: ONE office setting, read by the Maklumat on /publik and the reports' PDF signature
+#: block (``antrean.reports.ReportService.signature``); with the letterhead's place and regency.
+CAMAT = "camat"
+CAMAT_LIMITS = {"name": 120, "nip": 30, "rank": 80}
+LETTERHEAD_LIMITS = {"report_city": 80, "report_regency": 120}
+
+
+def camat(core) -> dict:
+    """``{"name", "nip", "rank"}`` of the office's Camat (empty strings when unset)."""
+    stored = core.get_setting(CAMAT, {}) or {}
+    return {k: str(stored.get(k) or "") if isinstance(stored, dict) else "" for k in CAMAT_LIMITS}
+
+
+def save_camat(core, actor, value: dict) -> dict:
+    """Validate and store the Camat (``name``, ``nip``, ``rank``) and, when given, the letterhead's
+    ``report_city`` and ``report_regency`` (admin; audited by set_setting)."""
+    if not isinstance(value, dict) or set(value) - set(CAMAT_LIMITS) - set(LETTERHEAD_LIMITS):
+        raise Invalid("Data Camat tidak sah.", "Invalid Camat details.",
+                      detail=f"keys: {sorted(CAMAT_LIMITS) + sorted(LETTERHEAD_LIMITS)}")
+    for key, limit in (CAMAT_LIMITS | LETTERHEAD_LIMITS).items():
+        text = value.get(key, "")
+        if not isinstance(text, str) or len(text.strip()) > limit:
+            raise Invalid(f"Isian '{key}' maksimal {limit} karakter.", f"'{key}': at most {limit} characters.",
+                          field=key)
+    nip = value.get("nip", "").strip()
+    if nip and not re.fullmatch(r"[0-9 ]{1,30}", nip):
+        raise Invalid("NIP hanya berisi angka (spasi boleh).", "The NIP holds digits only (spaces allowed).",
+                      field="nip", detail=f"nip={nip!r}")
+    out = camat(core) | {k: value[k].strip() for k in CAMAT_LIMITS if k in value}
+    if out != camat(core):
+        core.set_setting(CAMAT, out, actor)
+    for key in LETTERHEAD_LIMITS:
+        if key in value and value[key].strip() != str(core.get_setting(key, "") or ""):
+            core.set_setting(key, value[key].strip(), actor)
+    return out
 
 
 def settings(core) -> dict:

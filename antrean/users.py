@@ -20,14 +20,15 @@ from .sop import STAFF_ROLES
 from .timeutil import iso, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
-_dummy: list[str] = []
+_dummy: dict[str, str] = {}
 
 
-def _dummy_hash() -> str:
-    """What an unknown name's password is checked against: same method and cost as a real account's hash."""
-    if not _dummy:
-        _dummy.append(hash_password(secrets.token_urlsafe(16)))
-    return _dummy[0]
+def _dummy_hash(method: str) -> str:
+    """What an unknown name's password is checked against: same method and cost as a real account's hash
+    (``method`` is the ``password_hash_method`` setting new accounts get)."""
+    if method not in _dummy:
+        _dummy[method] = hash_password(secrets.token_urlsafe(16), method)
+    return _dummy[method]
 
 
 class TooManyAttempts(AntreanError):
@@ -87,7 +88,8 @@ class UserService:
         offices = self._offices(offices)
         policy.require(core, actor, "user.manage", offices)
         self._validate(username, password, roles)
-        pw_hash = hash_password(password)  # before the transaction: ~100 ms must not hold the write lock
+        # before the transaction: ~100 ms of scrypt must not hold the write lock
+        pw_hash = hash_password(password, core.settings.password_hash_method)
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
                 raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
@@ -103,7 +105,8 @@ class UserService:
         core = self.core
         policy.require(core, actor, "user.read")
         self._validate(None, password, roles)
-        new_hash = hash_password(password) if password is not None else None  # outside the write lock
+        method = core.settings.password_hash_method
+        new_hash = hash_password(password, method) if password is not None else None  # outside the write lock
         with self.core.db.write() as s:
             u = s.get(User, user_id) if isinstance(user_id, int) else None
             if u is None or not member_of(u, self.core.settings.office_code):
@@ -239,7 +242,8 @@ class UserService:
         with core.db.read() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
         # always one hash, of the account's or a dummy's: the time does not tell whether the name exists
-        good = password_matches(u.password_hash if u is not None else _dummy_hash(), password)
+        stored = u.password_hash if u is not None else _dummy_hash(core.settings.password_hash_method)
+        good = password_matches(stored, password)
         ok = good and u is not None and u.active and member_of(u, core.settings.office_code)
         if not ok:
             if by_address[0] == 1 or by_name[0] == 1:

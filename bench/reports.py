@@ -50,7 +50,10 @@ def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, see
         tickets.append((tid, office_id, code, chr(65 + codes.index(code)), d, per_day[(d, code)],
                         f"X{per_day[(d, code)]:03d}", None, "skipped" if no_show else "done", uuid.uuid4().hex,
                         rnd.choice(counters), 0, issued, called, started, finished))
-        calls.append((office_id, tid, tickets[-1][10], "call", rnd.choice(users), called))
+        caller = rnd.choice(users)
+        calls.append((office_id, tid, tickets[-1][10], "call", caller, called))
+        if OUTCOME_COLUMNS:  # the records issue's ticket outcome columns: what the reports read
+            tickets[-1] += (called, 0, "no_show" if no_show else "served", finished, caller, 0)
     n_a = int(APPS * scale * len(days) / 261)
     served = [t for t in tickets if t[8] == "done"]
     for i in range(n_a):
@@ -82,9 +85,16 @@ def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, see
     return tickets, calls, apps, steps, resp, answers
 
 
+def _has_outcomes() -> bool:
+    from antrean.models import Ticket
+    return hasattr(Ticket, "outcome")
+
+
+OUTCOME_COLUMNS = _has_outcomes()
 COLS = {
     "ticket": "id, office_id, service_code, letter, day, seq, number, priority, status, token, counter_id, recalls, "
-              "issued_at, called_at, started_at, finished_at",
+              "issued_at, called_at, started_at, finished_at"
+              + (", first_called_at, recall_count, outcome, outcome_at, outcome_by, leg" if OUTCOME_COLUMNS else ""),
     "call": "office_id, ticket_id, counter_id, kind, actor_id, at",
     "application": "id, office_id, ticket_id, service_code, applicant_name, status, current_step, step_started_at, "
                    "missing_documents, created_at, closed_at",
@@ -177,7 +187,7 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL admin URL; a fresh database is created and dropped")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--offices", type=int, default=30)
-    ap.add_argument("--instance", help="reuse the SQLite database of an earlier run (its instance folder): no seeding")
+    ap.add_argument("--instance", help="an instance folder for the SQLite database: seeded when empty, reused after")
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of one year's volume (1.0 = 60,000 tickets)")
     args = ap.parse_args()
     from plugins import BUILTIN_SOP_MODULES
@@ -197,7 +207,10 @@ def main() -> None:
     try:
         core.migrate()
         t0 = time.perf_counter()
-        if not args.instance:
+        from antrean.models import Ticket
+        with core.db.read() as s:
+            seeded = s.query(Ticket.id).limit(1).first() is not None
+        if not seeded:
             counts = seed(core, "sukamaju", 1, scale=args.scale)
             print(f"seeded one office, one year: {counts} in {time.perf_counter() - t0:.1f} s", flush=True)
         if args.pg:

@@ -99,7 +99,9 @@ def survey_report():
 
 
 def _survey_settings(core) -> dict:
-    return {"config": core.survey.config(), "publik": transparency.settings(core), "sops": core.sops}
+    return {"config": core.survey.config(), "publik": transparency.settings(core), "sops": core.sops,
+            "camat": transparency.camat(core), "report_city": core.get_setting("report_city", "") or "",
+            "report_regency": core.get_setting("report_regency", "") or ""}
 
 
 @admin_page("/admin/survei", "admin_survey", "console/admin/survey.html", "survey", _survey_settings)
@@ -112,7 +114,11 @@ def save_survey(core, f):
                 per[code.strip()] = text.strip()
         transparency.save_settings(core, actor(), {
             "biaya": f.get("biaya", ""), "pengaduan": f.get("pengaduan", ""), "maklumat": f.get("maklumat", ""),
-            "camat_name": f.get("camat_name", ""), "camat_nip": f.get("camat_nip", ""), "biaya_layanan": per})
+            "biaya_layanan": per})
+        return
+    if f.get("form") == "camat":
+        transparency.save_camat(core, actor(), {k: f.get(k, "") for k in ("name", "nip", "rank", "report_city",
+                                                                          "report_regency")})
         return
     mode = f.get("weight_mode", "equal")
     value: dict = {"weight_mode": mode}

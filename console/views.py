@@ -413,3 +413,25 @@ def slip(app_id):
 
 
 from . import admin, notify, reports, survey  # noqa: E402,F401  (routes on the same blueprint)
+
+
+# -- bookings: today's per slot, check-in at the counter (antrean/booking.py) ---------------------------------
+@bp.route("/booking", methods=["GET", "POST"], endpoint="bookings")
+@allowed("booking.read")
+def bookings():
+    """Today's (or ?date=) bookings per slot; a clerk checks a citizen in by code. Name, phone and the masked NIK
+    only for roles with the permission (antrean.booking.may_read_personal)."""
+    core = get_core()
+    if request.method == "POST":
+        try:
+            t = core.booking.check_in(request.form.get("code", ""), actor=actor())
+            flash(tr(f"Check-in berhasil: nomor antrean {t['number']}.", f"Checked in: ticket {t['number']}."), "ok")
+        except AntreanError as exc:
+            flash(exc.message(lang()), "error")
+        return redirect(url_for("console.bookings", date=request.args.get("date") or None))
+    try:
+        data = core.booking.today(actor(), request.args.get("date") or None)
+    except AntreanError as exc:
+        flash(exc.message(lang()), "error")
+        data = core.booking.today(actor())
+    return render_template("console/bookings.html", data=data)

@@ -207,7 +207,8 @@ def set_kiosk_pin(core, actor, pin: str | None) -> None:
     if pin is not None and not (isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12):
         raise Invalid("PIN kios harus 4–12 angka.", "The kiosk PIN must be 4–12 digits.", field="pin",
                       detail="pin: a string of 4 to 12 digits 0-9, or null to clear it")
-    core.set_setting(PIN_SETTING, None if pin is None else hash_password(pin), actor)
+    stored = None if pin is None else hash_password(pin, core.settings.password_hash_method)
+    core.set_setting(PIN_SETTING, stored, actor)
 
 
 # -- the ticket status page -------------------------------------------------------

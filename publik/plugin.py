@@ -6,6 +6,8 @@ from antrean.hookspecs import hookimpl
 
 @hookimpl
 def init_app(app, core):
+    from . import booking
     from .views import bp
 
     app.register_blueprint(bp)
+    booking.register(app)

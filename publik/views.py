@@ -6,7 +6,9 @@
 - ``GET /survei?loket=ID``         a counter's tablet: waits until the clerk presses "Survei" in the console,
                                    then opens the survey of the ticket just served (the citizen never types a
                                    token). Without ``loket``: staff pick the counter once.
-- ``GET /survei/loket/<ID>.json``  what the tablet polls: the offered survey or nothing.
+- ``GET /survei/loket/<ID>.json``  what the tablet polls: the offered survey or nothing. Only for a registered
+                                   device (``antrean kiosk add``; open ``/survei?loket=ID&key=…`` once) or a
+                                   staff session: the offer carries the ticket's status token.
 - ``GET /publik``                  the transparency page; ``/publik/kios`` the same in the kiosk's style
                                    (the kiosk's "Info" button); ``/publik.json`` the same data.
 """
@@ -16,7 +18,8 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from antrean import transparency
 from antrean.app import get_core, lang
-from antrean.errors import NotFound
+from antrean.errors import Forbidden, NotFound
+from antrean.limits import public
 from antrean.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
 
 from . import texts
@@ -78,9 +81,34 @@ def tablet():
                                  counters=counters))
 
 
+def _is_tablet(core) -> bool:
+    """Who may read a counter's offered survey (it carries the ticket's status token): a device registered with
+    ``antrean kiosk add`` (X-Device-Key) or a staff session that may operate a counter. Anyone else on the LAN
+    polling it could answer every citizen's survey first."""
+    from antrean import policy
+    from antrean.limits import device
+
+    if device():
+        return True
+    try:
+        from flask_login import current_user
+    except ImportError:  # pragma: no cover - the console is always installed
+        return False
+    return bool(getattr(current_user, "is_authenticated", False)
+                and policy.can(core, current_user.actor, "counter.operate"))
+
+
 @bp.get("/survei/loket/<int:cid>.json")
 def offered(cid):
-    offer = get_core().survey.offered(cid)
+    core = get_core()
+    if not _is_tablet(core):
+        err = Forbidden("Tablet survei belum terdaftar. Minta admin menjalankan 'antrean kiosk add'.",
+                        "This survey tablet is not registered. Ask the admin to run 'antrean kiosk add'.")
+        resp = jsonify(err.to_dict(lang()))
+        resp.status_code = 403
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    offer = core.survey.offered(cid)
     resp = jsonify({"offer": None if offer is None else {"token": offer["token"], "number": offer["number"]}})
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -88,12 +116,14 @@ def offered(cid):
 
 def _public_data(core) -> dict:
     first, last = transparency.last_month(None, core.tz)
-    return {"office": core.office(), "settings": {k: v for k, v in transparency.settings(core).items()
-                                                  if k in ("maklumat", "camat_name", "camat_nip")},
+    camat = transparency.camat(core)
+    return {"office": core.office(), "settings": {"maklumat": transparency.settings(core)["maklumat"],
+                                                  "camat_name": camat["name"], "camat_nip": camat["nip"]},
             "figures": transparency.figures(core, first, last), "services": transparency.standard(core)}
 
 
 @bp.get("/publik")
+@public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik():
     core = get_core()
     return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False,
@@ -101,6 +131,7 @@ def publik():
 
 
 @bp.get("/publik/kios")
+@public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_kiosk():
     """The kiosk's "Info" screen (back to /kiosk: the kiosk remembers its device id itself)."""
     return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True,
@@ -108,6 +139,7 @@ def publik_kiosk():
 
 
 @bp.get("/publik.json")
+@public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_json():
     resp = jsonify(_public_data(get_core()))
     resp.headers["Cache-Control"] = "no-cache"

@@ -28,6 +28,11 @@ REDIS_URL = os.environ.get("ANTREAN_TEST_REDIS", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("ANTREAN_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
 
+#: New passwords and kiosk PINs are hashed with this cheap method in tests (the shipped default, scrypt, costs
+#: 0.1-0.8 s of CPU per user; tests/unit/test_config_cli.py checks that default). Through the environment, so
+#: every core, app and CLI run in this process gets it; ``cli_env`` and ``server_process`` pass it on.
+TEST_PASSWORD_HASH = "pbkdf2:sha256:1"
+os.environ.setdefault("ANTREAN_PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH)
 # Tests of other areas run at any hour of any day: there the office is always open (configuration
 # ``calendar = false``). The calendar's own tests (tests/unit/test_calendar.py …) turn it on.
 os.environ.setdefault("ANTREAN_CALENDAR", "false")
@@ -48,6 +53,32 @@ def free_port() -> int:
 
 
 # -- core and app -----------------------------------------------------------------
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory) -> Path:
+    """An SQLite file that Alembic upgraded to head, once per session (per xdist worker).
+
+    ``core``, ``app`` and ``live_server`` start from a copy instead of running every migration per test
+    (~0.5 s each). The migrations themselves still run for real here, in ``antrean init`` (test_config_cli)
+    and on PostgreSQL; test_migrations_match_the_models compares a copy with the models."""
+    from antrean.db import Database
+    from antrean.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("schema") / "antrean.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()  # the last connection closed: the WAL is checkpointed into the file
+    return path
+
+
+def seed_schema(settings: dict, template: Path) -> None:
+    """Give an SQLite instance that has no database yet a copy of the migrated template."""
+    if settings.get("database_url"):
+        return
+    target = Path(settings["instance_path"]) / "antrean.db"
+    if not target.exists():
+        shutil.copyfile(template, target)
+
+
 @pytest.fixture
 def instance(tmp_path) -> Path:
     path = tmp_path / "instance"
@@ -62,11 +93,12 @@ def settings_dict(instance) -> dict:
 
 
 @pytest.fixture
-def core(settings_dict):
+def core(settings_dict, schema_template):
     """The core alone: the 20 SOP plugins, no faces, no Flask."""
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
 
+    seed_schema(settings_dict, schema_template)
     c = Antrean(settings_dict, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.migrate()
     yield c
@@ -74,9 +106,10 @@ def core(settings_dict):
 
 
 @pytest.fixture
-def app(settings_dict):
+def app(settings_dict, schema_template):
     from antrean import create_app
 
+    seed_schema(settings_dict, schema_template)
     application = create_app(settings_dict)
     yield application
     application.extensions["antrean"].close()
@@ -96,6 +129,7 @@ def cli_env(tmp_path, monkeypatch):
         if key.startswith("ANTREAN_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ANTREAN_PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH)
     monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
     return tmp_path
 
@@ -133,7 +167,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(settings_dict):
+def live_server(settings_dict, schema_template):
     """The app served by a real threaded HTTP + websocket server in this process.
 
     Threaded (werkzeug), not the gevent server that ships: gevent's server needs the whole process
@@ -145,6 +179,7 @@ def live_server(settings_dict):
 
     from antrean import create_app
 
+    seed_schema(settings_dict, schema_template)
     application = create_app(settings_dict)
     port = free_port()
     server = make_server("127.0.0.1", port, application, threaded=True)
@@ -213,7 +248,8 @@ def server_process(tmp_path):
         inst = instance or (tmp_path / f"inst-{len(started)}")
         inst.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false"})
+        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false",
+                    "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH})
         env.update(extra or {})
         sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log", args)
         started.append(sp)
@@ -242,16 +278,29 @@ def pg_url():
     admin.close()
 
 
+def worker_redis_url(base: str = REDIS_URL, worker: str | None = None) -> str:
+    """Under pytest-xdist, worker gwN flushes DB (base + N) % 16, not the DB the other workers use."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") if worker is None else worker
+    if not worker.startswith("gw"):
+        return base
+    u = urlsplit(base)
+    db = int(u.path.strip("/") or 0)
+    return urlunsplit(u._replace(path=f"/{(db + int(worker[2:])) % 16}"))
+
+
 @pytest.fixture
 def redis_url():
+    url = worker_redis_url()
     try:
         import redis
-        r = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        r = redis.Redis.from_url(url, socket_connect_timeout=2)
         r.ping()
         r.flushdb()
     except Exception as exc:  # noqa: BLE001
-        need("Redis", f"{REDIS_URL}: {exc}")
-    return REDIS_URL
+        need("Redis", f"{url}: {exc}")
+    return url
 
 
 # -- a real browser -----------------------------------------------------------------
@@ -295,6 +344,27 @@ def strict_page(browser):
     pg = ctx.new_page()
     yield pg
     ctx.close()
+
+
+#: ``fast_audio(page)`` then ``set_audio_rate(page, 16)``: the page's audio plays 16× faster from then on (also the
+#: clip already playing). For tests that need announcements to finish but assert nothing about how long they
+#: take; the board's own code (queue, timers, ``ended``) runs unchanged.
+FAST_AUDIO_JS = """() => { if (window.__testAudio) return; const live = new Set();
+  window.__testAudio = { rate: 1, live: live };
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    this.playbackRate = window.__testAudio.rate; live.add(this);
+    this.addEventListener('ended', () => live.delete(this));
+    return play.call(this); }; }"""
+
+
+def fast_audio(page) -> None:
+    page.evaluate(FAST_AUDIO_JS)
+
+
+def set_audio_rate(page, rate: float) -> None:
+    page.evaluate("""r => { window.__testAudio.rate = r;
+                            window.__testAudio.live.forEach(a => { a.playbackRate = r; }); }""", rate)
 
 
 def screenshot(page, name: str) -> Path:

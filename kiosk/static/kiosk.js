@@ -103,6 +103,7 @@
     later("idle", settings.idle_seconds * 1000, function () { show("home"); });
   }
   document.addEventListener("pointerdown", touched, true);
+  document.addEventListener("keydown", touched, true);
 
   // -- tiles ------------------------------------------------------------------------------------
   function svgIcon(name, cls) {
@@ -514,7 +515,55 @@
       showDevice();
     } else if (action === "home") show("home");
     else if (action === "back") show(settings.ask_priority && cfg.priorities.length ? "priority" : "home");
+    else if (action === "booking") openBooking("");
     else if (action === "reload") location.replace("/kiosk" + (device ? "?device=" + encodeURIComponent(device) : ""));
+  });
+
+  // -- booking check-in: a USB/HID scanner types the QR's code + Enter; or the citizen types it -------------
+  // On the start screen a scan needs no tap: keys typed quickly are collected and Enter checks the code in.
+  var CODE_RE = /^[A-Za-z0-9]{8}$/;
+  var typed = "", typedAt = 0;
+  function openBooking(code) {
+    $("booking-code").value = code || "";
+    $("booking-msg").textContent = "";
+    $("booking-walkin").hidden = true;
+    show("booking");
+    $("booking-code").focus();
+  }
+  async function checkIn(code) {
+    code = (code || "").replace(/[\s-]/g, "").toUpperCase();
+    if (!code || busy) return;
+    busy = true;
+    $("booking-msg").textContent = T.booking_busy;
+    $("booking-walkin").hidden = true;
+    var resp = null, data = null;
+    try {
+      resp = await fetch("/api/v1/bookings/" + encodeURIComponent(code) + "/check-in", {
+        method: "POST", cache: "no-store", credentials: "omit",
+        headers: withKey({ "Accept": "application/json", "Accept-Language": cfg.lang }) });
+      data = await resp.json();
+    } catch (e) { data = null; }
+    busy = false;
+    if (resp && resp.status === 201 && data && data.number) { setOnline(true); showTicket(data); return; }
+    if (current !== "booking") openBooking(code);
+    $("booking-code").value = code;
+    $("booking-msg").textContent = (data && data.message) || T.error_offline;
+    $("booking-walkin").hidden = !(data && data.walk_in);
+    $("booking-code").select();
+  }
+  $("booking-form").addEventListener("submit", function (e) { e.preventDefault(); checkIn($("booking-code").value); });
+  // Enter in the field checks in at once: a scanner types faster than the ghost-tap guard, which would cancel the
+  // form's implicit submit (a synthetic click on its button)
+  $("booking-code").addEventListener("keydown", function (e) {
+    if (e.key === "Enter") { e.preventDefault(); checkIn($("booking-code").value); }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (current !== "home" || e.ctrlKey || e.altKey || e.metaKey) return;
+    var now = Date.now();
+    if (now - typedAt > 1000) typed = "";
+    typedAt = now;
+    if (e.key === "Enter") { if (CODE_RE.test(typed)) { var c = typed; typed = ""; openBooking(c); checkIn(c); } return; }
+    if (/^[A-Za-z0-9]$/.test(e.key)) typed = (typed + e.key).slice(-12);
   });
 
   // -- locked down: no context menu, selection, zoom, drag or navigation away ------------------------------
@@ -528,7 +577,7 @@
   document.addEventListener("keydown", function (e) {
     if ((e.ctrlKey || e.metaKey) && /^[-+=0lnptwo]$/i.test(e.key)) e.preventDefault();
     if (e.altKey && (e.key === "ArrowLeft" || e.key === "ArrowRight" || e.key === "Home")) e.preventDefault();
-    if (e.key === "Backspace" || e.key === "BrowserBack") e.preventDefault();
+    if ((e.key === "Backspace" && e.target.tagName !== "INPUT") || e.key === "BrowserBack") e.preventDefault();
   });
   history.pushState(null, "", location.href);
   window.addEventListener("popstate", function () { history.pushState(null, "", location.href); });

@@ -42,6 +42,7 @@ def test_report_page_shows_charts_tabs_and_downloads(live_server, office, page, 
         core.tickets.issue(code)
         clock(issued + timedelta(minutes=i % 11))
         if core.queue.call_next(counter["id"], clerk, now=clock.now):
+            core.queue.start(counter["id"], clerk)   # served only after a start (records issue)
             clock(clock.now + timedelta(minutes=3))
             core.queue.finish(counter["id"], clerk)
     monkeypatch.undo()

@@ -86,8 +86,11 @@ def test_survey_on_the_counter_tablet_opened_by_the_clerk(live_server, browser, 
     t = serve()
     ctx = context(browser, 1280, 800, has_touch=True)
     pg = ctx.new_page()
-    pg.goto(live_server.url + f"/survei?loket={counter['id']}")
+    from antrean import devices
+    key = devices.add(core, "tablet-loket-1")                 # only a registered tablet reads the offer
+    pg.goto(live_server.url + f"/survei?loket={counter['id']}&key={key}")
     pg.wait_for_selector("#s-wait")
+    assert "key=" not in pg.url                                # taken out of the address bar at once
     screenshot(pg, "survey-tablet-waiting")
     with core.db.read() as s:
         tid = s.execute(select(Ticket.id).where(Ticket.token == t["token"])).scalar_one()
@@ -165,4 +168,15 @@ def test_console_survey_button_ikm_page_and_settings(live_server, browser, desk,
     pg.goto(f"{base}/console/admin/survei")
     pg.wait_for_selector("#survey-settings")
     screenshot(pg, "console-admin-survey")
+    # the Camat: one form, read by the Maklumat on /publik and the PDF reports' signature block
+    pg.fill("#camat-settings input[name=name]", "Drs. Ahmad Fauzi, M.Si")
+    pg.fill("#camat-settings input[name=nip]", "19700101 199003 1 001")
+    pg.fill("#camat-settings input[name=rank]", "Pembina (IV/a)")
+    pg.click("#camat-settings button")
+    pg.wait_for_selector(".flash.ok")
+    pg.locator("#camat-settings").scroll_into_view_if_needed()
+    screenshot(pg, "console-admin-camat")
+    assert core.reports.signature()["signer"]["nip"] == "19700101 199003 1 001"
+    pg.goto(f"{base}/publik")
+    assert "Drs. Ahmad Fauzi, M.Si" in pg.locator("#maklumat").inner_text()
     ctx.close()

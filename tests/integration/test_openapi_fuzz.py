@@ -27,7 +27,8 @@ def fuzz_app(tmp_path_factory):
 
     app = create_app({"instance_path": str(tmp_path_factory.mktemp("fuzz")), "testing": True, "start_workers": False,
                       "rate_ticket": GENEROUS, "rate_ticket_service_day": GENEROUS, "rate_status": GENEROUS,
-                      "rate_login": GENEROUS, "rate_board": GENEROUS, "login_max_failures": 10 ** 6,
+                      "rate_login": GENEROUS, "rate_board": GENEROUS,
+                      "rate_booking": GENEROUS, "rate_booking_read": GENEROUS, "login_max_failures": 10 ** 6,
                       "login_max_failures_address": 10 ** 6})
     core = app.extensions["antrean"]
     admin = Actor(None, "fuzz-admin", frozenset({"admin"}))

@@ -31,7 +31,11 @@ PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "
           "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin",
           "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
           "api.calendar_days",  # the office's published hours and holidays (no personal data)
-          "hardware_public.ticket_print_status"}  # the kiosk asks whether its ticket printed (token, no personal data)
+          "hardware_public.ticket_print_status",  # the kiosk asks whether its ticket printed (token, no personal data)
+          # booking (antrean/booking.py): citizens with the cancel token; check-in by a registered kiosk's key or
+          # staff (booking.check_in, asked in the core), tested in tests/integration/test_booking_api.py
+          "api.booking_slots", "api.create_booking", "api.booking_status", "api.cancel_booking",
+          "api.reschedule_booking", "api.check_in_booking"}
 
 
 @dataclass
@@ -152,6 +156,8 @@ MATRIX: list[Route] = [
     api("console.admin_survey", "GET", lambda w: "/console/admin/survei", ADMIN),
     api("console.admin_survey", "POST", lambda w: "/console/admin/survei", ADMIN, form={}),
     api("console.print_trouble", "GET", lambda w: "/console/cetak", ALL),
+    api("console.bookings", "GET", lambda w: "/console/booking", ALL),
+    api("console.bookings", "POST", lambda w: "/console/booking", ALL, form={"code": "ZZZZZZZZ"}),
     api("api.report_ikm", "GET", lambda w: "/api/v1/reports/ikm?from=2026-11-01&to=2026-11-30", REPORT),
     *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
       for e, u in (("admin", "/console/admin"), ("admin_policy", "/console/admin/kebijakan"),

@@ -32,9 +32,11 @@ def desk(core_, admin, make_user):
 def serve(core_, counter, clerk, service="ktp", issued=None, wait_minutes=5):
     kw = {"now": issued} if issued else {}
     t = core_.tickets.issue(service, **kw)[0]
-    core_.queue.call_next(counter["id"], clerk, now=(issued + timedelta(minutes=wait_minutes)) if issued else None)
-    core_.queue.start(counter["id"], clerk)
-    core_.queue.finish(counter["id"], clerk)
+    called = (issued + timedelta(minutes=wait_minutes)) if issued else None
+    # start and finish on the ticket's own day (a later day's first action closes yesterday's tickets)
+    core_.queue.call_next(counter["id"], clerk, now=called)
+    core_.queue.start(counter["id"], clerk, now=called and called + timedelta(minutes=1))
+    core_.queue.finish(counter["id"], clerk, now=called and called + timedelta(minutes=6))
     return t
 
 
@@ -122,13 +124,19 @@ def test_admin_edits_weights_and_public_texts(client, core_, desk):
     assert core_.survey.config()["weight_mode"] == "regulation"
     client.post("/console/admin/survei", data={"csrf_token": csrf, "form": "publik", "biaya": "Gratis",
                                                "biaya_layanan": "oss: Sesuai ketentuan OSS", "pengaduan": "WA 0811",
-                                               "maklumat": "Kami sanggup.", "camat_name": "Drs. Ahmad Fauzi",
-                                               "camat_nip": ""})
+                                               "maklumat": "Kami sanggup."})
     cfg = transparency.settings(core_)
-    assert (cfg["camat_name"], cfg["biaya_layanan"], cfg["pengaduan"]) == ("Drs. Ahmad Fauzi",
-                                                                          {"oss": "Sesuai ketentuan OSS"}, "WA 0811")
+    assert (cfg["biaya_layanan"], cfg["pengaduan"]) == ({"oss": "Sesuai ketentuan OSS"}, "WA 0811")
+    # the Camat: one form, one setting, read by the Maklumat and by the reports' PDF signature block
+    client.post("/console/admin/survei", data={"csrf_token": csrf, "form": "camat", "name": "Drs. Ahmad Fauzi",
+                                               "nip": "19700101 199003 1 001", "rank": "Pembina",
+                                               "report_city": "Sukamaju", "report_regency": "Pemerintah Kabupaten Uji"})
+    assert core_.reports.signature()["signer"] == {"name": "Drs. Ahmad Fauzi", "nip": "19700101 199003 1 001",
+                                                   "rank": "Pembina"}
+    assert 'value="Drs. Ahmad Fauzi"' in client.get("/console/admin/survei").text
     page = client.get("/publik").text
-    assert "Drs. Ahmad Fauzi" in page and "Kami sanggup." in page and "Sesuai ketentuan OSS" in page
+    assert "Drs. Ahmad Fauzi" in page and "NIP 19700101 199003 1 001" in page
+    assert "Kami sanggup." in page and "Sesuai ketentuan OSS" in page
 
 
 def test_publik_shows_the_six_components_and_last_months_figures_without_personal_data(client, core_, desk):

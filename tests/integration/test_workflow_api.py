@@ -211,48 +211,4 @@ def _token(app, user) -> str:
     return r.json["token"]
 
 
-def _agenda_race(core, make_user, admin, n=12):
-    core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
-    front = make_user(core, "depan", ["petugas_pelayanan", "petugas_verifikasi"])
-    reg = make_user(core, "register", ["petugas_register"])
-    apps = []
-    for i in range(n):
-        code = SOP_CODES[i % 8]  # template R: step 2 front desk, 3 verify, 4 register
-        a = core.workflow.open(front, service_code=code, applicant_name=f"Pemohon {i}")
-        core.workflow.complete_step(a["id"], 2, front, outcome="DONE")
-        core.workflow.complete_step(a["id"], 3, front, outcome="MS")
-        apps.append(a["id"])
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def register(app_id):
-        try:
-            barrier.wait(10)
-            core.workflow.complete_step(app_id, 4, reg, outcome="DONE")
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-    threads = [threading.Thread(target=register, args=(a,)) for a in apps]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors
-    numbers = [core.workflow.get(a)["agenda_number"] for a in apps]
-    seqs = sorted(int(x.split("/")[0]) for x in numbers)
-    assert seqs == list(range(1, n + 1)) and len(set(numbers)) == n
-
-
-def test_agenda_numbers_sequential_and_unique_under_concurrent_registrations(core, make_user, admin):
-    _agenda_race(core, make_user, admin)
-
-
-@pytest.mark.postgres
-def test_agenda_numbers_concurrent_on_postgresql(pg_url, settings_dict, make_user, admin):
-    from antrean.core import Antrean
-
-    core = Antrean({**settings_dict, "database_url": pg_url})
-    core.migrate()
-    try:
-        _agenda_race(core, make_user, admin, n=16)
-    finally:
-        core.close()
+# The agenda-number race (SQLite and PostgreSQL) is tested once: tests/unit/test_workflow.py::_agenda_race.

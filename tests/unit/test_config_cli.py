@@ -34,6 +34,8 @@ def test_environment_then_instance_file(tmp_path):
     ({"ANTREAN_PRINT_JOB_MAX_AGE_MINUTES": "-1"}, "print_job_max_age_minutes"),
     ({"ANTREAN_TRUSTED_PROXIES": "-1"}, "trusted_proxies"),
     ({"ANTREAN_TRUSTED_PROXIES": "nginx"}, "trusted_proxies"),
+    ({"ANTREAN_PASSWORD_HASH_METHOD": "md5"}, "password_hash_method"),
+    ({"ANTREAN_PASSWORD_HASH_METHOD": "pbkdf2:sha256:0"}, "password_hash_method"),
 ])
 def test_bad_settings_name_the_setting(tmp_path, env, message):
     with pytest.raises(ConfigError) as exc:
@@ -52,6 +54,31 @@ def test_print_job_age_and_proxies_are_declared_settings_with_env_vars(tmp_path)
     class _Core:
         settings = s
     assert age_limit(_Core) is None  # 0 = never expire
+
+
+def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(tmp_path, admin):
+    """Offices get scrypt; the suite's cheap method (tests/conftest.py) is only a setting, and a hash made
+    under one method still checks after the setting changes (the hash names its method)."""
+    from antrean.core import Antrean
+    from antrean.models import User
+    from antrean.runtime import password_matches
+    from tests.conftest import TEST_PASSWORD_HASH
+
+    assert load_settings({"instance_path": str(tmp_path)}, environ={}).password_hash_method == "scrypt"
+    hashes = {}
+    for method in ("scrypt", TEST_PASSWORD_HASH):
+        core = Antrean({"instance_path": str(tmp_path / method.replace(":", "-")), "testing": True,
+                        "start_workers": False, "password_hash_method": method}, builtins=(), entry_points=False)
+        core.migrate()
+        try:
+            u = core.users.create(admin, "petugas", "rahasia123", ["petugas_pelayanan"])
+            assert core.users.authenticate("petugas", "rahasia123").id == u["id"]
+            with core.db.read() as s:
+                hashes[method] = s.get(User, u["id"]).password_hash
+        finally:
+            core.close()
+    assert hashes["scrypt"].startswith("scrypt:") and hashes[TEST_PASSWORD_HASH].startswith("pbkdf2:sha256:1$")
+    assert password_matches(hashes["scrypt"], "rahasia123") and not password_matches(hashes["scrypt"], "salah")
 
 
 def test_broken_instance_file(tmp_path):

@@ -1,0 +1,477 @@
+"""Booking a slot ahead, and checking in on arrival (docs/booking.md). No Flask here: ``core.booking``.
+
+- Slots: each open span of the office calendar (antrean/calendar.py; the service's own hours inside it) is cut
+  into slots of the service's ``slot_minutes``; days only from today to ``days_ahead`` ahead, never closed days.
+- Capacity, shared fairly with walk-ins: ``capacity`` is how many citizens the service serves per slot (all
+  comers); bookings may take ``share_percent`` % of it — at most ceil(capacity × % / 100) in one slot and
+  floor(sum of the hour's capacities × % / 100) in one clock hour. The rest of each hour stays for walk-ins.
+  Both are counters in ``booking_count`` bumped with INSERT … ON CONFLICT DO UPDATE … WHERE taken < cap
+  RETURNING in the booking's transaction: two citizens can never take the last place (SQLite and PostgreSQL).
+- One active booking per NIK, service and day: a unique constraint (``booking.active`` is NULL once cancelled
+  or a no-show, and NULLs never collide).
+- Check-in issues a normal ticket through ``core.tickets.issue`` (gap-free numbering, same transaction),
+  marked ``booked_slot``; the queue (``booked_first``) lets it go before walk-ins inside its slot.
+- A booking not checked in by the end of its slot + ``grace_minutes`` becomes ``no_show`` at the next action
+  (:meth:`BookingService.sweep`: slots, booking, check-in and the staff list call it).
+
+Personal data (name, phone, NIK) is stored for the staff list only: never in events, audit events or public
+pages; the NIK is masked there too unless the staff member may read it (:func:`may_read_personal`).
+"""
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from .calendar import _hhmm, _minutes, parse_day
+from .core import SYSTEM, Actor
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .models import Booking, BookingCount, Service, Ticket
+from .timeutil import BULAN, HARI, iso, local, office_day, utcnow
+from .workflow import mask_nik, validate_nik
+
+#: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
+DEFAULTS: dict = {
+    "enabled": True,
+    "slot_minutes": 30,     # length of a slot
+    "capacity": 4,          # citizens a service serves per slot (bookings and walk-ins together)
+    "share_percent": 50,    # % of each slot's / hour's capacity that may be booked; the rest is for walk-ins
+    "days_ahead": 14,       # bookable from today to this many days ahead
+    "grace_minutes": 15,    # a booking not checked in by slot end + this becomes no_show
+    "early_minutes": 30,    # check-in opens this long before the slot
+    "services": {},
+}
+ACTIVE = ("booked", "checked_in")
+CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/B, 8: read aloud and typed safely
+CODE = re.compile(r"^[A-Z0-9]{8}$")
+PHONE = re.compile(r"^\+?[0-9]{8,15}$")
+def may_read_personal(core, actor: Actor) -> bool:
+    """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/policy.py ``booking.read_personal``)."""
+    from . import policy
+    return policy.can(core, actor, "booking.read_personal")
+
+
+def normalize_code(code) -> str:
+    c = re.sub(r"[\s-]", "", str(code or "")).upper()
+    if not CODE.match(c):
+        raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.", "Booking code not found.",
+                       code="booking_not_found")
+    return c
+
+
+def _label_day(d: date) -> tuple[str, str]:
+    from .calendar import HARI_EN, MONTH_EN
+    return (f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}",
+            f"{HARI_EN[d.weekday()]}, {d.day} {MONTH_EN[d.month - 1]} {d.year}")
+
+
+class _Bump:
+    """INSERT … ON CONFLICT DO UPDATE SET taken = taken + 1 WHERE taken < cap RETURNING taken, per dialect."""
+
+    def __init__(self):
+        self._stmt: dict[str, object] = {}
+
+    def __call__(self, dialect: str):
+        stmt = self._stmt.get(dialect)
+        if stmt is None:
+            bc = BookingCount.__table__
+            ins = (postgresql if dialect == "postgresql" else sqlite).insert(bc)
+            stmt = ins.values(office_id=bindparam("office_id"), service_code=bindparam("service"),
+                              day=bindparam("day"), bucket=bindparam("bucket"), taken=1).on_conflict_do_update(
+                index_elements=[bc.c.office_id, bc.c.service_code, bc.c.day, bc.c.bucket],
+                set_={"taken": bc.c.taken + 1}, where=bc.c.taken < bindparam("cap"),
+            ).returning(bc.c.taken)
+            self._stmt[dialect] = stmt
+        return stmt
+
+
+_BUMP = _Bump()
+
+
+class BookingService:
+    def __init__(self, core):
+        self.core = core
+
+    # -- settings -------------------------------------------------------------------------------------
+    def config(self, session=None) -> dict:
+        cfg = dict(DEFAULTS)
+        cfg.update(self.core.get_setting("booking", {}, session=session) or {})
+        return cfg
+
+    @staticmethod
+    def service_conf(cfg: dict, code: str) -> tuple[int, int]:
+        own = (cfg.get("services") or {}).get(code) or {}
+        return int(own.get("slot_minutes", cfg["slot_minutes"])), int(own.get("capacity", cfg["capacity"]))
+
+    def set_config(self, actor: Actor, value: dict) -> dict:
+        """Admin: change the booking settings (validated, audited as settings.changed)."""
+        clean = validate_config(value, self.core.sops)
+        self.core.set_setting("booking", clean, actor)
+        return clean
+
+    # -- slots ---------------------------------------------------------------------------------------
+    def _service(self, s, code) -> Service:
+        if not isinstance(code, str) or code not in self.core.sops:
+            raise NotFound("Layanan tidak ditemukan.", "Service not found.", field="service", detail=repr(code))
+        return s.execute(select(Service).where(Service.office_id == self.core.office_id,
+                                               Service.code == code)).scalar_one()
+
+    def _day_slots(self, s, svc: Service, day: date, now: datetime, cfg: dict):
+        """(slots, closed): slots as dicts with start/end/cap and the hour bucket; closed = (id, en) reason or None."""
+        core = self.core
+        today = office_day(core.tz, now)
+        if not cfg.get("enabled", True) or not svc.enabled:
+            return [], ("Layanan ini tidak dapat dipesan.", "This service cannot be booked.")
+        if day < today or day > today + timedelta(days=int(cfg["days_ahead"])):
+            n = int(cfg["days_ahead"])
+            return [], (f"Pemesanan hanya untuk hari ini sampai {n} hari ke depan.",
+                        f"Bookings are for today up to {n} days ahead only.")
+        rules = core.calendar.rules(s)
+        row = rules.days(day, day)[0]
+        if not row["open"]:
+            return [], (row["reason"], row["reason_en"])
+        length, capacity = self.service_conf(cfg, svc.code)
+        pct = int(cfg["share_percent"])
+        lo = _minutes(svc.open_time) if svc.open_time else 0
+        hi = _minutes(svc.close_time) if svc.close_time else 1440
+        slots = []
+        for a, b in rules._day_spans(day)[0]:
+            t = max(a, lo)
+            while t + length <= min(b, hi):
+                slots.append({"start": _hhmm(t), "end": _hhmm(t + length), "hour": f"h{t // 60:02d}",
+                              "cap": math.ceil(capacity * pct / 100), "_m": t})
+                t += length
+        hour_caps: dict[str, int] = {}
+        for sl in slots:
+            hour_caps[sl["hour"]] = hour_caps.get(sl["hour"], 0) + capacity
+        for sl in slots:
+            sl["hour_cap"] = hour_caps[sl["hour"]] * pct // 100
+        if not slots:
+            return [], ("Tidak ada slot pada hari ini.", "No slots on this day.")
+        return slots, None
+
+    def slots(self, service: str, day, now: datetime | None = None) -> dict:
+        """``{"slots": [{"start", "end", "free"}…]}`` or ``{"slots": [], "closed": reason}`` (Indonesian)."""
+        now = now or utcnow()
+        d = parse_day(day)
+        core = self.core
+        with core.db.read() as s:
+            cfg = self.config(s)
+            if self._due(s, now, cfg):
+                self.sweep(now)
+            svc = self._service(s, service)
+            slots, closed = self._day_slots(s, svc, d, now, cfg)
+            if closed:
+                return {"slots": [], "closed": closed[0], "closed_en": closed[1]}
+            taken = dict(s.execute(select(BookingCount.bucket, BookingCount.taken).where(
+                BookingCount.office_id == core.office_id, BookingCount.service_code == svc.code,
+                BookingCount.day == d)).all())
+            start_of = local(now, core.tz)
+            now_m = start_of.hour * 60 + start_of.minute if d == start_of.date() else -1
+            out = []
+            for sl in slots:
+                free = max(0, min(sl["cap"] - taken.get(sl["start"], 0), sl["hour_cap"] - taken.get(sl["hour"], 0)))
+                if sl["_m"] <= now_m:  # a slot that has begun is no longer bookable
+                    free = 0
+                out.append({"start": sl["start"], "end": sl["end"], "free": free})
+            return {"slots": out}
+
+    # -- booking --------------------------------------------------------------------------------------
+    def create(self, service: str, day, start, name, phone, nik, now: datetime | None = None) -> dict:
+        """Book a slot. Returns the confirmation (code, cancel token, QR and manage URLs; no personal data)."""
+        now = now or utcnow()
+        d = parse_day(day)
+        name, phone, nik = _clean_person(name, phone, nik)
+        self.sweep(now)
+        core = self.core
+        token = secrets.token_urlsafe(24)
+        with core.db.write() as s:
+            b = Booking(office_id=core.office_id, code=_new_code(), service_code="", day=d, start="", end="",
+                        starts_at=now, ends_at=now, name=name, phone=phone, nik=nik, status="booked", active=True,
+                        cancel_token=token, created_at=now)
+            self._take(s, b, service, d, start, now)
+            try:
+                with s.begin_nested():
+                    s.add(b)
+                    s.flush()
+            except IntegrityError:
+                raise self._nik_taken() from None
+            core.audit(s, SYSTEM, "booking.create", "booking", b.id, at=now, event=self._event(b),
+                       service=b.service_code, day=d.isoformat(), start=b.start)
+            view = self._public(b)
+            manage = f"/booking/{view['code']}?t={token}"
+            self._notify(s, "booking_confirmed", phone, view, manage)
+        return view | {"cancel_token": token, "manage_url": manage}
+
+    @staticmethod
+    def _nik_taken() -> Conflict:
+        return Conflict("NIK ini sudah punya booking aktif untuk layanan ini pada hari itu.",
+                        "This NIK already has an active booking for this service on that day.", code="booking_nik_taken")
+
+    def _take(self, s, b: Booking, service, d: date, start, now: datetime) -> None:
+        """Fill ``b``'s service/slot fields and take its places (slot and hour), or raise Conflict."""
+        core = self.core
+        cfg = self.config(s)
+        svc = self._service(s, service)
+        if not isinstance(start, str):
+            raise Invalid("Jam slot wajib dipilih.", "A slot start time is required.", field="start")
+        slots, closed = self._day_slots(s, svc, d, now, cfg)
+        if closed:
+            raise Conflict(closed[0], closed[1], code="booking_closed", detail=f"{service} {d.isoformat()}")
+        sl = next((x for x in slots if x["start"] == start.strip()), None)
+        if sl is None:
+            raise Invalid("Slot tidak ada pada hari itu.", "No such slot on that day.", field="start",
+                          detail=f"start {start!r}; slots {[x['start'] for x in slots]}")
+        starts_at = core.calendar.rules(s)._at(d, sl["_m"])
+        if starts_at <= now:
+            raise Conflict("Slot ini sudah dimulai: pilih slot berikutnya.", "This slot has begun: pick a later one.",
+                           code="booking_slot_past")
+        if s.execute(select(Booking.id).where(
+                Booking.office_id == core.office_id, Booking.service_code == svc.code, Booking.day == d,
+                Booking.nik == b.nik, Booking.active.is_(True), Booking.id != (b.id or 0))).first():
+            raise self._nik_taken()
+        for bucket, cap in ((sl["start"], sl["cap"]), (sl["hour"], sl["hour_cap"])):
+            got = None if cap < 1 else s.execute(_BUMP(core.db.dialect), {
+                "office_id": core.office_id, "service": svc.code, "day": d, "bucket": bucket, "cap": cap}).first()
+            if got is None:
+                raise Conflict("Slot ini sudah penuh. Silakan pilih slot lain.", "This slot is full. Please pick another.",
+                               code="booking_full", detail=f"{svc.code} {d.isoformat()} {bucket} cap {cap}")
+        b.service_code, b.day, b.start, b.end = svc.code, d, sl["start"], sl["end"]
+        b.starts_at, b.ends_at = starts_at, starts_at + timedelta(minutes=_minutes(sl["end"]) - sl["_m"])
+
+    def _release(self, s, b: Booking) -> None:
+        bc = BookingCount.__table__
+        hour = f"h{_minutes(b.start) // 60:02d}"
+        s.execute(update(bc).where(bc.c.office_id == b.office_id, bc.c.service_code == b.service_code,
+                                   bc.c.day == b.day, bc.c.bucket.in_((b.start, hour)), bc.c.taken > 0)
+                  .values(taken=bc.c.taken - 1))
+
+    def _by_code(self, s, code, lock: bool = False) -> Booking:
+        q = select(Booking).where(Booking.office_id == self.core.office_id, Booking.code == normalize_code(code))
+        if lock and self.core.db.dialect == "postgresql":
+            q = q.with_for_update()
+        b = s.execute(q).scalar_one_or_none()
+        if b is None:
+            raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.", "Booking code not found.",
+                           code="booking_not_found")
+        return b
+
+    def _owned(self, s, code, token) -> Booking:
+        b = self._by_code(s, code, lock=True)
+        if not isinstance(token, str) or not secrets.compare_digest(token, b.cancel_token):
+            raise Forbidden("Tautan pembatalan tidak sah.", "Invalid cancel link.", code="booking_token")
+        if b.status != "booked":
+            raise Conflict(*_status_text(b.status), code=f"booking_{b.status}")
+        return b
+
+    def cancel(self, code, token, now: datetime | None = None) -> dict:
+        """Cancel with the token from the confirmation: the places return to the slot."""
+        now = now or utcnow()
+        self.sweep(now)
+        with self.core.db.write() as s:
+            b = self._owned(s, code, token)
+            self._release(s, b)
+            b.status, b.active, b.changed_at = "cancelled", None, now
+            self.core.audit(s, SYSTEM, "booking.cancel", "booking", b.id, at=now, event=self._event(b))
+            view = self._public(b)
+            self._notify(s, "booking_cancelled", b.phone, view)
+        return view
+
+    def reschedule(self, code, token, day, start, now: datetime | None = None) -> dict:
+        """Move a booking to another slot (same code and token): all or nothing."""
+        now = now or utcnow()
+        d = parse_day(day)
+        self.sweep(now)
+        with self.core.db.write() as s:
+            b = self._owned(s, code, token)
+            old = {"day": b.day.isoformat(), "start": b.start}
+            self._release(s, b)
+            self._take(s, b, b.service_code, d, start, now)
+            try:
+                with s.begin_nested():
+                    s.flush()
+            except IntegrityError:
+                raise self._nik_taken() from None
+            self.core.audit(s, SYSTEM, "booking.reschedule", "booking", b.id, at=now,
+                            event=self._event(b) | {"from_day": old["day"], "from_start": old["start"]}, old=old)
+            return self._public(b)
+
+    # -- reading -------------------------------------------------------------------------------------
+    def get(self, code) -> dict:
+        """The public view of a booking (service, day, slot, status, QR): no personal data."""
+        with self.core.db.read() as s:
+            return self._public(self._by_code(s, code))
+
+    def _public(self, b: Booking) -> dict:
+        sop = self.core.sops.get(b.service_code)
+        did, den = _label_day(b.day)
+        return {"code": b.code, "service": b.service_code, "service_name": sop.name if sop else b.service_code,
+                "date": b.day.isoformat(), "date_label": did, "date_label_en": den, "start": b.start, "end": b.end,
+                "starts_at": iso(b.starts_at), "ends_at": iso(b.ends_at), "status": b.status,
+                "qr_url": f"/booking/{b.code}/qr.png", "status_url": f"/booking/{b.code}"}
+
+    @staticmethod
+    def _event(b: Booking) -> dict:
+        return {"booking_id": b.id, "service": b.service_code, "day": b.day.isoformat(), "start": b.start}
+
+    def today(self, actor: Actor, day=None, now: datetime | None = None) -> dict:
+        """Staff: a day's bookings per slot (and service). Name/phone/NIK only with the permission; NIK masked."""
+        from . import policy
+        policy.require(self.core, actor, "booking.read")
+        now = now or utcnow()
+        d = parse_day(day) if day else office_day(self.core.tz, now)
+        self.sweep(now)
+        personal = may_read_personal(self.core, actor)
+        slots: dict[str, list] = {}
+        counts = {"booked": 0, "checked_in": 0, "cancelled": 0, "no_show": 0}
+        with self.core.db.read() as s:
+            rows = s.execute(select(Booking, Ticket.number).outerjoin(Ticket, Ticket.id == Booking.ticket_id).where(
+                Booking.office_id == self.core.office_id, Booking.day == d)
+                .order_by(Booking.start, Booking.service_code, Booking.id)).all()
+            for b, number in rows:
+                counts[b.status] = counts.get(b.status, 0) + 1
+                item = self._public(b) | {"ticket_number": number}
+                if personal:
+                    item |= {"name": b.name, "phone": b.phone, "nik": mask_nik(b.nik)}
+                slots.setdefault(f"{b.start}–{b.end}", []).append(item)
+        return {"date": d.isoformat(), "date_label": _label_day(d)[0], "personal": personal, "counts": counts,
+                "slots": [{"slot": k, "bookings": v} for k, v in slots.items()]}
+
+    # -- check-in --------------------------------------------------------------------------------------
+    def check_in(self, code, *, actor: Actor | None = None, device: str | None = None,
+                 now: datetime | None = None) -> dict:
+        """Issue the booking's ticket (a normal ticket, marked booked). Early or late: Conflict whose
+        ``walk_in`` extra says a walk-in ticket can be taken instead."""
+        core = self.core
+        now = now or utcnow()
+        if actor is not None:
+            from . import policy
+            policy.require(core, actor, "booking.check_in")
+        self.sweep(now)
+        who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)
+        with core.db.read() as s:
+            b = self._by_code(s, code)
+            bid, service, starts_at, ends_at, status, day = b.id, b.service_code, b.starts_at, b.ends_at, b.status, b.day
+            slot = f"{b.start}–{b.end}"
+            tn = s.get(Ticket, b.ticket_id).number if b.ticket_id else None
+        cfg = self.config()
+        if status == "checked_in":
+            raise Conflict(f"Booking ini sudah check-in: nomor antrean Anda {tn}.",
+                           f"This booking is already checked in: your number is {tn}.", code="booking_checked_in")
+        if status != "booked":
+            raise Conflict(*_status_text(status), code=f"booking_{status}", walk_in=True)
+        opens = starts_at - timedelta(minutes=int(cfg["early_minutes"]))
+        if now < opens:
+            when = local(opens, core.tz)
+            on_day = "" if day == office_day(core.tz, now) else f"pada {_label_day(day)[0]} "
+            on_day_en = "" if day == office_day(core.tz, now) else f"on {_label_day(day)[1]} "
+            raise Conflict(f"Terlalu awal: slot Anda {on_day}pukul {slot.replace(':', '.')}. Check-in dibuka "
+                           f"pukul {when:%H.%M}. Anda juga dapat mengambil nomor antrean biasa sekarang.",
+                           f"Too early: your slot is {on_day_en}at {slot}. Check-in opens at {when:%H:%M}. "
+                           "You can also take a regular walk-in number now.", code="booking_early", walk_in=True)
+
+        def mark(s, ticket_id):
+            done = s.execute(update(Booking).where(Booking.id == bid, Booking.status == "booked")
+                             .values(status="checked_in", ticket_id=ticket_id, changed_at=now))
+            if done.rowcount != 1:
+                raise Conflict("Booking ini sudah check-in.", "This booking is already checked in.",
+                               code="booking_checked_in")
+            core.audit(s, who, "booking.check_in", "booking", bid, at=now,
+                       event={"booking_id": bid, "service": service, "day": day.isoformat(), "ticket_id": ticket_id})
+        ticket, _ = core.tickets.issue(service, device_id=device, now=now, booked_slot=starts_at, in_transaction=mark)
+        return ticket | {"booking": normalize_code(code)}
+
+    # -- no-shows (first action, like ticket expiry) ----------------------------------------------------------
+    def sweep(self, now: datetime | None = None) -> int:
+        """Mark bookings not checked in by slot end + grace as ``no_show``; returns how many."""
+        core = self.core
+        now = now or utcnow()
+        with core.db.read() as s:
+            cfg = self.config(s)
+            if not self._due(s, now, cfg):
+                return 0
+        n = 0
+        with core.db.write() as s:
+            for b in s.execute(self._due_query(now, cfg)).scalars():
+                b.status, b.active, b.changed_at = "no_show", None, now
+                core.audit(s, SYSTEM, "booking.no_show", "booking", b.id, at=now, event=self._event(b))
+                n += 1
+        return n
+
+    def _due_query(self, now: datetime, cfg: dict):
+        cutoff = now - timedelta(minutes=int(cfg["grace_minutes"]))
+        return select(Booking).where(Booking.office_id == self.core.office_id, Booking.status == "booked",
+                                     Booking.day <= office_day(self.core.tz, now), Booking.ends_at < cutoff)
+
+    def _due(self, s, now: datetime, cfg: dict) -> bool:
+        """Whether some booking is due to become a no-show (one indexed read)."""
+        return s.execute(self._due_query(now, cfg).with_only_columns(Booking.id).limit(1)).first() is not None
+
+    # -- messages ------------------------------------------------------------------------------------------
+    def _notify(self, s, kind: str, phone: str, view: dict, manage_url: str | None = None) -> None:
+        """The one place bookings hand a message to the notifier (antrean/notify.py), in the booking's own
+        transaction (queued exactly when the change commits; the dedupe key makes it once per booking and kind)."""
+        notify = getattr(self.core, "notify", None)
+        if notify is None or not phone:
+            return
+        base = (self.core.settings.public_url or "").rstrip("/")
+        params = {"service": view["service_name"], "date": view["date_label"], "start": view["start"].replace(":", "."),
+                  "code": view["code"]}
+        if manage_url is not None:
+            params["manage_url"] = base + manage_url
+        notify.enqueue(kind, phone, params, f"booking:{view['code']}:{kind}", session=s)
+
+
+def _status_text(status: str) -> tuple[str, str]:
+    return {
+        "cancelled": ("Booking ini sudah dibatalkan.", "This booking was cancelled."),
+        "no_show": ("Waktu check-in booking ini sudah lewat. Silakan ambil nomor antrean biasa.",
+                    "The check-in time of this booking has passed. Please take a regular walk-in number."),
+        "checked_in": ("Booking ini sudah check-in.", "This booking is already checked in."),
+    }.get(status, ("Booking ini tidak aktif.", "This booking is not active."))
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def _clean_person(name, phone, nik) -> tuple[str, str, str]:
+    name = " ".join(str(name or "").split()) if isinstance(name, str) else ""
+    if not name or len(name) > 120:
+        raise Invalid("Nama wajib diisi (maksimal 120 karakter).", "Name is required (max 120).", field="name")
+    phone = re.sub(r"[\s.()-]", "", phone) if isinstance(phone, str) else ""
+    if not PHONE.match(phone):
+        raise Invalid("Nomor HP/WhatsApp tidak sah (8–15 angka).", "Invalid phone/WhatsApp number (8-15 digits).",
+                      field="phone")
+    if not isinstance(nik, str):
+        raise Invalid("NIK harus 16 angka.", "NIK must be 16 digits.", field="nik")
+    return name, phone, validate_nik(nik)
+
+
+def validate_config(value, sops) -> dict:
+    if not isinstance(value, dict):
+        raise Invalid("Pengaturan booking tidak sah.", "Invalid booking settings.")
+    out = dict(DEFAULTS) | {k: v for k, v in value.items() if k in DEFAULTS}
+    bounds = {"slot_minutes": (5, 240), "capacity": (0, 500), "share_percent": (0, 100), "days_ahead": (0, 90),
+              "grace_minutes": (0, 240), "early_minutes": (0, 240)}
+
+    def num(key, v):
+        lo, hi = bounds[key]
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise Invalid(f"Pengaturan booking '{key}' harus {lo}–{hi}.", f"Booking setting '{key}' must be {lo}-{hi}.",
+                          detail=f"{key}={v!r}")
+        return v
+    for key in bounds:
+        out[key] = num(key, out[key])
+    out["enabled"] = bool(out["enabled"])
+    services = out.get("services") or {}
+    if not isinstance(services, dict) or set(services) - set(sops):
+        raise Invalid("Layanan tidak dikenal.", "Unknown service.", detail=repr(services))
+    out["services"] = {code: {k: num(k, v) for k, v in (conf or {}).items() if k in ("slot_minutes", "capacity")}
+                       for code, conf in services.items()}
+    return out
