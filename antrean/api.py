@@ -190,7 +190,7 @@ def _expected_current() -> dict:
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
-@staff("counter.operate")
+@staff("ticket.cancel")
 def cancel_ticket(ticket_id):
     """Staff cancel an open ticket with a reason: outcome ``cancelled``."""
     data = body()

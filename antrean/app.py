@@ -158,6 +158,14 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     from .runtime import PublicLane
 
     app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
+    if settings.trusted_proxies:
+        # behind N reverse proxies (docs/nginx.conf): the client's address, scheme and host are the proxy's
+        # X-Forwarded-* headers, so rate limits and logs see the caller, not the proxy. Without the setting those
+        # headers are ignored (a caller could otherwise forge its address).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     core.extensions["socketio"] = socketio
 
     app.before_request(_check_request_strings)

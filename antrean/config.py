@@ -44,8 +44,10 @@ class Settings:
     calendar: bool = True               # follow the office calendar (hours, holidays); false: always open
     log_level: str = "INFO"             # DEBUG | INFO | WARNING | ERROR
     log_format: str = "text"            # text | json (one JSON object per line)
+    print_job_max_age_minutes: int = 5  # a ticket not printed by then is marked failed, never printed later; 0 = never
     password_hash_method: str = "scrypt"  # werkzeug method for new password/PIN hashes; tests use a cheap one
     # -- abuse at the door (antrean/limits.py; docs/security.md) -----------------------------------------
+    trusted_proxies: int = 0            # reverse-proxy hops in front (nginx: 1): X-Forwarded-For/-Proto/-Host trusted
     rate_exempt: str = "127.0.0.1,::1"  # addresses never rate-limited: the server PC's own kiosk and TV browsers
     rate_kiosk: str = "120/minute"      # a kiosk registered with `antrean kiosk add`, per device and kind
     rate_ticket: str = "5/minute;20/hour"        # anonymous ticket issue, per address
@@ -144,7 +146,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"language: expected 'id' or 'en', got {s.language!r}")
     if not OFFICE_CODE.fullmatch(s.office_code):
         raise ConfigError(f"office_code: 1-40 characters of A-Z a-z 0-9 . _ - expected, got {s.office_code!r}")
-    for name, low, high in (("token_hours", 1, 24 * 366), ("session_minutes", 1, 60 * 24 * 366)):
+    for name, low, high in (("token_hours", 1, 24 * 366), ("session_minutes", 1, 60 * 24 * 366),
+                            ("trusted_proxies", 0, 5), ("print_job_max_age_minutes", 0, 24 * 60)):
         if not low <= getattr(s, name) <= high:
             raise ConfigError(f"{name}: expected a whole number from {low} to {high}, got {getattr(s, name)}")
     if s.public_url:

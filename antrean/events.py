@@ -44,6 +44,8 @@ EVENT_TYPES: dict[str, str] = {
     "office.changed": "the office profile (name, address) changed",
     "printer.changed": "a printer was added or its URL/profile changed",
     "printer.state_changed": "a printer's state changed (online, offline, paper_out, error)",
+    "print.job_failed": "a ticket's print job became uncertain or failed (data: job, status, ticket, number, printer)",
+    "print.reprinted": "staff reprinted a ticket (data: ticket, number, job, printer)",
     "kiosk.changed": "a kiosk device was named or given a printer",
     "user.changed": "a staff account was created or changed",
     "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
@@ -80,6 +82,7 @@ AUDIT_EVENTS: dict[str, str] = {
     "office.update": "office.changed",
     "printer.create": "printer.changed",
     "printer.update": "printer.changed",
+    "ticket.reprint": "print.reprinted",
     "kiosk.assign_printer": "kiosk.changed",
     "kiosk.register": "kiosk.changed",      # antrean kiosk add (a device key; the key is never in the event)
     "kiosk.rekey": "kiosk.changed",
@@ -102,7 +105,7 @@ AUDIT_EVENTS: dict[str, str] = {
 
 #: audited actions that change nothing a face shows: security records, not office state
 AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.locked", "auth.unlock", "auth.token",
-                                        "auth.logout", "ticket.reprint", "application.reveal_nik",
+                                        "auth.logout", "application.reveal_nik",
                                         # notifications: a citizen's opt-in/out, staff resending (no face shows them)
                                         "notify.optin", "notify.optout", "notify.resend"})
 

@@ -155,6 +155,9 @@ ACTIONS: dict[str, Rule] = {
     "counter.operate": Rule(COUNTER_ROLES, "counter roles (every role but admin)"),
     "ticket.read": Rule(ANY_STAFF, "any staff (no personal data)"),
     "ticket.reprint": Rule(REPRINT_ROLES, "petugas_pelayanan, kasi_pelayanan, admin"),
+    # cancelling closes a citizen's ticket for good (outcome cancelled, with a reason): the people who work the
+    # lokets decide it, Kasi Pelayanan included (a counter role); an admin configures and does not (as counter.operate)
+    "ticket.cancel": Rule(COUNTER_ROLES, "counter roles, Kasi included (every role but admin)"),
     "application.open": Rule(ANY_STAFF, "the role of the SOP's first step",
                              check=lambda core, actor, t: _does_step(core, actor, t)),
     "application.read": Rule(ANY_STAFF, "a role in the application's SOP, camat, sekcam, admin",

@@ -301,7 +301,7 @@ class QueueService:
     # -- cancelling and the end of the day --------------------------------------------
     def cancel(self, ticket_id: int, reason: str, actor: Actor, now: datetime | None = None) -> dict:
         """Staff cancel an open ticket (duplicate, wrong service, the applicant left and said so…) with a reason."""
-        authorize(self.core, actor, "counter.operate")   # the staff who work the lokets (policy.py)
+        authorize(self.core, actor, "ticket.cancel")   # the staff who work the lokets, not admin (policy.py)
         reason = " ".join(reason.split()) if isinstance(reason, str) else ""
         if not reason or len(reason) > 300:
             raise Invalid("Alasan pembatalan wajib diisi (maksimal 300 karakter).",

@@ -52,7 +52,7 @@ def push(core, event: str, **data) -> None:
 
 
 #: event types that change what a console shows (queues, worklists, printers, the live board's IKM)
-PUSHED = ("ticket.", "application.", "counter.", "service.", "printer.state_changed", "survey.submitted")
+PUSHED = ("ticket.", "application.", "counter.", "service.", "printer.state_changed", "print.", "survey.submitted")
 
 
 @hookimpl

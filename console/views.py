@@ -123,7 +123,10 @@ def print_trouble() -> dict:
 @bp.get("/cetak", endpoint="print_trouble")
 @allowed("printer.read")
 def print_trouble_page():
-    tpl = "console/_print_alert.html" if request.args.get("fragment") else "console/print_trouble.html"
+    # fragments for the live refresh (console.js re-reads [data-live] on every pushed event): the banner, the list
+    fragment = request.args.get("fragment")
+    tpl = {"jobs": "console/_print_jobs.html", None: "console/print_trouble.html"}.get(fragment,
+                                                                                      "console/_print_alert.html")
     return render_template(tpl, trouble=print_trouble(),
                            can_reprint=policy.can(get_core(), actor(), "ticket.reprint"))
 
@@ -205,7 +208,8 @@ def _counter_state(cid: int) -> dict:
             "application_id": core.workflow.for_ticket(current["id"]) if current else None,
             "waiting": core.tickets.waiting(c["services"], limit=30),
             "counts": [(services[code], counts.get(code, 0)) for code in c["services"] if code in services],
-            "services": services, "last_served": core.survey.last_served(cid)}
+            "services": services, "last_served": core.survey.last_served(cid),
+            "can_cancel": policy.can(core, actor(), "ticket.cancel")}
 
 
 @bp.get("/loket", endpoint="counters")
@@ -227,6 +231,49 @@ def counter(cid):
 @allowed("counter.read")
 def counter_panel(cid):
     return render_template("console/_counter_panel.html", **_counter_state(cid))
+
+
+# -- cancelling a ticket (outcome cancelled, with a reason; audited by the core) --------------------------
+#: common reasons offered first (stored in Indonesian, the record's language), then free text
+CANCEL_REASONS = (("ganda", "Nomor ganda (tiket dobel)", "Duplicate ticket"),
+                  ("salah_layanan", "Salah memilih layanan", "Wrong service chosen"),
+                  ("batal", "Pemohon membatalkan / sudah pulang", "The applicant cancelled / has left"),
+                  ("berkas", "Berkas belum dibawa, pemohon kembali lain hari",
+                   "Documents not brought, the applicant returns another day"),
+                  ("lain", "Lainnya", "Other"))
+
+
+def _cancel_reason(choice: str, text: str) -> str:
+    """The stored reason: the chosen common reason, with the clerk's words after it; "Lainnya" needs words."""
+    text = " ".join(text.split())
+    label = next((r[1] for r in CANCEL_REASONS if r[0] == choice), None)
+    if label is None or (choice == "lain" and not text):
+        raise Invalid("Pilih alasan pembatalan; untuk “Lainnya” tuliskan alasannya.",
+                      "Choose a reason for cancelling; for “Other”, write the reason.", field="reason")
+    return text if choice == "lain" else (f"{label} – {text}" if text else label)
+
+
+@bp.route("/tiket/<int:tid>/batal", methods=["GET", "POST"], endpoint="cancel_ticket")
+@allowed("ticket.cancel")
+def cancel_ticket(tid):
+    core = get_core()
+    ticket = core.tickets.get(tid)
+    back_cid = request.values.get("loket", type=int)
+    back = url_for("console.counter", cid=back_cid) if back_cid else url_for("console.counters")
+    values = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
+    error, status = None, 200
+    if ticket.get("outcome"):
+        error, status = tr(f"Nomor {ticket['number']} sudah ditutup.", f"{ticket['number']} is closed already."), 409
+    elif request.method == "POST":
+        try:
+            core.queue.cancel(tid, _cancel_reason(values["choice"], values["text"]), actor())
+        except (Invalid, Conflict) as exc:
+            error, status = exc.message(lang()), exc.status
+        else:
+            flash(tr(f"Nomor {ticket['number']} dibatalkan.", f"{ticket['number']} cancelled."), "ok")
+            return redirect(back)
+    return render_template("console/cancel.html", ticket=ticket, values=values, error=error, back=back,
+                           back_cid=back_cid, reasons=CANCEL_REASONS), status
 
 
 # -- applications ------------------------------------------------------------------

@@ -50,7 +50,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from antrean.models import Printer, PrintJob
+from antrean.models import Printer, PrintJob, Ticket
 from antrean.timeutil import as_utc, utcnow
 
 from hardware import store
@@ -259,6 +259,7 @@ class PrinterWorker:
                                       last_error="the worker stopped while printing (process ended); it may "
                                                  "have printed: check, and reprint if no ticket came out")).rowcount
                 if n:
+                    self._trouble(s, job_id, "uncertain")
                     log.warning("print job %s was left in 'printing' by a stopped worker; marked uncertain", job_id)
 
     # Claiming stays a durable commit: were a claim lost in a power cut after the ticket printed, the
@@ -285,8 +286,19 @@ class PrinterWorker:
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         with self.core.db.write(durable=False) as s:
-            s.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status.in_(("printing", "pending")))
-                      .values(**values))
+            n = s.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status.in_(("printing", "pending")))
+                          .values(**values)).rowcount
+            if n and status in ("uncertain", "failed"):
+                self._trouble(s, job_id, status)
+
+    def _trouble(self, s, job_id: int, status: str) -> None:
+        """A job turned uncertain/failed: announce it (after commit) so every console's print-trouble banner and
+        list refresh at once. Public data only: the job, its ticket's id and number, the printer."""
+        ticket_id, number = s.execute(select(PrintJob.ticket_id, Ticket.number)
+                                      .outerjoin(Ticket, Ticket.id == PrintJob.ticket_id)
+                                      .where(PrintJob.id == job_id)).one()
+        self.core.emit(s, "print.job_failed", job=job_id, status=status, ticket=ticket_id, number=number,
+                       printer=self.name)
 
     def _set_state(self, state: str, detail: str) -> None:
         import time

@@ -399,7 +399,8 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
                           code="printing_disabled", status=409)
         view = core.tickets._view(s, t)
         job = enqueue(core, s, view, printer, "reprint", base_url or public_base(core))
-        core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name)
+        core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name,
+                   event={"ticket": t.id, "number": t.number, "job": job.id, "printer": printer.name})
         out = job_view(job, t.number)
     spooler = core.extensions.get("hardware.spooler")
     if spooler is not None:
@@ -407,10 +408,8 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
     return out
 
 
-#: default of the setting ``print_job_max_age_minutes``: a pending job older than this is not printed
-DEFAULT_MAX_AGE_MINUTES = 5
-
-
 def age_limit(core) -> timedelta | None:
-    minutes = int(core.settings.extra.get("print_job_max_age_minutes", DEFAULT_MAX_AGE_MINUTES))
+    """The setting ``print_job_max_age_minutes`` (validated at start-up): a pending job older than this is not
+    printed; None when 0 (never expire)."""
+    minutes = core.settings.print_job_max_age_minutes
     return timedelta(minutes=minutes) if minutes > 0 else None

@@ -218,6 +218,7 @@
     if (s.office) {
       $("office-name").textContent = s.office.name;
       $("office-address").textContent = s.office.address || "";
+      document.title = L.title + " \u2013 " + s.office.name;  // as board.html renders it
     }
     fitHeader();
     renderAll(reconnect);

@@ -215,3 +215,31 @@ def test_front_desk_sees_the_printer_warning_and_reprints_from_the_console(live_
         assert audit == ["budi"]
     finally:
         ctx.close()
+
+
+def test_kasi_cancels_the_current_number_with_a_reason(page, live_server, office):
+    """'Batalkan' on the counter panel: a form with a required reason; the number closes as cancelled."""
+    core, counter, users = office
+    base = live_server.url
+    first, _ = core.tickets.issue("ktp")
+    second, _ = core.tickets.issue("ktp")
+    _login(page, base, "dewi")  # Kasi Pelayanan holds a counter role: may cancel (policy ticket.cancel)
+    _call_first(page, base, counter, first["number"])
+    assert page.locator(f"a[data-cancel='{second['id']}']").is_visible()   # also in the waiting list
+    screenshot(page, "console-cancel-buttons")
+    page.click("#cancel-current")
+    page.wait_for_selector("#cancel-form", timeout=TIMEOUT)
+    page.click("#cancel-submit")                          # no reason chosen: the browser refuses (required)
+    assert page.url.endswith(f"/console/tiket/{first['id']}/batal?loket={counter['id']}")
+    page.select_option("select[name=choice]", "lain")
+    page.click("#cancel-submit")                          # "Lainnya" without words: the server refuses
+    page.wait_for_selector("#cancel-error", timeout=TIMEOUT)
+    assert core.tickets.get(first["id"])["outcome"] is None
+    page.fill("input[name=text]", "Pemohon salah mengambil nomor")
+    screenshot(page, "console-cancel-form")
+    page.click("#cancel-submit")
+    page.wait_for_url(f"{base}/console/loket/{counter['id']}", timeout=TIMEOUT)
+    page.wait_for_selector(".flash.ok", timeout=TIMEOUT)
+    page.wait_for_function("document.getElementById('current-number').textContent.trim() === '—'", timeout=TIMEOUT)
+    t = core.tickets.get(first["id"])
+    assert (t["outcome"], t["cancel_reason"]) == ("cancelled", "Pemohon salah mengambil nomor")

@@ -148,7 +148,11 @@ def test_open_board_follows_running_text_loket_and_office_name(page, live_server
                            timeout=3000)
     page.wait_for_function("document.getElementById('office-name').textContent === 'Kantor Kecamatan Sukamaju'",
                            timeout=3000)
+    title = page.title()
+    assert title.endswith(" \u2013 Kantor Kecamatan Sukamaju"), title  # the browser tab too
     page.wait_for_function("[...document.querySelectorAll('#counter-list .name')].some(e => e.textContent === 'Loket Lima')",
                            timeout=3000)
     assert page.evaluate("window.__marker") == 1
     screenshot(page, "board-after-config-change")
+    page.reload()
+    assert page.title() == title  # the same title a fresh load renders

@@ -102,3 +102,24 @@ def test_boards_through_nginx_polling_and_websocket(server_process, pg_url, redi
     finally:
         for board in boards:
             board.sio.disconnect()
+
+
+def test_rate_limits_apply_through_nginx(server_process, nginx):
+    """With docs/nginx.conf's settings (ANTREAN_TRUSTED_PROXIES=1, ANTREAN_RATE_EXEMPT="") the limiter sees each
+    caller's own address from X-Forwarded-For: nginx's loopback does not exempt or merge everyone, and a forged
+    X-Forwarded-For from the client does not reset the count (nginx appends the real address; one hop trusted)."""
+    import http.client
+
+    sp = server_process({"ANTREAN_TRUSTED_PROXIES": "1", "ANTREAN_RATE_EXEMPT": "", "ANTREAN_RATE_BOARD": "2/minute"})
+    url = nginx([sp.port, sp.port])
+    host, port = url.removeprefix("http://").split(":")
+
+    def board(source: str, forged: str) -> int:
+        conn = http.client.HTTPConnection(host, int(port), timeout=5, source_address=(source, 0))
+        try:
+            conn.request("GET", "/display/state.json", headers={"X-Forwarded-For": forged})
+            return conn.getresponse().status
+        finally:
+            conn.close()
+    assert [board("127.0.0.1", f"10.0.0.{i}") for i in range(3)] == [200, 200, 429]
+    assert board("127.0.0.2", "127.0.0.1") == 200  # another caller (another address) has its own count

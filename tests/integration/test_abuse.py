@@ -339,3 +339,36 @@ def test_audit_rows_stay_few(client, app):
     with core.db.read() as s:
         rows = s.execute(select(AuditLog.action).where(AuditLog.action.startswith("auth."))).scalars().all()
     assert sorted(rows) == ["auth.failed", "auth.locked"]
+
+
+PROXY = {"REMOTE_ADDR": "127.0.0.1"}  # nginx on the server PC: every request arrives from loopback
+
+
+def test_behind_a_trusted_proxy_limits_key_on_the_forwarded_address(settings_dict):
+    """ANTREAN_TRUSTED_PROXIES=1 (docs/nginx.conf): the caller is X-Forwarded-For, not the proxy's loopback, so
+    rate_exempt (set to "" there) no longer exempts everyone and each phone has its own count."""
+    from antrean import create_app
+
+    app = create_app(settings_dict | {"trusted_proxies": 1, "rate_exempt": "", "rate_board": "2/minute"})
+    try:
+        c = app.test_client()
+        def board(phone):
+            return c.get("/display/state.json", environ_base=PROXY,
+                         headers={"X-Forwarded-For": phone, "X-Forwarded-Proto": "https"}).status_code
+        assert [board("192.168.1.77") for _ in range(3)] == [200, 200, 429]
+        assert board("192.168.1.78") == 200  # another phone behind the same proxy: its own count
+    finally:
+        app.extensions["antrean"].close()
+
+
+def test_without_the_setting_a_forged_forwarded_for_is_ignored(limited):
+    """No trusted proxy (the default): X-Forwarded-For is just a header a script can forge; the limit keys on the
+    socket's address, so rotating the header does not reset the count."""
+    c = limited.test_client()
+    codes = [c.get("/display/state.json", environ_base=PHONE,
+                   headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]
+    forged_loopback = c.get("/display/state.json", environ_base=OTHER, headers={"X-Forwarded-For": "127.0.0.1"})
+    assert forged_loopback.status_code == 200  # OTHER's first request: counted, and not exempt as "loopback"
+    assert [c.get("/display/state.json", environ_base=OTHER, headers={"X-Forwarded-For": "127.0.0.1"}).status_code
+            for _ in range(3)] == [200, 200, 429]

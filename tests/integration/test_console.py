@@ -293,3 +293,48 @@ def test_socketio_console_namespace_is_staff_only_and_pushes_updates(app, staff,
         ("application.opened", a["id"]), ("application.step_completed", a["id"])]
     assert events[1]["step"] == 2 and events[1]["status"] == "open"
     live.disconnect("/console")
+
+
+def test_clerk_cancels_a_ticket_with_a_reason_from_the_counter_and_the_waiting_list(app, staff, counter):
+    """'Batalkan' on the current number and on each waiting number: a form with a required reason (common
+    reasons + free text), CSRF, closed by the core as outcome cancelled (audited with the clerk); admin may not."""
+    from antrean.models import AuditLog
+    from sqlalchemy import select
+
+    core, users = staff
+    current, _ = core.tickets.issue("ktp")
+    waiting, _ = core.tickets.issue("ktp")
+    core.queue.call_next(counter["id"], users["clerk"])
+    c = app.test_client()
+    login(c, "loket")
+    panel = c.get(f"/console/loket/{counter['id']}").text
+    assert f'/console/tiket/{current["id"]}/batal?loket={counter["id"]}' in panel  # the current number
+    assert f'data-cancel="{waiting["id"]}"' in panel                               # the waiting list
+    form = c.get(f"/console/tiket/{waiting['id']}/batal?loket={counter['id']}")
+    assert form.status_code == 200 and "Nomor ganda" in form.text and "Lainnya" in form.text
+    token = csrf_of(form.text)
+    url = f"/console/tiket/{waiting['id']}/batal"
+    assert c.post(url, data={"choice": "ganda"}).status_code == 400                 # no CSRF token
+    for data in ({"choice": ""}, {"choice": "lain", "text": "  "}, {"choice": "bukan-alasan"}):
+        r = c.post(url, data={"csrf_token": token, "loket": counter["id"], **data})
+        assert r.status_code == 422 and "Pilih alasan pembatalan" in r.text, data
+        assert core.tickets.get(waiting["id"])["outcome"] is None
+    r = c.post(url, data={"csrf_token": token, "loket": counter["id"], "choice": "ganda", "text": "sama dengan A002"})
+    assert r.status_code == 302 and r.location == f"/console/loket/{counter['id']}"
+    t = core.tickets.get(waiting["id"])
+    assert (t["outcome"], t["cancel_reason"]) == ("cancelled", "Nomor ganda (tiket dobel) – sama dengan A002")
+    again = c.post(url, data={"csrf_token": token, "choice": "ganda"})
+    assert again.status_code == 409 and core.tickets.get(waiting["id"])["outcome"] == "cancelled"
+    r = c.post(f"/console/tiket/{current['id']}/batal", data={"csrf_token": token, "loket": counter["id"],
+                                                             "choice": "lain", "text": "Pemohon salah kantor"})
+    assert r.status_code == 302 and core.tickets.get(current["id"])["cancel_reason"] == "Pemohon salah kantor"
+    with core.db.read() as s:
+        audit = s.execute(select(AuditLog.actor, AuditLog.target_id).where(AuditLog.action == "ticket.close")
+                          .order_by(AuditLog.id)).all()
+    assert [tuple(a) for a in audit][-2:] == [("loket", str(waiting["id"])), ("loket", str(current["id"]))]
+
+    other, _ = core.tickets.issue("ktp")
+    admin = app.test_client()
+    login(admin, "admin")  # policy: ticket.cancel is for the counter roles (Kasi included), not admin
+    assert admin.get(f"/console/tiket/{other['id']}/batal").status_code == 403
+    assert core.tickets.get(other["id"])["outcome"] is None

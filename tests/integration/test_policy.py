@@ -150,6 +150,8 @@ MATRIX: list[Route] = [
     api("api.report_regency", "GET", lambda w: "/api/v1/reports/regency", REPORT),  # 409 on SQLite
     api("console.survey_report", "GET", lambda w: "/console/survei", REPORT),
     api("console.survey_report", "POST", lambda w: "/console/survei", REPORT, form={}),
+    api("console.cancel_ticket", "GET", lambda w: f"/console/tiket/{w.ticket}/batal", COUNTER),
+    api("console.cancel_ticket", "POST", lambda w: f"/console/tiket/{w.ticket}/batal", COUNTER, form={}),
     api("console.survey_offer", "POST", lambda w: f"/console/loket/{w.counter}/survei", COUNTER, form={}),
     api("console.admin_survey", "GET", lambda w: "/console/admin/survei", ADMIN),
     api("console.admin_survey", "POST", lambda w: "/console/admin/survei", ADMIN, form={}),

@@ -69,3 +69,41 @@ def test_kiosk_reads_the_print_status_of_its_ticket_by_token(make_app, fake):
     assert client.get(f"/api/v1/tickets/{t['token']}/print").get_json()["printer_state"] == "offline"
     assert client.get("/api/v1/tickets/xxxxxxxxxxxxxxxx/print").status_code == 404
     assert [j.status for j in jobs(core)] == ["pending", "pending"]
+
+
+def test_print_trouble_reaches_every_console_live(make_app, fake, make_user):
+    """A job turning uncertain/failed (spooler) and a reprint (a clerk) each publish an event (print.job_failed,
+    print.reprinted: no personal data) that the console pushes to every clerk's screen, whose banner and
+    /console/cetak list ([data-live]) re-read at once instead of on the next page load."""
+    from hardware.plugin import get_spooler
+    from hardware.spooler import PrinterWorker
+
+    app = make_app(fake.url, start=False)
+    core = app.extensions["antrean"]
+    make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket")
+    make_user(core, "verif", ["petugas_verifikasi"], "Rina Verifikasi")
+    socketio = app.extensions["antrean.socketio"]
+    other = app.test_client()
+    login(other, "verif")
+    page = other.get("/console/cetak").text
+    assert 'data-live="/console/cetak?fragment=jobs"' in page  # the list itself refreshes on a push
+    screen = socketio.test_client(app, namespace="/console", flask_test_client=other)
+    screen.get_received("/console")
+    a = issue(app)
+    screen.get_received("/console")
+
+    worker = PrinterWorker(get_spooler(core), "default")
+    worker._finish(a["print"]["job"], "uncertain", "timeout after the bytes were sent (test)")
+    pushed = [m["args"][0] for m in screen.get_received("/console") if m["name"] == "update"]
+    assert pushed == [{"event": "print.job_failed", "job": a["print"]["job"], "status": "uncertain",
+                       "ticket": a["id"], "number": a["number"], "printer": "default"}]
+    assert a["number"] in other.get("/console/cetak?fragment=jobs").text
+
+    clerk = app.test_client()
+    token = login(clerk, "loket")
+    r = clerk.post("/api/v1/printers/reprint", json={"ticket_id": a["id"]}, headers={"X-CSRFToken": token})
+    assert r.status_code == 201, r.get_json()
+    pushed = [m["args"][0] for m in screen.get_received("/console") if m["name"] == "update"]
+    assert pushed == [{"event": "print.reprinted", "ticket": a["id"], "number": a["number"],
+                       "job": r.get_json()["job"]["id"], "printer": "default"}]
+    assert a["number"] not in other.get("/console/cetak?fragment=jobs").text  # reprinted: off the list

@@ -30,6 +30,10 @@ def test_environment_then_instance_file(tmp_path):
     ({"ANTREAN_TOKEN_HOURS": "many"}, "token_hours"),
     ({"ANTREAN_START_WORKERS": "perhaps"}, "start_workers"),
     ({"ANTREAN_LANGUAGE": "fr"}, "language"),
+    ({"ANTREAN_PRINT_JOB_MAX_AGE_MINUTES": "lima"}, "print_job_max_age_minutes"),
+    ({"ANTREAN_PRINT_JOB_MAX_AGE_MINUTES": "-1"}, "print_job_max_age_minutes"),
+    ({"ANTREAN_TRUSTED_PROXIES": "-1"}, "trusted_proxies"),
+    ({"ANTREAN_TRUSTED_PROXIES": "nginx"}, "trusted_proxies"),
     ({"ANTREAN_PASSWORD_HASH_METHOD": "md5"}, "password_hash_method"),
     ({"ANTREAN_PASSWORD_HASH_METHOD": "pbkdf2:sha256:0"}, "password_hash_method"),
 ])
@@ -37,6 +41,19 @@ def test_bad_settings_name_the_setting(tmp_path, env, message):
     with pytest.raises(ConfigError) as exc:
         load_settings({"instance_path": str(tmp_path)}, environ=env)
     assert message in str(exc.value)
+
+
+def test_print_job_age_and_proxies_are_declared_settings_with_env_vars(tmp_path):
+    s = load_settings({"instance_path": str(tmp_path)}, environ={})
+    assert (s.print_job_max_age_minutes, s.trusted_proxies, s.extra) == (5, 0, {})
+    s = load_settings({"instance_path": str(tmp_path)}, environ={"ANTREAN_PRINT_JOB_MAX_AGE_MINUTES": "0",
+                                                                 "ANTREAN_TRUSTED_PROXIES": "1"})
+    assert (s.print_job_max_age_minutes, s.trusted_proxies) == (0, 1)
+    from hardware.store import age_limit
+
+    class _Core:
+        settings = s
+    assert age_limit(_Core) is None  # 0 = never expire
 
 
 def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(tmp_path, admin):
