@@ -13,16 +13,19 @@
   marked ``booked_slot``; the queue (``booked_first``) lets it go before walk-ins inside its slot.
 - A booking not checked in by the end of its slot + ``grace_minutes`` becomes ``no_show`` at the next action
   (:meth:`BookingService.sweep`: slots, booking, check-in and the staff list call it).
+- The reminder the day before (:meth:`BookingService.remind`) goes out from ``remind_at`` local time the day
+  before, once per booking and day; the notifier's worker calls it (notifier/worker.py).
 
 Personal data (name, phone, NIK) is stored for the staff list only: never in events, audit events or public
 pages; the NIK is masked there too unless the staff member may read it (:func:`may_read_personal`).
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from .calendar import _hhmm, _minutes, parse_day
 from .core import SYSTEM, Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import Booking, BookingCount, Service, Ticket
+from .models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from .timeutil import BULAN, HARI, iso, local, office_day, utcnow
 from .workflow import mask_nik, validate_nik
 
@@ -44,12 +47,14 @@ DEFAULTS: dict = {
     "days_ahead": 14,       # bookable from today to this many days ahead
     "grace_minutes": 15,    # a booking not checked in by slot end + this becomes no_show
     "early_minutes": 30,    # check-in opens this long before the slot
+    "remind_at": "16:00",   # local time the day before when the reminder goes out ("" = no reminders)
     "services": {},
 }
 ACTIVE = ("booked", "checked_in")
 CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/B, 8: read aloud and typed safely
 CODE = re.compile(r"^[A-Z0-9]{8}$")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
+log = logging.getLogger("antrean.booking")
 def may_read_personal(core, actor: Actor) -> bool:
     """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/policy.py ``booking.read_personal``)."""
     from . import policy
@@ -292,6 +297,7 @@ class BookingService:
             old = {"day": b.day.isoformat(), "start": b.start}
             self._release(s, b)
             self._take(s, b, b.service_code, d, start, now)
+            b.changed_at = now  # the reminder rule reads it: a slot set after the reminder time needs none
             try:
                 with s.begin_nested():
                     s.flush()
@@ -412,19 +418,68 @@ class BookingService:
         """Whether some booking is due to become a no-show (one indexed read)."""
         return s.execute(self._due_query(now, cfg).with_only_columns(Booking.id).limit(1)).first() is not None
 
+    # -- the reminder the day before ---------------------------------------------------------------------------
+    def remind_moment(self, day: date, cfg: dict | None = None, session=None) -> datetime | None:
+        """When the reminder for a booking on ``day`` goes out (UTC): ``remind_at`` local time the day before;
+        None when reminders are off."""
+        cfg = cfg or self.config(session)
+        at = cfg.get("remind_at") or ""
+        if not at:
+            return None
+        local_at = datetime.combine(day - timedelta(days=1), datetime.min.time()) + timedelta(minutes=_minutes(at))
+        return local_at.replace(tzinfo=self.core.tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+    def remind(self, now: datetime | None = None) -> int:
+        """Queue ``booking_reminder`` for tomorrow's active bookings once ``remind_at`` has passed today.
+
+        A booking made (or moved to tomorrow) at or after that moment gets none: its confirmation page was
+        just seen. Once per booking and day (dedupe key ``booking:<code>:reminder:<day>``): a booking moved
+        to another day is reminded of its new day. Safe to call as often as you like (the notifier worker
+        calls it every minute); returns how many reminders were newly handed to the notifier."""
+        core = self.core
+        notify = getattr(core, "notify", None)
+        now = now or utcnow()
+        if notify is None or not notify.enabled:
+            return 0
+        tomorrow = office_day(core.tz, now) + timedelta(days=1)
+        with core.db.read() as s:
+            cfg = self.config(s)
+            moment = self.remind_moment(tomorrow, cfg)
+            if moment is None or now < moment:
+                return 0
+            rows = s.execute(select(Booking).where(
+                Booking.office_id == core.office_id, Booking.status == "booked", Booking.day == tomorrow,
+                Booking.created_at < moment, (Booking.changed_at.is_(None)) | (Booking.changed_at < moment))
+                .order_by(Booking.id)).scalars().all()
+            views = {f"booking:{b.code}:reminder:{b.day.isoformat()}": (b.phone, self._public(b)) for b in rows}
+            done = set(s.execute(select(NotifyMessage.dedupe_key).where(
+                NotifyMessage.office_id == core.office_id, NotifyMessage.dedupe_key.in_(views))).scalars()) \
+                if views else set()
+        n = 0
+        for key, (phone, view) in views.items():
+            if key in done:  # already queued (the enqueue would dedupe it too: this only saves the writes)
+                continue
+            try:
+                if self._notify(None, "booking_reminder", phone, view, key=key) is not None:
+                    n += 1
+            except Exception:  # noqa: BLE001 - one bad number must not stop the others' reminders
+                log.exception("booking reminder for %s not queued", view["code"])
+        return n
+
     # -- messages ------------------------------------------------------------------------------------------
-    def _notify(self, s, kind: str, phone: str, view: dict, manage_url: str | None = None) -> None:
+    def _notify(self, s, kind: str, phone: str, view: dict, manage_url: str | None = None,
+                key: str | None = None) -> int | None:
         """The one place bookings hand a message to the notifier (antrean/notify.py), in the booking's own
         transaction (queued exactly when the change commits; the dedupe key makes it once per booking and kind)."""
         notify = getattr(self.core, "notify", None)
         if notify is None or not phone:
-            return
+            return None
         base = (self.core.settings.public_url or "").rstrip("/")
         params = {"service": view["service_name"], "date": view["date_label"], "start": view["start"].replace(":", "."),
                   "code": view["code"]}
         if manage_url is not None:
             params["manage_url"] = base + manage_url
-        notify.enqueue(kind, phone, params, f"booking:{view['code']}:{kind}", session=s)
+        return notify.enqueue(kind, phone, params, key or f"booking:{view['code']}:{kind}", session=s)
 
 
 def _status_text(status: str) -> tuple[str, str]:
@@ -453,6 +508,15 @@ def _clean_person(name, phone, nik) -> tuple[str, str, str]:
     return name, phone, validate_nik(nik)
 
 
+#: the numeric settings' names for people (the admin page's labels and the validation messages)
+LABELS = {"slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
+          "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
+          "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
+          "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
+          "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
+          "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)")}
+
+
 def validate_config(value, sops) -> dict:
     if not isinstance(value, dict):
         raise Invalid("Pengaturan booking tidak sah.", "Invalid booking settings.")
@@ -463,12 +527,18 @@ def validate_config(value, sops) -> dict:
     def num(key, v):
         lo, hi = bounds[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise Invalid(f"Pengaturan booking '{key}' harus {lo}–{hi}.", f"Booking setting '{key}' must be {lo}-{hi}.",
-                          detail=f"{key}={v!r}")
+            raise Invalid(f"{LABELS[key][0]}: harus {lo}–{hi}.", f"{LABELS[key][1]}: must be {lo}-{hi}.",
+                          field=key, detail=f"{key}={v!r}")
         return v
     for key in bounds:
         out[key] = num(key, out[key])
     out["enabled"] = bool(out["enabled"])
+    at = out.get("remind_at")
+    at = at.strip() if isinstance(at, str) else at
+    if at and not (isinstance(at, str) and re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", at)):
+        raise Invalid("Jam pengingat harus berbentuk JJ:MM (mis. 16:00) atau kosong.",
+                      "Reminder time must be HH:MM (e.g. 16:00) or empty.", field="remind_at", detail=f"remind_at={at!r}")
+    out["remind_at"] = at or ""
     services = out.get("services") or {}
     if not isinstance(services, dict) or set(services) - set(sops):
         raise Invalid("Layanan tidak dikenal.", "Unknown service.", detail=repr(services))

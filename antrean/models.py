@@ -413,7 +413,7 @@ class Booking(Base):
     cancel_token: Mapped[str] = mapped_column(String(64), unique=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # checked in, cancelled, no-show
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # checked in, cancelled, no-show, rescheduled
 
 
 class BookingCount(Base):

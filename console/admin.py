@@ -1,5 +1,5 @@
-"""Admin pages: office, counters, users and roles, services, queue policy, office calendar, display, printers,
-audit log.
+"""Admin pages: office, counters, users and roles, services, queue policy, booking, office calendar, display,
+printers, audit log.
 
 Every change goes through a core method that checks the admin role and
 writes the audit log; these views only parse the forms. Each editable page is
@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta, timezone
 from flask import flash, redirect, render_template, request, url_for
 
 from antrean.app import get_core, lang
+from antrean.booking import LABELS as BOOKING_INTS
 from antrean.core import DEFAULT_POLICY
 from antrean.errors import AntreanError, Invalid
 from antrean.queue import _check_policy
@@ -127,6 +128,35 @@ def save_policy(core, f):
         policy[key] = int(raw)
     _check_policy(policy)
     core.set_setting("queue_policy", policy, actor())
+
+
+# -- booking settings (antrean/booking.py, docs/booking.md) ------------------------------------------------
+def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | None:
+    raw = (raw or "").strip()
+    if blank_ok and not raw:
+        return None
+    if not raw.isdecimal():
+        raise Invalid(f"{label[0]}: isi dengan bilangan bulat 0 atau lebih.",
+                      f"{label[1]}: enter a whole number, 0 or more.", detail=f"{raw!r}")
+    return int(raw)
+
+
+@admin_page("/admin/booking", "admin_booking", "console/admin/booking.html", "booking",
+            lambda core: {"cfg": core.booking.config(), "labels": BOOKING_INTS,
+                          "services": core.services(enabled_only=True)})
+def save_booking(core, f):
+    value = {"enabled": f.get("enabled") == "1", "remind_at": f.get("remind_at", "").strip()}
+    for key, label in BOOKING_INTS.items():
+        value[key] = _whole(f.get(key), label)
+    services = {}
+    for code in core.sops:
+        own = {k: n for k in ("slot_minutes", "capacity")
+               if (n := _whole(f.get(f"{code}_{k}"), (f"{code}: {BOOKING_INTS[k][0]}", f"{code}: {BOOKING_INTS[k][1]}"),
+                               blank_ok=True)) is not None}
+        if own:
+            services[code] = own
+    value["services"] = services
+    core.booking.set_config(actor(), value)
 
 
 # -- display profiles and running text ---------------------------------------------------------

@@ -51,6 +51,7 @@ class Notifier:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.started = False
+        self._next_tick: datetime | None = None  # next run of the periodic jobs (booking reminders)
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
@@ -94,8 +95,22 @@ class Notifier:
             self.handle(ev)
             self._wake.set()
 
+    def tick(self, now: datetime | None = None) -> int:
+        """Periodic jobs, at most once a minute: the booking reminders of the day before
+        (``core.booking.remind``; each booking's reminder is deduplicated, so several processes may run it)."""
+        now = now or utcnow()
+        if self._next_tick is not None and now < self._next_tick:
+            return 0
+        self._next_tick = now + timedelta(minutes=1)
+        booking = getattr(self.core, "booking", None)
+        return booking.remind(now) if booking is not None else 0
+
     def _run_sender(self) -> None:
         while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a reminder is a courtesy: keep sending the outbox
+                log.exception("notify: periodic jobs failed")
             try:
                 busy = self.step()
             except Exception:  # noqa: BLE001 - e.g. the database briefly unreachable

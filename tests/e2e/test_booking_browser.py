@@ -122,3 +122,22 @@ def test_console_lists_a_days_bookings_per_slot(live_server, page, make_user):
     text = page.content()
     assert "Warga 0" in text and "3201********0001" in text and "3201010101900001" not in text
     screenshot(page, "booking-console-day")
+
+
+def test_console_booking_settings_page(live_server, page, make_user):
+    from tests.e2e.test_console_browser import _login
+
+    core = live_server.core
+    make_user(core, "admin", ["admin"], "Admin Kantor")
+    _login(page, live_server.url, "admin")
+    page.goto(live_server.url + "/console/admin/booking")
+    page.fill("input[name=capacity]", "6")
+    page.fill("input[name=ktp_capacity]", "8")
+    page.click("button.primary")
+    assert "Perubahan disimpan." in page.content()
+    assert core.booking.config()["capacity"] == 6 and core.booking.config()["services"] == {"ktp": {"capacity": 8}}
+    page.fill("input[name=share_percent]", "120")
+    page.click("button.primary")
+    assert "Bagian untuk booking (%): harus 0–100." in page.content()
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    screenshot(page, "booking-console-admin")

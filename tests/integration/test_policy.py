@@ -175,6 +175,8 @@ MATRIX: list[Route] = [
     api("console.admin_notify", "POST", lambda w: "/console/admin/kabar", ADMIN, form={}),
     api("console.admin_calendar", "GET", lambda w: "/console/admin/kalender", ADMIN),
     api("console.admin_calendar", "POST", lambda w: "/console/admin/kalender", ADMIN, form={}),
+    api("console.admin_booking", "GET", lambda w: "/console/admin/booking", ADMIN),
+    api("console.admin_booking", "POST", lambda w: "/console/admin/booking", ADMIN, form={}),
 ]
 
 

@@ -264,3 +264,60 @@ def test_confirmed_and_cancelled_messages_go_through_the_notifier_once(settings_
         assert b["code"] in rows[0][2] and "08.00" in rows[0][2] and f"?t={b['cancel_token']}" in rows[0][2]
     finally:
         c.close()
+
+
+SUN = "2026-11-29"
+SUN_1000 = datetime(2026, 11, 29, 3, 0)      # Sunday 10:00 WIB: the day before MON
+SUN_1559 = datetime(2026, 11, 29, 8, 59)     # 15:59 WIB, a minute before the reminder time
+SUN_1600 = datetime(2026, 11, 29, 9, 0)      # 16:00 WIB: reminders for Monday go out
+SUN_1700 = datetime(2026, 11, 29, 10, 0)
+
+
+def reminders(c) -> list[str]:
+    from antrean.models import NotifyMessage
+    with c.db.read() as s:
+        return s.execute(select(NotifyMessage.dedupe_key).where(NotifyMessage.kind == "booking_reminder")
+                         .order_by(NotifyMessage.id)).scalars().all()
+
+
+def test_reminder_the_day_before_once_per_booking_following_its_current_slot(settings_dict):
+    from notifier.worker import Notifier
+
+    c = make_core(settings_dict, notify_url="log://", start_workers=False)
+    try:
+        early = book(c, 0, now=SUN_1000)                       # booked before 16:00 the day before: reminded
+        gone = book(c, 1, now=SUN_1000)                        # cancelled: no reminder
+        c.booking.cancel(gone["code"], gone["cancel_token"], now=SUN_1000)
+        moved = book(c, 2, start="09:00", day="2026-12-01", now=SUN_1000)   # Tuesday, moved to Monday below
+        assert c.booking.remind(SUN_1559) == 0 and reminders(c) == []      # not before the reminder time
+        c.booking.reschedule(moved["code"], moved["cancel_token"], MON, "09:00", now=SUN_1000)
+        late = book(c, 3, now=SUN_1700)                        # booked after 16:00: the confirmation suffices
+
+        worker = Notifier(c, driver=None)
+        assert worker.tick(SUN_1600) == 2                      # the periodic job of the notifier's worker
+        assert worker.tick(SUN_1600) == 0                      # at most once a minute
+        assert c.booking.remind(SUN_1700) == 0                 # again later: deduplicated, nothing new
+        assert sorted(reminders(c)) == sorted([f"booking:{early['code']}:reminder:{MON}",
+                                               f"booking:{moved['code']}:reminder:{MON}"])
+        assert late["code"] not in " ".join(reminders(c))
+
+        # moved on to Tuesday after Monday's reminder: Tuesday's reminder follows the new slot
+        c.booking.reschedule(early["code"], early["cancel_token"], "2026-12-01", "10:00", now=SUN_1700)
+        assert c.booking.remind(datetime(2026, 11, 30, 8, 59)) == 0       # Monday 15:59 WIB
+        # ... but it was moved after Sunday 16:00, i.e. before Monday's 16:00: it is reminded on Monday
+        assert c.booking.remind(datetime(2026, 11, 30, 9, 0)) == 1
+        assert reminders(c)[-1] == f"booking:{early['code']}:reminder:2026-12-01"
+        # a booking checked in or gone no-show is not reminded; reminders can be turned off
+        cfg = c.booking.config()
+        c.booking.set_config(ADMIN, cfg | {"remind_at": ""})
+        book(c, 4, day="2026-12-02", now=datetime(2026, 11, 30, 2, 0))
+        assert c.booking.remind(datetime(2026, 12, 1, 10, 0)) == 0
+    finally:
+        c.close()
+
+
+def test_reminder_time_is_validated(bk):
+    with pytest.raises(Invalid) as e:
+        bk.booking.set_config(ADMIN, bk.booking.config() | {"remind_at": "25:00"})
+    assert "JJ:MM" in e.value.id_text and "HH:MM" in e.value.en_text
+    assert bk.booking.set_config(ADMIN, bk.booking.config() | {"remind_at": " 07:30 "})["remind_at"] == "07:30"
