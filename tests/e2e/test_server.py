@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import select as io_select
 import threading
 import time
 import tty
@@ -85,11 +86,15 @@ def test_a_stuck_device_printer_does_not_stop_a_broadcast(server_process, office
     tty.setraw(slave)
     device = os.ttyname(slave)
     os.set_blocking(slave, False)
-    try:  # fill the terminal's buffer: the server's next write to it blocks until we read
-        while True:
+    # fill the terminal's buffer: the server's next write to it blocks until we read. The kernel moves
+    # queued bytes on to the master side in the background, so one EAGAIN does not mean full: write until
+    # the terminal stays unwritable for half a second (a fill bound, not a wait for the server)
+    while True:
+        try:
             os.write(slave, b"x" * 4096)
-    except BlockingIOError:
-        pass
+        except BlockingIOError:
+            if not io_select.select([], [slave], [], 0.5)[1]:
+                break
     server = server_process({"ANTREAN_PRINTER_URL": f"file://{device}"}, instance=inst)
     board = boards(server.url)
     board.next("state")
