@@ -1,3 +1,3 @@
-from .entry import main
+from antrean.entry import main
 
 main()

@@ -15,10 +15,10 @@ import sys
 
 import click
 
-from .config import ConfigError, load_settings
-from .core import SYSTEM, Actor, Antrean
-from .errors import AntreanError
-from .sop import STAFF_ROLES
+from antrean.kernel.config import ConfigError, load_settings
+from antrean.core import SYSTEM, Actor, Antrean
+from antrean.kernel.errors import AntreanError
+from antrean.kernel.sop import STAFF_ROLES
 
 #: the CLI acts for the person at the server's console (who owns the machine), as an admin
 CLI_ADMIN = Actor(None, "system", frozenset({"admin"}))
@@ -45,7 +45,7 @@ DEMO_USERS = [
 
 def _settings():
     """Settings checked (one line naming the setting on error), logging set up from them."""
-    from . import logs
+    from antrean.kernel import logs
 
     settings = load_settings()
     logs.setup(settings.log_level, settings.log_format)
@@ -54,8 +54,8 @@ def _settings():
 
 def _checked_settings():
     """Settings, plus the database (and Redis, when set) answering; else ConfigError naming the setting."""
-    from .db import Database
-    from .health import redis_status
+    from antrean.kernel.db import Database
+    from antrean.services.health import redis_status
 
     settings = _settings()
     db = Database(settings.database_url)
@@ -127,7 +127,7 @@ def init(demo: bool):
 def _demo(core: Antrean) -> None:
     from sqlalchemy import func, select
 
-    from .models import Counter, Office
+    from antrean.kernel.models import Counter, Office
 
     with core.db.write() as s:
         o = s.get(Office, core.office_id)
@@ -175,7 +175,7 @@ def _demo(core: Antrean) -> None:
 @click.option("--debug", is_flag=True, help="With --dev: Flask's debugger (never on a network others reach).")
 def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: bool):
     """Serve the kiosk, display, console and API."""
-    from . import runtime
+    from antrean.kernel import runtime
 
     if (no_reload or debug) and not dev:
         raise click.UsageError("--no-reload and --debug go with --dev")
@@ -195,7 +195,7 @@ def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: b
                    "konsol: /console)")
         runtime.serve(None, host, port, workers=workers, announce=lambda m: click.echo(m, err=True))
         return
-    from . import create_app
+    from antrean import create_app
 
     try:
         app = create_app()
@@ -213,7 +213,7 @@ def _run_dev(host: str, port: int, *, reload: bool, debug: bool) -> None:
     """Werkzeug's development server (threads), as before the production server."""
     import signal
 
-    from . import create_app
+    from antrean import create_app
 
     _checked_settings()  # one line naming a bad setting, an unreachable database or Redis; no traceback
     app = create_app()
@@ -297,7 +297,7 @@ def close_day():
 def _known_offices(core, offices) -> None:
     from sqlalchemy import select
 
-    from .models import Office
+    from antrean.kernel.models import Office
 
     with core.db.read() as s:
         known = set(s.execute(select(Office.code)).scalars())
@@ -408,7 +408,7 @@ def backup(path: str | None, keep: int):
     antrean-<UTC time>.db in; default <instance>/backups/."""
     from pathlib import Path
 
-    from . import backup as bk
+    from antrean.services import backup as bk
 
     settings = _checked_settings()
     source = bk.sqlite_path(settings.database_url)
@@ -440,8 +440,8 @@ def restore(path: str, yes: bool):
     """Replace the database with a backup (the server must be stopped; the current one is kept aside)."""
     from pathlib import Path
 
-    from . import backup as bk
-    from .migrate import known_revisions
+    from antrean.services import backup as bk
+    from antrean.kernel.migrate import known_revisions
 
     settings = _settings()
     database = bk.sqlite_path(settings.database_url)
@@ -504,7 +504,7 @@ def holiday_add(day: str, name: str, kind: str):
 @click.option("--year", type=int, help="Only this year.")
 def holiday_list(year: int | None):
     """List the calendar's entries (date, kind, name)."""
-    from .calendar import format_entries
+    from antrean.services.calendar import format_entries
     entries = _calendar_run(lambda core, actor: core.calendar.entries(year))
     click.echo(format_entries(entries) if entries else "(no entries)")
 

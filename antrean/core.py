@@ -12,15 +12,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import policy
-from .config import Settings, load_settings
-from .db import Database
-from .errors import Forbidden, Invalid, NotFound
-from .events import Event
-from .models import AuditLog, Office, Service, Setting
-from .plugins import PluginHost, build_plugin_host
-from .sop import GROUPS, ROLES, STAFF_ROLES, Sop
-from .timeutil import utcnow
+from antrean.kernel import policy
+from antrean.kernel.config import Settings, load_settings
+from antrean.kernel.db import Database
+from antrean.kernel.errors import Forbidden, Invalid, NotFound
+from antrean.kernel.events import Event
+from antrean.kernel.models import AuditLog, Office, Service, Setting
+from antrean.kernel.plugins import PluginHost, build_plugin_host
+from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES, Sop
+from antrean.kernel.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ DEFAULT_POLICY: dict[str, Any] = {
     "max_wait_minutes": 60,     # a ticket waiting longer than this goes first (0 = off)
     "max_recalls": 3,           # recalls allowed before the clerk must skip (no-show)
     "default_service_minutes": 5,
-    "booked_first": True,       # a booked ticket inside its slot goes before walk-ins (antrean/booking.py)
+    "booked_first": True,       # a booked ticket inside its slot goes before walk-ins (antrean/services/booking.py)
 }
 
 
@@ -76,15 +76,15 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
-        from .booking import BookingService
-        from .calendar import CalendarService
-        from .notify import NotifyService
-        from .queue import QueueService
-        from .reports import ReportService
-        from .survey import SurveyService
-        from .tickets import TicketService
-        from .users import UserService
-        from .workflow import WorkflowService
+        from antrean.services.booking import BookingService
+        from antrean.services.calendar import CalendarService
+        from antrean.services.notify import NotifyService
+        from antrean.services.queue import QueueService
+        from antrean.services.reports import ReportService
+        from antrean.services.survey import SurveyService
+        from antrean.services.tickets import TicketService
+        from antrean.services.users import UserService
+        from antrean.services.workflow import WorkflowService
         self.calendar = CalendarService(self)
         self.tickets = TicketService(self)
         self.queue = QueueService(self)
@@ -124,7 +124,7 @@ class Antrean:
             self.db.dispose()
 
     def migrate(self) -> None:
-        from .migrate import upgrade
+        from antrean.kernel.migrate import upgrade
 
         upgrade(self.db)
         self._office_id = self.ensure_office()
@@ -183,9 +183,9 @@ class Antrean:
         older specific hook to fire with it (see :meth:`emit`). An action in neither
         ``AUDIT_EVENTS`` nor ``AUDIT_ONLY`` is refused: nothing is audited without its event.
         """
-        from .events import AUDIT_EVENTS, AUDIT_ONLY
+        from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY
         if action not in AUDIT_EVENTS and action not in AUDIT_ONLY:
-            raise ValueError(f"audit action {action!r} has no event: add it to antrean.events.AUDIT_EVENTS "
+            raise ValueError(f"audit action {action!r} has no event: add it to antrean.kernel.events.AUDIT_EVENTS "
                              f"(or AUDIT_ONLY if no face may care)")
         at = at or utcnow()
         session.add(AuditLog(office_id=self._office_in(session), at=at, actor_id=actor.id, actor=actor.username,
@@ -203,8 +203,8 @@ class Antrean:
         ``legacy=(hook_name, kwargs)`` also fires an older specific hook (``ticket_called`` …) from the
         same dispatcher; ``kwargs`` may be a callable, evaluated after commit (e.g. to read a view).
         """
-        from .events import Event, check_data, queue
-        from .timeutil import iso
+        from antrean.kernel.events import Event, check_data, queue
+        from antrean.kernel.timeutil import iso
         check_data(type, data)
         ev = Event(type=type, office_id=self._office_in(session), at=iso(at or utcnow()),
                    actor=(actor or SYSTEM).username, data=data, legacy=legacy)
@@ -233,7 +233,7 @@ class Antrean:
         ``since``/``until`` are UTC datetimes (``until`` exclusive). Returns {"total", "items"}."""
         policy.require(self, actor, "audit.read")
         from sqlalchemy import func
-        from .timeutil import iso
+        from antrean.kernel.timeutil import iso
         conds = [AuditLog.office_id == self.office_id]
         if action:
             conds.append(AuditLog.action.startswith(action, autoescape=True))
@@ -258,8 +258,8 @@ class Antrean:
 
     def printers(self) -> list[dict]:
         """The office's printers with their last known state (rows kept by the hardware plugin)."""
-        from .models import Printer
-        from .timeutil import iso
+        from antrean.kernel.models import Printer
+        from antrean.kernel.timeutil import iso
         with self.db.read() as s:
             rows = s.execute(select(Printer).where(Printer.office_id == self.office_id)
                              .order_by(Printer.name)).scalars().all()
@@ -272,8 +272,8 @@ class Antrean:
         not surely print (``uncertain``/``failed``) and were not reprinted since (no later job for the
         ticket). Reads today's tickets through their (office, day) index, not the whole job history."""
         from sqlalchemy import func
-        from .models import Printer, PrintJob, Ticket
-        from .timeutil import iso, office_day
+        from antrean.kernel.models import Printer, PrintJob, Ticket
+        from antrean.kernel.timeutil import iso, office_day
         with self.db.read() as s:
             printers = [{"name": p.name, "state": p.state, "detail": p.detail, "checked_at": iso(p.checked_at)}
                         for p in s.execute(select(Printer).where(
@@ -440,7 +440,7 @@ class Antrean:
 
 
 def require_role(actor: Actor, *roles: str) -> None:
-    """A bare role check, kept for third-party plugins. Antrean's own decisions live in :mod:`antrean.policy`."""
+    """A bare role check, kept for third-party plugins. Antrean's own decisions live in :mod:`antrean.kernel.policy`."""
     if not actor.roles.intersection(roles):
         names = ", ".join(STAFF_ROLES.get(r, r) for r in roles)
         raise Forbidden(f"Tindakan ini memerlukan peran: {names}.", f"This action needs the role: {names}.",

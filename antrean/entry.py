@@ -18,7 +18,7 @@ def prepare(argv: list[str]) -> None:
 
 def main() -> None:
     prepare(sys.argv[1:])
-    from .cli import main as cli_main
+    from antrean.cli import main as cli_main
 
     cli_main()
 

@@ -35,7 +35,7 @@ def settings(host: str, port: int, workers: int) -> dict:
 
 
 def post_worker_init(worker) -> None:
-    from .runtime import raise_file_limit
+    from antrean.kernel.runtime import raise_file_limit
 
     raise_file_limit()
 

@@ -38,7 +38,7 @@ def make_core(url: str | None = None, *, throttle: bool = True):
 
 def login_timing(rounds: int) -> None:
     from antrean.core import SYSTEM
-    from antrean.errors import AntreanError
+    from antrean.kernel.errors import AntreanError
 
     core = make_core(throttle=False)
     core.users.create(SYSTEM, "camat", "rahasia123", ["camat"], "Camat")
@@ -59,9 +59,9 @@ def login_timing(rounds: int) -> None:
 
 
 def parallel_guesses(url: str | None) -> None:
-    from antrean import users as users_mod
+    from antrean.services import users as users_mod
     from antrean.core import SYSTEM
-    from antrean.errors import AntreanError
+    from antrean.kernel.errors import AntreanError
 
     core = make_core(url)
     core.users.create(SYSTEM, "camat", "rahasia123", ["camat"], "Camat")

@@ -30,7 +30,7 @@ NOW = datetime(2026, 11, 30, 0, 0)  # Monday 07:00 WIB
 
 
 def fill(core, days: list[date], services: list[str]) -> int:
-    from antrean.models import Booking, BookingCount
+    from antrean.kernel.models import Booking, BookingCount
 
     cfg = core.booking.config()
     n = 0
@@ -67,13 +67,13 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=600)
     args = ap.parse_args()
 
-    import antrean.booking
-    import antrean.tickets
+    import antrean.services.booking
+    import antrean.services.tickets
     import publik.booking
     from antrean import create_app
     from antrean.core import Actor
 
-    for mod in (antrean.booking, antrean.tickets, publik.booking):
+    for mod in (antrean.services.booking, antrean.services.tickets, publik.booking):
         mod.utcnow = lambda: NOW
     print("load average before:", open("/proc/loadavg").read().strip())
     tmp = Path(tempfile.mkdtemp(prefix="antrean-bench-booking-"))

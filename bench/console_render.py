@@ -25,8 +25,8 @@ from sqlalchemy import insert  # noqa: E402
 
 from antrean import create_app  # noqa: E402
 from antrean.core import SYSTEM, Actor  # noqa: E402
-from antrean.models import Application, StepLog  # noqa: E402
-from antrean.timeutil import utcnow  # noqa: E402
+from antrean.kernel.models import Application, StepLog  # noqa: E402
+from antrean.kernel.timeutil import utcnow  # noqa: E402
 
 
 def seed(core, n_apps: int, clerk_id: int) -> None:

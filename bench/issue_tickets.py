@@ -99,7 +99,7 @@ def check_numbers(instance: Path, db_url: str | None) -> dict:
     from sqlalchemy import select
 
     from antrean.core import Antrean
-    from antrean.models import Ticket
+    from antrean.kernel.models import Ticket
     from plugins import BUILTIN_SOP_MODULES
     settings = {"instance_path": str(instance), "start_workers": False}
     if db_url:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from antrean import create_app  # noqa: E402
-from antrean.models import NotifyMessage  # noqa: E402
+from antrean.kernel.models import NotifyMessage  # noqa: E402
 from tests.support.fake_gateway import closed_port  # noqa: E402
 
 SERVICES = ["ektp", "ktp", "kk", "akta_kelahiran", "sktm", "skck"]

@@ -1,5 +1,5 @@
 """Issue 8's benchmark: worklist, counter view and application page with 50,000 applications and
-500,000 step logs, with the authorization filter (antrean.policy) applied in the database.
+500,000 step logs, with the authorization filter (antrean.kernel.policy) applied in the database.
 
 Seeds by bulk insert, then asks each page through Flask's test client (server-side time, rendering
 included; no network), round-robin across the pages so a busy machine slows them alike:
@@ -35,8 +35,8 @@ sys.path.insert(0, str(HERE))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from antrean.core import SYSTEM  # noqa: E402
-from antrean.models import Application, Office, StepLog  # noqa: E402
-from antrean.timeutil import utcnow  # noqa: E402
+from antrean.kernel.models import Application, Office, StepLog  # noqa: E402
+from antrean.kernel.timeutil import utcnow  # noqa: E402
 from console_render import bench_office, login, pct  # noqa: E402
 
 BATCH = 20_000
@@ -130,7 +130,7 @@ def main() -> None:
         clients[name] = app.test_client()
         login(clients[name], name)
     verifier = core.users.get(verif["id"])
-    from antrean import policy
+    from antrean.kernel import policy
     with core.db.read() as s:
         readable = s.execute(select(Application.id).where(policy.application_filter(core, verifier, s))).scalars().all()
     rng = random.Random(1)

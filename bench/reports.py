@@ -86,7 +86,7 @@ def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, see
 
 
 def _has_outcomes() -> bool:
-    from antrean.models import Ticket
+    from antrean.kernel.models import Ticket
     return hasattr(Ticket, "outcome")
 
 
@@ -151,7 +151,7 @@ def seed(core, office_code: str, seed_no: int, scale=1.0, months=(1, 12)) -> dic
     from sqlalchemy import func, select
 
     from antrean.core import Actor
-    from antrean.models import Application, Office, SurveyResponse, Ticket
+    from antrean.kernel.models import Application, Office, SurveyResponse, Ticket
     admin = Actor(None, "bench", frozenset({"admin"}))
     with core.db.write() as s:
         office = s.execute(select(Office).where(Office.code == office_code)).scalar_one_or_none()
@@ -169,7 +169,7 @@ def seed(core, office_code: str, seed_no: int, scale=1.0, months=(1, 12)) -> dic
         users = [core.users.create(admin, f"petugas{i}", "rahasia123", ["petugas_pelayanan"], f"Petugas {i}")["id"]
                  for i in range(1, 7)]
     else:
-        from antrean.models import Counter
+        from antrean.kernel.models import Counter
         with core.db.write() as s:
             cs = [Counter(office_id=oid, name=f"Loket {i}", number=i, active=True) for i in range(1, 5)]
             s.add_all(cs)
@@ -193,7 +193,7 @@ def main() -> None:
     from plugins import BUILTIN_SOP_MODULES
 
     from antrean.core import Actor, Antrean
-    from antrean.exports import to_xlsx
+    from antrean.services.exports import to_xlsx
     tmp = args.instance or tempfile.mkdtemp()
     settings = {"instance_path": tmp, "start_workers": False, "office_code": "sukamaju", "office_name": "Kecamatan Sukamaju"}
     admin_conn, dbname = None, None
@@ -207,7 +207,7 @@ def main() -> None:
     try:
         core.migrate()
         t0 = time.perf_counter()
-        from antrean.models import Ticket
+        from antrean.kernel.models import Ticket
         with core.db.read() as s:
             seeded = s.query(Ticket.id).limit(1).first() is not None
         if not seeded:
@@ -224,7 +224,7 @@ def main() -> None:
                 c.exec_driver_sql("ANALYZE")
                 c.commit()
         camat = Actor(None, "camat", frozenset({"camat"}))
-        from antrean.models import User
+        from antrean.kernel.models import User
         with core.db.write() as s:
             s.query(User).filter(User.username == "bupati").delete()
             s.add(User(username="bupati", full_name="Admin Kabupaten", password_hash="x", roles=["admin"],

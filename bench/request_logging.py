@@ -1,4 +1,4 @@
-"""What one access-log line per request costs (antrean.logs): A/B rounds, interleaved.
+"""What one access-log line per request costs (antrean.kernel.logs): A/B rounds, interleaved.
 
 A: the access line written (level INFO, text format, to a file as the journal would get it).
 B: the access line off (level WARNING: the logger checks isEnabledFor and returns).
@@ -29,7 +29,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000)
     args = ap.parse_args()
 
-    from antrean import create_app, logs
+    from antrean import create_app
+    from antrean.kernel import logs
 
     tmp = Path(tempfile.mkdtemp(prefix="antrean-bench-log-"))
     app = create_app({"instance_path": str(tmp / "instance"), "start_workers": False, "testing": True,

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert  # noqa: E402
 
 from antrean.core import Antrean  # noqa: E402
-from antrean.models import SurveyAnswer, SurveyResponse, Ticket  # noqa: E402
+from antrean.kernel.models import SurveyAnswer, SurveyResponse, Ticket  # noqa: E402
 from plugins import BUILTIN_SOP_MODULES  # noqa: E402
 
 YEAR = 2026

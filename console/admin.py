@@ -13,12 +13,12 @@ from datetime import datetime, time, timedelta, timezone
 
 from flask import flash, redirect, render_template, request, url_for
 
-from antrean.app import get_core, lang
-from antrean.booking import LABELS as BOOKING_INTS
+from antrean.web.app import get_core, lang
+from antrean.services.booking import LABELS as BOOKING_INTS
 from antrean.core import DEFAULT_POLICY
-from antrean.errors import AntreanError, Invalid
-from antrean.queue import _check_policy
-from antrean.sop import ROLES, STAFF_ROLES
+from antrean.kernel.errors import AntreanError, Invalid
+from antrean.services.queue import _check_policy
+from antrean.kernel.sop import ROLES, STAFF_ROLES
 
 from .views import actor, allowed, bp, tr
 
@@ -130,7 +130,7 @@ def save_policy(core, f):
     core.set_setting("queue_policy", policy, actor())
 
 
-# -- booking settings (antrean/booking.py, docs/booking.md) ------------------------------------------------
+# -- booking settings (antrean/services/booking.py, docs/booking.md) ------------------------------------------------
 def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | None:
     raw = (raw or "").strip()
     if blank_ok and not raw:
@@ -193,10 +193,10 @@ def save_display(core, f):
     core.set_setting("display_profiles", profiles, actor())
 
 
-# -- office calendar: hours, breaks, holidays, cuti bersama, closures (antrean/calendar.py) -------------
+# -- office calendar: hours, breaks, holidays, cuti bersama, closures (antrean/services/calendar.py) -------------
 def _calendar_context(core) -> dict:
-    from antrean.calendar import KINDS, WEEKDAYS
-    from antrean.timeutil import HARI, office_day
+    from antrean.services.calendar import KINDS, WEEKDAYS
+    from antrean.kernel.timeutil import HARI, office_day
     today = office_day(core.tz)
     year = request.args.get("tahun", today.year, type=int)
     hours = core.calendar.hours()
@@ -209,7 +209,7 @@ def _calendar_context(core) -> dict:
 
 @admin_page("/admin/kalender", "admin_calendar", "console/admin/calendar.html", "calendar", _calendar_context)
 def save_calendar(core, f):
-    from antrean.calendar import WEEKDAYS
+    from antrean.services.calendar import WEEKDAYS
     form = f.get("form")
     if form == "hours":
         days, breaks = {}, {}

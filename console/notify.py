@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from antrean.app import get_core, lang
-from antrean.errors import AntreanError
-from antrean.notify import COMMON_PARAMS, NEAR_SETTING, PARAMS, STATUSES, TEMPLATES
+from antrean.web.app import get_core, lang
+from antrean.kernel.errors import AntreanError
+from antrean.services.notify import COMMON_PARAMS, NEAR_SETTING, PARAMS, STATUSES, TEMPLATES
 
 from .admin import admin_page
 from .views import actor, allowed, bp, tr
@@ -45,7 +45,7 @@ def save_templates(core, f):
     core.notify.set_templates(actor(), {k: f.get(k, "") for k in TEMPLATES if k in f})
     near = f.get("near_ahead", "").strip()
     if near and near != str(core.notify.near_ahead()):
-        from antrean.errors import Invalid
+        from antrean.kernel.errors import Invalid
         if not near.isdigit() or not 1 <= int(near) <= 50:
             raise Invalid("N harus angka 1–50.", "N must be a number 1–50.", detail=repr(near))
         core.set_setting(NEAR_SETTING, int(near), actor())

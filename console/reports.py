@@ -1,8 +1,8 @@
 """Report pages: the period report with tabs and charts, downloads (XLSX, CSV, PDF), the kabupaten
 comparison and the live board ``/console/pantau``.
 
-Every figure comes from ``core.reports`` (antrean/reports.py); this module only picks the period,
-draws and serves. Report roles only (``antrean.policy``, action ``report.read``).
+Every figure comes from ``core.reports`` (antrean/services/reports.py); this module only picks the period,
+draws and serves. Report roles only (``antrean.kernel.policy``, action ``report.read``).
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import date
 
 from flask import Response, jsonify, render_template, request, url_for
 
-from antrean.app import get_core, lang
-from antrean.errors import Invalid
-from antrean.exports import CONTENT_TYPES, SECTIONS, to_csv, to_pdf, to_xlsx
-from antrean.timeutil import local, utcnow
+from antrean.web.app import get_core, lang
+from antrean.kernel.errors import Invalid
+from antrean.services.exports import CONTENT_TYPES, SECTIONS, to_csv, to_pdf, to_xlsx
+from antrean.kernel.timeutil import local, utcnow
 
 from . import charts
 from .views import actor, allowed, bp, tr
@@ -123,7 +123,7 @@ def report_regency():
     period = _period()
     rows = core.reports.regency(actor(), period)
     if request.args.get("format") == "csv":
-        from antrean.exports import rows_to_csv
+        from antrean.services.exports import rows_to_csv
         return Response(rows_to_csv(rows, tuple(rows[0]) if rows else ("office",)), content_type=CONTENT_TYPES["csv"],
                         headers={"Content-Disposition": 'attachment; filename="kabupaten.csv"'})
     return render_template("console/report_regency.html", rows=rows, period=period.to_dict(), q=_query(period))

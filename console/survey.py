@@ -14,11 +14,11 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from antrean import transparency
-from antrean.app import get_core, lang
-from antrean.errors import AntreanError, Invalid
-from antrean.survey import PROFILE_CHOICES, period_bounds
-from antrean.timeutil import BULAN, local, utcnow
+from antrean.services import transparency
+from antrean.web.app import get_core, lang
+from antrean.kernel.errors import AntreanError, Invalid
+from antrean.services.survey import PROFILE_CHOICES, period_bounds
+from antrean.kernel.timeutil import BULAN, local, utcnow
 
 from .admin import admin_page
 from .views import actor, allowed, bp, tr

@@ -13,15 +13,15 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from antrean import policy
-from antrean.app import StaffUser, get_core, lang
+from antrean.kernel import policy
+from antrean.web.app import StaffUser, get_core, lang
 from antrean.core import PRIORITIES
-from antrean.errors import AntreanError, Conflict, Invalid, NotFound
-from antrean.limits import public
-from antrean.queue import COUNTER_ROLES
-from antrean.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
-from antrean.sop import STAFF_ROLES
-from antrean.timeutil import BULAN, local, tanggal, utcnow
+from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound
+from antrean.web.limits import public
+from antrean.services.queue import COUNTER_ROLES
+from antrean.kernel.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
+from antrean.kernel.sop import STAFF_ROLES
+from antrean.kernel.timeutil import BULAN, local, tanggal, utcnow
 
 from .forms import LoginForm
 
@@ -94,7 +94,7 @@ def _context():
 
 
 def allowed(action: str):
-    """A console page: log-in required, then ``antrean.policy`` decides ``action`` (403 otherwise; the core
+    """A console page: log-in required, then ``antrean.kernel.policy`` decides ``action`` (403 otherwise; the core
     decides again on the record itself, e.g. 404 for an application the user may not read). The action is
     kept on the view for the route × role test."""
     def deco(fn):
@@ -415,12 +415,12 @@ def slip(app_id):
 from . import admin, notify, reports, survey  # noqa: E402,F401  (routes on the same blueprint)
 
 
-# -- bookings: today's per slot, check-in at the counter (antrean/booking.py) ---------------------------------
+# -- bookings: today's per slot, check-in at the counter (antrean/services/booking.py) ---------------------------------
 @bp.route("/booking", methods=["GET", "POST"], endpoint="bookings")
 @allowed("booking.read")
 def bookings():
     """Today's (or ?date=) bookings per slot; a clerk checks a citizen in by code. Name, phone and the masked NIK
-    only for roles with the permission (antrean.booking.may_read_personal)."""
+    only for roles with the permission (antrean.services.booking.may_read_personal)."""
     core = get_core()
     if request.method == "POST":
         try:

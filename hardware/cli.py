@@ -35,7 +35,7 @@ def test(name: str, timeout: float):
     """Print a test page on printer NAME now (default: "default")."""
     from sqlalchemy import select
 
-    from antrean.models import Printer
+    from antrean.kernel.models import Printer
     from hardware import store
     from hardware.printers import PrinterConfigError, PrinterError, print_job
     from hardware.ticket import paper_profile, render_test_page
@@ -81,8 +81,8 @@ def status(no_probe: bool, as_json: bool):
 
     from sqlalchemy import update
 
-    from antrean.models import Printer
-    from antrean.timeutil import utcnow
+    from antrean.kernel.models import Printer
+    from antrean.kernel.timeutil import utcnow
     from hardware import store
     from hardware.printers import printer_status
 
@@ -125,7 +125,7 @@ def status(no_probe: bool, as_json: bool):
               help="Paper width.")
 def add(name: str, url: str, profile: str):
     """Add printer NAME at URL, or change it (tcp://HOST:9100, usb://VID:PID, serial://, file://, cups://, none)."""
-    from antrean.errors import AntreanError
+    from antrean.kernel.errors import AntreanError
     from hardware import store
 
     core = _core()
@@ -145,7 +145,7 @@ def add(name: str, url: str, profile: str):
 @click.argument("name")
 def assign(device_id: str, name: str):
     """Make kiosk DEVICE_ID print on printer NAME ("default" for the default printer)."""
-    from antrean.errors import AntreanError
+    from antrean.kernel.errors import AntreanError
     from hardware import store
 
     core = _core()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import logging
 
-from antrean.hookspecs import hookimpl
+from antrean.kernel.hookspecs import hookimpl
 
 from hardware import store
 
@@ -66,7 +66,7 @@ def init_app(app, core):
     store.ensure_default_printer(core)
     from hardware.api import bp, public
 
-    app.extensions["antrean.csrf"].exempt(bp)  # staff calls are checked by antrean.api.current_actor
+    app.extensions["antrean.csrf"].exempt(bp)  # staff calls are checked by antrean.web.api.current_actor
     app.register_blueprint(bp)
     app.register_blueprint(public)
     spooler = get_spooler(core)

@@ -404,7 +404,7 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     which gevent makes cooperative.
     """
     if parse_printer_url(url).scheme in ("usb", "serial", "file", "cups"):
-        from antrean.runtime import offload
+        from antrean.kernel.runtime import offload
 
         return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files)
     return _print_job(url, profile, render_fn, timeout=timeout, files=files)

@@ -50,8 +50,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from antrean.models import Printer, PrintJob, Ticket
-from antrean.timeutil import as_utc, utcnow
+from antrean.kernel.models import Printer, PrintJob, Ticket
+from antrean.kernel.timeutil import as_utc, utcnow
 
 from hardware import store
 from hardware.printers import (DEFAULT_TIMEOUT, PrinterConfigError, PrinterError, parse_printer_url,

@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from antrean.core import SYSTEM, Actor
-from antrean.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
-from antrean.policy import require as authorize
-from antrean.errors import Invalid, NotFound
-from antrean.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
-from antrean.timeutil import iso, local, utcnow
+from antrean.kernel.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
+from antrean.kernel.policy import require as authorize
+from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
+from antrean.kernel.timeutil import iso, local, utcnow
 
 from hardware.printers import DRIVERS, PrinterConfigError, open_printer, parse_printer_url
 from hardware.ticket import PAPER_80, TicketPrint, paper_profile
@@ -68,7 +68,7 @@ SETTINGS_OVERRIDE = "printer.default.before_settings"
 
 def check_settings(core) -> None:
     """``printer_url`` / ``printer_profile`` checked at start-up: ConfigError naming the setting."""
-    from antrean.config import ConfigError
+    from antrean.kernel.config import ConfigError
 
     url = (core.settings.printer_url or "none").strip() or "none"
     try:

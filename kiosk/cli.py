@@ -23,7 +23,7 @@ def kiosk():
 @click.option("--pin", help="4–12 digits; prompted for when omitted.")
 def set_pin(pin: str | None):
     """Set the kiosk staff PIN (stored hashed in the setting kiosk_pin)."""
-    from antrean.errors import AntreanError
+    from antrean.kernel.errors import AntreanError
 
     from .views import set_kiosk_pin
 
@@ -67,8 +67,8 @@ def add(name: str):
 
     Open the kiosk once at /kiosk?device=NAME&key=KEY: the page keeps the key and sends it as X-Device-Key.
     Running it again for the same NAME gives a new key; the old one stops working."""
-    from antrean import devices
-    from antrean.errors import AntreanError
+    from antrean.services import devices
+    from antrean.kernel.errors import AntreanError
 
     core, actor = _admin_core()
     try:
@@ -86,7 +86,7 @@ def add(name: str):
 @kiosk.command("list")
 def list_():
     """List registered kiosks."""
-    from antrean import devices
+    from antrean.services import devices
 
     core, _ = _admin_core()
     try:
@@ -104,8 +104,8 @@ def list_():
 @click.argument("name")
 def remove(name: str):
     """Unregister kiosk NAME: its key stops working at once."""
-    from antrean import devices
-    from antrean.errors import AntreanError
+    from antrean.services import devices
+    from antrean.kernel.errors import AntreanError
 
     core, actor = _admin_core()
     try:

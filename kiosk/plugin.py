@@ -1,7 +1,7 @@
 """The kiosk face as a built-in plugin: registers the ``kiosk`` blueprint (/kiosk and /t/<token>)."""
 from __future__ import annotations
 
-from antrean.hookspecs import hookimpl
+from antrean.kernel.hookspecs import hookimpl
 
 
 @hookimpl

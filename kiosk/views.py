@@ -18,14 +18,14 @@ import threading
 import time
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from antrean.runtime import hash_password, password_matches
+from antrean.kernel.runtime import hash_password, password_matches
 
-from antrean.app import get_core, lang
+from antrean.web.app import get_core, lang
 from antrean.core import PRIORITIES
-from antrean.policy import require as authorize
-from antrean.errors import Invalid, NotFound
-from antrean.limits import public
-from antrean.sop import GROUPS
+from antrean.kernel.policy import require as authorize
+from antrean.kernel.errors import Invalid, NotFound
+from antrean.web.limits import public
+from antrean.kernel.sop import GROUPS
 
 from . import texts
 from .icons import icon_name, sprite
@@ -174,7 +174,7 @@ def check_pin():
     if wait:
         return jsonify({"ok": False, "error": "pin_locked", "message": t["pin_locked"],
                         "retry_after": wait}), 429, {"Retry-After": str(wait)}
-    from antrean.api import body
+    from antrean.web.api import body
 
     pin = body().get("pin")
     if isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12 and password_matches(stored, pin):
@@ -187,7 +187,7 @@ def check_pin():
 @bp.put("/kiosk/pin")
 def set_pin():
     """Admin: ``{"pin": "123456"}`` sets the kiosk PIN (stored hashed), ``{"pin": null}`` clears it."""
-    from antrean.api import current_actor
+    from antrean.web.api import current_actor
 
     actor = current_actor()
     authorize(get_core(), actor, "settings.write")

@@ -23,9 +23,9 @@ import ssl
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from antrean.notify import mask_address
+from antrean.services.notify import mask_address
 
-log = logging.getLogger("antrean.notify")
+log = logging.getLogger("antrean.services.notify")
 
 DEFAULT_BODY = '{"to": "{phone}", "message": "{text}", "id": "{id}"}'
 

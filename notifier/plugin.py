@@ -10,7 +10,7 @@ Hooks (see docs/notifications.md):
 """
 from __future__ import annotations
 
-from antrean.hookspecs import hookimpl
+from antrean.kernel.hookspecs import hookimpl
 
 __version__ = "1.0"
 
@@ -23,7 +23,7 @@ def get_notifier(core):
 
 @hookimpl
 def init_app(app, core):
-    from antrean.config import ConfigError
+    from antrean.kernel.config import ConfigError
 
     from .drivers import NotifyConfigError, open_driver
     from .views import bp

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request
 
-from antrean.app import get_core, lang
-from antrean.errors import AntreanError, NotFound
-from antrean.limits import public
+from antrean.web.app import get_core, lang
+from antrean.kernel.errors import AntreanError, NotFound
+from antrean.web.limits import public
 
 bp = Blueprint("notifier", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kabar/static")

@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from antrean.models import NotifyContact, NotifyMessage
-from antrean.timeutil import utcnow
+from antrean.kernel.models import NotifyContact, NotifyMessage
+from antrean.kernel.timeutil import utcnow
 
 from .drivers import SendError
 
-log = logging.getLogger("antrean.notify")
+log = logging.getLogger("antrean.services.notify")
 
 EXPIRE = {"near": timedelta(minutes=30)}
 DEFAULT_EXPIRE = timedelta(hours=24)

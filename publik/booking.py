@@ -18,11 +18,11 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from antrean.app import get_core, lang
-from antrean.errors import AntreanError
-from antrean.limits import public
-from antrean.models import Booking
-from antrean.timeutil import office_day, utcnow
+from antrean.web.app import get_core, lang
+from antrean.kernel.errors import AntreanError
+from antrean.web.limits import public
+from antrean.kernel.models import Booking
+from antrean.kernel.timeutil import office_day, utcnow
 
 from .views import _page
 
@@ -81,7 +81,7 @@ def submit():
 def _owner(core, code: str, token: str | None) -> bool:
     if not token:
         return False
-    from antrean.booking import normalize_code
+    from antrean.services.booking import normalize_code
     from sqlalchemy import select
     with core.db.read() as s:
         saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == core.office_id,

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from antrean import transparency
-from antrean.app import get_core, lang
-from antrean.errors import Forbidden, NotFound
-from antrean.limits import public
-from antrean.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
+from antrean.services import transparency
+from antrean.web.app import get_core, lang
+from antrean.kernel.errors import Forbidden, NotFound
+from antrean.web.limits import public
+from antrean.services.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
 
 from . import texts
 
@@ -85,8 +85,8 @@ def _is_tablet(core) -> bool:
     """Who may read a counter's offered survey (it carries the ticket's status token): a device registered with
     ``antrean kiosk add`` (X-Device-Key) or a staff session that may operate a counter. Anyone else on the LAN
     polling it could answer every citizen's survey first."""
-    from antrean import policy
-    from antrean.limits import device
+    from antrean.kernel import policy
+    from antrean.web.limits import device
 
     if device():
         return True

@@ -60,8 +60,8 @@ def schema_template(tmp_path_factory) -> Path:
     ``core``, ``app`` and ``live_server`` start from a copy instead of running every migration per test
     (~0.5 s each). The migrations themselves still run for real here, in ``antrean init`` (test_config_cli)
     and on PostgreSQL; test_migrations_match_the_models compares a copy with the models."""
-    from antrean.db import Database
-    from antrean.migrate import upgrade
+    from antrean.kernel.db import Database
+    from antrean.kernel.migrate import upgrade
 
     path = tmp_path_factory.mktemp("schema") / "antrean.db"
     db = Database(f"sqlite:///{path}")

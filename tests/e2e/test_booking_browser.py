@@ -22,7 +22,7 @@ def settings_dict(settings_dict):
 @pytest.fixture(autouse=True)
 def frozen(monkeypatch):
     NOW["at"] = datetime(2026, 11, 30, 0, 0)
-    for target in ("antrean.booking.utcnow", "antrean.tickets.utcnow", "publik.booking.utcnow"):
+    for target in ("antrean.services.booking.utcnow", "antrean.services.tickets.utcnow", "publik.booking.utcnow"):
         monkeypatch.setattr(target, lambda: NOW["at"])
 
 
@@ -61,7 +61,7 @@ def book_on_phone(browser, url, start, name, nik, shot=None) -> str:
 
 
 def test_book_on_a_phone_then_check_in_at_the_kiosk_with_the_scanner(live_server, browser):
-    from antrean import devices
+    from antrean.services import devices
 
     core = live_server.core
     code = book_on_phone(browser, live_server.url, "08:00", "Siti Aminah", "3201014505900001", shot="booking-phone")
@@ -85,7 +85,7 @@ def test_book_on_a_phone_then_check_in_at_the_kiosk_with_the_scanner(live_server
         assert number.startswith(core.service("ktp")["letter"])
         screenshot(page, "booking-kiosk-checked-in")
         with core.db.read() as s:
-            from antrean.models import Booking, Ticket
+            from antrean.kernel.models import Booking, Ticket
             from sqlalchemy import select
             b = s.execute(select(Booking).where(Booking.code == code)).scalar_one()
             assert b.status == "checked_in" and s.get(Ticket, b.ticket_id).number == number

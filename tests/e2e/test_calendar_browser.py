@@ -22,7 +22,7 @@ def settings_dict(settings_dict):
 
 
 def test_kiosk_on_friday_noon_shows_the_prayer_break(live_server, page, monkeypatch):
-    monkeypatch.setattr("antrean.tickets.utcnow", lambda: FRIDAY_NOON)
+    monkeypatch.setattr("antrean.services.tickets.utcnow", lambda: FRIDAY_NOON)
     page.goto(live_server.url + "/kiosk?device=kiosk-1")
     page.wait_for_selector("body.ready #s-home.armed")
     prompt = page.locator("#home-prompt")
@@ -39,7 +39,7 @@ def test_kiosk_on_friday_noon_shows_the_prayer_break(live_server, page, monkeypa
 def test_kiosk_on_a_holiday_names_it_and_the_reopening(live_server, page, monkeypatch):
     live_server.core.calendar.add(ADMIN, "2026-12-25", "Hari Raya Natal")
     christmas = datetime(2026, 12, 25, 9, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-    monkeypatch.setattr("antrean.tickets.utcnow", lambda: christmas)
+    monkeypatch.setattr("antrean.services.tickets.utcnow", lambda: christmas)
     page.set_viewport_size({"width": 1080, "height": 1920})  # a portrait kiosk: the longest sentence, narrow tiles
     page.goto(live_server.url + "/kiosk?device=kiosk-1")
     page.wait_for_selector("body.ready #s-home.armed")

@@ -118,7 +118,7 @@ def test_a_board_that_loads_just_after_a_call_announces_it_once(page, live_serve
 
     from sqlalchemy import select
 
-    from antrean.models import Call
+    from antrean.kernel.models import Call
 
     core, counters, clerk = office
     old = core.queue.call_next(counters[1]["id"], clerk)

@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from antrean.models import NotifyMessage
+from antrean.kernel.models import NotifyMessage
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
 from antrean.core import Actor
-from antrean.models import Ticket
+from antrean.kernel.models import Ticket
 from tests.conftest import fast_audio, screenshot, set_audio_rate
 
 pytestmark = pytest.mark.browser

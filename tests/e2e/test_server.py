@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from antrean.core import SYSTEM, Antrean
-from antrean.models import User
+from antrean.kernel.models import User
 from tests.conftest import screenshot
 from tests.e2e.test_display_socket import api, boards, prepare  # noqa: F401 (boards is a fixture)
 

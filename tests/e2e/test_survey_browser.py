@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from antrean.core import Actor
-from antrean.models import SurveyAnswer, SurveyResponse, Ticket
+from antrean.kernel.models import SurveyAnswer, SurveyResponse, Ticket
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -86,7 +86,7 @@ def test_survey_on_the_counter_tablet_opened_by_the_clerk(live_server, browser, 
     t = serve()
     ctx = context(browser, 1280, 800, has_touch=True)
     pg = ctx.new_page()
-    from antrean import devices
+    from antrean.services import devices
     key = devices.add(core, "tablet-loket-1")                 # only a registered tablet reads the offer
     pg.goto(live_server.url + f"/survei?loket={counter['id']}&key={key}")
     pg.wait_for_selector("#s-wait")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from antrean.models import AuditLog, Ticket, TicketCounter
+from antrean.kernel.models import AuditLog, Ticket, TicketCounter
 
 PHONE = {"REMOTE_ADDR": "192.168.1.77"}     # a phone on the office's public Wi-Fi
 OTHER = {"REMOTE_ADDR": "192.168.1.78"}
@@ -54,7 +54,7 @@ def test_anonymous_ticket_issue_is_limited_per_service_per_day_with_429_and_retr
 
 
 def test_registered_kiosk_is_limited_per_device_not_at_office_rates(limited):
-    from antrean import devices
+    from antrean.services import devices
 
     core, c = limited.extensions["antrean"], limited.test_client()
     key = devices.add(core, "kiosk-1")
@@ -70,7 +70,8 @@ def test_registered_kiosk_is_limited_per_device_not_at_office_rates(limited):
 
 
 def test_registered_kiosk_has_its_own_generous_limit(settings_dict):
-    from antrean import create_app, devices
+    from antrean import create_app
+    from antrean.services import devices
 
     app = create_app(settings_dict | {"rate_kiosk": "3/minute", "rate_ticket": "1/minute"})
     try:
@@ -138,7 +139,7 @@ def test_socket_snapshots_are_limited_per_address(settings_dict, admin):
 
 def test_limits_are_validated_settings(settings_dict):
     from antrean import create_app
-    from antrean.config import ConfigError
+    from antrean.kernel.config import ConfigError
 
     with pytest.raises(ConfigError, match="rate_ticket"):
         create_app(settings_dict | {"rate_ticket": "lots"})
@@ -165,7 +166,7 @@ def test_redis_storage_is_shared_by_two_apps(settings_dict, redis_url, tmp_path)
 # -- antrean kiosk add / list / remove ------------------------------------------------------------------------
 def test_kiosk_cli_prints_the_key_last_and_stores_only_its_hash(app, monkeypatch, instance):
     from antrean.cli import main
-    from antrean.models import KioskDevice
+    from antrean.kernel.models import KioskDevice
 
     monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(instance))
     runner = CliRunner()
@@ -285,7 +286,7 @@ def test_ticket_past_9999_is_numbered_called_and_announced(app, client, admin, m
 
 # -- printer URLs that would write files ---------------------------------------------------------------------------
 def test_printer_url_to_a_regular_file_is_refused_where_saved(app, admin, tmp_path):
-    from antrean.errors import Invalid
+    from antrean.kernel.errors import Invalid
     from hardware import store
 
     core = app.extensions["antrean"]

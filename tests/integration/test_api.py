@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from antrean.models import Application, Ticket
+from antrean.kernel.models import Application, Ticket
 
 
 @pytest.fixture
@@ -227,7 +227,7 @@ def test_issuing_hooks_see_the_request(settings_dict):
     from flask import request
 
     from antrean import create_app
-    from antrean.hookspecs import hookimpl
+    from antrean.kernel.hookspecs import hookimpl
 
     class SeesRequest:
         @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from antrean.models import AuditLog
+from antrean.kernel.models import AuditLog
 from tests.integration.test_console import login
 
 FORM = {"enabled": "1", "slot_minutes": "20", "capacity": "6", "share_percent": "40", "days_ahead": "7",

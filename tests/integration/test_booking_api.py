@@ -19,13 +19,13 @@ def nik(i: int) -> str:
 
 @pytest.fixture
 def bapp(settings_dict, monkeypatch):
-    import antrean.booking
-    import antrean.tickets
+    import antrean.services.booking
+    import antrean.services.tickets
     import publik.booking
     from antrean import create_app
     from antrean.core import Actor
 
-    for mod in (antrean.booking, antrean.tickets, publik.booking):
+    for mod in (antrean.services.booking, antrean.services.tickets, publik.booking):
         monkeypatch.setattr(mod, "utcnow", lambda: FROZEN["now"])
     FROZEN["now"] = datetime(2026, 11, 30, 0, 0)
     app = create_app(settings_dict | {"calendar": True})
@@ -83,7 +83,7 @@ def test_cancel_with_the_token(bapp):
 
 
 def test_check_in_needs_a_kiosk_key_or_staff(bapp, make_user):
-    from antrean import devices
+    from antrean.services import devices
 
     core = bapp.extensions["antrean"]
     c = bapp.test_client()

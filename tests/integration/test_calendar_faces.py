@@ -76,7 +76,7 @@ def test_calendar_admin_page(app, core, make_user):
 ])
 def test_kiosk_tiles_and_the_api_refuse_when_closed(client, core, admin, monkeypatch, when, message):
     core.calendar.add(admin, "2026-12-25", "Hari Natal")
-    monkeypatch.setattr("antrean.tickets.utcnow", lambda: when)
+    monkeypatch.setattr("antrean.services.tickets.utcnow", lambda: when)
     state = client.get("/kiosk/state.json").json
     tiles = [s for g in state["groups"] for s in g["services"]]
     assert tiles and all(not s["open"] and s["reason"] == "office_closed" and s["closed_label"] == message
@@ -87,7 +87,7 @@ def test_kiosk_tiles_and_the_api_refuse_when_closed(client, core, admin, monkeyp
 
 
 def test_kiosk_is_open_on_a_normal_weekday(client, core, monkeypatch):
-    monkeypatch.setattr("antrean.tickets.utcnow", lambda: wib(2026, 11, 26, 10))
+    monkeypatch.setattr("antrean.services.tickets.utcnow", lambda: wib(2026, 11, 26, 10))
     state = client.get("/kiosk/state.json").json
     assert all(s["open"] for g in state["groups"] for s in g["services"])
     assert state["office"] == {"open": True, "message": None}
@@ -96,7 +96,7 @@ def test_kiosk_is_open_on_a_normal_weekday(client, core, monkeypatch):
 
 def test_api_calendar(client, core, admin, monkeypatch):
     core.calendar.add(admin, "2026-12-25", "Hari Natal")
-    monkeypatch.setattr("antrean.calendar.utcnow", lambda: wib(2026, 11, 27, 12))
+    monkeypatch.setattr("antrean.services.calendar.utcnow", lambda: wib(2026, 11, 27, 12))
     r = client.get("/api/v1/calendar?from=2026-12-24&to=2026-12-28")
     assert r.status_code == 200
     assert r.json["now"] == {"open": False, "reason": "Istirahat salat Jumat", "reason_en": "Friday prayer break",

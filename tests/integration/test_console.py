@@ -147,7 +147,7 @@ def test_tms_slip(app, staff):
 
 def test_call_the_applicant_back_defaults_to_the_loket_that_served_the_ticket(app, staff, counter, admin):
     """Trial: "Panggil pemohon ke loket" offered Loket 1 to back-office staff whatever loket served the ticket."""
-    from antrean.sop import STAFF_ROLES
+    from antrean.kernel.sop import STAFF_ROLES
 
     core, users = staff
     loket2 = core.queue.save_counter(admin, name="Loket 2", number=2, services=list(core.sops))
@@ -298,7 +298,7 @@ def test_socketio_console_namespace_is_staff_only_and_pushes_updates(app, staff,
 def test_clerk_cancels_a_ticket_with_a_reason_from_the_counter_and_the_waiting_list(app, staff, counter):
     """'Batalkan' on the current number and on each waiting number: a form with a required reason (common
     reasons + free text), CSRF, closed by the core as outcome cancelled (audited with the clerk); admin may not."""
-    from antrean.models import AuditLog
+    from antrean.kernel.models import AuditLog
     from sqlalchemy import select
 
     core, users = staff

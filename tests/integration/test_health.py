@@ -10,7 +10,7 @@ from antrean import __version__
 
 
 def _fresh(app):
-    app.extensions["antrean"].extensions.pop("antrean.health", None)  # no cached result between steps
+    app.extensions["antrean"].extensions.pop("antrean.services.health", None)  # no cached result between steps
 
 
 def test_health_reports_every_part(app, client):
@@ -67,7 +67,7 @@ def test_health_flood_costs_one_check(app, client):
 
 def test_printer_trouble_is_reported_but_keeps_the_server_healthy(app, client, admin):
     from hardware import store
-    from antrean.models import Printer
+    from antrean.kernel.models import Printer
 
     core = app.extensions["antrean"]
     store.save_printer(core, admin, "loket", "tcp://192.0.2.1:9100")
@@ -82,7 +82,7 @@ def test_printer_trouble_is_reported_but_keeps_the_server_healthy(app, client, a
 
 
 def test_health_checks_redis_when_configured(core, redis_url):
-    from antrean import health
+    from antrean.services import health
 
     from dataclasses import replace
     core.settings = replace(core.settings, redis_url=redis_url)
@@ -93,7 +93,7 @@ def test_health_checks_redis_when_configured(core, redis_url):
 def test_health_is_503_when_redis_is_down(core):
     from dataclasses import replace
 
-    from antrean import health
+    from antrean.services import health
     from tests.conftest import free_port
 
     core.settings = replace(core.settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
@@ -103,7 +103,7 @@ def test_health_is_503_when_redis_is_down(core):
 
 
 def test_monitor_logs_the_database_going_read_only_without_anyone_polling(core):
-    from antrean.health import Monitor
+    from antrean.services.health import Monitor
 
     seen = __import__("threading").Event()
 
@@ -149,7 +149,7 @@ def test_health_on_postgresql_notices_a_read_only_database(pg_url, settings_dict
     """A PostgreSQL that answers SELECT but refuses writes (a standby, default_transaction_read_only)."""
     import psycopg
 
-    from antrean import health
+    from antrean.services import health
     from antrean.core import Antrean
 
     core = Antrean(settings_dict | {"database_url": pg_url}, builtins=(), entry_points=False)
@@ -161,7 +161,7 @@ def test_health_on_postgresql_notices_a_read_only_database(pg_url, settings_dict
         with psycopg.connect(pg_url, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         core.db.dispose()  # new connections pick the setting up
-        core.extensions.pop("antrean.health")
+        core.extensions.pop("antrean.services.health")
         ok, body = health.check(core)
         assert not ok and body["database"]["writable"] is False
         assert "read-only transaction" in body["database"]["error"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean.models import AuditLog, NotifyMessage
+from antrean.kernel.models import AuditLog, NotifyMessage
 from tests.support.fake_gateway import FakeGateway, FakeSmtp, closed_port
 
 SERVICE = "ktp"
@@ -28,7 +28,7 @@ class Clock:
 def clock(monkeypatch):
     c = Clock()
     # only the outbox's clocks: the ticket service keeps real time (issued_at gives the arrival order)
-    for mod in ("antrean.notify", "notifier.worker"):
+    for mod in ("antrean.services.notify", "notifier.worker"):
         monkeypatch.setattr(f"{mod}.utcnow", c)
     return c
 
@@ -168,7 +168,7 @@ def test_smtp_driver_delivers_and_reports_a_refused_recipient(make_app, clock):
 
 
 def test_bad_notify_url_is_one_line_at_start_up(make_app):
-    from antrean.config import ConfigError
+    from antrean.kernel.config import ConfigError
     for url, words in (("whatsapp://x", "unknown scheme"), ("smtp://host", "?from="),
                        ("http:///send", "expected webhook+https://")):
         with pytest.raises(ConfigError, match=re.escape(words)) as exc:
@@ -177,7 +177,7 @@ def test_bad_notify_url_is_one_line_at_start_up(make_app):
 
 
 def test_bad_webhook_body_is_refused(make_app):
-    from antrean.config import ConfigError
+    from antrean.kernel.config import ConfigError
     with pytest.raises(ConfigError, match="notify_webhook_body is not JSON"):
         make_app(notify_url="https://gw.example/send", notify_webhook_body="{not json")
 

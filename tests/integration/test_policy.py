@@ -1,4 +1,4 @@
-"""One policy for every staff route: role × route, reads included (antrean/policy.py).
+"""One policy for every staff route: role × route, reads included (antrean/kernel/policy.py).
 
 Each staff route of the API and the console is listed in ``MATRIX`` with the roles that may use it, written
 out here by hand (not derived from the policy table), and asked once per role through Flask's test client
@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 
 from antrean.core import SYSTEM
-from antrean.sop import STAFF_ROLES
+from antrean.kernel.sop import STAFF_ROLES
 
 from .test_console import NIK, csrf_of
 
@@ -32,7 +32,7 @@ PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "
           "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
           "api.calendar_days",  # the office's published hours and holidays (no personal data)
           "hardware_public.ticket_print_status",  # the kiosk asks whether its ticket printed (token, no personal data)
-          # booking (antrean/booking.py): citizens with the cancel token; check-in by a registered kiosk's key or
+          # booking (antrean/services/booking.py): citizens with the cancel token; check-in by a registered kiosk's key or
           # staff (booking.check_in, asked in the core), tested in tests/integration/test_booking_api.py
           "api.booking_slots", "api.create_booking", "api.booking_status", "api.cancel_booking",
           "api.reschedule_booking", "api.check_in_booking"}
@@ -232,7 +232,7 @@ def test_every_staff_route_is_in_the_matrix(world):
             continue
         view = world.app.view_functions[rule.endpoint]
         assert getattr(view, "policy_action", None), f"{rule.rule} has no policy action"
-        from antrean.policy import ACTIONS
+        from antrean.kernel.policy import ACTIONS
         assert view.policy_action in ACTIONS
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (rule.endpoint, method) in covered, f"{method} {rule.rule} is not in MATRIX"
@@ -275,7 +275,7 @@ def test_step_events_carry_no_personal_data(world):
     seen = []
 
     class Spy:
-        from antrean.hookspecs import hookimpl
+        from antrean.kernel.hookspecs import hookimpl
 
         @hookimpl
         def step_completed(self, core, application, step, log):
@@ -315,7 +315,7 @@ def two_offices(settings_dict, tmp_path):
 def test_office_admin_cannot_touch_the_regency_admin_or_shared_accounts(two_offices):
     """Measured: an admin of A reset the regency admin's password and logged into B with it, and made an
     account shared with B an admin there."""
-    from antrean.errors import Forbidden, Unauthorized
+    from antrean.kernel.errors import Forbidden, Unauthorized
     a, b, p = two_offices
     admin_a = a.users.authenticate("admin-a", "rahasia123")
     with pytest.raises(Forbidden):
@@ -365,7 +365,7 @@ def test_console_users_page_offers_no_edit_of_accounts_beyond_the_office(app, ma
 
 
 def test_a_ticket_token_is_valid_only_at_its_own_office(two_offices):
-    from antrean.errors import NotFound
+    from antrean.kernel.errors import NotFound
     a, b, _ = two_offices
     ticket, _ = a.tickets.issue("ktp")
     assert a.tickets.by_token(ticket["token"])["number"] == ticket["number"]
@@ -441,8 +441,8 @@ def test_adding_a_role_or_renaming_keeps_the_session(sessions):
 
 def test_an_account_from_before_offices_counts_as_every_office(two_offices):
     """users.offices NULL (revision 0001) is every office: only a regency admin may change it."""
-    from antrean.errors import Forbidden
-    from antrean.models import User
+    from antrean.kernel.errors import Forbidden
+    from antrean.kernel.models import User
     a, _, p = two_offices
     with a.db.write() as s:
         s.get(User, p["clerk_a"]["id"]).offices = None

@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from antrean.hookspecs import hookimpl
-from antrean.models import AuditLog, PrintJob, Ticket
+from antrean.kernel.hookspecs import hookimpl
+from antrean.kernel.models import AuditLog, PrintJob, Ticket
 from hardware.plugin import get_spooler
 from tests.support.fake_printer import FakeNetworkPrinter, decode_escpos
 from tests.support.printing import (PUBLIC_URL, SERVICE, fake, issue, jobs, make_app,  # noqa: F401

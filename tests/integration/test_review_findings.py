@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from antrean import devices
-from antrean.models import Ticket
+from antrean.services import devices
+from antrean.kernel.models import Ticket
 from tests.integration.test_survey_pages import core_, desk, serve  # noqa: F401 - fixtures
 
 
@@ -38,7 +38,7 @@ def test_names_starting_like_a_formula_stay_text_in_csv_and_xlsx(app, core_, des
 
     from openpyxl import load_workbook
 
-    from antrean.exports import rows_to_csv, to_csv, to_xlsx
+    from antrean.services.exports import rows_to_csv, to_csv, to_xlsx
     from tests.integration.test_console import login
 
     counter, clerk = desk

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from antrean.hookspecs import hookimpl
-from antrean.models import PrintJob
-from antrean.timeutil import utcnow
+from antrean.kernel.hookspecs import hookimpl
+from antrean.kernel.models import PrintJob
+from antrean.kernel.timeutil import utcnow
 from hardware.plugin import get_spooler
 from tests.support.printing import (SERVICE, fake, issue, job, jobs, make_app, printed_numbers,  # noqa: F401
                                     printer_row, wait_for)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean import transparency
-from antrean.models import Application, AuditLog, StepLog, Ticket
+from antrean.services import transparency
+from antrean.kernel.models import Application, AuditLog, StepLog, Ticket
 from tests.integration.test_console import csrf_of, login
 
 NAME, NIK, PHONE = "Siti Aminah", "3201234507890001", "081234567890"

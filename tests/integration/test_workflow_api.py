@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from antrean.plugins import build_plugin_host
-from antrean.sop import STAFF_ROLES
+from antrean.kernel.plugins import build_plugin_host
+from antrean.kernel.sop import STAFF_ROLES
 from plugins import BUILTIN_SOP_MODULES
 from tests.integration.test_console import login
 

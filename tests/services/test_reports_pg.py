@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from antrean.core import SYSTEM, Antrean
-from antrean.errors import Forbidden
+from antrean.kernel.errors import Forbidden
 from tests.support.report_data import Clock, at, seed
 
 pytestmark = pytest.mark.postgres

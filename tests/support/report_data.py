@@ -15,7 +15,7 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.now = at(0, 0)
-        for mod in ("antrean.tickets", "antrean.queue", "antrean.workflow", "antrean.reports", "antrean.survey"):
+        for mod in ("antrean.services.tickets", "antrean.services.queue", "antrean.services.workflow", "antrean.services.reports", "antrean.services.survey"):
             monkeypatch.setattr(f"{mod}.utcnow", lambda: self.now)
 
     def __call__(self, when: datetime) -> datetime:

@@ -92,7 +92,7 @@ def test_numbers_past_9999_are_said_in_words(n, words):
 
 
 def test_ticket_past_9999_is_announced():
-    from antrean.tickets import format_number
+    from antrean.services.tickets import format_number
 
     number = format_number("A", 12005)
     assert number == "A12005"

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from antrean.core import Antrean, Actor
-from antrean.errors import Conflict, Forbidden, Invalid
-from antrean.models import AuditLog, Booking, Ticket
+from antrean.kernel.errors import Conflict, Forbidden, Invalid
+from antrean.kernel.models import AuditLog, Booking, Ticket
 from plugins import BUILTIN_SOP_MODULES
 from tests.unit.test_calendar import Sink
 
@@ -250,7 +250,7 @@ def test_overbooking_refused_under_concurrency_postgresql(settings_dict, pg_url)
 
 
 def test_confirmed_and_cancelled_messages_go_through_the_notifier_once(settings_dict):
-    from antrean.models import NotifyMessage
+    from antrean.kernel.models import NotifyMessage
 
     c = make_core(settings_dict, notify_url="log://", start_workers=False)
     try:
@@ -274,7 +274,7 @@ SUN_1700 = datetime(2026, 11, 29, 10, 0)
 
 
 def reminders(c) -> list[str]:
-    from antrean.models import NotifyMessage
+    from antrean.kernel.models import NotifyMessage
     with c.db.read() as s:
         return s.execute(select(NotifyMessage.dedupe_key).where(NotifyMessage.kind == "booking_reminder")
                          .order_by(NotifyMessage.id)).scalars().all()

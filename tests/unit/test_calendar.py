@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from antrean.calendar import DEFAULT_HOURS, Rules, clean_entry, parse_csv, validate_hours
+from antrean.services.calendar import DEFAULT_HOURS, Rules, clean_entry, parse_csv, validate_hours
 from antrean.core import SYSTEM, Antrean
-from antrean.errors import Conflict, Forbidden, Invalid, NotFound
-from antrean.hookspecs import hookimpl
-from antrean.models import AuditLog, CalendarDay, StepLog
+from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from antrean.kernel.hookspecs import hookimpl
+from antrean.kernel.models import AuditLog, CalendarDay, StepLog
 from plugins import BUILTIN_SOP_MODULES
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from antrean import transparency
+from antrean.services import transparency
 from antrean.core import Actor
-from antrean.errors import Invalid
+from antrean.kernel.errors import Invalid
 
 ADMIN = Actor(None, "admin", frozenset({"admin"}))
 
@@ -37,7 +37,7 @@ def test_bad_camat_details_are_refused(core, value):
 
 
 def test_a_staff_member_without_settings_write_cannot_set_the_camat(core):
-    from antrean.errors import Forbidden
+    from antrean.kernel.errors import Forbidden
     with pytest.raises(Forbidden):
         transparency.save_camat(core, Actor(None, "loket", frozenset({"petugas_pelayanan"})), {"name": "X"})
 
@@ -51,7 +51,7 @@ def test_a_staff_member_without_settings_write_cannot_set_the_camat(core):
 def test_migration_0008_moves_the_public_pages_camat_into_the_one_setting(settings_dict, tmp_path, existing,
                                                                          expected):
     from antrean.core import Antrean
-    from antrean.migrate import upgrade
+    from antrean.kernel.migrate import upgrade
     from plugins import BUILTIN_SOP_MODULES
     core = Antrean(settings_dict | {"database_url": f"sqlite:///{tmp_path / 'old.db'}"},
                    builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)

@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from antrean.cli import main
-from antrean.config import ConfigError, load_settings
+from antrean.kernel.config import ConfigError, load_settings
 
 
 def test_defaults_and_instance_secret(tmp_path):
@@ -60,8 +60,8 @@ def test_passwords_are_hashed_with_scrypt_unless_the_setting_says_otherwise(tmp_
     """Offices get scrypt; the suite's cheap method (tests/conftest.py) is only a setting, and a hash made
     under one method still checks after the setting changes (the hash names its method)."""
     from antrean.core import Antrean
-    from antrean.models import User
-    from antrean.runtime import password_matches
+    from antrean.kernel.models import User
+    from antrean.kernel.runtime import password_matches
     from tests.conftest import TEST_PASSWORD_HASH
 
     assert load_settings({"instance_path": str(tmp_path)}, environ={}).password_hash_method == "scrypt"
@@ -97,7 +97,7 @@ def test_cli_init_demo_user_and_plugins(cli_env):
     # the demo opens the office all day every day, so the kiosk works whenever the demo is tried
     from datetime import datetime, timezone
 
-    from antrean.config import load_settings
+    from antrean.kernel.config import load_settings
     from antrean.core import Antrean
     demo = Antrean(load_settings())
     try:
@@ -135,7 +135,7 @@ def test_migrations_match_the_models(core):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from antrean.models import Base
+    from antrean.kernel.models import Base
     with core.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
@@ -168,7 +168,7 @@ def test_two_offices_share_a_database_with_separate_numbers(two_offices):
 def test_accounts_act_only_in_their_offices(two_offices):
     """One database, two offices: an account of office A cannot log in, use a token or a session in B."""
     from antrean.core import SYSTEM
-    from antrean.errors import NotFound, Unauthorized
+    from antrean.kernel.errors import NotFound, Unauthorized
     a, b = two_offices
     ana = a.users.create(SYSTEM, "ana", "rahasia123", ["petugas_pelayanan"])
     boss = a.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"])
@@ -209,7 +209,7 @@ def test_only_bookkeeping_writes_are_relaxed(core):
 
 
 def test_cli_user_logout_ends_sessions_and_tokens(cli_env):
-    from antrean.config import load_settings
+    from antrean.kernel.config import load_settings
     from antrean.core import Antrean
     runner = CliRunner()
     assert runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--password", "rahasia-123"]).exit_code == 0

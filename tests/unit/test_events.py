@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from antrean.batch import GroupCommitter
+from antrean.kernel.batch import GroupCommitter
 from antrean.core import SYSTEM, Antrean
-from antrean.events import AUDIT_EVENTS, AUDIT_ONLY, EVENT_TYPES, Event
-from antrean.hookspecs import hookimpl
-from antrean.models import Ticket
+from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, EVENT_TYPES, Event
+from antrean.kernel.hookspecs import hookimpl
+from antrean.kernel.models import Ticket
 from plugins import BUILTIN_SOP_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +101,7 @@ def test_a_refused_ticket_in_a_group_commit_is_not_announced(ecore, admin):
     ecore.update_service("kk", admin, daily_quota=1)
     ecore.tickets.issue("kk")
     before = len(ecore.sink.events)
-    from antrean.errors import Conflict
+    from antrean.kernel.errors import Conflict
     with pytest.raises(Conflict):
         ecore.tickets.issue("kk")
     assert types(ecore)[before:] == []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from antrean import hookspecs
+from antrean.kernel import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)

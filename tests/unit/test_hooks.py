@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from antrean.core import Antrean
-from antrean.hookspecs import hookimpl
+from antrean.kernel.hookspecs import hookimpl
 from plugins import BUILTIN_SOP_MODULES
 
 
@@ -187,7 +187,7 @@ def test_hook_shutdown(settings_dict):
 
 def test_hook_openapi_paths(settings_dict):
     """A plugin's paths are merged into /api/v1/openapi.json."""
-    from antrean.openapi import spec
+    from antrean.web.openapi import spec
 
     class Surveys:
         @hookimpl

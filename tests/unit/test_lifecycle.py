@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean.errors import Conflict, Invalid
-from antrean.models import AuditLog, Ticket
-from antrean.timeutil import utcnow
+from antrean.kernel.errors import Conflict, Invalid
+from antrean.kernel.models import AuditLog, Ticket
+from antrean.kernel.timeutil import utcnow
 
 DAY1 = datetime(2026, 11, 26, 2, 0)   # 09:00 WIB, naive UTC as the models store it
 
@@ -149,7 +149,7 @@ def test_transfer_closes_the_visit_and_links_its_continuation(core, admin, count
 
 
 def test_ticket_closed_events_carry_the_outcome(core, counter, clerk):
-    from antrean.hookspecs import hookimpl
+    from antrean.kernel.hookspecs import hookimpl
 
     seen = []
 
@@ -170,7 +170,7 @@ def test_ticket_closed_events_carry_the_outcome(core, counter, clerk):
 
 
 def test_application_starts_the_ticket_and_its_last_step_serves_it(core, counter, make_user):
-    from antrean.sop import STAFF_ROLES
+    from antrean.kernel.sop import STAFF_ROLES
     clerk = make_user(core, "loket", [r for r in STAFF_ROLES if r != "admin"])
     (a,) = issue(core, 1, service="sktm")
     core.queue.call_next(counter["id"], clerk)
@@ -252,8 +252,8 @@ def test_migration_gives_old_rows_their_true_outcome(tmp_path):
     """``done`` without a start was a called-and-abandoned ticket: no_show, never served."""
     from sqlalchemy import text
 
-    from antrean.db import Database
-    from antrean.migrate import upgrade
+    from antrean.kernel.db import Database
+    from antrean.kernel.migrate import upgrade
 
     db = Database(f"sqlite:///{tmp_path / 'old.db'}")
     try:

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean import users as users_mod
-from antrean.errors import Unauthorized
-from antrean.models import AuditLog
-from antrean.users import TooManyAttempts
+from antrean.services import users as users_mod
+from antrean.kernel.errors import Unauthorized
+from antrean.kernel.models import AuditLog
+from antrean.services.users import TooManyAttempts
 
 ATTACKER, DESK = "10.0.0.66", "10.0.0.10"
 
@@ -93,7 +93,7 @@ def test_a_disabled_account_is_hashed_too(core, make_user, admin, evaluated):
 
 
 def test_the_window_expires(core, camat, monkeypatch):
-    from antrean.timeutil import utcnow
+    from antrean.kernel.timeutil import utcnow
 
     for i in range(6):
         attempt(core, "camat", f"salah-{i}")

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from antrean.errors import Conflict, Invalid, NotFound
-from antrean.tickets import format_number
+from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.services.tickets import format_number
 
 
 def test_first_ticket_is_001_and_numbers_follow(core):
@@ -53,7 +53,7 @@ def test_idempotency_key_returns_the_same_ticket(core):
 def test_rolled_back_issue_leaves_no_hole(core):
     """A hook that fails inside the issuing transaction rolls the counter back too."""
     class Boom:
-        from antrean.hookspecs import hookimpl
+        from antrean.kernel.hookspecs import hookimpl
 
         @hookimpl
         def ticket_issuing(self, core, conn, ticket):
@@ -103,7 +103,7 @@ def test_bad_input_is_refused(core, service, priority, key):
 def _numbers(core, service="ktp"):
     from sqlalchemy import select
 
-    from antrean.models import Ticket
+    from antrean.kernel.models import Ticket
     with core.db.read() as s:
         return sorted(s.execute(select(Ticket.seq).where(Ticket.service_code == service)).scalars())
 
@@ -148,7 +148,7 @@ def test_two_processes_hundred_tickets_each_no_duplicate_no_gap(core, instance):
 
 def test_a_failing_request_in_a_group_commit_leaves_no_hole(core):
     """Concurrent issues share one SQLite transaction; the refused ones roll back only their own savepoint."""
-    from antrean.hookspecs import hookimpl
+    from antrean.kernel.hookspecs import hookimpl
 
     class RefuseDisabilitas:
         @hookimpl

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from antrean.cli import main
-from antrean.config import ConfigError, load_settings
+from antrean.kernel.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_good_settings_pass(tmp_path):
 
 
 def test_database_reasons_in_one_line(tmp_path):
-    from antrean.db import Database
+    from antrean.kernel.db import Database
 
     closed = __import__("tests.conftest", fromlist=["free_port"]).free_port()
     with pytest.raises(ConfigError) as exc:
@@ -122,7 +122,7 @@ def test_bad_database_url_is_one_line_not_a_traceback(tmp_path):
 # -- logging -----------------------------------------------------------------------
 @pytest.fixture
 def log_stream():
-    from antrean import logs
+    from antrean.kernel import logs
 
     root = logging.getLogger()
     before = (list(root.handlers), root.level)
@@ -182,7 +182,7 @@ def test_request_ids_generated_and_unsafe_ones_replaced(app):
 
 
 def test_state_changes_logged_once_each(caplog):
-    from antrean.logs import StateLog
+    from antrean.kernel.logs import StateLog
 
     states = StateLog(logging.getLogger("antrean.state"))
     with caplog.at_level(logging.INFO, logger="antrean.state"):
@@ -199,8 +199,8 @@ def test_state_changes_logged_once_each(caplog):
 def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, tmp_path):
     """Four threads issue tickets while the backup runs; every ticket acknowledged before the backup
     started is in the restored copy, and each service's numbers there run 1..n without a gap."""
-    from antrean import backup as bk
-    from antrean.migrate import known_revisions
+    from antrean.services import backup as bk
+    from antrean.kernel.migrate import known_revisions
 
     acknowledged: list[tuple[int, str]] = []
     lock, stop, enough = threading.Lock(), threading.Event(), threading.Event()
@@ -249,9 +249,9 @@ def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, t
 
 
 def test_restore_refuses_what_is_not_an_antrean_database_and_a_running_server(tmp_path, settings_dict):
-    from antrean import backup as bk
+    from antrean.services import backup as bk
     from antrean import create_app
-    from antrean.migrate import known_revisions
+    from antrean.kernel.migrate import known_revisions
 
     known = known_revisions()
     other = tmp_path / "other.db"
@@ -284,7 +284,7 @@ def test_restore_refuses_what_is_not_an_antrean_database_and_a_running_server(tm
 
 
 def test_backup_cli_with_retention(cli_env):
-    from antrean import backup as bk
+    from antrean.services import backup as bk
 
     tmp_path = cli_env
     runner = CliRunner()
@@ -298,7 +298,7 @@ def test_backup_cli_with_retention(cli_env):
     kept = sorted(p.name for p in folder.glob("antrean-*.db"))
     olds = {f"antrean-202611{day:02d}-020000.db" for day in range(1, 5)}
     assert len(kept) == 2 and kept[0] == "antrean-20261104-020000.db" and kept[1] not in olds
-    assert bk.validate(folder / kept[1], __import__("antrean.migrate", fromlist=["x"]).known_revisions())
+    assert bk.validate(folder / kept[1], __import__("antrean.kernel.migrate", fromlist=["x"]).known_revisions())
     r = runner.invoke(main, ["restore", str(folder / kept[0]), "--yes"])
     assert r.exit_code == 1 and "restore refused:" in r.output and "not a SQLite database" in r.output
 
@@ -314,7 +314,7 @@ def test_user_passwd_disable_list(cli_env):
     assert "active" in line and "Siti Aminah" in line and "admin, camat" in line and line.endswith("kecamatan")
 
     from antrean.core import Antrean
-    from antrean.errors import Unauthorized
+    from antrean.kernel.errors import Unauthorized
     core = Antrean(load_settings(), entry_points=False)
     try:
         token = core.users.issue_token(core.users.authenticate("siti", "rahasia-lama"))["token"]

@@ -5,8 +5,8 @@ import copy
 
 import pytest
 
-from antrean.plugins import build_plugin_host
-from antrean.sop import SopError, parse_sop
+from antrean.kernel.plugins import build_plugin_host
+from antrean.kernel.sop import SopError, parse_sop
 from plugins import BUILTIN_SOP_MODULES
 
 SOPS = tuple(BUILTIN_SOP_MODULES)
@@ -37,7 +37,7 @@ def test_a_plugin_that_fails_to_import_is_skipped():
 
 def test_a_misspelt_hook_is_caught_by_check_pending():
     class Typo:
-        from antrean.hookspecs import hookimpl
+        from antrean.kernel.hookspecs import hookimpl
 
         @hookimpl
         def ticket_isued(self, core, ticket):  # noqa: D401 - deliberate typo

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean.errors import Conflict, Forbidden, NotFound
-from antrean.models import AuditLog, Call
-from antrean.timeutil import utcnow
+from antrean.kernel.errors import Conflict, Forbidden, NotFound
+from antrean.kernel.models import AuditLog, Call
+from antrean.kernel.timeutil import utcnow
 
 
 @pytest.fixture

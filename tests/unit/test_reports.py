@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from antrean.errors import Forbidden, Invalid
-from antrean.reports import percentile, stats
+from antrean.kernel.errors import Forbidden, Invalid
+from antrean.services.reports import percentile, stats
 from tests.support.report_data import Clock, at, seed
 
 

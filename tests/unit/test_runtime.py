@@ -1,4 +1,4 @@
-"""antrean.entry / antrean.runtime: who gets monkey-patched, file limit, the public lane."""
+"""antrean.entry / antrean.kernel.runtime: who gets monkey-patched, file limit, the public lane."""
 from __future__ import annotations
 
 import subprocess
@@ -7,13 +7,13 @@ import threading
 
 import pytest
 
-from antrean.runtime import PublicLane, offload, patched
+from antrean.kernel.runtime import PublicLane, offload, patched
 from tests.conftest import ROOT
 
 
 def _patched_after(argv: list[str]) -> bool:
     code = ("import sys; from antrean.entry import prepare; prepare(sys.argv[1:]); "
-            "from antrean.runtime import patched; import threading, socket; "
+            "from antrean.kernel.runtime import patched; import threading, socket; "
             "print(patched(), threading.Lock.__module__, socket.socket.__module__)")
     out = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, check=True)
     flag, lock_mod, sock_mod = out.stdout.split()
@@ -45,7 +45,7 @@ def test_the_test_process_is_not_patched_and_offload_just_calls():
 
 
 def test_file_limit_is_raised_to_the_hard_limit():
-    code = ("import resource; from antrean.runtime import raise_file_limit\n"
+    code = ("import resource; from antrean.kernel.runtime import raise_file_limit\n"
             "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
             "resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))\n"
             "print(raise_file_limit() == (hard, hard) == resource.getrlimit(resource.RLIMIT_NOFILE))")

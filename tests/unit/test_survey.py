@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from antrean.core import Actor
-from antrean.errors import Conflict, Forbidden, Invalid, NotFound
-from antrean.models import AuditLog, SurveyAnswer, SurveyResponse
-from antrean.survey import DEFAULT_ELEMENTS, compute_ikm, grade, period_bounds, validate_config
+from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from antrean.kernel.models import AuditLog, SurveyAnswer, SurveyResponse
+from antrean.services.survey import DEFAULT_ELEMENTS, compute_ikm, grade, period_bounds, validate_config
 
 NINE = [e["code"] for e in DEFAULT_ELEMENTS]
 SYSTEM_ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
@@ -171,7 +171,7 @@ def test_unserved_unknown_and_bad_answers_are_refused(core, counter, clerk):
 def test_a_completed_application_opens_the_survey(core, counter, clerk):
     token = serve(core, counter, clerk, start=False)   # closed without "start": not served by itself
     assert core.survey.status(token)["state"] == "not_served"
-    from antrean.models import Application, Ticket
+    from antrean.kernel.models import Application, Ticket
     with core.db.write() as s:
         t = s.execute(select(Ticket).where(Ticket.token == token)).scalar_one()
         s.add(Application(office_id=core.office_id, ticket_id=t.id, service_code="ktp", status="done", current_step=1))
@@ -258,7 +258,7 @@ def test_followup_plan_is_stored_per_period_and_audited(core, make_user, clerk):
 
 def test_offer_to_the_counter_tablet(core, counter, clerk):
     token = serve(core, counter, clerk)
-    from antrean.models import Ticket
+    from antrean.kernel.models import Ticket
     with core.db.read() as s:
         tid = s.execute(select(Ticket.id).where(Ticket.token == token)).scalar_one()
     assert core.survey.offered(counter["id"]) is None

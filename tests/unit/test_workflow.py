@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean.errors import Conflict, Forbidden, Invalid
-from antrean.models import Application, AuditLog, StepLog
-from antrean.timeutil import utcnow
-from antrean.workflow import format_agenda, mask_nik, sla_state, validate_nik
+from antrean.kernel.errors import Conflict, Forbidden, Invalid
+from antrean.kernel.models import Application, AuditLog, StepLog
+from antrean.kernel.timeutil import utcnow
+from antrean.services.workflow import format_agenda, mask_nik, sla_state, validate_nik
 
 NIK = "3201011501900001"
 
@@ -19,7 +19,7 @@ NIK = "3201011501900001"
 @pytest.fixture
 def staff(core, make_user):
     """One user per staff role, keyed by role."""
-    from antrean.sop import STAFF_ROLES
+    from antrean.kernel.sop import STAFF_ROLES
     return {r: make_user(core, r.replace("_", "-"), [r]) for r in STAFF_ROLES if r != "admin"}
 
 
@@ -163,7 +163,7 @@ def test_sla_states():
 def test_a_zero_minute_step_is_never_a_breach_in_timeline_worklist_or_report(core, staff, counter):
     """Trial: the applicant's own steps (standard 0 min) showed red the moment they began, and the day the applicant
     took to come back for the result counted as a breach of the whole service. One rule: not measured."""
-    from antrean.timeutil import local
+    from antrean.kernel.timeutil import local
 
     app = open_app(core, staff, counter)
     steps = core.sops["ktp"].steps

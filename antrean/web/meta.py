@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template_string, url_for
 
-from .app import get_core
+from antrean.web.app import get_core
 
 bp = Blueprint("meta", __name__)
 
@@ -22,8 +22,8 @@ def plugins_page():
 
 @bp.get("/-/health")
 def health():
-    """200 ``{"status": "ok", …}`` or 503 ``{"status": "error", "problems": […], …}`` (see antrean.health)."""
-    from .health import check
+    """200 ``{"status": "ok", …}`` or 503 ``{"status": "error", "problems": […], …}`` (see antrean.services.health)."""
+    from antrean.services.health import check
 
     ok, report = check(get_core())
     response = jsonify(report)

@@ -12,9 +12,9 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
 from werkzeug.routing import IntegerConverter
 
-from .config import load_settings
-from .core import Antrean
-from .errors import AntreanError, Invalid, Unavailable
+from antrean.kernel.config import load_settings
+from antrean.core import Antrean
+from antrean.kernel.errors import AntreanError, Invalid, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -141,21 +141,21 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         core.migrate()
     core.office_id  # create office and service rows
     app.extensions["antrean"] = core
-    from .backup import hold_server_lock
+    from antrean.services.backup import hold_server_lock
     app.extensions["antrean.server_lock"] = hold_server_lock(settings.database_url)  # restore waits for it
 
     # cors_allowed_origins=None: Socket.IO accepts only same-origin browsers (an empty list would turn the Origin
     # check off and let any page a clerk opens ride the staff session on /console). One message-queue channel per
     # office: in a shared Redis, one office's boards and consoles must not get another office's events.
-    # gevent under ``antrean run`` (the entry point patched the process: antrean.runtime); threads under the
+    # gevent under ``antrean run`` (the entry point patched the process: antrean.kernel.runtime); threads under the
     # development server, the tests' in-process server and the test client.
-    from .runtime import patched
+    from antrean.kernel.runtime import patched
 
     socketio = SocketIO(app, async_mode="gevent" if patched() else "threading", message_queue=settings.redis_url or None,
                         channel=f"antrean-{settings.office_code}", cors_allowed_origins=None,
                         logger=False, engineio_logger=False)
     app.extensions["antrean.socketio"] = socketio
-    from .runtime import PublicLane
+    from antrean.kernel.runtime import PublicLane
 
     app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
     if settings.trusted_proxies:
@@ -184,9 +184,9 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         actor = core.users.get(user_id, epoch=epoch)
         return StaffUser(actor) if actor else None
 
-    from .api import bp as api_bp
-    from .assets import bp as assets_bp
-    from .meta import bp as meta_bp
+    from antrean.web.api import bp as api_bp
+    from antrean.web.assets import bp as assets_bp
+    from antrean.web.meta import bp as meta_bp
 
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated calls
     app.register_blueprint(api_bp)
@@ -195,7 +195,7 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     _error_handlers(app)
 
     _request_ids(app)
-    from .health import Monitor, watch_database
+    from antrean.services.health import Monitor, watch_database
     watch_database(core)
     if settings.start_workers:
         monitor = Monitor(core, float(settings.extra.get("health_interval_seconds", 30))).start()
@@ -219,7 +219,7 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         return response
 
     core.hook.init_app(app=app, core=core)
-    from . import limits
+    from antrean.web import limits
     limits.init_app(app, core)
     return app
 
@@ -239,7 +239,7 @@ def _request_ids(app: Flask) -> None:
     (INFO; static files and Socket.IO polling at DEBUG)."""
     import time
 
-    from .logs import request_id
+    from antrean.kernel.logs import request_id
 
     access = logging.getLogger("antrean.request")
 

@@ -1,6 +1,6 @@
 """Booking a slot ahead, and checking in on arrival (docs/booking.md). No Flask here: ``core.booking``.
 
-- Slots: each open span of the office calendar (antrean/calendar.py; the service's own hours inside it) is cut
+- Slots: each open span of the office calendar (antrean/services/calendar.py; the service's own hours inside it) is cut
   into slots of the service's ``slot_minutes``; days only from today to ``days_ahead`` ahead, never closed days.
 - Capacity, shared fairly with walk-ins: ``capacity`` is how many citizens the service serves per slot (all
   comers); bookings may take ``share_percent`` % of it — at most ceil(capacity × % / 100) in one slot and
@@ -31,12 +31,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from .calendar import _hhmm, _minutes, parse_day
-from .core import SYSTEM, Actor
-from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import Booking, BookingCount, NotifyMessage, Service, Ticket
-from .timeutil import BULAN, HARI, iso, local, office_day, utcnow
-from .workflow import mask_nik, validate_nik
+from antrean.services.calendar import _hhmm, _minutes, parse_day
+from antrean.core import SYSTEM, Actor
+from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
+from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow
+from antrean.services.workflow import mask_nik, validate_nik
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
 DEFAULTS: dict = {
@@ -54,10 +54,10 @@ ACTIVE = ("booked", "checked_in")
 CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/B, 8: read aloud and typed safely
 CODE = re.compile(r"^[A-Z0-9]{8}$")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
-log = logging.getLogger("antrean.booking")
+log = logging.getLogger("antrean.services.booking")
 def may_read_personal(core, actor: Actor) -> bool:
-    """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/policy.py ``booking.read_personal``)."""
-    from . import policy
+    """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/kernel/policy.py ``booking.read_personal``)."""
+    from antrean.kernel import policy
     return policy.can(core, actor, "booking.read_personal")
 
 
@@ -70,7 +70,7 @@ def normalize_code(code) -> str:
 
 
 def _label_day(d: date) -> tuple[str, str]:
-    from .calendar import HARI_EN, MONTH_EN
+    from antrean.services.calendar import HARI_EN, MONTH_EN
     return (f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}",
             f"{HARI_EN[d.weekday()]}, {d.day} {MONTH_EN[d.month - 1]} {d.year}")
 
@@ -327,7 +327,7 @@ class BookingService:
 
     def today(self, actor: Actor, day=None, now: datetime | None = None) -> dict:
         """Staff: a day's bookings per slot (and service). Name/phone/NIK only with the permission; NIK masked."""
-        from . import policy
+        from antrean.kernel import policy
         policy.require(self.core, actor, "booking.read")
         now = now or utcnow()
         d = parse_day(day) if day else office_day(self.core.tz, now)
@@ -356,7 +356,7 @@ class BookingService:
         core = self.core
         now = now or utcnow()
         if actor is not None:
-            from . import policy
+            from antrean.kernel import policy
             policy.require(core, actor, "booking.check_in")
         self.sweep(now)
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)
@@ -469,7 +469,7 @@ class BookingService:
     # -- messages ------------------------------------------------------------------------------------------
     def _notify(self, s, kind: str, phone: str, view: dict, manage_url: str | None = None,
                 key: str | None = None) -> int | None:
-        """The one place bookings hand a message to the notifier (antrean/notify.py), in the booking's own
+        """The one place bookings hand a message to the notifier (antrean/services/notify.py), in the booking's own
         transaction (queued exactly when the change commits; the dedupe key makes it once per booking and kind)."""
         notify = getattr(self.core, "notify", None)
         if notify is None or not phone:

@@ -1,6 +1,6 @@
 """The report as files: XLSX (one sheet per section), CSV (one section) and a PDF to sign.
 
-Input is the dict of :meth:`antrean.reports.ReportService.summary`; no SQL here. Column
+Input is the dict of :meth:`antrean.services.reports.ReportService.summary`; no SQL here. Column
 headings are Indonesian with the English beside them ("Layanan / Service").
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import io
 from datetime import date
 from pathlib import Path
 
-from .timeutil import BULAN
+from antrean.kernel.timeutil import BULAN
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -13,12 +13,12 @@ Figures and their definitions (docs/reports.md says the same for people):
   mean, median and p90 with linear interpolation between ranks (the same
   definition as PostgreSQL's ``percentile_cont``), computed here in Python so
   SQLite and PostgreSQL give the same answer;
-- a step's minutes are office minutes (:func:`antrean.workflow.step_minutes`: office hours only,
+- a step's minutes are office minutes (:func:`antrean.services.workflow.step_minutes`: office hours only,
   no weekends, breaks, holidays, cuti bersama or closures — docs/calendar.md), as recorded in the step
   log and as the live board counts a waiting step;
 - a step is *within standard* when its minutes ≤ its Mutu Baku; steps whose
   standard is 0 minutes are the applicant's own steps and are not measured
-  (:func:`antrean.workflow.measured`, the rule ``sla_state`` uses too);
+  (:func:`antrean.services.workflow.measured`, the rule ``sla_state`` uses too);
 - an application is *within standard* when it was completed (status done) in
   the period and the minutes of its measured steps add up to no more than its
   SOP's standard.
@@ -34,19 +34,19 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, literal, select
 
-from .core import Actor
-from .errors import Forbidden, Invalid
-from .policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
-from .models import Application, Call, Counter, Office, Service, StepLog, Ticket, User
-from .timeutil import BULAN, iso, local, utcnow
-from .workflow import measured, sla_state, step_minutes
+from antrean.core import Actor
+from antrean.kernel.errors import Forbidden, Invalid
+from antrean.kernel.policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
+from antrean.kernel.models import Application, Call, Counter, Office, Service, StepLog, Ticket, User
+from antrean.kernel.timeutil import BULAN, iso, local, utcnow
+from antrean.services.workflow import measured, sla_state, step_minutes
 
 MAX_DAYS = 3 * 366 + 1
 OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
 
 
 def _require_report(core, actor: Actor) -> None:
-    """The one permission check of every report: ``antrean.policy``, action ``report.read``."""
+    """The one permission check of every report: ``antrean.kernel.policy``, action ``report.read``."""
     require(core, actor, "report.read")
 
 
@@ -173,7 +173,7 @@ def _ticket_facts():
 
 
 def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None):
-    """The SKM's IKM (antrean/survey.py, ``core.survey``): the one place reports read it.
+    """The SKM's IKM (antrean/services/survey.py, ``core.survey``): the one place reports read it.
     ``{"ikm","grade","respondents","weight","weight_label","elements":[{"code","name","nrr"}]}``."""
     return core.survey.ikm(start, end, service=service, office=office)
 
@@ -288,10 +288,10 @@ class ReportService:
 
     def signature(self, now: datetime | None = None) -> dict:
         """The PDF's letterhead and signature: office settings ``camat`` = {"name", "nip", "rank"} (the same
-        setting the Maklumat on /publik uses: ``antrean.transparency.camat``),
+        setting the Maklumat on /publik uses: ``antrean.services.transparency.camat``),
         ``report_city`` and ``report_regency`` ("Pemerintah Kabupaten …"); blank lines to fill by hand
         when unset; dated today in the office's zone."""
-        from .transparency import camat  # the one setting the Maklumat on /publik signs with too
+        from antrean.services.transparency import camat  # the one setting the Maklumat on /publik signs with too
         core = self.core
         return {"signer": camat(core), "city": str(core.get_setting("report_city", "") or ""),
                 "regency": str(core.get_setting("report_regency", "") or ""),
@@ -529,7 +529,7 @@ class ReportService:
             row["open"] += 1
             if state in ("red", "amber"):
                 row[state] += 1
-        from .sop import STAFF_ROLES
+        from antrean.kernel.sop import STAFF_ROLES
         longest = min((w[2] for w in waiting), default=None)
         return {
             "at": iso(now), "day": today.isoformat(),

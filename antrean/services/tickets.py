@@ -18,10 +18,10 @@ from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from .core import PRIORITIES, SYSTEM, Actor
-from .errors import Conflict, Invalid, NotFound
-from .models import Call, Counter, CounterService, Service, Ticket, TicketCounter
-from .timeutil import as_utc, iso, local, office_day, utcnow
+from antrean.core import PRIORITIES, SYSTEM, Actor
+from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.kernel.models import Call, Counter, CounterService, Service, Ticket, TicketCounter
+from antrean.kernel.timeutil import as_utc, iso, local, office_day, utcnow
 
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 
@@ -75,7 +75,7 @@ class TicketService:
               in_transaction=None) -> tuple[dict, bool]:
         """Issue a ticket. Returns (ticket, created); a repeated idempotency key returns the first ticket.
 
-        A booking's check-in (antrean/booking.py) passes ``booked_slot`` (the slot's start, UTC: the ticket is
+        A booking's check-in (antrean/services/booking.py) passes ``booked_slot`` (the slot's start, UTC: the ticket is
         marked as booked) and ``in_transaction(s, ticket_id)``, run in the issuing transaction after the insert:
         if it raises, the ticket and its number roll back with it (no gap)."""
         core = self.core
@@ -126,7 +126,7 @@ class TicketService:
         return view
 
     def _committer(self):
-        from .batch import GroupCommitter
+        from antrean.kernel.batch import GroupCommitter
 
         c = self.core.extensions.get("group_commit")
         if c is None:

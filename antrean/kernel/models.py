@@ -7,7 +7,7 @@ from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .timeutil import utcnow
+from antrean.kernel.timeutil import utcnow
 
 
 class Base(DeclarativeBase):
@@ -387,7 +387,7 @@ class NotifyMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 class Booking(Base):
-    """A citizen's booked slot (antrean/booking.py). ``active`` is True while booked or checked in and NULL
+    """A citizen's booked slot (antrean/services/booking.py). ``active`` is True while booked or checked in and NULL
     once cancelled or a no-show: the unique constraint then allows one active booking per NIK, service and day
     (NULLs never collide). Name, phone and NIK are personal data: staff with the permission only."""
     __tablename__ = "booking"

@@ -24,8 +24,8 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
-from .errors import Forbidden, NotFound
-from .sop import STAFF_ROLES
+from antrean.kernel.errors import Forbidden, NotFound
+from antrean.kernel.sop import STAFF_ROLES
 
 #: the office heads: they read every application of their office
 HEADS = ("camat", "sekcam")
@@ -72,7 +72,7 @@ def sop_roles(core, code: str, role_map: dict | None) -> frozenset[str]:
 
 
 def _role_maps(core, session) -> dict[str, dict]:
-    from .models import Service
+    from antrean.kernel.models import Service
     return {code: rm or {} for code, rm in session.execute(
         select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all()}
 
@@ -90,7 +90,7 @@ def application_filter(core, actor, session, role_maps: dict | None = None):
     """The rule of ``application.read`` as an SQL condition on ``Application`` (runs in the database)."""
     from sqlalchemy import false
 
-    from .models import Application
+    from antrean.kernel.models import Application
     codes = readable_services(core, actor, session, role_maps)
     office = Application.office_id == core.office_id
     if codes is None:

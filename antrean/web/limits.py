@@ -2,7 +2,7 @@
 
 A public route says what kind of endpoint it is, once, where it is defined::
 
-    from antrean.limits import public
+    from antrean.web.limits import public
 
     @bp.post("/surveys")
     @public("survey")                 # below the route decorator
@@ -35,7 +35,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 
-from .config import ConfigError
+from antrean.kernel.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def address() -> str:
 def device() -> str | None:
     """The registered kiosk behind this request (its X-Device-Key), or None. Looked up once per request."""
     if "kiosk_device" not in g:
-        from . import devices
+        from antrean.services import devices
 
         key = request.headers.get("X-Device-Key")
         g.kiosk_device = devices.name_for_key(current_app.extensions["antrean"], key) if key else None
@@ -146,8 +146,8 @@ def init_app(app, core) -> Limiter:
 
 def too_many(wait: int):
     """The 429 response: the API's error shape with Retry-After (JSON or, for pages, the error page)."""
-    from .app import _domain_response
-    from .errors import AntreanError
+    from antrean.web.app import _domain_response
+    from antrean.kernel.errors import AntreanError
 
     err = AntreanError(MESSAGE[0].format(s=wait), MESSAGE[1].format(s=wait), status=429, code="too_many_requests",
                        detail=f"rate limit reached; retry after {wait} s", retry_after=wait)

@@ -1,6 +1,6 @@
 from alembic import context
 
-from antrean.models import Base
+from antrean.kernel.models import Base
 
 config = context.config
 engine = config.attributes.get("engine")

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .errors import Invalid
-from .models import Application, Call, StepLog, Ticket
-from .survey import served_clause
-from .timeutil import BULAN, local, utcnow
+from antrean.kernel.errors import Invalid
+from antrean.kernel.models import Application, Call, StepLog, Ticket
+from antrean.services.survey import served_clause
+from antrean.kernel.timeutil import BULAN, local, utcnow
 
 SETTING = "publik"
 DEFAULTS: dict[str, Any] = {
@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
 _LIMITS = {"biaya": 200, "pengaduan": 1000, "maklumat": 2000}
 
 #: The Camat who signs: ONE office setting, read by the Maklumat on /publik and the reports' PDF signature
-#: block (``antrean.reports.ReportService.signature``); with the letterhead's place and regency.
+#: block (``antrean.services.reports.ReportService.signature``); with the letterhead's place and regency.
 CAMAT = "camat"
 CAMAT_LIMITS = {"name": 120, "nip": 30, "rank": 80}
 LETTERHEAD_LIMITS = {"report_city": 80, "report_regency": 120}

@@ -13,7 +13,7 @@ hookimpl = pluggy.HookimplMarker("antrean")
 
 @hookspec
 def register_sops():
-    """Return a list of SOP definitions (dicts, see antrean.sop) this plugin provides."""
+    """Return a list of SOP definitions (dicts, see antrean.kernel.sop) this plugin provides."""
 
 
 @hookspec
@@ -52,10 +52,10 @@ def ticket_replayed(core, conn, ticket):
 
 @hookspec
 def event_published(core, event):
-    """After commit, once per event, in order: ``event`` is an ``antrean.events.Event``
+    """After commit, once per event, in order: ``event`` is an ``antrean.kernel.events.Event``
     (``type``, ``office_id``, ``at``, ``actor``, ``data`` without personal data).
 
-    Every audited change publishes one (see ``antrean.events.EVENT_TYPES``); events of a
+    Every audited change publishes one (see ``antrean.kernel.events.EVENT_TYPES``); events of a
     transaction or savepoint that rolled back are never published. The specific hooks below
     (ticket_issued, ticket_called, queue_changed, step_completed) are fired by the same
     dispatcher right after the event they belong to.

@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from . import policy
-from .core import Actor
-from .errors import Conflict, Invalid, NotFound
-from .models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
-from .sop import ROLES, STAFF_ROLES, Sop
-from .timeutil import ROMAN, iso, local, office_day, utcnow
+from antrean.kernel import policy
+from antrean.core import Actor
+from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.kernel.models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
+from antrean.kernel.sop import ROLES, STAFF_ROLES, Sop
+from antrean.kernel.timeutil import ROMAN, iso, local, office_day, utcnow
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -182,7 +182,7 @@ class WorkflowService:
             core.audit(s, actor, "step.complete", "application", app.id, at=now,
                        event=public | {"step": step_no, "outcome": outcome, "minutes": log.minutes,
                                        "standard_minutes": step.minutes, "status": app.status},
-                       # hooks get no personal data either: no name, NIK, phone or note (antrean.policy.redact)
+                       # hooks get no personal data either: no name, NIK, phone or note (antrean.kernel.policy.redact)
                        legacy=("step_completed", lambda: {"application": policy.redact(self.get(app_id)),
                                                           "step": step, "log": policy.redact_log(log_view)}),
                        step=step_no, outcome=outcome, agenda=app.agenda_number, minutes=log.minutes)
@@ -236,7 +236,7 @@ class WorkflowService:
 
     def get(self, application_id: int, actor: Actor | None = None) -> dict:
         """An application with its timeline. Staff pass ``actor``: an application they may not read is a
-        404 (antrean.policy, ``application.read``); ``None`` is the core's own use."""
+        404 (antrean.kernel.policy, ``application.read``); ``None`` is the core's own use."""
         core = self.core
         with core.db.read() as s:
             app, row = self._readable(s, application_id, actor)
@@ -371,7 +371,7 @@ class WorkflowService:
 
 def step_minutes(rules, start: datetime, end: datetime) -> float:
     """THE rule for a step's minutes against its standard (Mutu Baku), used by the step log, the timeline,
-    the worklist and the reports: office time only (``antrean.calendar.Rules.office_minutes_between``:
+    the worklist and the reports: office time only (``antrean.services.calendar.Rules.office_minutes_between``:
     office hours, breaks, holidays, cuti bersama and closures left out), so a file that waits over a
     weekend is not three days late. ``rules`` is ``core.calendar.rules(session)``."""
     return max(0.0, rules.office_minutes_between(start, end))

@@ -25,11 +25,11 @@ import string
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import policy
-from .core import Actor
-from .errors import Invalid, NotFound
-from .models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
-from .timeutil import iso, utcnow
+from antrean.kernel import policy
+from antrean.core import Actor
+from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel.models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
+from antrean.kernel.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +380,7 @@ class NotifyService:
     def check_near(self, service: str, only_ticket: int | None = None) -> None:
         """Waiting tickets of ``service`` today with a subscribed number, at most N from the front: once each."""
         core = self.core
-        from .timeutil import office_day
+        from antrean.kernel.timeutil import office_day
         with core.db.read() as s:
             n = self.near_ahead(session=s)
             q = (select(Ticket, NotifyContact.address).join(NotifySubscription, NotifySubscription.ticket_id == Ticket.id)

@@ -4,7 +4,7 @@ SQLite: WAL, ``synchronous=FULL``, foreign keys, and ``BEGIN IMMEDIATE`` for
 writes (SQLite ignores busy_timeout on a read->write lock upgrade, so a write
 transaction takes the write lock up front). pysqlite's own transaction
 handling is switched off so that SQLAlchemy emits BEGIN itself.
-Under gevent (``antrean run``, see antrean.runtime) SQLite needs two more rules, because every
+Under gevent (``antrean run``, see antrean.kernel.runtime) SQLite needs two more rules, because every
 greenlet shares one OS thread: the commit (its fsync) runs in a real OS thread of gevent's
 threadpool, and write transactions of this process queue on a cooperative gate before
 ``BEGIN IMMEDIATE`` — SQLite's busy handler sleeps in C, so a greenlet waiting there for a
@@ -58,7 +58,7 @@ class Database:
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._gate = None
         if self.dialect == "sqlite":
-            from .runtime import patched
+            from antrean.kernel.runtime import patched
 
             if patched():
                 import threading  # gevent's, by now: a lock greenlets wait on cooperatively
@@ -101,7 +101,7 @@ class Database:
         from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError
 
-        from .config import ConfigError
+        from antrean.kernel.config import ConfigError
 
         shown = make_url(self.url).render_as_string(hide_password=True)
         if self.is_sqlite:
@@ -120,8 +120,8 @@ class Database:
             raise ConfigError(f"database_url: cannot connect to {shown}: {db_reason(exc)}") from None
 
     def on_commit(self, publish) -> None:
-        """Dispatch the events queued on write sessions (``antrean.events``) after each commit."""
-        from .events import install
+        """Dispatch the events queued on write sessions (``antrean.kernel.events``) after each commit."""
+        from antrean.kernel.events import install
 
         install(self._write, publish)
         if self._write_relaxed is not self._write:
@@ -147,7 +147,7 @@ def db_reason(exc: BaseException) -> str:
 def _commit_off_hub(engine: Engine) -> None:
     """The DBAPI commit (SQLite's fsync) in a real OS thread; SQLAlchemy's after-commit events (and the
     Socket.IO emits they lead to) still run in the calling greenlet."""
-    from .runtime import offload
+    from antrean.kernel.runtime import offload
 
     engine.dialect.do_commit = lambda dbapi_connection: offload(dbapi_connection.commit)
 

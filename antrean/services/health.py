@@ -18,11 +18,11 @@ from datetime import timedelta
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from . import __version__
-from .db import db_reason
-from .logs import StateLog
-from .models import Printer, PrintJob, Setting
-from .timeutil import iso, utcnow
+from antrean import __version__
+from antrean.kernel.db import db_reason
+from antrean.kernel.logs import StateLog
+from antrean.kernel.models import Printer, PrintJob, Setting
+from antrean.kernel.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Monitor:
 
 
 def check(core) -> tuple[bool, dict]:
-    cache = core.extensions.setdefault("antrean.health", {"at": 0.0, "result": None, "lock": threading.Lock()})
+    cache = core.extensions.setdefault("antrean.services.health", {"at": 0.0, "result": None, "lock": threading.Lock()})
     with cache["lock"]:
         if cache["result"] is not None and time.monotonic() - cache["at"] < CACHE_SECONDS:
             return cache["result"]

@@ -12,9 +12,9 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 
-from .app import get_core
-from .errors import Invalid, Unauthorized
-from .limits import device as registered_device, public
+from antrean.web.app import get_core
+from antrean.kernel.errors import Invalid, Unauthorized
+from antrean.web.limits import device as registered_device, public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -72,12 +72,12 @@ def current_actor():
 
 
 def staff(action: str):
-    """A staff endpoint: log-in required, then ``antrean.policy`` decides ``action`` (the view's core call
+    """A staff endpoint: log-in required, then ``antrean.kernel.policy`` decides ``action`` (the view's core call
     decides again on the record itself). The action is kept on the view for the route × role test."""
     def deco(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
-            from .policy import require
+            from antrean.kernel.policy import require
             require(get_core(), current_actor(), action)
             return fn(*args, **kwargs)
         wrapper.policy_action = action
@@ -112,8 +112,8 @@ def calendar_days():
     """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
     from datetime import timedelta
 
-    from .calendar import parse_day
-    from .timeutil import iso, office_day
+    from antrean.services.calendar import parse_day
+    from antrean.kernel.timeutil import iso, office_day
     core = get_core()
     today = office_day(core.tz)
     first = parse_day(request.args["from"]) if request.args.get("from") else today
@@ -209,7 +209,7 @@ def counter_state(counter_id):
     core = get_core()
     c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
     if c is None:
-        from .errors import NotFound
+        from antrean.kernel.errors import NotFound
         raise NotFound("Loket tidak ditemukan.", "Counter not found.")
     return jsonify({"counter": c, "current": core.queue.current(counter_id),
                     "waiting": core.tickets.waiting(c["services"]),
@@ -266,7 +266,7 @@ def worklist():
 @staff("report.read")
 def report_summary():
     """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
-    from .exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
+    from antrean.services.exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
     core = get_core()
     fmt = request.args.get("format", "json")
     if fmt not in ("json", *CONTENT_TYPES):
@@ -306,7 +306,7 @@ def submit_survey():
     return jsonify(out), 201
 
 
-# -- booking (antrean/booking.py, docs/booking.md) -----------------------------------------------------
+# -- booking (antrean/services/booking.py, docs/booking.md) -----------------------------------------------------
 @bp.get("/booking/slots")
 @public("booking_read")
 def booking_slots():
@@ -378,7 +378,7 @@ def _day(name: str):
 @staff("report.read")
 def report_ikm():
     """IKM of a period (report roles)."""
-    from .survey import require_report_reader
+    from antrean.services.survey import require_report_reader
 
     core = get_core()
     require_report_reader(core, current_actor())
@@ -394,6 +394,6 @@ def report_ikm():
 
 @bp.get("/openapi.json")
 def openapi():
-    from .openapi import spec
+    from antrean.web.openapi import spec
 
     return jsonify(spec(get_core()))

@@ -6,7 +6,7 @@ Inside a write transaction the core calls ``core.emit(session, "<type>", actor=.
 dispatched in order through the hook ``event_published(core, event)`` and, for the types
 that have one, the older specific hook (``ticket_issued``, ``ticket_called``,
 ``queue_changed``, ``step_completed``) — one dispatcher, one path. A rollback, or the
-rollback of the savepoint an event was emitted in (group commit, ``antrean/batch.py``),
+rollback of the savepoint an event was emitted in (group commit, ``antrean/kernel/batch.py``),
 drops the event: nothing is announced that did not happen.
 
 ``event.data`` never holds personal data (names, NIK, phone, notes): ``emit`` refuses those
@@ -138,8 +138,8 @@ def check_data(type_: str, data: dict) -> None:
 
 
 # -- queueing on the session, dispatch after commit ----------------------------------------------
-_KEY = "antrean.events"          # session.info: list of (SessionTransaction, Event)
-_DROPPED = "antrean.events.dropped"  # session.info: set of rolled-back SessionTransactions
+_KEY = "antrean.kernel.events"          # session.info: list of (SessionTransaction, Event)
+_DROPPED = "antrean.kernel.events.dropped"  # session.info: set of rolled-back SessionTransactions
 
 
 def queue(session: Session, ev: Event) -> None:

@@ -46,7 +46,7 @@ class Settings:
     log_format: str = "text"            # text | json (one JSON object per line)
     print_job_max_age_minutes: int = 5  # a ticket not printed by then is marked failed, never printed later; 0 = never
     password_hash_method: str = "scrypt"  # werkzeug method for new password/PIN hashes; tests use a cheap one
-    # -- abuse at the door (antrean/limits.py; docs/security.md) -----------------------------------------
+    # -- abuse at the door (antrean/web/limits.py; docs/security.md) -----------------------------------------
     trusted_proxies: int = 0            # reverse-proxy hops in front (nginx: 1): X-Forwarded-For/-Proto/-Host trusted
     rate_exempt: str = "127.0.0.1,::1"  # addresses never rate-limited: the server PC's own kiosk and TV browsers
     rate_kiosk: str = "120/minute"      # a kiosk registered with `antrean kiosk add`, per device and kind
@@ -56,7 +56,7 @@ class Settings:
     rate_survey: str = "5/minute;30/day"         # survey answers, per address
     rate_login: str = "10/minute;60/hour"        # console login form and /api/v1/auth/token, per address
     rate_board: str = "30/minute"       # anonymous board snapshots (/display/state.json, socket), per address
-    rate_booking: str = "5/minute;20/day"        # booking, cancel, reschedule (antrean/booking.py), per address
+    rate_booking: str = "5/minute;20/day"        # booking, cancel, reschedule (antrean/services/booking.py), per address
     rate_booking_read: str = "60/minute"         # free slots, a booking's page and QR, check-in, per address
     login_max_failures: int = 5         # failed logins per (username, address) in the window, then refused
     login_max_failures_address: int = 20  # failed logins per address (any usernames) in the window

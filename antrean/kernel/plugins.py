@@ -16,8 +16,8 @@ from importlib import metadata
 
 import pluggy
 
-from . import hookspecs
-from .sop import Sop, SopError, parse_sop
+from antrean.kernel import hookspecs
+from antrean.kernel.sop import Sop, SopError, parse_sop
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def _builtin_version(plugin) -> str:
     sop = getattr(plugin, "SOP", None)
     if isinstance(sop, dict) and isinstance(sop.get("version"), str):
         return sop["version"]
-    from . import __version__
+    from antrean import __version__
 
     return __version__
 

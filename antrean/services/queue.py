@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .core import SYSTEM, Actor
-from .errors import Conflict, Invalid, NotFound
-from .models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
-from .policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)
-from .policy import require as authorize
-from .timeutil import iso, office_day, utcnow
+from antrean.core import SYSTEM, Actor
+from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.kernel.models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
+from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)
+from antrean.kernel.policy import require as authorize
+from antrean.kernel.timeutil import iso, office_day, utcnow
 
 ACTIVE = ("called", "serving")
 

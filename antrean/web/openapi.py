@@ -6,7 +6,7 @@ status a route can answer is listed, every response matches its schema.
 """
 from __future__ import annotations
 
-from . import __version__
+from antrean import __version__
 
 ERR = {"$ref": "#/components/schemas/Error"}
 

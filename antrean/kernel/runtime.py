@@ -123,7 +123,7 @@ def _serve_gunicorn(host: str, port: int, workers: int) -> None:
     """
     from gunicorn.app.base import BaseApplication
 
-    from .gunicorn_conf import settings as conf
+    from antrean.gunicorn_conf import settings as conf
 
     class Application(BaseApplication):
         def load_config(self):
@@ -131,7 +131,7 @@ def _serve_gunicorn(host: str, port: int, workers: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
-            from . import create_app
+            from antrean import create_app
 
             return create_app()
 
