@@ -68,11 +68,11 @@ def register_commands(cli):
         if as_json:
             click.echo(json.dumps(info, ensure_ascii=False, indent=2))
             return
-        click.echo(f"{info['name']} — standar waktu {info['standard_minutes']} menit, "
-                   f"berlaku {info['valid_months']} bulan")
-        click.echo("Persyaratan:")
+        click.echo(f"{info['name']} — standar waktu / time standard: {info['standard_minutes']} menit (minutes); "
+                   f"berlaku / valid: {info['valid_months']} bulan (months)")
+        click.echo("Persyaratan / Requirements:")
         for doc in info["documents"]:
             click.echo(f"  - {doc}")
-        click.echo("Langkah:")
+        click.echo("Langkah / Steps:")
         for s in info["steps"]:
             click.echo(f"  {s['no']}. {s['activity']} ({s['role']}, {s['minutes']} menit)")
