@@ -18,6 +18,7 @@ import click
 from antrean.kernel.config import ConfigError, load_settings
 from antrean.core import SYSTEM, Actor, Antrean
 from antrean.kernel.errors import AntreanError
+from antrean.kernel.plugins import build_plugin_host
 from antrean.kernel.sop import STAFF_ROLES
 
 #: the CLI acts for the person at the server's console (who owns the machine), as an admin
@@ -58,6 +59,8 @@ def _checked_settings():
     from antrean.services.health import redis_status
 
     settings = _settings()
+    # the plugins' declared settings too, before any server process starts (gunicorn's workers build their own app)
+    build_plugin_host().resolve_settings(settings, os.environ)
     db = Database(settings.database_url)
     try:
         db.check()

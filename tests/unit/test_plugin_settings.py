@@ -207,3 +207,12 @@ def test_plugins_json_and_page_show_settings(app, client):
     assert [s["name"] for s in display["settings"]] == ["media_dir"]
     page = client.get("/-/plugins").get_data(as_text=True)
     assert "ANTREAN_DISPLAY_MEDIA_DIR" in page and "Pengaturan / Settings" in page
+
+
+def test_checked_before_any_server_process_starts(cli_env, monkeypatch):
+    """`antrean run --workers N` checks settings in the parent; gunicorn's workers build their apps later."""
+    from antrean.cli import _checked_settings
+
+    monkeypatch.setenv("ANTREAN_DISPLAY_MEDIADIR", "/srv/papan")
+    with pytest.raises(ConfigError, match="^ANTREAN_DISPLAY_MEDIADIR: the plugin display.plugin has no setting"):
+        _checked_settings()
