@@ -22,7 +22,8 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from antrean.kernel.config import ConfigError
 
@@ -79,7 +80,12 @@ class PluginSetting:
                                               or (self.max is not None and value > self.max)):
             raise ValueError(f"expected {self.expected()}")
         if self.check is not None:
-            self.check(value)
+            try:
+                self.check(value)
+            except ValueError:
+                raise
+            except Exception as exc:  # the plugin's own check is broken: still one line, naming it
+                raise ValueError(f"the plugin's check of this setting failed ({exc!r})") from None
         return value
 
     def public(self, value: Any) -> Any:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Mapping
 from importlib import metadata
 
 import pluggy

@@ -216,3 +216,28 @@ def test_checked_before_any_server_process_starts(cli_env, monkeypatch):
     monkeypatch.setenv("ANTREAN_DISPLAY_MEDIADIR", "/srv/papan")
     with pytest.raises(ConfigError, match="^ANTREAN_DISPLAY_MEDIADIR: the plugin display.plugin has no setting"):
         _checked_settings()
+
+
+def test_a_check_function_refuses_in_one_line(settings_dict, monkeypatch):
+    def folder(value):
+        if not value.startswith("/"):
+            raise ValueError("expected an absolute folder")
+
+    def broken(value):
+        raise RuntimeError("bug")
+    monkeypatch.setenv("ANTREAN_ARSIP_FOLDER", "arsip")
+    monkeypatch.setenv("ANTREAN_ARSIP_OTHER", "x")
+    plugin = declares({"name": "folder", "default": "/srv", "check": folder, "description": "d"},
+                      {"name": "other", "default": "", "description": "d"}, name="arsip")
+    with pytest.raises(ConfigError, match="^ANTREAN_ARSIP_FOLDER: setting 'folder' of the plugin arsip: "
+                                          "expected an absolute folder, got 'arsip'$"):
+        make(settings_dict, plugin)
+    monkeypatch.setenv("ANTREAN_ARSIP_FOLDER", "/srv/arsip")
+    core = make(settings_dict, plugin)
+    assert core.plugin_settings("arsip")["folder"] == "/srv/arsip"
+    core.close()
+    # a check that crashes is the plugin's bug: caught on its default, the plugin is skipped and reported
+    plugin = declares({"name": "other", "default": "", "check": broken, "description": "d"}, name="arsip")
+    [err] = build_plugin_host((plugin,), builtins=(), entry_points=False).errors
+    assert "settings[0] (other).default: '' is not valid: the plugin's check of this setting failed " \
+           "(RuntimeError('bug'))" in err.message
