@@ -18,6 +18,7 @@ import click
 from antrean.kernel.config import ConfigError, load_settings
 from antrean.core import SYSTEM, Actor, Antrean
 from antrean.kernel.errors import AntreanError
+from antrean.kernel.plugins import build_plugin_host
 from antrean.kernel.sop import STAFF_ROLES
 
 #: the CLI acts for the person at the server's console (who owns the machine), as an admin
@@ -58,6 +59,8 @@ def _checked_settings():
     from antrean.services.health import redis_status
 
     settings = _settings()
+    # the plugins' declared settings too, before any server process starts (gunicorn's workers build their own app)
+    build_plugin_host().resolve_settings(settings, os.environ)
     db = Database(settings.database_url)
     try:
         db.check()
@@ -233,7 +236,7 @@ def _run_dev(host: str, port: int, *, reload: bool, debug: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def plugins(as_json: bool):
-    """List every plugin with its version, hooks and SOPs."""
+    """List every plugin with its version, hooks, SOPs and settings."""
     core = _core()
     try:
         info = core.plugins.describe()
@@ -245,6 +248,9 @@ def plugins(as_json: bool):
             sops = f"  sops: {', '.join(p['sops'])}" if p["sops"] else ""
             click.echo(f"{p['name']} {p['version']}{' (built-in)' if p['builtin'] else ''}\n"
                        f"  hooks: {', '.join(p['hooks'])}{chr(10) + sops if sops else ''}")
+            for st in p.get("settings", []):
+                click.echo(f"  setting {st['name']} ({st['type']}) = {st['value']!r} [{st['source']}; "
+                           f"default {st['default']!r}; {st['env']}]: {st['description']}")
         for e in errors:
             click.echo(f"SKIPPED {e['plugin']}: {e['source']}: {e['error']}", err=True)
     finally:

@@ -5,19 +5,22 @@ Knows no HTML, no printer and no Flask: every face talks to an ``Antrean``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from sqlalchemy import select
 
 from antrean.kernel import policy
-from antrean.kernel.config import Settings, load_settings
+from antrean.kernel.config import ConfigError, Settings, load_settings
 from antrean.kernel.db import Database
 from antrean.kernel.errors import Forbidden, Invalid, NotFound
 from antrean.kernel.events import Event
 from antrean.kernel.models import AuditLog, Office, Service, Setting
+from antrean.kernel.plugin_settings import namespace_of
 from antrean.kernel.plugins import PluginHost, build_plugin_host
 from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES, Sop
 from antrean.kernel.timeutil import utcnow
@@ -73,6 +76,11 @@ class Antrean:
         self.db = Database(self.settings.database_url)
         self.db.on_commit(self._publish)
         self.plugins: PluginHost = build_plugin_host(tuple(plugins), builtins=builtins, entry_points=entry_points)
+        try:  # plugins' own settings, checked now like the core's (ConfigError: one line naming it)
+            self.plugins.resolve_settings(self.settings, os.environ)
+        except ConfigError:
+            self.db.dispose()
+            raise
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
@@ -103,6 +111,15 @@ class Antrean:
     @property
     def sops(self) -> dict[str, Sop]:
         return self.plugins.sops
+
+    def plugin_settings(self, namespace: str) -> Mapping[str, Any]:
+        """A plugin's declared settings (hook ``register_settings``), checked at start-up: read-only.
+
+        ``namespace`` is the plugin's entry-point name (``display`` for the built-in ``display.plugin``)."""
+        values = self.plugins.settings_values.get(namespace_of(namespace))
+        if values is None:
+            raise KeyError(f"no plugin declares settings under {namespace!r}")
+        return MappingProxyType(values)
 
     @property
     def tz(self):

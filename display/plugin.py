@@ -134,7 +134,7 @@ class DisplayHub:
         self.announcer = announcer
         self._cache: dict[str, _Cached] = {}
         self._cache_lock = threading.Lock()
-        media = core.settings.extra.get("display_media_dir")
+        media = core.plugin_settings("display")["media_dir"]  # declared below (register_settings)
         self.media_dir = Path(media) if media else Path(core.settings.instance_path) / "display-media"
         self._waiting_lock = threading.Lock()
         self._waiting_pending = False
@@ -499,6 +499,14 @@ def _prune(cache: Path) -> None:
                 p.unlink()
         except OSError:
             pass
+
+
+@hookimpl
+def register_settings():
+    # ANTREAN_DISPLAY_MEDIA_DIR, [display] media_dir, or (as before) display_media_dir at the top of antrean.toml
+    return [{"name": "media_dir", "type": "str", "default": "",
+             "description": "folder of images (jpg png webp gif) and videos (mp4 webm) shown in the board's media "
+                            "area, in name order; empty: <instance>/display-media"}]
 
 
 @hookimpl

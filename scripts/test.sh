@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up the test environment and run the whole test suite.
+# Set up the test environment (Antrean and the example plugin in examples/) and run the whole test suite.
 #   scripts/test.sh                 # everything; PostgreSQL/Redis/Chromium tests skip if absent
 #   ANTREAN_REQUIRE_SERVICES=1 scripts/test.sh   # (CI) a missing service is a failure
 #   scripts/test.sh tests/unit -x   # extra arguments go to pytest
@@ -11,6 +11,8 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# the third-party plugin example, installed as an office would install a plugin (tests/integration/test_example_plugin.py)
+.venv/bin/python -m pip install --quiet -e examples/antrean-contoh
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "Installing Debian's chromium for the browser tests ..."

@@ -36,6 +36,9 @@ os.environ.setdefault("ANTREAN_PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH)
 # Tests of other areas run at any hour of any day: there the office is always open (configuration
 # ``calendar = false``). The calendar's own tests (tests/unit/test_calendar.py …) turn it on.
 os.environ.setdefault("ANTREAN_CALENDAR", "false")
+# Third-party plugins installed in the virtualenv (CI installs examples/antrean-contoh) are not loaded, so the
+# suite's results do not depend on them; tests/integration/test_example_plugin.py turns its plugin on.
+os.environ.setdefault("ANTREAN_LOAD_PLUGINS", "")
 
 
 def need(service: str, reason: str) -> None:
@@ -131,6 +134,7 @@ def cli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("ANTREAN_PASSWORD_HASH_METHOD", TEST_PASSWORD_HASH)
     monkeypatch.setenv("ANTREAN_START_WORKERS", "false")
+    monkeypatch.setenv("ANTREAN_LOAD_PLUGINS", "")
     return tmp_path
 
 
@@ -249,7 +253,7 @@ def server_process(tmp_path):
         inst.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
         env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false",
-                    "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH})
+                    "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH, "ANTREAN_LOAD_PLUGINS": ""})
         env.update(extra or {})
         sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log", args)
         started.append(sp)

@@ -1,6 +1,6 @@
 """Antrean's hook specifications (pluggy project name ``antrean``).
 
-Every hook here has a section in README.md ("Plugin hooks") and a test in
+Every hook here has a section in docs/plugins.md (the plugin-author page) and a test in
 tests/unit/test_hooks.py; tests/unit/test_hook_meta.py checks both.
 """
 from __future__ import annotations
@@ -19,6 +19,13 @@ def register_sops():
 @hookspec
 def register_printer_drivers():
     """Return a dict {url_scheme: factory(parsed_url, profile) -> escpos printer}."""
+
+
+@hookspec
+def register_settings():
+    """Return a list of the settings this plugin reads (``antrean.kernel.plugin_settings.PluginSetting``
+    or dicts: name, type, default, description[, secret, choices, min, max, check]); their values are
+    checked at start-up and read with ``core.plugin_settings(namespace)``."""
 
 
 @hookspec
@@ -85,3 +92,8 @@ def step_completed(core, application, step, log):
 @hookspec
 def shutdown(core):
     """The core is closing: stop workers and threads started in init_app."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add sub-commands to the ``antrean`` command (``cli`` is its click group)."""

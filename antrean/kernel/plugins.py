@@ -3,20 +3,30 @@
 Modelled on Datasette's: built-ins registered by default, third-party plugins
 found through the ``antrean`` entry-point group, ``check_pending()`` to catch
 misspelt hook names. A plugin that fails to import, has an unknown hook, or
-declares a malformed SOP is recorded in ``PluginHost.errors`` and skipped;
-the others load.
+declares a malformed SOP or setting is recorded in ``PluginHost.errors`` and
+skipped; the others load.
+
+``ANTREAN_LOAD_PLUGINS`` (as Datasette's ``DATASETTE_LOAD_PLUGINS``) limits the
+entry-point plugins loaded: unset, all of them; a comma-separated list, only
+those; empty, none (the test suite sets it empty, so what else is installed in
+its virtualenv does not change its results).
 """
 from __future__ import annotations
 
 import importlib
 import logging
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from importlib import metadata
 
 import pluggy
 
 from antrean.kernel import hookspecs
+from antrean.kernel.config import Settings
+from antrean.kernel.plugin_settings import (PluginSetting, SettingDeclarationError, namespace_of,
+                                            parse_declarations)
+from antrean.kernel.plugin_settings import resolve as resolve_settings
 from antrean.kernel.sop import Sop, SopError, parse_sop
 
 log = logging.getLogger(__name__)
@@ -48,6 +58,11 @@ class PluginHost:
     sop_plugins: dict[str, str] = field(default_factory=dict)  # sop code -> plugin name
     errors: list[PluginError] = field(default_factory=list)
     dist_versions: dict[str, str] = field(default_factory=dict)  # entry-point plugins
+    #: declared settings: namespace -> (plugin name, declarations) (hook register_settings)
+    settings_declared: dict[str, tuple[str, list[PluginSetting]]] = field(default_factory=dict)
+    #: their values once the core resolved them (antrean.kernel.plugin_settings.resolve)
+    settings_values: dict[str, dict] = field(default_factory=dict)
+    settings_sources: dict[str, dict] = field(default_factory=dict)
 
     @property
     def hook(self):
@@ -67,8 +82,33 @@ class PluginHost:
                 "builtin": name not in self.dist_versions,
                 "hooks": hooks,
                 "sops": sorted(c for c, p in self.sop_plugins.items() if p == name),
+                "settings": self.describe_settings(name),
             })
         return out
+
+    def resolve_settings(self, settings: Settings, environ: Mapping[str, str]) -> None:
+        """Check and keep the values of every declared plugin setting (ConfigError: one line naming it)."""
+        self.settings_values, self.settings_sources = resolve_settings(
+            self.settings_declared, settings.extra or {}, environ, reserved=_core_setting_names(),
+            plugin_names=self.namespaces())
+
+    def namespaces(self) -> tuple[str, ...]:
+        """The settings namespace of every loaded plugin."""
+        return tuple(namespace_of(n) for n, p in self.pm.list_name_plugin() if p is not None)
+
+    def describe_settings(self, plugin_name: str) -> list[dict]:
+        """A plugin's declared settings with their current values (a secret's value masked)."""
+        ns = namespace_of(plugin_name)
+        owner, decls = self.settings_declared.get(ns, (None, []))
+        if owner != plugin_name:
+            return []
+        values, sources = self.settings_values.get(ns, {}), self.settings_sources.get(ns, {})
+        return [{"name": d.name, "env": f"ANTREAN_{ns.upper()}_{d.name.upper()}", "file": f"[{ns}] {d.name}",
+                 "type": d.type, "default": d.public(d.default), "value": d.public(values.get(d.name, d.default)),
+                 "source": sources.get(d.name, "default"), "secret": d.secret, "description": d.description,
+                 **({"choices": list(d.choices)} if d.choices else {}),
+                 **({"min": d.min} if d.min is not None else {}), **({"max": d.max} if d.max is not None else {})}
+                for d in decls]
 
 
 def _builtin_version(plugin) -> str:
@@ -106,8 +146,10 @@ def build_plugin_host(extra: tuple = (), *, builtins: tuple[str, ...] | None = N
     for item in tuple(names) + tuple(extra):
         _register(host, item, disabled)
     if entry_points:
+        wanted = os.environ.get("ANTREAN_LOAD_PLUGINS")
+        only = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
         for ep in metadata.entry_points(group="antrean"):
-            if ep.name in disabled:
+            if ep.name in disabled or (only is not None and ep.name not in only):
                 continue
             try:
                 plugin = ep.load()
@@ -126,6 +168,7 @@ def build_plugin_host(extra: tuple = (), *, builtins: tuple[str, ...] | None = N
         pm.unregister(plugin)
         # re-check the rest; there may be several offenders
         return _recheck(host)
+    _collect_settings(host)
     _collect_sops(host)
     return host
 
@@ -139,6 +182,7 @@ def _recheck(host: PluginHost) -> PluginHost:
             name = host.pm.get_name(exc.plugin) or repr(exc.plugin)
             _record(host, name, _source_of(exc.plugin), f"unknown hook: {exc}")
             host.pm.unregister(exc.plugin)
+    _collect_settings(host)
     _collect_sops(host)
     return host
 
@@ -164,6 +208,39 @@ def _register(host: PluginHost, item, disabled) -> None:
         pass  # already registered under that name
     except pluggy.PluginValidationError as exc:
         _record(host, name, _source_of(item), str(exc))
+
+
+def _core_setting_names() -> set[str]:
+    try:
+        return {f.name for f in fields(Settings)}
+    except TypeError:  # not a dataclass (a pydantic model)
+        return set(getattr(Settings, "model_fields", {}))
+
+
+def _collect_settings(host: PluginHost) -> None:
+    """Call every plugin's register_settings one by one; a malformed declaration skips that plugin."""
+    host.settings_declared.clear()
+    reserved = _core_setting_names()
+    for impl in host.pm.hook.register_settings.get_hookimpls():  # in registration order
+        plugin, name = impl.plugin, impl.plugin_name
+        ns = namespace_of(name)
+        try:
+            decls = parse_declarations(impl.function(), reserved=reserved, namespace=ns)
+            if ns in host.settings_declared:
+                raise SettingDeclarationError(f"the settings namespace {ns!r} is taken by the plugin "
+                                              f"{host.settings_declared[ns][0]}")
+            if ns in reserved:
+                raise SettingDeclarationError(f"the settings namespace {ns!r} is a setting of the core")
+        except SettingDeclarationError as exc:
+            _record(host, name, _source_of(plugin), f"register_settings: {exc}")
+            host.pm.unregister(plugin)
+            continue
+        except Exception as exc:
+            _record(host, name, _source_of(plugin), f"register_settings failed: {exc!r}")
+            host.pm.unregister(plugin)
+            continue
+        if decls:
+            host.settings_declared[ns] = (name, decls)
 
 
 def _collect_sops(host: PluginHost) -> None:

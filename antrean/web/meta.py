@@ -73,7 +73,8 @@ _PLUGINS = """<!doctype html><html lang="id"><meta charset="utf-8">
 {% if errors %}<h2>Dilewati (gagal dimuat)</h2><ul>{% for e in errors %}
 <li><strong>{{ e.plugin }}</strong> — <code>{{ e.source }}</code>: {{ e.message }}</li>{% endfor %}</ul>{% endif %}
 <table style="border-collapse:collapse;width:100%"><thead><tr style="text-align:left;border-bottom:2px solid #333">
-<th>Plugin</th><th>Versi</th><th>Hook</th><th>SOP</th></tr></thead><tbody>
+<th>Plugin</th><th>Versi</th><th>Hook</th><th>SOP</th><th>Pengaturan / Settings</th></tr></thead><tbody>
 {% for p in plugins %}<tr style="border-bottom:1px solid #ccc;vertical-align:top"><td>{{ p.name }}{% if p.builtin %} <small>(bawaan)</small>{% endif %}</td>
-<td>{{ p.version }}</td><td>{{ p.hooks|join(", ") }}</td><td>{{ p.sops|join(", ") }}</td></tr>{% endfor %}
+<td>{{ p.version }}</td><td>{{ p.hooks|join(", ") }}</td><td>{{ p.sops|join(", ") }}</td>
+<td>{% for st in p.settings %}<div><code>{{ st.name }}</code> = <code>{{ st.value }}</code> <small>({{ st.type }}, {{ st.env }}): {{ st.description }}</small></div>{% endfor %}</td></tr>{% endfor %}
 </tbody></table></body></html>"""

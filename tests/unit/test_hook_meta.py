@@ -1,4 +1,4 @@
-"""Every hookspec has a test in test_hooks.py and a section in README.md (as Datasette does)."""
+"""Every hookspec has a test in test_hooks.py and a section in docs/plugins.md, the plugin-author page (as Datasette does)."""
 from __future__ import annotations
 
 import inspect
@@ -25,6 +25,6 @@ def test_hook_has_a_test(hook):
 
 
 @pytest.mark.parametrize("hook", HOOKS)
-def test_hook_has_a_readme_section(hook):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert re.search(rf"^### `?{hook}\(", readme, re.M), f"add a '### {hook}(...)' section to README.md"
+def test_hook_has_a_docs_section(hook):
+    page = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    assert re.search(rf"^### `?{hook}\(", page, re.M), f"add a '### {hook}(...)' section to docs/plugins.md"

@@ -200,3 +200,51 @@ def test_hook_openapi_paths(settings_dict):
         assert paths["/surveys"]["post"]["summary"] == "Answer the survey" and "/tickets" in paths
     finally:
         c.close()
+
+
+def test_hook_register_settings(settings_dict, monkeypatch):
+    """Declared settings are checked at start-up and read through core.plugin_settings (more: test_plugin_settings)."""
+    from antrean.kernel.config import ConfigError
+
+    class Kiosk2:
+        __name__ = "kios2"
+
+        @hookimpl
+        def register_settings(self):
+            return [{"name": "idle_seconds", "type": "int", "default": 40, "min": 5, "max": 600,
+                     "description": "back to the start after this long"}]
+    monkeypatch.setenv("ANTREAN_KIOS2_IDLE_SECONDS", "90")
+    c = Antrean(settings_dict, plugins=(Kiosk2(),), builtins=(), entry_points=False)
+    try:
+        assert c.plugin_settings("kios2")["idle_seconds"] == 90
+    finally:
+        c.close()
+    monkeypatch.setenv("ANTREAN_KIOS2_IDLE_SECONDS", "1")
+    with pytest.raises(ConfigError, match="ANTREAN_KIOS2_IDLE_SECONDS: setting 'idle_seconds' of the plugin kios2: "
+                                          "expected a whole number from 5 to 600, got '1'"):
+        Antrean(settings_dict, plugins=(Kiosk2(),), builtins=(), entry_points=False)
+
+
+def test_hook_register_commands():
+    """A plugin's commands join the click group it is given (antrean/cli.py passes its ``antrean`` group)."""
+    import click
+    from click.testing import CliRunner
+
+    from antrean.kernel.plugins import build_plugin_host
+
+    class Greeter:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            @click.argument("name")
+            def salam(name):
+                """Say hello."""
+                click.echo(f"Selamat pagi, {name}")
+
+    @click.group()
+    def cli():
+        pass
+    host = build_plugin_host((Greeter(),), builtins=(), entry_points=False)
+    host.hook.register_commands(cli=cli)
+    r = CliRunner().invoke(cli, ["salam", "Ani"])
+    assert r.exit_code == 0 and r.output == "Selamat pagi, Ani\n"

@@ -53,12 +53,14 @@ def test_third_party_plugin_and_describe():
     info = {p["name"]: p for p in host.describe()}
     good = info["tests.unit.fixtures.good_sop_plugin"]
     assert good == {"name": "tests.unit.fixtures.good_sop_plugin", "version": "2.3.4", "builtin": True,
-                    "hooks": ["register_sops"], "sops": ["legalisir"]}
+                    "hooks": ["register_sops"], "sops": ["legalisir"], "settings": []}
     assert info["plugins.ktp"]["sops"] == ["ktp"]
 
 
 def test_entry_point_plugins_are_loaded(monkeypatch):
     from importlib import metadata
+
+    monkeypatch.delenv("ANTREAN_LOAD_PLUGINS", raising=False)  # the suite loads none (tests/conftest.py)
 
     class EP:
         name, value, group, dist = "legalisir-ep", "tests.unit.fixtures.good_sop_plugin", "antrean", None
