@@ -16,7 +16,8 @@ import sys
 import click
 
 from antrean.kernel.config import ConfigError, load_settings
-from antrean.core import SYSTEM, Actor, Antrean
+from antrean.core import Antrean
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import AntreanError
 from antrean.kernel.sop import STAFF_ROLES
 

@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from antrean.web.app import get_core, lang
 from antrean.services.booking import LABELS as BOOKING_INTS
-from antrean.core import DEFAULT_POLICY
+from antrean.kernel.actors import DEFAULT_POLICY
 from antrean.kernel.errors import AntreanError, Invalid
 from antrean.services.queue import _check_policy
 from antrean.kernel.sop import ROLES, STAFF_ROLES

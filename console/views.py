@@ -15,7 +15,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from antrean.kernel import policy
 from antrean.web.app import StaffUser, get_core, lang
-from antrean.core import PRIORITIES
+from antrean.kernel.actors import PRIORITIES
 from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound
 from antrean.web.limits import public
 from antrean.services.queue import COUNTER_ROLES

@@ -13,7 +13,7 @@ def _core():
 
 
 def _admin():
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     return Actor(None, "cli", frozenset({"admin"}))
 

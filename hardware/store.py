@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from antrean.core import SYSTEM, Actor
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.kernel.policy import require as authorize
 from antrean.kernel.errors import Invalid, NotFound

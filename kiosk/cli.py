@@ -9,7 +9,7 @@ import click
 
 def _admin_core():
     from antrean.cli import _core
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     return _core(), Actor(None, "cli", frozenset({"admin"}))
 

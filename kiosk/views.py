@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from antrean.kernel.runtime import hash_password, password_matches
 
 from antrean.web.app import get_core, lang
-from antrean.core import PRIORITIES
+from antrean.kernel.actors import PRIORITIES
 from antrean.kernel.policy import require as authorize
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.web.limits import public

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from antrean.services.calendar import _hhmm, _minutes, parse_day
-from antrean.core import SYSTEM, Actor
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow

@@ -26,7 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from antrean.kernel import policy
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
 from antrean.kernel.timeutil import iso, utcnow

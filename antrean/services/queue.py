@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from antrean.core import SYSTEM, Actor
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
 from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)

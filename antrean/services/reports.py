@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, literal, select
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Forbidden, Invalid
 from antrean.kernel.policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
 from antrean.kernel.models import Application, Call, Counter, Office, Service, StepLog, Ticket, User

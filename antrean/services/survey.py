@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import Application, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from antrean.kernel.timeutil import iso, office_day, utcnow

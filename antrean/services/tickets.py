@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from antrean.core import PRIORITIES, SYSTEM, Actor
+from antrean.kernel.actors import PRIORITIES, SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import Call, Counter, CounterService, Service, Ticket, TicketCounter
 from antrean.kernel.timeutil import as_utc, iso, local, office_day, utcnow

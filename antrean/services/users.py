@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from antrean.kernel.runtime import hash_password, password_matches
 
 from antrean.kernel import policy
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound
 from antrean.kernel.models import ApiToken, LoginThrottle, User
 from antrean.kernel.sop import STAFF_ROLES
@@ -281,7 +281,7 @@ class UserService:
 
     def unlock(self, username: str, address: str | None = None, actor: Actor | None = None) -> int:
         """Forget the failed logins of ``username`` (from every address) and, if given, of ``address``."""
-        from antrean.core import SYSTEM
+        from antrean.kernel.actors import SYSTEM
         actor = actor or SYSTEM
         if actor.id is not None:
             require_role(actor, "admin")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from antrean.kernel import policy
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from antrean.kernel.sop import ROLES, STAFF_ROLES, Sop
