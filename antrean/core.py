@@ -32,8 +32,19 @@ from antrean.services.survey import SurveyService
 from antrean.services.tickets import TicketService
 from antrean.services.users import UserService
 from antrean.services.workflow import WorkflowService
+from plugins import BUILTIN_SOP_MODULES
 
 log = logging.getLogger(__name__)
+
+#: the faces and the hardware are built-in plugins: named here, imported by the plugin host (never by the core)
+FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
+                "notifier.plugin")
+
+
+def builtin_plugin_names() -> tuple[str, ...]:
+    """The built-in plugins, SOPs first: what every core (and the CLI's command loader) registers."""
+    return tuple(BUILTIN_SOP_MODULES) + FACE_PLUGINS
+
 
 class Antrean:
     """One office's core. Build with ``Antrean(settings)``; close with ``close()``."""
@@ -43,7 +54,8 @@ class Antrean:
         self.settings = settings if isinstance(settings, Settings) else load_settings(settings)
         self.db = Database(self.settings.database_url)
         self.db.on_commit(self._publish)
-        self.plugins: PluginHost = build_plugin_host(tuple(plugins), builtins=builtins, entry_points=entry_points)
+        self.plugins: PluginHost = build_plugin_host(tuple(plugins), entry_points=entry_points,
+                                                      builtins=builtin_plugin_names() if builtins is None else builtins)
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()

@@ -11,7 +11,7 @@ import logging
 from flask_login import current_user
 from flask_socketio import Namespace, join_room
 
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_socketio import Namespace, emit, join_room
 
 from antrean.kernel.errors import AntreanError, Invalid, NotFound
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
 from antrean.web.limits import MESSAGE, public, refused
 
 from . import announcer as voice

@@ -10,7 +10,7 @@ Hooks (see docs/notifications.md):
 """
 from __future__ import annotations
 
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
 
 __version__ = "1.0"
 

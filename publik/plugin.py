@@ -1,7 +1,7 @@
 """The ``publik`` face as a built-in plugin: registers the ``publik`` blueprint (/survei…, /publik…)."""
 from __future__ import annotations
 
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
 
 
 @hookimpl

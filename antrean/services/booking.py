@@ -31,11 +31,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from antrean.services.calendar import _hhmm, _minutes, parse_day
+from antrean.kernel import policy
 from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow
+from antrean.services.calendar import HARI_EN, MONTH_EN, _hhmm, _minutes, parse_day
 from antrean.services.workflow import mask_nik, validate_nik
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
@@ -57,7 +58,6 @@ PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 log = logging.getLogger("antrean.services.booking")
 def may_read_personal(core, actor: Actor) -> bool:
     """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/kernel/policy.py ``booking.read_personal``)."""
-    from antrean.kernel import policy
     return policy.can(core, actor, "booking.read_personal")
 
 
@@ -70,7 +70,6 @@ def normalize_code(code) -> str:
 
 
 def _label_day(d: date) -> tuple[str, str]:
-    from antrean.services.calendar import HARI_EN, MONTH_EN
     return (f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}",
             f"{HARI_EN[d.weekday()]}, {d.day} {MONTH_EN[d.month - 1]} {d.year}")
 
@@ -327,7 +326,6 @@ class BookingService:
 
     def today(self, actor: Actor, day=None, now: datetime | None = None) -> dict:
         """Staff: a day's bookings per slot (and service). Name/phone/NIK only with the permission; NIK masked."""
-        from antrean.kernel import policy
         policy.require(self.core, actor, "booking.read")
         now = now or utcnow()
         d = parse_day(day) if day else office_day(self.core.tz, now)
@@ -356,7 +354,6 @@ class BookingService:
         core = self.core
         now = now or utcnow()
         if actor is not None:
-            from antrean.kernel import policy
             policy.require(core, actor, "booking.check_in")
         self.sweep(now)
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)

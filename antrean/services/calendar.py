@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
+from antrean.kernel import policy
 from antrean.kernel.errors import Invalid, NotFound
-from antrean.kernel.models import CalendarDay
+from antrean.kernel.models import CalendarDay, Setting
 from antrean.kernel.timeutil import BULAN, HARI, as_utc, utcnow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -470,14 +471,12 @@ class CalendarService:
     # -- changes (admin) ------------------------------------------------------------------------------
     def _may_change(self, actor) -> None:
         """Office hours and the calendar are office settings: antrean.kernel.policy ``settings.write`` (admin)."""
-        from antrean.kernel import policy
         policy.require(self.core, actor, "settings.write")
 
     def set_hours(self, actor, value: dict) -> dict:
         self._may_change(actor)
         clean = validate_hours(value)
         core = self.core
-        from antrean.kernel.models import Setting
         with core.db.write() as s:
             row = s.get(Setting, (core.office_id, "office_hours"))
             old = None if row is None else row.value

@@ -22,6 +22,7 @@ import logging
 import re
 import secrets
 import string
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +30,7 @@ from antrean.kernel import policy
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
-from antrean.kernel.timeutil import iso, utcnow
+from antrean.kernel.timeutil import iso, office_day, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +381,6 @@ class NotifyService:
     def check_near(self, service: str, only_ticket: int | None = None) -> None:
         """Waiting tickets of ``service`` today with a subscribed number, at most N from the front: once each."""
         core = self.core
-        from antrean.kernel.timeutil import office_day
         with core.db.read() as s:
             n = self.near_ahead(session=s)
             q = (select(Ticket, NotifyContact.address).join(NotifySubscription, NotifySubscription.ticket_id == Ticket.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from antrean.kernel import policy
@@ -299,7 +299,6 @@ class WorkflowService:
     def _worklist_scope(self, s, actor: Actor, service: str | None):
         """(the (service, step) pairs the actor's roles may do, the SQL condition 'open, in this office, and
         readable by the actor' — policy.application_filter, the one read rule of every list)."""
-        from sqlalchemy import and_
         core = self.core
         maps = dict(s.execute(select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all())
         wanted = []
@@ -315,7 +314,6 @@ class WorkflowService:
 
     def _worklist_query(self, s, actor: Actor, service: str | None):
         """The condition 'open, readable, and the current step is one the actor's roles may do' (None: nothing)."""
-        from sqlalchemy import and_, tuple_
         wanted, base = self._worklist_scope(s, actor, service)
         if not wanted:
             return None
@@ -353,7 +351,6 @@ class WorkflowService:
 
     def worklist_counts(self, actor: Actor) -> dict[str, int]:
         """How many applications wait for the actor, per service (for filters and paging)."""
-        from sqlalchemy import func
         with self.core.db.read() as s:
             wanted, base = self._worklist_scope(s, actor, None)
             if not wanted:
