@@ -99,11 +99,12 @@ def open_core(**kw) -> Antrean:
     return _core(**kw)
 
 
-def load_plugin_commands(cli: click.Group) -> None:
+def load_plugin_commands(cli: click.Group, plugins: tuple = ()) -> None:
     """Every plugin's ``register_commands(cli)``: the built-ins and the entry points, loaded by the same
     plugin host as the app's (no settings read, no database opened). A plugin that cannot be loaded, or whose
-    hook raises, is reported on stderr and skipped; a plugin may add commands, never replace one."""
-    host = build_plugin_host(builtins=builtin_plugin_names())
+    hook raises, is reported on stderr and skipped; a plugin may add commands, never replace one.
+    ``plugins``: extra plugin objects or dotted names (tests)."""
+    host = build_plugin_host(tuple(plugins), builtins=builtin_plugin_names())
     for err in host.errors:
         click.echo(f"warning: plugin {err.plugin} skipped: {err.source}: {err.message}", err=True)
     for impl in host.pm.hook.register_commands.get_hookimpls():
