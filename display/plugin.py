@@ -26,9 +26,12 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file, send_from_directory
 from flask_socketio import Namespace, emit, join_room
+from sqlalchemy import select
 
-from antrean.kernel.errors import AntreanError, Invalid, NotFound
 from antrean import hookimpl
+from antrean.kernel.errors import AntreanError, Invalid, NotFound
+from antrean.kernel.models import Call, Counter, Ticket
+from antrean.kernel.timeutil import office_day
 from antrean.web.limits import MESSAGE, public, refused
 
 from . import announcer as voice
@@ -448,11 +451,6 @@ def audio(kind: str, number: str, counter: int):
 
 
 def _was_called(core, number: str, counter_number: int) -> bool:
-    from sqlalchemy import select
-
-    from antrean.kernel.models import Call, Counter, Ticket
-    from antrean.kernel.timeutil import office_day
-
     with core.db.read() as s:
         return s.execute(select(Call.seq).join(Ticket, Ticket.id == Call.ticket_id)
                          .join(Counter, Counter.id == Call.counter_id)

@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from antrean.kernel.runtime import offload
 from hardware._escpos import (
     CupsPrinter,
     Dummy,
@@ -408,8 +409,6 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     which gevent makes cooperative.
     """
     if parse_printer_url(url).scheme in ("usb", "serial", "file", "cups"):
-        from antrean.kernel.runtime import offload
-
         return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files)
     return _print_job(url, profile, render_fn, timeout=timeout, files=files)
 

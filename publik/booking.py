@@ -16,13 +16,16 @@ import io
 import secrets
 from datetime import timedelta
 
+import qrcode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from sqlalchemy import select
 
-from antrean.web.app import get_core, lang
 from antrean.kernel.errors import AntreanError
-from antrean.web.limits import public
 from antrean.kernel.models import Booking
 from antrean.kernel.timeutil import office_day, utcnow
+from antrean.services.booking import normalize_code
+from antrean.web.app import get_core, lang
+from antrean.web.limits import public
 
 from .views import _page
 
@@ -81,8 +84,6 @@ def submit():
 def _owner(core, code: str, token: str | None) -> bool:
     if not token:
         return False
-    from antrean.services.booking import normalize_code
-    from sqlalchemy import select
     with core.db.read() as s:
         saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == core.office_id,
                                                              Booking.code == normalize_code(code))).scalar()
@@ -121,8 +122,6 @@ def cancel(code):
 @public("booking_read")
 def qr(code):
     """A PNG of the booking code (what a kiosk's scanner types), to save on the phone."""
-    import qrcode
-
     b = get_core().booking.get(code)  # 404 for an unknown code
     img = qrcode.make(b["code"], box_size=10, border=3)
     buf = io.BytesIO()

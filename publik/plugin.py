@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from antrean import hookimpl
 
+from . import booking
+from .views import bp
+
 
 @hookimpl
 def init_app(app, core):
-    from . import booking
-    from .views import bp
-
     app.register_blueprint(bp)
     booking.register(app)
