@@ -19,7 +19,7 @@ from antrean.kernel.sop import ROLES, STAFF_ROLES
 from antrean.kernel.timeutil import HARI, office_day
 from antrean.services.booking import LABELS as BOOKING_INTS
 from antrean.services.calendar import KINDS, WEEKDAYS
-from antrean.services.queue import _check_policy
+from antrean.services.queue import check_policy
 from antrean.web.app import get_core, lang
 
 from .base import actor, allowed, bp, tr
@@ -128,7 +128,7 @@ def save_policy(core, f):
             raise Invalid("Isi setiap angka kebijakan dengan bilangan bulat 0 atau lebih.",
                           "Every policy number must be a whole number, 0 or more.", detail=key)
         policy[key] = int(raw)
-    _check_policy(policy)
+    check_policy(policy)
     core.set_setting("queue_policy", policy, actor())
 
 

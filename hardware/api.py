@@ -12,7 +12,11 @@ from antrean.kernel.errors import Invalid
 from antrean.web.api import body, current_actor, field, staff
 from antrean.web.app import get_core
 from antrean.web.limits import public as rate_limited
-from antrean.web.openapi import NI, NS, B, I, S, _errors, _obj, _post, _resp
+from antrean.web.openapi import NI, NS, B, I, S
+from antrean.web.openapi import errors as _errors
+from antrean.web.openapi import obj as _obj
+from antrean.web.openapi import post as _post
+from antrean.web.openapi import resp as _resp
 from hardware import store
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")

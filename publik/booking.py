@@ -13,17 +13,13 @@ Nothing personal is ever shown here: name, phone and NIK go in, never come out (
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import timedelta
 
 import qrcode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from antrean.kernel.errors import AntreanError
-from antrean.kernel.models import Booking
 from antrean.kernel.timeutil import office_day, utcnow
-from antrean.services.booking import normalize_code
 from antrean.web.app import get_core, lang
 from antrean.web.limits import public
 
@@ -81,15 +77,6 @@ def submit():
     return redirect(url_for("booking.confirmation", code=b["code"], t=b["cancel_token"]), 303)
 
 
-def _owner(core, code: str, token: str | None) -> bool:
-    if not token:
-        return False
-    with core.db.read() as s:
-        saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == core.office_id,
-                                                             Booking.code == normalize_code(code))).scalar()
-    return saved is not None and secrets.compare_digest(saved, token)
-
-
 @bp.get("/booking/<code>")
 @public("booking_read")
 def confirmation(code):
@@ -102,7 +89,7 @@ def confirmation(code):
                                      error=exc.message(lang())), 404)
     cfg = core.booking.config()
     return _page(render_template("publik/booking_done.html", tr=_tr, lang=lang(), office=core.office(), b=b,
-                                 owner=_owner(core, code, token), token=token, cfg=cfg, error=None))
+                                 owner=core.booking.owns(code, token), token=token, cfg=cfg, error=None))
 
 
 @bp.post("/booking/<code>/batal")

@@ -36,7 +36,9 @@ from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow
-from antrean.services.calendar import HARI_EN, MONTH_EN, _hhmm, _minutes, parse_day
+from antrean.services.calendar import HARI_EN, MONTH_EN, parse_day
+from antrean.services.calendar import hhmm as _hhmm
+from antrean.services.calendar import minutes_of as _minutes
 from antrean.services.workflow import mask_nik, validate_nik
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
@@ -311,6 +313,15 @@ class BookingService:
         """The public view of a booking (service, day, slot, status, QR): no personal data."""
         with self.core.db.read() as s:
             return self._public(self._by_code(s, code))
+
+    def owns(self, code, token: str | None) -> bool:
+        """Whether ``token`` is booking ``code``'s cancel token (the citizen's link to change or cancel it)."""
+        if not token:
+            return False
+        with self.core.db.read() as s:
+            saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == self.core.office_id,
+                                                                 Booking.code == normalize_code(code))).scalar()
+        return saved is not None and secrets.compare_digest(saved, token)
 
     def _public(self, b: Booking) -> dict:
         sop = self.core.sops.get(b.service_code)

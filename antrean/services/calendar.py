@@ -60,13 +60,18 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _SEARCH_DAYS = 400  # next_open looks this far ahead (a year of entries and then some)
 
 
-def _minutes(hhmm: str) -> int:
+def minutes_of(hhmm: str) -> int:
+    """"08:30" -> 510 (minutes since midnight)."""
     h, m = hhmm.split(":")
     return int(h) * 60 + int(m)
 
 
-def _hhmm(minutes: int, sep: str = ":") -> str:
+def hhmm(minutes: int, sep: str = ":") -> str:
+    """510 -> "08:30"."""
     return f"{minutes // 60:02d}{sep}{minutes % 60:02d}"
+
+
+_minutes, _hhmm = minutes_of, hhmm  # this module's short names
 
 
 def _to_utc_naive(at: datetime | None) -> datetime:

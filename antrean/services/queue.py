@@ -57,7 +57,7 @@ class QueueService:
         if unknown:
             raise Invalid("Layanan tidak dikenal.", "Unknown service.", detail=f"unknown services {unknown}")
         if policy is not None:
-            _check_policy(policy)
+            check_policy(policy)
         with core.db.write() as s:
             if counter_id is None:
                 c = Counter(office_id=core.office_id, name=name.strip(), number=number, active=active, policy=policy)
@@ -103,6 +103,17 @@ class QueueService:
             c = self._counter(s, counter_id)
             t = self._current(s, c)
             return None if t is None else self.core.tickets._view(s, t)
+
+    def was_called_today(self, number: str, counter_number: int) -> bool:
+        """Whether ticket ``number`` was called (or recalled) to loket ``counter_number`` today (the board's
+        audio asks before building an announcement)."""
+        core = self.core
+        with core.db.read() as s:
+            return s.execute(select(Call.seq).join(Ticket, Ticket.id == Call.ticket_id)
+                             .join(Counter, Counter.id == Call.counter_id)
+                             .where(Call.office_id == core.office_id, Ticket.office_id == core.office_id,
+                                    Ticket.day == office_day(core.tz), Ticket.number == number,
+                                    Counter.number == counter_number).limit(1)).first() is not None
 
     # -- calling ------------------------------------------------------------
     def call_next(self, counter_id: int, actor: Actor, now: datetime | None = None, *,
@@ -469,7 +480,7 @@ class QueueService:
                     "office": core.office()}
 
 
-def _check_policy(policy: dict) -> None:
+def check_policy(policy: dict) -> None:
     if not isinstance(policy, dict):
         raise Invalid("Kebijakan antrean tidak sah.", "Invalid queue policy.")
     if policy.get("mode", "priority_first") not in ("priority_first", "ratio", "fifo"):
