@@ -395,7 +395,7 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
             raise Invalid("Pencetakan tiket dinonaktifkan untuk printer ini.", "Printing is disabled for this printer.",
                           detail=f"printer {printer.name!r} has URL 'none'; set one with antrean printer add",
                           code="printing_disabled", status=409)
-        view = core.tickets._view(s, t)
+        view = core.tickets.view_in(s, t)
         job = enqueue(core, s, view, printer, "reprint", base_url or public_base(core))
         core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name,
                    event={"ticket": t.id, "number": t.number, "job": job.id, "printer": printer.name})

@@ -393,7 +393,7 @@ class NotifyService:
                 q = q.where(Ticket.id == only_ticket)
             due = []
             for t, address in s.execute(q).all():
-                view = core.tickets._view(s, t)
+                view = core.tickets.view_in(s, t)
                 if view["waiting_ahead"] <= n:
                     due.append((t.id, address, {"number": t.number, "service": view["service_name"],
                                                 "ahead": view["waiting_ahead"]}))
@@ -431,7 +431,7 @@ class NotifyService:
         core = self.core
         with core.db.read() as s:
             t = s.get(Ticket, ticket_id)
-            if t is None or not core.survey._eligible(s, t):
+            if t is None or not core.survey.eligible_in(s, t):
                 return
             address = self._ticket_address(s, t.id)
             sop = core.sops.get(t.service_code)

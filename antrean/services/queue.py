@@ -102,7 +102,7 @@ class QueueService:
         with self.core.db.read() as s:
             c = self._counter(s, counter_id)
             t = self._current(s, c)
-            return None if t is None else self.core.tickets._view(s, t)
+            return None if t is None else self.core.tickets.view_in(s, t)
 
     def was_called_today(self, number: str, counter_number: int) -> bool:
         """Whether ticket ``number`` was called (or recalled) to loket ``counter_number`` today (the board's
@@ -253,7 +253,7 @@ class QueueService:
                 self._close(s, t, "served", actor, now, c)
             elif action == "transfer":
                 self._close(s, t, "transferred", actor, now, c)
-            hook_kwargs["ticket"] = view = core.tickets._view(s, result)
+            hook_kwargs["ticket"] = view = core.tickets.view_in(s, result)
         return view
 
     def _start(self, s, t: Ticket, now: datetime) -> None:
@@ -292,6 +292,9 @@ class QueueService:
                         event=self._event_data(t, c) | {"outcome": outcome}, number=t.number, outcome=outcome,
                         counter=c.id if c else None, auto=auto, **({"reason": reason} if reason else {}))
 
+    #: public, for the workflow service: end a ticket inside the caller's transaction
+    close_in = _close
+
     def _require_current(self, s, c: Counter) -> Ticket:
         t = self._current(s, c)
         if t is None:
@@ -325,7 +328,7 @@ class QueueService:
                 raise Conflict(f"Nomor {t.number} sudah ditutup.", f"{t.number} is closed already.", code="closed")
             c = s.get(Counter, t.counter_id) if t.counter_id is not None else None
             self._close(s, t, "cancelled", actor, now, c, reason=reason)
-            return core.tickets._view(s, t)
+            return core.tickets.view_in(s, t)
 
     def close_past_days(self, now: datetime | None = None) -> int:
         """Close every ticket of an office day before ``now``'s that is still open (the day-end rule):
@@ -433,6 +436,9 @@ class QueueService:
                    event=self._event_data(t, c) | {"seq": call.seq, "kind": kind, "recalls": t.recalls},
                    legacy=("ticket_called", {"call": view}), number=t.number, counter=c.id, seq=call.seq)
         return view
+
+    #: public, for the workflow service: call a ticket to a counter inside the caller's transaction
+    call_in = _call
 
     @staticmethod
     def _event_data(t: Ticket, c: Counter | None) -> dict:

@@ -321,6 +321,9 @@ class SurveyService:
         closed = s.execute(select(Application.status).where(Application.ticket_id == ticket.id)).scalar()
         return closed == "done"
 
+    #: public, for the notify service: whether the ticket may answer the survey (read in the caller's session)
+    eligible_in = _eligible
+
     def _ticket(self, s, token: Any) -> Ticket:
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise NotFound("Tiket tidak ditemukan.", "Ticket not found.", detail="unknown status token")

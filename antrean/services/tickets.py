@@ -279,6 +279,9 @@ class TicketService:
             "transferred_from": t.transferred_from_id,
         }
 
+    #: public, for other services and plugins: a ticket's API view, read in the caller's session
+    view_in = _view
+
     def estimate(self, s, service_code: str, ahead: int) -> int:
         """Minutes until a ticket with ``ahead`` people before it is called.
 

@@ -193,7 +193,7 @@ class WorkflowService:
                 core.emit(s, "application.closed", actor=actor, at=now, **public)
             if close_ticket:
                 counter = s.get(Counter, ticket.counter_id) if ticket.counter_id is not None else None
-                core.queue._close(s, ticket, "served", actor, now, counter)
+                core.queue.close_in(s, ticket, "served", actor, now, counter)
             if call_back:
                 self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
@@ -212,7 +212,7 @@ class WorkflowService:
         counter = s.get(Counter, cid) if isinstance(cid, int) else None
         if counter is None or counter.office_id != self.core.office_id:
             return None
-        return self.core.queue._call(s, counter, ticket, actor, "step", now)
+        return self.core.queue.call_in(s, counter, ticket, actor, "step", now)
 
     def _agenda(self, s, sop: Sop, now: datetime) -> str:
         """Next agenda number for the office-local year: sequential, unique under concurrency."""
