@@ -8,7 +8,8 @@ Only runtime imports count: an ``if TYPE_CHECKING:`` block is skipped. The rules
 * (c) no import inside a function unless ALLOWED_LOCAL lists it with its reason;
 * (d) faces, hardware and plugins import no underscore name from ``antrean``, and faces (not the hardware plugin,
   which owns its tables) run no SQL: no ``sqlalchemy`` nor ``antrean.kernel.models``/``db`` import;
-  services import no underscore name of another service.
+  services import no underscore name of another service, and no module reaches one through the core
+  (``core.tickets._view``).
 """
 from __future__ import annotations
 
@@ -226,4 +227,16 @@ def test_faces_use_public_names_and_run_no_sql():
                 wrong.append(f"{where} {private} (a private name: ask the service for public API)")
         if _within(module, *FACES) and _within(target, "sqlalchemy", "antrean.kernel.models", "antrean.kernel.db"):
             wrong.append(f"{where} (a face runs no SQL: call a service method)")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_private_service_attribute_across_modules():
+    """``core.tickets._view(...)`` from another module is a private name too: services expose ``view_in`` etc."""
+    import re
+
+    services = "tickets|queue|workflow|users|reports|survey|notify|booking|calendar"
+    private = re.compile(rf"\bcore\.({services})\._[a-z]\w*")
+    modules, _imports = project()
+    wrong = [f"{path.relative_to(ROOT)}: {m.group(0)}" for module, path in modules.items()
+             for m in private.finditer(path.read_text(encoding="utf-8"))]
     assert not wrong, "\n".join(wrong)
