@@ -65,6 +65,7 @@ class Database:
         self._gate = None
         if self.dialect == "sqlite":
             if patched():
+                # gevent's by now (patch_all patches the module in place): a lock greenlets wait on cooperatively
                 self._gate = threading.RLock()
                 for engine in (self.engine, self._relaxed_engine):
                     _commit_off_hub(engine)
