@@ -1,4 +1,4 @@
-"""The ``antrean`` command: init, run, plugins, user, printer."""
+"""The ``antrean`` command: init, run, plugins, user, backup, calendar; plugins add theirs (``printer``, ``kiosk``)."""
 from __future__ import annotations
 
 if __name__ == "__main__":  # ``python -m antrean.cli``: gevent's patching before any other import
@@ -11,15 +11,30 @@ if __name__ == "__main__":  # ``python -m antrean.cli``: gevent's patching befor
 import json
 import os
 import secrets
+import shutil
+import signal
 import sys
+from pathlib import Path
 
 import click
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+from antrean import create_app
+from antrean.core import Antrean, builtin_plugin_names
+from antrean.kernel import logs, runtime
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.config import ConfigError, load_settings
-from antrean.core import SYSTEM, Actor, Antrean
+from antrean.kernel.db import Database
 from antrean.kernel.errors import AntreanError
+from antrean.kernel.migrate import known_revisions
+from antrean.kernel.models import Counter, Office
 from antrean.kernel.plugins import build_plugin_host
 from antrean.kernel.sop import STAFF_ROLES
+from antrean.services import backup as bk
+from antrean.services.calendar import format_entries
+from antrean.services.health import redis_status
+from antrean.web import server
 
 #: the CLI acts for the person at the server's console (who owns the machine), as an admin
 CLI_ADMIN = Actor(None, "system", frozenset({"admin"}))
@@ -46,8 +61,6 @@ DEMO_USERS = [
 
 def _settings():
     """Settings checked (one line naming the setting on error), logging set up from them."""
-    from antrean.kernel import logs
-
     settings = load_settings()
     logs.setup(settings.log_level, settings.log_format)
     return settings
@@ -55,12 +68,9 @@ def _settings():
 
 def _checked_settings():
     """Settings, plus the database (and Redis, when set) answering; else ConfigError naming the setting."""
-    from antrean.kernel.db import Database
-    from antrean.services.health import redis_status
-
     settings = _settings()
     # the plugins' declared settings too, before any server process starts (gunicorn's workers build their own app)
-    build_plugin_host().resolve_settings(settings, os.environ)
+    build_plugin_host(builtins=builtin_plugin_names()).resolve_settings(settings, os.environ)
     db = Database(settings.database_url)
     try:
         db.check()
@@ -74,8 +84,6 @@ def _checked_settings():
 
 
 def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not every URL is SQLAlchemy's; redis://:pw@host parses fine
@@ -87,8 +95,52 @@ def _core(**kw) -> Antrean:
     return Antrean(_checked_settings(), **kw)
 
 
+def open_core(**kw) -> Antrean:
+    """For plugins' commands (``register_commands``): the office's core, from the checked settings
+    (a bad setting, an unreachable database or Redis is one line naming it). Close it when done."""
+    return _core(**kw)
+
+
+def load_plugin_commands(cli: click.Group, plugins: tuple = ()) -> None:
+    """Every plugin's ``register_commands(cli)``: the built-ins and the entry points, loaded by the same
+    plugin host as the app's (no settings read, no database opened). A plugin that cannot be loaded, or whose
+    hook raises, is reported on stderr and skipped; a plugin may add commands, never replace one.
+    ``plugins``: extra plugin objects or dotted names (tests)."""
+    host = build_plugin_host(tuple(plugins), builtins=builtin_plugin_names())
+    for err in host.errors:
+        click.echo(f"warning: plugin {err.plugin} skipped: {err.source}: {err.message}", err=True)
+    for impl in host.pm.hook.register_commands.get_hookimpls():
+        before = dict(cli.commands)
+        try:
+            impl.function(*[{"cli": cli}[arg] for arg in impl.argnames])
+        except Exception as exc:  # one broken plugin never takes the command line down
+            click.echo(f"warning: plugin {impl.plugin_name}: register_commands failed: {exc!r}", err=True)
+        for name, cmd in before.items():
+            if cli.commands.get(name) is not cmd:
+                cli.commands[name] = cmd
+                click.echo(f"warning: plugin {impl.plugin_name} may not replace the command {name!r}", err=True)
+
+
 class _Main(click.Group):
-    """A bad setting anywhere (settings, database, a plugin's own check at start-up) is one line, exit 1."""
+    """A bad setting anywhere (settings, database, a plugin's own check at start-up) is one line, exit 1.
+
+    Plugins' commands (``register_commands``) are added the first time a command is looked up or listed."""
+
+    _plugins_loaded = False
+
+    def _plugin_commands(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            load_plugin_commands(self)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands:
+            self._plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        self._plugin_commands()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx):
         try:
@@ -128,10 +180,6 @@ def init(demo: bool):
 
 
 def _demo(core: Antrean) -> None:
-    from sqlalchemy import func, select
-
-    from antrean.kernel.models import Counter, Office
-
     with core.db.write() as s:
         o = s.get(Office, core.office_id)
         if o.name == "Kantor Kecamatan" and not o.address:
@@ -178,8 +226,6 @@ def _demo(core: Antrean) -> None:
 @click.option("--debug", is_flag=True, help="With --dev: Flask's debugger (never on a network others reach).")
 def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: bool):
     """Serve the kiosk, display, console and API."""
-    from antrean.kernel import runtime
-
     if (no_reload or debug) and not dev:
         raise click.UsageError("--no-reload and --debug go with --dev")
     if dev:
@@ -196,9 +242,8 @@ def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: b
                                        "through Redis")
         click.echo(f"Antrean on http://{host}:{port}/  ({workers} processes; kios: /kiosk, papan: /display, "
                    "konsol: /console)")
-        runtime.serve(None, host, port, workers=workers, announce=lambda m: click.echo(m, err=True))
+        server.serve(None, host, port, workers=workers, announce=lambda m: click.echo(m, err=True))
         return
-    from antrean import create_app
 
     try:
         app = create_app()
@@ -207,17 +252,13 @@ def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: b
     core = app.extensions["antrean"]
     click.echo(f"Antrean on http://{host}:{port}/  (kios: /kiosk, papan: /display, konsol: /console)")
     try:
-        runtime.serve(app, host, port, announce=lambda m: click.echo(m, err=True))
+        server.serve(app, host, port, announce=lambda m: click.echo(m, err=True))
     finally:
         core.close()
 
 
 def _run_dev(host: str, port: int, *, reload: bool, debug: bool) -> None:
     """Werkzeug's development server (threads), as before the production server."""
-    import signal
-
-    from antrean import create_app
-
     _checked_settings()  # one line naming a bad setting, an unreachable database or Redis; no traceback
     app = create_app()
     socketio = app.extensions["antrean.socketio"]
@@ -301,10 +342,6 @@ def close_day():
 
 
 def _known_offices(core, offices) -> None:
-    from sqlalchemy import select
-
-    from antrean.kernel.models import Office
-
     with core.db.read() as s:
         known = set(s.execute(select(Office.code)).scalars())
     unknown = sorted(set(offices) - known)
@@ -412,16 +449,11 @@ def backup(path: str | None, keep: int):
 
     PATH: a file, or a folder (existing, ending in /, or without extension) to put
     antrean-<UTC time>.db in; default <instance>/backups/."""
-    from pathlib import Path
-
-    from antrean.services import backup as bk
-
     settings = _checked_settings()
     source = bk.sqlite_path(settings.database_url)
     target = bk.target_path(path, settings.instance_path, ".db" if source else ".dump")
     try:
         if source is None:
-            import shutil
             if shutil.which("pg_dump") is None:
                 raise click.ClickException(
                     "PostgreSQL: pg_dump is not installed here (apt-get install postgresql-client), or run "
@@ -444,11 +476,6 @@ def backup(path: str | None, keep: int):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore(path: str, yes: bool):
     """Replace the database with a backup (the server must be stopped; the current one is kept aside)."""
-    from pathlib import Path
-
-    from antrean.services import backup as bk
-    from antrean.kernel.migrate import known_revisions
-
     settings = _settings()
     database = bk.sqlite_path(settings.database_url)
     if database is None:
@@ -510,7 +537,6 @@ def holiday_add(day: str, name: str, kind: str):
 @click.option("--year", type=int, help="Only this year.")
 def holiday_list(year: int | None):
     """List the calendar's entries (date, kind, name)."""
-    from antrean.services.calendar import format_entries
     entries = _calendar_run(lambda core, actor: core.calendar.entries(year))
     click.echo(format_entries(entries) if entries else "(no entries)")
 
@@ -537,21 +563,9 @@ def calendar_import(file: str):
 
 
 def add_command(cmd) -> None:
-    """Faces and hardware add their own sub-commands (e.g. ``antrean printer``)."""
+    """Add a sub-command to ``antrean`` (plugins: prefer the ``register_commands(cli)`` hook)."""
     main.add_command(cmd)
 
 
-try:  # the hardware package contributes ``antrean printer``
-    from hardware.cli import printer as _printer_cli  # noqa: E402
-
-    add_command(_printer_cli)
-except ImportError:
-    pass
-try:  # the kiosk face contributes ``antrean kiosk set-pin``
-    from kiosk.cli import kiosk as _kiosk_cli  # noqa: E402
-
-    add_command(_kiosk_cli)
-except ImportError:
-    pass
 if __name__ == "__main__":
     main()

@@ -6,65 +6,47 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from antrean.kernel import policy
+from antrean.kernel.actors import DEFAULT_POLICY, SYSTEM, Actor
 from antrean.kernel.config import ConfigError, Settings, load_settings
 from antrean.kernel.db import Database
-from antrean.kernel.errors import Forbidden, Invalid, NotFound
-from antrean.kernel.events import Event
-from antrean.kernel.models import AuditLog, Office, Service, Setting
+from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, Event, check_data, queue
+from antrean.kernel.migrate import upgrade
+from antrean.kernel.models import AuditLog, Office, Printer, PrintJob, Service, Setting, Ticket
 from antrean.kernel.plugin_settings import namespace_of
 from antrean.kernel.plugins import PluginHost, build_plugin_host
 from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES, Sop
-from antrean.kernel.timeutil import utcnow
+from antrean.kernel.timeutil import iso, office_day, utcnow
+from antrean.services.booking import BookingService
+from antrean.services.calendar import CalendarService
+from antrean.services.notify import NotifyService
+from antrean.services.queue import QueueService
+from antrean.services.reports import ReportService
+from antrean.services.survey import SurveyService
+from antrean.services.tickets import TicketService
+from antrean.services.users import UserService
+from antrean.services.workflow import WorkflowService
+from plugins import BUILTIN_SOP_MODULES
 
 log = logging.getLogger(__name__)
 
-PRIORITIES: dict[str, str] = {
-    "lansia": "Lansia",
-    "disabilitas": "Penyandang disabilitas",
-    "ibu_hamil": "Ibu hamil / membawa balita",
-}
-
-DEFAULT_POLICY: dict[str, Any] = {
-    "mode": "priority_first",   # priority_first | ratio | fifo
-    "ratio_normal": 2,          # with mode=ratio: this many normal calls…
-    "ratio_priority": 1,        # …then this many priority calls
-    "max_wait_minutes": 60,     # a ticket waiting longer than this goes first (0 = off)
-    "max_recalls": 3,           # recalls allowed before the clerk must skip (no-show)
-    "default_service_minutes": 5,
-    "booked_first": True,       # a booked ticket inside its slot goes before walk-ins (antrean/services/booking.py)
-}
+#: the faces and the hardware are built-in plugins: named here, imported by the plugin host (never by the core)
+FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
+                "notifier.plugin")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a staff user, or a device/system for unauthenticated actions."""
-    id: int | None
-    username: str
-    roles: frozenset[str] = frozenset()
-    full_name: str = ""
-    #: office codes of the account (("*",) = every office); None for the CLI and devices
-    offices: tuple[str, ...] | None = None
-    #: the account's session generation when this actor was loaded (see UserService.get)
-    epoch: int = 0
-
-    def has(self, role: str) -> bool:
-        return role in self.roles
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
-
-
-SYSTEM = Actor(None, "system")
+def builtin_plugin_names() -> tuple[str, ...]:
+    """The built-in plugins, SOPs first: what every core (and the CLI's command loader) registers."""
+    return tuple(BUILTIN_SOP_MODULES) + FACE_PLUGINS
 
 
 class Antrean:
@@ -75,7 +57,8 @@ class Antrean:
         self.settings = settings if isinstance(settings, Settings) else load_settings(settings)
         self.db = Database(self.settings.database_url)
         self.db.on_commit(self._publish)
-        self.plugins: PluginHost = build_plugin_host(tuple(plugins), builtins=builtins, entry_points=entry_points)
+        self.plugins: PluginHost = build_plugin_host(tuple(plugins), entry_points=entry_points,
+                                                      builtins=builtin_plugin_names() if builtins is None else builtins)
         try:  # plugins' own settings, checked now like the core's (ConfigError: one line naming it)
             self.plugins.resolve_settings(self.settings, os.environ)
         except ConfigError:
@@ -84,15 +67,6 @@ class Antrean:
         self.extensions: dict[str, Any] = {}
         self._office_id: int | None = None
         self._lock = threading.Lock()
-        from antrean.services.booking import BookingService
-        from antrean.services.calendar import CalendarService
-        from antrean.services.notify import NotifyService
-        from antrean.services.queue import QueueService
-        from antrean.services.reports import ReportService
-        from antrean.services.survey import SurveyService
-        from antrean.services.tickets import TicketService
-        from antrean.services.users import UserService
-        from antrean.services.workflow import WorkflowService
         self.calendar = CalendarService(self)
         self.tickets = TicketService(self)
         self.queue = QueueService(self)
@@ -141,8 +115,6 @@ class Antrean:
             self.db.dispose()
 
     def migrate(self) -> None:
-        from antrean.kernel.migrate import upgrade
-
         upgrade(self.db)
         self._office_id = self.ensure_office()
 
@@ -200,7 +172,6 @@ class Antrean:
         older specific hook to fire with it (see :meth:`emit`). An action in neither
         ``AUDIT_EVENTS`` nor ``AUDIT_ONLY`` is refused: nothing is audited without its event.
         """
-        from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY
         if action not in AUDIT_EVENTS and action not in AUDIT_ONLY:
             raise ValueError(f"audit action {action!r} has no event: add it to antrean.kernel.events.AUDIT_EVENTS "
                              f"(or AUDIT_ONLY if no face may care)")
@@ -220,8 +191,6 @@ class Antrean:
         ``legacy=(hook_name, kwargs)`` also fires an older specific hook (``ticket_called`` …) from the
         same dispatcher; ``kwargs`` may be a callable, evaluated after commit (e.g. to read a view).
         """
-        from antrean.kernel.events import Event, check_data, queue
-        from antrean.kernel.timeutil import iso
         check_data(type, data)
         ev = Event(type=type, office_id=self._office_in(session), at=iso(at or utcnow()),
                    actor=(actor or SYSTEM).username, data=data, legacy=legacy)
@@ -249,8 +218,6 @@ class Antrean:
         """Admins read the audit log, newest first. ``action`` matches a prefix ("ticket." or "user.create");
         ``since``/``until`` are UTC datetimes (``until`` exclusive). Returns {"total", "items"}."""
         policy.require(self, actor, "audit.read")
-        from sqlalchemy import func
-        from antrean.kernel.timeutil import iso
         conds = [AuditLog.office_id == self.office_id]
         if action:
             conds.append(AuditLog.action.startswith(action, autoescape=True))
@@ -275,8 +242,6 @@ class Antrean:
 
     def printers(self) -> list[dict]:
         """The office's printers with their last known state (rows kept by the hardware plugin)."""
-        from antrean.kernel.models import Printer
-        from antrean.kernel.timeutil import iso
         with self.db.read() as s:
             rows = s.execute(select(Printer).where(Printer.office_id == self.office_id)
                              .order_by(Printer.name)).scalars().all()
@@ -288,9 +253,6 @@ class Antrean:
         out of paper or in error, and print jobs of the office ``day``'s tickets (default today) that did
         not surely print (``uncertain``/``failed``) and were not reprinted since (no later job for the
         ticket). Reads today's tickets through their (office, day) index, not the whole job history."""
-        from sqlalchemy import func
-        from antrean.kernel.models import Printer, PrintJob, Ticket
-        from antrean.kernel.timeutil import iso, office_day
         with self.db.read() as s:
             printers = [{"name": p.name, "state": p.state, "detail": p.detail, "checked_at": iso(p.checked_at)}
                         for p in s.execute(select(Printer).where(
@@ -415,7 +377,6 @@ class Antrean:
 
     def update_service(self, code: str, actor: Actor, **changes) -> dict:
         policy.require(self, actor, "service.write")
-        import re
         sop = self.sops.get(code)
         if sop is None:
             raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=code)
@@ -455,14 +416,3 @@ class Antrean:
             self.audit(s, actor, "service.update", "service", code, old=old, new=changes)
             return self.service_view(sop, row)
 
-
-def require_role(actor: Actor, *roles: str) -> None:
-    """A bare role check, kept for third-party plugins. Antrean's own decisions live in :mod:`antrean.kernel.policy`."""
-    if not actor.roles.intersection(roles):
-        names = ", ".join(STAFF_ROLES.get(r, r) for r in roles)
-        raise Forbidden(f"Tindakan ini memerlukan peran: {names}.", f"This action needs the role: {names}.",
-                        detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, needs one of {list(roles)}")
-
-
-def now_utc() -> datetime:
-    return utcnow()

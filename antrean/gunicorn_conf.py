@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from antrean.kernel.runtime import raise_file_limit
+
 worker_class = "gevent"
 #: simultaneous connections per worker (idle kiosks, boards, consoles, keep-alive clients)
 worker_connections = 10000
@@ -35,8 +37,6 @@ def settings(host: str, port: int, workers: int) -> dict:
 
 
 def post_worker_init(worker) -> None:
-    from antrean.kernel.runtime import raise_file_limit
-
     raise_file_limit()
 
 

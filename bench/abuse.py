@@ -37,7 +37,7 @@ def make_core(url: str | None = None, *, throttle: bool = True):
 
 
 def login_timing(rounds: int) -> None:
-    from antrean.core import SYSTEM
+    from antrean.kernel.actors import SYSTEM
     from antrean.kernel.errors import AntreanError
 
     core = make_core(throttle=False)
@@ -60,7 +60,7 @@ def login_timing(rounds: int) -> None:
 
 def parallel_guesses(url: str | None) -> None:
     from antrean.services import users as users_mod
-    from antrean.core import SYSTEM
+    from antrean.kernel.actors import SYSTEM
     from antrean.kernel.errors import AntreanError
 
     core = make_core(url)

@@ -71,7 +71,7 @@ def main() -> None:
     import antrean.services.tickets
     import publik.booking
     from antrean import create_app
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     for mod in (antrean.services.booking, antrean.services.tickets, publik.booking):
         mod.utcnow = lambda: NOW

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert  # noqa: E402
 
 from antrean import create_app  # noqa: E402
-from antrean.core import SYSTEM, Actor  # noqa: E402
+from antrean.kernel.actors import SYSTEM, Actor  # noqa: E402
 from antrean.kernel.models import Application, StepLog  # noqa: E402
 from antrean.kernel.timeutil import utcnow  # noqa: E402
 

@@ -117,7 +117,8 @@ def post(url: str, path: str, body: dict | None = None, token: str | None = None
 
 
 def prepare(settings: dict, tickets: int) -> int:
-    from antrean.core import SYSTEM, Actor, Antrean
+    from antrean.core import Antrean
+    from antrean.kernel.actors import SYSTEM, Actor
 
     core = Antrean(settings)
     core.migrate()

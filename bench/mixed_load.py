@@ -83,7 +83,8 @@ def kiosk_flood(port: int, rate: float, seconds: float) -> dict:
 
 
 def prepare(settings: dict) -> list[int]:
-    from antrean.core import SYSTEM, Actor, Antrean
+    from antrean.core import Antrean
+    from antrean.kernel.actors import SYSTEM, Actor
 
     core = Antrean(settings)
     core.migrate()

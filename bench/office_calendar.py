@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from antrean.core import Actor, Antrean  # noqa: E402
+from antrean.core import Antrean  # noqa: E402
+
+from antrean.kernel.actors import Actor
 from plugins import BUILTIN_SOP_MODULES  # noqa: E402
 
 ADMIN = Actor(None, "bench", frozenset({"admin"}))

@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from antrean.core import SYSTEM  # noqa: E402
+from antrean.kernel.actors import SYSTEM  # noqa: E402
 from antrean.kernel.models import Application, Office, StepLog  # noqa: E402
 from antrean.kernel.timeutil import utcnow  # noqa: E402
 from console_render import bench_office, login, pct  # noqa: E402

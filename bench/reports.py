@@ -150,7 +150,7 @@ def _load(core, tables: dict[str, list[tuple]], offsets: dict[str, int]) -> None
 def seed(core, office_code: str, seed_no: int, scale=1.0, months=(1, 12)) -> dict:
     from sqlalchemy import func, select
 
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
     from antrean.kernel.models import Application, Office, SurveyResponse, Ticket
     admin = Actor(None, "bench", frozenset({"admin"}))
     with core.db.write() as s:
@@ -192,7 +192,9 @@ def main() -> None:
     args = ap.parse_args()
     from plugins import BUILTIN_SOP_MODULES
 
-    from antrean.core import Actor, Antrean
+    from antrean.core import Antrean
+
+    from antrean.kernel.actors import Actor
     from antrean.services.exports import to_xlsx
     tmp = args.instance or tempfile.mkdtemp()
     settings = {"instance_path": tmp, "start_workers": False, "office_code": "sukamaju", "office_name": "Kecamatan Sukamaju"}

@@ -13,14 +13,16 @@ from datetime import datetime, time, timedelta, timezone
 
 from flask import flash, redirect, render_template, request, url_for
 
-from antrean.web.app import get_core, lang
-from antrean.services.booking import LABELS as BOOKING_INTS
-from antrean.core import DEFAULT_POLICY
+from antrean.kernel.actors import DEFAULT_POLICY
 from antrean.kernel.errors import AntreanError, Invalid
-from antrean.services.queue import _check_policy
 from antrean.kernel.sop import ROLES, STAFF_ROLES
+from antrean.kernel.timeutil import HARI, office_day
+from antrean.services.booking import LABELS as BOOKING_INTS
+from antrean.services.calendar import KINDS, WEEKDAYS
+from antrean.services.queue import check_policy
+from antrean.web.app import get_core, lang
 
-from .views import actor, allowed, bp, tr
+from .base import actor, allowed, bp, tr
 
 POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
                 "ratio": ("Berselang (rasio)", "Alternating (ratio)"), "fifo": ("Urut kedatangan", "Arrival order")}
@@ -126,7 +128,7 @@ def save_policy(core, f):
             raise Invalid("Isi setiap angka kebijakan dengan bilangan bulat 0 atau lebih.",
                           "Every policy number must be a whole number, 0 or more.", detail=key)
         policy[key] = int(raw)
-    _check_policy(policy)
+    check_policy(policy)
     core.set_setting("queue_policy", policy, actor())
 
 
@@ -195,8 +197,6 @@ def save_display(core, f):
 
 # -- office calendar: hours, breaks, holidays, cuti bersama, closures (antrean/services/calendar.py) -------------
 def _calendar_context(core) -> dict:
-    from antrean.services.calendar import KINDS, WEEKDAYS
-    from antrean.kernel.timeutil import HARI, office_day
     today = office_day(core.tz)
     year = request.args.get("tahun", today.year, type=int)
     hours = core.calendar.hours()
@@ -209,7 +209,6 @@ def _calendar_context(core) -> dict:
 
 @admin_page("/admin/kalender", "admin_calendar", "console/admin/calendar.html", "calendar", _calendar_context)
 def save_calendar(core, f):
-    from antrean.services.calendar import WEEKDAYS
     form = f.get("form")
     if form == "hours":
         days, breaks = {}, {}

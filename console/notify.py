@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from antrean.web.app import get_core, lang
-from antrean.kernel.errors import AntreanError
+from antrean.kernel.errors import AntreanError, Invalid
 from antrean.services.notify import COMMON_PARAMS, NEAR_SETTING, PARAMS, STATUSES, TEMPLATES
+from antrean.web.app import get_core, lang
 
 from .admin import admin_page
-from .views import actor, allowed, bp, tr
+from .base import actor, allowed, bp, tr
 
 STATUS_LABELS = {"pending": ("menunggu", "pending"), "sending": ("sedang dikirim", "sending"),
                  "sent": ("terkirim", "sent"), "uncertain": ("tidak pasti", "uncertain"),
@@ -45,7 +45,6 @@ def save_templates(core, f):
     core.notify.set_templates(actor(), {k: f.get(k, "") for k in TEMPLATES if k in f})
     near = f.get("near_ahead", "").strip()
     if near and near != str(core.notify.near_ahead()):
-        from antrean.kernel.errors import Invalid
         if not near.isdigit() or not 1 <= int(near) <= 50:
             raise Invalid("N harus angka 1–50.", "N must be a number 1–50.", detail=repr(near))
         core.set_setting(NEAR_SETTING, int(near), actor())

@@ -11,7 +11,10 @@ import logging
 from flask_login import current_user
 from flask_socketio import Namespace, join_room
 
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
+
+from . import admin, notify, reports, survey, views  # noqa: F401  (their routes, on the one blueprint)
+from .base import bp
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,6 @@ class ConsoleNamespace(Namespace):
 
 @hookimpl
 def init_app(app, core):
-    from .views import bp
-
     app.register_blueprint(bp)
     socketio = app.extensions["antrean.socketio"]
     socketio.on_namespace(ConsoleNamespace(NAMESPACE))

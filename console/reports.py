@@ -10,13 +10,13 @@ from datetime import date
 
 from flask import Response, jsonify, render_template, request, url_for
 
-from antrean.web.app import get_core, lang
 from antrean.kernel.errors import Invalid
-from antrean.services.exports import CONTENT_TYPES, SECTIONS, to_csv, to_pdf, to_xlsx
 from antrean.kernel.timeutil import local, utcnow
+from antrean.services.exports import CONTENT_TYPES, SECTIONS, rows_to_csv, to_csv, to_pdf, to_xlsx
+from antrean.web.app import get_core, lang
 
 from . import charts
-from .views import actor, allowed, bp, tr
+from .base import actor, allowed, bp, tr
 
 TABS = {"layanan": "services", "loket": "counters", "petugas": "staff", "periode": "trend", "jam": "hours",
         "langkah": "steps", "dokumen": "missing_documents", "ikm": "ikm"}
@@ -123,7 +123,6 @@ def report_regency():
     period = _period()
     rows = core.reports.regency(actor(), period)
     if request.args.get("format") == "csv":
-        from antrean.services.exports import rows_to_csv
         return Response(rows_to_csv(rows, tuple(rows[0]) if rows else ("office",)), content_type=CONTENT_TYPES["csv"],
                         headers={"Content-Disposition": 'attachment; filename="kabupaten.csv"'})
     return render_template("console/report_regency.html", rows=rows, period=period.to_dict(), q=_query(period))

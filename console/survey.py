@@ -9,19 +9,19 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from datetime import date
+from fractions import Fraction
 
 from flask import flash, redirect, render_template, request, url_for
 
-from antrean.services import transparency
-from antrean.web.app import get_core, lang
 from antrean.kernel.errors import AntreanError, Invalid
-from antrean.services.survey import PROFILE_CHOICES, period_bounds
 from antrean.kernel.timeutil import BULAN, local, utcnow
+from antrean.services import transparency
+from antrean.services.survey import PROFILE_CHOICES, period_bounds
+from antrean.web.app import get_core, lang
 
 from .admin import admin_page
-from .views import actor, allowed, bp, tr
+from .base import actor, allowed, bp, tr
 
 
 @bp.app_template_filter("desimal")

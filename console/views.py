@@ -7,26 +7,23 @@ Roles are checked by the core; the pages only hide what a user cannot do.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session, url_for)
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from antrean.kernel import policy
-from antrean.web.app import StaffUser, get_core, lang
-from antrean.core import PRIORITIES
+from antrean.kernel.actors import PRIORITIES
 from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound
-from antrean.web.limits import public
-from antrean.services.queue import COUNTER_ROLES
 from antrean.kernel.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.kernel.sop import STAFF_ROLES
 from antrean.kernel.timeutil import BULAN, local, tanggal, utcnow
+from antrean.services.queue import COUNTER_ROLES
+from antrean.web.app import StaffUser, get_core, lang
+from antrean.web.limits import public
 
+from .base import actor, allowed, bp, tr
 from .forms import LoginForm
-
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
-               static_folder="static", static_url_path="/static")
 
 SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", "Near the limit"),
               "red": ("Melewati standar", "Over the standard")}
@@ -34,14 +31,6 @@ OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syara
             "DONE": ("Selesai", "Done")}
 STATUS = {"open": ("Dalam proses", "In progress"), "returned": ("Dikembalikan (TMS)", "Returned (incomplete)"),
           "done": ("Selesai", "Completed")}
-
-
-def tr(id_text: str, en_text: str) -> str:
-    return en_text if lang() == "en" else id_text
-
-
-def actor():
-    return current_user.actor
 
 
 def _parse_iso(value: str | None) -> datetime | None:
@@ -91,21 +80,6 @@ def _context():
             "today": tanggal(local(utcnow(), core.tz)),
             "print_trouble": print_trouble if current_user.is_authenticated else None,
             "PRINTER_STATES": PRINTER_STATES}
-
-
-def allowed(action: str):
-    """A console page: log-in required, then ``antrean.kernel.policy`` decides ``action`` (403 otherwise; the core
-    decides again on the record itself, e.g. 404 for an application the user may not read). The action is
-    kept on the view for the route × role test."""
-    def deco(fn):
-        @wraps(fn)
-        @login_required
-        def wrapper(*args, **kwargs):
-            policy.require(get_core(), actor(), action)
-            return fn(*args, **kwargs)
-        wrapper.policy_action = action
-        return wrapper
-    return deco
 
 
 # -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
@@ -410,9 +384,6 @@ def slip(app_id):
         abort(404)
     tms = next((t for t in app["timeline"] if t["outcome"] == "TMS"), None)
     return render_template("console/slip.html", app=app, tms=tms)
-
-
-from . import admin, notify, reports, survey  # noqa: E402,F401  (routes on the same blueprint)
 
 
 # -- bookings: today's per slot, check-in at the counter (antrean/services/booking.py) ---------------------------------

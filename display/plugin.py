@@ -27,8 +27,8 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file, send_from_directory
 from flask_socketio import Namespace, emit, join_room
 
+from antrean import hookimpl
 from antrean.kernel.errors import AntreanError, Invalid, NotFound
-from antrean.kernel.hookspecs import hookimpl
 from antrean.web.limits import MESSAGE, public, refused
 
 from . import announcer as voice
@@ -436,7 +436,7 @@ def audio(kind: str, number: str, counter: int):
     if hub.announcer is None:
         raise NotFound("Pustaka suara tidak tersedia.", "The clip library is not available.",
                        detail=f"no usable clips in {CLIP_DIR}; run display/make_clips.py")
-    if not _was_called(hub.core, number, counter):
+    if not hub.core.queue.was_called_today(number, counter):
         raise NotFound("Suara panggilan tidak ditemukan.", "Announcement not found.",
                        detail=f"{number} was not called to loket {counter} today")
     try:
@@ -445,20 +445,6 @@ def audio(kind: str, number: str, counter: int):
         raise NotFound("Suara panggilan tidak dapat dibuat.", "The announcement cannot be built.", detail=str(exc))
     response = send_file(path, mimetype="audio/wav", etag=key, max_age=60, conditional=True)
     return response
-
-
-def _was_called(core, number: str, counter_number: int) -> bool:
-    from sqlalchemy import select
-
-    from antrean.kernel.models import Call, Counter, Ticket
-    from antrean.kernel.timeutil import office_day
-
-    with core.db.read() as s:
-        return s.execute(select(Call.seq).join(Ticket, Ticket.id == Call.ticket_id)
-                         .join(Counter, Counter.id == Call.counter_id)
-                         .where(Call.office_id == core.office_id, Ticket.office_id == core.office_id,
-                                Ticket.day == office_day(core.tz), Ticket.number == number,
-                                Counter.number == counter_number).limit(1)).first() is not None
 
 
 @bp.get("/media/<path:name>")

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from antrean.kernel.errors import Invalid
 from antrean.web.api import body, current_actor, field, staff
 from antrean.web.app import get_core
 from antrean.web.limits import public as rate_limited
-
+from antrean.web.openapi import NI, NS, B, I, S
+from antrean.web.openapi import errors as _errors
+from antrean.web.openapi import obj as _obj
+from antrean.web.openapi import post as _post
+from antrean.web.openapi import resp as _resp
 from hardware import store
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")
@@ -46,7 +51,6 @@ def jobs():
     ticket = args.get("ticket_id")
     limit = args.get("limit", "50")
     if (ticket is not None and not ticket.isdecimal()) or not limit.isdecimal():
-        from antrean.kernel.errors import Invalid
         raise Invalid("Parameter tidak sah.", "Invalid parameter.", detail="ticket_id and limit must be integers")
     return jsonify({"jobs": store.list_jobs(get_core(), status=args.get("status") or None,
                                             printer=args.get("printer") or None,
@@ -94,8 +98,6 @@ def _wake(name: str) -> None:
 
 def openapi_paths() -> dict:
     """These routes in OpenAPI (merged into /api/v1/openapi.json through the hook ``openapi_paths``)."""
-    from antrean.web.openapi import I, NI, NS, S, B, _errors, _obj, _post, _resp
-
     printer = _obj({"name": S, "url": S, "profile": S, "state": S, "detail": S, "checked_at": NS, "enabled": B,
                     "jobs": _obj({k: I for k in ("pending", "printing", "uncertain", "failed")})},
                    ["name", "url", "profile", "state"])

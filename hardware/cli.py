@@ -1,20 +1,28 @@
 """``antrean printer``: test, status, add, assign (messages in English, for admins)."""
 from __future__ import annotations
 
+import json
+
 import click
+from sqlalchemy import select, update
+
+from antrean.cli import open_core
+from antrean.kernel.actors import Actor
+from antrean.kernel.errors import AntreanError
+from antrean.kernel.models import Printer
+from antrean.kernel.timeutil import utcnow
+from hardware import store
+from hardware.printers import PrinterConfigError, PrinterError, install_drivers, print_job, printer_status
+from hardware.ticket import paper_profile, render_test_page
 
 
 def _core():
-    from antrean.cli import _core as make_core
-
-    core = make_core()
+    core = open_core()
     core.migrate()
     return core
 
 
 def _admin():
-    from antrean.core import Actor
-
     return Actor(None, "cli", frozenset({"admin"}))
 
 
@@ -33,13 +41,6 @@ def printer():
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds before giving up.")
 def test(name: str, timeout: float):
     """Print a test page on printer NAME now (default: "default")."""
-    from sqlalchemy import select
-
-    from antrean.kernel.models import Printer
-    from hardware import store
-    from hardware.printers import PrinterConfigError, PrinterError, print_job
-    from hardware.ticket import paper_profile, render_test_page
-
     core = _core()
     try:
         store.ensure_default_printer(core)
@@ -77,15 +78,6 @@ def test(name: str, timeout: float):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(no_probe: bool, as_json: bool):
     """Every printer's state, with its waiting and unresolved jobs."""
-    import json
-
-    from sqlalchemy import update
-
-    from antrean.kernel.models import Printer
-    from antrean.kernel.timeutil import utcnow
-    from hardware import store
-    from hardware.printers import printer_status
-
     core = _core()
     try:
         store.ensure_default_printer(core)
@@ -125,12 +117,8 @@ def status(no_probe: bool, as_json: bool):
               help="Paper width.")
 def add(name: str, url: str, profile: str):
     """Add printer NAME at URL, or change it (tcp://HOST:9100, usb://VID:PID, serial://, file://, cups://, none)."""
-    from antrean.kernel.errors import AntreanError
-    from hardware import store
-
     core = _core()
     try:
-        from hardware.plugin import install_drivers
         install_drivers(core)
         p = store.save_printer(core, _admin(), name, url, profile)
         click.echo(f"Printer {p['name']}: {p['url']} ({p['profile']}). Try it with: antrean printer test {p['name']}")
@@ -145,9 +133,6 @@ def add(name: str, url: str, profile: str):
 @click.argument("name")
 def assign(device_id: str, name: str):
     """Make kiosk DEVICE_ID print on printer NAME ("default" for the default printer)."""
-    from antrean.kernel.errors import AntreanError
-    from hardware import store
-
     core = _core()
     try:
         store.ensure_default_printer(core)

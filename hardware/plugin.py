@@ -12,12 +12,15 @@ Hooks (see docs/hardware.md):
 """
 from __future__ import annotations
 
-import inspect
 import logging
 
-from antrean.kernel.hookspecs import hookimpl
-
+from antrean import hookimpl
 from hardware import store
+from hardware.api import bp, public
+from hardware.api import openapi_paths as paths
+from hardware.cli import printer as printer_cli
+from hardware.printers import install_drivers
+from hardware.spooler import Spooler
 
 __version__ = "1.0"
 
@@ -53,9 +56,12 @@ def ticket_issued(core, ticket):
 
 
 @hookimpl
-def openapi_paths(core):
-    from hardware.api import openapi_paths as paths
+def register_commands(cli):
+    cli.add_command(printer_cli)  # antrean printer test|status|add|assign
 
+
+@hookimpl
+def openapi_paths(core):
     return paths()
 
 
@@ -64,8 +70,6 @@ def init_app(app, core):
     install_drivers(core)
     store.check_settings(core)
     store.ensure_default_printer(core)
-    from hardware.api import bp, public
-
     app.extensions["antrean.csrf"].exempt(bp)  # staff calls are checked by antrean.web.api.current_actor
     app.register_blueprint(bp)
     app.register_blueprint(public)
@@ -83,40 +87,7 @@ def shutdown(core):
 
 def get_spooler(core):
     """The core's spooler (created, not started, on first use)."""
-    from hardware.spooler import Spooler
-
     spooler = core.extensions.get(SPOOLER_KEY)
     if spooler is None:
         spooler = core.extensions[SPOOLER_KEY] = Spooler(core)
     return spooler
-
-
-def install_drivers(core) -> None:
-    """Add the schemes other plugins register (``register_printer_drivers``) to DRIVERS.
-
-    A factory may take ``(url, profile)`` as the hook spec says, or
-    ``(url, profile, timeout)`` like the built-in drivers.
-    """
-    from hardware.printers import DRIVERS
-
-    for result in core.hook.register_printer_drivers():
-        if not isinstance(result, dict):
-            log.error("register_printer_drivers must return a dict, got %r", type(result).__name__)
-            continue
-        for scheme, factory in result.items():
-            if not isinstance(scheme, str) or not scheme.isalnum() or not callable(factory):
-                log.error("printer driver %r ignored: needs an alphanumeric scheme and a callable", scheme)
-                continue
-            DRIVERS[scheme.lower()] = _three_args(factory)
-
-
-def _three_args(factory):
-    try:
-        params = inspect.signature(factory).parameters.values()
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        takes_var = any(p.kind == p.VAR_POSITIONAL for p in params)
-    except (TypeError, ValueError):
-        return factory
-    if takes_var or len(positional) >= 3:
-        return factory
-    return lambda url, profile, timeout: factory(url, profile)

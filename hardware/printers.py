@@ -36,10 +36,12 @@ Network print protocol (:func:`print_job` on ``tcp://``), one connection per job
 from __future__ import annotations
 
 import errno
+import inspect
 import ipaddress
+import logging
 import os
-import stat
 import socket
+import stat
 import threading
 import time
 import urllib.parse
@@ -47,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from antrean.kernel.runtime import offload
 from hardware._escpos import (
     CupsPrinter,
     Dummy,
@@ -59,6 +62,8 @@ from hardware._escpos import (
     preserve_root_logging,
 )
 from hardware.ticket import PaperProfile
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -404,8 +409,6 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     which gevent makes cooperative.
     """
     if parse_printer_url(url).scheme in ("usb", "serial", "file", "cups"):
-        from antrean.kernel.runtime import offload
-
         return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files)
     return _print_job(url, profile, render_fn, timeout=timeout, files=files)
 
@@ -688,3 +691,34 @@ def _tcp_status(host: str, port: int, deadline: _Deadline) -> dict[str, str]:
             sock.close()
         except OSError:
             pass
+
+
+# -- drivers other plugins add (``register_printer_drivers``): here, beside DRIVERS, so that the plugin and
+# ``antrean printer`` both use them without importing each other
+def install_drivers(core) -> None:
+    """Add the schemes other plugins register (``register_printer_drivers``) to DRIVERS.
+
+    A factory may take ``(url, profile)`` as the hook spec says, or
+    ``(url, profile, timeout)`` like the built-in drivers.
+    """
+    for result in core.hook.register_printer_drivers():
+        if not isinstance(result, dict):
+            log.error("register_printer_drivers must return a dict, got %r", type(result).__name__)
+            continue
+        for scheme, factory in result.items():
+            if not isinstance(scheme, str) or not scheme.isalnum() or not callable(factory):
+                log.error("printer driver %r ignored: needs an alphanumeric scheme and a callable", scheme)
+                continue
+            DRIVERS[scheme.lower()] = _three_args(factory)
+
+
+def _three_args(factory):
+    try:
+        params = inspect.signature(factory).parameters.values()
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        takes_var = any(p.kind == p.VAR_POSITIONAL for p in params)
+    except (TypeError, ValueError):
+        return factory
+    if takes_var or len(positional) >= 3:
+        return factory
+    return lambda url, profile, timeout: factory(url, profile)

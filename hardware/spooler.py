@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from datetime import datetime, timedelta
 
@@ -52,10 +53,15 @@ from sqlalchemy import select, update
 
 from antrean.kernel.models import Printer, PrintJob, Ticket
 from antrean.kernel.timeutil import as_utc, utcnow
-
 from hardware import store
-from hardware.printers import (DEFAULT_TIMEOUT, PrinterConfigError, PrinterError, parse_printer_url,
-                               print_job, printer_status)
+from hardware.printers import (
+    DEFAULT_TIMEOUT,
+    PrinterConfigError,
+    PrinterError,
+    parse_printer_url,
+    print_job,
+    printer_status,
+)
 from hardware.ticket import paper_profile, render_test_page, render_ticket
 
 log = logging.getLogger(__name__)
@@ -175,8 +181,6 @@ class PrinterWorker:
 
     # -- loop -------------------------------------------------------------
     def _run(self) -> None:
-        import time
-
         sp = self.spooler
         while not sp.stopping:
             try:
@@ -301,8 +305,6 @@ class PrinterWorker:
                        printer=self.name)
 
     def _set_state(self, state: str, detail: str) -> None:
-        import time
-
         core = self.core
         mono = time.monotonic()
         if (state, detail) == self._written and mono - self._written_at < self.spooler.poll_interval:
@@ -323,8 +325,6 @@ class PrinterWorker:
 
     def _poll(self, printer: Printer, mono: float) -> str | None:
         """Cheap status probe for network printers (others have no live status)."""
-        import time
-
         self.last_check = mono
         self.state_before_poll = self.state if self.state is not None else printer.state
         try:
@@ -340,8 +340,6 @@ class PrinterWorker:
         return result["state"]
 
     def _print(self, job_id: int, printer: Printer) -> None:
-        import time
-
         sp, core = self.spooler, self.core
         with core.db.read() as s:
             job = s.get(PrintJob, job_id)

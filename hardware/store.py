@@ -18,15 +18,16 @@ import logging
 import socket
 from datetime import datetime, timedelta
 
+from flask import has_request_context, request
 from sqlalchemy import func, select
 
-from antrean.core import SYSTEM, Actor
-from antrean.kernel.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
-from antrean.kernel.policy import require as authorize
+from antrean.kernel.actors import SYSTEM, Actor
+from antrean.kernel.config import ConfigError
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
+from antrean.kernel.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
+from antrean.kernel.policy import require as authorize
 from antrean.kernel.timeutil import iso, local, utcnow
-
 from hardware.printers import DRIVERS, PrinterConfigError, open_printer, parse_printer_url
 from hardware.ticket import PAPER_80, TicketPrint, paper_profile
 
@@ -68,8 +69,6 @@ SETTINGS_OVERRIDE = "printer.default.before_settings"
 
 def check_settings(core) -> None:
     """``printer_url`` / ``printer_profile`` checked at start-up: ConfigError naming the setting."""
-    from antrean.kernel.config import ConfigError
-
     url = (core.settings.printer_url or "none").strip() or "none"
     try:
         # built-in drivers are built (host, ids, dependencies checked; no I/O); a plugin's scheme
@@ -281,7 +280,6 @@ def public_base(core) -> str:
     if core.settings.public_url:
         return core.settings.public_url.rstrip("/")
     try:
-        from flask import has_request_context, request
         if has_request_context():
             host = request.host.rsplit(":", 1)
             name = host[0].strip("[]")
@@ -397,7 +395,7 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
             raise Invalid("Pencetakan tiket dinonaktifkan untuk printer ini.", "Printing is disabled for this printer.",
                           detail=f"printer {printer.name!r} has URL 'none'; set one with antrean printer add",
                           code="printing_disabled", status=409)
-        view = core.tickets._view(s, t)
+        view = core.tickets.view_in(s, t)
         job = enqueue(core, s, view, printer, "reprint", base_url or public_base(core))
         core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name,
                    event={"ticket": t.id, "number": t.number, "job": job.id, "printer": printer.name})

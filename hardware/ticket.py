@@ -33,6 +33,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import qrcode
+from PIL import Image
+
 from hardware._escpos import Escpos, EscposImage
 
 __all__ = [
@@ -241,8 +244,6 @@ class _Writer:
 
     def _qr_module_size(self, payload: str) -> int:
         """Profile module size, shrunk when a long payload would not fit the paper."""
-        import qrcode
-
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
         code.add_data(payload)
         # Only the symbol size is needed: best_fit() picks the version without
@@ -253,9 +254,6 @@ class _Writer:
         return max(1, min(self.profile.qr_module, self.profile.dots // (modules + quiet)))
 
     def _qr_image(self, payload: str) -> None:
-        import qrcode
-        from PIL import Image
-
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2, box_size=1)
         code.add_data(payload)
         code.make(fit=True)

@@ -6,12 +6,16 @@ import sys
 
 import click
 
+from antrean.cli import open_core
+from antrean.kernel.actors import Actor
+from antrean.kernel.errors import AntreanError
+from antrean.services import devices
+
+from .views import set_kiosk_pin
+
 
 def _admin_core():
-    from antrean.cli import _core
-    from antrean.core import Actor
-
-    return _core(), Actor(None, "cli", frozenset({"admin"}))
+    return open_core(), Actor(None, "cli", frozenset({"admin"}))
 
 
 @click.group()
@@ -23,10 +27,6 @@ def kiosk():
 @click.option("--pin", help="4–12 digits; prompted for when omitted.")
 def set_pin(pin: str | None):
     """Set the kiosk staff PIN (stored hashed in the setting kiosk_pin)."""
-    from antrean.kernel.errors import AntreanError
-
-    from .views import set_kiosk_pin
-
     if pin is None:
         if not sys.stdin.isatty():
             raise click.ClickException("--pin is required when not run interactively")
@@ -45,8 +45,6 @@ def set_pin(pin: str | None):
 @kiosk.command("clear-pin")
 def clear_pin():
     """Remove the kiosk PIN (the settings screen then says it is not configured)."""
-    from .views import set_kiosk_pin
-
     core, actor = _admin_core()
     try:
         core.migrate()
@@ -67,9 +65,6 @@ def add(name: str):
 
     Open the kiosk once at /kiosk?device=NAME&key=KEY: the page keeps the key and sends it as X-Device-Key.
     Running it again for the same NAME gives a new key; the old one stops working."""
-    from antrean.services import devices
-    from antrean.kernel.errors import AntreanError
-
     core, actor = _admin_core()
     try:
         core.migrate()
@@ -86,8 +81,6 @@ def add(name: str):
 @kiosk.command("list")
 def list_():
     """List registered kiosks."""
-    from antrean.services import devices
-
     core, _ = _admin_core()
     try:
         core.migrate()
@@ -104,9 +97,6 @@ def list_():
 @click.argument("name")
 def remove(name: str):
     """Unregister kiosk NAME: its key stops working at once."""
-    from antrean.services import devices
-    from antrean.kernel.errors import AntreanError
-
     core, actor = _admin_core()
     try:
         core.migrate()

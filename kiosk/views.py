@@ -17,15 +17,18 @@ from __future__ import annotations
 import threading
 import time
 
+import qrcode
+import qrcode.image.svg
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from antrean.kernel.runtime import hash_password, password_matches
 
-from antrean.web.app import get_core, lang
-from antrean.core import PRIORITIES
-from antrean.kernel.policy import require as authorize
+from antrean.kernel.actors import PRIORITIES
 from antrean.kernel.errors import Invalid, NotFound
-from antrean.web.limits import public
+from antrean.kernel.policy import require as authorize
+from antrean.kernel.runtime import hash_password, password_matches
 from antrean.kernel.sop import GROUPS
+from antrean.web.api import body, current_actor
+from antrean.web.app import get_core, lang
+from antrean.web.limits import public
 
 from . import texts
 from .icons import icon_name, sprite
@@ -174,7 +177,6 @@ def check_pin():
     if wait:
         return jsonify({"ok": False, "error": "pin_locked", "message": t["pin_locked"],
                         "retry_after": wait}), 429, {"Retry-After": str(wait)}
-    from antrean.web.api import body
 
     pin = body().get("pin")
     if isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12 and password_matches(stored, pin):
@@ -187,8 +189,6 @@ def check_pin():
 @bp.put("/kiosk/pin")
 def set_pin():
     """Admin: ``{"pin": "123456"}`` sets the kiosk PIN (stored hashed), ``{"pin": null}`` clears it."""
-    from antrean.web.api import current_actor
-
     actor = current_actor()
     authorize(get_core(), actor, "settings.write")
     data = request.get_json(silent=True)
@@ -280,9 +280,6 @@ def status_json(token):
 @bp.get("/t/<token>/qr.svg")
 @public("status")
 def status_qr(token):
-    import qrcode
-    import qrcode.image.svg
-
     core = get_core()
     core.tickets.by_token(token)  # 404 for an unknown token
     base = (core.settings.public_url or request.url_root).rstrip("/")

@@ -10,7 +10,12 @@ Hooks (see docs/notifications.md):
 """
 from __future__ import annotations
 
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
+from antrean.kernel.config import ConfigError
+
+from .drivers import NotifyConfigError, open_driver
+from .views import bp
+from .worker import Notifier
 
 __version__ = "1.0"
 
@@ -23,12 +28,6 @@ def get_notifier(core):
 
 @hookimpl
 def init_app(app, core):
-    from antrean.kernel.config import ConfigError
-
-    from .drivers import NotifyConfigError, open_driver
-    from .views import bp
-    from .worker import Notifier
-
     try:
         driver = open_driver(core.settings, timeout=float(core.settings.extra.get("notify_timeout", 10.0)))
     except NotifyConfigError as exc:

@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import logging
 import queue
-import secrets
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
-from antrean.kernel.models import NotifyContact, NotifyMessage
 from antrean.kernel.timeutil import utcnow
 
 from .drivers import SendError
@@ -143,40 +139,13 @@ class Notifier:
         return min(self.retry_max, self.retry_min * (2 ** max(0, attempts - 1)))
 
     def _recover(self, now: datetime) -> None:
-        core = self.core
-        with core.db.write(durable=False) as s:
-            n = s.execute(update(NotifyMessage).where(NotifyMessage.office_id == core.office_id,
-                                                      NotifyMessage.status == "sending",
-                                                      NotifyMessage.next_attempt_at < now)
-                          .values(status="uncertain", claim=None,
-                                  last_error="the sender stopped while sending (process ended); the gateway may "
-                                             "have it: check, and resend from the console if it did not arrive"))\
-                .rowcount
+        n = self.core.notify.recover_stale(now)
         if n:
             log.warning("notify: %d message(s) left in 'sending' by a stopped worker; marked uncertain", n)
 
     def _claim(self, now: datetime):
-        """One durable UPDATE claims up to ``batch`` due messages for this round (never two senders)."""
-        core = self.core
-        with core.db.read() as s:
-            ids = s.execute(select(NotifyMessage.id).where(NotifyMessage.office_id == core.office_id,
-                                                           NotifyMessage.status == "pending",
-                                                           NotifyMessage.next_attempt_at <= now)
-                            .order_by(NotifyMessage.id).limit(self.batch)).scalars().all()
-        if not ids:
-            return None, []
-        claim = secrets.token_hex(8)
-        lease = now + timedelta(seconds=self.timeout * len(ids) + self.lease_margin)
-        with core.db.write() as s:
-            s.execute(update(NotifyMessage).where(NotifyMessage.id.in_(ids), NotifyMessage.status == "pending")
-                      .values(status="sending", claim=claim, attempts=NotifyMessage.attempts + 1,
-                              next_attempt_at=lease))
-        with core.db.read() as s:
-            rows = s.execute(select(NotifyMessage.id, NotifyMessage.kind, NotifyMessage.body, NotifyMessage.dedupe_key,
-                                    NotifyMessage.attempts, NotifyMessage.created_at, NotifyContact.address)
-                             .join(NotifyContact, NotifyContact.id == NotifyMessage.contact_id)
-                             .where(NotifyMessage.claim == claim).order_by(NotifyMessage.id)).all()
-        return claim, rows
+        """Claim up to ``batch`` due messages for this round (never two senders): see NotifyService.claim_due."""
+        return self.core.notify.claim_due(now, self.batch, self.timeout, self.lease_margin)
 
     def _send(self, row) -> tuple:
         """Send one claimed message; returns (id, status, error, retry_at) for :meth:`_finish`."""
@@ -203,13 +172,4 @@ class Notifier:
     def _finish(self, claim: str, results: list[tuple]) -> None:
         """Record a few sends in one transaction. Bookkeeping after the send: lost in a power cut, the rows
         stay 'sending' and their lease makes them 'uncertain' (never sent twice)."""
-        sent_at = utcnow()
-        with self.core.db.write(durable=False) as s:
-            for msg_id, status, error, retry_at in results:
-                values: dict = {"status": status, "last_error": error[:2000], "claim": None}
-                if status == "sent":
-                    values["sent_at"] = sent_at
-                if retry_at is not None:
-                    values["next_attempt_at"] = retry_at
-                s.execute(update(NotifyMessage).where(NotifyMessage.id == msg_id, NotifyMessage.claim == claim,
-                                                      NotifyMessage.status == "sending").values(**values))
+        self.core.notify.finish_sends(claim, results)

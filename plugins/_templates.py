@@ -19,9 +19,7 @@ keys are added.  Texts follow the document with its misspellings corrected
 
 from __future__ import annotations
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("antrean")
+from antrean import hookimpl  # noqa: F401  (the SOP modules import it from here)
 
 VERSION = "1.0"
 FRONT_DESK_ROLE = "petugas_pelayanan"

@@ -13,16 +13,15 @@ Nothing personal is ever shown here: name, phone and NIK go in, never come out (
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import timedelta
 
+import qrcode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from antrean.web.app import get_core, lang
 from antrean.kernel.errors import AntreanError
-from antrean.web.limits import public
-from antrean.kernel.models import Booking
 from antrean.kernel.timeutil import office_day, utcnow
+from antrean.web.app import get_core, lang
+from antrean.web.limits import public
 
 from .views import _page
 
@@ -78,17 +77,6 @@ def submit():
     return redirect(url_for("booking.confirmation", code=b["code"], t=b["cancel_token"]), 303)
 
 
-def _owner(core, code: str, token: str | None) -> bool:
-    if not token:
-        return False
-    from antrean.services.booking import normalize_code
-    from sqlalchemy import select
-    with core.db.read() as s:
-        saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == core.office_id,
-                                                             Booking.code == normalize_code(code))).scalar()
-    return saved is not None and secrets.compare_digest(saved, token)
-
-
 @bp.get("/booking/<code>")
 @public("booking_read")
 def confirmation(code):
@@ -101,7 +89,7 @@ def confirmation(code):
                                      error=exc.message(lang())), 404)
     cfg = core.booking.config()
     return _page(render_template("publik/booking_done.html", tr=_tr, lang=lang(), office=core.office(), b=b,
-                                 owner=_owner(core, code, token), token=token, cfg=cfg, error=None))
+                                 owner=core.booking.owns(code, token), token=token, cfg=cfg, error=None))
 
 
 @bp.post("/booking/<code>/batal")
@@ -121,8 +109,6 @@ def cancel(code):
 @public("booking_read")
 def qr(code):
     """A PNG of the booking code (what a kiosk's scanner types), to save on the phone."""
-    import qrcode
-
     b = get_core().booking.get(code)  # 404 for an unknown code
     img = qrcode.make(b["code"], box_size=10, border=3)
     buf = io.BytesIO()

@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask_login import current_user
 
-from antrean.services import transparency
-from antrean.web.app import get_core, lang
+from antrean.kernel import policy
 from antrean.kernel.errors import Forbidden, NotFound
-from antrean.web.limits import public
+from antrean.services import transparency
 from antrean.services.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
+from antrean.web.app import get_core, lang
+from antrean.web.limits import device, public
 
 from . import texts
 
@@ -85,15 +87,8 @@ def _is_tablet(core) -> bool:
     """Who may read a counter's offered survey (it carries the ticket's status token): a device registered with
     ``antrean kiosk add`` (X-Device-Key) or a staff session that may operate a counter. Anyone else on the LAN
     polling it could answer every citizen's survey first."""
-    from antrean.kernel import policy
-    from antrean.web.limits import device
-
     if device():
         return True
-    try:
-        from flask_login import current_user
-    except ImportError:  # pragma: no cover - the console is always installed
-        return False
     return bool(getattr(current_user, "is_authenticated", False)
                 and policy.can(core, current_user.actor, "counter.operate"))
 

@@ -140,7 +140,7 @@ def cli_env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def admin():
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     return Actor(None, "test-admin", frozenset({"admin"}))
 
@@ -148,7 +148,7 @@ def admin():
 @pytest.fixture
 def make_user():
     """make_user(core, "name", ["role", ...]) -> Actor (password: 'rahasia123')."""
-    from antrean.core import SYSTEM
+    from antrean.kernel.actors import SYSTEM
 
     def make(core, username, roles, full_name=""):
         u = core.users.create(SYSTEM, username, "rahasia123", list(roles), full_name or username.title())

@@ -14,6 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 
 class ConfigError(ValueError):
     pass
@@ -193,9 +196,6 @@ def _check_agenda_format(fmt: str) -> None:
 
 def check_database_url(url: str) -> None:
     """Parse the database URL (no connection): scheme and database named."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         u = make_url(url)
     except ArgumentError:

@@ -15,13 +15,19 @@ locks (``ON CONFLICT DO UPDATE`` on counter rows, ``FOR UPDATE SKIP LOCKED``).
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from antrean.kernel.config import ConfigError
+from antrean.kernel.events import install
+from antrean.kernel.runtime import offload, patched
 
 
 def _normalise(url: str) -> str:
@@ -58,11 +64,8 @@ class Database:
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._gate = None
         if self.dialect == "sqlite":
-            from antrean.kernel.runtime import patched
-
             if patched():
-                import threading  # gevent's, by now: a lock greenlets wait on cooperatively
-
+                # gevent's by now (patch_all patches the module in place): a lock greenlets wait on cooperatively
                 self._gate = threading.RLock()
                 for engine in (self.engine, self._relaxed_engine):
                     _commit_off_hub(engine)
@@ -98,11 +101,6 @@ class Database:
     def check(self) -> None:
         """Connect once at start-up; raise ConfigError naming ``database_url`` and the reason in one line
         (connection refused, no such database, wrong password, a read-only file)."""
-        from sqlalchemy import text
-        from sqlalchemy.exc import DBAPIError
-
-        from antrean.kernel.config import ConfigError
-
         shown = make_url(self.url).render_as_string(hide_password=True)
         if self.is_sqlite:
             path = make_url(self.url).database
@@ -121,8 +119,6 @@ class Database:
 
     def on_commit(self, publish) -> None:
         """Dispatch the events queued on write sessions (``antrean.kernel.events``) after each commit."""
-        from antrean.kernel.events import install
-
         install(self._write, publish)
         if self._write_relaxed is not self._write:
             install(self._write_relaxed, publish)
@@ -147,8 +143,6 @@ def db_reason(exc: BaseException) -> str:
 def _commit_off_hub(engine: Engine) -> None:
     """The DBAPI commit (SQLite's fsync) in a real OS thread; SQLAlchemy's after-commit events (and the
     Socket.IO emits they lead to) still run in the calling greenlet."""
-    from antrean.kernel.runtime import offload
-
     engine.dialect.do_commit = lambda dbapi_connection: offload(dbapi_connection.commit)
 
 

@@ -29,6 +29,13 @@ def register_settings():
 
 
 @hookspec
+def register_commands(cli):
+    """Add sub-commands to the ``antrean`` command: ``cli`` is its click group (``@cli.command()``,
+    ``cli.add_command(group)``). Called when the command line is built, before any database is opened;
+    a command that needs the office opens it with ``antrean.cli.open_core()``."""
+
+
+@hookspec
 def init_app(app, core):
     """Called once by the app factory: register blueprints, Socket.IO namespaces, workers."""
 
@@ -92,8 +99,3 @@ def step_completed(core, application, step, log):
 @hookspec
 def shutdown(core):
     """The core is closing: stop workers and threads started in init_app."""
-
-
-@hookspec
-def register_commands(cli):
-    """Add sub-commands to the ``antrean`` command (``cli`` is its click group)."""

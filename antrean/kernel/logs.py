@@ -28,12 +28,10 @@ def request_id(incoming: str | None) -> str:
 
 
 def _current_request_id() -> str:
-    try:
-        from flask import g, has_request_context
-        if has_request_context():
-            return g.get("request_id", "-")
-    except ImportError:  # pragma: no cover - Flask is a dependency
-        pass
+    # the kernel does not import the web layer's Flask: if nothing imported it, there is no request either
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_request_context():
+        return flask.g.get("request_id", "-")
     return "-"
 
 

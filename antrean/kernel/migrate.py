@@ -5,6 +5,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 HERE = Path(__file__).parent
 
@@ -22,16 +24,12 @@ def upgrade(db, revision: str = "head") -> None:
 
 
 def current(db) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def known_revisions() -> set[str]:
     """Every migration revision this version of Antrean has (a database at any of them can be upgraded)."""
-    from alembic.script import ScriptDirectory
-
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE / "migrations"))
     return {s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()}

@@ -22,6 +22,7 @@ from importlib import metadata
 
 import pluggy
 
+from antrean import __version__
 from antrean.kernel import hookspecs
 from antrean.kernel.config import Settings
 from antrean.kernel.plugin_settings import (PluginSetting, SettingDeclarationError, namespace_of,
@@ -30,16 +31,6 @@ from antrean.kernel.plugin_settings import resolve as resolve_settings
 from antrean.kernel.sop import Sop, SopError, parse_sop
 
 log = logging.getLogger(__name__)
-
-FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
-                "notifier.plugin")
-
-
-def builtin_plugin_names() -> tuple[str, ...]:
-    from plugins import BUILTIN_SOP_MODULES
-
-    return tuple(BUILTIN_SOP_MODULES) + FACE_PLUGINS
-
 
 @dataclass
 class PluginError:
@@ -118,8 +109,6 @@ def _builtin_version(plugin) -> str:
     sop = getattr(plugin, "SOP", None)
     if isinstance(sop, dict) and isinstance(sop.get("version"), str):
         return sop["version"]
-    from antrean import __version__
-
     return __version__
 
 
@@ -137,12 +126,14 @@ def build_plugin_host(extra: tuple = (), *, builtins: tuple[str, ...] | None = N
                       entry_points: bool = True, disabled: tuple[str, ...] = ()) -> PluginHost:
     """Build a plugin manager with the built-ins, entry points and ``extra`` plugins.
 
-    ``extra`` may hold modules, objects or dotted module names.
+    ``extra`` may hold modules, objects or dotted module names. ``builtins`` are the built-in plugins'
+    dotted names, given by the composition root (``antrean.core.builtin_plugin_names()``): the kernel
+    knows no face, hardware or SOP package.
     """
     pm = pluggy.PluginManager("antrean")
     pm.add_hookspecs(hookspecs)
     host = PluginHost(pm)
-    names = builtin_plugin_names() if builtins is None else builtins
+    names = () if builtins is None else builtins
     for item in tuple(names) + tuple(extra):
         _register(host, item, disabled)
     if entry_points:

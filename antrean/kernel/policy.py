@@ -22,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from antrean.kernel.errors import Forbidden, NotFound
+from antrean.kernel.models import Application, Service
 from antrean.kernel.sop import STAFF_ROLES
 
 #: the office heads: they read every application of their office
@@ -72,7 +73,6 @@ def sop_roles(core, code: str, role_map: dict | None) -> frozenset[str]:
 
 
 def _role_maps(core, session) -> dict[str, dict]:
-    from antrean.kernel.models import Service
     return {code: rm or {} for code, rm in session.execute(
         select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all()}
 
@@ -88,9 +88,6 @@ def readable_services(core, actor, session, role_maps: dict | None = None) -> fr
 
 def application_filter(core, actor, session, role_maps: dict | None = None):
     """The rule of ``application.read`` as an SQL condition on ``Application`` (runs in the database)."""
-    from sqlalchemy import false
-
-    from antrean.kernel.models import Application
     codes = readable_services(core, actor, session, role_maps)
     office = Application.office_id == core.office_id
     if codes is None:

@@ -1,4 +1,6 @@
-"""How ``antrean run`` serves: gevent (one process) or gunicorn's gevent worker (several).
+"""Low-level concurrency helpers for serving under gevent (the server itself: :mod:`antrean.web.server`).
+
+``antrean run`` serves with gevent (one process) or gunicorn's gevent worker (several).
 
 Chosen by measurement (bench/README.md, "server"): one greenlet per connection instead of one
 OS thread per connection, so idle or slow clients cost a few KB each and a broadcast to 500
@@ -20,9 +22,13 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import socket
 import sys
+import threading
 from typing import Any, Callable
+
+from werkzeug.security import check_password_hash, generate_password_hash
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +72,6 @@ _MAIN_HUB = None
 
 def raise_file_limit() -> tuple[int, int]:
     """Raise RLIMIT_NOFILE's soft limit to the hard limit; return (soft, hard) in force."""
-    import resource
-
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY:
         target = 1 << 20
@@ -89,69 +93,16 @@ def nodelay(sock) -> None:
         pass
 
 
-def serve(app, host: str, port: int, *, workers: int = 1, announce: Callable[[str], None] = print) -> None:
-    """Serve ``app`` until SIGTERM/SIGINT. ``workers > 1`` runs gunicorn's gevent worker ×N."""
-    soft, hard = raise_file_limit()
-    if soft < 4096:
-        announce(f"warning: open-file limit is {soft} (hard {hard}); each connection needs one. "
-                 "Raise LimitNOFILE in the service unit.")
-    if workers > 1:
-        _serve_gunicorn(host, port, workers)
-        return
-    from gevent import pywsgi
-
-    class Server(pywsgi.WSGIServer):
-        def handle(self, sock, address):
-            nodelay(sock)
-            return super().handle(sock, address)
-
-    server = Server((host, port), app, log=None, error_log=logging.getLogger("antrean.server"),
-                    backlog=2048)
-    import gevent
-    import signal
-
-    gevent.signal_handler(signal.SIGTERM, server.stop)
-    gevent.signal_handler(signal.SIGINT, server.stop)
-    server.serve_forever()
-
-
-def _serve_gunicorn(host: str, port: int, workers: int) -> None:
-    """Several processes on one port: gunicorn master + N gevent workers, each with its own app.
-
-    Needs PostgreSQL (shared database) and Redis (events between processes); boards and consoles
-    use the websocket transport only, so no sticky sessions are needed between workers.
-    """
-    from gunicorn.app.base import BaseApplication
-
-    from antrean.gunicorn_conf import settings as conf
-
-    class Application(BaseApplication):
-        def load_config(self):
-            for key, value in conf(host, port, workers).items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            from antrean import create_app
-
-            return create_app()
-
-    Application().run()
-
-
 def hash_password(password: str, method: str = "scrypt") -> str:
     """werkzeug's password hash (scrypt by default, ~100 ms of CPU in C) off the hub.
 
     ``method`` is the ``password_hash_method`` setting: the tests set a cheap one (the hash names its method,
     so ``password_matches`` checks any stored hash whatever the setting is now)."""
-    from werkzeug.security import generate_password_hash
-
     return offload(generate_password_hash, password, method)
 
 
 def password_matches(pwhash: str, password: str) -> bool:
     """werkzeug's constant-time check (the same scrypt cost) off the hub."""
-    from werkzeug.security import check_password_hash
-
     return offload(check_password_hash, pwhash, password)
 
 
@@ -173,9 +124,8 @@ class PublicLane:
     """
 
     def __init__(self, app, limit: int = PUBLIC_IN_FLIGHT, paths: tuple[str, ...] = PUBLIC_PATHS):
-        import threading  # gevent's when patched (a greenlet-aware semaphore), else a real one
-
         self.app, self.paths = app, paths
+        # gevent's when patched (patch_all replaces the module's classes: a greenlet-aware semaphore), else a real one
         self.slots = threading.BoundedSemaphore(limit)
 
     def __call__(self, environ, start_response):

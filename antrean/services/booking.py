@@ -31,11 +31,14 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from antrean.services.calendar import _hhmm, _minutes, parse_day
-from antrean.core import SYSTEM, Actor
+from antrean.kernel import policy
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow
+from antrean.services.calendar import HARI_EN, MONTH_EN, parse_day
+from antrean.services.calendar import hhmm as _hhmm
+from antrean.services.calendar import minutes_of as _minutes
 from antrean.services.workflow import mask_nik, validate_nik
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
@@ -57,7 +60,6 @@ PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 log = logging.getLogger("antrean.services.booking")
 def may_read_personal(core, actor: Actor) -> bool:
     """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/kernel/policy.py ``booking.read_personal``)."""
-    from antrean.kernel import policy
     return policy.can(core, actor, "booking.read_personal")
 
 
@@ -70,7 +72,6 @@ def normalize_code(code) -> str:
 
 
 def _label_day(d: date) -> tuple[str, str]:
-    from antrean.services.calendar import HARI_EN, MONTH_EN
     return (f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}",
             f"{HARI_EN[d.weekday()]}, {d.day} {MONTH_EN[d.month - 1]} {d.year}")
 
@@ -313,6 +314,15 @@ class BookingService:
         with self.core.db.read() as s:
             return self._public(self._by_code(s, code))
 
+    def owns(self, code, token: str | None) -> bool:
+        """Whether ``token`` is booking ``code``'s cancel token (the citizen's link to change or cancel it)."""
+        if not token:
+            return False
+        with self.core.db.read() as s:
+            saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == self.core.office_id,
+                                                                 Booking.code == normalize_code(code))).scalar()
+        return saved is not None and secrets.compare_digest(saved, token)
+
     def _public(self, b: Booking) -> dict:
         sop = self.core.sops.get(b.service_code)
         did, den = _label_day(b.day)
@@ -327,7 +337,6 @@ class BookingService:
 
     def today(self, actor: Actor, day=None, now: datetime | None = None) -> dict:
         """Staff: a day's bookings per slot (and service). Name/phone/NIK only with the permission; NIK masked."""
-        from antrean.kernel import policy
         policy.require(self.core, actor, "booking.read")
         now = now or utcnow()
         d = parse_day(day) if day else office_day(self.core.tz, now)
@@ -356,7 +365,6 @@ class BookingService:
         core = self.core
         now = now or utcnow()
         if actor is not None:
-            from antrean.kernel import policy
             policy.require(core, actor, "booking.check_in")
         self.sweep(now)
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)

@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
+from antrean.kernel import policy
 from antrean.kernel.errors import Invalid, NotFound
-from antrean.kernel.models import CalendarDay
+from antrean.kernel.models import CalendarDay, Setting
 from antrean.kernel.timeutil import BULAN, HARI, as_utc, utcnow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -59,13 +60,18 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _SEARCH_DAYS = 400  # next_open looks this far ahead (a year of entries and then some)
 
 
-def _minutes(hhmm: str) -> int:
+def minutes_of(hhmm: str) -> int:
+    """"08:30" -> 510 (minutes since midnight)."""
     h, m = hhmm.split(":")
     return int(h) * 60 + int(m)
 
 
-def _hhmm(minutes: int, sep: str = ":") -> str:
+def hhmm(minutes: int, sep: str = ":") -> str:
+    """510 -> "08:30"."""
     return f"{minutes // 60:02d}{sep}{minutes % 60:02d}"
+
+
+_minutes, _hhmm = minutes_of, hhmm  # this module's short names
 
 
 def _to_utc_naive(at: datetime | None) -> datetime:
@@ -470,14 +476,12 @@ class CalendarService:
     # -- changes (admin) ------------------------------------------------------------------------------
     def _may_change(self, actor) -> None:
         """Office hours and the calendar are office settings: antrean.kernel.policy ``settings.write`` (admin)."""
-        from antrean.kernel import policy
         policy.require(self.core, actor, "settings.write")
 
     def set_hours(self, actor, value: dict) -> dict:
         self._may_change(actor)
         clean = validate_hours(value)
         core = self.core
-        from antrean.kernel.models import Setting
         with core.db.write() as s:
             row = s.get(Setting, (core.office_id, "office_hours"))
             old = None if row is None else row.value

@@ -14,7 +14,7 @@ import secrets
 
 from sqlalchemy import select
 
-from antrean.core import SYSTEM, Actor, require_role
+from antrean.kernel.actors import SYSTEM, Actor, require_role
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import KioskDevice
 from antrean.kernel.timeutil import iso, utcnow

@@ -22,14 +22,16 @@ import logging
 import re
 import secrets
 import string
+from datetime import datetime, timedelta
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from antrean.kernel import policy
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
-from antrean.kernel.timeutil import iso, utcnow
+from antrean.kernel.timeutil import iso, office_day, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -380,7 +382,6 @@ class NotifyService:
     def check_near(self, service: str, only_ticket: int | None = None) -> None:
         """Waiting tickets of ``service`` today with a subscribed number, at most N from the front: once each."""
         core = self.core
-        from antrean.kernel.timeutil import office_day
         with core.db.read() as s:
             n = self.near_ahead(session=s)
             q = (select(Ticket, NotifyContact.address).join(NotifySubscription, NotifySubscription.ticket_id == Ticket.id)
@@ -392,7 +393,7 @@ class NotifyService:
                 q = q.where(Ticket.id == only_ticket)
             due = []
             for t, address in s.execute(q).all():
-                view = core.tickets._view(s, t)
+                view = core.tickets.view_in(s, t)
                 if view["waiting_ahead"] <= n:
                     due.append((t.id, address, {"number": t.number, "service": view["service_name"],
                                                 "ahead": view["waiting_ahead"]}))
@@ -430,13 +431,65 @@ class NotifyService:
         core = self.core
         with core.db.read() as s:
             t = s.get(Ticket, ticket_id)
-            if t is None or not core.survey._eligible(s, t):
+            if t is None or not core.survey.eligible_in(s, t):
                 return
             address = self._ticket_address(s, t.id)
             sop = core.sops.get(t.service_code)
             params = {"service": sop.name if sop else t.service_code, "number": t.number,
                       "survey_url": f"{self.base_url()}/survei/{t.token}"}
         self.enqueue("survey", address, params, f"survey:{ticket_id}")
+
+    # -- the sender's side of the outbox (notifier/worker.py sends; the rows are this service's) ---------------
+    def recover_stale(self, now: datetime) -> int:
+        """Messages left in 'sending' past their lease (the sender's process ended mid-send) become 'uncertain'
+        (the gateway may have them: never resent automatically). Returns how many."""
+        core = self.core
+        with core.db.write(durable=False) as s:
+            return s.execute(update(NotifyMessage).where(NotifyMessage.office_id == core.office_id,
+                                                         NotifyMessage.status == "sending",
+                                                         NotifyMessage.next_attempt_at < now)
+                             .values(status="uncertain", claim=None,
+                                     last_error="the sender stopped while sending (process ended); the gateway may "
+                                                "have it: check, and resend from the console if it did not arrive"))\
+                .rowcount
+
+    def claim_due(self, now: datetime, batch: int, seconds_each: float, margin: float) -> tuple[str | None, list]:
+        """One durable UPDATE claims up to ``batch`` due messages (never two senders), leased for ``seconds_each``
+        per message plus ``margin`` seconds.
+        Returns (claim id, rows with id, kind, body, dedupe_key, attempts, created_at, address)."""
+        core = self.core
+        with core.db.read() as s:
+            ids = s.execute(select(NotifyMessage.id).where(NotifyMessage.office_id == core.office_id,
+                                                           NotifyMessage.status == "pending",
+                                                           NotifyMessage.next_attempt_at <= now)
+                            .order_by(NotifyMessage.id).limit(batch)).scalars().all()
+        if not ids:
+            return None, []
+        claim = secrets.token_hex(8)
+        lease = now + timedelta(seconds=seconds_each * len(ids) + margin)
+        with core.db.write() as s:
+            s.execute(update(NotifyMessage).where(NotifyMessage.id.in_(ids), NotifyMessage.status == "pending")
+                      .values(status="sending", claim=claim, attempts=NotifyMessage.attempts + 1,
+                              next_attempt_at=lease))
+        with core.db.read() as s:
+            rows = s.execute(select(NotifyMessage.id, NotifyMessage.kind, NotifyMessage.body, NotifyMessage.dedupe_key,
+                                    NotifyMessage.attempts, NotifyMessage.created_at, NotifyContact.address)
+                             .join(NotifyContact, NotifyContact.id == NotifyMessage.contact_id)
+                             .where(NotifyMessage.claim == claim).order_by(NotifyMessage.id)).all()
+        return claim, rows
+
+    def finish_sends(self, claim: str, results: list[tuple]) -> None:
+        """Record claimed sends, ``(id, status, error, retry_at)`` each, in one transaction."""
+        sent_at = utcnow()
+        with self.core.db.write(durable=False) as s:
+            for msg_id, status, error, retry_at in results:
+                values: dict = {"status": status, "last_error": error[:2000], "claim": None}
+                if status == "sent":
+                    values["sent_at"] = sent_at
+                if retry_at is not None:
+                    values["next_attempt_at"] = retry_at
+                s.execute(update(NotifyMessage).where(NotifyMessage.id == msg_id, NotifyMessage.claim == claim,
+                                                      NotifyMessage.status == "sending").values(**values))
 
 
 __all__ = ["NotifyService", "TEMPLATES", "PARAMS", "normalize_address", "mask_address", "may_reveal", "render",

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from antrean.core import SYSTEM, Actor
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
 from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)
@@ -57,7 +57,7 @@ class QueueService:
         if unknown:
             raise Invalid("Layanan tidak dikenal.", "Unknown service.", detail=f"unknown services {unknown}")
         if policy is not None:
-            _check_policy(policy)
+            check_policy(policy)
         with core.db.write() as s:
             if counter_id is None:
                 c = Counter(office_id=core.office_id, name=name.strip(), number=number, active=active, policy=policy)
@@ -102,7 +102,18 @@ class QueueService:
         with self.core.db.read() as s:
             c = self._counter(s, counter_id)
             t = self._current(s, c)
-            return None if t is None else self.core.tickets._view(s, t)
+            return None if t is None else self.core.tickets.view_in(s, t)
+
+    def was_called_today(self, number: str, counter_number: int) -> bool:
+        """Whether ticket ``number`` was called (or recalled) to loket ``counter_number`` today (the board's
+        audio asks before building an announcement)."""
+        core = self.core
+        with core.db.read() as s:
+            return s.execute(select(Call.seq).join(Ticket, Ticket.id == Call.ticket_id)
+                             .join(Counter, Counter.id == Call.counter_id)
+                             .where(Call.office_id == core.office_id, Ticket.office_id == core.office_id,
+                                    Ticket.day == office_day(core.tz), Ticket.number == number,
+                                    Counter.number == counter_number).limit(1)).first() is not None
 
     # -- calling ------------------------------------------------------------
     def call_next(self, counter_id: int, actor: Actor, now: datetime | None = None, *,
@@ -242,7 +253,7 @@ class QueueService:
                 self._close(s, t, "served", actor, now, c)
             elif action == "transfer":
                 self._close(s, t, "transferred", actor, now, c)
-            hook_kwargs["ticket"] = view = core.tickets._view(s, result)
+            hook_kwargs["ticket"] = view = core.tickets.view_in(s, result)
         return view
 
     def _start(self, s, t: Ticket, now: datetime) -> None:
@@ -281,6 +292,9 @@ class QueueService:
                         event=self._event_data(t, c) | {"outcome": outcome}, number=t.number, outcome=outcome,
                         counter=c.id if c else None, auto=auto, **({"reason": reason} if reason else {}))
 
+    #: public, for the workflow service: end a ticket inside the caller's transaction
+    close_in = _close
+
     def _require_current(self, s, c: Counter) -> Ticket:
         t = self._current(s, c)
         if t is None:
@@ -314,7 +328,7 @@ class QueueService:
                 raise Conflict(f"Nomor {t.number} sudah ditutup.", f"{t.number} is closed already.", code="closed")
             c = s.get(Counter, t.counter_id) if t.counter_id is not None else None
             self._close(s, t, "cancelled", actor, now, c, reason=reason)
-            return core.tickets._view(s, t)
+            return core.tickets.view_in(s, t)
 
     def close_past_days(self, now: datetime | None = None) -> int:
         """Close every ticket of an office day before ``now``'s that is still open (the day-end rule):
@@ -423,6 +437,9 @@ class QueueService:
                    legacy=("ticket_called", {"call": view}), number=t.number, counter=c.id, seq=call.seq)
         return view
 
+    #: public, for the workflow service: call a ticket to a counter inside the caller's transaction
+    call_in = _call
+
     @staticmethod
     def _event_data(t: Ticket, c: Counter | None) -> dict:
         """A ticket event's public data (no personal data: the number, never a name)."""
@@ -469,7 +486,7 @@ class QueueService:
                     "office": core.office()}
 
 
-def _check_policy(policy: dict) -> None:
+def check_policy(policy: dict) -> None:
     if not isinstance(policy, dict):
         raise Invalid("Kebijakan antrean tidak sah.", "Invalid queue policy.")
     if policy.get("mode", "priority_first") not in ("priority_first", "ratio", "fifo"):

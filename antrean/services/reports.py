@@ -29,16 +29,18 @@ import math
 from collections import Counter as Tally
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 
 from sqlalchemy import and_, case, func, literal, select
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Forbidden, Invalid
-from antrean.kernel.policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
 from antrean.kernel.models import Application, Call, Counter, Office, Service, StepLog, Ticket, User
+from antrean.kernel.policy import REPORT_ROLES, is_regency, require  # noqa: F401  (REPORT_ROLES: for the faces)
+from antrean.kernel.sop import STAFF_ROLES
 from antrean.kernel.timeutil import BULAN, iso, local, utcnow
+from antrean.services.transparency import camat
 from antrean.services.workflow import measured, sla_state, step_minutes
 
 MAX_DAYS = 3 * 366 + 1
@@ -291,7 +293,6 @@ class ReportService:
         setting the Maklumat on /publik uses: ``antrean.services.transparency.camat``),
         ``report_city`` and ``report_regency`` ("Pemerintah Kabupaten …"); blank lines to fill by hand
         when unset; dated today in the office's zone."""
-        from antrean.services.transparency import camat  # the one setting the Maklumat on /publik signs with too
         core = self.core
         return {"signer": camat(core), "city": str(core.get_setting("report_city", "") or ""),
                 "regency": str(core.get_setting("report_regency", "") or ""),
@@ -529,7 +530,6 @@ class ReportService:
             row["open"] += 1
             if state in ("red", "amber"):
                 row[state] += 1
-        from antrean.kernel.sop import STAFF_ROLES
         longest = min((w[2] for w in waiting), default=None)
         return {
             "at": iso(now), "day": today.isoformat(),

@@ -28,10 +28,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
-from antrean.kernel.models import Application, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
-from antrean.kernel.timeutil import iso, office_day, utcnow
+from antrean.kernel.models import Application, Counter, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
+from antrean.kernel.policy import require
+from antrean.kernel.timeutil import as_utc, iso, office_day, utcnow
 
 #: The nine elements of Permenpan RB 14/2017 with the questionnaire's wording (answers 1 → 4).
 DEFAULT_ELEMENTS: list[dict[str, Any]] = [
@@ -320,6 +321,9 @@ class SurveyService:
         closed = s.execute(select(Application.status).where(Application.ticket_id == ticket.id)).scalar()
         return closed == "done"
 
+    #: public, for the notify service: whether the ticket may answer the survey (read in the caller's session)
+    eligible_in = _eligible
+
     def _ticket(self, s, token: Any) -> Ticket:
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise NotFound("Tiket tidak ditemukan.", "Ticket not found.", detail="unknown status token")
@@ -409,7 +413,6 @@ class SurveyService:
     def offer(self, counter_id: int, ticket_id: int, actor) -> dict:
         """A clerk hands the survey of a just-served ticket to the tablet of their counter (no typing for the
         citizen). Stored as the office setting ``survey_offer:<counter>``; audited."""
-        from antrean.kernel.models import Counter
         with self.core.db.write() as s:
             c = self.core.lock_row(s, Counter, counter_id, ("Loket", "Counter"))
             t = self.core.lock_row(s, Ticket, ticket_id, ("Tiket", "Ticket"))
@@ -431,7 +434,6 @@ class SurveyService:
 
     def offered(self, counter_id: int, max_minutes: int = 15) -> dict | None:
         """The survey waiting on a counter's tablet: {"token", "number", "service_name"} or None."""
-        from antrean.kernel.timeutil import as_utc
         with self.core.db.read() as s:
             row = s.get(Setting, (self.core.office_id, f"survey_offer:{counter_id}"))
             if row is None or not isinstance(row.value, dict) or not row.value.get("ticket"):
@@ -613,7 +615,6 @@ def check_period(period: Any) -> str:
 
 def require_report_reader(core, actor) -> None:
     """The one permission check of survey reports: ``antrean.kernel.policy``, action ``report.read``."""
-    from antrean.kernel.policy import require
     require(core, actor, "report.read")
 
 

@@ -9,16 +9,17 @@ on PostgreSQL the row lock serialises them; on SQLite the transaction is
 from __future__ import annotations
 
 import math
-from time import monotonic as time_monotonic
 import re
 import secrets
 from datetime import datetime, time
+from time import monotonic as time_monotonic
 
 from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from antrean.core import PRIORITIES, SYSTEM, Actor
+from antrean.kernel.actors import PRIORITIES, SYSTEM, Actor
+from antrean.kernel.batch import GroupCommitter
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import Call, Counter, CounterService, Service, Ticket, TicketCounter
 from antrean.kernel.timeutil import as_utc, iso, local, office_day, utcnow
@@ -126,8 +127,6 @@ class TicketService:
         return view
 
     def _committer(self):
-        from antrean.kernel.batch import GroupCommitter
-
         c = self.core.extensions.get("group_commit")
         if c is None:
             c = self.core.extensions.setdefault("group_commit", GroupCommitter(self.core.db))
@@ -279,6 +278,9 @@ class TicketService:
             "cancel_reason": t.cancel_reason,
             "transferred_from": t.transferred_from_id,
         }
+
+    #: public, for other services and plugins: a ticket's API view, read in the caller's session
+    view_in = _view
 
     def estimate(self, s, service_code: str, ahead: int) -> int:
         """Minutes until a ticket with ``ahead`` people before it is called.

@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from antrean.kernel.runtime import hash_password, password_matches
-
 from antrean.kernel import policy
-from antrean.core import Actor
-from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound
+from antrean.kernel.actors import SYSTEM, Actor, require_role
+from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound, Unauthorized
 from antrean.kernel.models import ApiToken, LoginThrottle, User
+from antrean.kernel.runtime import hash_password, password_matches
 from antrean.kernel.sop import STAFF_ROLES
 from antrean.kernel.timeutil import iso, utcnow
 
@@ -250,7 +249,6 @@ class UserService:
                 with core.db.write(durable=False) as s:
                     core.audit(s, Actor(None, username), "auth.failed", "user", username, source=address,
                                first_of_window=True)
-            from antrean.kernel.errors import Unauthorized
             raise Unauthorized("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
         with core.db.write() as s:
             s.execute(delete(LoginThrottle).where(LoginThrottle.key == _name_key(username, address)))
@@ -281,7 +279,6 @@ class UserService:
 
     def unlock(self, username: str, address: str | None = None, actor: Actor | None = None) -> int:
         """Forget the failed logins of ``username`` (from every address) and, if given, of ``address``."""
-        from antrean.core import SYSTEM
         actor = actor or SYSTEM
         if actor.id is not None:
             require_role(actor, "admin")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from antrean.kernel import policy
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from antrean.kernel.sop import ROLES, STAFF_ROLES, Sop
@@ -193,7 +193,7 @@ class WorkflowService:
                 core.emit(s, "application.closed", actor=actor, at=now, **public)
             if close_ticket:
                 counter = s.get(Counter, ticket.counter_id) if ticket.counter_id is not None else None
-                core.queue._close(s, ticket, "served", actor, now, counter)
+                core.queue.close_in(s, ticket, "served", actor, now, counter)
             if call_back:
                 self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
@@ -212,7 +212,7 @@ class WorkflowService:
         counter = s.get(Counter, cid) if isinstance(cid, int) else None
         if counter is None or counter.office_id != self.core.office_id:
             return None
-        return self.core.queue._call(s, counter, ticket, actor, "step", now)
+        return self.core.queue.call_in(s, counter, ticket, actor, "step", now)
 
     def _agenda(self, s, sop: Sop, now: datetime) -> str:
         """Next agenda number for the office-local year: sequential, unique under concurrency."""
@@ -299,7 +299,6 @@ class WorkflowService:
     def _worklist_scope(self, s, actor: Actor, service: str | None):
         """(the (service, step) pairs the actor's roles may do, the SQL condition 'open, in this office, and
         readable by the actor' — policy.application_filter, the one read rule of every list)."""
-        from sqlalchemy import and_
         core = self.core
         maps = dict(s.execute(select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all())
         wanted = []
@@ -315,7 +314,6 @@ class WorkflowService:
 
     def _worklist_query(self, s, actor: Actor, service: str | None):
         """The condition 'open, readable, and the current step is one the actor's roles may do' (None: nothing)."""
-        from sqlalchemy import and_, tuple_
         wanted, base = self._worklist_scope(s, actor, service)
         if not wanted:
             return None
@@ -353,7 +351,6 @@ class WorkflowService:
 
     def worklist_counts(self, actor: Actor) -> dict[str, int]:
         """How many applications wait for the actor, per service (for filters and paging)."""
-        from sqlalchemy import func
         with self.core.db.read() as s:
             wanted, base = self._worklist_scope(s, actor, None)
             if not wanted:

@@ -7,14 +7,24 @@ console session plus an ``X-CSRFToken`` header.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
-from antrean.web.app import get_core
-from antrean.kernel.errors import Invalid, Unauthorized
-from antrean.web.limits import device as registered_device, public
+from antrean.kernel.errors import Invalid, NotFound, Unauthorized
+from antrean.kernel.policy import require
+from antrean.kernel.timeutil import iso, office_day
+from antrean.services.calendar import parse_day
+from antrean.services.exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
+from antrean.services.survey import require_report_reader
+from antrean.web.context import get_core
+from antrean.web.limits import device as registered_device
+from antrean.web.limits import public
+from antrean.web.openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -56,8 +66,6 @@ def current_actor():
             raise Unauthorized("Token tidak sah atau kedaluwarsa. Silakan masuk lagi.", "Invalid or expired token.")
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            from flask_wtf.csrf import validate_csrf
-            from wtforms import ValidationError
             try:
                 validate_csrf(request.headers.get("X-CSRFToken", ""))
             except ValidationError as exc:
@@ -77,7 +85,6 @@ def staff(action: str):
     def deco(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
-            from antrean.kernel.policy import require
             require(get_core(), current_actor(), action)
             return fn(*args, **kwargs)
         wrapper.policy_action = action
@@ -110,10 +117,6 @@ def issue_ticket():
 @public("status")
 def calendar_days():
     """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
-    from datetime import timedelta
-
-    from antrean.services.calendar import parse_day
-    from antrean.kernel.timeutil import iso, office_day
     core = get_core()
     today = office_day(core.tz)
     first = parse_day(request.args["from"]) if request.args.get("from") else today
@@ -209,7 +212,6 @@ def counter_state(counter_id):
     core = get_core()
     c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
     if c is None:
-        from antrean.kernel.errors import NotFound
         raise NotFound("Loket tidak ditemukan.", "Counter not found.")
     return jsonify({"counter": c, "current": core.queue.current(counter_id),
                     "waiting": core.tickets.waiting(c["services"]),
@@ -266,7 +268,6 @@ def worklist():
 @staff("report.read")
 def report_summary():
     """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
-    from antrean.services.exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
     core = get_core()
     fmt = request.args.get("format", "json")
     if fmt not in ("json", *CONTENT_TYPES):
@@ -364,8 +365,6 @@ def check_in_booking(code):
 
 
 def _day(name: str):
-    from datetime import date
-
     value = request.args.get(name, "")
     try:
         return date.fromisoformat(value)
@@ -378,8 +377,6 @@ def _day(name: str):
 @staff("report.read")
 def report_ikm():
     """IKM of a period (report roles)."""
-    from antrean.services.survey import require_report_reader
-
     core = get_core()
     require_report_reader(core, current_actor())
     start, end = _day("from"), _day("to")
@@ -394,6 +391,4 @@ def report_ikm():
 
 @bp.get("/openapi.json")
 def openapi():
-    from antrean.web.openapi import spec
-
     return jsonify(spec(get_core()))

@@ -2,19 +2,31 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, render_template_string, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from antrean.kernel.config import load_settings
 from antrean.core import Antrean
+from antrean.kernel.config import load_settings
 from antrean.kernel.errors import AntreanError, Invalid, Unavailable
+from antrean.kernel.logs import request_id
+from antrean.kernel.runtime import PublicLane, patched
+from antrean.services.backup import hold_server_lock
+from antrean.services.health import Monitor, watch_database
+from antrean.web import limits
+from antrean.web.api import bp as api_bp
+from antrean.web.assets import bp as assets_bp
+from antrean.web.context import get_core  # noqa: F401  (faces import it from here too)
+from antrean.web.meta import bp as meta_bp
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +153,6 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         core.migrate()
     core.office_id  # create office and service rows
     app.extensions["antrean"] = core
-    from antrean.services.backup import hold_server_lock
     app.extensions["antrean.server_lock"] = hold_server_lock(settings.database_url)  # restore waits for it
 
     # cors_allowed_origins=None: Socket.IO accepts only same-origin browsers (an empty list would turn the Origin
@@ -149,20 +160,17 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     # office: in a shared Redis, one office's boards and consoles must not get another office's events.
     # gevent under ``antrean run`` (the entry point patched the process: antrean.kernel.runtime); threads under the
     # development server, the tests' in-process server and the test client.
-    from antrean.kernel.runtime import patched
 
     socketio = SocketIO(app, async_mode="gevent" if patched() else "threading", message_queue=settings.redis_url or None,
                         channel=f"antrean-{settings.office_code}", cors_allowed_origins=None,
                         logger=False, engineio_logger=False)
     app.extensions["antrean.socketio"] = socketio
-    from antrean.kernel.runtime import PublicLane
 
     app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
     if settings.trusted_proxies:
         # behind N reverse proxies (docs/nginx.conf): the client's address, scheme and host are the proxy's
         # X-Forwarded-* headers, so rate limits and logs see the caller, not the proxy. Without the setting those
         # headers are ignored (a caller could otherwise forge its address).
-        from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -184,9 +192,6 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         actor = core.users.get(user_id, epoch=epoch)
         return StaffUser(actor) if actor else None
 
-    from antrean.web.api import bp as api_bp
-    from antrean.web.assets import bp as assets_bp
-    from antrean.web.meta import bp as meta_bp
 
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated calls
     app.register_blueprint(api_bp)
@@ -195,7 +200,6 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     _error_handlers(app)
 
     _request_ids(app)
-    from antrean.services.health import Monitor, watch_database
     watch_database(core)
     if settings.start_workers:
         monitor = Monitor(core, float(settings.extra.get("health_interval_seconds", 30))).start()
@@ -219,7 +223,6 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         return response
 
     core.hook.init_app(app=app, core=core)
-    from antrean.web import limits
     limits.init_app(app, core)
     return app
 
@@ -237,10 +240,6 @@ def _request_ids(app: Flask) -> None:
     """Every request gets an id (the client's or proxy's ``X-Request-Id`` when sane, else a new one),
     echoed in the response and carried by every log line of the request; one access line per request
     (INFO; static files and Socket.IO polling at DEBUG)."""
-    import time
-
-    from antrean.kernel.logs import request_id
-
     access = logging.getLogger("antrean.request")
 
     @app.before_request
@@ -262,12 +261,6 @@ def _request_ids(app: Flask) -> None:
                        extra={"method": request.method, "path": request.path, "status": response.status_code,
                               "ms": round(ms, 1), "remote": request.remote_addr})
         return response
-
-
-def get_core(app=None) -> Antrean:
-    from flask import current_app
-
-    return (app or current_app).extensions["antrean"]
 
 
 def lang() -> str:
@@ -298,7 +291,6 @@ def _domain_response(exc: AntreanError):
     if _wants_json():
         response = jsonify(exc.to_dict(lang()))
     else:
-        from flask import render_template_string
         response = current_app.response_class(render_template_string(
             _ERROR_PAGE, message=exc.message(lang()), status=exc.status), mimetype="text/html")
     response.status_code = exc.status
@@ -308,8 +300,6 @@ def _domain_response(exc: AntreanError):
 
 
 def _error_handlers(app: Flask) -> None:
-    from werkzeug.exceptions import HTTPException
-
     messages = {
         400: ("Permintaan tidak sah.", "Bad request."),
         401: ("Silakan masuk terlebih dahulu.", "Please log in."),
@@ -333,7 +323,6 @@ def _error_handlers(app: Flask) -> None:
             response = jsonify({"error": exc.name.lower().replace(" ", "_"),
                                 "message": en_text if lang() == "en" else id_text, "detail": exc.description})
         else:
-            from flask import render_template_string
             response = current_app.response_class(render_template_string(
                 _ERROR_PAGE, message=en_text if lang() == "en" else id_text, status=exc.code), mimetype="text/html")
         response.status_code = exc.code

@@ -36,6 +36,8 @@ from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 
 from antrean.kernel.config import ConfigError
+from antrean.kernel.errors import AntreanError
+from antrean.services import devices
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,6 @@ def address() -> str:
 def device() -> str | None:
     """The registered kiosk behind this request (its X-Device-Key), or None. Looked up once per request."""
     if "kiosk_device" not in g:
-        from antrean.services import devices
-
         key = request.headers.get("X-Device-Key")
         g.kiosk_device = devices.name_for_key(current_app.extensions["antrean"], key) if key else None
     return g.kiosk_device
@@ -146,12 +146,9 @@ def init_app(app, core) -> Limiter:
 
 def too_many(wait: int):
     """The 429 response: the API's error shape with Retry-After (JSON or, for pages, the error page)."""
-    from antrean.web.app import _domain_response
-    from antrean.kernel.errors import AntreanError
-
     err = AntreanError(MESSAGE[0].format(s=wait), MESSAGE[1].format(s=wait), status=429, code="too_many_requests",
                        detail=f"rate limit reached; retry after {wait} s", retry_after=wait)
-    return _domain_response(err)  # sets Retry-After from retry_after
+    return current_app.handle_user_exception(err)  # the app's AntreanError handler; sets Retry-After from retry_after
 
 
 def refused(kind: str) -> int:

@@ -1,9 +1,10 @@
 """Introspection and the landing page: /-/plugins.json, /-/health, /."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template_string, url_for
+from flask import Blueprint, current_app, jsonify, render_template_string, url_for
 
-from antrean.web.app import get_core
+from antrean.services.health import check
+from antrean.web.context import get_core
 
 bp = Blueprint("meta", __name__)
 
@@ -23,8 +24,6 @@ def plugins_page():
 @bp.get("/-/health")
 def health():
     """200 ``{"status": "ok", …}`` or 503 ``{"status": "error", "problems": […], …}`` (see antrean.services.health)."""
-    from antrean.services.health import check
-
     ok, report = check(get_core())
     response = jsonify(report)
     response.status_code = 200 if ok else 503
@@ -34,8 +33,6 @@ def health():
 
 @bp.get("/")
 def index():
-    from flask import current_app
-
     links = [(label, hint, url_for(ep)) for label, hint, ep in (
         ("Kios antrean", "Layar sentuh untuk mengambil nomor antrean", "kiosk.index"),
         ("Papan antrean", "Layar TV ruang tunggu dengan suara panggilan", "display.board"),

@@ -44,6 +44,9 @@ def _obj(props: dict, required: list[str] | None = None) -> dict:
     return d
 
 
+#: public: plugins build their ``openapi_paths`` with these (the hardware plugin does)
+resp, errors, post, obj = _resp, _errors, _post, _obj
+
 S, B = {"type": "string"}, {"type": "boolean"}
 #: integers the database can hold (a larger one is a 400 at the door)
 I = {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}

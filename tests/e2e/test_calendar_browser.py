@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from tests.conftest import screenshot
 from tests.e2e.test_console_browser import _login
 

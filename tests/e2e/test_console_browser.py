@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.timeutil import utcnow
 from tests.conftest import screenshot
 

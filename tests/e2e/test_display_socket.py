@@ -8,7 +8,9 @@ import urllib.request
 import pytest
 import socketio
 
-from antrean.core import SYSTEM, Antrean
+from antrean.core import Antrean
+
+from antrean.kernel.actors import SYSTEM
 
 NS = "/display"
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.models import Ticket
 from tests.conftest import screenshot
 from tests.support.printing import fake  # noqa: F401

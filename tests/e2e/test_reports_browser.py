@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from tests.conftest import screenshot
 from tests.support.report_data import Clock, at, seed
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.models import Ticket
 from tests.conftest import fast_audio, screenshot, set_audio_rate
 
@@ -319,7 +319,8 @@ def _api(url, path, body=None, token=None):
 
 
 def test_board_reconnects_after_restart_with_calls_made_meanwhile(page, server_process, tmp_path):
-    from antrean.core import SYSTEM, Antrean
+    from antrean.core import Antrean
+    from antrean.kernel.actors import SYSTEM
 
     inst = tmp_path / "inst"
     inst.mkdir()

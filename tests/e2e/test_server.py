@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from antrean.core import SYSTEM, Antrean
+from antrean.core import Antrean
+
+from antrean.kernel.actors import SYSTEM
 from antrean.kernel.models import User
 from tests.conftest import screenshot
 from tests.e2e.test_display_socket import api, boards, prepare  # noqa: F401 (boards is a fixture)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.models import SurveyAnswer, SurveyResponse, Ticket
 from tests.conftest import screenshot
 

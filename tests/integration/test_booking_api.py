@@ -23,7 +23,7 @@ def bapp(settings_dict, monkeypatch):
     import antrean.services.tickets
     import publik.booking
     from antrean import create_app
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     for mod in (antrean.services.booking, antrean.services.tickets, publik.booking):
         monkeypatch.setattr(mod, "utcnow", lambda: FROZEN["now"])

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from antrean.core import SYSTEM
+from antrean.kernel.actors import SYSTEM
 
 NIK = "3201234507890001"
 

@@ -128,7 +128,7 @@ def test_a_refused_message_fails_and_a_stale_claim_turns_uncertain(make_app, clo
     worker.step()
     assert messages(core)["near:2"].status == "uncertain"
     # staff resend it (audited); it goes once more
-    staff = core.users.create(__import__("antrean.core", fromlist=["SYSTEM"]).SYSTEM, "kasi", "rahasia123",
+    staff = core.users.create(__import__("antrean.kernel.actors", fromlist=["SYSTEM"]).SYSTEM, "kasi", "rahasia123",
                               ["kasi_pelayanan"], "Kasi")
     kasi = core.users.get(staff["id"])
     core.notify.resend(kasi, messages(core)["near:2"].id)

@@ -23,7 +23,7 @@ GENEROUS = "100000/second"
 def fuzz_app(tmp_path_factory):
     """One app for the whole run (its rate limits and login throttle opened up: the fuzzer is one caller)."""
     from antrean import create_app
-    from antrean.core import SYSTEM, Actor
+    from antrean.kernel.actors import SYSTEM, Actor
 
     app = create_app({"instance_path": str(tmp_path_factory.mktemp("fuzz")), "testing": True, "start_workers": False,
                       "rate_ticket": GENEROUS, "rate_ticket_service_day": GENEROUS, "rate_status": GENEROUS,

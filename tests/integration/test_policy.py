@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from antrean.core import SYSTEM
+from antrean.kernel.actors import SYSTEM
 from antrean.kernel.sop import STAFF_ROLES
 
 from .test_console import NIK, csrf_of

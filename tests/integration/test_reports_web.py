@@ -91,7 +91,7 @@ def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_pa
     from pypdf import PdfReader
 
     core = seeded
-    from antrean.core import SYSTEM
+    from antrean.kernel.actors import SYSTEM
     core.set_setting("camat", {"name": "Drs. Sutrisno, M.Si", "nip": "19700101 199003 1 001",
                                "rank": "Pembina Tk. I"}, SYSTEM.__class__(None, "t", frozenset({"admin"})))
     core.set_setting("report_city", "Sukamaju", SYSTEM.__class__(None, "t", frozenset({"admin"})))

@@ -308,7 +308,7 @@ def test_bad_payload_fails_without_blocking_the_queue(make_app, fake):
 
 def test_shutdown_stops_every_worker_promptly(make_app, fake):
     from hardware import store
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     app = make_app(fake.url)
     core = app.extensions["antrean"]

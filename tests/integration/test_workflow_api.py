@@ -29,7 +29,7 @@ class Office:
     """
 
     def __init__(self, app):
-        from antrean.core import SYSTEM, Actor
+        from antrean.kernel.actors import SYSTEM, Actor
 
         self.app, self.core, self.client = app, app.extensions["antrean"], app.test_client()
         self.admin = Actor(None, "test-admin", frozenset({"admin"}))

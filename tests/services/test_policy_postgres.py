@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from antrean.core import SYSTEM
+from antrean.kernel.actors import SYSTEM
 
 from .test_postgres_core import pg_core  # noqa: F401  (fixture)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from antrean.core import SYSTEM, Antrean
+from antrean.core import Antrean
+
+from antrean.kernel.actors import SYSTEM
 from antrean.kernel.errors import Forbidden
 from tests.support.report_data import Clock, at, seed
 

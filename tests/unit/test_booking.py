@@ -10,7 +10,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from antrean.core import Antrean, Actor
+from antrean.core import Antrean
+
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid
 from antrean.kernel.models import AuditLog, Booking, Ticket
 from plugins import BUILTIN_SOP_MODULES

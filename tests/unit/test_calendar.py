@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from antrean.services.calendar import DEFAULT_HOURS, Rules, clean_entry, parse_csv, validate_hours
-from antrean.core import SYSTEM, Antrean
+from antrean.core import Antrean
+from antrean.kernel.actors import SYSTEM
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.hookspecs import hookimpl
 from antrean.kernel.models import AuditLog, CalendarDay, StepLog

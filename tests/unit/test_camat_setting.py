@@ -7,7 +7,7 @@ import json
 import pytest
 
 from antrean.services import transparency
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Invalid
 
 ADMIN = Actor(None, "admin", frozenset({"admin"}))

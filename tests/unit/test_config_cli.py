@@ -167,7 +167,7 @@ def test_two_offices_share_a_database_with_separate_numbers(two_offices):
 
 def test_accounts_act_only_in_their_offices(two_offices):
     """One database, two offices: an account of office A cannot log in, use a token or a session in B."""
-    from antrean.core import SYSTEM
+    from antrean.kernel.actors import SYSTEM
     from antrean.kernel.errors import NotFound, Unauthorized
     a, b = two_offices
     ana = a.users.create(SYSTEM, "ana", "rahasia123", ["petugas_pelayanan"])
@@ -222,7 +222,7 @@ def test_cli_user_logout_ends_sessions_and_tokens(cli_env):
         assert core.users.actor_for_token(token) is None
         assert core.users.get(actor.id, epoch=actor.epoch) is None  # the session's generation is gone
         assert runner.invoke(main, ["user", "logout", "nobody"]).exit_code != 0
-        from antrean.core import Actor
+        from antrean.kernel.actors import Actor
         entry = core.audit_log(Actor(None, "t", frozenset({"admin"})), action="auth.logout")["items"][0]
         assert (entry["actor"], entry["target_id"]) == ("system", "siti")  # who did it, to whom
     finally:

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from antrean.kernel.batch import GroupCommitter
-from antrean.core import SYSTEM, Antrean
+from antrean.core import Antrean
+from antrean.kernel.actors import SYSTEM
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, EVENT_TYPES, Event
 from antrean.kernel.hookspecs import hookimpl
 from antrean.kernel.models import Ticket

@@ -101,6 +101,72 @@ def test_hook_register_printer_drivers(settings_dict):
         app.extensions["antrean"].close()
 
 
+def test_hook_register_commands():
+    """Plugins add sub-commands to ``antrean`` (no database opened); a failing plugin is reported, not fatal,
+    and no plugin may replace a command."""
+    import click
+    from click.testing import CliRunner
+
+    from antrean import hookimpl as public_hookimpl
+    from antrean.cli import load_plugin_commands, main
+
+    assert public_hookimpl is hookimpl
+
+    class Hello:
+        @public_hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            @click.option("--name", default="Bu Sari")
+            def hello(name):
+                click.echo(f"Halo, {name}")
+
+    class Broken:
+        @hookimpl
+        def register_commands(self, cli):
+            raise RuntimeError("boom")
+
+    class Thief:
+        @hookimpl
+        def register_commands(self, cli):
+            cli.add_command(click.Command("user", callback=lambda: None))
+
+    cli = click.Group("antrean", commands=dict(main.commands))
+    core_user = cli.commands["user"]
+    load_plugin_commands(cli, plugins=(Hello(), Broken(), Thief()))
+    assert {"printer", "kiosk", "hello"} <= set(cli.commands)  # the built-ins' commands come from their plugins
+    assert cli.commands["user"] is core_user
+    runner = CliRunner()
+    assert runner.invoke(cli, ["hello", "--name", "Pak Budi"]).output == "Halo, Pak Budi\n"
+    # the real command line finds the plugins' commands on its own
+    result = runner.invoke(main, ["printer", "--help"])
+    assert result.exit_code == 0 and "Ticket printers" in result.output
+    assert "kiosk" in runner.invoke(main, ["--help"]).output
+
+
+def test_hook_register_commands_reports_failures(capsys):
+    import click
+
+    from antrean.cli import load_plugin_commands
+
+    class Broken:
+        @hookimpl
+        def register_commands(self, cli):
+            raise RuntimeError("boom")
+
+    class Thief:
+        @hookimpl
+        def register_commands(self, cli):
+            cli.add_command(click.Command("printer", callback=lambda: None))
+
+    cli = click.Group("antrean")
+    load_plugin_commands(cli, plugins=(Broken(), Thief(), "no_such_plugin_xyz"))
+    err = capsys.readouterr().err
+    assert "register_commands failed: RuntimeError('boom')" in err
+    assert "may not replace the command 'printer'" in err
+    assert "no_such_plugin_xyz skipped" in err
+    assert isinstance(cli.commands["printer"], click.Group)  # the hardware plugin's, kept
+
+
 def test_hook_init_app(settings_dict):
     from flask import Blueprint
 

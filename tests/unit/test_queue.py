@@ -159,5 +159,5 @@ def test_snapshot_rebuilds_board_state(core, counter, clerk):
 
 
 def core_admin(core):
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
     return Actor(None, "test-admin", frozenset({"admin"}))

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from antrean.core import Actor
+from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.models import AuditLog, SurveyAnswer, SurveyResponse
 from antrean.services.survey import DEFAULT_ELEMENTS, compute_ikm, grade, period_bounds, validate_config

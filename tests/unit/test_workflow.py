@@ -216,7 +216,7 @@ def _agenda_race(core, make_user, n=24):
     """n applications of 8 different SOPs (one yearly agenda sequence across services; half opened from a
     ticket, half at the desk without one) reach the register step; 8 registrars register them at once.
     The one copy of this race: SQLite here, PostgreSQL in tests/services/test_postgres_core.py."""
-    from antrean.core import Actor
+    from antrean.kernel.actors import Actor
 
     codes = list(core.sops)[:8]   # template R: step 2 front desk, 3 verify, 4 register
     counter = core.queue.save_counter(Actor(None, "t", frozenset({"admin"})), name="Loket R", number=9,

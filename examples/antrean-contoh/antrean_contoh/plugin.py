@@ -15,7 +15,7 @@ import click
 
 from antrean.core import Antrean
 from antrean.kernel.config import load_settings
-from antrean.kernel.hookspecs import hookimpl
+from antrean import hookimpl
 
 from . import __version__
 from .sop import CODE, SOP
