@@ -20,7 +20,7 @@ from antrean.kernel.errors import AntreanError, Invalid
 from antrean.services.queue import _check_policy
 from antrean.kernel.sop import ROLES, STAFF_ROLES
 
-from .views import actor, allowed, bp, tr
+from .views import actor, allowed, bp, hardware_printers, tr
 
 POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
                 "ratio": ("Berselang (rasio)", "Alternating (ratio)"), "fifo": ("Urut kedatangan", "Arrival order")}
@@ -245,7 +245,7 @@ def save_calendar(core, f):
 @allowed("printer.manage")
 def admin_printers():
     core = get_core()
-    return render_template("console/admin/printers.html", section="printers", printers=core.printers(),
+    return render_template("console/admin/printers.html", section="printers", printers=hardware_printers(core),
                            default_url=core.settings.printer_url)
 
 

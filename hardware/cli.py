@@ -35,8 +35,8 @@ def test(name: str, timeout: float):
     """Print a test page on printer NAME now (default: "default")."""
     from sqlalchemy import select
 
-    from antrean.kernel.models import Printer
-    from hardware import store
+    from hardware.models import Printer
+    from hardware import service, store
     from hardware.printers import PrinterConfigError, PrinterError, print_job
     from hardware.ticket import paper_profile, render_test_page
 
@@ -57,7 +57,7 @@ def test(name: str, timeout: float):
         profile = paper_profile(profile_name)
         try:
             print_job(url, profile, lambda p: render_test_page(p, profile, name), timeout=timeout,
-                      files=core.settings.printer_file_list)
+                      files=core.settings.printer_file_list, drivers=service.of(core).drivers)
         except PrinterConfigError as exc:
             raise click.ClickException(str(exc)) from None
         except PrinterError as exc:
@@ -81,9 +81,9 @@ def status(no_probe: bool, as_json: bool):
 
     from sqlalchemy import update
 
-    from antrean.kernel.models import Printer
+    from hardware.models import Printer
     from antrean.kernel.timeutil import utcnow
-    from hardware import store
+    from hardware import service, store
     from hardware.printers import printer_status
 
     core = _core()
@@ -93,7 +93,7 @@ def status(no_probe: bool, as_json: bool):
             for p in store.list_printers(core):
                 if not p["enabled"]:
                     continue
-                result = printer_status(p["url"], timeout=2.0)
+                result = printer_status(p["url"], timeout=2.0, drivers=service.of(core).drivers)
                 if result["state"] == "unknown":
                     continue  # no live status on this transport: keep what the spooler saw
                 with core.db.write() as s:
@@ -130,8 +130,6 @@ def add(name: str, url: str, profile: str):
 
     core = _core()
     try:
-        from hardware.plugin import install_drivers
-        install_drivers(core)
         p = store.save_printer(core, _admin(), name, url, profile)
         click.echo(f"Printer {p['name']}: {p['url']} ({p['profile']}). Try it with: antrean printer test {p['name']}")
     except AntreanError as exc:

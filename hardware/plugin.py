@@ -1,29 +1,59 @@
 """The hardware plugin: print jobs for new tickets, the spooler, printer endpoints.
 
+It owns its tables (printer, kiosk_device, print_job: hardware/models.py) and their migrations
+(hardware/migrations, Alembic branch ``hardware``).
+
 Hooks (see docs/hardware.md):
+
+* ``register_migrations`` - the folder of the plugin's Alembic revisions.
+* ``init_core`` - ``core.extensions["hardware"]`` (hardware/service.py): this core's printer
+  drivers (built-in schemes + every plugin's ``register_printer_drivers``), printers, print
+  trouble, registered kiosks.
+* ``authenticate_device`` - the registered kiosk of an ``X-Device-Key``.
+* ``health_check`` - the ``printers`` and ``spooler`` sections of ``/-/health``.
 
 * ``ticket_issuing`` - inside the ticket's transaction: choose the kiosk's
   printer and insert a ``PrintJob`` (it commits or rolls back with the
   ticket); sets ``ticket["print"]`` for the kiosk.
 * ``ticket_issued`` - after commit: wake that printer's worker.
-* ``init_app`` - default printer row, printer drivers from plugins,
-  ``/api/v1/printers`` endpoints, spooler start (``settings.start_workers``).
+* ``init_app`` - default printer row, ``/api/v1/printers`` endpoints, spooler start (``settings.start_workers``).
 * ``shutdown`` - stop the workers.
 """
 from __future__ import annotations
 
-import inspect
 import logging
+from pathlib import Path
 
 from antrean.kernel.hookspecs import hookimpl
 
-from hardware import store
+from hardware import devices, service, store
+from hardware.service import SPOOLER_KEY
 
 __version__ = "1.0"
 
 log = logging.getLogger(__name__)
 
-SPOOLER_KEY = "hardware.spooler"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_migrations():
+    return MIGRATIONS
+
+
+@hookimpl
+def init_core(core):
+    service.of(core)  # the service, with the drivers every plugin registers
+
+
+@hookimpl
+def authenticate_device(core, key):
+    return devices.name_for_key(core, key)
+
+
+@hookimpl
+def health_check(core, database):
+    return service.of(core).health(database)
 
 
 @hookimpl
@@ -61,7 +91,6 @@ def openapi_paths(core):
 
 @hookimpl
 def init_app(app, core):
-    install_drivers(core)
     store.check_settings(core)
     store.ensure_default_printer(core)
     from hardware.api import bp, public
@@ -89,34 +118,3 @@ def get_spooler(core):
     if spooler is None:
         spooler = core.extensions[SPOOLER_KEY] = Spooler(core)
     return spooler
-
-
-def install_drivers(core) -> None:
-    """Add the schemes other plugins register (``register_printer_drivers``) to DRIVERS.
-
-    A factory may take ``(url, profile)`` as the hook spec says, or
-    ``(url, profile, timeout)`` like the built-in drivers.
-    """
-    from hardware.printers import DRIVERS
-
-    for result in core.hook.register_printer_drivers():
-        if not isinstance(result, dict):
-            log.error("register_printer_drivers must return a dict, got %r", type(result).__name__)
-            continue
-        for scheme, factory in result.items():
-            if not isinstance(scheme, str) or not scheme.isalnum() or not callable(factory):
-                log.error("printer driver %r ignored: needs an alphanumeric scheme and a callable", scheme)
-                continue
-            DRIVERS[scheme.lower()] = _three_args(factory)
-
-
-def _three_args(factory):
-    try:
-        params = inspect.signature(factory).parameters.values()
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        takes_var = any(p.kind == p.VAR_POSITIONAL for p in params)
-    except (TypeError, ValueError):
-        return factory
-    if takes_var or len(positional) >= 3:
-        return factory
-    return lambda url, profile, timeout: factory(url, profile)

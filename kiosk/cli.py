@@ -56,6 +56,14 @@ def clear_pin():
         core.close()
 
 
+def _devices(core):
+    """The registered kiosks, kept by the hardware plugin (its service on core.extensions)."""
+    hardware = core.extensions.get("hardware")
+    if hardware is None:
+        raise click.ClickException("the hardware plugin (printers and kiosk devices) is not loaded")
+    return hardware.devices
+
+
 def _fail(exc):
     raise click.ClickException(f"{exc.message('en')} ({exc.detail})" if exc.detail else exc.message("en")) from None
 
@@ -67,13 +75,12 @@ def add(name: str):
 
     Open the kiosk once at /kiosk?device=NAME&key=KEY: the page keeps the key and sends it as X-Device-Key.
     Running it again for the same NAME gives a new key; the old one stops working."""
-    from antrean.services import devices
     from antrean.kernel.errors import AntreanError
 
     core, actor = _admin_core()
     try:
         core.migrate()
-        key = devices.add(core, name, actor)
+        key = _devices(core).add(name, actor)
         click.echo(f"Kiosk {name} registered. Open it once at /kiosk?device={name}&key=<key> "
                    "(or send the key as the X-Device-Key header). Device key:")
         click.echo(key)
@@ -86,12 +93,10 @@ def add(name: str):
 @kiosk.command("list")
 def list_():
     """List registered kiosks."""
-    from antrean.services import devices
-
     core, _ = _admin_core()
     try:
         core.migrate()
-        rows = devices.registered(core)
+        rows = _devices(core).registered()
         for r in rows:
             click.echo(f"{r['name']:<24} registered {r['registered_at']}  printer {r['printer'] or '-'}")
         if not rows:
@@ -104,13 +109,12 @@ def list_():
 @click.argument("name")
 def remove(name: str):
     """Unregister kiosk NAME: its key stops working at once."""
-    from antrean.services import devices
     from antrean.kernel.errors import AntreanError
 
     core, actor = _admin_core()
     try:
         core.migrate()
-        devices.remove(core, name, actor)
+        _devices(core).remove(name, actor)
         click.echo(f"Kiosk {name} removed; its key no longer works.")
     except AntreanError as exc:
         _fail(exc)
