@@ -21,6 +21,7 @@ from alembic import __version__ as alembic_version, command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from antrean.kernel.config import ConfigError
 from antrean.kernel.plugins import build_plugin_host
@@ -93,11 +94,14 @@ def upgrade(db, revision: str = "heads", *, plugins=None) -> None:
     """Upgrade to ``revision`` (default: every branch to its head). A database holding a revision no
     folder knows (a plugin's, the plugin uninstalled; a newer Antrean's) is a ConfigError naming it."""
     cfg = alembic_config(db, plugins)
-    unknown = sorted(set(current(db)) - {s.revision for s in _script(cfg).walk_revisions()})
-    if unknown:
-        raise ConfigError(f"database: schema revision(s) {', '.join(unknown)} unknown to this installation "
-                          "(a plugin's migrations that is not installed here, or a newer version of Antrean)")
-    command.upgrade(cfg, revision)
+    try:
+        command.upgrade(cfg, revision)
+    except CommandError:
+        unknown = sorted(set(current(db)) - {s.revision for s in _script(cfg).walk_revisions()})
+        if unknown:
+            raise ConfigError(f"database: schema revision(s) {', '.join(unknown)} unknown to this installation "
+                              "(the migrations of a plugin not installed here, or of a newer Antrean)") from None
+        raise
 
 
 def current(db) -> tuple[str, ...]:

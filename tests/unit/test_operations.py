@@ -275,6 +275,14 @@ def test_restore_refuses_what_is_not_an_antrean_database_and_a_running_server(tm
         conn.close()
         with pytest.raises(bk.BackupError, match="revision '9999' is unknown"):
             bk.validate(tmp_path / "newer.db", known)
+        # one row per branch head: the hardware plugin's branch depends on the core's 0011
+        assert bk.validate(good, known)["revisions"] == ["hardware_0001"]
+        conn = sqlite3.connect(tmp_path / "older.db")  # a backup from before the plugin owned its tables
+        sqlite3.connect(good).backup(conn)
+        conn.execute("UPDATE alembic_version SET version_num = '0011'")
+        conn.commit()
+        conn.close()
+        assert bk.validate(tmp_path / "older.db", known)["revision"] == "0011"
         with pytest.raises(bk.BackupError, match="a server is using this database"):
             bk.restore_sqlite(good, database, known)
     finally:
