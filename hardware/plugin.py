@@ -11,7 +11,6 @@ Hooks (see docs/hardware.md):
   trouble, registered kiosks.
 * ``authenticate_device`` - the registered kiosk of an ``X-Device-Key``.
 * ``health_check`` - the ``printers`` and ``spooler`` sections of ``/-/health``.
-
 * ``ticket_issuing`` - inside the ticket's transaction: choose the kiosk's
   printer and insert a ``PrintJob`` (it commits or rolls back with the
   ticket); sets ``ticket["print"]`` for the kiosk.
