@@ -21,11 +21,11 @@ from antrean.kernel.db import Database
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, Event, check_data, queue
 from antrean.kernel.migrate import upgrade
-from antrean.kernel.models import AuditLog, Office, Printer, PrintJob, Service, Setting, Ticket
+from antrean.kernel.models import AuditLog, Office, Service, Setting
 from antrean.kernel.plugin_settings import namespace_of
-from antrean.kernel.plugins import PluginHost, build_plugin_host
+from antrean.kernel.plugins import FACE_PLUGINS, PluginHost, build_plugin_host
 from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES, Sop
-from antrean.kernel.timeutil import iso, office_day, utcnow
+from antrean.kernel.timeutil import iso, utcnow
 from antrean.services.booking import BookingService
 from antrean.services.calendar import CalendarService
 from antrean.services.notify import NotifyService
@@ -39,9 +39,6 @@ from plugins import BUILTIN_SOP_MODULES
 
 log = logging.getLogger(__name__)
 
-#: the faces and the hardware are built-in plugins: named here, imported by the plugin host (never by the core)
-FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
-                "notifier.plugin")
 
 
 def builtin_plugin_names() -> tuple[str, ...]:
@@ -76,6 +73,7 @@ class Antrean:
         self.survey = SurveyService(self)
         self.notify = NotifyService(self)
         self.booking = BookingService(self)
+        self.hook.init_core(core=self)  # plugins register their services on self.extensions
 
     # -- plumbing -------------------------------------------------------
     @property
@@ -115,7 +113,7 @@ class Antrean:
             self.db.dispose()
 
     def migrate(self) -> None:
-        upgrade(self.db)
+        upgrade(self.db, plugins=self.plugins)
         self._office_id = self.ensure_office()
 
     @property
@@ -239,36 +237,6 @@ class Antrean:
             return {"total": total, "items": [
                 {"id": r.id, "at": iso(r.at), "actor": r.actor, "actor_id": r.actor_id, "action": r.action,
                  "target_type": r.target_type, "target_id": r.target_id, "detail": r.detail} for r in rows]}
-
-    def printers(self) -> list[dict]:
-        """The office's printers with their last known state (rows kept by the hardware plugin)."""
-        with self.db.read() as s:
-            rows = s.execute(select(Printer).where(Printer.office_id == self.office_id)
-                             .order_by(Printer.name)).scalars().all()
-            return [{"id": p.id, "name": p.name, "url": p.url, "profile": p.profile, "state": p.state,
-                     "detail": p.detail, "checked_at": iso(p.checked_at)} for p in rows]
-
-    def print_trouble(self, day=None) -> dict:
-        """What the front desk must see (rows kept by the hardware plugin): printers that are offline,
-        out of paper or in error, and print jobs of the office ``day``'s tickets (default today) that did
-        not surely print (``uncertain``/``failed``) and were not reprinted since (no later job for the
-        ticket). Reads today's tickets through their (office, day) index, not the whole job history."""
-        with self.db.read() as s:
-            printers = [{"name": p.name, "state": p.state, "detail": p.detail, "checked_at": iso(p.checked_at)}
-                        for p in s.execute(select(Printer).where(
-                            Printer.office_id == self.office_id, Printer.state.in_(("offline", "paper_out", "error")),
-                            func.lower(Printer.url) != "none").order_by(Printer.name)).scalars()]
-            rows = s.execute(select(PrintJob, Ticket.number).join(Ticket, Ticket.id == PrintJob.ticket_id)
-                             .where(Ticket.office_id == self.office_id, Ticket.day == (day or office_day(self.tz)),
-                                    PrintJob.status.in_(("uncertain", "failed")))
-                             .order_by(PrintJob.id)).all()
-            latest = dict(s.execute(select(PrintJob.ticket_id, func.max(PrintJob.id))
-                                    .where(PrintJob.ticket_id.in_({j.ticket_id for j, _ in rows}))
-                                    .group_by(PrintJob.ticket_id)).all()) if rows else {}
-            jobs = [{"id": j.id, "ticket_id": j.ticket_id, "number": number, "printer": j.printer_name,
-                     "kind": j.kind, "status": j.status, "last_error": j.last_error, "created_at": iso(j.created_at)}
-                    for j, number in rows if latest.get(j.ticket_id) == j.id]
-        return {"printers": printers, "jobs": jobs}
 
     def lock_row(self, session, model, row_id, what: tuple[str, str]):
         """This office's ``model`` row ``row_id``, locked for the transaction (FOR UPDATE on

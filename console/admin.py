@@ -23,6 +23,7 @@ from antrean.services.queue import check_policy
 from antrean.web.app import get_core, lang
 
 from .base import actor, allowed, bp, tr
+from .views import hardware_printers
 
 POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
                 "ratio": ("Berselang (rasio)", "Alternating (ratio)"), "fifo": ("Urut kedatangan", "Arrival order")}
@@ -244,7 +245,7 @@ def save_calendar(core, f):
 @allowed("printer.manage")
 def admin_printers():
     core = get_core()
-    return render_template("console/admin/printers.html", section="printers", printers=core.printers(),
+    return render_template("console/admin/printers.html", section="printers", printers=hardware_printers(core),
                            default_url=core.settings.printer_url)
 
 

@@ -90,8 +90,16 @@ PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"
 def print_trouble() -> dict:
     """Today's print trouble, read once per request (the banner and the page share it)."""
     if "_print_trouble" not in g:
-        g._print_trouble = get_core().print_trouble()
+        hardware = get_core().extensions.get("hardware")
+        g._print_trouble = hardware.print_trouble() if hardware is not None else {"printers": [], "jobs": []}
     return g._print_trouble
+
+
+def hardware_printers(core) -> list[dict]:
+    """The printers as the hardware plugin keeps them (its service, ``core.extensions["hardware"]``); none
+    without that plugin."""
+    hardware = core.extensions.get("hardware")
+    return hardware.printers() if hardware is not None else []
 
 
 @bp.get("/cetak", endpoint="print_trouble")

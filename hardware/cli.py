@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 from antrean.cli import open_core
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import AntreanError
-from antrean.kernel.models import Printer
 from antrean.kernel.timeutil import utcnow
-from hardware import store
-from hardware.printers import PrinterConfigError, PrinterError, install_drivers, print_job, printer_status
+from hardware import service, store
+from hardware.models import Printer
+from hardware.printers import PrinterConfigError, PrinterError, print_job, printer_status
 from hardware.ticket import paper_profile, render_test_page
 
 
@@ -58,7 +58,7 @@ def test(name: str, timeout: float):
         profile = paper_profile(profile_name)
         try:
             print_job(url, profile, lambda p: render_test_page(p, profile, name), timeout=timeout,
-                      files=core.settings.printer_file_list)
+                      files=core.settings.printer_file_list, drivers=service.of(core).drivers)
         except PrinterConfigError as exc:
             raise click.ClickException(str(exc)) from None
         except PrinterError as exc:
@@ -85,7 +85,7 @@ def status(no_probe: bool, as_json: bool):
             for p in store.list_printers(core):
                 if not p["enabled"]:
                     continue
-                result = printer_status(p["url"], timeout=2.0)
+                result = printer_status(p["url"], timeout=2.0, drivers=service.of(core).drivers)
                 if result["state"] == "unknown":
                     continue  # no live status on this transport: keep what the spooler saw
                 with core.db.write() as s:
@@ -119,7 +119,6 @@ def add(name: str, url: str, profile: str):
     """Add printer NAME at URL, or change it (tcp://HOST:9100, usb://VID:PID, serial://, file://, cups://, none)."""
     core = _core()
     try:
-        install_drivers(core)
         p = store.save_printer(core, _admin(), name, url, profile)
         click.echo(f"Printer {p['name']}: {p['url']} ({p['profile']}). Try it with: antrean printer test {p['name']}")
     except AntreanError as exc:

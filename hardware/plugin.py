@@ -1,32 +1,62 @@
 """The hardware plugin: print jobs for new tickets, the spooler, printer endpoints.
 
+It owns its tables (printer, kiosk_device, print_job: hardware/models.py) and their migrations
+(hardware/migrations, Alembic branch ``hardware``).
+
 Hooks (see docs/hardware.md):
 
+* ``register_migrations`` - the folder of the plugin's Alembic revisions.
+* ``init_core`` - ``core.extensions["hardware"]`` (hardware/service.py): this core's printer
+  drivers (built-in schemes + every plugin's ``register_printer_drivers``), printers, print
+  trouble, registered kiosks.
+* ``authenticate_device`` - the registered kiosk of an ``X-Device-Key``.
+* ``health_check`` - the ``printers`` and ``spooler`` sections of ``/-/health``.
 * ``ticket_issuing`` - inside the ticket's transaction: choose the kiosk's
   printer and insert a ``PrintJob`` (it commits or rolls back with the
   ticket); sets ``ticket["print"]`` for the kiosk.
 * ``ticket_issued`` - after commit: wake that printer's worker.
-* ``init_app`` - default printer row, printer drivers from plugins,
-  ``/api/v1/printers`` endpoints, spooler start (``settings.start_workers``).
+* ``init_app`` - default printer row, ``/api/v1/printers`` endpoints, spooler start (``settings.start_workers``).
 * ``shutdown`` - stop the workers.
 """
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from antrean import hookimpl
 from hardware import store
 from hardware.api import bp, public
 from hardware.api import openapi_paths as paths
 from hardware.cli import printer as printer_cli
-from hardware.printers import install_drivers
 from hardware.spooler import Spooler
+from hardware import devices, service
+from hardware.service import SPOOLER_KEY
 
 __version__ = "1.0"
 
 log = logging.getLogger(__name__)
 
-SPOOLER_KEY = "hardware.spooler"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_migrations():
+    return MIGRATIONS
+
+
+@hookimpl
+def init_core(core):
+    service.of(core)  # the service, with the drivers every plugin registers
+
+
+@hookimpl
+def authenticate_device(core, key):
+    return devices.name_for_key(core, key)
+
+
+@hookimpl
+def health_check(core, database):
+    return service.of(core).health(database)
 
 
 @hookimpl
@@ -67,7 +97,6 @@ def openapi_paths(core):
 
 @hookimpl
 def init_app(app, core):
-    install_drivers(core)
     store.check_settings(core)
     store.ensure_default_printer(core)
     app.extensions["antrean.csrf"].exempt(bp)  # staff calls are checked by antrean.web.api.current_actor

@@ -12,7 +12,9 @@ URLs (see :func:`open_printer`)::
     dummy://                     collects bytes in memory (tests, demos)
     none                         printing disabled: open_printer returns None
 
-Other plugins add schemes by registering a factory in :data:`DRIVERS`.
+Other plugins add schemes through the ``register_printer_drivers`` hook: each core has its own
+:class:`Drivers` registry (``core.extensions["hardware"].drivers``), the built-in schemes plus the
+plugins'; the functions here take it as ``drivers`` (default: :data:`BUILTIN_DRIVERS` alone).
 
 Network print protocol (:func:`print_job` on ``tcp://``), one connection per job:
 
@@ -45,7 +47,8 @@ import stat
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +70,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
-    "DRIVERS",
+    "BUILTIN_DRIVERS",
+    "Drivers",
     "ERROR_KINDS",
     "PrinterConfigError",
     "PrinterError",
@@ -158,11 +162,54 @@ class PrinterURL:
 
 #: scheme -> factory(url, profile, timeout) returning a printer object (or None).
 Factory = Callable[[PrinterURL, PaperProfile, float], "Escpos | None"]
-DRIVERS: dict[str, Factory] = {}
+_BUILTIN: dict[str, Factory] = {}  # filled below, with the drivers
+#: the schemes of this module (read-only); a core's :class:`Drivers` adds the plugins' to a copy
+BUILTIN_DRIVERS: Mapping[str, Factory] = MappingProxyType(_BUILTIN)
+
+log = logging.getLogger(__name__)
 
 
-def parse_printer_url(url: str) -> PrinterURL:
-    """Split and sanity-check a printer URL (scheme must be in :data:`DRIVERS`)."""
+class Drivers(dict):
+    """One core's printer drivers: scheme -> factory(url, profile, timeout). Starts with the built-in schemes;
+    :meth:`register` adds a plugin's (``register_printer_drivers``). Never shared between cores."""
+
+    def __init__(self) -> None:
+        super().__init__(_BUILTIN)
+
+    def register(self, scheme, factory) -> bool:
+        """Add ``scheme``; a factory may take ``(url, profile)`` as the hook spec says, or ``(url, profile,
+        timeout)`` like the built-in drivers. A bad entry is logged and ignored (returns False)."""
+        if not isinstance(scheme, str) or not scheme.isalnum() or not callable(factory):
+            log.error("printer driver %r ignored: needs an alphanumeric scheme and a callable", scheme)
+            return False
+        self[scheme.lower()] = _three_args(factory)
+        return True
+
+    def install(self, results) -> None:
+        """Register the results of ``register_printer_drivers`` (one dict per plugin)."""
+        for result in results:
+            if not isinstance(result, dict):
+                log.error("register_printer_drivers must return a dict, got %r", type(result).__name__)
+                continue
+            for scheme, factory in result.items():
+                self.register(scheme, factory)
+
+
+def _three_args(factory):
+    try:
+        params = inspect.signature(factory).parameters.values()
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        takes_var = any(p.kind == p.VAR_POSITIONAL for p in params)
+    except (TypeError, ValueError):
+        return factory
+    if takes_var or len(positional) >= 3:
+        return factory
+    return lambda url, profile, timeout: factory(url, profile)
+
+
+def parse_printer_url(url: str, drivers: Mapping[str, Factory] | None = None) -> PrinterURL:
+    """Split and sanity-check a printer URL (scheme must be in ``drivers``, default :data:`BUILTIN_DRIVERS`)."""
+    drivers = BUILTIN_DRIVERS if drivers is None else drivers
     if not isinstance(url, str) or not url.strip():
         raise PrinterConfigError(
             f"invalid printer URL {url!r}: it is empty; use 'none' to disable printing"
@@ -173,13 +220,13 @@ def parse_printer_url(url: str) -> PrinterURL:
     if "://" not in text:
         raise PrinterConfigError(
             f"invalid printer URL {url!r}: expected SCHEME://..., e.g. tcp://192.168.1.50:9100"
-            f" (known schemes: {_known()})"
+            f" (known schemes: {_known(drivers)})"
         )
     parts = urllib.parse.urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme not in DRIVERS:
+    if scheme not in drivers:
         raise PrinterConfigError(
-            f"invalid printer URL {url!r}: unknown scheme {parts.scheme!r} (known schemes: {_known()})"
+            f"invalid printer URL {url!r}: unknown scheme {parts.scheme!r} (known schemes: {_known(drivers)})"
         )
     if parts.fragment:
         raise PrinterConfigError(f"invalid printer URL {url!r}: a '#' fragment is not allowed")
@@ -191,8 +238,8 @@ def parse_printer_url(url: str) -> PrinterURL:
     return PrinterURL(url=url, scheme=scheme, netloc=parts.netloc, path=parts.path, query=query)
 
 
-def _known() -> str:
-    return ", ".join(sorted([*DRIVERS, "none"]))
+def _known(drivers: Mapping[str, Factory]) -> str:
+    return ", ".join(sorted([*drivers, "none"]))
 
 
 #: schemes whose path is a file the driver opens for writing (python-escpos' File opens with "wb": truncates)
@@ -227,21 +274,23 @@ def check_device_path(spec: PrinterURL, files: tuple[str, ...] = (), *, opening:
 
 
 def open_printer(url: str, profile: PaperProfile, *, timeout: float = DEFAULT_TIMEOUT,
-                 files: tuple[str, ...] = (), opening: bool = False) -> Escpos | None:
+                 files: tuple[str, ...] = (), opening: bool = False,
+                 drivers: Mapping[str, Factory] | None = None) -> Escpos | None:
     """Build a python-escpos printer for ``url``; nothing is connected until first use.
 
     Returns ``None`` for ``none`` (printing disabled). ``files``: paths a ``file://``/``serial://`` URL may
     name besides character devices (see :func:`check_device_path`); ``opening``: about to print (a missing
-    device is then ``offline``).
+    device is then ``offline``); ``drivers``: the core's registry (default: the built-in schemes).
     Raises :class:`PrinterConfigError` for a bad URL or a missing driver dependency.
     """
-    spec = parse_printer_url(url)
+    drivers = BUILTIN_DRIVERS if drivers is None else drivers
+    spec = parse_printer_url(url, drivers)
     if spec.scheme == "none":
         return None
     if spec.scheme in DEVICE_SCHEMES:
         check_device_path(spec, files, opening=opening)
     with preserve_root_logging():
-        return DRIVERS[spec.scheme](spec, profile, timeout)
+        return drivers[spec.scheme](spec, profile, timeout)
 
 
 # --- drivers ------------------------------------------------------------------
@@ -376,7 +425,7 @@ def _dummy(spec: PrinterURL, profile: PaperProfile, timeout: float) -> Escpos:
     return Dummy()
 
 
-DRIVERS.update({
+_BUILTIN.update({
     "tcp": _tcp,
     "usb": _usb,
     "serial": _serial,
@@ -400,7 +449,8 @@ class _Deadline:
 
 
 def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
-              timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = ()) -> None:
+              timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = (),
+              drivers: Mapping[str, Factory] | None = None) -> None:
     """Open the printer, ``render_fn(printer)``, finish the job, close (always).
 
     USB, serial, device-file and CUPS printers block in C (a full USB buffer, a stalled
@@ -408,13 +458,14 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     server's other greenlets (boards, kiosks) keep running; network printers use sockets,
     which gevent makes cooperative.
     """
-    if parse_printer_url(url).scheme in ("usb", "serial", "file", "cups"):
-        return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files)
-    return _print_job(url, profile, render_fn, timeout=timeout, files=files)
+    if parse_printer_url(url, drivers).scheme in ("usb", "serial", "file", "cups"):
+        return offload(_print_job, url, profile, render_fn, timeout=timeout, files=files, drivers=drivers)
+    return _print_job(url, profile, render_fn, timeout=timeout, files=files, drivers=drivers)
 
 
 def _print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
-               timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = ()) -> None:
+               timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = (),
+               drivers: Mapping[str, Factory] | None = None) -> None:
     """:func:`print_job`'s body.
 
     Synchronous; no side effects besides printer I/O.  ``none`` does nothing.
@@ -422,7 +473,7 @@ def _print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], No
     (kind offline / timeout / paper_out / error) when the job fails.  Exceptions
     raised by ``render_fn`` that are not I/O errors propagate unchanged.
     """
-    printer = open_printer(url, profile, timeout=timeout, files=files, opening=True)
+    printer = open_printer(url, profile, timeout=timeout, files=files, opening=True, drivers=drivers)
     if printer is None:
         return
     if isinstance(printer, Network):
@@ -630,7 +681,7 @@ def _query(sock: socket.socket, n: bytes, timeout: float) -> int | None:
     return data[0] if data else None
 
 
-def printer_status(url: str, *, timeout: float = 2.0) -> dict[str, str]:
+def printer_status(url: str, *, timeout: float = 2.0, drivers: Mapping[str, Factory] | None = None) -> dict[str, str]:
     """Probe a printer; returns ``{"state": ..., "detail": ...}`` and never blocks beyond ``timeout``.
 
     ``state`` is one of online / offline / error / paper_out / unknown.
@@ -643,7 +694,7 @@ def printer_status(url: str, *, timeout: float = 2.0) -> dict[str, str]:
     (``dummy://`` reports online).
     """
     try:
-        spec = parse_printer_url(url)
+        spec = parse_printer_url(url, drivers)
     except PrinterConfigError as exc:
         return {"state": "error", "detail": str(exc)}
     if spec.scheme == "none":
@@ -691,34 +742,3 @@ def _tcp_status(host: str, port: int, deadline: _Deadline) -> dict[str, str]:
             sock.close()
         except OSError:
             pass
-
-
-# -- drivers other plugins add (``register_printer_drivers``): here, beside DRIVERS, so that the plugin and
-# ``antrean printer`` both use them without importing each other
-def install_drivers(core) -> None:
-    """Add the schemes other plugins register (``register_printer_drivers``) to DRIVERS.
-
-    A factory may take ``(url, profile)`` as the hook spec says, or
-    ``(url, profile, timeout)`` like the built-in drivers.
-    """
-    for result in core.hook.register_printer_drivers():
-        if not isinstance(result, dict):
-            log.error("register_printer_drivers must return a dict, got %r", type(result).__name__)
-            continue
-        for scheme, factory in result.items():
-            if not isinstance(scheme, str) or not scheme.isalnum() or not callable(factory):
-                log.error("printer driver %r ignored: needs an alphanumeric scheme and a callable", scheme)
-                continue
-            DRIVERS[scheme.lower()] = _three_args(factory)
-
-
-def _three_args(factory):
-    try:
-        params = inspect.signature(factory).parameters.values()
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        takes_var = any(p.kind == p.VAR_POSITIONAL for p in params)
-    except (TypeError, ValueError):
-        return factory
-    if takes_var or len(positional) >= 3:
-        return factory
-    return lambda url, profile, timeout: factory(url, profile)

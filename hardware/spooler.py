@@ -51,17 +51,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from antrean.kernel.models import Printer, PrintJob, Ticket
+from antrean.kernel.models import Ticket
 from antrean.kernel.timeutil import as_utc, utcnow
-from hardware import store
-from hardware.printers import (
-    DEFAULT_TIMEOUT,
-    PrinterConfigError,
-    PrinterError,
-    parse_printer_url,
-    print_job,
-    printer_status,
-)
+from hardware import service, store
+from hardware.models import Printer, PrintJob
+from hardware.printers import (DEFAULT_TIMEOUT, PrinterConfigError, PrinterError, parse_printer_url,
+                               print_job, printer_status)
 from hardware.ticket import paper_profile, render_test_page, render_ticket
 
 log = logging.getLogger(__name__)
@@ -81,6 +76,8 @@ class Spooler:
                  timeout: float | None = None, lease_margin: float = 60.0):
         extra = core.settings.extra
         self.core = core
+        #: the core's printer drivers (built-in schemes + the plugins')
+        self.drivers = service.of(core).drivers
         self.retry_min = float(retry_min if retry_min is not None else extra.get("print_retry_min", 2.0))
         self.retry_max = float(retry_max if retry_max is not None else extra.get("print_retry_max", 60.0))
         self.poll_interval = float(poll_interval if poll_interval is not None
@@ -328,13 +325,13 @@ class PrinterWorker:
         self.last_check = mono
         self.state_before_poll = self.state if self.state is not None else printer.state
         try:
-            scheme = parse_printer_url(printer.url).scheme
+            scheme = parse_printer_url(printer.url, self.spooler.drivers).scheme
         except PrinterConfigError as exc:
             self._set_state("error", str(exc))
             return "error"
         if scheme != "tcp":
             return None
-        result = printer_status(printer.url, timeout=min(2.0, self.spooler.timeout))
+        result = printer_status(printer.url, timeout=min(2.0, self.spooler.timeout), drivers=self.spooler.drivers)
         self.last_check = time.monotonic()
         self._set_state(result["state"], result["detail"])
         return result["state"]
@@ -359,7 +356,8 @@ class PrinterWorker:
             log.error("print job %s failed: bad payload: %r", job_id, exc)
             return
         try:
-            print_job(printer.url, profile, render, timeout=sp.timeout, files=core.settings.printer_file_list)
+            print_job(printer.url, profile, render, timeout=sp.timeout, files=core.settings.printer_file_list,
+                      drivers=sp.drivers)
         except PrinterConfigError as exc:
             self._set_state("error", str(exc))
             self._retry(job_id, attempts, str(exc))

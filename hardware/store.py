@@ -1,7 +1,7 @@
 """Printers, kiosk assignments and print jobs in the database.
 
-Plain functions over the core's tables (``Printer``, ``KioskDevice``,
-``PrintJob``); the spooler (:mod:`hardware.spooler`), the hooks
+Plain functions over the plugin's tables (``Printer``, ``KioskDevice``,
+``PrintJob``: hardware/models.py); the spooler (:mod:`hardware.spooler`), the hooks
 (:mod:`hardware.plugin`), the REST endpoints (:mod:`hardware.api`) and the
 CLI (:mod:`hardware.cli`) all go through here.  Roles are checked here, not
 only in the endpoints.
@@ -24,17 +24,19 @@ from sqlalchemy import func, select
 from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.config import ConfigError
 from antrean.kernel.errors import Invalid, NotFound
-from antrean.kernel.models import KioskDevice, Office, Printer, PrintJob, Service, Setting, Ticket
+from antrean.kernel.models import Office, Service, Setting, Ticket
 from antrean.kernel.policy import REPRINT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.kernel.policy import require as authorize
 from antrean.kernel.timeutil import iso, local, utcnow
-from hardware.printers import DRIVERS, PrinterConfigError, open_printer, parse_printer_url
+from hardware import service
+from hardware.models import KioskDevice, Printer, PrintJob
+from hardware.printers import BUILTIN_DRIVERS, PrinterConfigError, open_printer, parse_printer_url
 from hardware.ticket import PAPER_80, TicketPrint, paper_profile
 
 log = logging.getLogger(__name__)
 
-#: the schemes of hardware.printers itself (plugins add theirs to DRIVERS later, in init_app)
-_BUILTIN_SCHEMES = frozenset(DRIVERS) | {"none"}
+#: the schemes of hardware.printers itself (each core's registry adds the plugins')
+_BUILTIN_SCHEMES = frozenset(BUILTIN_DRIVERS) | {"none"}
 DEFAULT_PRINTER = "default"
 DEFAULT_FOOTER = "Simpan tiket ini sampai layanan Anda selesai. Terima kasih."
 #: office setting (core.get_setting) holding the ticket footer text
@@ -43,13 +45,14 @@ JOB_STATES = ("pending", "printing", "done", "uncertain", "failed")
 
 
 # -- printers ---------------------------------------------------------------------
-def check_url(url: str, files: tuple[str, ...] = ()) -> str:
+def check_url(url: str, files: tuple[str, ...] = (), drivers=None) -> str:
     """Validate a printer URL without connecting; raises Invalid with the precise reason.
 
     ``files``: the server admin's allow-list (setting ``printer_files``); otherwise ``file://`` and
-    ``serial://`` must name a character device (hardware.printers.check_device_path)."""
+    ``serial://`` must name a character device (hardware.printers.check_device_path). ``drivers``: the
+    core's registry (``service.of(core).drivers``; default the built-in schemes)."""
     try:
-        open_printer(url, PAPER_80, files=files)  # builds the driver object (checks host, ids, devices); no I/O
+        open_printer(url, PAPER_80, files=files, drivers=drivers)  # builds the driver object (checks host, ids, devices); no I/O
     except PrinterConfigError as exc:
         raise Invalid("Alamat printer tidak sah.", "Invalid printer URL.", detail=str(exc), field="url") from None
     return url.strip()
@@ -73,7 +76,7 @@ def check_settings(core) -> None:
     try:
         # built-in drivers are built (host, ids, dependencies checked; no I/O); a plugin's scheme
         # is only parsed: its driver object is not ours to make and throw away
-        if parse_printer_url(url).scheme in _BUILTIN_SCHEMES:
+        if parse_printer_url(url, service.of(core).drivers).scheme in _BUILTIN_SCHEMES:
             open_printer(url, PAPER_80)
     except PrinterConfigError as exc:
         raise ConfigError(f"printer_url: {exc}") from None
@@ -160,7 +163,7 @@ def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm")
     if not name or len(name) > 60:
         raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).", "Printer name is required (max 60).",
                       field="name")
-    url, profile = check_url(url, core.settings.printer_file_list), check_profile(profile)
+    url, profile = check_url(url, core.settings.printer_file_list, service.of(core).drivers), check_profile(profile)
     with core.db.write() as s:
         row = s.execute(select(Printer).where(Printer.office_id == core.office_id,
                                               Printer.name == name)).scalar_one_or_none()

@@ -54,6 +54,14 @@ def clear_pin():
         core.close()
 
 
+def _devices(core):
+    """The registered kiosks, kept by the hardware plugin (its service on core.extensions)."""
+    hardware = core.extensions.get("hardware")
+    if hardware is None:
+        raise click.ClickException("the hardware plugin (printers and kiosk devices) is not loaded")
+    return hardware.devices
+
+
 def _fail(exc):
     raise click.ClickException(f"{exc.message('en')} ({exc.detail})" if exc.detail else exc.message("en")) from None
 
@@ -68,7 +76,7 @@ def add(name: str):
     core, actor = _admin_core()
     try:
         core.migrate()
-        key = devices.add(core, name, actor)
+        key = _devices(core).add(name, actor)
         click.echo(f"Kiosk {name} registered. Open it once at /kiosk?device={name}&key=<key> "
                    "(or send the key as the X-Device-Key header). Device key:")
         click.echo(key)
@@ -84,7 +92,7 @@ def list_():
     core, _ = _admin_core()
     try:
         core.migrate()
-        rows = devices.registered(core)
+        rows = _devices(core).registered()
         for r in rows:
             click.echo(f"{r['name']:<24} registered {r['registered_at']}  printer {r['printer'] or '-'}")
         if not rows:
@@ -100,7 +108,7 @@ def remove(name: str):
     core, actor = _admin_core()
     try:
         core.migrate()
-        devices.remove(core, name, actor)
+        _devices(core).remove(name, actor)
         click.echo(f"Kiosk {name} removed; its key no longer works.")
     except AntreanError as exc:
         _fail(exc)

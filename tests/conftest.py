@@ -58,7 +58,8 @@ def free_port() -> int:
 # -- core and app -----------------------------------------------------------------
 @pytest.fixture(scope="session")
 def schema_template(tmp_path_factory) -> Path:
-    """An SQLite file that Alembic upgraded to head, once per session (per xdist worker).
+    """An SQLite file that Alembic upgraded to every head (the core's and the plugins'), once per session (per
+    xdist worker).
 
     ``core``, ``app`` and ``live_server`` start from a copy instead of running every migration per test
     (~0.5 s each). The migrations themselves still run for real here, in ``antrean init`` (test_config_cli)

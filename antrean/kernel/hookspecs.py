@@ -36,6 +36,38 @@ def register_commands(cli):
 
 
 @hookspec
+def register_migrations():
+    """Return the folder of this plugin's Alembic revisions (its own version location), or None.
+
+    The plugin's tables are models on ``antrean.kernel.models.Base`` (one MetaData: foreign keys to the core's
+    tables resolve by name). Its first revision has ``down_revision = None``, ``branch_labels = ("<plugin>",)``
+    and ``depends_on`` the core revision it builds on; later ones chain on it. ``antrean init`` (and
+    ``core.migrate()``) bring every branch to its head.
+    """
+
+
+@hookspec
+def init_core(core):
+    """Called once when a core is built (by the app factory, the CLI, a script): register the plugin's
+    services on ``core.extensions`` (no database access yet; the schema may not exist)."""
+
+
+@hookspec(firstresult=True)
+def authenticate_device(core, key):
+    """Return the name of the registered kiosk whose device key (header ``X-Device-Key``) ``key`` is, or None.
+
+    The first plugin that knows the key answers (the hardware plugin keeps the kiosks' keys)."""
+
+
+@hookspec
+def health_check(core, database):
+    """Return a dict of sections added to ``GET /-/health`` after ``redis`` (e.g. the hardware plugin's
+    ``printers`` and ``spooler``); its ``problems`` list, if any, is added to the report's problems.
+    Never makes the server unhealthy. ``database`` is the report's database section (``ok`` False: the
+    database did not answer, read nothing)."""
+
+
+@hookspec
 def init_app(app, core):
     """Called once by the app factory: register blueprints, Socket.IO namespaces, workers."""
 

@@ -122,6 +122,12 @@ def _source_of(plugin) -> str:
     return getattr(plugin, "__name__", repr(plugin))
 
 
+#: the faces and the hardware are built-in plugins: named here (data, not imports), imported by the plugin
+#: host when a core or the command line builds one (antrean.core.builtin_plugin_names adds the SOPs)
+FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
+                "notifier.plugin")
+
+
 def build_plugin_host(extra: tuple = (), *, builtins: tuple[str, ...] | None = None,
                       entry_points: bool = True, disabled: tuple[str, ...] = ()) -> PluginHost:
     """Build a plugin manager with the built-ins, entry points and ``extra`` plugins.

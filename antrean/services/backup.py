@@ -123,7 +123,8 @@ def validate(path: Path, known_revisions: set[str]) -> dict:
             missing = REQUIRED_TABLES - tables
             if missing:
                 raise BackupError(f"{path}: not an Antrean database (no table {', '.join(sorted(missing))})")
-            revision = (conn.execute("SELECT version_num FROM alembic_version").fetchone() or [None])[0]
+            # one row per migration branch: the core's and each plugin's that owns tables (antrean.kernel.migrate)
+            revisions = sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version"))
             tickets = conn.execute("SELECT count(*) FROM ticket").fetchone()[0]
             offices = [r[0] for r in conn.execute("SELECT code FROM office ORDER BY code")]
         finally:
@@ -132,10 +133,11 @@ def validate(path: Path, known_revisions: set[str]) -> dict:
         raise BackupError(f"{path}: unreadable database: {exc}") from None
     if check != "ok":
         raise BackupError(f"{path}: damaged: integrity check says {check}")
-    if revision not in known_revisions:
-        raise BackupError(f"{path}: its schema revision {revision!r} is unknown to this version of Antrean "
-                          "(made by a newer version?)")
-    return {"revision": revision, "tickets": tickets, "offices": offices}
+    for revision in revisions or [None]:
+        if revision not in known_revisions:
+            raise BackupError(f"{path}: its schema revision {revision!r} is unknown to this version of Antrean "
+                              "(made by a newer version, or by a plugin not installed here?)")
+    return {"revision": ", ".join(revisions), "revisions": revisions, "tickets": tickets, "offices": offices}
 
 
 def lock_path(database: Path) -> Path:

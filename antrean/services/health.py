@@ -2,9 +2,10 @@
 
 ``check(core)`` → ``(ok, report)``. Not ok (HTTP 503) when the database cannot be read **or
 written** (a SQLite file turned read-only, a full disk, a PostgreSQL standby) or the configured
-Redis does not answer. Printers and the print spooler are reported (each printer's state and
-its waiting jobs) and listed under ``problems``, but never make the server unhealthy: a jammed
-printer is the front desk's problem, not a reason for a load balancer to drop the server.
+Redis does not answer. Plugins add sections through the hook ``health_check`` (the hardware
+plugin: each printer's state and its waiting jobs, the print spooler); their problems are listed
+under ``problems`` but never make the server unhealthy: a jammed printer is the front desk's
+problem, not a reason for a load balancer to drop the server.
 
 A result is reused for ``CACHE_SECONDS``, so a flood of health requests costs one check.
 """
@@ -13,15 +14,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from antrean import __version__
 from antrean.kernel.db import db_reason
 from antrean.kernel.logs import StateLog
-from antrean.kernel.models import Printer, PrintJob, Setting
+from antrean.kernel.models import Setting
 from antrean.kernel.timeutil import iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 CACHE_SECONDS = 2.0
 #: the row written by the write probe (bookkeeping, like a print job's "done": durable=False)
 PROBE_KEY = "_health_probe"
-#: a pending print job older than this is reported as a spooler problem
-BACKLOG_AGE = timedelta(minutes=2)
-_BAD_PRINTER = ("offline", "error", "paper_out")
 
 
 def state_log(core) -> StateLog:
@@ -109,17 +106,29 @@ def _check(core) -> tuple[bool, dict]:
         if not redis["ok"]:
             problems.append(f"redis: {redis['error']}")
     ok = not problems
-    printers, spooler = _printers(core) if database["ok"] else ([], None)
-    for p in printers:
-        if p["enabled"] and p["state"] in _BAD_PRINTER:
-            problems.append(f"printer {p['name']}: {p['state']}")
-    if spooler and spooler["oldest_pending_seconds"] is not None and \
-            spooler["oldest_pending_seconds"] > BACKLOG_AGE.total_seconds():
-        problems.append(f"spooler: {spooler['pending']} job(s) waiting, oldest {spooler['oldest_pending_seconds']} s")
     report = {"status": "ok" if ok else "error", "version": __version__, "office": core.settings.office_code,
-              "database": database, "redis": redis, "printers": printers, "spooler": spooler,
-              "problems": problems, "checked_at": iso(utcnow())}
+              "database": database, "redis": redis}
+    for section in _plugin_sections(core, database):
+        problems.extend(str(p) for p in section.get("problems") or ())
+        report.update({k: v for k, v in section.items() if k not in report and k not in ("problems", "checked_at")})
+    report.update(problems=problems, checked_at=iso(utcnow()))
     return ok, report
+
+
+def _plugin_sections(core, database: dict) -> list[dict]:
+    """The plugins' ``health_check`` sections in registration order; a plugin whose check fails is a problem
+    (never an error page)."""
+    out = []
+    for impl in core.hook.health_check.get_hookimpls():
+        args = {"core": core, "database": database}
+        try:
+            section = impl.function(*[args[name] for name in impl.argnames])
+        except Exception as exc:  # noqa: BLE001 - one plugin's check must not hide the others
+            log.exception("health_check of plugin %s failed", impl.plugin_name)
+            section = {"problems": [f"plugin {impl.plugin_name}: health check failed ({type(exc).__name__})"]}
+        if isinstance(section, dict):
+            out.append(section)
+    return out
 
 
 def _database(core) -> dict:
@@ -163,27 +172,3 @@ def redis_status(url: str) -> dict:
     except (redis.RedisError, OSError) as exc:
         return {"ok": False, "error": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}
     return {"ok": True}
-
-
-def _printers(core) -> tuple[list[dict], dict]:
-    office_id = core.office_id
-    now = utcnow()
-    with core.db.read() as s:
-        rows = s.execute(select(Printer).where(Printer.office_id == office_id).order_by(Printer.name)).scalars().all()
-        counts = {(name, status): n for name, status, n in s.execute(
-            select(PrintJob.printer_name, PrintJob.status, func.count())
-            .where(PrintJob.office_id == office_id, PrintJob.status.in_(("pending", "printing", "uncertain")))
-            .group_by(PrintJob.printer_name, PrintJob.status))}
-        oldest = s.execute(select(func.min(PrintJob.created_at)).where(
-            PrintJob.office_id == office_id, PrintJob.status == "pending")).scalar()
-    printers = [{"name": p.name, "enabled": p.url.strip().lower() != "none", "state": p.state,
-                 "checked_at": iso(p.checked_at),
-                 "jobs": {k: counts.get((p.name, k), 0) for k in ("pending", "printing", "uncertain")}}
-                for p in rows]
-    pending = sum(n for (_, status), n in counts.items() if status == "pending")
-    spooler = {"pending": pending,
-               "printing": sum(n for (_, status), n in counts.items() if status == "printing"),
-               "uncertain": sum(n for (_, status), n in counts.items() if status == "uncertain"),
-               "oldest_pending_seconds": None if oldest is None else max(0, int((now - oldest).total_seconds())),
-               "running": "hardware.spooler" in core.extensions and core.settings.start_workers}
-    return printers, spooler

@@ -544,11 +544,18 @@ class ReportService:
                           "staff": callers.get(c.id) if c.id in current else None} for c in counters],
             "over_standard": [{"role": r, "role_name": STAFF_ROLES.get(r, r), **v}
                               for r, v in sorted(over.items(), key=lambda kv: (-kv[1]["red"], kv[0]))],
-            "printers": [{k: p[k] for k in ("name", "state", "checked_at")} for p in core.printers()],
+            "printers": [{k: p[k] for k in ("name", "state", "checked_at")} for p in _printers(core)],
             "today": {"issued": sum(outcomes.values()), "served": outcomes.get("served", 0),
                       "no_show": outcomes.get("no_show", 0)},
             "ikm": _ikm(core, today, today),
         }
+
+
+def _printers(core) -> list[dict]:
+    """The office's printers as the hardware plugin reports them (its service on core.extensions); none
+    without the plugin."""
+    hardware = core.extensions.get("hardware")
+    return hardware.printers() if hardware is not None else []
 
 
 SUMMARY_FIELDS = ("service", "name", "issued", "served", "no_show", "transferred", "expired",

@@ -77,10 +77,12 @@ def address() -> str:
 
 
 def device() -> str | None:
-    """The registered kiosk behind this request (its X-Device-Key), or None. Looked up once per request."""
+    """The registered kiosk behind this request (its X-Device-Key), or None. Looked up once per request, through
+    the hook ``authenticate_device`` (the hardware plugin keeps the kiosks' keys)."""
     if "kiosk_device" not in g:
         key = request.headers.get("X-Device-Key")
-        g.kiosk_device = devices.name_for_key(current_app.extensions["antrean"], key) if key else None
+        core = current_app.extensions["antrean"]
+        g.kiosk_device = core.hook.authenticate_device(core=core, key=key) if key else None
     return g.kiosk_device
 
 

@@ -61,7 +61,7 @@ def book_on_phone(browser, url, start, name, nik, shot=None) -> str:
 
 
 def test_book_on_a_phone_then_check_in_at_the_kiosk_with_the_scanner(live_server, browser):
-    from antrean.services import devices
+    from hardware import devices
 
     core = live_server.core
     code = book_on_phone(browser, live_server.url, "08:00", "Siti Aminah", "3201014505900001", shot="booking-phone")

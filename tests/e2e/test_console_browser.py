@@ -186,7 +186,8 @@ def test_front_desk_sees_the_printer_warning_and_reprints_from_the_console(live_
     """Issue 8 §4: a printer warning on every console page, uncertain/failed tickets with a reprint button."""
     from sqlalchemy import select, update
 
-    from antrean.kernel.models import AuditLog, Printer, PrintJob
+    from antrean.kernel.models import AuditLog
+    from hardware.models import Printer, PrintJob
     from hardware import store
 
     core, counter, users = office

@@ -426,7 +426,7 @@ def test_status_page_after_reconnect_tms_and_finish(live_server, browser, make_u
 def test_device_key_from_the_url_once_then_from_storage(live_server, page):
     """`antrean kiosk add` prints a key; /kiosk?key=… once: kept in localStorage, gone from the address bar, sent
     as X-Device-Key (the ticket then carries the registered name, whatever ?device= says)."""
-    from antrean.services import devices
+    from hardware import devices
 
     key = devices.add(live_server.core, "kiosk-lobi")
     open_kiosk(page, live_server, f"?device=kiosk-1&key={key}")

@@ -122,7 +122,7 @@ def test_a_stuck_device_printer_does_not_stop_a_broadcast(server_process, office
                 return
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
-    from hardware.store import PrintJob  # noqa: PLC0415
+    from hardware.models import PrintJob  # noqa: PLC0415
     deadline = time.monotonic() + 90
     while True:
         with core.db.read() as s:

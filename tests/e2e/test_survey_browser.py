@@ -86,7 +86,7 @@ def test_survey_on_the_counter_tablet_opened_by_the_clerk(live_server, browser, 
     t = serve()
     ctx = context(browser, 1280, 800, has_touch=True)
     pg = ctx.new_page()
-    from antrean.services import devices
+    from hardware import devices
     key = devices.add(core, "tablet-loket-1")                 # only a registered tablet reads the offer
     pg.goto(live_server.url + f"/survei?loket={counter['id']}&key={key}")
     pg.wait_for_selector("#s-wait")

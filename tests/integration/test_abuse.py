@@ -54,7 +54,7 @@ def test_anonymous_ticket_issue_is_limited_per_service_per_day_with_429_and_retr
 
 
 def test_registered_kiosk_is_limited_per_device_not_at_office_rates(limited):
-    from antrean.services import devices
+    from hardware import devices
 
     core, c = limited.extensions["antrean"], limited.test_client()
     key = devices.add(core, "kiosk-1")
@@ -71,7 +71,7 @@ def test_registered_kiosk_is_limited_per_device_not_at_office_rates(limited):
 
 def test_registered_kiosk_has_its_own_generous_limit(settings_dict):
     from antrean import create_app
-    from antrean.services import devices
+    from hardware import devices
 
     app = create_app(settings_dict | {"rate_kiosk": "3/minute", "rate_ticket": "1/minute"})
     try:
@@ -166,7 +166,7 @@ def test_redis_storage_is_shared_by_two_apps(settings_dict, redis_url, tmp_path)
 # -- antrean kiosk add / list / remove ------------------------------------------------------------------------
 def test_kiosk_cli_prints_the_key_last_and_stores_only_its_hash(app, monkeypatch, instance):
     from antrean.cli import main
-    from antrean.kernel.models import KioskDevice
+    from hardware.models import KioskDevice
 
     monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(instance))
     runner = CliRunner()

@@ -83,7 +83,7 @@ def test_cancel_with_the_token(bapp):
 
 
 def test_check_in_needs_a_kiosk_key_or_staff(bapp, make_user):
-    from antrean.services import devices
+    from hardware import devices
 
     core = bapp.extensions["antrean"]
     c = bapp.test_client()

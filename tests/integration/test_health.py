@@ -67,7 +67,7 @@ def test_health_flood_costs_one_check(app, client):
 
 def test_printer_trouble_is_reported_but_keeps_the_server_healthy(app, client, admin):
     from hardware import store
-    from antrean.kernel.models import Printer
+    from hardware.models import Printer
 
     core = app.extensions["antrean"]
     store.save_printer(core, admin, "loket", "tcp://192.0.2.1:9100")

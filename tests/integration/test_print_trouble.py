@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from antrean.kernel.models import AuditLog, Printer, PrintJob
+from antrean.kernel.models import AuditLog
+from hardware.models import Printer, PrintJob
 from tests.integration.test_console import login
 from tests.support.printing import fake, issue, jobs, make_app  # noqa: F401
 

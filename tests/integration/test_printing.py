@@ -6,7 +6,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from antrean.kernel.hookspecs import hookimpl
-from antrean.kernel.models import AuditLog, PrintJob, Ticket
+from antrean.kernel.models import AuditLog, Ticket
+from hardware.models import PrintJob
 from hardware.plugin import get_spooler
 from tests.support.fake_printer import FakeNetworkPrinter, decode_escpos
 from tests.support.printing import (PUBLIC_URL, SERVICE, fake, issue, jobs, make_app,  # noqa: F401
@@ -216,7 +217,6 @@ def test_default_printer_follows_settings(cli, fake):
 
 def test_register_printer_drivers_hook_adds_a_scheme(make_app):
     from hardware._escpos import Dummy
-    from hardware.printers import DRIVERS
 
     made = []
 
@@ -228,14 +228,12 @@ def test_register_printer_drivers_hook_adds_a_scheme(make_app):
                 return Dummy()
             return {"memori": factory}
 
-    try:
-        app = make_app("memori://", plugins=(Drivers(),))
-        core = app.extensions["antrean"]
-        issue(app.test_client())
-        wait_for(lambda: [j for j in jobs(core) if j.status == "done"], what="job printed via plugin driver")
-        assert made == ["memori://"]
-    finally:
-        DRIVERS.pop("memori", None)
+    app = make_app("memori://", plugins=(Drivers(),))
+    core = app.extensions["antrean"]
+    assert "memori" in core.extensions["hardware"].drivers
+    issue(app.test_client())
+    wait_for(lambda: [j for j in jobs(core) if j.status == "done"], what="job printed via plugin driver")
+    assert made == ["memori://"]
 
 
 def test_issue_does_not_wait_for_a_hanging_printer(make_app, fake):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from antrean.services import devices
+from hardware import devices
 from antrean.kernel.models import Ticket
 from tests.integration.test_survey_pages import core_, desk, serve  # noqa: F401 - fixtures
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import update
 
 from antrean.kernel.hookspecs import hookimpl
-from antrean.kernel.models import PrintJob
 from antrean.kernel.timeutil import utcnow
+from hardware.models import PrintJob
 from hardware.plugin import get_spooler
 from tests.support.printing import (SERVICE, fake, issue, job, jobs, make_app, printed_numbers,  # noqa: F401
                                     printer_row, wait_for)
@@ -92,20 +92,15 @@ class _StallWhileSending:
 
 
 def test_a_write_that_times_out_midway_is_uncertain_and_never_resent(make_app):
-    from hardware.printers import DRIVERS
-
     driver = _StallWhileSending()
-    try:
-        app = make_app("macet://", plugins=(driver,))
-        core = app.extensions["antrean"]
-        ticket = issue(app)
-        wait_for(lambda: job(core, ticket["print"]["job"]).status not in ("pending", "printing")
-                 or job(core, ticket["print"]["job"]).attempts > 1, what="the attempt to end")
-        row = job(core, ticket["print"]["job"])
-        assert (row.status, row.attempts) == ("uncertain", 1), (row.status, row.attempts, row.last_error)
-        assert "timeout" in row.last_error
-    finally:
-        DRIVERS.pop("macet", None)
+    app = make_app("macet://", plugins=(driver,))
+    core = app.extensions["antrean"]
+    ticket = issue(app)
+    wait_for(lambda: job(core, ticket["print"]["job"]).status not in ("pending", "printing")
+             or job(core, ticket["print"]["job"]).attempts > 1, what="the attempt to end")
+    row = job(core, ticket["print"]["job"])
+    assert (row.status, row.attempts) == ("uncertain", 1), (row.status, row.attempts, row.last_error)
+    assert "timeout" in row.last_error
 
 
 def test_print_job_age_limit_defaults_to_five_minutes(make_app):
@@ -264,22 +259,17 @@ class _DropAfterSend:
 
 
 def test_job_that_may_have_printed_is_marked_uncertain_not_retried(make_app):
-    from hardware.printers import DRIVERS
-
     driver = _DropAfterSend()
-    try:
-        app = make_app("putus://", plugins=(driver,))
-        core = app.extensions["antrean"]
-        ticket = issue(app)
-        wait_for(lambda: job(core, ticket["print"]["job"]).status == "uncertain", what="uncertain")
-        row = job(core, ticket["print"]["job"])
-        assert row.attempts == 1 and "may have printed" in row.last_error
-        assert printer_row(core).state == "offline"
-        second = issue(app)  # the worker goes on with the next job and never retries the first
-        wait_for(lambda: job(core, second["print"]["job"]).status == "uncertain", what="second attempt")
-        assert job(core, ticket["print"]["job"]).attempts == 1 and len(driver.sent) == 2
-    finally:
-        DRIVERS.pop("putus", None)
+    app = make_app("putus://", plugins=(driver,))
+    core = app.extensions["antrean"]
+    ticket = issue(app)
+    wait_for(lambda: job(core, ticket["print"]["job"]).status == "uncertain", what="uncertain")
+    row = job(core, ticket["print"]["job"])
+    assert row.attempts == 1 and "may have printed" in row.last_error
+    assert printer_row(core).state == "offline"
+    second = issue(app)  # the worker goes on with the next job and never retries the first
+    wait_for(lambda: job(core, second["print"]["job"]).status == "uncertain", what="second attempt")
+    assert job(core, ticket["print"]["job"]).attempts == 1 and len(driver.sent) == 2
 
 
 def test_old_pending_job_expires_instead_of_printing(make_app, fake):

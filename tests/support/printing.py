@@ -27,7 +27,7 @@ def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
 
 
 def jobs(core, **where):
-    from antrean.kernel.models import PrintJob
+    from hardware.models import PrintJob
 
     with core.db.read() as s:
         q = select(PrintJob).order_by(PrintJob.id)
@@ -40,7 +40,7 @@ def jobs(core, **where):
 
 
 def job(core, job_id: int):
-    from antrean.kernel.models import PrintJob
+    from hardware.models import PrintJob
 
     with core.db.read() as s:
         row = s.get(PrintJob, job_id)
@@ -49,7 +49,7 @@ def job(core, job_id: int):
 
 
 def printer_row(core, name: str = "default"):
-    from antrean.kernel.models import Printer
+    from hardware.models import Printer
 
     with core.db.read() as s:
         row = s.execute(select(Printer).where(Printer.name == name)).scalar_one()

@@ -131,10 +131,12 @@ def test_cli_bad_configuration_is_a_readable_error(cli_env, monkeypatch):
 
 
 def test_migrations_match_the_models(core):
-    """Alembic's head builds exactly the tables the models declare (no autogenerate diff)."""
+    """Alembic's heads (the core's chain and the plugins') build exactly the tables the models declare (no
+    autogenerate diff)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import hardware.models  # noqa: F401  (the hardware plugin's tables, on the same Base)
     from antrean.kernel.models import Base
     with core.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -80,7 +80,10 @@ def test_hook_register_sops(settings_dict):
 
 
 def test_hook_register_printer_drivers(settings_dict):
+    """The schemes a plugin registers go into that core's own registry (core.extensions["hardware"].drivers),
+    when the core is built: another core, and the built-in registry, never see them."""
     import hardware.printers as printers
+    from hardware.ticket import PAPER_80
 
     made = []
 
@@ -91,13 +94,143 @@ def test_hook_register_printer_drivers(settings_dict):
 
     from antrean import create_app
     app = create_app(settings_dict, plugins=(Drivers(),))
+    other = Antrean(settings_dict, builtins=("hardware.plugin",), entry_points=False)
     try:
-        assert "testprn" in printers.DRIVERS
-        assert printers.open_printer("testprn://x", printers.PAPER_80 if hasattr(printers, "PAPER_80") else None) \
-            == "printer-object"
+        drivers = app.extensions["antrean"].extensions["hardware"].drivers
+        assert "testprn" in drivers and "tcp" in drivers
+        assert printers.open_printer("testprn://x", PAPER_80, drivers=drivers) == "printer-object"
         assert made
+        assert "testprn" not in other.extensions["hardware"].drivers and "tcp" in other.extensions["hardware"].drivers
+        assert "testprn" not in printers.BUILTIN_DRIVERS
+        with pytest.raises(printers.PrinterConfigError, match="unknown scheme 'testprn'"):
+            printers.open_printer("testprn://x", PAPER_80)
     finally:
-        printers.DRIVERS.pop("testprn", None)
+        other.close()
+        app.extensions["antrean"].close()
+
+
+EXTRA_MIGRATION = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "notes_0001"
+down_revision = None
+branch_labels = ("notes",)
+depends_on = "0011"
+
+
+def upgrade():
+    op.create_table("notes_note", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("office_id", sa.Integer(), sa.ForeignKey("office.id"), nullable=False),
+                    sa.Column("text", sa.String(200), nullable=False))
+
+
+def downgrade():
+    op.drop_table("notes_note")
+"""
+
+
+def test_hook_register_migrations(settings_dict, tmp_path):
+    """A plugin's version folder is one more Alembic branch: migrate() creates its table beside the core's and
+    the hardware plugin's; a core without the plugin refuses the database (its revision is unknown there)."""
+    from antrean.kernel.config import ConfigError
+    from antrean.kernel.migrate import current, known_revisions
+
+    folder = tmp_path / "notes_migrations"
+    folder.mkdir()
+    (folder / "notes_0001_note.py").write_text(EXTRA_MIGRATION)
+
+    class Notes:
+        @hookimpl
+        def register_migrations(self):
+            return folder
+
+    c = Antrean(settings_dict, plugins=(Notes(),), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    try:
+        c.migrate()
+        assert current(c.db) == ("hardware_0001", "notes_0001")
+        assert {"notes_0001", "hardware_0001", "0011"} <= known_revisions(c.plugins)
+        with c.db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO notes_note (office_id, text) VALUES (:o, 'catatan')"), {"o": c.office_id})
+        c.migrate()  # again: nothing to do
+    finally:
+        c.close()
+    bare = Antrean(settings_dict, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    try:
+        with pytest.raises(ConfigError, match="notes_0001 unknown to this installation"):
+            bare.migrate()
+    finally:
+        bare.close()
+
+
+def test_hook_init_core(settings_dict):
+    """Called once per core, app or not: the hardware plugin registers its service there."""
+    seen = []
+
+    class Service:
+        @hookimpl
+        def init_core(self, core):
+            seen.append(core)
+            core.extensions["svc"] = "ready"
+
+    c = Antrean(settings_dict, plugins=(Service(),), builtins=("hardware.plugin",), entry_points=False)
+    try:
+        assert seen == [c] and c.extensions["svc"] == "ready"
+        assert c.extensions["hardware"].core is c and "tcp" in c.extensions["hardware"].drivers
+    finally:
+        c.close()
+
+
+def test_hook_authenticate_device(settings_dict):
+    """The web layer asks the hook who an X-Device-Key belongs to; the first plugin that knows answers."""
+    from antrean import create_app
+
+    class Badges:
+        @hookimpl
+        def authenticate_device(self, core, key):
+            return "kiosk-badge" if key == "badge-123" else None
+
+    app = create_app(settings_dict, plugins=(Badges(),))
+    try:
+        client = app.test_client()
+        r = client.post("/api/v1/tickets", json={"service": "ktp", "device_id": "claimed"},
+                        headers={"X-Device-Key": "badge-123"})
+        assert r.status_code == 201 and r.get_json()["device_id"] == "kiosk-badge"
+        r = client.post("/api/v1/tickets", json={"service": "ktp", "device_id": "claimed"},
+                        headers={"X-Device-Key": "ak_unknown"})  # nobody knows it: only a claim
+        assert r.status_code == 201 and r.get_json()["device_id"] == "claimed"
+        key = app.extensions["antrean"].extensions["hardware"].devices.add("kiosk-lobi")  # the hardware plugin's
+        r = client.post("/api/v1/tickets", json={"service": "ktp"}, headers={"X-Device-Key": key})
+        assert r.status_code == 201 and r.get_json()["device_id"] == "kiosk-lobi"
+    finally:
+        app.extensions["antrean"].close()
+
+
+def test_hook_health_check(settings_dict):
+    """Sections come after the core's, in plugin order; problems are listed, never make it unhealthy; a failing
+    check is one more problem, not an error page."""
+    from antrean import create_app
+
+    class Ups:
+        @hookimpl
+        def health_check(self, core, database):
+            return {"ups": {"on_battery": True}, "problems": ["ups: on battery"]}
+
+    class Broken:
+        @hookimpl
+        def health_check(self, core, database):
+            raise RuntimeError("sensor gone")
+
+    app = create_app(settings_dict, plugins=(Ups(), Broken()))
+    try:
+        r = app.test_client().get("/-/health")
+        body = r.get_json()
+        assert r.status_code == 200 and body["status"] == "ok"
+        assert set(body) == {"status", "version", "office", "database", "redis", "printers", "spooler", "ups",
+                             "problems", "checked_at"}
+        assert body["ups"] == {"on_battery": True} and [p["name"] for p in body["printers"]] == ["default"]
+        assert body["problems"] == ["ups: on battery", "plugin Broken: health check failed (RuntimeError)"]
+    finally:
         app.extensions["antrean"].close()
 
 

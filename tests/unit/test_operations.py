@@ -275,6 +275,14 @@ def test_restore_refuses_what_is_not_an_antrean_database_and_a_running_server(tm
         conn.close()
         with pytest.raises(bk.BackupError, match="revision '9999' is unknown"):
             bk.validate(tmp_path / "newer.db", known)
+        # one row per branch head: the hardware plugin's branch depends on the core's 0011
+        assert bk.validate(good, known)["revisions"] == ["hardware_0001"]
+        conn = sqlite3.connect(tmp_path / "older.db")  # a backup from before the plugin owned its tables
+        sqlite3.connect(good).backup(conn)
+        conn.execute("UPDATE alembic_version SET version_num = '0011'")
+        conn.commit()
+        conn.close()
+        assert bk.validate(tmp_path / "older.db", known)["revision"] == "0011"
         with pytest.raises(bk.BackupError, match="a server is using this database"):
             bk.restore_sqlite(good, database, known)
     finally:
@@ -350,7 +358,7 @@ def test_user_add_refuses_an_unknown_office(cli_env):
 # -- the default printer follows ANTREAN_PRINTER_URL, and goes back when it is unset --------------
 def test_unsetting_printer_url_restores_the_default_printer(settings_dict, admin):
     from antrean.core import Antrean
-    from hardware import store
+    from hardware import service, store
     from plugins import BUILTIN_SOP_MODULES
 
     def start(**settings):
@@ -361,7 +369,7 @@ def test_unsetting_printer_url_restores_the_default_printer(settings_dict, admin
         return c
 
     def default(c):
-        return next((p["url"], p["profile"]) for p in c.printers() if p["name"] == "default")
+        return next((p["url"], p["profile"]) for p in service.of(c).printers() if p["name"] == "default")
 
     c = start()
     store.save_printer(c, admin, "default", "tcp://192.168.1.50:9100", "58mm")  # the admin's own printer
@@ -387,7 +395,7 @@ def test_unsetting_printer_url_restores_the_default_printer(settings_dict, admin
 
 def test_printer_url_from_a_fresh_install_goes_back_to_none(settings_dict):
     from antrean.core import Antrean
-    from hardware import store
+    from hardware import service, store
     from plugins import BUILTIN_SOP_MODULES
 
     urls = []
@@ -395,7 +403,7 @@ def test_printer_url_from_a_fresh_install_goes_back_to_none(settings_dict):
         c = Antrean(settings_dict | {"printer_url": url}, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
         c.migrate()
         store.ensure_default_printer(c)
-        urls.append(next(p["url"] for p in c.printers() if p["name"] == "default"))
+        urls.append(next(p["url"] for p in service.of(c).printers() if p["name"] == "default"))
         c.close()
     assert urls == ["tcp://10.0.0.9:9100", "none"]
 

@@ -10,7 +10,8 @@ import pytest
 from hardware import printers
 from hardware._escpos import Dummy, File, Network
 from hardware.printers import (
-    DRIVERS,
+    BUILTIN_DRIVERS,
+    Drivers,
     NetworkPrinter,
     PrinterConfigError,
     PrinterError,
@@ -156,16 +157,22 @@ def test_bad_urls(url, message):
     assert repr(url) in text
 
 
-def test_other_plugins_can_register_schemes(monkeypatch):
+def test_other_plugins_can_register_schemes():
     made = []
 
     def factory(spec, profile, timeout):
         made.append((spec.netloc, spec.query, profile, timeout))
         return Dummy()
 
-    monkeypatch.setitem(DRIVERS, "bluetooth", factory)
-    assert isinstance(open_printer("bluetooth://AA:BB?ch=1", PAPER_58, timeout=7), Dummy)
+    drivers = Drivers()
+    assert drivers.register("bluetooth", factory) and drivers.register("Pair", lambda spec, profile: Dummy())
+    assert not drivers.register("blue-tooth", factory) and not drivers.register("x", "not callable")
+    assert isinstance(open_printer("bluetooth://AA:BB?ch=1", PAPER_58, timeout=7, drivers=drivers), Dummy)
     assert made == [("AA:BB", {"ch": "1"}, PAPER_58, 7)]
+    assert isinstance(open_printer("pair://x", PAPER_58, drivers=drivers), Dummy)  # the two-argument form
+    assert "bluetooth" not in BUILTIN_DRIVERS and "bluetooth" not in Drivers()  # one registry per core
+    with pytest.raises(TypeError):
+        BUILTIN_DRIVERS["bluetooth"] = factory  # read-only
 
 
 # --- print jobs ---------------------------------------------------------------

@@ -1,5 +1,9 @@
 """initial schema
 
+The tables printer, kiosk_device and print_job were created here until the hardware plugin took them
+over (hardware/migrations, branch "hardware"): a database made by the older 0001 keeps them and their
+rows; the plugin's first revision adopts them.
+
 Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 09:10:50.894491
@@ -10,7 +14,7 @@ import sqlalchemy as sa
 
 revision = '0001'
 down_revision = None
-branch_labels = None
+branch_labels = ('antrean',)  # the core's chain; each plugin's chain has its own label
 depends_on = None
 
 
@@ -83,30 +87,6 @@ def upgrade() -> None:
     sa.Column('policy', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
     sa.PrimaryKeyConstraint('id')
-    )
-    op.create_table('kiosk_device',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('office_id', sa.Integer(), nullable=False),
-    sa.Column('device_id', sa.String(length=80), nullable=False),
-    sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('printer_name', sa.String(length=60), nullable=True),
-    sa.Column('last_seen', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('office_id', 'device_id')
-    )
-    op.create_table('printer',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('office_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('url', sa.String(length=300), nullable=False),
-    sa.Column('profile', sa.String(length=10), nullable=False),
-    sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('checked_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('office_id', 'name')
     )
     op.create_table('service',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -219,27 +199,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_call_office_id'), ['office_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_call_ticket_id'), ['ticket_id'], unique=False)
 
-    op.create_table('print_job',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('office_id', sa.Integer(), nullable=False),
-    sa.Column('ticket_id', sa.Integer(), nullable=True),
-    sa.Column('printer_name', sa.String(length=60), nullable=False),
-    sa.Column('kind', sa.String(length=12), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('printed_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('print_job', schema=None) as batch_op:
-        batch_op.create_index('ix_print_job_pending', ['office_id', 'printer_name', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_print_job_ticket_id'), ['ticket_id'], unique=False)
-
     op.create_table('step_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
@@ -270,11 +229,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_step_log_application_id'))
 
     op.drop_table('step_log')
-    with op.batch_alter_table('print_job', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_print_job_ticket_id'))
-        batch_op.drop_index('ix_print_job_pending')
-
-    op.drop_table('print_job')
     with op.batch_alter_table('call', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_call_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_call_office_id'))
@@ -292,8 +246,6 @@ def downgrade() -> None:
     op.drop_table('ticket_counter')
     op.drop_table('setting')
     op.drop_table('service')
-    op.drop_table('printer')
-    op.drop_table('kiosk_device')
     op.drop_table('counter')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_office_at')

@@ -2,9 +2,11 @@
 
 ``antrean kiosk add NAME`` registers (or re-keys) the kiosk NAME and prints its key once; the kiosk page sends
 it as the ``X-Device-Key`` header (docs/kiosk.md). A request with a registered key is limited per device at
-the generous ``rate_kiosk`` instead of per address (antrean/web/limits.py), and its tickets carry the registered
-name as ``device_id`` whatever the request claims. The row is the same ``kiosk_device`` row that assigns the
-kiosk's printer (hardware/store.py): one kiosk, one row.
+the generous ``rate_kiosk`` instead of per address (antrean/web/limits.py asks the hook ``authenticate_device``,
+answered by :func:`name_for_key`), and its tickets carry the registered name as ``device_id`` whatever the
+request claims. The row is the same ``kiosk_device`` row that assigns the kiosk's printer (hardware/store.py):
+one kiosk, one row; both belong to the hardware plugin. Faces reach these functions through
+``core.extensions["hardware"].devices`` (hardware/service.py), never by importing this module.
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from sqlalchemy import select
 
 from antrean.kernel.actors import SYSTEM, Actor, require_role
 from antrean.kernel.errors import Invalid, NotFound
-from antrean.kernel.models import KioskDevice
 from antrean.kernel.timeutil import iso, utcnow
+
+from hardware.models import KioskDevice
 
 NAME = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")  # as the kiosk page's ?device=
 KEY_PREFIX = "ak_"
