@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from antrean.core import SYSTEM, Actor
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.models import Ticket
 from antrean.kernel.timeutil import iso, office_day, utcnow
 

@@ -9,7 +9,6 @@ import click
 from antrean.cli import open_core
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import AntreanError
-from antrean.services import devices
 
 from .views import set_kiosk_pin
 

@@ -37,7 +37,6 @@ from limits import parse_many
 
 from antrean.kernel.config import ConfigError
 from antrean.kernel.errors import AntreanError
-from antrean.services import devices
 
 log = logging.getLogger(__name__)
 
