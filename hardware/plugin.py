@@ -53,13 +53,6 @@ def ticket_issued(core, ticket):
 
 
 @hookimpl
-def openapi_paths(core):
-    from hardware.api import openapi_paths as paths
-
-    return paths()
-
-
-@hookimpl
 def init_app(app, core):
     install_drivers(core)
     store.check_settings(core)
