@@ -49,6 +49,8 @@ def explain(err: dict) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "missing":
         return "is required"
+    if kind == "value_error" and ctx.get("error") is not None:
+        return str(ctx["error"])
     if kind == "greater_than" and ctx.get("gt") == 0:
         return "must be a positive " + ("integer" if isinstance(err.get("input"), int) else "number")
     want = expected(err)
@@ -57,7 +59,7 @@ def explain(err: dict) -> str:
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '')}"
     if kind == "extra_forbidden":
-        return "is not a known field"
+        return "unknown field"
     msg = err.get("msg", kind)
     return msg[:1].lower() + msg[1:]
 

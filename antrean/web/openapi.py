@@ -17,7 +17,7 @@ schemas its view declared (a view that declared none is still listed, and a test
 route can answer are added from what the view is: 400 (the door: app.check_value), 400/413/422 with a body, 422
 with a query, 401/403 for a staff route (``@staff``), 429 for a rate-limited one (``@public``), 404 with path
 parameters. Plugins declare their routes the same way (hardware/api.py); the hook ``openapi_paths`` still
-merges hand-written path items for routes a plugin did not declare.
+merges hand-written path items (a plugin's item replaces the generated one of the same path and method).
 
 Why our own thin layer and not flask-openapi3 or spectree: both want their own app or blueprint classes or their
 own error body, while every face here relies on plain Flask blueprints, on the one error shape and on the
@@ -261,11 +261,10 @@ def _build(app) -> dict:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule, view, path_params, keys, method)
     core = app.extensions.get("antrean")
-    if core is not None:  # hand-written path items of plugins (routes they did not declare with @api)
+    if core is not None:  # hand-written path items of plugins (for routes they did not declare with @api)
         for extra in core.hook.openapi_paths(core=core):
             for path, item in (extra or {}).items():
-                for method, op in item.items():
-                    paths.setdefault(path, {}).setdefault(method, op)
+                paths.setdefault(path, {}).update(item)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Antrean API", "version": __version__,
