@@ -47,23 +47,29 @@ FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=
 
 
 def fuzz(app, headers=None) -> list[str]:
-    """Every operation, positive and negative data; the failures found (schemathesis' reports), one per operation."""
+    """Every operation, positive and negative data; the failures found (schemathesis' reports), one per operation.
+    Every operation of the document (all but the document itself) must have been called at least once."""
     from hypothesis import given
     from schemathesis.generation import GenerationMode
 
     api = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures = []
+    calls: dict[str, int] = {}
     for result in api.get_all_operations():
         op = result.ok()
+        calls[op.label] = 0
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
                 strategy = op.as_strategy(generation_mode=mode)
             except Exception:  # noqa: BLE001 - nothing negative to generate (no parameters): nothing to test
                 continue
 
+            label = op.label
+
             @FUZZ
             @given(strategy)
             def run(case):
+                calls[label] += 1
                 case.call_and_validate(headers=headers, checks=CHECKS)
             try:
                 run()
@@ -71,6 +77,8 @@ def fuzz(app, headers=None) -> list[str]:
                 if type(exc).__name__ == "Unsatisfiable":
                     continue  # e.g. no negative value exists for a route without parameters
                 failures.append(f"{op.label} ({mode.value}): {exc}"[:3000])
+    assert len(calls) >= 38 and all(calls.values()), {k: v for k, v in calls.items() if not v}
+    print(f"schemathesis: {len(calls)} operations, {sum(calls.values())} requests")
     return failures
 
 
