@@ -14,8 +14,9 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -170,7 +171,7 @@ def _public_url(url: str) -> str:
             raise ValueError(f"expected http://HOST[:PORT][/PATH] (the address phones reach this server at, e.g. "
                              f"http://192.168.1.10:5000), got {url!r}")
         try:
-            u.port
+            u.port  # noqa: B018 - reading it parses it
         except ValueError:
             raise ValueError(f"bad port in {url!r}") from None
     return url
@@ -256,7 +257,7 @@ def validate_values(values: dict, sources: dict | None = None) -> dict:
     return out | ({"extra": values["extra"]} if "extra" in values else {})
 
 
-def _say(name: str, err: dict) -> str:
+def _say(name: str, err: Mapping[str, Any]) -> str:
     if err["type"] == "value_error":
         text = str((err.get("ctx") or {}).get("error", err["msg"]))
         return text if text.startswith(f"{name}:") else f"{name}: {text}"

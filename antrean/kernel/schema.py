@@ -6,6 +6,7 @@ field the way a person finds it (``steps[2].minutes``, ``profile.sex``).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,12 +40,12 @@ _TYPES = {"string_type": "a string", "int_type": "an integer", "int_from_float":
           "int_parsing": "an integer", "bool_parsing": "true or false", "float_parsing": "a number"}
 
 
-def expected(err: dict) -> str | None:
+def expected(err: Mapping[str, Any]) -> str | None:
     """'an integer', 'a string' … for a type error, else None."""
     return _TYPES.get(err["type"])
 
 
-def explain(err: dict) -> str:
+def explain(err: Mapping[str, Any]) -> str:
     """One error as precise English: 'must be a positive integer', 'must be an integer, got str' …"""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "missing":
@@ -67,7 +68,7 @@ def explain(err: dict) -> str:
 def first(exc: ValidationError) -> dict[str, Any]:
     """The first error of a ValidationError, with its location as a path (``where``)."""
     err = exc.errors(include_url=False)[0]
-    return err | {"where": where(err["loc"])}
+    return {**err, "where": where(err["loc"])}
 
 
 def describe(exc: ValidationError, limit: int = 3) -> str:

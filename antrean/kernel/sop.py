@@ -120,7 +120,7 @@ def _text(max_len: int = 300):
         if len(value) > max_len:
             raise ValueError(f"longer than {max_len} characters")
         return value
-    return Annotated[str, AfterValidator(check)]
+    return AfterValidator(check)
 
 
 def _one_of(what: str, allowed, *, exclude: tuple = ()):
@@ -128,7 +128,7 @@ def _one_of(what: str, allowed, *, exclude: tuple = ()):
         if value not in allowed or value in exclude:
             raise ValueError(f"unknown {what} {value!r}" + ("" if exclude else f"; expected one of {', '.join(allowed)}"))
         return value
-    return Annotated[str, AfterValidator(check)]
+    return AfterValidator(check)
 
 
 def _pattern(regex: re.Pattern, says: str):
@@ -136,7 +136,7 @@ def _pattern(regex: re.Pattern, says: str):
         if not regex.match(value):
             raise ValueError(f"{value!r} {says}")
         return value
-    return Annotated[str, AfterValidator(check)]
+    return AfterValidator(check)
 
 
 def _tuple_as_list(value):
@@ -162,29 +162,29 @@ class StepSchema(Strict):
     """One step of an SOP (a row of the Perbup's SOP table)."""
     model_config = ConfigDict(strict=True, extra="forbid")
     no: int
-    activity: _text()
-    role: _one_of("role", ROLES)
+    activity: Annotated[str, _text()]
+    role: Annotated[str, _one_of("role", ROLES)]
     minutes: Annotated[int, AfterValidator(_minutes)]
     kelengkapan: Texts
-    output: _text()
+    output: Annotated[str, _text()]
     applicant_present: bool
     tms: bool
-    kind: _one_of("kind", STEP_KINDS)
+    kind: Annotated[str, _one_of("kind", STEP_KINDS)]
 
 
 class SopSchema(Strict):
     """An SOP as a plugin declares it (``register_sops``); :func:`parse_sop` adds the rules across fields."""
     model_config = ConfigDict(strict=True, extra="forbid")
-    code: _pattern(_CODE, f"must match {_CODE.pattern}")
-    name: _text()
-    short_name: _text(32)
-    group: _one_of("group", GROUPS)
-    letter: _pattern(_LETTER, "must be one or two capital letters")
-    agenda_code: _pattern(_AGENDA, f"must match {_AGENDA.pattern}")
-    icon: _text(40)
-    version: _text(40)
+    code: Annotated[str, _pattern(_CODE, f"must match {_CODE.pattern}")]
+    name: Annotated[str, _text()]
+    short_name: Annotated[str, _text(32)]
+    group: Annotated[str, _one_of("group", GROUPS)]
+    letter: Annotated[str, _pattern(_LETTER, "must be one or two capital letters")]
+    agenda_code: Annotated[str, _pattern(_AGENDA, f"must match {_AGENDA.pattern}")]
+    icon: Annotated[str, _text(40)]
+    version: Annotated[str, _text(40)]
     standard_minutes: int
-    front_desk_role: _one_of("staff role", STAFF_ROLES, exclude=("admin",))
+    front_desk_role: Annotated[str, _one_of("staff role", STAFF_ROLES, exclude=("admin",))]
     documents: Texts
     steps: Annotated[list[StepSchema], BeforeValidator(_tuple_as_list)]
 

@@ -136,12 +136,10 @@ def json_object() -> dict:
 
 def parse_body(model: type[BaseModel], *, required: bool = True) -> BaseModel:
     """The body validated by ``model``. ``required=False``: no body, or one that is not JSON, is empty."""
-    if required:
-        data = json_object()
-    else:
-        data = request.get_json(silent=True, cache=True)
-        data = data if isinstance(data, dict) else {}
-    keep = getattr(model, "keep_null", frozenset())
+    data: Any = json_object() if required else request.get_json(silent=True, cache=True)
+    if not isinstance(data, dict):
+        data = {}
+    keep: frozenset[str] = getattr(model, "keep_null", frozenset())
     # null is "not sent" (as the API always read it), except where a model says null means something
     data = {k: v for k, v in data.items() if v is not None or k in keep}
     try:

@@ -14,7 +14,6 @@ from pydantic import Field
 from antrean.kernel.schema import Int64, Strict
 from antrean.web.openapi import Error, Out, Query  # noqa: F401 - Error: the shape of every error
 
-S = str
 NS = str | None
 Stamp = str | None  # an ISO 8601 instant with offset, or null
 
