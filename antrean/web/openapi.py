@@ -172,6 +172,29 @@ def invalid(exc: ValidationError, noun_id: str, noun_en: str) -> Invalid:
                    field=name, detail=detail)
 
 
+def check_responses(app) -> None:
+    """For tests: every JSON response of a declared /api/v1 route is checked against the model declared for its
+    status (the error model for an error); a response outside its schema raises (a failing test names it)."""
+    from flask import request as req
+
+    @app.after_request
+    def _conforms(response):
+        rule = req.url_rule
+        if rule is None or not rule.rule.startswith(PREFIX) or not response.is_json:
+            return response
+        op = operation_of(app.view_functions.get(rule.endpoint))
+        if op is None:
+            return response
+        model = op.responses.get(response.status_code, (None,))[0] if response.status_code < 400 else Error
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            try:
+                model.model_validate_json(response.get_data(), strict=True)
+            except ValidationError as exc:
+                raise AssertionError(f"{req.method} {rule.rule} {response.status_code}: the response is outside "
+                                     f"its schema {model.__name__}: {describe(exc, 5)}") from None
+        return response
+
+
 # -- the document --------------------------------------------------------------------------------------------------
 def operation_of(view) -> Operation | None:
     while view is not None:

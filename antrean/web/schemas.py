@@ -2,7 +2,8 @@
 
 Declared once here and used twice: the routes validate requests with them (antrean.web.openapi.api) and
 ``/api/v1/openapi.json`` is generated from them. Response models list every field the core sends; they are not
-checked at run time (the tests and schemathesis check them, tests/integration/test_openapi_fuzz.py).
+checked in production, but in every test (the ``app`` fixture applies antrean.web.openapi.check_responses: each
+/api/v1 answer of the suite is validated against its model) and by schemathesis (test_openapi_fuzz.py).
 """
 from __future__ import annotations
 
