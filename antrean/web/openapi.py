@@ -175,11 +175,9 @@ def invalid(exc: ValidationError, noun_id: str, noun_en: str) -> Invalid:
 def check_responses(app) -> None:
     """For tests: every JSON response of a declared /api/v1 route is checked against the model declared for its
     status (the error model for an error); a response outside its schema raises (a failing test names it)."""
-    from flask import request as req
-
     @app.after_request
     def _conforms(response):
-        rule = req.url_rule
+        rule = request.url_rule
         if rule is None or not rule.rule.startswith(PREFIX) or not response.is_json:
             return response
         op = operation_of(app.view_functions.get(rule.endpoint))
@@ -190,7 +188,7 @@ def check_responses(app) -> None:
             try:
                 model.model_validate_json(response.get_data(), strict=True)
             except ValidationError as exc:
-                raise AssertionError(f"{req.method} {rule.rule} {response.status_code}: the response is outside "
+                raise AssertionError(f"{request.method} {rule.rule} {response.status_code}: the response is outside "
                                      f"its schema {model.__name__}: {describe(exc, 5)}") from None
         return response
 
