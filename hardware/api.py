@@ -6,17 +6,15 @@ roles are checked in :mod:`hardware.store`.  Documented in docs/hardware.md.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
+from pydantic import Field
 
-from antrean.kernel.errors import Invalid
-from antrean.web.api import body, current_actor, field, staff
-from antrean.web.app import get_core
+from antrean.kernel.schema import Int64, Strict
+from antrean.web.api import current_actor, staff
+from antrean.web.context import get_core
 from antrean.web.limits import public as rate_limited
-from antrean.web.openapi import NI, NS, B, I, S
-from antrean.web.openapi import errors as _errors
-from antrean.web.openapi import obj as _obj
-from antrean.web.openapi import post as _post
-from antrean.web.openapi import resp as _resp
+from antrean.web.openapi import Out, Query, api
+
 from hardware import store
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")
@@ -24,8 +22,102 @@ bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")
 public = Blueprint("hardware_public", __name__)
 
 
+# -- schemas (listed in /api/v1/openapi.json with the core's) -------------------------------------------------------
+class PrintStatus(Out):
+    status: str = Field(description="disabled, queued, pending, printing, done, failed, uncertain or none")
+    printer: str | None = None
+    job: int | None = None
+    printer_state: str | None = None
+
+
+class PrinterJobs(Out):
+    pending: int = 0
+    printing: int = 0
+    uncertain: int = 0
+    failed: int = 0
+
+
+class PrinterOut(Out):
+    name: str
+    url: str
+    profile: str
+    state: str
+    detail: str
+    checked_at: str | None
+    enabled: bool
+    jobs: PrinterJobs
+
+
+class DeviceOut(Out):
+    device_id: str
+    name: str
+    printer: str
+    last_seen: str | None
+
+
+class JobOut(Out):
+    id: int
+    ticket_id: int | None
+    number: str | None
+    printer: str
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: str | None
+    printed_at: str | None
+    next_attempt_at: str | None
+
+
+class Printers(Out):
+    printers: list[PrinterOut]
+    devices: list[DeviceOut]
+
+
+class Jobs(Out):
+    jobs: list[JobOut]
+
+
+class JobResult(Out):
+    job: JobOut
+
+
+class PrinterResult(Out):
+    printer: PrinterOut
+
+
+class DeviceResult(Out):
+    device: DeviceOut
+
+
+class JobsQuery(Query):
+    status: str | None = Field(None, description="pending, printing, done, failed or uncertain")
+    printer: str | None = None
+    ticket_id: str | None = Field(None, pattern=r"^[0-9]{1,18}$")
+    limit: str = Field("50", pattern=r"^[0-9]{1,18}$")
+
+
+class ReprintIn(Strict):
+    ticket_id: Int64
+    printer: str | None = Field(None, description="default: the ticket's kiosk's printer")
+
+
+class PrinterIn(Strict):
+    name: str
+    url: str = Field(description="tcp://, usb://, file://, serial:// or none")
+    profile: str = "80mm"
+
+
+class DeviceIn(Strict):
+    device_id: str
+    printer: str | None = None
+    name: str | None = None
+
+
+# -- routes ---------------------------------------------------------------------------------------------------------
 @public.get("/api/v1/tickets/<token>/print")
 @rate_limited("status")  # a registered kiosk (X-Device-Key) polls it per device; others per address
+@api("A ticket's print status, for the kiosk that issued it (public, rate-limited as status)", ok=PrintStatus)
 def ticket_print_status(token):
     """``{"status", "printer", "job", "printer_state"}`` of the ticket's print job (no personal data)."""
     core = get_core()
@@ -39,6 +131,7 @@ def ticket_print_status(token):
 
 @bp.get("")
 @staff("printer.read")
+@api("Printers with their state and job counts, and kiosk assignments", ok=Printers)
 def printers():
     core = get_core()
     return jsonify({"printers": store.list_printers(core), "devices": store.list_devices(core)})
@@ -46,47 +139,39 @@ def printers():
 
 @bp.get("/jobs")
 @staff("printer.read")
-def jobs():
-    args = request.args
-    ticket = args.get("ticket_id")
-    limit = args.get("limit", "50")
-    if (ticket is not None and not ticket.isdecimal()) or not limit.isdecimal():
-        raise Invalid("Parameter tidak sah.", "Invalid parameter.", detail="ticket_id and limit must be integers")
-    return jsonify({"jobs": store.list_jobs(get_core(), status=args.get("status") or None,
-                                            printer=args.get("printer") or None,
-                                            ticket_id=int(ticket) if ticket is not None else None,
-                                            limit=int(limit))})
+@api("Recent print jobs", query=JobsQuery, ok=Jobs)
+def jobs(query: JobsQuery):
+    return jsonify({"jobs": store.list_jobs(get_core(), status=query.status, printer=query.printer,
+                                            ticket_id=int(query.ticket_id) if query.ticket_id is not None else None,
+                                            limit=int(query.limit))})
 
 
 @bp.post("/reprint")
 @staff("ticket.reprint")
-def reprint():
+@api("Print a ticket again", body=ReprintIn, ok=JobResult, status=201, errors=(404, 409))
+def reprint(body: ReprintIn):
     actor = current_actor()
-    data = body()
-    job = store.reprint(get_core(), actor, field(data, "ticket_id", int),
-                        field(data, "printer", str, required=False))
+    job = store.reprint(get_core(), actor, body.ticket_id, body.printer)
     return jsonify({"job": job}), 201
 
 
 @bp.post("")
 @staff("printer.manage")
-def save_printer():
+@api("Add or change a printer (admin). file:// and serial:// must name a character device or a path in the "
+     "setting printer_files", body=PrinterIn, ok=PrinterResult)
+def save_printer(body: PrinterIn):
     actor = current_actor()
-    data = body()
-    printer = store.save_printer(get_core(), actor, field(data, "name", str), field(data, "url", str),
-                                 field(data, "profile", str, required=False, default="80mm"))
+    printer = store.save_printer(get_core(), actor, body.name, body.url, body.profile)
     _wake(printer["name"])
     return jsonify({"printer": printer}), 200
 
 
 @bp.post("/devices")
 @staff("printer.manage")
-def assign_device():
+@api("Assign a kiosk to a printer", body=DeviceIn, ok=DeviceResult, errors=(404,))
+def assign_device(body: DeviceIn):
     actor = current_actor()
-    data = body()
-    device = store.assign_device(get_core(), actor, field(data, "device_id", str),
-                                 field(data, "printer", str, required=False),
-                                 field(data, "name", str, required=False))
+    device = store.assign_device(get_core(), actor, body.device_id, body.printer, body.name)
     return jsonify({"device": device}), 200
 
 
@@ -94,42 +179,3 @@ def _wake(name: str) -> None:
     spooler = get_core().extensions.get("hardware.spooler")
     if spooler is not None:
         spooler.wake(name)
-
-
-def openapi_paths() -> dict:
-    """These routes in OpenAPI (merged into /api/v1/openapi.json through the hook ``openapi_paths``)."""
-    printer = _obj({"name": S, "url": S, "profile": S, "state": S, "detail": S, "checked_at": NS, "enabled": B,
-                    "jobs": _obj({k: I for k in ("pending", "printing", "uncertain", "failed")})},
-                   ["name", "url", "profile", "state"])
-    device = _obj({"device_id": S, "name": S, "printer": S, "last_seen": NS}, ["device_id", "printer"])
-    job = _obj({"id": I, "ticket_id": NI, "number": NS, "printer": S, "kind": S, "status": S, "attempts": I,
-                "last_error": NS, "created_at": NS, "printed_at": NS, "next_attempt_at": NS}, ["id", "status"])
-    secure = [{"bearer": []}]
-    print_status = _obj({"status": S, "printer": NS, "job": NI, "printer_state": NS}, ["status"])
-    return {
-        "/tickets/{token}/print": {"get": {
-            "summary": "A ticket's print status, for the kiosk that issued it (public, rate-limited as status)",
-            "parameters": [{"name": "token", "in": "path", "required": True, "schema": S},
-                           {"name": "X-Device-Key", "in": "header", "required": False, "schema": S}],
-            "responses": {"200": _resp("Print status", print_status), **_errors(404, 429)}}},
-        "/printers": {
-            "get": {"summary": "Printers with their state and job counts, and kiosk assignments", "security": secure,
-                    "responses": {"200": _resp("Printers", _obj({"printers": {"type": "array", "items": printer},
-                                                                 "devices": {"type": "array", "items": device}})),
-                                  **_errors(401)}},
-            **_post("Add or change a printer (admin). file:// and serial:// must name a character device or a "
-                    "path in the setting printer_files", _obj({"name": S, "url": S, "profile": S}, ["name", "url"]),
-                    _resp("Printer", _obj({"printer": printer})), 401, 403, 422),
-        },
-        "/printers/jobs": {"get": {
-            "summary": "Recent print jobs", "security": secure,
-            "parameters": [{"name": "status", "in": "query", "schema": S}, {"name": "printer", "in": "query", "schema": S},
-                           {"name": "ticket_id", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
-                           {"name": "limit", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{1,4}$"}}],
-            "responses": {"200": _resp("Jobs", _obj({"jobs": {"type": "array", "items": job}})), **_errors(400, 401, 422)}}},
-        "/printers/reprint": _post("Print a ticket again", _obj({"ticket_id": I, "printer": S}, ["ticket_id"]),
-                                   _resp("Job", _obj({"job": job})), 401, 403, 404, 409, 422, status="201"),
-        "/printers/devices": _post("Assign a kiosk to a printer", _obj({"device_id": S, "printer": S, "name": S},
-                                                                       ["device_id"]),
-                                   _resp("Device", _obj({"device": device})), 401, 403, 404, 422),
-    }

@@ -26,7 +26,6 @@ from pathlib import Path
 from antrean import hookimpl
 from hardware import store
 from hardware.api import bp, public
-from hardware.api import openapi_paths as paths
 from hardware.cli import printer as printer_cli
 from hardware.spooler import Spooler
 from hardware import devices, service
@@ -88,11 +87,6 @@ def ticket_issued(core, ticket):
 @hookimpl
 def register_commands(cli):
     cli.add_command(printer_cli)  # antrean printer test|status|add|assign
-
-
-@hookimpl
-def openapi_paths(core):
-    return paths()
 
 
 @hookimpl

@@ -113,8 +113,11 @@ def core(settings_dict, schema_template):
 def app(settings_dict, schema_template):
     from antrean import create_app
 
+    from antrean.web.openapi import check_responses
+
     seed_schema(settings_dict, schema_template)
     application = create_app(settings_dict)
+    check_responses(application)  # every /api/v1 answer of every test in its declared schema
     yield application
     application.extensions["antrean"].close()
 

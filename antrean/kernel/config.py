@@ -2,6 +2,10 @@
 
 Precedence: explicit ``overrides`` (tests, create_app(config=...)) >
 environment ``ANTREAN_*`` > ``<instance>/antrean.toml`` > defaults.
+
+Validated by a typed schema (pydantic, like the API's requests and the SOP files): each setting's type comes
+from :class:`Settings`, its rule from ``RULES``; an error is one line naming the setting and where it was set
+("token_hours: expected an integer, got 'many' (ANTREAN_TOKEN_HOURS)").
 """
 from __future__ import annotations
 
@@ -10,12 +14,17 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, ValidationError, create_model
+
+from antrean.kernel.schema import expected
 
 
 class ConfigError(ValueError):
@@ -84,20 +93,14 @@ class Settings:
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-def _coerce(name: str, typ, value):
-    if typ in (bool, "bool"):
-        if isinstance(value, bool):
-            return value
-        v = str(value).strip().lower()
-        if v not in _BOOL:
-            raise ConfigError(f"{name}: expected a boolean (true/false), got {value!r}")
-        return _BOOL[v]
-    if typ in (int, "int"):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected an integer, got {value!r}") from None
-    return value if isinstance(value, dict) else str(value)
+def _boolean(value):
+    """Environment and file spellings of a boolean (anything else: 'expected true or false')."""
+    if isinstance(value, str):
+        return _BOOL.get(value.strip().lower(), value)
+    return value
+
+
+_BeforeBool = BeforeValidator(_boolean)
 
 
 def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
@@ -105,26 +108,29 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     overrides = {k.lower(): v for k, v in (overrides or {}).items()}
     instance = Path(overrides.get("instance_path") or env.get("ANTREAN_INSTANCE_PATH") or "instance").resolve()
     values: dict = {}
+    sources: dict[str, str] = {}  # where each value was set, for the error message
     file = instance / "antrean.toml"
     if file.exists():
         try:
             values.update({k.lower(): v for k, v in tomllib.loads(file.read_text("utf-8")).items()})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: {exc}") from None
+        sources.update({k: str(file) for k in values})
     known = {f.name: f.type for f in fields(Settings)}
     for name in known:
         key = "ANTREAN_" + name.upper()
         if key in env:
             values[name] = env[key]
+            sources[name] = key
     values.update(overrides)
+    sources.update({k: "configuration" for k in overrides})
     unknown = set(values) - set(known)
     extra = {k: values.pop(k) for k in unknown}
-    values = {k: _coerce(k, known[k], v) for k, v in values.items()}
+    values = validate_values(values, sources)
     values["instance_path"] = str(instance)
     settings = Settings(**values)
     if extra:
         settings = replace(settings, extra={**settings.extra, **extra})
-    _validate(settings)
     if not settings.database_url:
         _make_instance(instance)
         settings = replace(settings, database_url=f"sqlite:///{instance / 'antrean.db'}")
@@ -139,47 +145,138 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PASSWORD_HASH_METHOD = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2:sha(256|512)(:[1-9]\d*)?")
 
 
-def _validate(s: Settings) -> None:
-    """Every setting checked before anything starts; ConfigError names the setting in one line."""
+def _check(test: Callable[[Any], bool], message: str):
+    """A rule: ``test(value)`` or ValueError(message) (``{value!r}`` in it is the value)."""
+    def run(value):
+        if not test(value):
+            raise ValueError(message.format(value=value))
+        return value
+    return AfterValidator(run)
+
+
+def _between(low: int, high: int):
+    return _check(lambda v: low <= v <= high, f"expected a whole number from {low} to {high}, got {{value}}")
+
+
+def _zone(name: str) -> bool:
     try:
-        s.tz
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"timezone: unknown time zone {s.timezone!r}") from None
-    if s.language not in ("id", "en"):
-        raise ConfigError(f"language: expected 'id' or 'en', got {s.language!r}")
-    if not OFFICE_CODE.fullmatch(s.office_code):
-        raise ConfigError(f"office_code: 1-40 characters of A-Z a-z 0-9 . _ - expected, got {s.office_code!r}")
-    for name, low, high in (("token_hours", 1, 24 * 366), ("session_minutes", 1, 60 * 24 * 366),
-                            ("trusted_proxies", 0, 5), ("print_job_max_age_minutes", 0, 24 * 60)):
-        if not low <= getattr(s, name) <= high:
-            raise ConfigError(f"{name}: expected a whole number from {low} to {high}, got {getattr(s, name)}")
-    if s.public_url:
-        u = urlsplit(s.public_url)
+        return False
+    return True
+
+
+def _public_url(url: str) -> str:
+    if url:
+        u = urlsplit(url)
         if u.scheme not in ("http", "https") or not u.hostname or u.query or u.fragment:
-            raise ConfigError(f"public_url: expected http://HOST[:PORT][/PATH] (the address phones reach this "
-                              f"server at, e.g. http://192.168.1.10:5000), got {s.public_url!r}")
+            raise ValueError(f"expected http://HOST[:PORT][/PATH] (the address phones reach this server at, e.g. "
+                             f"http://192.168.1.10:5000), got {url!r}")
         try:
-            u.port
+            u.port  # noqa: B018 - reading it parses it
         except ValueError:
-            raise ConfigError(f"public_url: bad port in {s.public_url!r}") from None
-    _check_agenda_format(s.agenda_format)
-    if s.printer_profile.strip().lower() not in ("58", "58mm", "80", "80mm"):
-        raise ConfigError(f"printer_profile: expected 58mm or 80mm, got {s.printer_profile!r}")
-    if s.log_level.upper() not in LOG_LEVELS:
-        raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
-    if s.log_format not in ("text", "json"):
-        raise ConfigError(f"log_format: expected 'text' or 'json', got {s.log_format!r}")
-    if not PASSWORD_HASH_METHOD.fullmatch(s.password_hash_method):
-        raise ConfigError(f"password_hash_method: expected scrypt[:N:r:p] or pbkdf2:sha256[:ITERATIONS] "
-                          f"(werkzeug's methods; keep the default scrypt outside tests), got {s.password_hash_method!r}")
-    if s.secret_key and (len(s.secret_key) < 32 or s.secret_key.upper() == "CHANGE-ME"):
-        raise ConfigError("secret_key: too short or still the example (at least 32 random characters: "
-                          "python3 -c 'import secrets; print(secrets.token_hex(32))'; or leave it unset "
-                          "and one is generated into the instance folder)")
-    if s.database_url:
-        check_database_url(s.database_url)
-    if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"redis_url: expected redis://HOST:PORT/DB, got {s.redis_url!r}")
+            raise ValueError(f"bad port in {url!r}") from None
+    return url
+
+
+def _secret(key: str) -> str:
+    if key and (len(key) < 32 or key.upper() == "CHANGE-ME"):
+        raise ValueError("too short or still the example (at least 32 random characters: "
+                         "python3 -c 'import secrets; print(secrets.token_hex(32))'; or leave it unset "
+                         "and one is generated into the instance folder)")
+    return key
+
+
+def _agenda(fmt: str) -> str:
+    _check_agenda_format(fmt)
+    return fmt
+
+
+def _database(url: str) -> str:
+    if url:
+        check_database_url(url)
+    return url
+
+
+#: each setting's rule beyond its type (the type is the Settings field's)
+RULES: dict[str, tuple] = {
+    "timezone": (_check(_zone, "unknown time zone {value!r}"),),
+    "language": (_check(lambda v: v in ("id", "en"), "expected 'id' or 'en', got {value!r}"),),
+    "office_code": (_check(lambda v: OFFICE_CODE.fullmatch(v) is not None,
+                           "1-40 characters of A-Z a-z 0-9 . _ - expected, got {value!r}"),),
+    "token_hours": (_between(1, 24 * 366),),
+    "session_minutes": (_between(1, 60 * 24 * 366),),
+    "trusted_proxies": (_between(0, 5),),
+    "print_job_max_age_minutes": (_between(0, 24 * 60),),
+    "public_url": (AfterValidator(_public_url),),
+    "agenda_format": (AfterValidator(_agenda),),
+    "printer_profile": (_check(lambda v: v.strip().lower() in ("58", "58mm", "80", "80mm"),
+                               "expected 58mm or 80mm, got {value!r}"),),
+    "log_level": (_check(lambda v: v.upper() in LOG_LEVELS, f"expected one of {', '.join(LOG_LEVELS)}, got {{value!r}}"),),
+    "log_format": (_check(lambda v: v in ("text", "json"), "expected 'text' or 'json', got {value!r}"),),
+    "password_hash_method": (_check(lambda v: PASSWORD_HASH_METHOD.fullmatch(v) is not None,
+                                    "expected scrypt[:N:r:p] or pbkdf2:sha256[:ITERATIONS] (werkzeug's methods; keep "
+                                    "the default scrypt outside tests), got {value!r}"),),
+    "secret_key": (AfterValidator(_secret),),
+    "database_url": (AfterValidator(_database),),
+    "redis_url": (_check(lambda v: not v or urlsplit(v).scheme in ("redis", "rediss", "unix"),
+                         "expected redis://HOST:PORT/DB, got {value!r}"),),
+}
+_TYPES = {"str": str, "int": int, "bool": bool}
+
+
+def settings_schema():
+    """The pydantic model of the settings: built from :class:`Settings` (type) and ``RULES`` (rule), once."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        spec: dict[str, Any] = {}
+        for f in fields(Settings):
+            typ = _TYPES.get(f.type) if isinstance(f.type, str) else f.type
+            if typ is None:
+                continue  # extra: free-form
+            if typ is bool:
+                typ = Annotated[bool, _BeforeBool]
+            spec[f.name] = (Annotated[typ, *RULES[f.name]] if f.name in RULES else typ, None)
+        _SCHEMA = create_model("SettingsSchema", __config__=ConfigDict(coerce_numbers_to_str=True, extra="ignore"),
+                               **spec)
+    return _SCHEMA
+
+
+_SCHEMA = None
+
+
+def validate_values(values: dict, sources: dict | None = None) -> dict:
+    """The given settings converted to their types and checked; ConfigError in one line naming the setting and
+    where it was set (the environment variable or the file)."""
+    known = {k: v for k, v in values.items() if k != "extra"}
+    try:
+        model = settings_schema().model_validate(known)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        name = str(err["loc"][0]) if err["loc"] else "settings"
+        raise ConfigError(_say(name, err) + _source(name, sources)) from None
+    out = model.model_dump(include=set(known))
+    return out | ({"extra": values["extra"]} if "extra" in values else {})
+
+
+def _say(name: str, err: Mapping[str, Any]) -> str:
+    if err["type"] == "value_error":
+        text = str((err.get("ctx") or {}).get("error", err["msg"]))
+        return text if text.startswith(f"{name}:") else f"{name}: {text}"
+    want = expected(err) or err["msg"].lower()
+    if want == "true or false":
+        want = "a boolean (true/false)"
+    return f"{name}: expected {want}, got {err.get('input')!r}"
+
+
+def _source(name: str, sources: dict | None) -> str:
+    where = (sources or {}).get(name)
+    return "" if where in (None, "configuration") else f" (set in {where})"
+
+
+def _validate(s: Settings) -> None:
+    """Every setting of ``s`` checked (as load_settings does); ConfigError names the setting in one line."""
+    validate_values({f.name: getattr(s, f.name) for f in fields(Settings)})
 
 
 def _check_agenda_format(fmt: str) -> None:

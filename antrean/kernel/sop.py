@@ -1,7 +1,9 @@
 """SOP definitions: the data an SOP plugin declares, validated at load time.
 
 An SOP plugin returns plain dicts from its ``register_sops`` hook.  They are
-turned into frozen :class:`Sop` objects here; anything malformed raises
+validated by a typed schema (:class:`SopSchema`, pydantic, like the API's
+requests and the settings) and turned into frozen :class:`Sop` objects here;
+anything malformed raises
 :class:`SopError` naming the plugin's file and the offending field, so the
 plugin manager can report it and skip that plugin without taking the kiosk
 down.
@@ -10,7 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, ValidationError
+
+from antrean.kernel.schema import Strict, explain, first
 
 ROLES: dict[str, str] = {
     "pemohon": "Pemohon",
@@ -39,11 +45,6 @@ OUTCOMES = ("MS", "TMS", "DONE")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _LETTER = re.compile(r"^[A-Z]{1,2}$")
 _AGENDA = re.compile(r"^[A-Z0-9-]{2,12}$")
-
-SOP_KEYS = {"code", "name", "short_name", "group", "letter", "agenda_code", "icon", "version",
-            "standard_minutes", "front_desk_role", "documents", "steps"}
-STEP_KEYS = {"no", "activity", "role", "minutes", "kelengkapan", "output", "applicant_present", "tms", "kind"}
-
 
 class SopError(ValueError):
     """A malformed SOP definition. ``source`` is the plugin file, ``field`` a dotted path."""
@@ -110,102 +111,126 @@ class Sop:
         return seen
 
 
-def _req(d: dict, key: str, typ, source: str, path: str):
-    if key not in d:
-        raise SopError(source, f"{path}{key}", "is required")
-    value = d[key]
-    if typ is int and isinstance(value, bool) or not isinstance(value, typ):
-        name = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
-        raise SopError(source, f"{path}{key}", f"must be {name}, got {type(value).__name__}")
+# -- the schema of an SOP definition (pydantic, like the API's requests and the settings) ------------------------
+def _text(max_len: int = 300):
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > max_len:
+            raise ValueError(f"longer than {max_len} characters")
+        return value
+    return AfterValidator(check)
+
+
+def _one_of(what: str, allowed, *, exclude: tuple = ()):
+    def check(value: str) -> str:
+        if value not in allowed or value in exclude:
+            raise ValueError(f"unknown {what} {value!r}" + ("" if exclude else f"; expected one of {', '.join(allowed)}"))
+        return value
+    return AfterValidator(check)
+
+
+def _pattern(regex: re.Pattern, says: str):
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(f"{value!r} {says}")
+        return value
+    return AfterValidator(check)
+
+
+def _tuple_as_list(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _item(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value.strip()
+
+
+Texts = Annotated[list[Annotated[str, AfterValidator(_item)]], BeforeValidator(_tuple_as_list)]
+
+
+def _minutes(value: int) -> int:
+    if not 0 <= value <= 24 * 60:
+        raise ValueError("must be between 0 and 1440")
     return value
 
 
-def _text(d: dict, key: str, source: str, path: str, max_len: int = 300) -> str:
-    value = _req(d, key, str, source, path).strip()
-    if not value:
-        raise SopError(source, f"{path}{key}", "must not be empty")
-    if len(value) > max_len:
-        raise SopError(source, f"{path}{key}", f"longer than {max_len} characters")
-    return value
+class StepSchema(Strict):
+    """One step of an SOP (a row of the Perbup's SOP table)."""
+    model_config = ConfigDict(strict=True, extra="forbid")
+    no: int
+    activity: Annotated[str, _text()]
+    role: Annotated[str, _one_of("role", ROLES)]
+    minutes: Annotated[int, AfterValidator(_minutes)]
+    kelengkapan: Texts
+    output: Annotated[str, _text()]
+    applicant_present: bool
+    tms: bool
+    kind: Annotated[str, _one_of("kind", STEP_KINDS)]
 
 
-def _texts(d: dict, key: str, source: str, path: str) -> tuple[str, ...]:
-    items = _req(d, key, (list, tuple), source, path)
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, str) or not item.strip():
-            raise SopError(source, f"{path}{key}[{i}]", "must be a non-empty string")
-        out.append(item.strip())
-    return tuple(out)
+class SopSchema(Strict):
+    """An SOP as a plugin declares it (``register_sops``); :func:`parse_sop` adds the rules across fields."""
+    model_config = ConfigDict(strict=True, extra="forbid")
+    code: Annotated[str, _pattern(_CODE, f"must match {_CODE.pattern}")]
+    name: Annotated[str, _text()]
+    short_name: Annotated[str, _text(32)]
+    group: Annotated[str, _one_of("group", GROUPS)]
+    letter: Annotated[str, _pattern(_LETTER, "must be one or two capital letters")]
+    agenda_code: Annotated[str, _pattern(_AGENDA, f"must match {_AGENDA.pattern}")]
+    icon: Annotated[str, _text(40)]
+    version: Annotated[str, _text(40)]
+    standard_minutes: int
+    front_desk_role: Annotated[str, _one_of("staff role", STAFF_ROLES, exclude=("admin",))]
+    documents: Texts
+    steps: Annotated[list[StepSchema], BeforeValidator(_tuple_as_list)]
+
+
+def _validated(d: dict, source: str) -> SopSchema:
+    try:
+        return SopSchema.model_validate(d)
+    except ValidationError as exc:
+        err = first(exc)
+        raise SopError(source, err["where"], explain(err)) from None
 
 
 def parse_step(d: Any, source: str, path: str) -> Step:
     if not isinstance(d, dict):
         raise SopError(source, path.rstrip("."), "must be a mapping")
-    unknown = set(d) - STEP_KEYS
-    if unknown:
-        raise SopError(source, f"{path}{sorted(unknown)[0]}", "unknown field")
-    role = _req(d, "role", str, source, path)
-    if role not in ROLES:
-        raise SopError(source, f"{path}role", f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    kind = _req(d, "kind", str, source, path)
-    if kind not in STEP_KINDS:
-        raise SopError(source, f"{path}kind", f"unknown kind {kind!r}; expected one of {', '.join(STEP_KINDS)}")
-    minutes = _req(d, "minutes", int, source, path)
-    if not 0 <= minutes <= 24 * 60:
-        raise SopError(source, f"{path}minutes", "must be between 0 and 1440")
-    return Step(
-        no=_req(d, "no", int, source, path),
-        activity=_text(d, "activity", source, path),
-        role=role,
-        minutes=minutes,
-        kelengkapan=_texts(d, "kelengkapan", source, path),
-        output=_text(d, "output", source, path),
-        applicant_present=_req(d, "applicant_present", bool, source, path),
-        tms=_req(d, "tms", bool, source, path),
-        kind=kind,
-    )
+    try:
+        st = StepSchema.model_validate(d)
+    except ValidationError as exc:
+        err = first(exc)
+        raise SopError(source, f"{path}{err['where']}", explain(err)) from None
+    return _step(st)
+
+
+def _step(st: StepSchema) -> Step:
+    return Step(no=st.no, activity=st.activity, role=st.role, minutes=st.minutes, kelengkapan=tuple(st.kelengkapan),
+                output=st.output, applicant_present=st.applicant_present, tms=st.tms, kind=st.kind)
 
 
 def parse_sop(d: Any, source: str = "<unknown>") -> Sop:
-    """Validate one SOP dict and return the frozen :class:`Sop`."""
+    """Validate one SOP dict (:class:`SopSchema`, then the rules across fields) and return the frozen :class:`Sop`."""
     if not isinstance(d, dict):
         raise SopError(source, "sop", f"must be a mapping, got {type(d).__name__}")
-    unknown = set(d) - SOP_KEYS
-    if unknown:
-        raise SopError(source, sorted(unknown)[0], "unknown field")
-    code = _req(d, "code", str, source, "")
-    if not _CODE.match(code):
-        raise SopError(source, "code", f"{code!r} must match {_CODE.pattern}")
-    group = _req(d, "group", str, source, "")
-    if group not in GROUPS:
-        raise SopError(source, "group", f"unknown group {group!r}; expected one of {', '.join(GROUPS)}")
-    letter = _req(d, "letter", str, source, "")
-    if not _LETTER.match(letter):
-        raise SopError(source, "letter", f"{letter!r} must be one or two capital letters")
-    agenda = _req(d, "agenda_code", str, source, "")
-    if not _AGENDA.match(agenda):
-        raise SopError(source, "agenda_code", f"{agenda!r} must match {_AGENDA.pattern}")
-    front = _req(d, "front_desk_role", str, source, "")
-    if front not in STAFF_ROLES or front == "admin":
-        raise SopError(source, "front_desk_role", f"unknown staff role {front!r}")
-    raw_steps = _req(d, "steps", (list, tuple), source, "")
-    if len(raw_steps) < 2:
+    v = _validated(d, source)
+    if len(v.steps) < 2:
         raise SopError(source, "steps", "an SOP needs at least two steps")
-    steps = tuple(parse_step(s, source, f"steps[{i}].") for i, s in enumerate(raw_steps))
+    steps = tuple(_step(s) for s in v.steps)
     for i, s in enumerate(steps):
         if s.no != i + 1:
             raise SopError(source, f"steps[{i}].no", f"steps must be numbered 1..n in order; got {s.no}")
     if sum(1 for s in steps if s.kind == "register") > 1:
         raise SopError(source, "steps", "at most one step may be of kind 'register'")
     total = sum(s.minutes for s in steps)
-    standard = _req(d, "standard_minutes", int, source, "")
-    if standard != total:
-        raise SopError(source, "standard_minutes", f"is {standard} but the steps add up to {total}")
-    short = _text(d, "short_name", source, "", max_len=32)
+    if v.standard_minutes != total:
+        raise SopError(source, "standard_minutes", f"is {v.standard_minutes} but the steps add up to {total}")
     return Sop(
-        code=code, name=_text(d, "name", source, ""), short_name=short, group=group, letter=letter,
-        agenda_code=agenda, icon=_text(d, "icon", source, "", 40), version=_text(d, "version", source, "", 40),
-        standard_minutes=standard, front_desk_role=front, documents=_texts(d, "documents", source, ""),
-        steps=steps, source=source,
+        code=v.code, name=v.name, short_name=v.short_name, group=v.group, letter=v.letter,
+        agenda_code=v.agenda_code, icon=v.icon, version=v.version, standard_minutes=v.standard_minutes,
+        front_desk_role=v.front_desk_role, documents=tuple(v.documents), steps=steps, source=source,
     )

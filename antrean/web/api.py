@@ -1,4 +1,5 @@
-"""REST API ``/api/v1``, described by ``/api/v1/openapi.json``.
+"""REST API ``/api/v1``, described by ``/api/v1/openapi.json`` (generated from the schemas each route declares
+with :func:`antrean.web.openapi.api`; the models are in antrean/web/schemas.py).
 
 Errors are JSON ``{"error", "message", "detail"?}`` with 400/401/403/404/409/
 422/429; nothing is half-written (each action is one transaction). Staff
@@ -21,27 +22,20 @@ from antrean.kernel.timeutil import iso, office_day
 from antrean.services.calendar import parse_day
 from antrean.services.exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
 from antrean.services.survey import require_report_reader
+from antrean.web import schemas as sc
 from antrean.web.context import get_core
 from antrean.web.limits import device as registered_device
 from antrean.web.limits import public
-from antrean.web.openapi import spec
+from antrean.web.openapi import api, json_object, spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-
-def body() -> dict:
-    """The request's JSON object: every route that takes a body reads it here. Malformed JSON, a value no column
-    can store (NUL, an integer beyond 64 bits, nesting past 32 levels: app.check_value) or a non-object is a 400."""
-    if not request.is_json:
-        raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
-                      detail="send Content-Type: application/json with a JSON object", status=400, code="bad_json")
-    data = request.get_json(cache=True)  # on_json_loading_failed (app._Request) raises Invalid with the reason
-    if not isinstance(data, dict):
-        raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
-    return data
+#: the request's JSON object (400 unless it is one); routes declare a body model instead (``@api(body=…)``)
+body = json_object
 
 
 def field(data: dict, name: str, typ, *, required: bool = True, default=None):
+    """One field of a JSON object, by hand (for JSON routes outside /api/v1; the API's routes declare models)."""
     if name not in data or data[name] is None:
         if required:
             raise Invalid(f"Kolom '{name}' wajib diisi.", f"Field '{name}' is required.", field=name)
@@ -94,6 +88,7 @@ def staff(action: str):
 
 # -- public -------------------------------------------------------------------
 @bp.get("/services")
+@api("Enabled services with their SOP steps", ok=sc.Services)
 def services():
     core = get_core()
     return jsonify({"services": core.services(enabled_only=True)})
@@ -101,26 +96,29 @@ def services():
 
 @bp.post("/tickets")
 @public("ticket", per_service=True)
-def issue_ticket():
+@api("Issue a ticket (public; rate-limited per address and per service per day, or per registered kiosk)",
+     body=sc.TicketIn, ok=sc.Ticket, status=201, errors=(404, 409),
+     responses={200: (sc.Ticket, "The same idempotency key again: the first ticket")},
+     headers=(("Idempotency-Key", "instead of idempotency_key"), ("X-Device-Id", "instead of device_id")))
+def issue_ticket(body: sc.TicketIn):
     core = get_core()
-    data = body()
-    service = field(data, "service", str)
-    priority = field(data, "priority", str, required=False)
-    key = field(data, "idempotency_key", str, required=False) or request.headers.get("Idempotency-Key")
+    key = body.idempotency_key or request.headers.get("Idempotency-Key")
     # a kiosk registered with `antrean kiosk add` is who its key says; anyone else's device id is only a claim
-    device = registered_device() or field(data, "device_id", str, required=False) or request.headers.get("X-Device-Id")
-    ticket, created = core.tickets.issue(service, priority, idempotency_key=key, device_id=device)
+    device = registered_device() or body.device_id or request.headers.get("X-Device-Id")
+    ticket, created = core.tickets.issue(body.service, body.priority, idempotency_key=key, device_id=device)
     return jsonify(ticket), 201 if created else 200
 
 
 @bp.get("/calendar")
 @public("status")
-def calendar_days():
+@api("The office calendar: open now or why not (until when), and each day's hours or closure",
+     query=sc.CalendarQuery, ok=sc.Calendar)
+def calendar_days(query: sc.CalendarQuery):
     """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
     core = get_core()
     today = office_day(core.tz)
-    first = parse_day(request.args["from"]) if request.args.get("from") else today
-    last = parse_day(request.args["to"]) if request.args.get("to") else first + timedelta(days=13)
+    first = query.from_ or today
+    last = query.to or first + timedelta(days=13)
     if last < first or (last - first).days > 365:
         raise Invalid("Rentang tanggal tidak sah (dari <= sampai, paling lama 366 hari).",
                       "Invalid date range (from <= to, at most 366 days).", detail=f"from={first} to={last}")
@@ -133,11 +131,13 @@ def calendar_days():
 
 @bp.get("/tickets/<token>")
 @public("status")
+@api("Ticket status by its unguessable token (public, rate-limited)", ok=sc.Ticket)
 def ticket_status(token):
     return jsonify(get_core().tickets.by_token(token))
 
 
 @bp.get("/counters")
+@api("Counters and the services each calls", ok=sc.Counters)
 def counters():
     return jsonify({"counters": [{k: c[k] for k in ("id", "name", "number", "services", "active")}
                                  for c in get_core().queue.counters()]})
@@ -145,16 +145,16 @@ def counters():
 
 @bp.post("/auth/token")
 @public("login")
-def auth_token():
+@api("Exchange username and password for a bearer token", body=sc.LoginIn, ok=sc.Token, errors=(401,))
+def auth_token(body: sc.LoginIn):
     core = get_core()
-    data = body()
-    actor = core.users.authenticate(field(data, "username", str), field(data, "password", str),
-                                    source=request.remote_addr or "")
+    actor = core.users.authenticate(body.username, body.password, source=request.remote_addr or "")
     return jsonify(core.users.issue_token(actor) | {"user": {"username": actor.username, "roles": sorted(actor.roles)}})
 
 
 @bp.post("/auth/logout")
 @staff("auth.logout")
+@api("Log out everywhere: every session and token of the caller's account ends", ok=sc.Ok)
 def auth_logout():
     """End every session and token of the caller's account (this token included)."""
     get_core().users.logout(current_actor())
@@ -162,52 +162,74 @@ def auth_logout():
 
 
 # -- staff: the queue ---------------------------------------------------------
-def _counter_action(counter_id: int, action: str):
+def _counter_action(counter_id: int, action: str, body=None):
     core = get_core()
     actor = current_actor()
     q = core.queue
     if action == "call-next":
-        call = q.call_next(counter_id, actor, **_expected_current())
+        call = q.call_next(counter_id, actor, **_expected_current(body))
         if call is None:
             return jsonify({"call": None, "message": "Tidak ada antrean yang menunggu."})
         return jsonify({"call": call})
     if action == "recall":
         return jsonify({"call": q.recall(counter_id, actor)})
     if action == "call":
-        data = body()
-        return jsonify({"call": q.call_ticket(counter_id, field(data, "ticket", int), actor, **_expected_current())})
+        return jsonify({"call": q.call_ticket(counter_id, body.ticket, actor, **_expected_current(body))})
     if action == "transfer":
-        data = body()
-        return jsonify({"ticket": q.transfer(counter_id, field(data, "service", str), actor)})
+        return jsonify({"ticket": q.transfer(counter_id, body.service, actor)})
     fn = {"skip": q.skip, "hold": q.hold, "start": q.start, "finish": q.finish}[action]
     return jsonify({"ticket": fn(counter_id, actor)})
 
 
-def _expected_current() -> dict:
+def _expected_current(body) -> dict:
     """``{"current": <ticket id or null>}`` in the body: the number the caller's screen shows at the loket.
     If the loket has moved on (a second screen called), the call is refused with 409 ``stale``."""
-    data = request.get_json(silent=True, cache=True)
-    if not isinstance(data, dict) or "current" not in data:
+    if body is None or "current" not in body.model_fields_set:
         return {}
-    return {"expected_current": field(data, "current", int, required=False)}
+    return {"expected_current": body.current}
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
 @staff("ticket.cancel")
-def cancel_ticket(ticket_id):
+@api("Cancel an open ticket with a reason (outcome cancelled)", body=sc.CancelIn, ok=sc.TicketResult,
+     errors=(409,))
+def cancel_ticket(ticket_id, body: sc.CancelIn):
     """Staff cancel an open ticket with a reason: outcome ``cancelled``."""
-    data = body()
-    return jsonify({"ticket": get_core().queue.cancel(ticket_id, field(data, "reason", str), current_actor())})
+    return jsonify({"ticket": get_core().queue.cancel(ticket_id, body.reason, current_actor())})
 
 
-for _action in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish"):
+#: the counter's actions: (summary, body model, body required, response)
+COUNTER_ACTIONS = {
+    "call-next": ("Close the current ticket (served if started, else no_show) and call the next by policy; "
+                  "'current' (the ticket id the screen shows, or null) makes a stale second screen get 409",
+                  sc.CallNextIn, False, sc.CallResult),
+    "recall": ("Call the current ticket again", None, True, sc.CallResult),
+    "call": ("Call a specific waiting, held or skipped ticket", sc.CallIn, True, sc.CallResult),
+    "skip": ("Nobody came: set the current ticket aside (no_show at day end unless called back)", None, True,
+             sc.TicketResult),
+    "hold": ("Put the current ticket on hold", None, True, sc.TicketResult),
+    "transfer": ("Close the current ticket as transferred and continue it in another service's queue",
+                 sc.TransferIn, True, sc.TicketResult),
+    "start": ("Start serving the current ticket", None, True, sc.TicketResult),
+    "finish": ("Finish the current, started ticket (outcome served)", None, True, sc.TicketResult),
+}
+
+
+def _counter_view(action: str, summary: str, model, required: bool, result):
+    def run(counter_id, **kw):
+        return _counter_action(counter_id, action, kw.get("body"))
+    run.__name__ = run.__qualname__ = f"counter_{action.replace('-', '_')}"
+    return staff("counter.operate")(api(summary, body=model, body_required=required, ok=result, errors=(409, 422))(run))
+
+
+for _action, (_summary, _model, _required, _result) in COUNTER_ACTIONS.items():
     bp.add_url_rule(f"/counters/<int:counter_id>/{_action}", f"counter_{_action.replace('-', '_')}",
-                    staff("counter.operate")(lambda counter_id, _a=_action: _counter_action(counter_id, _a)),
-                    methods=["POST"])
+                    _counter_view(_action, _summary, _model, _required, _result), methods=["POST"])
 
 
 @bp.get("/counters/<int:counter_id>")
 @staff("counter.read")
+@api("A counter's current ticket and queue", ok=sc.CounterState)
 def counter_state(counter_id):
     core = get_core()
     c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
@@ -221,37 +243,38 @@ def counter_state(counter_id):
 # -- staff: applications ------------------------------------------------------
 @bp.post("/applications")
 @staff("application.open")
-def open_application():
+@api("Open an application (permohonan) from a ticket, or for a service", body=sc.ApplicationIn,
+     ok=sc.Application, status=201, errors=(404, 409))
+def open_application(body: sc.ApplicationIn):
     core = get_core()
-    data = body()
-    ticket = field(data, "ticket", int, required=False)
-    service = field(data, "service", str, required=ticket is None)
-    app = core.workflow.open(current_actor(), ticket_id=ticket, service_code=service,
-                             applicant_name=field(data, "applicant_name", str),
-                             nik=field(data, "nik", str, required=False), phone=field(data, "phone", str, required=False))
+    if body.ticket is None and body.service is None:
+        raise Invalid("Kolom 'service' wajib diisi.", "Field 'service' is required.", field="service",
+                      detail="service: is required without a ticket")
+    app = core.workflow.open(current_actor(), ticket_id=body.ticket, service_code=body.service,
+                             applicant_name=body.applicant_name, nik=body.nik, phone=body.phone)
     return jsonify(app), 201
 
 
 @bp.post("/applications/<int:app_id>/steps/<int:step_no>")
 @staff("application.step")
-def complete_step(app_id, step_no):
+@api("Complete the current step (MS, TMS or DONE)", body=sc.StepIn, ok=sc.Application, errors=(409,))
+def complete_step(app_id, step_no, body: sc.StepIn):
     core = get_core()
-    data = body()
-    docs = field(data, "missing_documents", list, required=False)
-    app = core.workflow.complete_step(app_id, step_no, current_actor(), outcome=field(data, "outcome", str),
-                                      note=field(data, "note", str, required=False, default=""),
-                                      missing_documents=docs, counter_id=field(data, "counter", int, required=False))
+    app = core.workflow.complete_step(app_id, step_no, current_actor(), outcome=body.outcome, note=body.note,
+                                      missing_documents=body.missing_documents, counter_id=body.counter)
     return jsonify(app)
 
 
 @bp.get("/applications/<int:app_id>")
 @staff("application.read")
+@api("An application with its timeline (NIK masked)", ok=sc.Application)
 def application(app_id):
     return jsonify(get_core().workflow.get(app_id, current_actor()))
 
 
 @bp.post("/applications/<int:app_id>/nik")
 @staff("application.reveal_nik")
+@api("The full NIK (masked everywhere else); written to the audit log with who and when", ok=sc.Nik)
 def reveal_nik(app_id):
     """The full NIK (masked everywhere else); written to the audit log with who and when."""
     return jsonify(get_core().workflow.reveal_nik(app_id, current_actor()))
@@ -259,6 +282,7 @@ def reveal_nik(app_id):
 
 @bp.get("/worklist")
 @staff("worklist.read")
+@api("Applications waiting for a step the caller's roles may do", ok=sc.Worklist)
 def worklist():
     return jsonify({"items": get_core().workflow.worklist(current_actor())})
 
@@ -266,66 +290,73 @@ def worklist():
 # -- staff: reports (report roles) ----------------------------------------------
 @bp.get("/reports/summary")
 @staff("report.read")
-def report_summary():
+@api("One row per service for a period (report roles); json, csv, xlsx or pdf", query=sc.SummaryQuery,
+     ok=sc.Summary, content=("text/csv", "application/pdf",
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+def report_summary(query: sc.SummaryQuery):
     """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
     core = get_core()
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", *CONTENT_TYPES):
-        raise Invalid("Format tidak dikenal (json, csv, xlsx atau pdf).", "Unknown format (json, csv, xlsx or pdf).",
-                      field="format", detail=f"format={fmt!r}")
-    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    fmt = query.format
+    period = core.reports.period(query.from_, query.to)
     report = core.reports.summary(current_actor(), period)
     if fmt == "json":
         return jsonify({"period": report["period"], "office": report["office"]["code"],
                         "rows": core.reports.service_rows(report)})
-    body = {"csv": lambda: to_csv(report, "services"), "xlsx": lambda: to_xlsx(report, ("services",)),
-            "pdf": lambda: to_pdf(report, **core.reports.signature())}[fmt]()
+    content = {"csv": lambda: to_csv(report, "services"), "xlsx": lambda: to_xlsx(report, ("services",)),
+               "pdf": lambda: to_pdf(report, **core.reports.signature())}[fmt]()
     name = f"ringkasan-{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
-    return current_app.response_class(body, content_type=CONTENT_TYPES[fmt],
+    return current_app.response_class(content, content_type=CONTENT_TYPES[fmt],
                                       headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/reports/regency")
 @staff("report.read")
-def report_regency():
+@api("One row per kecamatan (regency admin with offices [\"*\"], PostgreSQL)", query=sc.PeriodQuery,
+     ok=sc.Regency, errors=(409,))
+def report_regency(query: sc.PeriodQuery):
     """One row per kecamatan (regency admin, PostgreSQL)."""
     core = get_core()
-    period = core.reports.period(request.args.get("from"), request.args.get("to"))
+    period = core.reports.period(query.from_, query.to)
     return jsonify({"period": period.to_dict(), "rows": core.reports.regency(current_actor(), period)})
 
 
 # -- the SKM survey ----------------------------------------------------------------
 @bp.post("/surveys")
 @public("survey")
-def submit_survey():
+@api("Answer the SKM survey for a served ticket (once per ticket)", body=sc.SurveyIn, ok=sc.SurveyRecorded,
+     status=201, errors=(404, 409))
+def submit_survey(body: sc.SurveyIn):
     """A citizen's survey answers for their served ticket (public: the status token is the proof)."""
     core = get_core()
-    data = body()
-    channel = field(data, "channel", str, required=False, default="api")
-    out = core.survey.submit(field(data, "ticket", str), data.get("answers"), data.get("profile"),
-                             data.get("suggestion"), channel=channel if channel in ("phone", "tablet") else "api")
+    channel = body.channel
+    out = core.survey.submit(body.ticket, body.answers, body.profile, body.suggestion,
+                             channel=channel if channel in ("phone", "tablet") else "api")
     return jsonify(out), 201
 
 
 # -- booking (antrean/services/booking.py, docs/booking.md) -----------------------------------------------------
 @bp.get("/booking/slots")
 @public("booking_read")
-def booking_slots():
+@api("Free slots of a service on a day (public, rate-limited); a closed day (holiday, weekend) answers slots [] "
+     "and closed: the reason", query=sc.SlotsQuery, ok=sc.Slots, errors=(404,))
+def booking_slots(query: sc.SlotsQuery):
     """Free slots of a service on a day; a closed day answers {"slots": [], "closed": reason}."""
-    return jsonify(get_core().booking.slots(request.args.get("service", ""), _day("date")))
+    return jsonify(get_core().booking.slots(query.service, query.date))
 
 
 @bp.post("/bookings")
 @public("booking")
-def create_booking():
-    data = body()
-    out = get_core().booking.create(field(data, "service", str), field(data, "date", str), field(data, "start", str),
-                                    field(data, "name", str), field(data, "phone", str), field(data, "nik", str))
+@api("Book a slot (public, rate-limited). 409: the same NIK already booked this service that day, the slot is "
+     "full, or the day is closed", body=sc.BookingIn, ok=sc.Booking, status=201, errors=(404, 409),
+     description="Answers the code, the QR image URL and the cancel token (keep it: the manage_url link).")
+def create_booking(body: sc.BookingIn):
+    out = get_core().booking.create(body.service, body.date, body.start, body.name, body.phone, body.nik)
     return jsonify(out), 201
 
 
 @bp.get("/bookings/<code>")
 @public("booking_read")
+@api("A booking's public view (no personal data)", ok=sc.Booking)
 def booking_status(code):
     return jsonify(get_core().booking.get(code))
 
@@ -340,21 +371,26 @@ def _cancel_token(data: dict | None = None) -> str:
 
 @bp.delete("/bookings/<code>")
 @public("booking")
-def cancel_booking(code):
-    data = request.get_json(silent=True) if request.is_json else None
-    return jsonify(get_core().booking.cancel(code, _cancel_token(data if isinstance(data, dict) else None)))
+@api("Cancel with the confirmation's cancel token", query=sc.TokenQuery, body=sc.CancelBookingIn,
+     body_required=False, ok=sc.Booking, errors=(403, 409), headers=(("X-Cancel-Token", "instead of ?token="),))
+def cancel_booking(code, query: sc.TokenQuery, body: sc.CancelBookingIn):
+    return jsonify(get_core().booking.cancel(code, _cancel_token({"token": body.token})))
 
 
 @bp.post("/bookings/<code>/reschedule")
 @public("booking")
-def reschedule_booking(code):
-    data = body()
-    return jsonify(get_core().booking.reschedule(code, _cancel_token(data), field(data, "date", str),
-                                                 field(data, "start", str)))
+@api("Move the booking to another slot (cancel token required)", query=sc.TokenQuery, body=sc.RescheduleIn,
+     ok=sc.Booking, errors=(403, 409), headers=(("X-Cancel-Token", "instead of token"),))
+def reschedule_booking(code, query: sc.TokenQuery, body: sc.RescheduleIn):
+    return jsonify(get_core().booking.reschedule(code, _cancel_token({"token": body.token}), body.date, body.start))
 
 
 @bp.post("/bookings/<code>/check-in")
 @public("booking_read")
+@api("Check a booking in at a registered kiosk (X-Device-Key) or a counter (staff token): issues its ticket, "
+     "marked booked", ok=sc.Ticket, status=201, errors=(409,), security="optional",
+     description="409 when too early, too late (no-show), cancelled or already checked in; the error's walk_in "
+                 "says a walk-in ticket can be taken instead.")
 def check_in_booking(code):
     """A registered kiosk (X-Device-Key) or staff (token/session) checks a booking in: 201 with the ticket."""
     core = get_core()
@@ -364,31 +400,24 @@ def check_in_booking(code):
     return jsonify(core.booking.check_in(code, actor=current_actor())), 201
 
 
-def _day(name: str):
-    value = request.args.get(name, "")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"Parameter '{name}' harus tanggal YYYY-MM-DD.", f"Parameter '{name}' must be a YYYY-MM-DD date.",
-                      field=name, detail=f"{name}={value!r}") from None
-
-
 @bp.get("/reports/ikm")
 @staff("report.read")
-def report_ikm():
+@api("IKM (Indeks Kepuasan Masyarakat) of a period, per element (report roles)", query=sc.IkmQuery, ok=sc.Ikm)
+def report_ikm(query: sc.IkmQuery):
     """IKM of a period (report roles)."""
     core = get_core()
     require_report_reader(core, current_actor())
-    start, end = _day("from"), _day("to")
+    start, end = query.from_, query.to
     if end < start:
         raise Invalid("Tanggal akhir sebelum tanggal awal.", "The end date is before the start date.", field="to",
                       detail="from <= to")
-    service = request.args.get("service") or None
+    service = query.service
     if service is not None and service not in core.sops:
         raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service", detail=repr(service))
     return jsonify(core.survey.ikm(start, end, service=service))
 
 
 @bp.get("/openapi.json")
+@api("This document (OpenAPI 3.1), generated from the routes' schemas", ok={"type": "object"})
 def openapi():
-    return jsonify(spec(get_core()))
+    return jsonify(spec(current_app))

@@ -1,305 +1,357 @@
-"""The OpenAPI 3.1 description of /api/v1 (kept next to the routes it describes).
+"""``/api/v1`` declared with typed schemas: request validation at the door and ``/api/v1/openapi.json``.
 
-Plugins that add routes under /api/v1 describe them through the hook ``openapi_paths`` (hardware does). The
-description is checked against the running API by schemathesis (tests/integration/test_openapi_fuzz.py): every
-status a route can answer is listed, every response matches its schema.
+A route says once what it takes and answers, below its Flask decorators (and below ``@staff``/``@public``)::
+
+    @bp.post("/tickets")
+    @public("ticket", per_service=True)
+    @api("Issue a ticket", body=TicketIn, ok=Ticket, status=201, errors=(404, 409))
+    def issue_ticket(body: TicketIn): ...
+
+The view gets the validated request as ``body`` (JSON object) and/or ``query`` (query string). A request that
+does not fit is refused in the API's error shape: 400 ``bad_json`` when the body is not a JSON object, 422
+``invalid`` naming the field (``{"error": "invalid", "message": "Kolom 'service' wajib diisi.", "field":
+"service", "detail": "service: is required"}``).
+
+The OpenAPI document is generated from ``app.url_map``: every rule under ``/api/v1`` is listed, with the
+schemas its view declared (a view that declared none is still listed, and a test fails on it). Statuses every
+route can answer are added from what the view is: 400 (the door: app.check_value), 400/413/422 with a body, 422
+with a query, 401/403 for a staff route (``@staff``), 429 for a rate-limited one (``@public``), 404 with path
+parameters. Plugins declare their routes the same way (hardware/api.py); the hook ``openapi_paths`` still
+merges hand-written path items (a plugin's item replaces the generated one of the same path and method).
+
+Why our own thin layer and not flask-openapi3 or spectree: both want their own app or blueprint classes or their
+own error body, while every face here relies on plain Flask blueprints, on the one error shape and on the
+door's 400/422 split; the whole layer is this file, and it runs the same under gevent and threads.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import IntegerConverter
+
 from antrean import __version__
+from antrean.kernel.errors import Invalid
+from antrean.kernel.schema import INT_MAX, describe, expected, first
 
-ERR = {"$ref": "#/components/schemas/Error"}
-
-
-def _resp(desc: str, schema=None) -> dict:
-    r = {"description": desc}
-    if schema is not None:
-        r["content"] = {"application/json": {"schema": schema}}
-    return r
+PREFIX = "/api/v1"
+REF = "#/components/schemas/{model}"
 
 
-def _errors(*codes: int) -> dict:
-    text = {400: "Malformed JSON, a value no field accepts (NUL, an integer beyond 64 bits, nesting) or CSRF",
-            401: "Not logged in", 403: "Role not allowed", 404: "Not found",
-            409: "Conflicts with the current state", 413: "Body too large", 422: "Invalid field",
-            429: "Too many requests (rate limit or login throttle); see Retry-After"}
-    return {str(c): _resp(text[c], ERR) for c in codes}
+class Out(BaseModel):
+    """A response object: every field the route sends (an undeclared one is a schema violation)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _post(summary: str, req: dict | None, ok: dict, *codes: int, secure: bool = True, status: str = "200") -> dict:
-    if req is not None:  # any body may be malformed or too large
-        codes = tuple(sorted({*codes, 400, 413}))
-    op = {"summary": summary, "responses": {status: ok, **_errors(*codes)}}
-    if req is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": req}}}
-    if secure:
-        op["security"] = [{"bearer": []}]
-    return {"post": op}
+class Query(BaseModel):
+    """A query string: text converted to the declared types; an empty parameter counts as absent."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
-def _obj(props: dict, required: list[str] | None = None) -> dict:
-    d = {"type": "object", "properties": props}
-    if required:
-        d["required"] = required
-    return d
+class Error(Out):
+    """Every error: a stable code, a message in the caller's language (Indonesian first), and for admins a
+    precise ``detail``. Some errors carry more: ``field`` (422), ``retry_after`` (429), ``walk_in`` (booking
+    check-in refused), ``reopens_at`` (office closed)."""
+    model_config = ConfigDict(extra="allow")
+    error: str
+    message: str
+    detail: str | None = None
+    field: str | None = Field(None, description="the field at fault")
+    retry_after: int | None = Field(None, description="seconds, with 429")
 
 
-#: public: plugins build their ``openapi_paths`` with these (the hardware plugin does)
-resp, errors, post, obj = _resp, _errors, _post, _obj
-
-S, B = {"type": "string"}, {"type": "boolean"}
-#: integers the database can hold (a larger one is a 400 at the door)
-I = {"type": "integer", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}
-NS, NI = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
-#: a public route: rate-limited per address (or per registered kiosk, X-Device-Key)
-DEVICE_KEY = {"name": "X-Device-Key", "in": "header", "required": False, "schema": S,
-              "description": "key of a kiosk registered with `antrean kiosk add` (limited per device, generously)"}
+#: what each error status means, for the document
+ERRORS = {400: "Malformed JSON, not a JSON object, a value no field accepts (NUL, an integer beyond 64 bits, "
+               "nesting past 32 levels) or a missing CSRF token",
+          401: "Not logged in", 403: "Role not allowed", 404: "Not found", 409: "Conflicts with the current state",
+          413: "Body too large", 422: "A field or parameter is missing or invalid (field names it)",
+          429: "Too many requests (rate limit or login throttle); see Retry-After"}
 
 
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
+@dataclass
+class Operation:
+    summary: str
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    query: type[Query] | None = None
+    #: status -> (a model, a JSON schema dict or None, the description)
+    responses: dict[int, tuple[Any, str]] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+    #: request headers: (name, description)
+    headers: tuple[tuple[str, str], ...] = ()
+    #: "auto" (bearer for a @staff route), "optional" (bearer or none), "none"
+    security: str = "auto"
+    #: other media types of the first success response (reports as csv …)
+    content: tuple[str, ...] = ()
+    description: str = ""
 
 
-def _ticket_schema() -> dict:
-    counter = _obj({"id": I, "name": S, "number": I}, ["id", "name", "number"])
-    return _obj({
-        "id": I, "number": {"type": "string", "description": "letter and number, e.g. B007 (B10005 past 9,999)"},
-        "service": S, "service_name": S, "service_short_name": S, "standard_minutes": NI,
-        "priority": NS, "priority_label": NS, "status": S, "day": {"type": "string", "format": "date"},
-        "outcome": {"type": ["string", "null"], "enum": ["served", "no_show", "transferred", "cancelled", "expired",
-                                                          None]},
-        "issued_at": S, "called_at": NS, "waiting_ahead": I, "estimated_wait_minutes": I,
-        "counter": {"oneOf": [{"type": "null"}, counter]}, "token": S, "status_url": S, "api_url": S,
-        "device_id": NS, "booked": {"type": "boolean", "description": "issued by a booking's check-in"},
-        "print": {"type": "object", "description": "print job state (hardware plugin), on issue only"},
-        "now_calling": {"oneOf": [{"type": "null"}, _obj({"number": S, "counter_name": S, "counter_number": I})]},
-    }, ["id", "number", "service", "status", "day", "issued_at", "token", "status_url"])
+def api(summary: str, *, body: type[BaseModel] | None = None, body_required: bool = True,
+        query: type[Query] | None = None, ok: Any = None, status: int = 200, description: str = "",
+        responses: dict[int, tuple[Any, str]] | None = None, errors: tuple[int, ...] = (),
+        headers: tuple[tuple[str, str], ...] = (), security: str = "auto", content: tuple[str, ...] = ()):
+    """Declare a route of ``/api/v1`` (see the module's doc). ``ok`` is the success response's model (status
+    ``status``), ``responses`` any other success responses, ``errors`` the error statuses the route answers
+    beyond those added from what it is."""
+    def deco(fn):
+        op = Operation(summary, body, body_required, query, {status: (ok, summary)} | dict(responses or {}),
+                       tuple(errors), tuple(headers), security, tuple(content),
+                       description or _doc(fn))
+
+        @wraps(fn)
+        def view(*args, **kwargs):
+            if op.body is not None:
+                kwargs["body"] = parse_body(op.body, required=op.body_required)
+            if op.query is not None:
+                kwargs["query"] = parse_query(op.query)
+            return fn(*args, **kwargs)
+        view.api_op = op
+        return view
+    return deco
 
 
-def spec(core=None) -> dict:
-    """The description; with ``core``, the paths its plugins add (hook ``openapi_paths``) are merged in."""
-    out = _core_spec()
-    out["paths"]["/tickets"]["post"]["responses"]["200"] = _resp("The same idempotency key again: the first ticket",
-                                                                 ref("Ticket"))
-    if core is not None:
+def _doc(fn) -> str:
+    return " ".join((fn.__doc__ or "").split())
+
+
+# -- requests ------------------------------------------------------------------------------------------------------
+def json_object() -> dict:
+    """The request's JSON object. Malformed JSON, a value no column can store (NUL, an integer beyond 64 bits,
+    nesting past 32 levels: app.check_value) or a non-object is a 400."""
+    if not request.is_json:
+        raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
+                      detail="send Content-Type: application/json with a JSON object", status=400, code="bad_json")
+    data = request.get_json(cache=True)  # on_json_loading_failed (app._Request) raises Invalid with the reason
+    if not isinstance(data, dict):
+        raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
+    return data
+
+
+def parse_body(model: type[BaseModel], *, required: bool = True) -> BaseModel:
+    """The body validated by ``model``. ``required=False``: no body, or one that is not JSON, is empty."""
+    data: Any = json_object() if required else request.get_json(silent=True, cache=True)
+    if not isinstance(data, dict):
+        data = {}
+    keep: frozenset[str] = getattr(model, "keep_null", frozenset())
+    # null is "not sent" (as the API always read it), except where a model says null means something
+    data = {k: v for k, v in data.items() if v is not None or k in keep}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc, "Kolom", "Field") from None
+
+
+def parse_query(model: type[Query]) -> Query:
+    data = {k: v for k, v in request.args.items() if v != ""}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc, "Parameter", "Parameter") from None
+
+
+def invalid(exc: ValidationError, noun_id: str, noun_en: str) -> Invalid:
+    """A validation error as the API's 422, in Indonesian first, naming the field."""
+    err = first(exc)
+    name, detail = err["where"], describe(exc)
+    if err["type"] == "missing":
+        return Invalid(f"{noun_id} '{name}' wajib diisi.", f"{noun_en} '{name}' is required.", field=name,
+                       detail=detail)
+    if err["type"].startswith("date"):
+        return Invalid(f"{noun_id} '{name}' harus tanggal YYYY-MM-DD.", f"{noun_en} '{name}' must be a YYYY-MM-DD date.",
+                       field=name, detail=detail)
+    want = expected(err)
+    return Invalid(f"{noun_id} '{name}' tidak sah.",
+                   f"{noun_en} '{name}' must be {want}." if want else f"{noun_en} '{name}' is invalid.",
+                   field=name, detail=detail)
+
+
+def check_responses(app) -> None:
+    """For tests: every JSON response of a declared /api/v1 route is checked against the model declared for its
+    status (the error model for an error); a response outside its schema raises (a failing test names it)."""
+    @app.after_request
+    def _conforms(response):
+        rule = request.url_rule
+        if rule is None or not rule.rule.startswith(PREFIX) or not response.is_json:
+            return response
+        op = operation_of(app.view_functions.get(rule.endpoint))
+        if op is None:
+            return response
+        model = op.responses.get(response.status_code, (None,))[0] if response.status_code < 400 else Error
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            try:
+                model.model_validate_json(response.get_data(), strict=True)
+            except ValidationError as exc:
+                raise AssertionError(f"{request.method} {rule.rule} {response.status_code}: the response is outside "
+                                     f"its schema {model.__name__}: {describe(exc, 5)}") from None
+        return response
+
+
+# -- the document --------------------------------------------------------------------------------------------------
+def operation_of(view) -> Operation | None:
+    while view is not None:
+        op = getattr(view, "api_op", None)
+        if op is not None:
+            return op
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def _mark(view, name: str):
+    while view is not None:
+        if hasattr(view, name):
+            return getattr(view, name)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def _schema_of(thing, refs: dict) -> dict | None:
+    if thing is None:
+        return None
+    if isinstance(thing, type) and issubclass(thing, BaseModel):
+        return refs[(thing, "validation")]
+    return thing
+
+
+def _models_in(thing, out: list) -> None:
+    if isinstance(thing, type) and issubclass(thing, BaseModel) and thing not in out:
+        out.append(thing)
+
+
+def _query_parameters(model: type[Query]) -> list[dict]:
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        desc = prop.pop("description", None)
+        prop.pop("title", None)
+        if "anyOf" in prop:  # X | None: a query parameter is absent rather than null
+            branches = [b for b in prop.pop("anyOf") if b.get("type") != "null"]
+            prop = (branches[0] if len(branches) == 1 else {"anyOf": branches}) | prop
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        p = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if desc:
+            p["description"] = desc
+        params.append(p)
+    return params
+
+
+def _path(rule) -> tuple[str, list[dict]]:
+    path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX):]) or "/"
+    params = []
+    for name, conv in rule._converters.items():
+        schema = ({"type": "integer", "minimum": 0, "maximum": INT_MAX} if isinstance(conv, IntegerConverter)
+                  else {"type": "string"})
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return path, params
+
+
+def spec(app) -> dict:
+    """The OpenAPI 3.1 document of every route under /api/v1 of ``app`` (cached: routes don't change)."""
+    cached = app.extensions.get("antrean.openapi")
+    if cached is None:
+        cached = app.extensions["antrean.openapi"] = _build(app)
+    return cached
+
+
+def _build(app) -> dict:
+    rules = [r for r in app.url_map.iter_rules() if r.rule == PREFIX or r.rule.startswith(PREFIX + "/")]
+    rules.sort(key=lambda r: r.rule)
+    models: list = [Error]
+    for rule in rules:
+        op = operation_of(app.view_functions[rule.endpoint])
+        if op is not None:
+            _models_in(op.body, models)
+            for thing, _ in op.responses.values():
+                _models_in(thing, models)
+    keys, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
+    paths: dict[str, dict] = {}
+    for rule in rules:
+        view = app.view_functions[rule.endpoint]
+        path, path_params = _path(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(rule, view, path_params, keys, method)
+    core = app.extensions.get("antrean")
+    if core is not None:  # hand-written path items of plugins (for routes they did not declare with @api)
         for extra in core.hook.openapi_paths(core=core):
-            out["paths"].update(extra or {})
-    # the door (app._check_request_strings, the JSON parser) answers 400 on every route, whatever it documents
-    for item in out["paths"].values():
-        for method, op in item.items():
-            if method in ("get", "post", "put", "patch", "delete"):
-                op["responses"].setdefault("400", _errors(400)["400"])
-    return out
-
-
-def _core_spec() -> dict:
-    counter_paths = {}
-    for action, summary, req in (
-        ("call-next", "Close the current ticket (served if started, else no_show) and call the next by policy; "
-                      "'current' (the ticket id the screen shows, or null) makes a stale second screen get 409",
-         _obj({"current": {"type": ["integer", "null"]}})),
-        ("recall", "Call the current ticket again", None),
-        ("call", "Call a specific waiting, held or skipped ticket", _obj({"ticket": I, "current": {
-            "type": ["integer", "null"]}}, ["ticket"])),
-        ("skip", "Nobody came: set the current ticket aside (no_show at day end unless called back)", None),
-        ("hold", "Put the current ticket on hold", None),
-        ("transfer", "Close the current ticket as transferred and continue it in another service's queue",
-         _obj({"service": S}, ["service"])),
-        ("start", "Start serving the current ticket", None),
-        ("finish", "Finish the current, started ticket (outcome served)", None),
-    ):
-        counter_paths[f"/counters/{{counter_id}}/{action}"] = {
-            "parameters": [{"name": "counter_id", "in": "path", "required": True, "schema": I}],
-            **_post(summary, req, _resp("Done", {"type": "object"}), 400, 401, 403, 404, 409, 422)}
+            for path, item in (extra or {}).items():
+                paths.setdefault(path, {}).update(item)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Antrean API", "version": __version__,
                  "description": "Queue and SOP tracking of a Kecamatan service office. Messages are Indonesian; "
-                                "send ?lang=en or Accept-Language: en for English."},
-        "servers": [{"url": "/api/v1"}],
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": _obj({"error": S, "message": S, "detail": S, "field": S,
-                               "retry_after": {"type": "integer", "description": "seconds, with 429"}},
-                              ["error", "message"]),
-                "Step": _obj({"no": I, "activity": S, "role": S, "minutes": I, "documents": {"type": "array", "items": S},
-                              "output": S, "applicant_present": B, "tms": B, "kind": S}),
-                "Service": _obj({"code": S, "name": S, "letter": S, "standard_minutes": I, "group": S,
-                                 "documents": {"type": "array", "items": S},
-                                 "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}}}),
-                "Ticket": _ticket_schema(),
-                "Booking": _obj({"code": S, "service": S, "service_name": S, "date": S, "date_label": S,
-                                 "date_label_en": S, "start": S, "end": S, "starts_at": S, "ends_at": S,
-                                 "status": {"enum": ["booked", "checked_in", "cancelled", "no_show"]},
-                                 "qr_url": S, "status_url": S, "cancel_token": S, "manage_url": S},
-                                ["code", "service", "date", "start", "end", "status", "qr_url"]),
-                "Application": {"type": "object"},
-                "Ikm": _obj({"ikm": {"type": ["number", "null"]}, "grade": {"type": ["string", "null"],
-                             "enum": ["A", "B", "C", "D", None]}, "respondents": I,
-                             "weight": {"type": ["number", "null"], "description": "each element's weight: 1/9 "
-                                        "unrounded by default, 0.111 with weight_mode 'regulation', null if custom"},
-                             "weight_mode": S, "from": S, "to": S, "service": NS,
-                             "elements": {"type": "array", "items": _obj({"code": S, "name": S,
-                                          "nrr": {"type": ["number", "null"]}, "respondents": I, "weight": {
-                                              "type": "number"}})}},
-                            ["ikm", "grade", "respondents", "weight", "elements"]),
-            },
-        },
-        "paths": {
-            "/services": {"get": {"summary": "Enabled services with their SOP steps",
-                                  "responses": {"200": _resp("Services", _obj({"services": {
-                                      "type": "array", "items": {"$ref": "#/components/schemas/Service"}}}))}}},
-            "/tickets": {"parameters": [DEVICE_KEY], **_post(
-                "Issue a ticket (public; rate-limited per address and per service per day, or per registered kiosk)",
-                _obj({"service": S, "priority": {
-                    "type": ["string", "null"], "enum": ["lansia", "disabilitas", "ibu_hamil", None]},
-                    "idempotency_key": S, "device_id": S}, ["service"]),
-                _resp("Ticket", ref("Ticket")),
-                400, 404, 409, 413, 422, 429, secure=False, status="201")},
-            # (a repeated idempotency key answers 200 with the first ticket: added below)
-            "/tickets/{token}": {"get": {"summary": "Ticket status by its unguessable token (public, rate-limited)",
-                                         "parameters": [{"name": "token", "in": "path", "required": True, "schema": S},
-                                                        DEVICE_KEY],
-                                         "responses": {"200": _resp("Status", ref("Ticket")), **_errors(404, 429)}}},
-            "/tickets/{ticket_id}/cancel": {
-                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": I}],
-                **_post("Cancel an open ticket with a reason (outcome cancelled)", _obj({"reason": S}, ["reason"]),
-                        _resp("Ticket", {"$ref": "#/components/schemas/Ticket"}), 400, 401, 403, 404, 409, 422)},
-            "/calendar": {"get": {
-                "summary": "The office calendar: open now or why not (until when), and each day's hours or closure",
-                "parameters": [{"name": "from", "in": "query", "required": False,
-                                "schema": {"type": "string", "format": "date"}},
-                               {"name": "to", "in": "query", "required": False,
-                                "schema": {"type": "string", "format": "date"}}],
-                "responses": {"200": _resp("Calendar", _obj({"now": {"type": "object"}, "days": {
-                    "type": "array", "items": {"type": "object"}}})), **_errors(422)}}},
-            "/counters": {"get": {"summary": "Counters and the services each calls",
-                                  "responses": {"200": _resp("Counters", {"type": "object"})}}},
-            "/counters/{counter_id}": {"get": {"summary": "A counter's current ticket and queue",
-                                               "parameters": [{"name": "counter_id", "in": "path", "required": True,
-                                                               "schema": I}], "security": [{"bearer": []}],
-                                               "responses": {"200": _resp("State", {"type": "object"}),
-                                                             **_errors(401, 404)}}},
-            "/auth/token": _post("Exchange username and password for a bearer token",
-                                 _obj({"username": S, "password": S}, ["username", "password"]),
-                                 _resp("Token", _obj({"token": S, "token_type": S, "expires_at": S, "user": _obj(
-                                     {"username": S, "roles": {"type": "array", "items": S}})},
-                                     ["token", "token_type", "expires_at"])),
-                                 400, 401, 413, 422, 429, secure=False),
-            "/auth/logout": _post("Log out everywhere: every session and token of the caller's account ends",
-                                  None, _resp("Done", _obj({"ok": B})), 401),
-            **counter_paths,
-            "/applications": _post("Open an application (permohonan) from a ticket",
-                                   _obj({"ticket": I, "service": S, "applicant_name": S, "nik": S, "phone": S},
-                                        ["applicant_name"]),
-                                   _resp("Application", {"$ref": "#/components/schemas/Application"}),
-                                   400, 401, 403, 404, 409, 422, status="201"),
-            "/applications/{app_id}": {"get": {"summary": "An application with its timeline",
-                                               "parameters": [{"name": "app_id", "in": "path", "required": True,
-                                                               "schema": I}], "security": [{"bearer": []}],
-                                               "responses": {"200": _resp("Application (NIK masked)", {
-                                                   "$ref": "#/components/schemas/Application"}), **_errors(401, 404)}}},
-            "/applications/{app_id}/nik": {
-                "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I}],
-                **_post("The full NIK (masked everywhere else); written to the audit log with who and when",
-                        None, _resp("NIK", _obj({"id": I, "nik": NS, "nik_masked": NS})), 400, 401, 404)},
-            "/applications/{app_id}/steps/{step_no}": {
-                "parameters": [{"name": "app_id", "in": "path", "required": True, "schema": I},
-                               {"name": "step_no", "in": "path", "required": True, "schema": I}],
-                **_post("Complete the current step (MS, TMS or DONE)",
-                        _obj({"outcome": {"type": "string", "enum": ["MS", "TMS", "DONE"]}, "note": S,
-                              "missing_documents": {"type": "array", "items": S}, "counter": I}, ["outcome"]),
-                        _resp("Application", {"$ref": "#/components/schemas/Application"}),
-                        400, 401, 403, 404, 409, 422)},
-            "/surveys": _post("Answer the SKM survey for a served ticket (once per ticket)",
-                              _obj({"ticket": {"type": "string", "description": "the ticket's status token"},
-                                    "answers": {"type": "array", "items": {"type": "integer", "minimum": 1,
-                                                                           "maximum": 4},
-                                                "minItems": 9, "maxItems": 9, "description": "U1…U9"},
-                                    "profile": _obj({"sex": {"enum": ["L", "P"]}, "age": {
-                                        "type": ["integer", "string"], "description": "years, or an age group"},
-                                        "education": S, "occupation": S}),
-                                    "suggestion": S}, ["ticket", "answers"]),
-                              _resp("Recorded", _obj({"id": I, "ticket": S, "service": S, "day": S})),
-                              400, 404, 409, 413, 422, 429, secure=False, status="201"),
-            **_booking_paths(),
-            "/reports/ikm": {"get": {
-                "summary": "IKM (Indeks Kepuasan Masyarakat) of a period, per element (report roles)",
-                "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string",
-                                                                                              "format": "date"}},
-                               {"name": "to", "in": "query", "required": True, "schema": {"type": "string",
-                                                                                            "format": "date"}},
-                               {"name": "service", "in": "query", "required": False, "schema": S}],
-                "security": [{"bearer": []}],
-                "responses": {"200": _resp("IKM", {"$ref": "#/components/schemas/Ikm"}), **_errors(401, 403, 422)}}},
-            "/worklist": {"get": {"summary": "Applications waiting for a step the caller's roles may do",
-                                  "security": [{"bearer": []}],
-                                  "responses": {"200": _resp("Items", {"type": "object"}), **_errors(401)}}},
-            "/reports/summary": {"get": {
-                "summary": "One row per service for a period (report roles); json, csv, xlsx or pdf",
-                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-                               {"name": "format", "in": "query",
-                                "schema": {"type": "string", "enum": ["json", "csv", "xlsx", "pdf"]}}],
-                "security": [{"bearer": []}],
-                "responses": {"200": {"description": "Rows: service, name, issued, served, no_show, transferred, "
-                                                     "expired, wait_/service_ mean/median/p90 _minutes, "
-                                                     "applications_done, applications_returned, within_standard_pct",
-                                      "content": {"application/json": {"schema": _obj({
-                                          "period": {"type": "object"}, "office": S,
-                                          "rows": {"type": "array", "items": {"type": "object"}}})},
-                                          "text/csv": {}, "application/pdf": {},
-                                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
-                              **_errors(401, 403, 422)}}},
-            "/reports/regency": {"get": {
-                "summary": "One row per kecamatan (regency admin with offices [\"*\"], PostgreSQL)",
-                "parameters": [{"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
-                "security": [{"bearer": []}],
-                "responses": {"200": _resp("Rows", {"type": "object"}), **_errors(401, 403, 409, 422)}}},
-        },
+                                "send ?lang=en or Accept-Language: en for English. Generated from the routes' "
+                                "schemas (antrean/web/schemas.py and the plugins' own)."},
+        "servers": [{"url": PREFIX}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": defs.get("$defs", {})},
+        "paths": paths,
     }
 
 
-def _booking_paths() -> dict:
-    code = {"name": "code", "in": "path", "required": True, "schema": S, "description": "the booking code"}
-    token = {"name": "token", "in": "query", "required": False, "schema": S,
-             "description": "the cancel token of the confirmation (or header X-Cancel-Token)"}
-    slot = _obj({"start": S, "end": S, "free": {"type": "integer", "minimum": 0}}, ["start", "end", "free"])
-    return {
-        "/booking/slots": {"get": {
-            "summary": "Free slots of a service on a day (public, rate-limited); a closed day (holiday, weekend) "
-                       "answers slots [] and closed: the reason",
-            "parameters": [{"name": "service", "in": "query", "required": True, "schema": S},
-                           {"name": "date", "in": "query", "required": True, "schema": {"type": "string",
-                                                                                        "format": "date"}},
-                           DEVICE_KEY],
-            "responses": {"200": _resp("Slots", _obj({"slots": {"type": "array", "items": slot}, "closed": S,
-                                                      "closed_en": S}, ["slots"])),
-                          **_errors(404, 422, 429)}}},
-        "/bookings": _post(
-            "Book a slot (public, rate-limited). 409: the same NIK already booked this service that day, the slot "
-            "is full, or the day is closed",
-            _obj({"service": S, "date": {"type": "string", "format": "date"}, "start": S, "name": S, "phone": S,
-                  "nik": S}, ["service", "date", "start", "name", "phone", "nik"]),
-            _resp("Booked: code, QR image URL and the cancel token (keep it: the manage_url link)", ref("Booking")),
-            404, 409, 422, 429, secure=False, status="201"),
-        "/bookings/{code}": {
-            "parameters": [code],
-            "get": {"summary": "A booking's public view (no personal data)",
-                    "responses": {"200": _resp("Booking", ref("Booking")), **_errors(404, 429)}},
-            "delete": {"summary": "Cancel with the confirmation's cancel token",
-                       "parameters": [token],
-                       "responses": {"200": _resp("Cancelled", ref("Booking")),
-                                     **_errors(400, 403, 404, 409, 422, 429)}}},
-        "/bookings/{code}/reschedule": {"parameters": [code], **_post(
-            "Move the booking to another slot (cancel token required)",
-            _obj({"token": S, "date": {"type": "string", "format": "date"}, "start": S}, ["token", "date", "start"]),
-            _resp("Moved", ref("Booking")), 403, 404, 409, 422, 429, secure=False)},
-        "/bookings/{code}/check-in": {"parameters": [code, DEVICE_KEY], **_post(
-            "Check a booking in at a registered kiosk (X-Device-Key) or a counter (staff token): issues its ticket, "
-            "marked booked. 409 when too early, too late (no-show), cancelled or already checked in; the error's "
-            "walk_in says a walk-in ticket can be taken instead",
-            None, _resp("Ticket", ref("Ticket")), 401, 404, 409, 429, status="201")},
-    }
+def _operation(rule, view, path_params: list[dict], refs: dict, method: str) -> dict:
+    op = operation_of(view)
+    staff = _mark(view, "policy_action") is not None
+    rate = _mark(view, "antrean_rate")
+    if op is None:  # not declared: listed, so that nothing is hidden (tests fail on it)
+        op = Operation(f"{method} {rule.rule} (not described)", responses={200: (None, "Done")})
+    out: dict[str, Any] = {"summary": op.summary, "operationId": f"{rule.endpoint}.{method.lower()}"}
+    if op.description and op.description != op.summary:
+        out["description"] = op.description
+    params = list(path_params)
+    if op.query is not None:
+        params += _query_parameters(op.query)
+    for name, desc in op.headers:
+        params.append({"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": desc})
+    if rate is not None and not any(h == "X-Device-Key" for h, _ in op.headers):
+        params.append({"name": "X-Device-Key", "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": "key of a kiosk registered with `antrean kiosk add` (limited per device, "
+                                      "generously)"})
+    if params:
+        out["parameters"] = params
+    if op.body is not None:
+        out["requestBody"] = {"required": op.body_required,
+                              "content": {"application/json": {"schema": _schema_of(op.body, refs)}}}
+    responses: dict[str, Any] = {}
+    for i, (status, (thing, desc)) in enumerate(sorted(op.responses.items())):
+        r: dict[str, Any] = {"description": desc}
+        schema = _schema_of(thing, refs)
+        if schema is not None:
+            r["content"] = {"application/json": {"schema": schema}}
+            if i == 0:
+                r["content"] |= {media: {} for media in op.content}
+        responses[str(status)] = r
+    codes = {400, *op.errors}
+    if op.body is not None:
+        codes |= {400, 413, 422}
+    if op.query is not None:
+        codes.add(422)
+    if staff or op.security in ("optional",):
+        codes |= {401, 403}
+    if rate is not None:
+        codes.add(429)
+    if path_params:
+        codes.add(404)
+    error = _schema_of(Error, refs)
+    for code in sorted(codes):
+        responses.setdefault(str(code), {"description": ERRORS.get(code, "Error"),
+                                         "content": {"application/json": {"schema": error}}})
+    out["responses"] = responses
+    if op.security == "optional":
+        out["security"] = [{"bearer": []}, {}]
+    elif staff and op.security != "none":
+        out["security"] = [{"bearer": []}]
+    return out
+
+
+__all__ = ["api", "Out", "Query", "Error", "Operation", "spec", "json_object", "parse_body", "parse_query",
+           "invalid", "operation_of", "PREFIX"]

@@ -43,6 +43,21 @@ def test_bad_settings_name_the_setting(tmp_path, env, message):
     assert message in str(exc.value)
 
 
+def test_a_bad_setting_names_where_it_was_set(tmp_path):
+    """The settings' schema (antrean.kernel.config.RULES over Settings' types) names the variable or the file."""
+    with pytest.raises(ConfigError) as exc:
+        load_settings({"instance_path": str(tmp_path)}, environ={"ANTREAN_TOKEN_HOURS": "0"})
+    assert str(exc.value) == "token_hours: expected a whole number from 1 to 8784, got 0 (set in ANTREAN_TOKEN_HOURS)"
+    (tmp_path / "antrean.toml").write_text('start_workers = "perhaps"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_settings({"instance_path": str(tmp_path)}, environ={})
+    assert str(exc.value) == (f"start_workers: expected a boolean (true/false), got 'perhaps' "
+                              f"(set in {tmp_path / 'antrean.toml'})")
+    (tmp_path / "antrean.toml").write_text('token_hours = "3"\nstart_workers = "no"\n')
+    s = load_settings({"instance_path": str(tmp_path)}, environ={})
+    assert (s.token_hours, s.start_workers) == (3, False)
+
+
 def test_print_job_age_and_proxies_are_declared_settings_with_env_vars(tmp_path):
     s = load_settings({"instance_path": str(tmp_path)}, environ={})
     assert (s.print_job_max_age_minutes, s.trusted_proxies, s.extra) == (5, 0, {})
