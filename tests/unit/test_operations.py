@@ -203,6 +203,7 @@ def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, t
     from antrean.kernel.migrate import known_revisions
 
     acknowledged: list[tuple[int, str]] = []
+    served: set[str] = set()
     lock, stop, enough = threading.Lock(), threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -215,7 +216,8 @@ def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, t
                 return
             with lock:
                 acknowledged.append((t["id"], t["number"]))
-                if len(acknowledged) >= 60:
+                served.add(service)
+                if len(acknowledged) >= 60 and len(served) == 3:  # every series has begun, however threads are scheduled
                     enough.set()
 
     threads = [threading.Thread(target=issue, args=(svc,)) for svc in ("ktp", "kk", "ktp", "sktm")]
