@@ -284,7 +284,7 @@ class UserService:
         from antrean.core import SYSTEM
         actor = actor or SYSTEM
         if actor.id is not None:
-            require_role(actor, "admin")
+            policy.require(self.core, actor, "user.manage")
         username = username.strip().lower()
         with self.core.db.write() as s:
             cond = LoginThrottle.username == username

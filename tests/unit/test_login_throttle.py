@@ -130,6 +130,19 @@ def test_unlock(core, camat):
     assert attempt(core, "camat", "rahasia123") == "ok"
 
 
+def test_unlock_by_a_staff_member_is_for_admins_only(core, camat, make_user):
+    """Not a NameError (ruff F821 found ``require_role`` undefined here): the policy's user.manage decides."""
+    from antrean.kernel.errors import Forbidden
+
+    for i in range(6):
+        attempt(core, "camat", f"salah-{i}")
+    with pytest.raises(Forbidden):
+        core.users.unlock("camat", actor=camat)
+    assert attempt(core, "camat", "rahasia123") == "locked"
+    assert core.users.unlock("camat", actor=make_user(core, "admin2", ["admin"])) == 1
+    assert attempt(core, "camat", "rahasia123") == "ok"
+
+
 def test_unlock_cli(core, camat, monkeypatch, settings_dict):
     from click.testing import CliRunner
 
