@@ -93,6 +93,15 @@ def settings_dict(instance) -> dict:
 
 
 @pytest.fixture
+def migrated_sqlite(settings_dict, schema_template) -> dict:
+    """For tests that build their own core or app on ``settings_dict`` (request it, or
+    ``pytestmark = pytest.mark.usefixtures("migrated_sqlite")``): the instance's SQLite starts as a copy of the
+    migrated template, so their ``migrate()`` finds the schema at head instead of running every migration."""
+    seed_schema(settings_dict, schema_template)
+    return settings_dict
+
+
+@pytest.fixture
 def core(settings_dict, schema_template):
     """The core alone: the 20 SOP plugins, no faces, no Flask."""
     from antrean.core import Antrean
@@ -276,6 +285,16 @@ def pg_url():
     admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
     admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, settings_dict, schema_template) -> str:
+    """One race test for both databases: ``settings_dict | {"database_url": database_url}`` is the instance's
+    SQLite (seeded from the migrated template; the value is ``""``) or a fresh PostgreSQL database (``pg_url``)."""
+    if request.param == "sqlite":
+        seed_schema(settings_dict, schema_template)
+        return ""
+    return request.getfixturevalue("pg_url")
 
 
 def worker_redis_url(base: str = REDIS_URL, worker: str | None = None) -> str:
