@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, seed_schema
 
 FHD = {"width": 1920, "height": 1080}
 
@@ -87,11 +87,12 @@ def test_profile_board_shows_only_its_counters(page, live_server, office):
     assert page.evaluate("window.antreanBoard.state().seq") == c["seq"]
 
 
-def test_disconnected_state_and_recovery(page, server_process, tmp_path, admin):
+def test_disconnected_state_and_recovery(page, server_process, tmp_path, admin, schema_template):
     from antrean.core import Antrean
 
     inst = tmp_path / "board-inst"
     inst.mkdir()
+    seed_schema({"instance_path": str(inst)}, schema_template)  # a copy of the migrated template
     core = Antrean({"instance_path": str(inst), "start_workers": False})
     core.migrate()
     core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))

@@ -19,15 +19,16 @@ from sqlalchemy import select
 
 from antrean.core import SYSTEM, Antrean
 from antrean.kernel.models import User
-from tests.conftest import screenshot
+from tests.conftest import screenshot, seed_schema
 from tests.e2e.test_display_socket import api, boards, prepare  # noqa: F401 (boards is a fixture)
 
 
 @pytest.fixture
-def office(tmp_path, admin):
+def office(tmp_path, admin, schema_template):
     """An instance folder with a counter for KK and the clerk 'petugas'; (instance, core, counter id)."""
     inst = tmp_path / "inst"
     inst.mkdir()
+    seed_schema({"instance_path": str(inst)}, schema_template)  # a copy of the migrated template
     core = Antrean({"instance_path": str(inst), "start_workers": False})
     core.migrate()
     cid = prepare(core, admin)
