@@ -11,11 +11,11 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_core(pg_url, settings_dict):
+def pg_core(pg_migrated_url, settings_dict):
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
 
-    c = Antrean(settings_dict | {"database_url": pg_url}, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    c = Antrean(settings_dict | {"database_url": pg_migrated_url}, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.migrate()
     c.office_id
     yield c
@@ -33,8 +33,8 @@ def test_eight_threads_fifty_each(pg_core):
     assert _numbers(pg_core) == list(range(1, 401))
 
 
-def test_two_processes_hundred_each(pg_core, pg_url, instance):
-    run_processes(instance, pg_url)
+def test_two_processes_hundred_each(pg_core, pg_migrated_url, instance):
+    run_processes(instance, pg_migrated_url)
     assert _numbers(pg_core) == list(range(1, 201))
 
 
