@@ -80,6 +80,7 @@ def test_board_after_three_calls_plays_them_in_order(page, live_server, office):
 
 def test_profile_board_shows_only_its_counters(page, live_server, office):
     core, counters, clerk = office
+    page.add_init_script(f"({FAST_AUDIO_JS})(); window.__testAudio.rate = 16;")  # which call is said, not how long
     open_board(page, live_server.url + "/display?counters=2")
     core.queue.call_next(counters[0]["id"], clerk)
     c = core.queue.call_next(counters[1]["id"], clerk)
