@@ -97,6 +97,15 @@ def settings_dict(instance) -> dict:
 
 
 @pytest.fixture
+def migrated_sqlite(settings_dict, schema_template) -> dict:
+    """For tests that build their own core or app on ``settings_dict`` (request it, or
+    ``pytestmark = pytest.mark.usefixtures("migrated_sqlite")``): the instance's SQLite starts as a copy of the
+    migrated template, so their ``migrate()`` finds the schema at head instead of running every migration."""
+    seed_schema(settings_dict, schema_template)
+    return settings_dict
+
+
+@pytest.fixture
 def core(settings_dict, schema_template):
     """The core alone: the 20 SOP plugins, no faces, no Flask."""
     from antrean.core import Antrean
@@ -284,6 +293,58 @@ def pg_url():
     admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
     admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.close()
+
+
+def _pg_admin():
+    try:
+        import psycopg
+        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        need("PostgreSQL", f"{PG_ADMIN_URL}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """A PostgreSQL database that Alembic upgraded to head, once per session (the SQLite ``schema_template``'s
+    counterpart): ``pg_migrated_url`` clones it with ``CREATE DATABASE … TEMPLATE`` instead of migrating per test."""
+    from antrean.kernel.db import Database
+    from antrean.kernel.migrate import upgrade
+
+    admin = _pg_admin()
+    name = "antrean_tmpl_" + uuid.uuid4().hex[:10]
+    admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()  # no session may stay connected to a template
+    yield name
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture
+def pg_migrated_url(pg_template):
+    """A fresh PostgreSQL database already at the migrations' head (a clone of ``pg_template``), dropped afterwards.
+    ``pg_url`` stays the empty one, for tests of the migrations themselves."""
+    admin = _pg_admin()
+    name = "antrean_t_" + uuid.uuid4().hex[:10]
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, settings_dict, schema_template) -> str:
+    """One race test for both databases: ``settings_dict | {"database_url": database_url}`` is the instance's
+    SQLite (seeded from the migrated template; the value is ``""``) or a fresh, migrated PostgreSQL database
+    (``pg_migrated_url``)."""
+    if request.param == "sqlite":
+        seed_schema(settings_dict, schema_template)
+        return ""
+    return request.getfixturevalue("pg_migrated_url")
 
 
 def worker_redis_url(base: str = REDIS_URL, worker: str | None = None) -> str:

@@ -16,15 +16,20 @@ import functools
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import __version__ as alembic_version, command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 
 from antrean.kernel.config import ConfigError
 from antrean.kernel.plugins import FACE_PLUGINS, build_plugin_host
+
+if TYPE_CHECKING:
+    from antrean.kernel.db import Database
 
 HERE = Path(__file__).parent
 CORE_VERSIONS = HERE / "migrations" / "versions"
@@ -86,14 +91,51 @@ def _config(plugins=None) -> Config:
     return cfg
 
 
-def _script(cfg: Config):
+def _script(cfg: Config) -> ScriptDirectory:
+    return _script_of(cfg.get_main_option("script_location") or "", cfg.get_main_option("version_locations") or "")
+
+
+@functools.cache
+def _script_of(location: str, versions: str) -> ScriptDirectory:
+    """The migration scripts of these folders, read once per process (they ship with the code; reading them
+    loads and compiles every revision file, which every app start would otherwise pay)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", location)
+    cfg.set_main_option(_SEPARATOR, "os")
+    cfg.set_main_option("version_locations", versions)
     return ScriptDirectory.from_config(cfg)
+
+
+def _at_heads(db: Database, script: ScriptDirectory) -> bool:
+    """Is every branch of ``script`` applied to the database already? A head is applied when it is one of
+    the database's current revisions or below one of them (a plugin branch's revision implies the core
+    revision it depends on). A new, older or unknown database is not: Alembic then runs as always."""
+    now = set(current(db))
+    if not now:
+        return False
+    applied: set[str] = set()
+    todo = list(now)
+    while todo:
+        rev = todo.pop()
+        if rev in applied:
+            continue
+        applied.add(rev)
+        try:
+            found = script.revision_map.get_revision(rev)
+        except ResolutionError:
+            found = None
+        if found is None:
+            return False  # a revision these folders do not know: let Alembic refuse it
+        todo.extend(found._all_down_revisions)
+    return set(script.get_heads()) <= applied
 
 
 def upgrade(db, revision: str = "heads", *, plugins=None) -> None:
     """Upgrade to ``revision`` (default: every branch to its head). A database holding a revision no
     folder knows (a plugin's, the plugin uninstalled; a newer Antrean's) is a ConfigError naming it."""
     cfg = alembic_config(db, plugins)
+    if revision == "heads" and _at_heads(db, _script(cfg)):
+        return  # every app start lands here: nothing to do, and Alembic's run would cost more than the check
     try:
         command.upgrade(cfg, revision)
     except CommandError:

@@ -281,7 +281,7 @@ class UserService:
         """Forget the failed logins of ``username`` (from every address) and, if given, of ``address``."""
         actor = actor or SYSTEM
         if actor.id is not None:
-            require_role(actor, "admin")
+            policy.require(self.core, actor, "user.manage")
         username = username.strip().lower()
         with self.core.db.write() as s:
             cond = LoginThrottle.username == username

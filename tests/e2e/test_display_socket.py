@@ -9,8 +9,8 @@ import pytest
 import socketio
 
 from antrean.core import Antrean
-
 from antrean.kernel.actors import SYSTEM
+from tests.conftest import seed_schema
 
 NS = "/display"
 
@@ -96,9 +96,10 @@ def test_snapshot_then_calls_in_order(live_server, boards, admin, make_user):
     assert board.next("state")["seq"] == seqs[-1]
 
 
-def test_restart_loses_nothing(server_process, tmp_path, boards, admin):
+def test_restart_loses_nothing(server_process, tmp_path, boards, admin, schema_template):
     inst = tmp_path / "inst"
     inst.mkdir()
+    seed_schema({"instance_path": str(inst)}, schema_template)  # a copy of the migrated template
     core = Antrean({"instance_path": str(inst), "start_workers": False})
     core.migrate()
     cid = prepare(core, admin)

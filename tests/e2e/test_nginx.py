@@ -66,9 +66,9 @@ def nginx(tmp_path):
         p.wait(10)
 
 
-def test_boards_through_nginx_polling_and_websocket(server_process, pg_url, redis_url, nginx, admin, tmp_path):
-    env = {"ANTREAN_DATABASE_URL": pg_url, "ANTREAN_REDIS_URL": redis_url}
-    core = Antrean({"instance_path": str(tmp_path / "setup"), "database_url": pg_url, "start_workers": False})
+def test_boards_through_nginx_polling_and_websocket(server_process, pg_migrated_url, redis_url, nginx, admin, tmp_path):
+    env = {"ANTREAN_DATABASE_URL": pg_migrated_url, "ANTREAN_REDIS_URL": redis_url}
+    core = Antrean({"instance_path": str(tmp_path / "setup"), "database_url": pg_migrated_url, "start_workers": False})
     core.migrate()
     cid = prepare(core, admin)
     for _ in range(2):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from antrean.kernel.actors import Actor
 from antrean.kernel.models import Ticket
-from tests.conftest import fast_audio, screenshot, set_audio_rate
+from tests.conftest import fast_audio, screenshot, seed_schema, set_audio_rate
 
 pytestmark = pytest.mark.browser
 ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
@@ -318,12 +318,13 @@ def _api(url, path, body=None, token=None):
         return json.loads(r.read())
 
 
-def test_board_reconnects_after_restart_with_calls_made_meanwhile(page, server_process, tmp_path):
+def test_board_reconnects_after_restart_with_calls_made_meanwhile(page, server_process, tmp_path, schema_template):
     from antrean.core import Antrean
     from antrean.kernel.actors import SYSTEM
 
     inst = tmp_path / "inst"
     inst.mkdir()
+    seed_schema({"instance_path": str(inst)}, schema_template)  # a copy of the migrated template
     core = Antrean({"instance_path": str(inst), "start_workers": False})
     core.migrate()
     cid = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=["kk"])["id"]

@@ -60,7 +60,8 @@ def test_console_and_board_work_under_the_csp(live_server, boss, strict_page):
 def test_console_refuses_to_be_framed(live_server, page):
     base = live_server.url
     page.goto(base + "/display/state.json")  # any same-origin document to host the frame
+    # set_content returns after the document's load event, which waits for the frame's navigation: no sleep needed
     page.set_content(f'<iframe id="f" src="{base}/console/masuk"></iframe>')
-    page.wait_for_timeout(1000)
+    assert [f.url for f in page.frames[1:]] == ["chrome-error://chromewebdata/"]  # Chromium's page for a refused frame
     frame = page.frame_locator("#f")
     assert frame.locator("input[name=username]").count() == 0

@@ -21,15 +21,16 @@ from antrean.core import Antrean
 
 from antrean.kernel.actors import SYSTEM
 from antrean.kernel.models import User
-from tests.conftest import screenshot
+from tests.conftest import screenshot, seed_schema
 from tests.e2e.test_display_socket import api, boards, prepare  # noqa: F401 (boards is a fixture)
 
 
 @pytest.fixture
-def office(tmp_path, admin):
+def office(tmp_path, admin, schema_template):
     """An instance folder with a counter for KK and the clerk 'petugas'; (instance, core, counter id)."""
     inst = tmp_path / "inst"
     inst.mkdir()
+    seed_schema({"instance_path": str(inst)}, schema_template)  # a copy of the migrated template
     core = Antrean({"instance_path": str(inst), "start_workers": False})
     core.migrate()
     cid = prepare(core, admin)
@@ -238,15 +239,15 @@ def _worker_of(board, server) -> int | None:
     return None
 
 
-def test_two_workers_reach_every_board(server_process, pg_url, redis_url, boards, admin, tmp_path):
+def test_two_workers_reach_every_board(server_process, pg_migrated_url, redis_url, boards, admin, tmp_path):
     """``antrean run --workers 2``: gunicorn's gevent workers on one port; boards land on either."""
-    core = Antrean({"instance_path": str(tmp_path / "setup"), "database_url": pg_url, "start_workers": False})
+    core = Antrean({"instance_path": str(tmp_path / "setup"), "database_url": pg_migrated_url, "start_workers": False})
     core.migrate()
     cid = prepare(core, admin)
     for _ in range(2):
         core.tickets.issue("kk")
     core.close()
-    server = server_process({"ANTREAN_DATABASE_URL": pg_url, "ANTREAN_REDIS_URL": redis_url},
+    server = server_process({"ANTREAN_DATABASE_URL": pg_migrated_url, "ANTREAN_REDIS_URL": redis_url},
                             args=["--workers", "2"])
     made, workers = [], set()
     while len(workers) < 2 and len(made) < 60:  # connect until boards sit on both workers

@@ -18,7 +18,7 @@ def tickets(core) -> int:
 
 
 @pytest.fixture
-def limited(settings_dict):
+def limited(settings_dict, migrated_sqlite):
     """An app with small limits, so tests trip them in a few requests."""
     from antrean import create_app
 
@@ -69,7 +69,7 @@ def test_registered_kiosk_is_limited_per_device_not_at_office_rates(limited):
     assert issue(c, **{"X-Device-Key": key}).status_code == 429                # a removed key too
 
 
-def test_registered_kiosk_has_its_own_generous_limit(settings_dict):
+def test_registered_kiosk_has_its_own_generous_limit(settings_dict, migrated_sqlite):
     from antrean import create_app
     from hardware import devices
 
@@ -111,7 +111,7 @@ def test_the_server_pc_itself_is_not_limited(limited):
     assert all(c.post("/api/v1/tickets", json={"service": "ktp"}).status_code == 201 for _ in range(5))
 
 
-def test_socket_snapshots_are_limited_per_address(settings_dict, admin):
+def test_socket_snapshots_are_limited_per_address(settings_dict, migrated_sqlite, admin):
     """Every board connect sends a full snapshot: a flood of connects is refused like /display/state.json."""
     from antrean import create_app
 
@@ -319,7 +319,7 @@ def test_printer_url_to_a_file_is_refused_where_opened(tmp_path):
     assert allowed.read_bytes()
 
 
-def test_printer_file_allow_list_is_a_setting(settings_dict, admin, tmp_path):
+def test_printer_file_allow_list_is_a_setting(settings_dict, migrated_sqlite, admin, tmp_path):
     from antrean import create_app
     from hardware import store
 
@@ -345,7 +345,7 @@ def test_audit_rows_stay_few(client, app):
 PROXY = {"REMOTE_ADDR": "127.0.0.1"}  # nginx on the server PC: every request arrives from loopback
 
 
-def test_behind_a_trusted_proxy_limits_key_on_the_forwarded_address(settings_dict):
+def test_behind_a_trusted_proxy_limits_key_on_the_forwarded_address(settings_dict, migrated_sqlite):
     """ANTREAN_TRUSTED_PROXIES=1 (docs/nginx.conf): the caller is X-Forwarded-For, not the proxy's loopback, so
     rate_exempt (set to "" there) no longer exempts everyone and each phone has its own count."""
     from antrean import create_app

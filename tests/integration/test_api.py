@@ -211,7 +211,7 @@ def test_database_gone_gives_503_in_indonesian(client, core_):
     assert r.status_code == 201 and r.json["number"] == "B002"
 
 
-def test_plugins_page_lists_plugins_and_skipped_ones(settings_dict):
+def test_plugins_page_lists_plugins_and_skipped_ones(settings_dict, migrated_sqlite):
     from antrean import create_app
     app = create_app(settings_dict, plugins=("tests.unit.fixtures.broken_sop_plugin",))
     try:
@@ -222,7 +222,7 @@ def test_plugins_page_lists_plugins_and_skipped_ones(settings_dict):
         app.extensions["antrean"].close()
 
 
-def test_issuing_hooks_see_the_request(settings_dict):
+def test_issuing_hooks_see_the_request(settings_dict, migrated_sqlite):
     """ticket_issuing runs in SQLite's group-commit thread, still inside the caller's request context."""
     from flask import request
 

@@ -18,7 +18,7 @@ def nik(i: int) -> str:
 
 
 @pytest.fixture
-def bapp(settings_dict, monkeypatch):
+def bapp(settings_dict, migrated_sqlite, monkeypatch):
     import antrean.services.booking
     import antrean.services.tickets
     import publik.booking

@@ -34,7 +34,7 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def make_app(settings_dict):
+def make_app(settings_dict, migrated_sqlite):
     apps = []
 
     def make(**extra):

@@ -68,7 +68,7 @@ def test_names_starting_like_a_formula_stay_text_in_csv_and_xlsx(app, core_, des
     assert regency[1] == ["'-2+3", "4"]
 
 
-def test_public_transparency_pages_are_rate_limited_like_the_board(settings_dict):
+def test_public_transparency_pages_are_rate_limited_like_the_board(settings_dict, migrated_sqlite):
     """Review: /publik, /publik/kios and /publik.json recompute last month's figures (every served ticket, every
     step log, the IKM) for any anonymous caller with no limit at all — the flood issue 9 closed for
     /display/state.json was open again one blueprint over."""

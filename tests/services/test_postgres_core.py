@@ -5,17 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.unit.test_numbering import _numbers, run_processes
+from tests.unit.test_numbering import _numbers
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_core(pg_url, settings_dict):
+def pg_core(pg_migrated_url, settings_dict):
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
 
-    c = Antrean(settings_dict | {"database_url": pg_url}, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    c = Antrean(settings_dict | {"database_url": pg_migrated_url}, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.migrate()
     c.office_id
     yield c
@@ -26,16 +26,7 @@ def test_dialect_is_postgresql(pg_core):
     assert pg_core.db.dialect == "postgresql"
 
 
-def test_eight_threads_fifty_each(pg_core):
-    with ThreadPoolExecutor(8) as pool:
-        numbers = list(pool.map(lambda _: pg_core.tickets.issue("ktp")[0]["number"], range(400)))
-    assert len(set(numbers)) == 400
-    assert _numbers(pg_core) == list(range(1, 401))
-
-
-def test_two_processes_hundred_each(pg_core, pg_url, instance):
-    run_processes(instance, pg_url)
-    assert _numbers(pg_core) == list(range(1, 201))
+# The numbering races (threads, two processes) run on both databases in tests/unit/test_numbering.py (any_core).
 
 
 def test_idempotency_race_gives_one_ticket(pg_core):

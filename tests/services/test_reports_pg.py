@@ -13,13 +13,13 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_cores(pg_url, settings_dict):
+def pg_cores(pg_migrated_url, settings_dict):
     from plugins import BUILTIN_SOP_MODULES
 
     made = []
 
     def make(code: str) -> Antrean:
-        c = Antrean(settings_dict | {"database_url": pg_url, "office_code": code, "office_name": f"Kecamatan {code}"},
+        c = Antrean(settings_dict | {"database_url": pg_migrated_url, "office_code": code, "office_name": f"Kecamatan {code}"},
                     builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
         c.migrate()
         made.append(c)

@@ -85,7 +85,7 @@ def fake():
 
 
 @pytest.fixture
-def make_app(settings_dict):
+def make_app(settings_dict, migrated_sqlite):
     """make_app(printer_url, start=True, plugins=(), settings=None, **extra) -> app with a fast spooler."""
     from antrean import create_app
     from hardware.plugin import get_spooler

@@ -18,6 +18,8 @@ from antrean.kernel.models import AuditLog, Booking, Ticket
 from plugins import BUILTIN_SOP_MODULES
 from tests.unit.test_calendar import Sink
 
+pytestmark = pytest.mark.usefixtures("migrated_sqlite")  # cores built here start from the migrated template
+
 ADMIN = Actor(None, "admin", frozenset({"admin"}))
 CLERK = Actor(None, "loket", frozenset({"petugas_pelayanan"}))
 VERIFIER = Actor(None, "verif", frozenset({"petugas_verifikasi"}))
@@ -226,12 +228,9 @@ def assert_capacity_holds(c):
     assert c.booking.slots("ktp", MON, now=MON_0700)["slots"][0]["free"] == 0
 
 
-def test_overbooking_refused_under_concurrency_sqlite(bk):
-    assert_capacity_holds(bk)
-
-
-def test_overbooking_refused_under_concurrency_postgresql(settings_dict, pg_url):
-    c = make_core(settings_dict, database_url=pg_url)
+def test_overbooking_refused_under_concurrency(settings_dict, database_url):
+    """The one booking race, on SQLite and on PostgreSQL (the backends differ only in the URL)."""
+    c = make_core(settings_dict, database_url=database_url)
     try:
         assert_capacity_holds(c)
         # the same NIK twice at once: one booking

@@ -42,7 +42,7 @@ class Sink:
 
 
 @pytest.fixture
-def cal(settings_dict):
+def cal(settings_dict, migrated_sqlite):
     """A core that follows the office calendar (the default outside tests), with an event sink."""
     sink = Sink()
     c = Antrean(settings_dict | {"calendar": True}, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES),

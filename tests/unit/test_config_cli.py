@@ -159,11 +159,14 @@ def test_migrations_match_the_models(core):
 
 
 @pytest.fixture
-def two_offices(settings_dict, tmp_path):
+def two_offices(settings_dict, tmp_path, schema_template):
     """Two cores, offices kec-a and kec-b, on one database."""
+    import shutil
+
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
     url = f"sqlite:///{tmp_path / 'shared.db'}"
+    shutil.copyfile(schema_template, tmp_path / "shared.db")  # the migrated template: migrate() finds it at head
     cores = [Antrean(settings_dict | {"database_url": url, "office_code": code}, builtins=tuple(BUILTIN_SOP_MODULES),
                      entry_points=False) for code in ("kec-a", "kec-b")]
     for c in cores:

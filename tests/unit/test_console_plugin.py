@@ -8,7 +8,7 @@ from plugins import BUILTIN_SOP_MODULES
 
 
 @pytest.fixture
-def core(settings_dict):
+def core(settings_dict, migrated_sqlite):
     """A core with the SOPs and the console plugin only (no Flask app)."""
     from antrean.core import Antrean
 

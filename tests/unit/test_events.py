@@ -33,7 +33,7 @@ class Sink:
 
 
 @pytest.fixture
-def ecore(settings_dict):
+def ecore(settings_dict, migrated_sqlite):
     sink = Sink()
     c = Antrean(settings_dict, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.migrate()

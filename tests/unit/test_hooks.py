@@ -8,6 +8,8 @@ from antrean.core import Antrean
 from antrean.kernel.hookspecs import hookimpl
 from plugins import BUILTIN_SOP_MODULES
 
+pytestmark = pytest.mark.usefixtures("migrated_sqlite")  # cores built here start from the migrated template
+
 
 class Recorder:
     def __init__(self):

@@ -83,9 +83,13 @@ def test_instance_folder_that_cannot_be_made_is_named(tmp_path):
 
 
 def _clean_env(tmp_path, **env) -> dict:
-    """A process environment with no ANTREAN_* from the outside (as on a fresh install)."""
+    """A process environment with no ANTREAN_* from the outside (as on a fresh install), except the tests' cheap
+    password hash (``init --demo`` hashes one password per demo user; scrypt's default has its own test)."""
+    from tests.conftest import TEST_PASSWORD_HASH
+
     base = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-    return {**base, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), **env}
+    return {**base, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
+            **env}
 
 
 def _antrean(args, env, cwd) -> subprocess.CompletedProcess:
@@ -206,6 +210,7 @@ def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, t
     served: set[str] = set()
     lock, stop, enough = threading.Lock(), threading.Event(), threading.Event()
     errors: list[BaseException] = []
+    served: set[str] = set()
 
     def issue(service):
         while not stop.is_set():

@@ -83,7 +83,7 @@ def test_entry_point_plugins_are_loaded(monkeypatch):
     assert any(e.plugin == "broken-ep" and "missing dependency foo" in e.message for e in host.errors)
 
 
-def test_third_party_sop_with_a_taken_letter_gets_a_free_one(settings_dict):
+def test_third_party_sop_with_a_taken_letter_gets_a_free_one(settings_dict, migrated_sqlite):
     from antrean.core import Antrean
     core = Antrean(settings_dict, builtins=SOPS + ("tests.unit.fixtures.good_sop_plugin",), entry_points=False)
     core.migrate()

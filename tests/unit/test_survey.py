@@ -270,7 +270,7 @@ def test_offer_to_the_counter_tablet(core, counter, clerk):
         core.survey.offer(counter["id"], tid, clerk)
 
 
-def test_a_submitted_survey_publishes_an_event_without_the_ticket_or_answers(settings_dict, make_user):
+def test_a_submitted_survey_publishes_an_event_without_the_ticket_or_answers(settings_dict, migrated_sqlite, make_user):
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
     from tests.unit.test_events import Sink
