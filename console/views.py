@@ -11,6 +11,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from antrean.kernel import policy
@@ -34,10 +35,6 @@ OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syara
             "DONE": ("Selesai", "Done")}
 STATUS = {"open": ("Dalam proses", "In progress"), "returned": ("Dikembalikan (TMS)", "Returned (incomplete)"),
           "done": ("Selesai", "Completed")}
-
-
-def tr(id_text: str, en_text: str) -> str:
-    return en_text if lang() == "en" else id_text
 
 
 def actor():
@@ -82,8 +79,7 @@ def _context():
     who = current_user.actor if current_user.is_authenticated else None
     roles = who.roles if who else frozenset()
     core = get_core()
-    en = lang() == "en"
-    return {"tr": (lambda id_text, en_text: en_text if en else id_text), "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
+    return {"office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
             "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
@@ -172,7 +168,7 @@ def logout():
         get_core().users.logout(actor())
     logout_user()
     session.clear()
-    flash(tr("Anda sudah keluar.", "You have logged out."), "ok")
+    flash(_("Anda sudah keluar."), "ok")
     return redirect(url_for("console.login"))
 
 
@@ -192,9 +188,9 @@ def index():
 def _counter(cid: int) -> dict:
     c = next((c for c in get_core().queue.counters() if c["id"] == cid), None)
     if c is None:
-        raise NotFound("Loket tidak ditemukan.", "Counter not found.")
+        raise NotFound("Loket tidak ditemukan.")
     if not c["active"]:
-        raise Conflict("Loket ini tidak aktif.", "This counter is not active.")
+        raise Conflict("Loket ini tidak aktif.")
     return c
 
 
@@ -248,8 +244,7 @@ def _cancel_reason(choice: str, text: str) -> str:
     text = " ".join(text.split())
     label = next((r[1] for r in CANCEL_REASONS if r[0] == choice), None)
     if label is None or (choice == "lain" and not text):
-        raise Invalid("Pilih alasan pembatalan; untuk “Lainnya” tuliskan alasannya.",
-                      "Choose a reason for cancelling; for “Other”, write the reason.", field="reason")
+        raise Invalid("Pilih alasan pembatalan; untuk “Lainnya” tuliskan alasannya.", field="reason")
     return text if choice == "lain" else (f"{label} – {text}" if text else label)
 
 
@@ -263,14 +258,14 @@ def cancel_ticket(tid):
     values = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
     error, status = None, 200
     if ticket.get("outcome"):
-        error, status = tr(f"Nomor {ticket['number']} sudah ditutup.", f"{ticket['number']} is closed already."), 409
+        error, status = _("Nomor %(number)s sudah ditutup.", number=ticket['number']), 409
     elif request.method == "POST":
         try:
             core.queue.cancel(tid, _cancel_reason(values["choice"], values["text"]), actor())
         except (Invalid, Conflict) as exc:
             error, status = exc.message(lang()), exc.status
         else:
-            flash(tr(f"Nomor {ticket['number']} dibatalkan.", f"{ticket['number']} cancelled."), "ok")
+            flash(_("Nomor %(number)s dibatalkan.", number=ticket['number']), "ok")
             return redirect(back)
     return render_template("console/cancel.html", ticket=ticket, values=values, error=error, back=back,
                            back_cid=back_cid, reasons=CANCEL_REASONS), status
@@ -295,8 +290,7 @@ def open_application():
         except (Invalid, Conflict) as exc:
             error, field, status = exc.message(lang()), exc.extra.get("field"), exc.status
         else:
-            flash(tr(f"Permohonan {app['id']} dibuka untuk {app['applicant_name']}.",
-                     f"Application {app['id']} opened for {app['applicant_name']}."), "ok")
+            flash(_("Permohonan %(id)s dibuka untuk %(applicant_name)s.", id=app['id'], applicant_name=app['applicant_name']), "ok")
             return redirect(url_for("console.application", app_id=app["id"]))
     return render_template("console/open.html", ticket=ticket, values=values, error=error, field=field,
                            services=core.services(enabled_only=True)), status
@@ -390,14 +384,12 @@ def complete_step(app_id, step_no):
     if counter_id:
         session["counter_id"] = counter_id
     if app["status"] == "returned":
-        flash(tr("Berkas dikembalikan kepada pemohon (TMS). Cetak slip untuk pemohon.",
-                 "The file was returned to the applicant (incomplete). Print the slip."), "warn")
+        flash(_("Berkas dikembalikan kepada pemohon (TMS). Cetak slip untuk pemohon."), "warn")
         return redirect(url_for("console.slip", app_id=app_id))
     step = next(t for t in app["timeline"] if t["step"] == step_no)
-    msg = tr(f"Langkah {step_no} selesai ({_menit(step['minutes'])} dari {step['standard_minutes']} menit).",
-             f"Step {step_no} done ({_menit(step['minutes'])} of {step['standard_minutes']} minutes).")
+    msg = _("Langkah %(step_no)s selesai (%(value)s dari %(standard_minutes)s menit).", step_no=step_no, value=_menit(step['minutes']), standard_minutes=step['standard_minutes'])
     if app["agenda_number"] and core.sops[app["service"]].step(step_no).kind == "register":
-        msg += " " + tr(f"Nomor agenda: {app['agenda_number']}.", f"Agenda number: {app['agenda_number']}.")
+        msg += " " + _("Nomor agenda: %(agenda_number)s.", agenda_number=app['agenda_number'])
     flash(msg, "ok")
     return redirect(url_for("console.application", app_id=app_id))
 
@@ -425,7 +417,7 @@ def bookings():
     if request.method == "POST":
         try:
             t = core.booking.check_in(request.form.get("code", ""), actor=actor())
-            flash(tr(f"Check-in berhasil: nomor antrean {t['number']}.", f"Checked in: ticket {t['number']}."), "ok")
+            flash(_("Check-in berhasil: nomor antrean %(number)s.", number=t['number']), "ok")
         except AntreanError as exc:
             flash(exc.message(lang()), "error")
         return redirect(url_for("console.bookings", date=request.args.get("date") or None))

@@ -198,11 +198,10 @@ class DisplayHub:
         counters_raw, services_raw = params.get("counters"), params.get("services")
         if name:
             if not _PROFILE_RE.match(name):
-                raise Invalid("Nama profil papan tidak sah.", "Invalid display profile name.", detail=repr(name))
+                raise Invalid("Nama profil papan tidak sah.", detail=repr(name))
             saved = self.profiles().get(name)
             if not isinstance(saved, dict):
-                raise NotFound(f"Profil papan \u201c{name}\u201d belum diatur. Minta admin menambahkannya.",
-                               f"Display profile {name!r} is not configured.",
+                raise NotFound("Profil papan “%(name)s” belum diatur. Minta admin menambahkannya.", params={"name": name},
                                detail=f"setting display_profiles has no key {name!r}")
             if counters_raw is None:
                 counters_raw = saved.get("counters")
@@ -211,13 +210,12 @@ class DisplayHub:
         numbers: list[int] = []
         for item in _split(counters_raw)[:50]:
             if not item.isdecimal() or not 1 <= int(item) <= 999:  # not isdigit(): "²".isdigit() is True, int("²") fails
-                raise Invalid("Daftar loket papan tidak sah (contoh: counters=1,2).",
-                              "Invalid counter list (e.g. counters=1,2).", detail=f"counter {item!r}")
+                raise Invalid("Daftar loket papan tidak sah (contoh: counters=1,2).", detail=f"counter {item!r}")
             numbers.append(int(item))
         codes: list[str] = []
         for item in _split(services_raw)[:50]:
             if not _CODE_RE.match(item) or item not in self.core.sops:
-                raise Invalid("Layanan pada profil papan tidak dikenal.", "Unknown service in display profile.",
+                raise Invalid("Layanan pada profil papan tidak dikenal.",
                               detail=f"service {item!r}; known: {', '.join(self.core.sops)}")
             codes.append(item)
         ids: list[int] = []
@@ -228,8 +226,7 @@ class DisplayHub:
                     by_number.setdefault(c["number"], []).append(c["id"])
             missing = [n for n in numbers if n not in by_number]
             if missing:
-                raise NotFound(f"Loket {', '.join(map(str, missing))} tidak ada atau tidak aktif.",
-                               f"Counter {', '.join(map(str, missing))} does not exist or is inactive.",
+                raise NotFound("Loket %(value)s tidak ada atau tidak aktif.", params={"value": ', '.join(map(str, missing))},
                                detail=f"no active counter numbered {missing}")
             ids = sorted({i for n in numbers for i in by_number[n]})
         return Profile(name, tuple(dict.fromkeys(numbers)), tuple(ids), tuple(dict.fromkeys(codes)))
@@ -432,17 +429,17 @@ def audio(kind: str, number: str, counter: int):
     """The joined WAV of one call made today (404 for calls that were never made)."""
     hub: DisplayHub = current_app.extensions["antrean.display"]
     if kind not in KINDS or not _NUMBER_RE.match(number) or not 0 <= counter <= 999:
-        raise NotFound("Suara panggilan tidak ditemukan.", "Announcement not found.", detail="bad audio URL")
+        raise NotFound("Suara panggilan tidak ditemukan.", detail="bad audio URL")
     if hub.announcer is None:
-        raise NotFound("Pustaka suara tidak tersedia.", "The clip library is not available.",
+        raise NotFound("Pustaka suara tidak tersedia.",
                        detail=f"no usable clips in {CLIP_DIR}; run display/make_clips.py")
     if not _was_called(hub.core, number, counter):
-        raise NotFound("Suara panggilan tidak ditemukan.", "Announcement not found.",
+        raise NotFound("Suara panggilan tidak ditemukan.",
                        detail=f"{number} was not called to loket {counter} today")
     try:
         path, key = hub.announcer.audio_for(number, counter, hub.template(kind), volume=hub.volume())
     except (ValueError, voice.MissingClip) as exc:
-        raise NotFound("Suara panggilan tidak dapat dibuat.", "The announcement cannot be built.", detail=str(exc))
+        raise NotFound("Suara panggilan tidak dapat dibuat.", detail=str(exc))
     response = send_file(path, mimetype="audio/wav", etag=key, max_age=60, conditional=True)
     return response
 

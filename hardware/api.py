@@ -47,7 +47,7 @@ def jobs():
     limit = args.get("limit", "50")
     if (ticket is not None and not ticket.isdecimal()) or not limit.isdecimal():
         from antrean.kernel.errors import Invalid
-        raise Invalid("Parameter tidak sah.", "Invalid parameter.", detail="ticket_id and limit must be integers")
+        raise Invalid("Parameter tidak sah.", detail="ticket_id and limit must be integers")
     return jsonify({"jobs": store.list_jobs(get_core(), status=args.get("status") or None,
                                             printer=args.get("printer") or None,
                                             ticket_id=int(ticket) if ticket is not None else None,

@@ -102,8 +102,7 @@ def _is_tablet(core) -> bool:
 def offered(cid):
     core = get_core()
     if not _is_tablet(core):
-        err = Forbidden("Tablet survei belum terdaftar. Minta admin menjalankan 'antrean kiosk add'.",
-                        "This survey tablet is not registered. Ask the admin to run 'antrean kiosk add'.")
+        err = Forbidden("Tablet survei belum terdaftar. Minta admin menjalankan 'antrean kiosk add'.")
         resp = jsonify(err.to_dict(lang()))
         resp.status_code = 403
         resp.headers["Cache-Control"] = "no-store"

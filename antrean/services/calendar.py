@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel import i18n
 from antrean.kernel.models import CalendarDay
 from antrean.kernel.timeutil import BULAN, HARI, as_utc, utcnow
 
@@ -258,7 +259,7 @@ class Rules:
                 n -= 1
                 if n == 0:
                     return nd
-        raise Invalid("Kalender tidak punya hari kerja yang cukup.", "The calendar has too few working days.")
+        raise Invalid("Kalender tidak punya hari kerja yang cukup.")
 
     def days(self, first: date, last: date) -> list[dict]:
         """One dict per local day from ``first`` to ``last`` inclusive: open spans and, when closed, why."""
@@ -279,8 +280,7 @@ class Rules:
 # -- validation ---------------------------------------------------------------------------------------
 def validate_hours(value) -> dict:
     """A clean ``office_hours`` setting or Invalid with a readable message."""
-    bad = Invalid("Jam kantor tidak sah: gunakan JJ:MM, buka sebelum tutup, istirahat di dalam jam buka.",
-                  "Invalid office hours: use HH:MM, opening before closing, breaks inside opening hours.")
+    bad = Invalid("Jam kantor tidak sah: gunakan JJ:MM, buka sebelum tutup, istirahat di dalam jam buka.")
     if not isinstance(value, dict):
         raise bad
     days_in, breaks_in = value.get("days") or {}, value.get("breaks") or {}
@@ -317,15 +317,14 @@ def parse_day(value) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise Invalid("Tanggal harus berformat TTTT-BB-HH.", "Date must be YYYY-MM-DD.", detail=repr(value)) from None
+        raise Invalid("Tanggal harus berformat TTTT-BB-HH.", detail=repr(value)) from None
 
 
 def parse_kind(value) -> str:
     k = str(value or "libur_nasional").strip().lower()
     k = KIND_ALIASES.get(k, k.replace("-", "_").replace(" ", "_"))
     if k not in KINDS:
-        raise Invalid("Jenis harus libur nasional, cuti bersama atau penutupan.",
-                      "Kind must be libur_nasional, cuti_bersama or penutupan.", detail=repr(value))
+        raise Invalid("Jenis harus libur nasional, cuti bersama atau penutupan.", detail=repr(value))
     return k
 
 
@@ -333,17 +332,16 @@ def clean_entry(day, name, kind=None, start=None, end=None) -> Entry:
     d = parse_day(day)
     name = " ".join(str(name or "").split())
     if not name or len(name) > 120:
-        raise Invalid("Nama hari libur wajib diisi (maksimal 120 karakter).", "A name is required (max 120).")
+        raise Invalid("Nama hari libur wajib diisi (maksimal 120 karakter).")
     k = parse_kind(kind)
     s, e = (start or None), (end or None)
     if (s is None) != (e is None):
-        raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.", "A partial closure needs start and end.")
+        raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.")
     if s is not None:
         if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and _minutes(s) < _minutes(e)):
-            raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).",
-                          "Invalid closure hours (HH:MM, start before end).", detail=f"{s!r}-{e!r}")
+            raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).", detail=f"{s!r}-{e!r}")
         if k != "penutupan":
-            raise Invalid("Hanya penutupan yang boleh sebagian hari.", "Only a closure can be part of a day.")
+            raise Invalid("Hanya penutupan yang boleh sebagian hari.")
         return Entry(d, k, name, _minutes(s), _minutes(e))
     return Entry(d, k, name)
 
@@ -374,8 +372,9 @@ def parse_csv(text: str) -> list[Entry]:
         out.append(e)
     if errors:
         shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
-        raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n" + "\n".join(shown),
-                      "CSV file not imported, nothing changed:\n" + "\n".join(shown).replace("baris", "line"),
+        lines = "\n".join(shown)
+        raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n%(errors)s",
+                      params={"errors": i18n.PerLanguage(id=lines, en=lines.replace("baris", "line"))},
                       detail="; ".join(errors[10:]))
     return out
 
@@ -525,8 +524,7 @@ class CalendarService:
             row = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id,
                                                       CalendarDay.day == d)).scalar_one_or_none()
             if row is None:
-                raise NotFound(f"Tidak ada hari libur atau penutupan pada {d.isoformat()}.",
-                               f"No holiday or closure on {d.isoformat()}.")
+                raise NotFound("Tidak ada hari libur atau penutupan pada %(value)s.", params={"value": d.isoformat()})
             old = self._row(row)
             s.execute(delete(CalendarDay).where(CalendarDay.id == row.id))
             self.invalidate()  # and again after commit: the events see the new rules
@@ -540,8 +538,7 @@ class CalendarService:
         self._may_change(actor)
         entries = parse_csv(text)
         if not entries:
-            raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].",
-                          "Empty CSV file: no date,name[,kind] rows.")
+            raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].")
         added = replaced = 0
         with self.core.db.write() as s:
             for e in entries:
