@@ -18,7 +18,7 @@ from antrean.services import transparency
 from antrean.web.app import get_core, lang
 from antrean.kernel.errors import AntreanError, Invalid
 from antrean.services.survey import PROFILE_CHOICES, period_bounds
-from antrean.kernel.timeutil import BULAN, local, utcnow
+from antrean.kernel.timeutil import local, month_names, utcnow
 
 from .admin import admin_page
 from flask_babel import gettext as _
@@ -66,7 +66,7 @@ def period_label(period: str) -> str:
         return _("Tahun %(period)s", period=period)
     if period[5] == "S":
         return _("Semester %(value)s %(value2)s", value=period[6], value2=period[:4])
-    return f"{BULAN[int(period[5:]) - 1]} {period[:4]}"
+    return f"{month_names(lang())[int(period[5:]) - 1]} {period[:4]}"
 
 
 @bp.route("/survei", methods=["GET", "POST"], endpoint="survey_report")

@@ -11,6 +11,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session, url_for)
+from babel.dates import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -22,7 +23,7 @@ from antrean.web.limits import public
 from antrean.services.queue import COUNTER_ROLES
 from antrean.kernel.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.kernel.sop import STAFF_ROLES
-from antrean.kernel.timeutil import BULAN, local, tanggal, utcnow
+from antrean.kernel.timeutil import local, tanggal, utcnow
 
 from .forms import LoginForm
 
@@ -33,6 +34,11 @@ SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", 
               "red": ("Melewati standar", "Over the standard")}
 OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syarat", "Incomplete"),
             "DONE": ("Selesai", "Done")}
+#: the texts console.js shows, handed to it as JSON in every console page (base.html: #console-texts)
+SCRIPT_TEXTS = {"called": "Memanggil %(number)s", "nobody": "Tidak ada antrean yang menunggu.",
+                "live": "tersambung", "offline": "terputus – menyambungkan ulang…",
+                "failed": "Server tidak dapat dihubungi. Coba lagi.", "done": "Berhasil.",
+                "reprinted": "Cetak ulang dikirim ke printer: %(number)s"}
 STATUS = {"open": ("Dalam proses", "In progress"), "returned": ("Dikembalikan (TMS)", "Returned (incomplete)"),
           "done": ("Selesai", "Completed")}
 
@@ -59,7 +65,7 @@ def _tanggal_jam(value) -> str:
     if dt is None:
         return ""
     t = local(dt, get_core().tz)
-    return f"{t.day} {BULAN[t.month - 1][:3]} {t.year} {t:%H:%M}"
+    return f"{format_date(t, 'd MMM y', locale=lang())} {t:%H:%M}"
 
 
 @bp.app_template_filter("menit")
@@ -84,9 +90,10 @@ def _context():
             "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
             "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
             "can_notify": policy.can(core, who, "notify.read"),
-            "today": tanggal(local(utcnow(), core.tz)),
+            "today": tanggal(local(utcnow(), core.tz), lang()),
             "print_trouble": print_trouble if current_user.is_authenticated else None,
-            "PRINTER_STATES": PRINTER_STATES}
+            "PRINTER_STATES": PRINTER_STATES,
+            "script_texts": {key: _(text) for key, text in SCRIPT_TEXTS.items()}}
 
 
 def allowed(action: str):

@@ -28,7 +28,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_socketio import Namespace, emit, join_room
 
 from antrean.kernel.errors import AntreanError, Invalid, NotFound
+from antrean.kernel import i18n
 from antrean.kernel.hookspecs import hookimpl
+from antrean.kernel.timeutil import day_names, month_names
 from antrean.web.limits import MESSAGE, public, refused
 
 from . import announcer as voice
@@ -49,29 +51,23 @@ _CODE_RE = re.compile(r"^[a-z0-9_]{1,60}$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 KINDS = ("call", "recall", "step")
 
-LABELS = {
-    "id": {
-        "title": "Papan Antrean", "now_calling": "Nomor antrean", "counter": "Loket", "counters": "Loket",
-        "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "nobody_waiting": "Tidak ada yang menunggu",
-        "none": "—",
-        "disconnected": "Koneksi terputus — menyambung kembali…", "sound_blocked":
-            "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
-        "no_calls": "Belum ada panggilan hari ini", "recall": "Panggilan ulang",
-        "days": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
-        "months": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-                   "Oktober", "November", "Desember"],
-    },
-    "en": {
-        "title": "Queue Board", "now_calling": "Now calling", "counter": "Counter", "counters": "Counters",
-        "last_calls": "Last calls", "waiting": "Waiting", "nobody_waiting": "Nobody is waiting", "none": "—",
-        "disconnected": "Connection lost — reconnecting…",
-        "sound_blocked": "Sound is blocked by the browser. Tap the screen once to enable sound.",
-        "no_calls": "No calls yet today", "recall": "Recall",
-        "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-        "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                   "October", "November", "December"],
-    },
+#: the board's texts: message ids, or (context, message id); ``labels(lang)`` translates them for board.js (JSON)
+LABEL_IDS = {
+    "title": "Papan Antrean", "now_calling": ("board", "Nomor antrean"), "counter": "Loket", "counters": "Loket",
+    "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "nobody_waiting": "Tidak ada yang menunggu",
+    "none": "—",
+    "disconnected": "Koneksi terputus — menyambung kembali…", "sound_blocked":
+        "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
+    "no_calls": "Belum ada panggilan hari ini", "recall": "Panggilan ulang",
 }
+
+
+def labels(lang: str) -> dict:
+    """The board's texts in ``lang``; day and month names from Babel (CLDR)."""
+    out = {key: i18n.pgettext(*text, lang) if isinstance(text, tuple) else i18n.gettext(text, lang)
+           for key, text in LABEL_IDS.items()}
+    out.update(days=day_names(lang), months=month_names(lang))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,7 +359,7 @@ class DisplayNamespace(Namespace):
     def on_connect(self, auth=None):
         wait = refused("board")  # every connect sends a full snapshot: a flood of them is refused like state.json
         if wait:
-            raise ConnectionRefusedError({"error": "too_many_requests", "message": MESSAGE[0].format(s=wait),
+            raise ConnectionRefusedError({"error": "too_many_requests", "message": i18n.gettext(MESSAGE, "id", s=wait),
                                           "retry_after": wait})
         params = dict(request.args)
         if isinstance(auth, dict):
@@ -399,7 +395,7 @@ def _lang() -> str:
     Not the browser's Accept-Language: a kiosk browser set up in English must still show Indonesian.
     """
     choice = request.args.get("lang")
-    if choice in LABELS:
+    if choice in i18n.LANGUAGES:
         return choice
     return current_app.extensions["antrean"].settings.language
 
@@ -417,10 +413,10 @@ def board():
     config = {
         "auth": {"profile": profile.name, "counters": ",".join(map(str, profile.counter_numbers)),
                  "services": ",".join(profile.services)},
-        "lang": lang, "labels": LABELS[lang], "tz": settings.timezone, "tz_label": settings.tz_label,
+        "lang": lang, "labels": labels(lang), "tz": settings.timezone, "tz_label": settings.tz_label,
         "media": hub.media(),
     }
-    return render_template("display/board.html", office=core.office(), labels=LABELS[lang], lang=lang,
+    return render_template("display/board.html", office=core.office(), labels=labels(lang), lang=lang,
                            config=config, has_media=bool(config["media"]))
 
 

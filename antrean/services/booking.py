@@ -36,7 +36,7 @@ from antrean.core import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel import i18n
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
-from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow
+from antrean.kernel.timeutil import iso, local, office_day, tanggal, utcnow
 from antrean.services.workflow import mask_nik, validate_nik
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
@@ -71,9 +71,7 @@ def normalize_code(code) -> str:
 
 
 def _label_day(d: date) -> tuple[str, str]:
-    from antrean.services.calendar import HARI_EN, MONTH_EN
-    return (f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}",
-            f"{HARI_EN[d.weekday()]}, {d.day} {MONTH_EN[d.month - 1]} {d.year}")
+    return tanggal(d, "id"), tanggal(d, "en")
 
 
 class _Bump:

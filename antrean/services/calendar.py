@@ -30,12 +30,11 @@ from sqlalchemy import delete, select
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel import i18n
 from antrean.kernel.models import CalendarDay
-from antrean.kernel.timeutil import BULAN, HARI, as_utc, utcnow
+from antrean.kernel.timeutil import BULAN, HARI, as_utc, day_names, month_names, utcnow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HARI_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-            "October", "November", "December")
+HARI_EN = tuple(day_names("en"))
+MONTH_EN = tuple(month_names("en"))
 
 #: kind -> (Indonesian, English) label
 KINDS: dict[str, tuple[str, str]] = {

@@ -47,9 +47,12 @@ def table_msgids() -> dict[str, str]:
     from publik import texts as publik_texts
 
     out = {}
-    for name, table in [("kiosk.texts.ID", kiosk_texts.ID), ("publik.texts.ID", publik_texts.ID)]:
+    from display import plugin as display
+
+    for name, table in [("kiosk.texts.ID", kiosk_texts.ID), ("publik.texts.ID", publik_texts.ID),
+                        ("display.LABEL_IDS", display.LABEL_IDS), ("console.views.SCRIPT_TEXTS", views.SCRIPT_TEXTS)]:
         for key, text in table.items():
-            out[text] = f"{name}[{key}]"
+            out[text] = f"{name}[{key}]"  # a (context, msgid) tuple stays a tuple
     pairs = {"console.views.SLA_LABELS": views.SLA_LABELS, "console.views.OUTCOMES": views.OUTCOMES,
              "console.views.STATUS": views.STATUS, "console.views.PRINTER_STATES": views.PRINTER_STATES,
              "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS, "calendar.KINDS": calendar.KINDS,
@@ -157,3 +160,13 @@ def test_login_page_in_both_languages(client, lang, expect, absent):
                        ).get_data(as_text=True)
     assert ("Nama pengguna wajib diisi." in html) == (lang == "id")
     assert ("Username is required." in html) == (lang == "en")
+
+
+def test_dates_from_babel():
+    from datetime import date
+
+    from antrean.kernel.timeutil import BULAN, HARI, tanggal
+
+    assert tanggal(date(2026, 11, 27)) == "Jumat, 27 November 2026"
+    assert tanggal(date(2026, 11, 27), "en") == "Friday, 27 November 2026"
+    assert HARI[0] == "Senin" and BULAN[7] == "Agustus"
