@@ -23,6 +23,7 @@ from antrean.kernel.sop import ROLES, STAFF_ROLES
 
 from flask_babel import gettext as _
 
+from . import audit_text
 from .views import actor, allowed, bp
 
 POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
@@ -268,6 +269,7 @@ def admin_audit():
     result = core.audit_log(actor(), action=a.get("aksi") or None, user=a.get("pengguna") or None,
                             target_type=a.get("jenis") or None, target_id=a.get("target") or None,
                             since=day("dari"), until=day("sampai", 1), limit=per, offset=(page - 1) * per)
+    result = {**result, "items": [audit_text.describe(e, lang()) for e in result["items"]]}
     return render_template("console/admin/audit.html", section="audit", result=result, page=page,
                            pages=max(1, -(-result["total"] // per)), args=a)
 

@@ -49,6 +49,13 @@ def table_msgids() -> dict[str, str]:
     out = {}
     from display import plugin as display
 
+    from console import audit_text
+
+    for table in (audit_text.ACTIONS, audit_text.FIELDS):
+        for key, text in table.items():
+            out[text] = f"console.audit_text[{key}]"
+    for key, text in audit_text.TARGETS.items():
+        out["audit", text] = f"console.audit_text.TARGETS[{key}]"
     for name, table in [("kiosk.texts.ID", kiosk_texts.ID), ("publik.texts.ID", publik_texts.ID),
                         ("display.LABEL_IDS", display.LABEL_IDS), ("console.views.SCRIPT_TEXTS", views.SCRIPT_TEXTS)]:
         for key, text in table.items():
@@ -170,3 +177,39 @@ def test_dates_from_babel():
     assert tanggal(date(2026, 11, 27)) == "Jumat, 27 November 2026"
     assert tanggal(date(2026, 11, 27), "en") == "Friday, 27 November 2026"
     assert HARI[0] == "Senin" and BULAN[7] == "Agustus"
+
+
+def test_every_audited_action_reads_as_a_sentence():
+    from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY
+    from console import audit_text
+
+    missing = (set(AUDIT_EVENTS) | set(AUDIT_ONLY)) - set(audit_text.ACTIONS)
+    assert not missing, f"audited actions without a sentence in console/audit_text.py: {sorted(missing)}"
+    entry = {"action": "service.update", "target_type": "service", "target_id": "kk", "actor": "admin",
+             "detail": {"old": {"quota": 50, "active": True}, "new": {"quota": 60, "active": True}}}
+    assert audit_text.action(entry, "id") == "Mengubah layanan kk"
+    assert audit_text.action(entry, "en") == "Changed service kk"
+    assert audit_text.details(entry, "id") == ["Kuota: 50 → 60"]
+    assert audit_text.details(entry, "en") == ["Quota: 50 → 60"]
+    call = {"action": "ticket.call", "target_type": "ticket", "target_id": "12",
+            "detail": {"at": "x", "event": {"number": "A-007", "counter": 2}}}
+    assert audit_text.action(call, "id") == "Memanggil tiket A-007"
+    assert audit_text.details(call, "en") == ["Counter: 2"]
+
+
+def test_staff_pages_and_audit_log_in_both_languages(app, client, make_user):
+    from tests.integration.test_console import login
+
+    core = app.extensions["antrean"]
+    make_user(core, "boss", ["admin"])
+    login(client, "boss")
+    html = client.get("/console/admin/audit?lang=id").get_data(as_text=True)
+    assert "Membuat pengguna boss" in html and "Nama pengguna: boss" in html  # user.create: a sentence + details
+    assert "Masuk ke konsol" in html
+    html = client.get("/console/admin/audit?lang=en").get_data(as_text=True)
+    assert "Created user boss" in html and "Logged in to the console" in html and "Membuat pengguna" not in html
+    assert '"username"' not in html  # no raw JSON
+    for path in ("/console/", "/console/admin/layanan", "/console/laporan"):
+        en = client.get(path + "?lang=en").get_data(as_text=True)
+        idn = client.get(path + "?lang=id").get_data(as_text=True)
+        assert '<html lang="en">' in en and '<html lang="id">' in idn and en != idn
