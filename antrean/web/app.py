@@ -326,7 +326,7 @@ def _domain_response(exc: AntreanError):
     else:
         from flask import render_template_string
         response = current_app.response_class(render_template_string(
-            _ERROR_PAGE, message=exc.message(lang()), status=exc.status), mimetype="text/html")
+            _ERROR_PAGE, message=exc.message(lang()), status=exc.status, lang=lang()), mimetype="text/html")
     response.status_code = exc.status
     if exc.extra.get("retry_after"):
         response.headers["Retry-After"] = str(exc.extra["retry_after"])
@@ -361,7 +361,7 @@ def _error_handlers(app: Flask) -> None:
         else:
             from flask import render_template_string
             response = current_app.response_class(render_template_string(
-                _ERROR_PAGE, message=text, status=exc.code), mimetype="text/html")
+                _ERROR_PAGE, message=text, status=exc.code, lang=lang()), mimetype="text/html")
         response.status_code = exc.code
         for name, value in exc.get_headers():  # Allow on 405, Retry-After on 429, WWW-Authenticate …
             if name.lower() != "content-type":
@@ -392,7 +392,7 @@ def _error_handlers(app: Flask) -> None:
         return _domain(err)
 
 
-_ERROR_PAGE = """<!doctype html><html lang="id"><meta charset="utf-8">
+_ERROR_PAGE = """<!doctype html><html lang="{{ lang }}"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ status }}</title>
 <body style="font-family:sans-serif;max-width:40rem;margin:4rem auto;padding:1rem;font-size:1.25rem">
 <h1 style="font-size:2rem">{{ status }}</h1><p>{{ message }}</p><p><a href="/">{{ _("Kembali ke beranda") }}</a></p></body></html>"""
