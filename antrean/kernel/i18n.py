@@ -198,6 +198,17 @@ class PerLanguage:
         return self.render()
 
 
+def render(msgid: str, lang: str, /, **params: Any) -> str:
+    """``gettext`` whose LazyString / PerLanguage parameters render in the same ``lang``."""
+    return gettext(msgid, lang, **{k: v.render(lang) if isinstance(v, (LazyString, PerLanguage)) else v
+                                   for k, v in params.items()})
+
+
+def pair(msgid: str, /, **params: Any) -> tuple[str, str]:
+    """(Indonesian, English) of one message, for records that keep both (calendar statuses, kiosk states)."""
+    return render(msgid, "id", **params), render(msgid, "en", **params)
+
+
 def lazy_gettext(msgid: str, /, **params: Any) -> LazyString:
     return LazyString(msgid, **params)
 

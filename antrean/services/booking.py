@@ -371,12 +371,14 @@ class BookingService:
         opens = starts_at - timedelta(minutes=int(cfg["early_minutes"]))
         if now < opens:
             when = local(opens, core.tz)
-            on_day = "" if day == office_day(core.tz, now) else f"pada {_label_day(day)[0]} "
-            on_day_en = "" if day == office_day(core.tz, now) else f"on {_label_day(day)[1]} "
-            raise Conflict(f"Terlalu awal: slot Anda {on_day}pukul {slot.replace(':', '.')}. Check-in dibuka "
-                           f"pukul {when:%H.%M}. Anda juga dapat mengambil nomor antrean biasa sekarang.",
-                           f"Too early: your slot is {on_day_en}at {slot}. Check-in opens at {when:%H:%M}. "
-                           "You can also take a regular walk-in number now.", code="booking_early", walk_in=True)
+            today = day == office_day(core.tz, now)
+            on_day = i18n.PerLanguage(id="" if today else f"pada {_label_day(day)[0]} ",
+                                      en="" if today else f"on {_label_day(day)[1]} ")
+            raise Conflict("Terlalu awal: slot Anda %(day)spukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                           "Anda juga dapat mengambil nomor antrean biasa sekarang.",
+                           params={"day": on_day, "slot": i18n.PerLanguage(id=slot.replace(":", "."), en=slot),
+                                   "opens": i18n.PerLanguage(id=f"{when:%H.%M}", en=f"{when:%H:%M}")},
+                           code="booking_early", walk_in=True)
 
         def mark(s, ticket_id):
             done = s.execute(update(Booking).where(Booking.id == bid, Booking.status == "booked")

@@ -93,8 +93,8 @@ class Entry:
     def reason(self) -> tuple[str, str]:
         id_kind, en_kind = KINDS[self.kind]
         if self.kind == "penutupan":
-            return f"Tutup — {self.name}", f"Closed — {self.name}"
-        return f"Tutup — {id_kind}: {self.name}", f"Closed — {en_kind}: {self.name}"
+            return i18n.pair("Tutup — %(name)s", name=self.name)
+        return i18n.pair("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(id_kind), name=self.name)
 
     def to_dict(self) -> dict:
         id_kind, en_kind = KINDS[self.kind]
@@ -179,17 +179,17 @@ class Rules:
             if entry is not None:
                 (rid, ren), kind = entry.reason(), entry.kind
             else:
-                rid, ren, kind = f"Tutup — hari {HARI[wd]}", f"Closed — {HARI_EN[wd]}", "weekend"
+                (rid, ren), kind = i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])), "weekend"
         elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
             (rid, ren), kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
-            rid, ren, kind = "Belum buka", "Not open yet", "before"
+            (rid, ren), kind = i18n.pair("Belum buka"), "before"
         elif now_m >= spans[-1][1]:
-            rid, ren, kind = "Tutup — di luar jam layanan", "Closed — outside office hours", "after"
+            (rid, ren), kind = i18n.pair("Tutup — di luar jam layanan"), "after"
         elif WEEKDAYS[wd] == "fri":
-            rid, ren, kind = "Istirahat salat Jumat", "Friday prayer break", "break"
+            (rid, ren), kind = i18n.pair("Istirahat salat Jumat"), "break"
         else:
-            rid, ren, kind = "Istirahat", "Break", "break"
+            (rid, ren), kind = i18n.pair("Istirahat"), "break"
         mid, men = self._reopen_text(local, reopens)
         return Status(False, rid, ren, reopens, kind, f"{rid}, {mid}" if mid else rid, f"{ren}, {men}" if men else ren)
 
@@ -197,13 +197,14 @@ class Rules:
         if reopens is None:
             return "", ""
         r = as_utc(reopens).astimezone(self.tz)
-        hid, hen = f"{r.hour:02d}.{r.minute:02d}", f"{r.hour:02d}:{r.minute:02d}"
+        at = i18n.PerLanguage(id=f"{r.hour:02d}.{r.minute:02d}", en=f"{r.hour:02d}:{r.minute:02d}")
         if r.date() == local_now.date():
-            return f"buka kembali {hid}", f"reopens at {hen}"
+            return i18n.pair("buka kembali %(time)s", time=at)
         if r.date() == local_now.date() + timedelta(days=1):
-            return f"buka kembali besok {hid}", f"reopens tomorrow at {hen}"
-        return (f"buka kembali {HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]} {hid}",
-                f"reopens {HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]} at {hen}")
+            return i18n.pair("buka kembali besok %(time)s", time=at)
+        day = i18n.PerLanguage(id=f"{HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]}",
+                               en=f"{HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]}")
+        return i18n.pair("buka kembali %(day)s %(time)s", day=day, time=at)
 
     def is_open(self, at: datetime | None = None) -> bool:
         return self.status(at).open
@@ -270,7 +271,8 @@ class Rules:
                    "reason": None, "reason_en": None}
             if not spans:
                 row["reason"], row["reason_en"] = (entry.reason() if entry else
-                                                   (f"Tutup — hari {HARI[d.weekday()]}", f"Closed — {HARI_EN[d.weekday()]}"))
+                                                   i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(
+                                                       id=HARI[d.weekday()], en=HARI_EN[d.weekday()])))
             out.append(row)
             d += timedelta(days=1)
         return out
