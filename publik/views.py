@@ -20,7 +20,8 @@ from antrean.services import transparency
 from antrean.web.app import get_core, lang
 from antrean.kernel.errors import Forbidden, NotFound
 from antrean.web.limits import public
-from antrean.services.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
+from antrean.services.survey import PROFILE_CHOICES
+from antrean.kernel import i18n
 
 from . import texts
 
@@ -64,8 +65,8 @@ def survey(token):
     cfg = {"token": token, "lang": lang(), "text": t, "counter": counter,
            "elements": _elements(core.survey.config(), lang() == "en"),
            # lists, not objects: the template's tojson sorts keys, and "< 20" must stay first
-           "profile": {k: list(v.items()) for k, v in (PROFILE_CHOICES_EN if lang() == "en"
-                                                        else PROFILE_CHOICES).items()}}
+           "profile": {k: [(code, i18n.gettext(text, lang())) for code, text in v.items()]
+                       for k, v in PROFILE_CHOICES.items()}}
     return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state=status["state"],
                                  ticket=status, cfg=cfg, counter=counter))
 

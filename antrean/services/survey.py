@@ -92,6 +92,7 @@ REGULATION_WEIGHT = Fraction("0.111")
 BANDS = ((Decimal("88.31"), "A", "Sangat baik", "Very good"), (Decimal("76.61"), "B", "Baik", "Good"),
          (Decimal("65.00"), "C", "Kurang baik", "Fair"), (Decimal("25.00"), "D", "Tidak baik", "Poor"))
 
+#: profile question -> answer code -> its label (a message id of the catalogs; translated where shown)
 PROFILE_CHOICES: dict[str, dict[str, str]] = {
     "sex": {"L": "Laki-laki", "P": "Perempuan"},
     "age": {"u20": "< 20 tahun", "20_29": "20–29 tahun", "30_39": "30–39 tahun", "40_49": "40–49 tahun",
@@ -100,16 +101,6 @@ PROFILE_CHOICES: dict[str, dict[str, str]] = {
     "occupation": {"pns": "PNS", "tni_polri": "TNI/Polri", "swasta": "Pegawai swasta", "wirausaha": "Wirausaha",
                    "petani": "Petani/Nelayan", "pelajar": "Pelajar/Mahasiswa", "irt": "Ibu rumah tangga",
                    "lainnya": "Lainnya"},
-}
-PROFILE_CHOICES_EN: dict[str, dict[str, str]] = {
-    "sex": {"L": "Male", "P": "Female"},
-    "age": {"u20": "< 20 years", "20_29": "20–29 years", "30_39": "30–39 years", "40_49": "40–49 years",
-            "50_59": "50–59 years", "60p": "≥ 60 years"},
-    "education": {"sd": "Primary or less", "smp": "Junior high", "sma": "Senior high", "d": "Diploma",
-                  "s1": "Bachelor", "s2": "Master/Doctorate"},
-    "occupation": {"pns": "Civil servant", "tni_polri": "Military/Police", "swasta": "Private employee",
-                   "wirausaha": "Self-employed", "petani": "Farmer/Fisher", "pelajar": "Student",
-                   "irt": "Homemaker", "lainnya": "Other"},
 }
 SUGGESTION_MAX = 1000
 SETTING = "survey"

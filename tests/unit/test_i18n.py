@@ -67,6 +67,11 @@ def table_msgids() -> dict[str, str]:
     for name, table in pairs.items():
         for key, value in table.items():
             out[value[0]] = f"{name}[{key}]"
+    from antrean.services.survey import PROFILE_CHOICES
+
+    for question, answers in PROFILE_CHOICES.items():
+        for code, label in answers.items():
+            out[label] = f"survey.PROFILE_CHOICES[{question}][{code}]"
     for key, (label, _en, _default) in notify.TEMPLATES.items():
         out[label] = f"notify.TEMPLATES[{key}]"
     for code, label, _en in views.CANCEL_REASONS:
