@@ -12,9 +12,8 @@ from flask_babel import gettext as _
 
 from .views import actor, allowed, bp
 
-STATUS_LABELS = {"pending": ("menunggu", "pending"), "sending": ("sedang dikirim", "sending"),
-                 "sent": ("terkirim", "sent"), "uncertain": ("tidak pasti", "uncertain"),
-                 "failed": ("gagal", "failed")}
+STATUS_LABELS = {"pending": "menunggu", "sending": "sedang dikirim", "sent": "terkirim", "uncertain": "tidak pasti",
+                 "failed": "gagal"}
 
 
 @bp.get("/kabar", endpoint="notify_outbox")

@@ -30,17 +30,15 @@ from .forms import LoginForm
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
-SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", "Near the limit"),
-              "red": ("Melewati standar", "Over the standard")}
-OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syarat", "Incomplete"),
-            "DONE": ("Selesai", "Done")}
+# labels are message ids of the catalogs; templates show them with _(…)
+SLA_LABELS = {"green": "Tepat waktu", "amber": "Mendekati batas", "red": "Melewati standar"}
+OUTCOMES = {"MS": "Memenuhi syarat", "TMS": "Tidak memenuhi syarat", "DONE": "Selesai"}
 #: the texts console.js shows, handed to it as JSON in every console page (base.html: #console-texts)
 SCRIPT_TEXTS = {"called": "Memanggil %(number)s", "nobody": "Tidak ada antrean yang menunggu.",
                 "live": "tersambung", "offline": "terputus – menyambungkan ulang…",
                 "failed": "Server tidak dapat dihubungi. Coba lagi.", "done": "Berhasil.",
                 "reprinted": "Cetak ulang dikirim ke printer: %(number)s"}
-STATUS = {"open": ("Dalam proses", "In progress"), "returned": ("Dikembalikan (TMS)", "Returned (incomplete)"),
-          "done": ("Selesai", "Completed")}
+STATUS = {"open": "Dalam proses", "returned": "Dikembalikan (TMS)", "done": "Selesai"}
 
 
 def actor():
@@ -112,8 +110,7 @@ def allowed(action: str):
 
 
 # -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
-PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"),
-                  "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
+PRINTER_STATES = {"offline": "mati / tidak terjangkau", "paper_out": "kertas habis", "error": "galat / macet"}
 
 
 def print_trouble() -> dict:
@@ -238,12 +235,9 @@ def counter_panel(cid):
 
 # -- cancelling a ticket (outcome cancelled, with a reason; audited by the core) --------------------------
 #: common reasons offered first (stored in Indonesian, the record's language), then free text
-CANCEL_REASONS = (("ganda", "Nomor ganda (tiket dobel)", "Duplicate ticket"),
-                  ("salah_layanan", "Salah memilih layanan", "Wrong service chosen"),
-                  ("batal", "Pemohon membatalkan / sudah pulang", "The applicant cancelled / has left"),
-                  ("berkas", "Berkas belum dibawa, pemohon kembali lain hari",
-                   "Documents not brought, the applicant returns another day"),
-                  ("lain", "Lainnya", "Other"))
+CANCEL_REASONS = (("ganda", "Nomor ganda (tiket dobel)"), ("salah_layanan", "Salah memilih layanan"),
+                  ("batal", "Pemohon membatalkan / sudah pulang"),
+                  ("berkas", "Berkas belum dibawa, pemohon kembali lain hari"), ("lain", "Lainnya"))
 
 
 def _cancel_reason(choice: str, text: str) -> str:

@@ -60,10 +60,14 @@ def table_msgids() -> dict[str, str]:
                         ("display.LABEL_IDS", display.LABEL_IDS), ("console.views.SCRIPT_TEXTS", views.SCRIPT_TEXTS)]:
         for key, text in table.items():
             out[text] = f"{name}[{key}]"  # a (context, msgid) tuple stays a tuple
-    pairs = {"console.views.SLA_LABELS": views.SLA_LABELS, "console.views.OUTCOMES": views.OUTCOMES,
-             "console.views.STATUS": views.STATUS, "console.views.PRINTER_STATES": views.PRINTER_STATES,
-             "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS, "calendar.KINDS": calendar.KINDS,
-             "booking.LABELS": booking.LABELS}
+    labels = {"console.views.SLA_LABELS": views.SLA_LABELS, "console.views.OUTCOMES": views.OUTCOMES,
+              "console.views.STATUS": views.STATUS, "console.views.PRINTER_STATES": views.PRINTER_STATES,
+              "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS, "console.views.CANCEL_REASONS":
+              dict(views.CANCEL_REASONS)}
+    for name, table in labels.items():
+        for key, value in table.items():
+            out[value] = f"{name}[{key}]"
+    pairs = {"calendar.KINDS": calendar.KINDS, "booking.LABELS": booking.LABELS}
     for name, table in pairs.items():
         for key, value in table.items():
             out[value[0]] = f"{name}[{key}]"
@@ -74,8 +78,6 @@ def table_msgids() -> dict[str, str]:
             out[label] = f"survey.PROFILE_CHOICES[{question}][{code}]"
     for key, (label, _en, _default) in notify.TEMPLATES.items():
         out[label] = f"notify.TEMPLATES[{key}]"
-    for code, label, _en in views.CANCEL_REASONS:
-        out[label] = f"console.views.CANCEL_REASONS[{code}]"
     for key, (label, _en, columns) in exports.SECTIONS.items():
         out[label] = f"exports.SECTIONS[{key}]"
         for col in columns:
