@@ -13,6 +13,7 @@ the same ``Translations`` objects (see ``antrean.web.app``).
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -60,9 +61,9 @@ def compile_catalogs(directory: Path = CATALOG_DIR, force: bool = False) -> list
             continue
         data = _compile(po)
         try:
-            tmp = mo.with_suffix(".mo.tmp")
+            tmp = mo.with_name(f".{mo.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
             tmp.write_bytes(data)
-            tmp.replace(mo)
+            tmp.replace(mo)  # atomic: a process starting beside this one reads the old or the new file
             written.append(mo)
         except OSError:
             pass
