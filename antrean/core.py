@@ -21,6 +21,7 @@ from antrean.kernel.db import Database
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, Event, check_data, queue
 from antrean.kernel.migrate import upgrade
+from antrean.kernel import i18n
 from antrean.kernel.models import AuditLog, Office, Service, Setting
 from antrean.kernel.plugin_settings import namespace_of
 from antrean.kernel.plugins import FACE_PLUGINS, PluginHost, build_plugin_host
@@ -243,13 +244,13 @@ class Antrean:
         PostgreSQL; SQLite's write transaction holds the database lock already).
         ``what`` is the (Indonesian, English) noun for messages, e.g. ("Tiket", "Ticket")."""
         if not isinstance(row_id, int) or isinstance(row_id, bool):
-            raise Invalid(f"Nomor {what[0].lower()} tidak sah.", f"Invalid {what[1].lower()} id.")
+            raise Invalid("Nomor %(what)s tidak sah.", params={"what": i18n.LazyString(what[0].lower())})
         q = select(model).where(model.id == row_id, model.office_id == self.office_id)
         if self.db.dialect == "postgresql":
             q = q.with_for_update()
         row = session.execute(q).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"{what[0]} tidak ditemukan.", f"{what[1]} not found.")
+            raise NotFound("%(what)s tidak ditemukan.", params={"what": i18n.LazyString(what[0])})
         return row
 
     # -- office settings ------------------------------------------------
@@ -293,7 +294,7 @@ class Antrean:
             if name is not None:
                 name = name.strip()
                 if not name or len(name) > 200:
-                    raise Invalid("Nama kantor wajib diisi (maksimal 200 karakter).", "Office name is required (max 200).")
+                    raise Invalid("Nama kantor wajib diisi (maksimal 200 karakter).")
                 o.name = name
             if address is not None:
                 o.address = address.strip()[:300]
@@ -321,7 +322,7 @@ class Antrean:
         for svc in self.services(session=session):
             if svc["code"] == code:
                 return svc
-        raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=f"unknown service code {code!r}")
+        raise NotFound("Layanan tidak ditemukan.", detail=f"unknown service code {code!r}")
 
     def service_view(self, sop: Sop, row: Service) -> dict:
         return {
@@ -347,7 +348,7 @@ class Antrean:
         policy.require(self, actor, "service.write")
         sop = self.sops.get(code)
         if sop is None:
-            raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=code)
+            raise NotFound("Layanan tidak ditemukan.", detail=code)
         with self.db.write() as s:
             row = s.execute(select(Service).where(Service.office_id == self.office_id, Service.code == code)).scalar_one()
             old = {k: getattr(row, k) for k in changes if hasattr(row, k)}
@@ -356,31 +357,31 @@ class Antrean:
                     row.enabled = bool(value)
                 elif key == "letter":
                     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{1,2}", value):
-                        raise Invalid("Huruf tiket harus satu atau dua huruf kapital.", "Letter must be 1-2 capitals.")
+                        raise Invalid("Huruf tiket harus satu atau dua huruf kapital.")
                     clash = s.execute(select(Service.code).where(Service.office_id == self.office_id,
                                                                  Service.letter == value, Service.code != code)).scalar()
                     if clash:
-                        raise Invalid(f"Huruf {value} sudah dipakai layanan lain.", f"Letter {value} is used by {clash}.")
+                        raise Invalid("Huruf %(value)s sudah dipakai layanan lain (%(clash)s).", params={"value": value, "clash": clash})
                     row.letter = value
                 elif key == "role_map":
                     if not isinstance(value, dict) or any(k not in ROLES or v not in STAFF_ROLES for k, v in value.items()):
-                        raise Invalid("Pemetaan peran tidak sah.", "Invalid role mapping.", detail=str(value))
+                        raise Invalid("Pemetaan peran tidak sah.", detail=str(value))
                     row.role_map = dict(value)
                 elif key == "checklist":
                     if value is not None and (not isinstance(value, list) or
                                               not all(isinstance(x, str) and x.strip() for x in value)):
-                        raise Invalid("Daftar dokumen tidak sah.", "Invalid checklist.")
+                        raise Invalid("Daftar dokumen tidak sah.")
                     row.checklist = None if value is None else [x.strip() for x in value]
                 elif key == "daily_quota":
                     if value not in (None, "") and (not str(value).isdecimal() or int(value) < 1):
-                        raise Invalid("Kuota harian harus bilangan bulat positif.", "Quota must be a positive integer.")
+                        raise Invalid("Kuota harian harus bilangan bulat positif.")
                     row.daily_quota = None if value in (None, "") else int(value)
                 elif key in ("open_time", "close_time"):
                     if value not in (None, "") and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(value)):
-                        raise Invalid("Jam harus berformat JJ:MM.", "Time must be HH:MM.")
+                        raise Invalid("Jam harus berformat JJ:MM.")
                     setattr(row, key, value or None)
                 else:
-                    raise Invalid("Pengaturan tidak dikenal.", "Unknown setting.", detail=key)
+                    raise Invalid("Pengaturan tidak dikenal.", detail=key)
             self.audit(s, actor, "service.update", "service", code, old=old, new=changes)
             return self.service_view(sop, row)
 

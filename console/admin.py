@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from antrean.kernel.actors import DEFAULT_POLICY
 from antrean.kernel.errors import AntreanError, Invalid
+from antrean.kernel import i18n
 from antrean.kernel.sop import ROLES, STAFF_ROLES
 from antrean.kernel.timeutil import HARI, office_day
 from antrean.services.booking import LABELS as BOOKING_INTS
@@ -22,7 +23,10 @@ from antrean.services.calendar import KINDS, WEEKDAYS
 from antrean.services.queue import check_policy
 from antrean.web.app import get_core, lang
 
-from .base import actor, allowed, bp, tr
+from flask_babel import gettext as _
+
+from . import audit_text
+from .base import actor, allowed, bp
 from .views import hardware_printers
 
 POLICY_MODES = {"priority_first": ("Prioritas lebih dulu", "Priority first"),
@@ -45,7 +49,7 @@ def admin_page(rule: str, endpoint: str, template: str, section: str, context=la
                     msg = exc.message(lang())
                     flash(f"{msg} ({exc.detail})" if exc.detail else msg, "error")  # admins get the precise reason
                 else:
-                    flash(tr("Perubahan disimpan.", "Changes saved."), "ok")
+                    flash(_("Perubahan disimpan."), "ok")
                 return redirect(url_for(f"console.{endpoint}", **kw))
             return render_template(template, section=section, **context(core, **kw))
         bp.add_url_rule(rule, endpoint, view, methods=["GET", "POST"])
@@ -65,7 +69,7 @@ def save_office(core, f):
 def save_counter(core, f):
     number = f.get("number", "").strip()
     if not number.isdecimal():
-        raise Invalid("Nomor loket harus angka.", "Counter number must be a number.", detail=repr(number))
+        raise Invalid("Nomor loket harus angka.", detail=repr(number))
     core.queue.save_counter(actor(), name=f.get("name", ""), number=int(number), services=f.getlist("services"),
                             counter_id=f.get("id", type=int), active=f.get("active") == "1")
 
@@ -126,8 +130,7 @@ def save_policy(core, f):
     for key in POLICY_INTS:
         raw = f.get(key, "").strip()
         if not raw.isdecimal():
-            raise Invalid("Isi setiap angka kebijakan dengan bilangan bulat 0 atau lebih.",
-                          "Every policy number must be a whole number, 0 or more.", detail=key)
+            raise Invalid("Isi setiap angka kebijakan dengan bilangan bulat 0 atau lebih.", detail=key)
         policy[key] = int(raw)
     check_policy(policy)
     core.set_setting("queue_policy", policy, actor())
@@ -139,8 +142,8 @@ def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | No
     if blank_ok and not raw:
         return None
     if not raw.isdecimal():
-        raise Invalid(f"{label[0]}: isi dengan bilangan bulat 0 atau lebih.",
-                      f"{label[1]}: enter a whole number, 0 or more.", detail=f"{raw!r}")
+        raise Invalid("%(label)s: isi dengan bilangan bulat 0 atau lebih.", params={"label": i18n.LazyString(label[0])},
+                      detail=f"{raw!r}")
     return int(raw)
 
 
@@ -175,7 +178,7 @@ def save_display(core, f):
     if f.get("form") == "running_text":
         text = " ".join(f.get("running_text", "").split())
         if len(text) > 500:
-            raise Invalid("Teks berjalan maksimal 500 karakter.", "Running text: at most 500 characters.")
+            raise Invalid("Teks berjalan maksimal 500 karakter.")
         core.set_setting("running_text", text, actor())
         return
     profiles = _profiles(core)
@@ -184,11 +187,10 @@ def save_display(core, f):
         profiles.pop(slug, None)
     else:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", slug):
-            raise Invalid("Kode profil: huruf kecil, angka atau tanda hubung (maksimal 40).",
-                          "Profile code: lower-case letters, digits or hyphens (max 40).", detail=slug)
+            raise Invalid("Kode profil: huruf kecil, angka atau tanda hubung (maksimal 40).", detail=slug)
         title = f.get("title", "").strip()[:80]
         if not title:
-            raise Invalid("Judul profil wajib diisi.", "Profile title is required.")
+            raise Invalid("Judul profil wajib diisi.")
         numbers = {c["number"] for c in core.queue.counters()}  # the board's profiles name lokets by number
         profiles[slug] = {"title": title, "counters": sorted({int(x) for x in f.getlist("counters")
                                                              if x.isdecimal() and int(x) in numbers}),
@@ -228,16 +230,15 @@ def save_calendar(core, f):
     elif form == "import":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise Invalid("Pilih berkas CSV.", "Choose a CSV file.")
+            raise Invalid("Pilih berkas CSV.")
         try:
             text = upload.read(1_000_000).decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise Invalid("Berkas CSV harus teks UTF-8.", "The CSV file must be UTF-8 text.") from None
+            raise Invalid("Berkas CSV harus teks UTF-8.") from None
         r = core.calendar.import_csv(actor(), text)
-        flash(tr(f"{r['rows']} baris diimpor: {r['added']} baru, {r['replaced']} diganti.",
-                 f"{r['rows']} rows imported: {r['added']} added, {r['replaced']} replaced."), "ok")
+        flash(_("%(rows)s baris diimpor: %(added)s baru, %(replaced)s diganti.", rows=r['rows'], added=r['added'], replaced=r['replaced']), "ok")
     else:
-        raise Invalid("Formulir tidak dikenal.", "Unknown form.", detail=repr(form))
+        raise Invalid("Formulir tidak dikenal.", detail=repr(form))
 
 
 # -- printers -----------------------------------------------------------------------------------
@@ -268,6 +269,7 @@ def admin_audit():
     result = core.audit_log(actor(), action=a.get("aksi") or None, user=a.get("pengguna") or None,
                             target_type=a.get("jenis") or None, target_id=a.get("target") or None,
                             since=day("dari"), until=day("sampai", 1), limit=per, offset=(page - 1) * per)
+    result = {**result, "items": [audit_text.describe(e, lang()) for e in result["items"]]}
     return render_template("console/admin/audit.html", section="audit", result=result, page=page,
                            pages=max(1, -(-result["total"] // per)), args=a)
 

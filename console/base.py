@@ -1,5 +1,4 @@
-"""What every console module shares: the blueprint, the page decorator (``allowed``), the acting user and
-``tr``. The page modules (views, admin, notify, reports, survey) import it; ``console.plugin`` imports them
+"""What every console module shares: the blueprint, the page decorator (``allowed``), the acting user. The page modules (views, admin, notify, reports, survey) import it; ``console.plugin`` imports them
 all, so their routes are on the blueprint before the app registers it."""
 from __future__ import annotations
 
@@ -9,14 +8,10 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from antrean.kernel import policy
-from antrean.web.app import get_core, lang
+from antrean.web.app import get_core
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
-
-
-def tr(id_text: str, en_text: str) -> str:
-    return en_text if lang() == "en" else id_text
 
 
 def actor():

@@ -8,11 +8,12 @@ from antrean.services.notify import COMMON_PARAMS, NEAR_SETTING, PARAMS, STATUSE
 from antrean.web.app import get_core, lang
 
 from .admin import admin_page
-from .base import actor, allowed, bp, tr
+from flask_babel import gettext as _
 
-STATUS_LABELS = {"pending": ("menunggu", "pending"), "sending": ("sedang dikirim", "sending"),
-                 "sent": ("terkirim", "sent"), "uncertain": ("tidak pasti", "uncertain"),
-                 "failed": ("gagal", "failed")}
+from .base import actor, allowed, bp
+
+STATUS_LABELS = {"pending": "menunggu", "sending": "sedang dikirim", "sent": "terkirim", "uncertain": "tidak pasti",
+                 "failed": "gagal"}
 
 
 @bp.get("/kabar", endpoint="notify_outbox")
@@ -34,7 +35,7 @@ def resend():
         msg = exc.message(lang())
         flash(f"{msg} ({exc.detail})" if exc.detail else msg, "error")
     else:
-        flash(tr("Pesan dijadwalkan untuk dikirim ulang.", "Message scheduled to be sent again."), "ok")
+        flash(_("Pesan dijadwalkan untuk dikirim ulang."), "ok")
     return redirect(url_for("console.notify_outbox", status=request.args.get("status") or None))
 
 
@@ -46,5 +47,5 @@ def save_templates(core, f):
     near = f.get("near_ahead", "").strip()
     if near and near != str(core.notify.near_ahead()):
         if not near.isdigit() or not 1 <= int(near) <= 50:
-            raise Invalid("N harus angka 1–50.", "N must be a number 1–50.", detail=repr(near))
+            raise Invalid("N harus angka 1–50.", detail=repr(near))
         core.set_setting(NEAR_SETTING, int(near), actor())

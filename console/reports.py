@@ -16,7 +16,9 @@ from antrean.services.exports import CONTENT_TYPES, SECTIONS, rows_to_csv, to_cs
 from antrean.web.app import get_core, lang
 
 from . import charts
-from .base import actor, allowed, bp, tr
+from flask_babel import gettext as _
+
+from .base import actor, allowed, bp
 
 TABS = {"layanan": "services", "loket": "counters", "petugas": "staff", "periode": "trend", "jam": "hours",
         "langkah": "steps", "dokumen": "missing_documents", "ikm": "ikm"}
@@ -38,7 +40,7 @@ def _period():
                 raise ValueError
             return core.reports.year(y)
     except ValueError:
-        raise Invalid("Bulan atau tahun tidak sah.", "Invalid month or year.",
+        raise Invalid("Bulan atau tahun tidak sah.",
                       detail=f"bulan={args.get('bulan')!r} tahun={args.get('tahun')!r}") from None
     return core.reports.period(args.get("dari") or None, args.get("sampai") or None)
 
@@ -54,21 +56,21 @@ def _charts(r: dict) -> dict:
     out = {
         "wait_by_hour": charts.columns(
             [(f"{h['hour']:02d}", h["wait_median_minutes"]) for h in hours],
-            title=tr("Waktu tunggu per jam (median, menit)", "Waiting time by hour (median, minutes)"),
+            title=_("Waktu tunggu per jam (median, menit)"),
             unit=" mnt", comma=comma, second=[h["wait_p90_minutes"] for h in hours], second_label="p90"),
         "volume_by_service": charts.bars(
             [(s["name"], s["issued"]) for s in sorted(r["services"], key=lambda s: -s["issued"])],
-            title=tr("Nomor antrean per layanan", "Tickets per service"), comma=comma),
+            title=_("Nomor antrean per layanan"), comma=comma),
         "within_by_period": charts.columns(
             [(t["label"], t["within_standard_pct"]) for t in trend],
-            title=tr("Permohonan selesai sesuai standar (%)", "Applications within the standard (%)"),
+            title=_("Permohonan selesai sesuai standar (%)"),
             unit="%", vmax=100, target=80, comma=comma),
     }
     ikm = r.get("ikm")
     if ikm and ikm.get("respondents"):
         out["ikm"] = charts.bars([(f"{e['code']} {e.get('name', '')}", round(e["nrr"] * 25, 2) if e.get("nrr")
                                    else None) for e in ikm.get("elements") or []],
-                                 title=tr("IKM per unsur (NRR × 25)", "IKM per element (NRR × 25)"),
+                                 title=_("IKM per unsur (NRR × 25)"),
                                  color="green", comma=comma)
     return out
 
@@ -84,11 +86,11 @@ def report():
         tab = "layanan"
     now = local(utcnow(), core.tz).date()
     prev = (now.replace(day=1) - date.resolution)
-    presets = [(tr("Bulan ini", "This month"), {"bulan": f"{now:%Y-%m}"}),
-               (tr("Bulan lalu", "Last month"), {"bulan": f"{prev:%Y-%m}"}),
-               (tr("Tahun ini", "This year"), {"tahun": now.year}),
-               (tr("Tahun lalu", "Last year"), {"tahun": now.year - 1}),
-               (tr("Hari ini", "Today"), {"dari": now.isoformat(), "sampai": now.isoformat()})]
+    presets = [(_("Bulan ini"), {"bulan": f"{now:%Y-%m}"}),
+               (_("Bulan lalu"), {"bulan": f"{prev:%Y-%m}"}),
+               (_("Tahun ini"), {"tahun": now.year}),
+               (_("Tahun lalu"), {"tahun": now.year - 1}),
+               (_("Hari ini"), {"dari": now.isoformat(), "sampai": now.isoformat()})]
     return render_template("console/report.html", r=r, tab=tab, tabs=TABS, q=_query(period), presets=presets,
                            charts=_charts(r), sections=SECTIONS, month_value=f"{period.start:%Y-%m}",
                            regency=core.db.dialect == "postgresql")
@@ -100,7 +102,7 @@ def report_download():
     core = get_core()
     fmt = request.args.get("format", "xlsx")
     if fmt not in CONTENT_TYPES:
-        raise Invalid("Format unduhan tidak dikenal (xlsx, csv atau pdf).", "Unknown format (xlsx, csv or pdf).",
+        raise Invalid("Format unduhan tidak dikenal (xlsx, csv atau pdf).",
                       detail=f"format={fmt!r}")
     period = _period()
     r = core.reports.summary(actor(), period)

@@ -15,13 +15,15 @@ from fractions import Fraction
 from flask import flash, redirect, render_template, request, url_for
 
 from antrean.kernel.errors import AntreanError, Invalid
-from antrean.kernel.timeutil import BULAN, local, utcnow
+from flask_babel import gettext as _
+
+from antrean.kernel.timeutil import local, month_names, utcnow
 from antrean.services import transparency
 from antrean.services.survey import PROFILE_CHOICES, period_bounds
 from antrean.web.app import get_core, lang
 
 from .admin import admin_page
-from .base import actor, allowed, bp, tr
+from .base import actor, allowed, bp
 
 
 @bp.app_template_filter("desimal")
@@ -40,13 +42,12 @@ def survey_offer(cid):
     raw = request.form.get("ticket", "")
     try:
         if not raw.isdigit():
-            raise Invalid("Tiket tidak sah.", "Invalid ticket.")
+            raise Invalid("Tiket tidak sah.")
         out = core.survey.offer(cid, int(raw), actor())
     except AntreanError as exc:
         flash(exc.message(lang()), "error")
     else:
-        flash(tr(f"Survei untuk {out['number']} tampil di tablet loket.",
-                 f"The survey for {out['number']} is on the counter's tablet."), "ok")
+        flash(_("Survei untuk %(number)s tampil di tablet loket.", number=out['number']), "ok")
     return redirect(url_for("console.counter", cid=cid))
 
 
@@ -62,10 +63,10 @@ def _period_arg() -> str:
 
 def period_label(period: str) -> str:
     if len(period) == 4:
-        return tr(f"Tahun {period}", f"Year {period}")
+        return _("Tahun %(period)s", period=period)
     if period[5] == "S":
-        return tr(f"Semester {period[6]} {period[:4]}", f"Half {period[6]} of {period[:4]}")
-    return f"{BULAN[int(period[5:]) - 1]} {period[:4]}"
+        return _("Semester %(value)s %(value2)s", value=period[6], value2=period[:4])
+    return f"{month_names(lang())[int(period[5:]) - 1]} {period[:4]}"
 
 
 @bp.route("/survei", methods=["GET", "POST"], endpoint="survey_report")
@@ -83,7 +84,7 @@ def survey_report():
         except AntreanError as exc:
             flash(exc.message(lang()), "error")
         else:
-            flash(tr("Rencana tindak lanjut disimpan.", "Follow-up plans saved."), "ok")
+            flash(_("Rencana tindak lanjut disimpan."), "ok")
         return redirect(url_for("console.survey_report", periode=period))
     first, last = period_bounds(period)
     result = core.survey.ikm(first, last)
@@ -127,7 +128,7 @@ def save_survey(core, f):
         try:
             value["elements"] = json.loads(raw)
         except ValueError as exc:
-            raise Invalid("Daftar unsur bukan JSON yang sah.", "The element list is not valid JSON.",
+            raise Invalid("Daftar unsur bukan JSON yang sah.",
                           detail=str(exc)) from None
     if mode == "custom":
         weights = {}
@@ -136,6 +137,6 @@ def save_survey(core, f):
                 try:
                     weights[key[2:]] = float(Fraction(text.strip().replace(",", ".")))
                 except (ValueError, ZeroDivisionError):
-                    raise Invalid(f"Bobot {key[2:]} bukan angka.", f"Weight {key[2:]} is not a number.") from None
+                    raise Invalid("Bobot %(value)s bukan angka.", params={"value": key[2:]}) from None
         value["weights"] = weights
     core.survey.set_config(actor(), value)

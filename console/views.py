@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from babel.dates import format_date
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from antrean.kernel import policy
@@ -17,20 +19,23 @@ from antrean.kernel.actors import PRIORITIES
 from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound
 from antrean.kernel.policy import REPORT_ROLES  # noqa: F401  (kept importable from here)
 from antrean.kernel.sop import STAFF_ROLES
-from antrean.kernel.timeutil import BULAN, local, tanggal, utcnow
-from antrean.services.queue import COUNTER_ROLES
+from antrean.kernel.timeutil import local, tanggal, utcnow
 from antrean.web.app import StaffUser, get_core, lang
 from antrean.web.limits import public
 
-from .base import actor, allowed, bp, tr
+from .base import actor, allowed, bp
 from .forms import LoginForm
 
-SLA_LABELS = {"green": ("Tepat waktu", "On time"), "amber": ("Mendekati batas", "Near the limit"),
-              "red": ("Melewati standar", "Over the standard")}
-OUTCOMES = {"MS": ("Memenuhi syarat", "Complete"), "TMS": ("Tidak memenuhi syarat", "Incomplete"),
-            "DONE": ("Selesai", "Done")}
-STATUS = {"open": ("Dalam proses", "In progress"), "returned": ("Dikembalikan (TMS)", "Returned (incomplete)"),
-          "done": ("Selesai", "Completed")}
+# labels are message ids of the catalogs; templates show them with _(…)
+SLA_LABELS = {"green": "Tepat waktu", "amber": "Mendekati batas", "red": "Melewati standar"}
+OUTCOMES = {"MS": "Memenuhi syarat", "TMS": "Tidak memenuhi syarat", "DONE": "Selesai"}
+#: the texts console.js shows, handed to it as JSON in every console page (base.html: #console-texts)
+SCRIPT_TEXTS = {"called": "Memanggil %(number)s", "nobody": "Tidak ada antrean yang menunggu.",
+                "live": "tersambung", "offline": "terputus – menyambungkan ulang…",
+                "failed": "Server tidak dapat dihubungi. Coba lagi.", "done": "Berhasil.",
+                "reprinted": "Cetak ulang dikirim ke printer: %(number)s"}
+STATUS = {"open": "Dalam proses", "returned": "Dikembalikan (TMS)", "done": "Selesai"}
+
 
 
 def _parse_iso(value: str | None) -> datetime | None:
@@ -51,7 +56,7 @@ def _tanggal_jam(value) -> str:
     if dt is None:
         return ""
     t = local(dt, get_core().tz)
-    return f"{t.day} {BULAN[t.month - 1][:3]} {t.year} {t:%H:%M}"
+    return f"{format_date(t, 'd MMM y', locale=lang())} {t:%H:%M}"
 
 
 @bp.app_template_filter("menit")
@@ -71,20 +76,19 @@ def _context():
     who = current_user.actor if current_user.is_authenticated else None
     roles = who.roles if who else frozenset()
     core = get_core()
-    en = lang() == "en"
-    return {"tr": (lambda id_text, en_text: en_text if en else id_text), "office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
+    return {"office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
             "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
             "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
             "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
             "can_notify": policy.can(core, who, "notify.read"),
-            "today": tanggal(local(utcnow(), core.tz)),
+            "today": tanggal(local(utcnow(), core.tz), lang()),
             "print_trouble": print_trouble if current_user.is_authenticated else None,
-            "PRINTER_STATES": PRINTER_STATES}
+            "PRINTER_STATES": PRINTER_STATES,
+            "script_texts": {key: _(text) for key, text in SCRIPT_TEXTS.items()}}
 
 
 # -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
-PRINTER_STATES = {"offline": ("mati / tidak terjangkau", "offline / unreachable"),
-                  "paper_out": ("kertas habis", "out of paper"), "error": ("galat / macet", "error / stalled")}
+PRINTER_STATES = {"offline": "mati / tidak terjangkau", "paper_out": "kertas habis", "error": "galat / macet"}
 
 
 def print_trouble() -> dict:
@@ -154,7 +158,7 @@ def logout():
         get_core().users.logout(actor())
     logout_user()
     session.clear()
-    flash(tr("Anda sudah keluar.", "You have logged out."), "ok")
+    flash(_("Anda sudah keluar."), "ok")
     return redirect(url_for("console.login"))
 
 
@@ -174,9 +178,9 @@ def index():
 def _counter(cid: int) -> dict:
     c = next((c for c in get_core().queue.counters() if c["id"] == cid), None)
     if c is None:
-        raise NotFound("Loket tidak ditemukan.", "Counter not found.")
+        raise NotFound("Loket tidak ditemukan.")
     if not c["active"]:
-        raise Conflict("Loket ini tidak aktif.", "This counter is not active.")
+        raise Conflict("Loket ini tidak aktif.")
     return c
 
 
@@ -217,12 +221,9 @@ def counter_panel(cid):
 
 # -- cancelling a ticket (outcome cancelled, with a reason; audited by the core) --------------------------
 #: common reasons offered first (stored in Indonesian, the record's language), then free text
-CANCEL_REASONS = (("ganda", "Nomor ganda (tiket dobel)", "Duplicate ticket"),
-                  ("salah_layanan", "Salah memilih layanan", "Wrong service chosen"),
-                  ("batal", "Pemohon membatalkan / sudah pulang", "The applicant cancelled / has left"),
-                  ("berkas", "Berkas belum dibawa, pemohon kembali lain hari",
-                   "Documents not brought, the applicant returns another day"),
-                  ("lain", "Lainnya", "Other"))
+CANCEL_REASONS = (("ganda", "Nomor ganda (tiket dobel)"), ("salah_layanan", "Salah memilih layanan"),
+                  ("batal", "Pemohon membatalkan / sudah pulang"),
+                  ("berkas", "Berkas belum dibawa, pemohon kembali lain hari"), ("lain", "Lainnya"))
 
 
 def _cancel_reason(choice: str, text: str) -> str:
@@ -230,8 +231,7 @@ def _cancel_reason(choice: str, text: str) -> str:
     text = " ".join(text.split())
     label = next((r[1] for r in CANCEL_REASONS if r[0] == choice), None)
     if label is None or (choice == "lain" and not text):
-        raise Invalid("Pilih alasan pembatalan; untuk “Lainnya” tuliskan alasannya.",
-                      "Choose a reason for cancelling; for “Other”, write the reason.", field="reason")
+        raise Invalid("Pilih alasan pembatalan; untuk “Lainnya” tuliskan alasannya.", field="reason")
     return text if choice == "lain" else (f"{label} – {text}" if text else label)
 
 
@@ -245,14 +245,14 @@ def cancel_ticket(tid):
     values = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
     error, status = None, 200
     if ticket.get("outcome"):
-        error, status = tr(f"Nomor {ticket['number']} sudah ditutup.", f"{ticket['number']} is closed already."), 409
+        error, status = _("Nomor %(number)s sudah ditutup.", number=ticket['number']), 409
     elif request.method == "POST":
         try:
             core.queue.cancel(tid, _cancel_reason(values["choice"], values["text"]), actor())
         except (Invalid, Conflict) as exc:
             error, status = exc.message(lang()), exc.status
         else:
-            flash(tr(f"Nomor {ticket['number']} dibatalkan.", f"{ticket['number']} cancelled."), "ok")
+            flash(_("Nomor %(number)s dibatalkan.", number=ticket['number']), "ok")
             return redirect(back)
     return render_template("console/cancel.html", ticket=ticket, values=values, error=error, back=back,
                            back_cid=back_cid, reasons=CANCEL_REASONS), status
@@ -277,8 +277,7 @@ def open_application():
         except (Invalid, Conflict) as exc:
             error, field, status = exc.message(lang()), exc.extra.get("field"), exc.status
         else:
-            flash(tr(f"Permohonan {app['id']} dibuka untuk {app['applicant_name']}.",
-                     f"Application {app['id']} opened for {app['applicant_name']}."), "ok")
+            flash(_("Permohonan %(id)s dibuka untuk %(applicant_name)s.", id=app['id'], applicant_name=app['applicant_name']), "ok")
             return redirect(url_for("console.application", app_id=app["id"]))
     return render_template("console/open.html", ticket=ticket, values=values, error=error, field=field,
                            services=core.services(enabled_only=True)), status
@@ -372,14 +371,12 @@ def complete_step(app_id, step_no):
     if counter_id:
         session["counter_id"] = counter_id
     if app["status"] == "returned":
-        flash(tr("Berkas dikembalikan kepada pemohon (TMS). Cetak slip untuk pemohon.",
-                 "The file was returned to the applicant (incomplete). Print the slip."), "warn")
+        flash(_("Berkas dikembalikan kepada pemohon (TMS). Cetak slip untuk pemohon."), "warn")
         return redirect(url_for("console.slip", app_id=app_id))
     step = next(t for t in app["timeline"] if t["step"] == step_no)
-    msg = tr(f"Langkah {step_no} selesai ({_menit(step['minutes'])} dari {step['standard_minutes']} menit).",
-             f"Step {step_no} done ({_menit(step['minutes'])} of {step['standard_minutes']} minutes).")
+    msg = _("Langkah %(step_no)s selesai (%(value)s dari %(standard_minutes)s menit).", step_no=step_no, value=_menit(step['minutes']), standard_minutes=step['standard_minutes'])
     if app["agenda_number"] and core.sops[app["service"]].step(step_no).kind == "register":
-        msg += " " + tr(f"Nomor agenda: {app['agenda_number']}.", f"Agenda number: {app['agenda_number']}.")
+        msg += " " + _("Nomor agenda: %(agenda_number)s.", agenda_number=app['agenda_number'])
     flash(msg, "ok")
     return redirect(url_for("console.application", app_id=app_id))
 
@@ -404,7 +401,7 @@ def bookings():
     if request.method == "POST":
         try:
             t = core.booking.check_in(request.form.get("code", ""), actor=actor())
-            flash(tr(f"Check-in berhasil: nomor antrean {t['number']}.", f"Checked in: ticket {t['number']}."), "ok")
+            flash(_("Check-in berhasil: nomor antrean %(number)s.", number=t['number']), "ok")
         except AntreanError as exc:
             flash(exc.message(lang()), "error")
         return redirect(url_for("console.bookings", date=request.args.get("date") or None))

@@ -29,6 +29,8 @@ from flask_socketio import Namespace, emit, join_room
 
 from antrean import hookimpl
 from antrean.kernel.errors import AntreanError, Invalid, NotFound
+from antrean.kernel import i18n
+from antrean.kernel.timeutil import day_names, month_names
 from antrean.web.limits import MESSAGE, public, refused
 
 from . import announcer as voice
@@ -49,29 +51,23 @@ _CODE_RE = re.compile(r"^[a-z0-9_]{1,60}$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 KINDS = ("call", "recall", "step")
 
-LABELS = {
-    "id": {
-        "title": "Papan Antrean", "now_calling": "Nomor antrean", "counter": "Loket", "counters": "Loket",
-        "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "nobody_waiting": "Tidak ada yang menunggu",
-        "none": "—",
-        "disconnected": "Koneksi terputus — menyambung kembali…", "sound_blocked":
-            "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
-        "no_calls": "Belum ada panggilan hari ini", "recall": "Panggilan ulang",
-        "days": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
-        "months": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-                   "Oktober", "November", "Desember"],
-    },
-    "en": {
-        "title": "Queue Board", "now_calling": "Now calling", "counter": "Counter", "counters": "Counters",
-        "last_calls": "Last calls", "waiting": "Waiting", "nobody_waiting": "Nobody is waiting", "none": "—",
-        "disconnected": "Connection lost — reconnecting…",
-        "sound_blocked": "Sound is blocked by the browser. Tap the screen once to enable sound.",
-        "no_calls": "No calls yet today", "recall": "Recall",
-        "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-        "months": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                   "October", "November", "December"],
-    },
+#: the board's texts: message ids, or (context, message id); ``labels(lang)`` translates them for board.js (JSON)
+LABEL_IDS = {
+    "title": "Papan Antrean", "now_calling": ("board", "Nomor antrean"), "counter": "Loket", "counters": "Loket",
+    "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "nobody_waiting": "Tidak ada yang menunggu",
+    "none": "—",
+    "disconnected": "Koneksi terputus — menyambung kembali…", "sound_blocked":
+        "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
+    "no_calls": "Belum ada panggilan hari ini", "recall": "Panggilan ulang",
 }
+
+
+def labels(lang: str) -> dict:
+    """The board's texts in ``lang``; day and month names from Babel (CLDR)."""
+    out = {key: i18n.pgettext(*text, lang) if isinstance(text, tuple) else i18n.gettext(text, lang)
+           for key, text in LABEL_IDS.items()}
+    out.update(days=day_names(lang), months=month_names(lang))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,11 +194,10 @@ class DisplayHub:
         counters_raw, services_raw = params.get("counters"), params.get("services")
         if name:
             if not _PROFILE_RE.match(name):
-                raise Invalid("Nama profil papan tidak sah.", "Invalid display profile name.", detail=repr(name))
+                raise Invalid("Nama profil papan tidak sah.", detail=repr(name))
             saved = self.profiles().get(name)
             if not isinstance(saved, dict):
-                raise NotFound(f"Profil papan \u201c{name}\u201d belum diatur. Minta admin menambahkannya.",
-                               f"Display profile {name!r} is not configured.",
+                raise NotFound("Profil papan “%(name)s” belum diatur. Minta admin menambahkannya.", params={"name": name},
                                detail=f"setting display_profiles has no key {name!r}")
             if counters_raw is None:
                 counters_raw = saved.get("counters")
@@ -211,13 +206,12 @@ class DisplayHub:
         numbers: list[int] = []
         for item in _split(counters_raw)[:50]:
             if not item.isdecimal() or not 1 <= int(item) <= 999:  # not isdigit(): "²".isdigit() is True, int("²") fails
-                raise Invalid("Daftar loket papan tidak sah (contoh: counters=1,2).",
-                              "Invalid counter list (e.g. counters=1,2).", detail=f"counter {item!r}")
+                raise Invalid("Daftar loket papan tidak sah (contoh: counters=1,2).", detail=f"counter {item!r}")
             numbers.append(int(item))
         codes: list[str] = []
         for item in _split(services_raw)[:50]:
             if not _CODE_RE.match(item) or item not in self.core.sops:
-                raise Invalid("Layanan pada profil papan tidak dikenal.", "Unknown service in display profile.",
+                raise Invalid("Layanan pada profil papan tidak dikenal.",
                               detail=f"service {item!r}; known: {', '.join(self.core.sops)}")
             codes.append(item)
         ids: list[int] = []
@@ -228,8 +222,7 @@ class DisplayHub:
                     by_number.setdefault(c["number"], []).append(c["id"])
             missing = [n for n in numbers if n not in by_number]
             if missing:
-                raise NotFound(f"Loket {', '.join(map(str, missing))} tidak ada atau tidak aktif.",
-                               f"Counter {', '.join(map(str, missing))} does not exist or is inactive.",
+                raise NotFound("Loket %(value)s tidak ada atau tidak aktif.", params={"value": ', '.join(map(str, missing))},
                                detail=f"no active counter numbered {missing}")
             ids = sorted({i for n in numbers for i in by_number[n]})
         return Profile(name, tuple(dict.fromkeys(numbers)), tuple(ids), tuple(dict.fromkeys(codes)))
@@ -366,7 +359,7 @@ class DisplayNamespace(Namespace):
     def on_connect(self, auth=None):
         wait = refused("board")  # every connect sends a full snapshot: a flood of them is refused like state.json
         if wait:
-            raise ConnectionRefusedError({"error": "too_many_requests", "message": MESSAGE[0].format(s=wait),
+            raise ConnectionRefusedError({"error": "too_many_requests", "message": i18n.gettext(MESSAGE, "id", s=wait),
                                           "retry_after": wait})
         params = dict(request.args)
         if isinstance(auth, dict):
@@ -402,7 +395,7 @@ def _lang() -> str:
     Not the browser's Accept-Language: a kiosk browser set up in English must still show Indonesian.
     """
     choice = request.args.get("lang")
-    if choice in LABELS:
+    if choice in i18n.LANGUAGES:
         return choice
     return current_app.extensions["antrean"].settings.language
 
@@ -420,10 +413,10 @@ def board():
     config = {
         "auth": {"profile": profile.name, "counters": ",".join(map(str, profile.counter_numbers)),
                  "services": ",".join(profile.services)},
-        "lang": lang, "labels": LABELS[lang], "tz": settings.timezone, "tz_label": settings.tz_label,
+        "lang": lang, "labels": labels(lang), "tz": settings.timezone, "tz_label": settings.tz_label,
         "media": hub.media(),
     }
-    return render_template("display/board.html", office=core.office(), labels=LABELS[lang], lang=lang,
+    return render_template("display/board.html", office=core.office(), labels=labels(lang), lang=lang,
                            config=config, has_media=bool(config["media"]))
 
 
@@ -432,17 +425,17 @@ def audio(kind: str, number: str, counter: int):
     """The joined WAV of one call made today (404 for calls that were never made)."""
     hub: DisplayHub = current_app.extensions["antrean.display"]
     if kind not in KINDS or not _NUMBER_RE.match(number) or not 0 <= counter <= 999:
-        raise NotFound("Suara panggilan tidak ditemukan.", "Announcement not found.", detail="bad audio URL")
+        raise NotFound("Suara panggilan tidak ditemukan.", detail="bad audio URL")
     if hub.announcer is None:
-        raise NotFound("Pustaka suara tidak tersedia.", "The clip library is not available.",
+        raise NotFound("Pustaka suara tidak tersedia.",
                        detail=f"no usable clips in {CLIP_DIR}; run display/make_clips.py")
     if not hub.core.queue.was_called_today(number, counter):
-        raise NotFound("Suara panggilan tidak ditemukan.", "Announcement not found.",
+        raise NotFound("Suara panggilan tidak ditemukan.",
                        detail=f"{number} was not called to loket {counter} today")
     try:
         path, key = hub.announcer.audio_for(number, counter, hub.template(kind), volume=hub.volume())
     except (ValueError, voice.MissingClip) as exc:
-        raise NotFound("Suara panggilan tidak dapat dibuat.", "The announcement cannot be built.", detail=str(exc))
+        raise NotFound("Suara panggilan tidak dapat dibuat.", detail=str(exc))
     response = send_file(path, mimetype="audio/wav", etag=key, max_age=60, conditional=True)
     return response
 

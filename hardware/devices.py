@@ -32,8 +32,7 @@ def key_hash(key: str) -> str:
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME.match(name):
-        raise Invalid("Nama kios 1–80 karakter: huruf, angka, titik, titik dua, garis bawah atau tanda hubung.",
-                      "Kiosk name: 1-80 chars of A-Z a-z 0-9 . : _ -", field="name", detail=f"name {name!r}")
+        raise Invalid("Nama kios 1–80 karakter: huruf, angka, titik, titik dua, garis bawah atau tanda hubung.", field="name", detail=f"name {name!r}")
     return name
 
 
@@ -63,7 +62,7 @@ def remove(core, name: str, actor: Actor = SYSTEM) -> None:
         row = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id,
                                                   KioskDevice.device_id == name)).scalar_one_or_none()
         if row is None or row.key_hash is None:
-            raise NotFound("Kios tidak terdaftar.", "No such registered kiosk.", detail=f"kiosk {name!r}")
+            raise NotFound("Kios tidak terdaftar.", detail=f"kiosk {name!r}")
         row.key_hash, row.registered_at = None, None
         core.audit(s, actor, "kiosk.unregister", "kiosk", name)
 

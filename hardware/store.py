@@ -54,7 +54,7 @@ def check_url(url: str, files: tuple[str, ...] = (), drivers=None) -> str:
     try:
         open_printer(url, PAPER_80, files=files, drivers=drivers)  # builds the driver object (checks host, ids, devices); no I/O
     except PrinterConfigError as exc:
-        raise Invalid("Alamat printer tidak sah.", "Invalid printer URL.", detail=str(exc), field="url") from None
+        raise Invalid("Alamat printer tidak sah.", detail=str(exc), field="url") from None
     return url.strip()
 
 
@@ -62,7 +62,7 @@ def check_profile(profile: str) -> str:
     try:
         return paper_profile(profile).name
     except ValueError as exc:
-        raise Invalid("Lebar kertas harus 58mm atau 80mm.", "Paper width must be 58mm or 80mm.",
+        raise Invalid("Lebar kertas harus 58mm atau 80mm.",
                       detail=str(exc), field="profile") from None
 
 
@@ -161,7 +161,7 @@ def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm")
     authorize(core, actor, "printer.manage")
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).", "Printer name is required (max 60).",
+        raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).",
                       field="name")
     url, profile = check_url(url, core.settings.printer_file_list, service.of(core).drivers), check_profile(profile)
     with core.db.write() as s:
@@ -187,12 +187,12 @@ def assign_device(core, actor: Actor, device_id: str, printer_name: str | None, 
     authorize(core, actor, "printer.manage")
     device_id = (device_id or "").strip()
     if not device_id or len(device_id) > 80:
-        raise Invalid("ID perangkat kios wajib diisi (maksimal 80 karakter).", "Device id is required (max 80).",
+        raise Invalid("ID perangkat kios wajib diisi (maksimal 80 karakter).",
                       field="device_id")
     with core.db.write() as s:
         if printer_name is not None and s.execute(select(Printer.id).where(
                 Printer.office_id == core.office_id, Printer.name == printer_name)).scalar() is None:
-            raise NotFound("Printer tidak ditemukan.", "Printer not found.",
+            raise NotFound("Printer tidak ditemukan.",
                            detail=f"no printer named {printer_name!r}; add it first (antrean printer add)")
         dev = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id,
                                                   KioskDevice.device_id == device_id)).scalar_one_or_none()
@@ -352,7 +352,7 @@ def job_view(j: PrintJob, number: str | None = None) -> dict:
 def list_jobs(core, *, status: str | None = None, printer: str | None = None, ticket_id: int | None = None,
               limit: int = 50) -> list[dict]:
     if status is not None and status not in JOB_STATES:
-        raise Invalid("Status pekerjaan cetak tidak dikenal.", "Unknown print job status.",
+        raise Invalid("Status pekerjaan cetak tidak dikenal.",
                       detail=f"status must be one of {list(JOB_STATES)}", field="status")
     q = select(PrintJob).where(PrintJob.office_id == core.office_id)
     if status:
@@ -375,16 +375,16 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
     """
     authorize(core, actor, "ticket.reprint")
     if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-        raise Invalid("Tiket tidak sah.", "Invalid ticket.", field="ticket_id")
+        raise Invalid("Tiket tidak sah.", field="ticket_id")
     with core.db.write() as s:
         t = s.get(Ticket, ticket_id)
         if t is None or t.office_id != core.office_id:
-            raise NotFound("Tiket tidak ditemukan.", "Ticket not found.", detail=f"ticket id {ticket_id}")
+            raise NotFound("Tiket tidak ditemukan.", detail=f"ticket id {ticket_id}")
         if printer_name:
             printer = s.execute(select(Printer).where(Printer.office_id == core.office_id,
                                                       Printer.name == printer_name)).scalar_one_or_none()
             if printer is None:
-                raise NotFound("Printer tidak ditemukan.", "Printer not found.", detail=f"no printer {printer_name!r}")
+                raise NotFound("Printer tidak ditemukan.", detail=f"no printer {printer_name!r}")
         else:
             last = s.execute(select(PrintJob.printer_name).where(PrintJob.ticket_id == t.id)
                              .order_by(PrintJob.id.desc()).limit(1)).scalar()
@@ -395,7 +395,7 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
             if printer is None:
                 printer = printer_for_device(core, s, t.device_id)
         if not enabled(printer):
-            raise Invalid("Pencetakan tiket dinonaktifkan untuk printer ini.", "Printing is disabled for this printer.",
+            raise Invalid("Pencetakan tiket dinonaktifkan untuk printer ini.",
                           detail=f"printer {printer.name!r} has URL 'none'; set one with antrean printer add",
                           code="printing_disabled", status=409)
         view = core.tickets.view_in(s, t)

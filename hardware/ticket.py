@@ -36,6 +36,7 @@ from datetime import datetime
 import qrcode
 from PIL import Image
 
+from antrean.kernel.timeutil import tanggal
 from hardware._escpos import Escpos, EscposImage
 
 __all__ = [
@@ -118,19 +119,9 @@ class TicketPrint:
 
 # --- text helpers -----------------------------------------------------------
 
-_HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_BULAN = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
-    "Agustus", "September", "Oktober", "November", "Desember",
-)
-
-
 def format_indonesian_datetime(dt: datetime, tz_label: str) -> str:
     """``Rabu, 25 November 2026 09:14 WIB`` without relying on the OS locale."""
-    return (
-        f"{_HARI[dt.weekday()]}, {dt.day} {_BULAN[dt.month - 1]} {dt.year} "
-        f"{dt.hour:02d}:{dt.minute:02d} {tz_label}".rstrip()
-    )
+    return f"{tanggal(dt)} {dt.hour:02d}:{dt.minute:02d} {tz_label}".rstrip()
 
 
 # Typographic characters that PC437/850 lack, mapped to what reads the same.

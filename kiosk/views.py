@@ -193,7 +193,7 @@ def set_pin():
     authorize(get_core(), actor, "settings.write")
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or "pin" not in data:
-        raise Invalid("Kolom 'pin' wajib diisi.", "Field 'pin' is required.", field="pin", status=400)
+        raise Invalid("Kolom 'pin' wajib diisi.", field="pin", status=400)
     set_kiosk_pin(get_core(), actor, data["pin"])
     return jsonify({"ok": True, "pin_configured": data["pin"] is not None})
 
@@ -205,7 +205,7 @@ def set_kiosk_pin(core, actor, pin: str | None) -> None:
     """Store the kiosk PIN hashed in the office setting ``kiosk_pin`` (None clears it). Admin only."""
     authorize(core, actor, "settings.write")
     if pin is not None and not (isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12):
-        raise Invalid("PIN kios harus 4–12 angka.", "The kiosk PIN must be 4–12 digits.", field="pin",
+        raise Invalid("PIN kios harus 4–12 angka.", field="pin",
                       detail="pin: a string of 4 to 12 digits 0-9, or null to clear it")
     stored = None if pin is None else hash_password(pin, core.settings.password_hash_method)
     core.set_setting(PIN_SETTING, stored, actor)

@@ -18,7 +18,6 @@ import http.client
 import json
 import logging
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit

@@ -28,10 +28,6 @@ from .views import _page
 bp = Blueprint("booking", __name__, template_folder="templates")
 
 
-def _tr(id_text: str, en_text: str) -> str:
-    return en_text if lang() == "en" else id_text
-
-
 def _days(core) -> list[dict]:
     cfg = core.booking.config()
     today = office_day(core.tz, utcnow())
@@ -49,7 +45,7 @@ def _form(error: str | None = None, status: int = 200, values=None) -> Response:
         except AntreanError as exc:
             error = error or exc.message(lang())
     services = [s for s in core.services(enabled_only=True)]
-    html = render_template("publik/booking.html", tr=_tr, lang=lang(), office=core.office(), services=services,
+    html = render_template("publik/booking.html", lang=lang(), office=core.office(), services=services,
                            days=_days(core), service=service, day=day, slots=slots, error=error, values=args,
                            change=args.get("ubah") or "", token=args.get("t") or "")
     return _page(html, status)
@@ -85,10 +81,10 @@ def confirmation(code):
     try:
         b = core.booking.get(code)
     except AntreanError as exc:
-        return _page(render_template("publik/booking_done.html", tr=_tr, lang=lang(), office=core.office(), b=None,
+        return _page(render_template("publik/booking_done.html", lang=lang(), office=core.office(), b=None,
                                      error=exc.message(lang())), 404)
     cfg = core.booking.config()
-    return _page(render_template("publik/booking_done.html", tr=_tr, lang=lang(), office=core.office(), b=b,
+    return _page(render_template("publik/booking_done.html", lang=lang(), office=core.office(), b=b,
                                  owner=core.booking.owns(code, token), token=token, cfg=cfg, error=None))
 
 
@@ -100,7 +96,7 @@ def cancel(code):
     try:
         core.booking.cancel(code, token)
     except AntreanError as exc:
-        return _page(render_template("publik/booking_done.html", tr=_tr, lang=lang(), office=core.office(), b=None,
+        return _page(render_template("publik/booking_done.html", lang=lang(), office=core.office(), b=None,
                                      error=exc.message(lang())), exc.status)
     return redirect(url_for("booking.confirmation", code=code, t=token), 303)
 

@@ -1,6 +1,8 @@
 """Every word of the survey and transparency pages, in Bahasa Indonesia (default) and English."""
 from __future__ import annotations
 
+from antrean.kernel import i18n
+
 ID = {
     "sv_title": "Survei Kepuasan Masyarakat",
     "sv_intro": "Bantu kami memperbaiki pelayanan. Ada 9 pertanyaan singkat; sentuh satu jawaban untuk setiap "
@@ -54,61 +56,8 @@ ID = {
     "pb_weight": "Dihitung menurut Permenpan RB No. 14 Tahun 2017; {weight}.",
 }
 
-EN = {
-    "sv_title": "Public Satisfaction Survey",
-    "sv_intro": "Help us improve our service. There are 9 short questions; touch one answer for each. "
-                "The survey has no name and no NIK.",
-    "sv_ticket": "Queue number {number} · {service}",
-    "sv_start": "Start the survey",
-    "sv_question_n": "Question {n} of {total}",
-    "sv_back": "Back",
-    "sv_profile_title": "About you (optional)",
-    "sv_profile_hint": "To group the survey results. No name or NIK.",
-    "sv_sex": "Sex", "sv_age": "Age", "sv_education": "Education", "sv_occupation": "Occupation",
-    "sv_next": "Next",
-    "sv_suggestion_title": "Suggestions (optional)",
-    "sv_suggestion_hint": "Please do not write your name, NIK or phone number.",
-    "sv_send": "Send answers",
-    "sv_sending": "Sending…",
-    "sv_thanks": "Thank you!",
-    "sv_thanks_hint": "We received your answers and will use them to improve our service.",
-    "sv_error": "Your answers were not sent yet. Check the connection and try again.",
-    "sv_retry": "Try again",
-    "sv_answered": "The survey for this ticket has already been answered. Thank you.",
-    "sv_not_served": "The survey opens once you have been served.",
-    "sv_missing": "Ticket not found. Scan the QR code on your ticket again or ask the staff.",
-    "sv_rate_link": "Rate our service",
-    "sv_wait_title": "Public Satisfaction Survey",
-    "sv_wait_hint": "When you have been served, the staff will open the survey on this screen for you.",
-    "sv_wait_counter": "{name}",
-    "sv_choose_counter": "Choose this tablet's counter (staff)",
-    "sv_offline": "Not connected to the server. Retrying…",
-    "pb_title": "Public Service Information",
-    "pb_maklumat": "Service Pledge (Maklumat Pelayanan)",
-    "pb_camat": "Head of District (Camat)",
-    "pb_figures": "Service performance, {label}",
-    "pb_ikm": "Public Satisfaction Index (IKM)",
-    "pb_respondents": "{n} respondents",
-    "pb_within": "Applications completed on time",
-    "pb_wait": "Median waiting time",
-    "pb_minutes": "{n} min",
-    "pb_served": "Tickets served",
-    "pb_none": "no data yet",
-    "pb_services": "Service standard per service",
-    "pb_persyaratan": "Requirements",
-    "pb_prosedur": "System, mechanism and procedure",
-    "pb_jangka": "Completion time",
-    "pb_jangka_value": "{n} minutes",
-    "pb_biaya": "Cost/fee",
-    "pb_produk": "Service product",
-    "pb_pengaduan": "Complaints, suggestions and feedback",
-    "pb_back": "Back to the queue screen",
-    "pb_grade": "Grade {grade} ({kinerja})",
-    "pb_weight": "Computed per Permenpan RB No. 14/2017; {weight}.",
-}
-
-assert ID.keys() == EN.keys(), set(ID) ^ set(EN)
-
 
 def for_lang(lang: str) -> dict:
-    return EN if lang == "en" else ID
+    """Every text in ``lang``, from the catalogs (``ID`` holds the message ids; ``{n}`` placeholders are
+    filled by the page or script that shows them)."""
+    return {key: i18n.gettext(msgid, lang) for key, msgid in ID.items()}

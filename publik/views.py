@@ -19,8 +19,9 @@ from flask_login import current_user
 
 from antrean.kernel import policy
 from antrean.kernel.errors import Forbidden, NotFound
+from antrean.kernel import i18n
 from antrean.services import transparency
-from antrean.services.survey import PROFILE_CHOICES, PROFILE_CHOICES_EN
+from antrean.services.survey import PROFILE_CHOICES
 from antrean.web.app import get_core, lang
 from antrean.web.limits import device, public
 
@@ -66,8 +67,8 @@ def survey(token):
     cfg = {"token": token, "lang": lang(), "text": t, "counter": counter,
            "elements": _elements(core.survey.config(), lang() == "en"),
            # lists, not objects: the template's tojson sorts keys, and "< 20" must stay first
-           "profile": {k: list(v.items()) for k, v in (PROFILE_CHOICES_EN if lang() == "en"
-                                                        else PROFILE_CHOICES).items()}}
+           "profile": {k: [(code, i18n.gettext(text, lang())) for code, text in v.items()]
+                       for k, v in PROFILE_CHOICES.items()}}
     return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state=status["state"],
                                  ticket=status, cfg=cfg, counter=counter))
 
@@ -97,8 +98,7 @@ def _is_tablet(core) -> bool:
 def offered(cid):
     core = get_core()
     if not _is_tablet(core):
-        err = Forbidden("Tablet survei belum terdaftar. Minta admin menjalankan 'antrean kiosk add'.",
-                        "This survey tablet is not registered. Ask the admin to run 'antrean kiosk add'.")
+        err = Forbidden("Tablet survei belum terdaftar. Minta admin menjalankan 'antrean kiosk add'.")
         resp = jsonify(err.to_dict(lang()))
         resp.status_code = 403
         resp.headers["Cache-Control"] = "no-store"

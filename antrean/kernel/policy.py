@@ -128,8 +128,7 @@ def _step_refusal(core, actor, target) -> Forbidden:
     sop, step_no, role_map = target
     step, role = sop.step(step_no), step_role(core, sop, step_no, role_map)
     name = STAFF_ROLES.get(role, role)
-    return Forbidden(f"Langkah {step_no} ({step.activity}) hanya boleh dikerjakan oleh {name}.",
-                     f"Step {step_no} ({step.activity}) may only be done by {name}.",
+    return Forbidden("Langkah %(step_no)s (%(activity)s) hanya boleh dikerjakan oleh %(name)s.", params={"step_no": step_no, "activity": step.activity, "name": name},
                      detail=f"user {actor.username!r} has {sorted(actor.roles)}, step needs {role!r}")
 
 
@@ -205,18 +204,17 @@ def require(core, actor, action: str, target=None) -> None:
         return
     rule = ACTIONS.get(action)
     if rule is None:
-        raise Forbidden("Tindakan tidak dikenal.", "Unknown action.", detail=f"no policy for {action!r}")
+        raise Forbidden("Tindakan tidak dikenal.", detail=f"no policy for {action!r}")
     if target is not None and rule.read and _roles_ok(actor, rule):
-        raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+        raise NotFound("Permohonan tidak ditemukan.")
     if target is not None and action == "user.manage" and _roles_ok(actor, rule):
         raise Forbidden("Akun ini hanya dapat diubah oleh admin kabupaten (akun lintas kantor).",
-                        "Only a regency admin may change this account (it spans offices).",
                         detail=f"user {actor.username!r} (offices {getattr(actor, 'offices', None)}) may manage "
                                f"only accounts of office {core.settings.office_code!r} alone")
     if target is not None and action in ("application.step", "application.open") and _roles_ok(actor, rule):
         raise _step_refusal(core, actor, target)
     names = ", ".join(STAFF_ROLES.get(r, r) for r in rule.roles)
-    raise Forbidden(f"Tindakan ini memerlukan peran: {names}.", f"This action needs the role: {names}.",
+    raise Forbidden("Tindakan ini memerlukan peran: %(names)s.", params={"names": names},
                     detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, {action!r} needs one of "
                            f"{list(rule.roles)}")
 

@@ -21,7 +21,6 @@ boards does not wake 1,500 threads. The rules that come with it:
 from __future__ import annotations
 
 import logging
-import os
 import resource
 import socket
 import sys

@@ -4,9 +4,24 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-         "September", "Oktober", "November", "Desember"]
+from babel import Locale
+from babel.dates import format_date
+
+
+def day_names(lang: str = "id") -> list[str]:
+    """Monday..Sunday in ``lang`` (CLDR, via Babel): Senin … Minggu."""
+    days = Locale.parse(lang).days["format"]["wide"]
+    return [days[i] for i in range(7)]
+
+
+def month_names(lang: str = "id") -> list[str]:
+    """January..December in ``lang`` (CLDR, via Babel): Januari … Desember."""
+    months = Locale.parse(lang).months["format"]["wide"]
+    return [months[m] for m in range(1, 13)]
+
+
+HARI = day_names("id")
+BULAN = month_names("id")
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
 
@@ -31,9 +46,9 @@ def iso(dt: datetime | None) -> str | None:
     return None if dt is None else as_utc(dt).isoformat().replace("+00:00", "Z")
 
 
-def tanggal(dt: datetime) -> str:
-    """'Rabu, 25 November 2026' (no locale dependency)."""
-    return f"{HARI[dt.weekday()]}, {dt.day} {BULAN[dt.month - 1]} {dt.year}"
+def tanggal(dt: date, lang: str = "id") -> str:
+    """'Jumat, 27 November 2026' ('Friday, 27 November 2026' in English): Babel's CLDR data, not the OS locale."""
+    return format_date(dt, "EEEE, d MMMM y", locale=lang)
 
 
 def minutes_between(a: datetime, b: datetime) -> float:

@@ -34,9 +34,10 @@ from sqlalchemy.exc import IntegrityError
 from antrean.kernel import policy
 from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from antrean.kernel import i18n
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
-from antrean.kernel.timeutil import BULAN, HARI, iso, local, office_day, utcnow
-from antrean.services.calendar import HARI_EN, MONTH_EN, parse_day
+from antrean.kernel.timeutil import iso, local, office_day, tanggal, utcnow
+from antrean.services.calendar import parse_day
 from antrean.services.calendar import hhmm as _hhmm
 from antrean.services.calendar import minutes_of as _minutes
 from antrean.services.workflow import mask_nik, validate_nik
@@ -66,14 +67,13 @@ def may_read_personal(core, actor: Actor) -> bool:
 def normalize_code(code) -> str:
     c = re.sub(r"[\s-]", "", str(code or "")).upper()
     if not CODE.match(c):
-        raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.", "Booking code not found.",
+        raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.",
                        code="booking_not_found")
     return c
 
 
 def _label_day(d: date) -> tuple[str, str]:
-    return (f"{HARI[d.weekday()]}, {d.day} {BULAN[d.month - 1]} {d.year}",
-            f"{HARI_EN[d.weekday()]}, {d.day} {MONTH_EN[d.month - 1]} {d.year}")
+    return tanggal(d, "id"), tanggal(d, "en")
 
 
 class _Bump:
@@ -123,7 +123,7 @@ class BookingService:
     # -- slots ---------------------------------------------------------------------------------------
     def _service(self, s, code) -> Service:
         if not isinstance(code, str) or code not in self.core.sops:
-            raise NotFound("Layanan tidak ditemukan.", "Service not found.", field="service", detail=repr(code))
+            raise NotFound("Layanan tidak ditemukan.", field="service", detail=repr(code))
         return s.execute(select(Service).where(Service.office_id == self.core.office_id,
                                                Service.code == code)).scalar_one()
 
@@ -216,8 +216,7 @@ class BookingService:
 
     @staticmethod
     def _nik_taken() -> Conflict:
-        return Conflict("NIK ini sudah punya booking aktif untuk layanan ini pada hari itu.",
-                        "This NIK already has an active booking for this service on that day.", code="booking_nik_taken")
+        return Conflict("NIK ini sudah punya booking aktif untuk layanan ini pada hari itu.", code="booking_nik_taken")
 
     def _take(self, s, b: Booking, service, d: date, start, now: datetime) -> None:
         """Fill ``b``'s service/slot fields and take its places (slot and hour), or raise Conflict."""
@@ -225,17 +224,17 @@ class BookingService:
         cfg = self.config(s)
         svc = self._service(s, service)
         if not isinstance(start, str):
-            raise Invalid("Jam slot wajib dipilih.", "A slot start time is required.", field="start")
+            raise Invalid("Jam slot wajib dipilih.", field="start")
         slots, closed = self._day_slots(s, svc, d, now, cfg)
         if closed:
             raise Conflict(closed[0], closed[1], code="booking_closed", detail=f"{service} {d.isoformat()}")
         sl = next((x for x in slots if x["start"] == start.strip()), None)
         if sl is None:
-            raise Invalid("Slot tidak ada pada hari itu.", "No such slot on that day.", field="start",
+            raise Invalid("Slot tidak ada pada hari itu.", field="start",
                           detail=f"start {start!r}; slots {[x['start'] for x in slots]}")
         starts_at = core.calendar.rules(s)._at(d, sl["_m"])
         if starts_at <= now:
-            raise Conflict("Slot ini sudah dimulai: pilih slot berikutnya.", "This slot has begun: pick a later one.",
+            raise Conflict("Slot ini sudah dimulai: pilih slot berikutnya.",
                            code="booking_slot_past")
         if s.execute(select(Booking.id).where(
                 Booking.office_id == core.office_id, Booking.service_code == svc.code, Booking.day == d,
@@ -245,7 +244,7 @@ class BookingService:
             got = None if cap < 1 else s.execute(_BUMP(core.db.dialect), {
                 "office_id": core.office_id, "service": svc.code, "day": d, "bucket": bucket, "cap": cap}).first()
             if got is None:
-                raise Conflict("Slot ini sudah penuh. Silakan pilih slot lain.", "This slot is full. Please pick another.",
+                raise Conflict("Slot ini sudah penuh. Silakan pilih slot lain.",
                                code="booking_full", detail=f"{svc.code} {d.isoformat()} {bucket} cap {cap}")
         b.service_code, b.day, b.start, b.end = svc.code, d, sl["start"], sl["end"]
         b.starts_at, b.ends_at = starts_at, starts_at + timedelta(minutes=_minutes(sl["end"]) - sl["_m"])
@@ -263,14 +262,14 @@ class BookingService:
             q = q.with_for_update()
         b = s.execute(q).scalar_one_or_none()
         if b is None:
-            raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.", "Booking code not found.",
+            raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.",
                            code="booking_not_found")
         return b
 
     def _owned(self, s, code, token) -> Booking:
         b = self._by_code(s, code, lock=True)
         if not isinstance(token, str) or not secrets.compare_digest(token, b.cancel_token):
-            raise Forbidden("Tautan pembatalan tidak sah.", "Invalid cancel link.", code="booking_token")
+            raise Forbidden("Tautan pembatalan tidak sah.", code="booking_token")
         if b.status != "booked":
             raise Conflict(*_status_text(b.status), code=f"booking_{b.status}")
         return b
@@ -375,25 +374,26 @@ class BookingService:
             tn = s.get(Ticket, b.ticket_id).number if b.ticket_id else None
         cfg = self.config()
         if status == "checked_in":
-            raise Conflict(f"Booking ini sudah check-in: nomor antrean Anda {tn}.",
-                           f"This booking is already checked in: your number is {tn}.", code="booking_checked_in")
+            raise Conflict("Booking ini sudah check-in: nomor antrean Anda %(tn)s.", params={"tn": tn}, code="booking_checked_in")
         if status != "booked":
             raise Conflict(*_status_text(status), code=f"booking_{status}", walk_in=True)
         opens = starts_at - timedelta(minutes=int(cfg["early_minutes"]))
         if now < opens:
             when = local(opens, core.tz)
-            on_day = "" if day == office_day(core.tz, now) else f"pada {_label_day(day)[0]} "
-            on_day_en = "" if day == office_day(core.tz, now) else f"on {_label_day(day)[1]} "
-            raise Conflict(f"Terlalu awal: slot Anda {on_day}pukul {slot.replace(':', '.')}. Check-in dibuka "
-                           f"pukul {when:%H.%M}. Anda juga dapat mengambil nomor antrean biasa sekarang.",
-                           f"Too early: your slot is {on_day_en}at {slot}. Check-in opens at {when:%H:%M}. "
-                           "You can also take a regular walk-in number now.", code="booking_early", walk_in=True)
+            today = day == office_day(core.tz, now)
+            on_day = i18n.PerLanguage(id="" if today else f"pada {_label_day(day)[0]} ",
+                                      en="" if today else f"on {_label_day(day)[1]} ")
+            raise Conflict("Terlalu awal: slot Anda %(day)spukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                           "Anda juga dapat mengambil nomor antrean biasa sekarang.",
+                           params={"day": on_day, "slot": i18n.PerLanguage(id=slot.replace(":", "."), en=slot),
+                                   "opens": i18n.PerLanguage(id=f"{when:%H.%M}", en=f"{when:%H:%M}")},
+                           code="booking_early", walk_in=True)
 
         def mark(s, ticket_id):
             done = s.execute(update(Booking).where(Booking.id == bid, Booking.status == "booked")
                              .values(status="checked_in", ticket_id=ticket_id, changed_at=now))
             if done.rowcount != 1:
-                raise Conflict("Booking ini sudah check-in.", "This booking is already checked in.",
+                raise Conflict("Booking ini sudah check-in.",
                                code="booking_checked_in")
             core.audit(s, who, "booking.check_in", "booking", bid, at=now,
                        event={"booking_id": bid, "service": service, "day": day.isoformat(), "ticket_id": ticket_id})
@@ -506,13 +506,13 @@ def _new_code() -> str:
 def _clean_person(name, phone, nik) -> tuple[str, str, str]:
     name = " ".join(str(name or "").split()) if isinstance(name, str) else ""
     if not name or len(name) > 120:
-        raise Invalid("Nama wajib diisi (maksimal 120 karakter).", "Name is required (max 120).", field="name")
+        raise Invalid("Nama wajib diisi (maksimal 120 karakter).", field="name")
     phone = re.sub(r"[\s.()-]", "", phone) if isinstance(phone, str) else ""
     if not PHONE.match(phone):
-        raise Invalid("Nomor HP/WhatsApp tidak sah (8–15 angka).", "Invalid phone/WhatsApp number (8-15 digits).",
+        raise Invalid("Nomor HP/WhatsApp tidak sah (8–15 angka).",
                       field="phone")
     if not isinstance(nik, str):
-        raise Invalid("NIK harus 16 angka.", "NIK must be 16 digits.", field="nik")
+        raise Invalid("NIK harus 16 angka.", field="nik")
     return name, phone, validate_nik(nik)
 
 
@@ -527,7 +527,7 @@ LABELS = {"slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
 
 def validate_config(value, sops) -> dict:
     if not isinstance(value, dict):
-        raise Invalid("Pengaturan booking tidak sah.", "Invalid booking settings.")
+        raise Invalid("Pengaturan booking tidak sah.")
     out = dict(DEFAULTS) | {k: v for k, v in value.items() if k in DEFAULTS}
     bounds = {"slot_minutes": (5, 240), "capacity": (0, 500), "share_percent": (0, 100), "days_ahead": (0, 90),
               "grace_minutes": (0, 240), "early_minutes": (0, 240)}
@@ -535,7 +535,7 @@ def validate_config(value, sops) -> dict:
     def num(key, v):
         lo, hi = bounds[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise Invalid(f"{LABELS[key][0]}: harus {lo}–{hi}.", f"{LABELS[key][1]}: must be {lo}-{hi}.",
+            raise Invalid("%(label)s: harus %(lo)s–%(hi)s.", params={"label": i18n.LazyString(LABELS[key][0]), "lo": lo, "hi": hi},
                           field=key, detail=f"{key}={v!r}")
         return v
     for key in bounds:
@@ -544,12 +544,11 @@ def validate_config(value, sops) -> dict:
     at = out.get("remind_at")
     at = at.strip() if isinstance(at, str) else at
     if at and not (isinstance(at, str) and re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", at)):
-        raise Invalid("Jam pengingat harus berbentuk JJ:MM (mis. 16:00) atau kosong.",
-                      "Reminder time must be HH:MM (e.g. 16:00) or empty.", field="remind_at", detail=f"remind_at={at!r}")
+        raise Invalid("Jam pengingat harus berbentuk JJ:MM (mis. 16:00) atau kosong.", field="remind_at", detail=f"remind_at={at!r}")
     out["remind_at"] = at or ""
     services = out.get("services") or {}
     if not isinstance(services, dict) or set(services) - set(sops):
-        raise Invalid("Layanan tidak dikenal.", "Unknown service.", detail=repr(services))
+        raise Invalid("Layanan tidak dikenal.", detail=repr(services))
     out["services"] = {code: {k: num(k, v) for k, v in (conf or {}).items() if k in ("slot_minutes", "capacity")}
                        for code, conf in services.items()}
     return out

@@ -29,13 +29,13 @@ from sqlalchemy import delete, select
 
 from antrean.kernel import policy
 from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel import i18n
 from antrean.kernel.models import CalendarDay, Setting
-from antrean.kernel.timeutil import BULAN, HARI, as_utc, utcnow
+from antrean.kernel.timeutil import BULAN, HARI, as_utc, day_names, month_names, utcnow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HARI_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-            "October", "November", "December")
+HARI_EN = tuple(day_names("en"))
+MONTH_EN = tuple(month_names("en"))
 
 #: kind -> (Indonesian, English) label
 KINDS: dict[str, tuple[str, str]] = {
@@ -99,8 +99,8 @@ class Entry:
     def reason(self) -> tuple[str, str]:
         id_kind, en_kind = KINDS[self.kind]
         if self.kind == "penutupan":
-            return f"Tutup — {self.name}", f"Closed — {self.name}"
-        return f"Tutup — {id_kind}: {self.name}", f"Closed — {en_kind}: {self.name}"
+            return i18n.pair("Tutup — %(name)s", name=self.name)
+        return i18n.pair("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(id_kind), name=self.name)
 
     def to_dict(self) -> dict:
         id_kind, en_kind = KINDS[self.kind]
@@ -185,17 +185,17 @@ class Rules:
             if entry is not None:
                 (rid, ren), kind = entry.reason(), entry.kind
             else:
-                rid, ren, kind = f"Tutup — hari {HARI[wd]}", f"Closed — {HARI_EN[wd]}", "weekend"
+                (rid, ren), kind = i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])), "weekend"
         elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
             (rid, ren), kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
-            rid, ren, kind = "Belum buka", "Not open yet", "before"
+            (rid, ren), kind = i18n.pair("Belum buka"), "before"
         elif now_m >= spans[-1][1]:
-            rid, ren, kind = "Tutup — di luar jam layanan", "Closed — outside office hours", "after"
+            (rid, ren), kind = i18n.pair("Tutup — di luar jam layanan"), "after"
         elif WEEKDAYS[wd] == "fri":
-            rid, ren, kind = "Istirahat salat Jumat", "Friday prayer break", "break"
+            (rid, ren), kind = i18n.pair("Istirahat salat Jumat"), "break"
         else:
-            rid, ren, kind = "Istirahat", "Break", "break"
+            (rid, ren), kind = i18n.pair("Istirahat"), "break"
         mid, men = self._reopen_text(local, reopens)
         return Status(False, rid, ren, reopens, kind, f"{rid}, {mid}" if mid else rid, f"{ren}, {men}" if men else ren)
 
@@ -203,13 +203,14 @@ class Rules:
         if reopens is None:
             return "", ""
         r = as_utc(reopens).astimezone(self.tz)
-        hid, hen = f"{r.hour:02d}.{r.minute:02d}", f"{r.hour:02d}:{r.minute:02d}"
+        at = i18n.PerLanguage(id=f"{r.hour:02d}.{r.minute:02d}", en=f"{r.hour:02d}:{r.minute:02d}")
         if r.date() == local_now.date():
-            return f"buka kembali {hid}", f"reopens at {hen}"
+            return i18n.pair("buka kembali %(time)s", time=at)
         if r.date() == local_now.date() + timedelta(days=1):
-            return f"buka kembali besok {hid}", f"reopens tomorrow at {hen}"
-        return (f"buka kembali {HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]} {hid}",
-                f"reopens {HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]} at {hen}")
+            return i18n.pair("buka kembali besok %(time)s", time=at)
+        day = i18n.PerLanguage(id=f"{HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]}",
+                               en=f"{HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]}")
+        return i18n.pair("buka kembali %(day)s %(time)s", day=day, time=at)
 
     def is_open(self, at: datetime | None = None) -> bool:
         return self.status(at).open
@@ -264,7 +265,7 @@ class Rules:
                 n -= 1
                 if n == 0:
                     return nd
-        raise Invalid("Kalender tidak punya hari kerja yang cukup.", "The calendar has too few working days.")
+        raise Invalid("Kalender tidak punya hari kerja yang cukup.")
 
     def days(self, first: date, last: date) -> list[dict]:
         """One dict per local day from ``first`` to ``last`` inclusive: open spans and, when closed, why."""
@@ -276,7 +277,8 @@ class Rules:
                    "reason": None, "reason_en": None}
             if not spans:
                 row["reason"], row["reason_en"] = (entry.reason() if entry else
-                                                   (f"Tutup — hari {HARI[d.weekday()]}", f"Closed — {HARI_EN[d.weekday()]}"))
+                                                   i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(
+                                                       id=HARI[d.weekday()], en=HARI_EN[d.weekday()])))
             out.append(row)
             d += timedelta(days=1)
         return out
@@ -285,8 +287,7 @@ class Rules:
 # -- validation ---------------------------------------------------------------------------------------
 def validate_hours(value) -> dict:
     """A clean ``office_hours`` setting or Invalid with a readable message."""
-    bad = Invalid("Jam kantor tidak sah: gunakan JJ:MM, buka sebelum tutup, istirahat di dalam jam buka.",
-                  "Invalid office hours: use HH:MM, opening before closing, breaks inside opening hours.")
+    bad = Invalid("Jam kantor tidak sah: gunakan JJ:MM, buka sebelum tutup, istirahat di dalam jam buka.")
     if not isinstance(value, dict):
         raise bad
     days_in, breaks_in = value.get("days") or {}, value.get("breaks") or {}
@@ -323,15 +324,14 @@ def parse_day(value) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise Invalid("Tanggal harus berformat TTTT-BB-HH.", "Date must be YYYY-MM-DD.", detail=repr(value)) from None
+        raise Invalid("Tanggal harus berformat TTTT-BB-HH.", detail=repr(value)) from None
 
 
 def parse_kind(value) -> str:
     k = str(value or "libur_nasional").strip().lower()
     k = KIND_ALIASES.get(k, k.replace("-", "_").replace(" ", "_"))
     if k not in KINDS:
-        raise Invalid("Jenis harus libur nasional, cuti bersama atau penutupan.",
-                      "Kind must be libur_nasional, cuti_bersama or penutupan.", detail=repr(value))
+        raise Invalid("Jenis harus libur nasional, cuti bersama atau penutupan.", detail=repr(value))
     return k
 
 
@@ -339,17 +339,16 @@ def clean_entry(day, name, kind=None, start=None, end=None) -> Entry:
     d = parse_day(day)
     name = " ".join(str(name or "").split())
     if not name or len(name) > 120:
-        raise Invalid("Nama hari libur wajib diisi (maksimal 120 karakter).", "A name is required (max 120).")
+        raise Invalid("Nama hari libur wajib diisi (maksimal 120 karakter).")
     k = parse_kind(kind)
     s, e = (start or None), (end or None)
     if (s is None) != (e is None):
-        raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.", "A partial closure needs start and end.")
+        raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.")
     if s is not None:
         if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and _minutes(s) < _minutes(e)):
-            raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).",
-                          "Invalid closure hours (HH:MM, start before end).", detail=f"{s!r}-{e!r}")
+            raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).", detail=f"{s!r}-{e!r}")
         if k != "penutupan":
-            raise Invalid("Hanya penutupan yang boleh sebagian hari.", "Only a closure can be part of a day.")
+            raise Invalid("Hanya penutupan yang boleh sebagian hari.")
         return Entry(d, k, name, _minutes(s), _minutes(e))
     return Entry(d, k, name)
 
@@ -380,8 +379,9 @@ def parse_csv(text: str) -> list[Entry]:
         out.append(e)
     if errors:
         shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
-        raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n" + "\n".join(shown),
-                      "CSV file not imported, nothing changed:\n" + "\n".join(shown).replace("baris", "line"),
+        lines = "\n".join(shown)
+        raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n%(errors)s",
+                      params={"errors": i18n.PerLanguage(id=lines, en=lines.replace("baris", "line"))},
                       detail="; ".join(errors[10:]))
     return out
 
@@ -529,8 +529,7 @@ class CalendarService:
             row = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id,
                                                       CalendarDay.day == d)).scalar_one_or_none()
             if row is None:
-                raise NotFound(f"Tidak ada hari libur atau penutupan pada {d.isoformat()}.",
-                               f"No holiday or closure on {d.isoformat()}.")
+                raise NotFound("Tidak ada hari libur atau penutupan pada %(value)s.", params={"value": d.isoformat()})
             old = self._row(row)
             s.execute(delete(CalendarDay).where(CalendarDay.id == row.id))
             self.invalidate()  # and again after commit: the events see the new rules
@@ -544,8 +543,7 @@ class CalendarService:
         self._may_change(actor)
         entries = parse_csv(text)
         if not entries:
-            raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].",
-                          "Empty CSV file: no date,name[,kind] rows.")
+            raise Invalid("Berkas CSV kosong: tidak ada baris tanggal,nama[,jenis].")
         added = replaced = 0
         with self.core.db.write() as s:
             for e in entries:

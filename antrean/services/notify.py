@@ -88,7 +88,7 @@ def normalize_address(value) -> str:
     raw = str(value or "").strip()
     if "@" in raw:
         if not _EMAIL.fullmatch(raw):
-            raise Invalid("Alamat e-mail tidak sah.", "Invalid e-mail address.", field="phone")
+            raise Invalid("Alamat e-mail tidak sah.", field="phone")
         return raw.lower()
     digits = re.sub(r"[\s().-]", "", raw)
     if digits.startswith("+"):
@@ -96,8 +96,7 @@ def normalize_address(value) -> str:
     if digits.startswith("0"):
         digits = "62" + digits[1:]
     if not _PHONE.fullmatch(digits):
-        raise Invalid("Nomor WhatsApp tidak sah (contoh: 0812 3456 7890).",
-                      "Invalid WhatsApp number (e.g. 0812 3456 7890).", field="phone")
+        raise Invalid("Nomor WhatsApp tidak sah (contoh: 0812 3456 7890).", field="phone")
     return digits
 
 
@@ -128,21 +127,21 @@ def render(text: str, params: dict) -> str:
 def check_template(kind: str, text: str) -> str:
     text = str(text or "").strip()
     if kind not in TEMPLATES:
-        raise Invalid("Jenis pesan tidak dikenal.", "Unknown message kind.", detail=repr(kind))
+        raise Invalid("Jenis pesan tidak dikenal.", detail=repr(kind))
     if not text and kind != "footer":
-        raise Invalid("Teks pesan tidak boleh kosong.", "The message text may not be empty.", field=kind)
+        raise Invalid("Teks pesan tidak boleh kosong.", field=kind)
     if len(text) > 1000:
-        raise Invalid("Teks pesan terlalu panjang (maks. 1000 karakter).", "Message text too long (max 1000).",
+        raise Invalid("Teks pesan terlalu panjang (maks. 1000 karakter).",
                       field=kind)
     allowed = set(PARAMS[kind]) | set(COMMON_PARAMS)
     try:
         names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except ValueError as exc:
-        raise Invalid("Kurung kurawal { } tidak berpasangan.", "Unbalanced braces { }.", field=kind,
+        raise Invalid("Kurung kurawal { } tidak berpasangan.", field=kind,
                       detail=str(exc)) from None
     unknown = sorted(n for n in names if n not in allowed)
     if unknown:
-        raise Invalid("Isian {…} tidak dikenal untuk pesan ini.", "Unknown {…} placeholder for this message.",
+        raise Invalid("Isian {…} tidak dikenal untuk pesan ini.",
                       field=kind, detail=f"{kind}: {unknown}; allowed: {sorted(allowed)}")
     return text
 
@@ -201,13 +200,13 @@ class NotifyService:
         """The status page's opt-in: news about this ticket goes to ``phone``. Audited, nothing published."""
         core = self.core
         if not self.enabled:
-            raise Invalid("Layanan pesan belum diaktifkan di kantor ini.", "Messages are not enabled at this office.")
+            raise Invalid("Layanan pesan belum diaktifkan di kantor ini.")
         address = normalize_address(phone)
         with core.db.write() as s:
             t = s.execute(select(Ticket).where(Ticket.token == token, Ticket.office_id == core.office_id)) \
                 .scalar_one_or_none()
             if t is None:
-                raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+                raise NotFound("Tiket tidak ditemukan.")
             c = self._contact(s, address)
             if c.opted_out_at is not None:  # the number asked to stop: asking again here opts it back in
                 c.opted_out_at = None
@@ -240,7 +239,7 @@ class NotifyService:
             c = s.execute(select(NotifyContact).where(NotifyContact.token == token,
                                                       NotifyContact.office_id == self.core.office_id)).scalar()
         if c is None:
-            raise NotFound("Tautan tidak dikenal.", "Unknown link.")
+            raise NotFound("Tautan tidak dikenal.")
         return c
 
     def opt_out(self, token: str) -> dict:
@@ -335,13 +334,12 @@ class NotifyService:
         with core.db.write() as s:
             m = s.get(NotifyMessage, message_id)
             if m is None or m.office_id != core.office_id:
-                raise NotFound("Pesan tidak ditemukan.", "Message not found.")
+                raise NotFound("Pesan tidak ditemukan.")
             if m.status not in ("uncertain", "failed"):
-                raise Invalid("Hanya pesan 'tidak pasti' atau 'gagal' yang dapat dikirim ulang.",
-                              "Only uncertain or failed messages can be sent again.", detail=m.status)
+                raise Invalid("Hanya pesan 'tidak pasti' atau 'gagal' yang dapat dikirim ulang.", detail=m.status)
             c = s.get(NotifyContact, m.contact_id)
             if c.opted_out_at is not None:
-                raise Invalid("Nomor ini sudah berhenti berlangganan.", "This number has opted out.")
+                raise Invalid("Nomor ini sudah berhenti berlangganan.")
             old = m.status
             m.status, m.next_attempt_at, m.last_error = "pending", utcnow(), f"resent by {actor.username} ({old})"
             core.audit(s, actor, "notify.resend", "notify_message", m.id, old=old)

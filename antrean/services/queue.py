@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.kernel import i18n
 from antrean.kernel.models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
 from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)
 from antrean.kernel.policy import require as authorize
@@ -50,12 +51,12 @@ class QueueService:
         authorize(self.core, actor, "counter.manage")
         core = self.core
         if not isinstance(name, str) or not name.strip() or len(name) > 80:
-            raise Invalid("Nama loket wajib diisi (maksimal 80 karakter).", "Counter name is required (max 80).")
+            raise Invalid("Nama loket wajib diisi (maksimal 80 karakter).")
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 999:
-            raise Invalid("Nomor loket harus 1–999.", "Counter number must be 1-999.")
+            raise Invalid("Nomor loket harus 1–999.")
         unknown = [c for c in services if c not in core.sops]
         if unknown:
-            raise Invalid("Layanan tidak dikenal.", "Unknown service.", detail=f"unknown services {unknown}")
+            raise Invalid("Layanan tidak dikenal.", detail=f"unknown services {unknown}")
         if policy is not None:
             check_policy(policy)
         with core.db.write() as s:
@@ -66,7 +67,7 @@ class QueueService:
             else:
                 c = s.get(Counter, counter_id)
                 if c is None or c.office_id != core.office_id:
-                    raise NotFound("Loket tidak ditemukan.", "Counter not found.")
+                    raise NotFound("Loket tidak ditemukan.")
                 c.name, c.number, c.active, c.policy = name.strip(), number, active, policy
                 for link in s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars():
                     s.delete(link)
@@ -88,9 +89,9 @@ class QueueService:
             c = s.get(Counter, counter_id,
                       with_for_update=True if lock and self.core.db.dialect == "postgresql" else None)
         if c is None or c.office_id != self.core.office_id:
-            raise NotFound("Loket tidak ditemukan.", "Counter not found.", detail=f"counter {counter_id!r}")
+            raise NotFound("Loket tidak ditemukan.", detail=f"counter {counter_id!r}")
         if not c.active:
-            raise Conflict("Loket ini tidak aktif.", "This counter is not active.")
+            raise Conflict("Loket ini tidak aktif.")
         return c
 
     def _current(self, s, counter: Counter) -> Ticket | None:
@@ -141,7 +142,7 @@ class QueueService:
             t = self._lock_ticket(s, ticket_id)
             if t.status not in ("waiting", "held", "skipped") or t.outcome is not None or t.day != office_day(
                     self.core.tz, now):
-                raise Conflict("Tiket ini tidak sedang menunggu.", "This ticket is not waiting.",
+                raise Conflict("Tiket ini tidak sedang menunggu.",
                                detail=f"ticket {t.number} is {t.status} (outcome {t.outcome}, day {t.day})")
             self._finish_current(s, c, actor, now)
             return t
@@ -152,8 +153,8 @@ class QueueService:
             t = self._require_current(s, c)
             limit = self.core.policy(c.policy, session=s)["max_recalls"]
             if t.recalls >= limit:
-                raise Conflict(f"Nomor {t.number} sudah dipanggil ulang {t.recalls} kali. Lewati jika pemohon tidak hadir.",
-                               f"{t.number} was recalled {t.recalls} times already. Skip it if nobody comes.",
+                raise Conflict("Nomor %(number)s sudah dipanggil ulang %(recalls)s kali. Lewati jika pemohon "
+                               "tidak hadir.", params={"number": t.number, "recalls": t.recalls},
                                code="recall_limit")
             t.recalls += 1
             return t
@@ -178,10 +179,8 @@ class QueueService:
             return
         current = self._current(s, c)
         if (current.id if current else None) != expected:
-            raise Conflict(f"Loket ini baru saja memanggil {current.number if current else 'nomor lain'} "
-                           f"dari layar lain. Periksa layar sebelum memanggil lagi.",
-                           f"This loket just called {current.number if current else 'another number'} from another "
-                           f"screen. Check the screen before calling again.", code="stale",
+            raise Conflict("Loket ini baru saja memanggil %(value)s dari layar lain. Periksa layar sebelum "
+                           "memanggil lagi.", params={"value": current.number if current else i18n.LazyString("nomor lain")}, code="stale",
                            current=current.id if current else None)
 
     # -- actions on the current ticket ----------------------------------------------
@@ -206,7 +205,7 @@ class QueueService:
         ticket row with the same number, arrival time and status link, ``transferred_from_id`` pointing back.
         Returns the continuation."""
         if service_code not in self.core.sops:
-            raise Invalid("Layanan tujuan tidak dikenal.", "Unknown target service.", detail=repr(service_code))
+            raise Invalid("Layanan tujuan tidak dikenal.", detail=repr(service_code))
         return self._change(counter_id, actor, "transfer", now, service_code=service_code)
 
     def _change(self, counter_id: int, actor: Actor, action: str, now: datetime | None,
@@ -222,18 +221,15 @@ class QueueService:
             result = t
             if action == "start":
                 if t.started_at is not None:
-                    raise Conflict("Layanan untuk nomor ini sudah dimulai.", "Service has already started.")
+                    raise Conflict("Layanan untuk nomor ini sudah dimulai.")
                 self._start(s, t, now)
             elif action == "finish":
                 if t.started_at is None:
-                    raise Conflict(f"Layanan nomor {t.number} belum dimulai. Tekan “Mulai layani” saat pemohon "
-                                   f"di loket, atau “Lewati” jika tidak hadir.",
-                                   f"Service for {t.number} has not started. Press “Start service” when the "
-                                   f"applicant is at the loket, or “Skip” if nobody came.", code="not_started")
+                    raise Conflict("Layanan nomor %(number)s belum dimulai. Tekan “Mulai layani” saat pemohon "
+                                   "di loket, atau “Lewati” jika tidak hadir.", params={"number": t.number}, code="not_started")
             elif action == "skip":
                 if t.started_at is not None:
-                    raise Conflict(f"Nomor {t.number} sedang dilayani; tekan “Selesai”.",
-                                   f"{t.number} is being served; press “Finish”.", code="started")
+                    raise Conflict("Nomor %(number)s sedang dilayani; tekan “Selesai”.", params={"number": t.number}, code="started")
                 t.status = "skipped"
             elif action == "hold":
                 t.status = "held"
@@ -241,7 +237,7 @@ class QueueService:
                 svc = s.execute(select(Service).where(Service.office_id == core.office_id,
                                                       Service.code == service_code)).scalar_one()
                 if not svc.enabled:
-                    raise Conflict("Layanan tujuan sedang tidak tersedia.", "Target service is disabled.")
+                    raise Conflict("Layanan tujuan sedang tidak tersedia.")
                 result = self._continuation(s, t, service_code)
             hook_kwargs = {"office_id": core.office_id, "action": action}   # + the ticket's final view, below
             core.audit(s, actor, f"ticket.{action}", "ticket", t.id, at=now,
@@ -273,7 +269,7 @@ class QueueService:
         """The one place a ticket ends: exactly one outcome, with time and actor, and its ``ticket.closed``
         event. ``served`` needs a start; a served ticket's service ends now (``finished_at``)."""
         if t.outcome is not None:
-            raise Conflict(f"Nomor {t.number} sudah ditutup ({t.outcome}).", f"{t.number} is closed already.",
+            raise Conflict("Nomor %(number)s sudah ditutup (%(outcome)s).", params={"number": t.number, "outcome": t.outcome},
                            code="closed")
         if outcome not in OUTCOMES:
             raise ValueError(outcome)
@@ -298,7 +294,7 @@ class QueueService:
     def _require_current(self, s, c: Counter) -> Ticket:
         t = self._current(s, c)
         if t is None:
-            raise Conflict("Belum ada nomor yang dipanggil di loket ini.", "No ticket is being served at this counter.",
+            raise Conflict("Belum ada nomor yang dipanggil di loket ini.",
                            code="no_current")
         return t
 
@@ -318,14 +314,13 @@ class QueueService:
         authorize(self.core, actor, "ticket.cancel")   # the staff who work the lokets, not admin (policy.py)
         reason = " ".join(reason.split()) if isinstance(reason, str) else ""
         if not reason or len(reason) > 300:
-            raise Invalid("Alasan pembatalan wajib diisi (maksimal 300 karakter).",
-                          "A reason for cancelling is required (max 300 characters).", field="reason")
+            raise Invalid("Alasan pembatalan wajib diisi (maksimal 300 karakter).", field="reason")
         core = self.core
         now = now or utcnow()
         with core.db.write() as s:
             t = self._lock_ticket(s, ticket_id)
             if t.outcome is not None:
-                raise Conflict(f"Nomor {t.number} sudah ditutup.", f"{t.number} is closed already.", code="closed")
+                raise Conflict("Nomor %(number)s sudah ditutup.", params={"number": t.number}, code="closed")
             c = s.get(Counter, t.counter_id) if t.counter_id is not None else None
             self._close(s, t, "cancelled", actor, now, c, reason=reason)
             return core.tickets.view_in(s, t)
@@ -488,11 +483,11 @@ class QueueService:
 
 def check_policy(policy: dict) -> None:
     if not isinstance(policy, dict):
-        raise Invalid("Kebijakan antrean tidak sah.", "Invalid queue policy.")
+        raise Invalid("Kebijakan antrean tidak sah.")
     if policy.get("mode", "priority_first") not in ("priority_first", "ratio", "fifo"):
-        raise Invalid("Mode antrean tidak dikenal.", "Unknown queue mode.", detail=str(policy.get("mode")))
+        raise Invalid("Mode antrean tidak dikenal.", detail=str(policy.get("mode")))
     if not isinstance(policy.get("booked_first", True), bool):
-        raise Invalid("Nilai kebijakan antrean tidak sah.", "Invalid queue policy value.", detail="booked_first")
+        raise Invalid("Nilai kebijakan antrean tidak sah.", detail="booked_first")
     for key in ("ratio_normal", "ratio_priority", "max_wait_minutes", "max_recalls", "default_service_minutes"):
         if key in policy and (isinstance(policy[key], bool) or not isinstance(policy[key], int) or policy[key] < 0):
-            raise Invalid("Nilai kebijakan antrean tidak sah.", "Invalid queue policy value.", detail=key)
+            raise Invalid("Nilai kebijakan antrean tidak sah.", detail=key)

@@ -127,8 +127,7 @@ def parse_day(value, name: str) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid(f"Tanggal '{name}' tidak sah (format TTTT-BB-HH).",
-                      f"Date '{name}' is invalid (format YYYY-MM-DD).", field=name, detail=f"{name}={value!r}") from None
+        raise Invalid("Tanggal '%(name)s' tidak sah (format TTTT-BB-HH).", params={"name": name}, field=name, detail=f"{name}={value!r}") from None
 
 
 class _Clock:
@@ -200,10 +199,10 @@ class ReportService:
         s = s or today.replace(day=1)
         e = e or max(s, min(_month_end(s), today))
         if e < s:
-            raise Invalid("Tanggal akhir sebelum tanggal awal.", "The end date is before the start date.",
+            raise Invalid("Tanggal akhir sebelum tanggal awal.",
                           field="to", detail=f"from={s} to={e}")
         if (e - s).days + 1 > MAX_DAYS:
-            raise Invalid("Rentang laporan paling lama 3 tahun.", "A report covers at most 3 years.", field="to",
+            raise Invalid("Rentang laporan paling lama 3 tahun.", field="to",
                           detail=f"{(e - s).days + 1} days")
         return Period(s, e, self.core.tz)
 
@@ -304,13 +303,11 @@ class ReportService:
         _require_report(self.core, actor)
         core = self.core
         if core.db.dialect != "postgresql":
-            raise Invalid("Perbandingan kabupaten hanya tersedia dengan PostgreSQL (basis data bersama).",
-                          "The regency comparison needs the shared PostgreSQL database.", status=409,
+            raise Invalid("Perbandingan kabupaten hanya tersedia dengan PostgreSQL (basis data bersama).", status=409,
                           code="needs_postgresql")
         with core.db.read() as s:
             if not is_regency(actor):
                 raise Forbidden("Perbandingan kabupaten hanya untuk admin kabupaten.",
-                                "The regency comparison is for a regency admin only.",
                                 detail=f"user {actor.username!r} offices={actor.offices!r}, needs ['*']")
             outcome, first_call, _ = _ticket_facts()
             wait = func.extract("epoch", first_call - Ticket.issued_at) / 60.0

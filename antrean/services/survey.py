@@ -93,6 +93,7 @@ REGULATION_WEIGHT = Fraction("0.111")
 BANDS = ((Decimal("88.31"), "A", "Sangat baik", "Very good"), (Decimal("76.61"), "B", "Baik", "Good"),
          (Decimal("65.00"), "C", "Kurang baik", "Fair"), (Decimal("25.00"), "D", "Tidak baik", "Poor"))
 
+#: profile question -> answer code -> its label (a message id of the catalogs; translated where shown)
 PROFILE_CHOICES: dict[str, dict[str, str]] = {
     "sex": {"L": "Laki-laki", "P": "Perempuan"},
     "age": {"u20": "< 20 tahun", "20_29": "20–29 tahun", "30_39": "30–39 tahun", "40_49": "40–49 tahun",
@@ -101,16 +102,6 @@ PROFILE_CHOICES: dict[str, dict[str, str]] = {
     "occupation": {"pns": "PNS", "tni_polri": "TNI/Polri", "swasta": "Pegawai swasta", "wirausaha": "Wirausaha",
                    "petani": "Petani/Nelayan", "pelajar": "Pelajar/Mahasiswa", "irt": "Ibu rumah tangga",
                    "lainnya": "Lainnya"},
-}
-PROFILE_CHOICES_EN: dict[str, dict[str, str]] = {
-    "sex": {"L": "Male", "P": "Female"},
-    "age": {"u20": "< 20 years", "20_29": "20–29 years", "30_39": "30–39 years", "40_49": "40–49 years",
-            "50_59": "50–59 years", "60p": "≥ 60 years"},
-    "education": {"sd": "Primary or less", "smp": "Junior high", "sma": "Senior high", "d": "Diploma",
-                  "s1": "Bachelor", "s2": "Master/Doctorate"},
-    "occupation": {"pns": "Civil servant", "tni_polri": "Military/Police", "swasta": "Private employee",
-                   "wirausaha": "Self-employed", "petani": "Farmer/Fisher", "pelajar": "Student",
-                   "irt": "Homemaker", "lainnya": "Other"},
 }
 SUGGESTION_MAX = 1000
 SETTING = "survey"
@@ -212,26 +203,26 @@ def validate_config(value: Any) -> dict:
     """The office setting ``survey``: {"elements": [...], "weight_mode": "equal"|"regulation"|"custom",
     "weights": {code: number}} — elements have code, name, question and four answers; custom weights sum to 1."""
     if not isinstance(value, dict):
-        raise Invalid("Pengaturan survei tidak sah.", "Invalid survey settings.", detail="expected an object")
+        raise Invalid("Pengaturan survei tidak sah.", detail="expected an object")
     elements = value.get("elements", DEFAULT_ELEMENTS)
     if not isinstance(elements, list) or not 1 <= len(elements) <= 20:
-        raise Invalid("Daftar unsur survei harus berisi 1–20 unsur.", "The survey needs 1–20 elements.",
+        raise Invalid("Daftar unsur survei harus berisi 1–20 unsur.",
                       detail="elements: a list of 1..20 objects")
     seen, out = set(), []
     for i, e in enumerate(elements):
         where = f"elements[{i}]"
         if not isinstance(e, dict):
-            raise Invalid("Unsur survei tidak sah.", "Invalid survey element.", detail=where)
+            raise Invalid("Unsur survei tidak sah.", detail=where)
         code = e.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z][A-Z0-9]{0,11}", code) or code in seen:
-            raise Invalid(f"Kode unsur ke-{i + 1} tidak sah atau ganda.", f"Element {i + 1}: invalid or repeated code.",
+            raise Invalid("Kode unsur ke-%(value)s tidak sah atau ganda.", params={"value": i + 1},
                           detail=f"{where}.code: unique, A-Z0-9, max 12")
         seen.add(code)
         clean = {"code": code}
         for key in ("name", "question"):
             text = e.get(key)
             if not isinstance(text, str) or not text.strip() or len(text) > 300:
-                raise Invalid(f"Unsur {code}: '{key}' wajib diisi.", f"Element {code}: '{key}' is required.",
+                raise Invalid("Unsur %(code)s: '%(key)s' wajib diisi.", params={"code": code, "key": key},
                               detail=f"{where}.{key}: 1..300 characters")
             clean[key] = text.strip()
             en = e.get(key + "_en")
@@ -239,7 +230,7 @@ def validate_config(value: Any) -> dict:
         answers = e.get("answers")
         if not isinstance(answers, list) or len(answers) != 4 or \
                 not all(isinstance(a, str) and a.strip() and len(a) <= 80 for a in answers):
-            raise Invalid(f"Unsur {code}: harus ada empat jawaban (1–4).", f"Element {code}: four answers needed.",
+            raise Invalid("Unsur %(code)s: harus ada empat jawaban (1–4).", params={"code": code},
                           detail=f"{where}.answers: 4 non-empty strings")
         clean["answers"] = [a.strip() for a in answers]
         en = e.get("answers_en")
@@ -248,18 +239,17 @@ def validate_config(value: Any) -> dict:
         out.append(clean)
     mode = value.get("weight_mode", "equal")
     if mode not in WEIGHT_MODES:
-        raise Invalid("Cara pembobotan tidak dikenal.", "Unknown weight mode.", detail=f"weight_mode: {WEIGHT_MODES}")
+        raise Invalid("Cara pembobotan tidak dikenal.", detail=f"weight_mode: {WEIGHT_MODES}")
     config = {"elements": out, "weight_mode": mode}
     if mode == "custom":
         weights = value.get("weights")
         if not isinstance(weights, dict) or set(weights) != seen or not all(
                 isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w <= 1 for w in weights.values()):
-            raise Invalid("Setiap unsur perlu bobot antara 0 dan 1.", "Every element needs a weight in (0, 1].",
+            raise Invalid("Setiap unsur perlu bobot antara 0 dan 1.",
                           detail="weights: {code: number} for exactly the elements")
         total = sum(Fraction(str(w)) for w in weights.values())
         if abs(total - 1) > Fraction(1, 10**6):
-            raise Invalid(f"Jumlah bobot harus 1 (sekarang {float(total):.4f}).",
-                          f"Weights must sum to 1 (now {float(total):.4f}).", detail="sum(weights) == 1")
+            raise Invalid("Jumlah bobot harus 1 (sekarang %(value).4f).", params={"value": float(total)}, detail="sum(weights) == 1")
         config["weights"] = {c: float(weights[c]) for c in (e["code"] for e in out)}
     return config
 
@@ -326,11 +316,11 @@ class SurveyService:
 
     def _ticket(self, s, token: Any) -> Ticket:
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-            raise NotFound("Tiket tidak ditemukan.", "Ticket not found.", detail="unknown status token")
+            raise NotFound("Tiket tidak ditemukan.", detail="unknown status token")
         t = s.execute(select(Ticket).where(Ticket.token == token, Ticket.office_id == self.core.office_id)) \
             .scalar_one_or_none()
         if t is None:
-            raise NotFound("Tiket tidak ditemukan.", "Ticket not found.", detail="unknown status token")
+            raise NotFound("Tiket tidak ditemukan.", detail="unknown status token")
         return t
 
     def status(self, token: str) -> dict:
@@ -353,12 +343,11 @@ class SurveyService:
         codes = [e["code"] for e in config["elements"]]
         if not isinstance(answers, list) or len(answers) != len(codes) or not all(
                 isinstance(a, int) and not isinstance(a, bool) and 1 <= a <= 4 for a in answers):
-            raise Invalid(f"Jawaban harus {len(codes)} angka 1–4, satu untuk setiap unsur.",
-                          f"Answers must be {len(codes)} integers 1–4, one per element.", field="answers",
+            raise Invalid("Jawaban harus %(value)s angka 1–4, satu untuk setiap unsur.", params={"value": len(codes)}, field="answers",
                           detail=f"answers: list of {len(codes)} integers in 1..4 ({', '.join(codes)})")
         prof = self._profile(profile)
         if suggestion is not None and not isinstance(suggestion, str):
-            raise Invalid("Saran harus berupa teks.", "The suggestion must be text.", field="suggestion")
+            raise Invalid("Saran harus berupa teks.", field="suggestion")
         suggestion = (suggestion or "").strip()[:SUGGESTION_MAX] or None
         if channel not in ("phone", "tablet", "api"):
             channel = "api"
@@ -370,8 +359,7 @@ class SurveyService:
                 if s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar():
                     raise _answered()
                 if not self._eligible(s, t):
-                    raise Conflict("Survei dapat diisi setelah Anda selesai dilayani.",
-                                   "The survey opens once you have been served.", code="not_served",
+                    raise Conflict("Survei dapat diisi setelah Anda selesai dilayani.", code="not_served",
                                    detail=f"ticket {t.number} is {t.status}, not served")
                 r = SurveyResponse(office_id=t.office_id, ticket_id=t.id, service_code=t.service_code, day=day,
                                    submitted_at=now, channel=channel, suggestion=suggestion, **prof)
@@ -392,7 +380,7 @@ class SurveyService:
         if profile is None:
             return out
         if not isinstance(profile, dict) or set(profile) - {"sex", "age", "education", "occupation"}:
-            raise Invalid("Profil responden tidak sah.", "Invalid respondent profile.", field="profile",
+            raise Invalid("Profil responden tidak sah.", field="profile",
                           detail="profile: {sex, age, education, occupation}, each optional")
         for key, column in (("sex", "sex"), ("age", "age_group"), ("education", "education"),
                             ("occupation", "occupation")):
@@ -401,10 +389,10 @@ class SurveyService:
                 continue
             if key == "age" and isinstance(value, int) and not isinstance(value, bool):
                 if not 10 <= value <= 120:
-                    raise Invalid("Usia tidak sah.", "Invalid age.", field="profile.age", detail="age: 10..120")
+                    raise Invalid("Usia tidak sah.", field="profile.age", detail="age: 10..120")
                 value = age_group(value)
             if value not in PROFILE_CHOICES[key]:
-                raise Invalid(f"Isian profil '{key}' tidak dikenal.", f"Unknown value for profile '{key}'.",
+                raise Invalid("Isian profil '%(key)s' tidak dikenal.", params={"key": key},
                               field=f"profile.{key}", detail=f"{key}: one of {sorted(PROFILE_CHOICES[key])}")
             out[column] = value
         return out
@@ -419,8 +407,7 @@ class SurveyService:
             if s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar():
                 raise _answered()
             if not self._eligible(s, t):
-                raise Conflict("Survei hanya untuk tiket yang sudah dilayani.",
-                               "The survey is only for a ticket that was served.", code="not_served")
+                raise Conflict("Survei hanya untuk tiket yang sudah dilayani.", code="not_served")
             key = f"survey_offer:{c.id}"
             row = s.get(Setting, (self.core.office_id, key))
             value = {"ticket": t.id, "at": iso(utcnow())}
@@ -567,9 +554,9 @@ class SurveyService:
         require_report_reader(self.core, actor)
         check_period(period)
         if element not in {e["code"] for e in self.config()["elements"]}:
-            raise Invalid("Unsur tidak dikenal.", "Unknown element.", field="element")
+            raise Invalid("Unsur tidak dikenal.", field="element")
         if not isinstance(plan, str) or len(plan) > 2000:
-            raise Invalid("Rencana tindak lanjut maksimal 2000 karakter.", "The plan is limited to 2000 characters.",
+            raise Invalid("Rencana tindak lanjut maksimal 2000 karakter.",
                           field="plan")
         plan = plan.strip()
         with self.core.db.write() as s:
@@ -608,8 +595,7 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 def check_period(period: Any) -> str:
     if not isinstance(period, str) or not _PERIOD.fullmatch(period):
-        raise Invalid("Periode tidak sah (contoh: 2026, 2026-S1, 2026-11).",
-                      "Invalid period (e.g. 2026, 2026-S1, 2026-11).", field="period")
+        raise Invalid("Periode tidak sah (contoh: 2026, 2026-S1, 2026-11).", field="period")
     return period
 
 
@@ -619,5 +605,4 @@ def require_report_reader(core, actor) -> None:
 
 
 def _answered() -> Conflict:
-    return Conflict("Survei untuk tiket ini sudah diisi. Terima kasih.",
-                    "The survey for this ticket has already been answered. Thank you.", code="already_answered")
+    return Conflict("Survei untuk tiket ini sudah diisi. Terima kasih.", code="already_answered")

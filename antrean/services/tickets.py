@@ -81,18 +81,18 @@ class TicketService:
         if it raises, the ticket and its number roll back with it (no gap)."""
         core = self.core
         if not isinstance(service_code, str) or not service_code:
-            raise Invalid("Layanan wajib dipilih.", "A service is required.", detail="field 'service' must be a string")
+            raise Invalid("Layanan wajib dipilih.", detail="field 'service' must be a string")
         if priority is not None and priority not in PRIORITIES:
-            raise Invalid("Kategori prioritas tidak dikenal.", "Unknown priority category.",
+            raise Invalid("Kategori prioritas tidak dikenal.",
                           detail=f"priority must be null or one of {list(PRIORITIES)}")
         if idempotency_key is not None and (not isinstance(idempotency_key, str) or not _IDEMPOTENCY.match(idempotency_key)):
-            raise Invalid("Kunci permintaan tidak sah.", "Invalid idempotency key.",
+            raise Invalid("Kunci permintaan tidak sah.",
                           detail="idempotency key: 8-80 chars of A-Z a-z 0-9 . _ : -")
         if device_id is not None and (not isinstance(device_id, str) or len(device_id) > 80):
-            raise Invalid("ID perangkat tidak sah.", "Invalid device id.")
+            raise Invalid("ID perangkat tidak sah.")
         sop = core.sops.get(service_code)
         if sop is None:
-            raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=f"unknown service {service_code!r}")
+            raise NotFound("Layanan tidak ditemukan.", detail=f"unknown service {service_code!r}")
         office_id = core.office_id
         now = now or utcnow()
 
@@ -146,14 +146,13 @@ class TicketService:
                 return replay, False
         svc = conn.execute(_SQL.service, {"office_id": office_id, "code": sop.code}).first()
         if svc is None:
-            raise NotFound("Layanan tidak ditemukan.", "Service not found.", detail=sop.code)
+            raise NotFound("Layanan tidak ditemukan.", detail=sop.code)
         self._check_open(svc, now, core.calendar.status(now, session=s))
         day = office_day(core.tz, now)
         seq = conn.execute(_SQL.bump(core.db.dialect), {"office_id": office_id, "letter": svc.letter,
                                                          "day": day}).scalar_one()
         if svc.daily_quota is not None and seq > svc.daily_quota:
             raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
-                           "Today's quota for this service is used up. Please come back tomorrow.",
                            code="quota_reached")
         token = secrets.token_urlsafe(16)
         number = format_number(svc.letter, seq)
@@ -189,7 +188,7 @@ class TicketService:
         calendar's status at ``now`` (office hours, breaks, holidays, closures). A service's own hours
         apply inside the office's."""
         if not svc.enabled:
-            raise Conflict("Layanan ini sedang tidak tersedia.", "This service is not available.",
+            raise Conflict("Layanan ini sedang tidak tersedia.",
                            code="service_disabled")
         if not office.open:
             raise Conflict(office.message_id, office.message_en, code="office_closed",
@@ -199,8 +198,7 @@ class TicketService:
             opens = time.fromisoformat(svc.open_time) if svc.open_time else time.min
             closes = time.fromisoformat(svc.close_time) if svc.close_time else time.max
             if not opens <= t < closes:
-                raise Conflict(f"Layanan ini hanya dibuka pukul {svc.open_time or '00:00'}–{svc.close_time or '24:00'}.",
-                               f"This service is open {svc.open_time or '00:00'}–{svc.close_time or '24:00'} only.",
+                raise Conflict("Layanan ini hanya dibuka pukul %(opens)s–%(closes)s.", params={"opens": svc.open_time or '00:00', "closes": svc.close_time or '24:00'},
                                code="service_closed")
 
     def availability(self, now: datetime | None = None) -> dict[str, dict]:
@@ -223,7 +221,6 @@ class TicketService:
                     self._check_open(svc, now, office)
                     if svc.daily_quota is not None and issued.get(svc.letter, 0) >= svc.daily_quota:
                         raise Conflict("Kuota harian layanan ini sudah habis. Silakan datang kembali besok.",
-                                       "Today's quota for this service is used up. Please come back tomorrow.",
                                        code="quota_reached")
                 except Conflict as exc:
                     state.update(open=False, reason=exc.code, message=exc.message("id"), message_en=exc.message("en"))
@@ -319,13 +316,13 @@ class TicketService:
 
     def by_token(self, token: str) -> dict:
         if not isinstance(token, str) or not re.fullmatch(r"[A-Za-z0-9_-]{10,64}", token):
-            raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+            raise NotFound("Tiket tidak ditemukan.")
         with self.core.db.read() as s:
             # a ticket's token is valid only at its own office (one database may hold many)
             t = s.execute(select(Ticket).where(Ticket.token == token,
                                                Ticket.office_id == self.core.office_id)).scalar_one_or_none()
             if t is None:
-                raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+                raise NotFound("Tiket tidak ditemukan.")
             while t.outcome == "transferred":   # the citizen's paper follows the visit to its continuation
                 nxt = s.execute(select(Ticket).where(Ticket.transferred_from_id == t.id)).scalar_one_or_none()
                 if nxt is None:
@@ -345,7 +342,7 @@ class TicketService:
         with self.core.db.read() as s:
             t = s.get(Ticket, ticket_id)
             if t is None or t.office_id != self.core.office_id:
-                raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+                raise NotFound("Tiket tidak ditemukan.")
             return self._view(s, t)
 
     def waiting(self, services: list[str] | None = None, limit: int = 50) -> list[dict]:

@@ -46,16 +46,16 @@ def save_camat(core, actor, value: dict) -> dict:
     """Validate and store the Camat (``name``, ``nip``, ``rank``) and, when given, the letterhead's
     ``report_city`` and ``report_regency`` (admin; audited by set_setting)."""
     if not isinstance(value, dict) or set(value) - set(CAMAT_LIMITS) - set(LETTERHEAD_LIMITS):
-        raise Invalid("Data Camat tidak sah.", "Invalid Camat details.",
+        raise Invalid("Data Camat tidak sah.",
                       detail=f"keys: {sorted(CAMAT_LIMITS) + sorted(LETTERHEAD_LIMITS)}")
     for key, limit in (CAMAT_LIMITS | LETTERHEAD_LIMITS).items():
         text = value.get(key, "")
         if not isinstance(text, str) or len(text.strip()) > limit:
-            raise Invalid(f"Isian '{key}' maksimal {limit} karakter.", f"'{key}': at most {limit} characters.",
+            raise Invalid("Isian '%(key)s' maksimal %(limit)s karakter.", params={"key": key, "limit": limit},
                           field=key)
     nip = value.get("nip", "").strip()
     if nip and not re.fullmatch(r"[0-9 ]{1,30}", nip):
-        raise Invalid("NIP hanya berisi angka (spasi boleh).", "The NIP holds digits only (spaces allowed).",
+        raise Invalid("NIP hanya berisi angka (spasi boleh).",
                       field="nip", detail=f"nip={nip!r}")
     out = camat(core) | {k: value[k].strip() for k in CAMAT_LIMITS if k in value}
     if out != camat(core):
@@ -81,24 +81,24 @@ def settings(core) -> dict:
 def save_settings(core, actor, value: dict) -> dict:
     """Validate and store the office setting ``publik`` (admin; audited by set_setting)."""
     if not isinstance(value, dict) or set(value) - set(DEFAULTS):
-        raise Invalid("Pengaturan halaman publik tidak sah.", "Invalid public page settings.",
+        raise Invalid("Pengaturan halaman publik tidak sah.",
                       detail=f"keys: {sorted(DEFAULTS)}")
     out = settings(core)
     for key, limit in _LIMITS.items():
         if key in value:
             text = value[key]
             if not isinstance(text, str) or len(text.strip()) > limit:
-                raise Invalid(f"Isian '{key}' maksimal {limit} karakter.", f"'{key}': at most {limit} characters.",
+                raise Invalid("Isian '%(key)s' maksimal %(limit)s karakter.", params={"key": key, "limit": limit},
                               field=key)
             out[key] = text.strip()
     if not out["biaya"]:
-        raise Invalid("Biaya/tarif wajib diisi (misalnya \u201cGratis\u201d).", "The fee is required (e.g. \u201cFree\u201d).",
+        raise Invalid("Biaya/tarif wajib diisi (misalnya “Gratis”).",
                       field="biaya")
     if "biaya_layanan" in value:
         per = value["biaya_layanan"]
         if not isinstance(per, dict) or any(k not in core.sops or not isinstance(v, str) or not v.strip()
                                             or len(v) > 200 for k, v in per.items()):
-            raise Invalid("Biaya per layanan tidak sah.", "Invalid per-service fee.", field="biaya_layanan",
+            raise Invalid("Biaya per layanan tidak sah.", field="biaya_layanan",
                           detail="{service code: text up to 200 characters}")
         out["biaya_layanan"] = {k: v.strip() for k, v in per.items()}
     core.set_setting(SETTING, out, actor)

@@ -11,7 +11,7 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from antrean.kernel import policy
-from antrean.kernel.actors import SYSTEM, Actor, require_role
+from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import AntreanError, Conflict, Invalid, NotFound, Unauthorized
 from antrean.kernel.models import ApiToken, LoginThrottle, User
 from antrean.kernel.runtime import hash_password, password_matches
@@ -67,16 +67,15 @@ class UserService:
 
     def _validate(self, username: str | None, password: str | None, roles) -> None:
         if username is not None and (not isinstance(username, str) or not USERNAME.match(username)):
-            raise Invalid("Nama pengguna 3–60 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.",
-                          "Username: 3-60 chars of a-z 0-9 . _ -", field="username")
+            raise Invalid("Nama pengguna 3–60 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.", field="username")
         if password is not None and (not isinstance(password, str) or len(password) < 8 or len(password) > 200):
-            raise Invalid("Kata sandi minimal 8 karakter.", "Password must be at least 8 characters.", field="password")
+            raise Invalid("Kata sandi minimal 8 karakter.", field="password")
         if roles is not None:
             if not isinstance(roles, (list, tuple, set, frozenset)) or not roles:
-                raise Invalid("Pilih paling sedikit satu peran.", "Choose at least one role.", field="roles")
+                raise Invalid("Pilih paling sedikit satu peran.", field="roles")
             bad = [r for r in roles if r not in STAFF_ROLES]
             if bad:
-                raise Invalid("Peran tidak dikenal.", "Unknown role.", field="roles", detail=f"unknown roles {bad}")
+                raise Invalid("Peran tidak dikenal.", field="roles", detail=f"unknown roles {bad}")
 
     def create(self, actor: Actor, username: str, password: str, roles, full_name: str = "",
                offices: list[str] | None = None) -> dict:
@@ -91,7 +90,7 @@ class UserService:
         pw_hash = hash_password(password, core.settings.password_hash_method)
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
-                raise Conflict("Nama pengguna sudah dipakai.", "Username is taken.", field="username")
+                raise Conflict("Nama pengguna sudah dipakai.", field="username")
             u = User(username=username, password_hash=pw_hash, roles=sorted(set(roles)),
                      full_name=(full_name or "").strip()[:120], active=True, offices=offices)
             s.add(u)
@@ -109,7 +108,7 @@ class UserService:
         with self.core.db.write() as s:
             u = s.get(User, user_id) if isinstance(user_id, int) else None
             if u is None or not member_of(u, self.core.settings.office_code):
-                raise NotFound("Pengguna tidak ditemukan.", "User not found.")
+                raise NotFound("Pengguna tidak ditemukan.")
             policy.require(core, actor, "user.manage", offices_of(u))  # the account as it is…
             changed = {}
             if offices is not None:
@@ -169,7 +168,7 @@ class UserService:
             return [self.core.settings.office_code]
         if not isinstance(offices, (list, tuple)) or not offices or not all(
                 isinstance(o, str) and re.fullmatch(r"\*|[A-Za-z0-9._-]{1,40}", o) for o in offices):
-            raise Invalid("Daftar kantor tidak sah.", "Invalid office list.", field="offices")
+            raise Invalid("Daftar kantor tidak sah.", field="offices")
         return sorted(set(offices))
 
     def list(self, actor: Actor | None = None) -> list[dict]:
@@ -219,7 +218,7 @@ class UserService:
         core, st = self.core, self.core.settings
         if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 60 \
                 or len(password) > 200 or "\x00" in username or "\x00" in password:
-            raise Invalid("Nama pengguna dan kata sandi wajib diisi.", "Username and password are required.")
+            raise Invalid("Nama pengguna dan kata sandi wajib diisi.")
         username = username.strip().lower()
         address = (source or "?")[:64]
         now = utcnow()
@@ -235,8 +234,8 @@ class UserService:
                                failures_for_name=by_name[0] - 1, failures_from_address=by_address[0] - 1,
                                window_start=iso(started))
             minutes = max(1, math.ceil((started + window - now).total_seconds() / 60))
-            raise TooManyAttempts(f"Terlalu banyak percobaan masuk dari perangkat ini. Coba lagi dalam {minutes} menit.",
-                                  f"Too many login attempts from this device. Try again in {minutes} minutes.",
+            raise TooManyAttempts("Terlalu banyak percobaan masuk dari perangkat ini. Coba lagi dalam "
+                                  "%(minutes)s menit.", params={"minutes": minutes},
                                   retry_after=minutes * 60)
         with core.db.read() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
@@ -249,7 +248,7 @@ class UserService:
                 with core.db.write(durable=False) as s:
                     core.audit(s, Actor(None, username), "auth.failed", "user", username, source=address,
                                first_of_window=True)
-            raise Unauthorized("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+            raise Unauthorized("Nama pengguna atau kata sandi salah.")
         with core.db.write() as s:
             s.execute(delete(LoginThrottle).where(LoginThrottle.key == _name_key(username, address)))
             s.execute(update(LoginThrottle).where(LoginThrottle.key == _address_key(address),

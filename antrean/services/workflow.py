@@ -29,12 +29,12 @@ def validate_nik(nik: str) -> str:
     """16 digits: region (6), birth date DDMMYY with DD+40 for women, serial (4)."""
     nik = (nik or "").strip().replace(" ", "")
     if not NIK.match(nik):
-        raise Invalid("NIK harus 16 angka.", "NIK must be 16 digits.", field="nik")
+        raise Invalid("NIK harus 16 angka.", field="nik")
     dd, mm = int(nik[6:8]), int(nik[8:10])
     if dd > 40:
         dd -= 40
     if not (1 <= dd <= 31 and 1 <= mm <= 12) or nik[:6] == "000000" or nik[12:] == "0000":
-        raise Invalid("NIK tidak sah: periksa kembali angkanya.", "NIK is not valid: check the digits.", field="nik")
+        raise Invalid("NIK tidak sah: periksa kembali angkanya.", field="nik")
     return nik
 
 
@@ -66,28 +66,28 @@ class WorkflowService:
         now = now or utcnow()
         name = (applicant_name or "").strip() if isinstance(applicant_name, str) else None
         if not name or len(name) > 120:
-            raise Invalid("Nama pemohon wajib diisi (maksimal 120 karakter).", "Applicant name is required (max 120).",
+            raise Invalid("Nama pemohon wajib diisi (maksimal 120 karakter).",
                           field="applicant_name")
         nik = validate_nik(nik) if nik not in (None, "") else None
         if phone not in (None, ""):
             phone = str(phone).strip().replace(" ", "").replace("-", "")
             if not PHONE.match(phone):
-                raise Invalid("Nomor telepon tidak sah.", "Invalid phone number.", field="phone")
+                raise Invalid("Nomor telepon tidak sah.", field="phone")
         else:
             phone = None
         with core.db.write() as s:
             ticket = None
             if ticket_id is not None:
                 if not isinstance(ticket_id, int) or isinstance(ticket_id, bool):
-                    raise Invalid("Nomor tiket tidak sah.", "Invalid ticket id.", field="ticket")
+                    raise Invalid("Nomor tiket tidak sah.", field="ticket")
                 ticket = s.get(Ticket, ticket_id)
                 if ticket is None or ticket.office_id != core.office_id:
-                    raise NotFound("Tiket tidak ditemukan.", "Ticket not found.")
+                    raise NotFound("Tiket tidak ditemukan.")
                 if s.execute(select(Application.id).where(Application.ticket_id == ticket.id)).scalar():
-                    raise Conflict("Tiket ini sudah memiliki permohonan.", "This ticket already has an application.")
+                    raise Conflict("Tiket ini sudah memiliki permohonan.")
                 service_code = ticket.service_code
             if service_code not in core.sops:
-                raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service")
+                raise Invalid("Layanan tidak dikenal.", field="service")
             sop = core.sops[service_code]
             row = self._service_row(s, service_code)
             role = self._check_role(actor, sop, 1, row.role_map, "application.open")
@@ -115,22 +115,21 @@ class WorkflowService:
         core = self.core
         now = now or utcnow()
         if not isinstance(outcome, str) or outcome.upper() not in ("MS", "TMS", "DONE"):
-            raise Invalid("Hasil langkah harus MS, TMS atau DONE.", "Outcome must be MS, TMS or DONE.", field="outcome")
+            raise Invalid("Hasil langkah harus MS, TMS atau DONE.", field="outcome")
         outcome = outcome.upper()
         if note is None:
             note = ""
         if not isinstance(note, str) or len(note) > 2000:
-            raise Invalid("Catatan tidak sah (maksimal 2000 karakter).", "Invalid note (max 2000 characters).", field="note")
+            raise Invalid("Catatan tidak sah (maksimal 2000 karakter).", field="note")
         if isinstance(step_no, bool) or not isinstance(step_no, int):
-            raise Invalid("Nomor langkah tidak sah.", "Invalid step number.", field="step")
+            raise Invalid("Nomor langkah tidak sah.", field="step")
         with core.db.write() as s:
             app = self._lock(s, application_id)
             sop = core.sops[app.service_code]
             if app.status != "open":
-                raise Conflict("Permohonan ini sudah ditutup.", "This application is closed.", code="closed")
+                raise Conflict("Permohonan ini sudah ditutup.", code="closed")
             if step_no != app.current_step:
-                raise Conflict(f"Langkah yang berjalan adalah langkah {app.current_step}, bukan {step_no}.",
-                               f"The current step is {app.current_step}, not {step_no}.", code="wrong_step",
+                raise Conflict("Langkah yang berjalan adalah langkah %(current_step)s, bukan %(step_no)s.", params={"current_step": app.current_step, "step_no": step_no}, code="wrong_step",
                                current_step=app.current_step)
             row = self._service_row(s, app.service_code)
             role = self._check_role(actor, sop, step_no, row.role_map)
@@ -139,7 +138,7 @@ class WorkflowService:
                 outcome = "MS"
             if not step.tms and outcome != "DONE":
                 if outcome == "TMS":
-                    raise Invalid("Langkah ini tidak memiliki cabang TMS.", "This step has no TMS branch.", field="outcome")
+                    raise Invalid("Langkah ini tidak memiliki cabang TMS.", field="outcome")
                 outcome = "DONE"
             missing = None
             if outcome == "TMS":
@@ -147,12 +146,10 @@ class WorkflowService:
                 missing = [m for m in (missing_documents or []) if isinstance(m, str)]
                 unknown = [m for m in missing if m not in checklist]
                 if unknown:
-                    raise Invalid("Dokumen yang kurang harus dipilih dari daftar persyaratan.",
-                                  "Missing documents must come from the checklist.", field="missing_documents",
+                    raise Invalid("Dokumen yang kurang harus dipilih dari daftar persyaratan.", field="missing_documents",
                                   detail=f"not in checklist: {unknown}")
                 if not missing and not note.strip():
-                    raise Invalid("Sebutkan dokumen yang kurang atau alasan TMS.",
-                                  "Name the missing documents or the reason for TMS.", field="missing_documents")
+                    raise Invalid("Sebutkan dokumen yang kurang atau alasan TMS.", field="missing_documents")
             log = StepLog(application_id=app.id, step_no=step_no, role=role, actor_id=actor.id,
                           started_at=app.step_started_at, ended_at=now,
                           minutes=step_minutes(core.calendar.rules(s), app.step_started_at, now),
@@ -252,7 +249,7 @@ class WorkflowService:
         core = self.core
         app = s.get(Application, application_id) if isinstance(application_id, int) else None
         if app is None or app.office_id != core.office_id:
-            raise NotFound("Permohonan tidak ditemukan.", "Application not found.")
+            raise NotFound("Permohonan tidak ditemukan.")
         row = self._service_row(s, app.service_code)
         if actor is not None:
             policy.require(core, actor, action, {"service": app.service_code, "role_map": row.role_map or {}})
@@ -398,5 +395,5 @@ def format_agenda(fmt: str, *, seq: int, code: str, when, office: str = "") -> s
         return fmt.format(seq=seq, code=code, month=when.month, month_roman=ROMAN[when.month - 1], year=when.year,
                           office=office)
     except (KeyError, IndexError, ValueError) as exc:
-        raise Invalid("Format nomor agenda tidak sah.", "Invalid agenda number format.",
+        raise Invalid("Format nomor agenda tidak sah.",
                       detail=f"{fmt!r}: {exc!r}; fields: seq, code, month, month_roman, year, office") from None

@@ -8,7 +8,7 @@ console session plus an ``X-CSRFToken`` header.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -19,7 +19,6 @@ from wtforms import ValidationError
 from antrean.kernel.errors import Invalid, NotFound, Unauthorized
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import iso, office_day
-from antrean.services.calendar import parse_day
 from antrean.services.exports import CONTENT_TYPES, to_csv, to_pdf, to_xlsx
 from antrean.services.survey import require_report_reader
 from antrean.web import schemas as sc

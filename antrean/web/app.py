@@ -7,6 +7,7 @@ import time
 from flask import Flask, current_app, g, jsonify, render_template_string, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
+from flask_babel import Babel, gettext, ngettext, pgettext
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
@@ -18,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from antrean.core import Antrean
 from antrean.kernel.config import load_settings
 from antrean.kernel.errors import AntreanError, Invalid, Unavailable
+from antrean.kernel import i18n
 from antrean.kernel.logs import request_id
 from antrean.kernel.runtime import PublicLane, patched
 from antrean.services.backup import hold_server_lock
@@ -101,9 +103,9 @@ class _Request(Request):
     def on_json_loading_failed(self, e):
         """A body that is not valid JSON, or holds a value no route accepts: 400 with the reason."""
         if isinstance(e, BadInput):
-            raise Invalid("Data yang dikirim berisi nilai yang tidak sah.", "The request body holds an invalid value.",
+            raise Invalid("Data yang dikirim berisi nilai yang tidak sah.",
                           detail=str(e), status=400, code="bad_json")
-        raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
+        raise Invalid("Data yang dikirim bukan JSON yang sah.",
                       detail=f"send Content-Type: application/json with a JSON object ({e})"[:300],
                       status=400, code="bad_json")
 
@@ -122,12 +124,12 @@ def _check_request_strings() -> None:
             "application/x-www-form-urlencoded", "multipart/form-data") else {})):
         for key, value in (values.items(multi=True) if values else ()):
             if "\x00" in key or "\x00" in value:
-                raise Invalid("Permintaan berisi karakter yang tidak sah.", "The request holds an invalid character.",
+                raise Invalid("Permintaan berisi karakter yang tidak sah.",
                               detail=f"{where} parameter {key[:40]!r} contains a NUL character", status=400,
                               code="bad_request")
     for key, value in (request.view_args or {}).items():
         if isinstance(value, str) and "\x00" in value:
-            raise Invalid("Alamat berisi karakter yang tidak sah.", "The URL holds an invalid character.",
+            raise Invalid("Alamat berisi karakter yang tidak sah.",
                           detail=f"path part {key!r} contains a NUL character", status=400, code="bad_request")
 
 
@@ -176,12 +178,14 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     core.extensions["socketio"] = socketio
 
+    _translations(app)
     app.before_request(_check_request_strings)
     csrf = CSRFProtect(app)
     app.extensions["antrean.csrf"] = csrf
     login = LoginManager(app)
     login.login_view = "console.login"
-    login.login_message = "Silakan masuk terlebih dahulu."
+    login.login_message = i18n.N_("Silakan masuk terlebih dahulu.")
+    login.localize_callback = lambda text: i18n.gettext(text, lang())
 
     @login.user_loader
     def _load(session_id):
@@ -281,6 +285,28 @@ def lang() -> str:
     return g.lang
 
 
+def _translations(app: Flask) -> None:
+    """Flask-Babel over the kernel's catalogs (antrean.kernel.i18n): the same Translations objects, the
+    locale chosen by ``lang()`` (the office's language wins over the browser's). In templates ``_("…")``,
+    ``gettext``, ``ngettext`` and ``pgettext``; ``%(name)s`` is filled only when parameters are given
+    (old-style callables, as ``tr()`` was), so a text with a bare ``%`` needs no escaping."""
+    babel = Babel(app, locale_selector=lang, default_locale=i18n.DEFAULT_LANGUAGE,
+                  default_translation_directories=str(i18n.CATALOG_DIR))
+    with app.app_context():
+        cache = babel.domain_instance.cache
+        for code in i18n.LANGUAGES:
+            cache[code, i18n.DOMAIN] = i18n.translations(code)
+    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=False, pgettext=pgettext)
+    i18n.set_language_source(_current_language)
+
+
+def _current_language() -> str:
+    """The request's language for lazy strings rendered without one; the office's default outside requests."""
+    from flask import has_request_context
+
+    return lang() if has_request_context() else i18n.DEFAULT_LANGUAGE
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json") or request.is_json
 
@@ -292,7 +318,7 @@ def _domain_response(exc: AntreanError):
         response = jsonify(exc.to_dict(lang()))
     else:
         response = current_app.response_class(render_template_string(
-            _ERROR_PAGE, message=exc.message(lang()), status=exc.status), mimetype="text/html")
+            _ERROR_PAGE, message=exc.message(lang()), status=exc.status, lang=lang()), mimetype="text/html")
     response.status_code = exc.status
     if exc.extra.get("retry_after"):
         response.headers["Retry-After"] = str(exc.extra["retry_after"])
@@ -301,13 +327,13 @@ def _domain_response(exc: AntreanError):
 
 def _error_handlers(app: Flask) -> None:
     messages = {
-        400: ("Permintaan tidak sah.", "Bad request."),
-        401: ("Silakan masuk terlebih dahulu.", "Please log in."),
-        403: ("Anda tidak berhak melakukan tindakan ini.", "You may not do this."),
-        404: ("Halaman tidak ditemukan.", "Not found."),
-        405: ("Metode tidak diizinkan.", "Method not allowed."),
-        413: ("Data yang dikirim terlalu besar.", "Request body too large."),
-        429: ("Terlalu banyak permintaan.", "Too many requests."),
+        400: i18n.N_("Permintaan tidak sah."),
+        401: i18n.N_("Silakan masuk terlebih dahulu."),
+        403: i18n.N_("Anda tidak berhak melakukan tindakan ini."),
+        404: i18n.N_("Halaman tidak ditemukan."),
+        405: i18n.N_("Metode tidak diizinkan."),
+        413: i18n.N_("Data yang dikirim terlalu besar."),
+        429: i18n.N_("Terlalu banyak permintaan."),
     }
 
     @app.errorhandler(AntreanError)
@@ -316,15 +342,15 @@ def _error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        id_text, en_text = messages.get(exc.code, (exc.name, exc.name))
+        text = i18n.gettext(messages[exc.code], lang()) if exc.code in messages else exc.name
         if exc.code == 400 and "CSRF" in (exc.description or ""):
-            id_text, en_text = "Sesi formulir kedaluwarsa atau token CSRF hilang. Muat ulang halaman.", exc.description
+            text = i18n.gettext("Sesi formulir kedaluwarsa atau token CSRF hilang. Muat ulang halaman.", lang())
         if _wants_json():
             response = jsonify({"error": exc.name.lower().replace(" ", "_"),
-                                "message": en_text if lang() == "en" else id_text, "detail": exc.description})
+                                "message": text, "detail": exc.description})
         else:
             response = current_app.response_class(render_template_string(
-                _ERROR_PAGE, message=en_text if lang() == "en" else id_text, status=exc.code), mimetype="text/html")
+                _ERROR_PAGE, message=text, status=exc.code, lang=lang()), mimetype="text/html")
         response.status_code = exc.code
         for name, value in exc.get_headers():  # Allow on 405, Retry-After on 429, WWW-Authenticate …
             if name.lower() != "content-type":
@@ -338,7 +364,7 @@ def _error_handlers(app: Flask) -> None:
         database being down. Values are checked at the door (check_value, _Int); this is the net under it."""
         orig = getattr(exc, "orig", exc)
         log.warning("database refused a value: %s", orig)
-        return _domain(Invalid("Data yang dikirim berisi nilai yang tidak sah.", "The request holds an invalid value.",
+        return _domain(Invalid("Data yang dikirim berisi nilai yang tidak sah.",
                                detail=f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"[:200],
                                code="invalid_value"))
 
@@ -349,13 +375,13 @@ def _error_handlers(app: Flask) -> None:
         if isinstance(getattr(exc, "orig", None), (OverflowError, ValueError)) or isinstance(exc, DataError):
             return _refused_value(exc)
         log.exception("database error")
-        err = Unavailable("Sistem sedang tidak dapat menyimpan data. Coba lagi sebentar lagi; data Anda tidak hilang.",
-                          "The database is not reachable. Try again shortly; nothing was lost.",
+        err = Unavailable("Sistem sedang tidak dapat menyimpan data. Coba lagi sebentar lagi; data Anda tidak "
+                          "hilang.",
                           detail=type(exc.orig if hasattr(exc, "orig") else exc).__name__)
         return _domain(err)
 
 
-_ERROR_PAGE = """<!doctype html><html lang="id"><meta charset="utf-8">
+_ERROR_PAGE = """<!doctype html><html lang="{{ lang }}"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{{ status }}</title>
 <body style="font-family:sans-serif;max-width:40rem;margin:4rem auto;padding:1rem;font-size:1.25rem">
-<h1 style="font-size:2rem">{{ status }}</h1><p>{{ message }}</p><p><a href="/">Kembali ke beranda</a></p></body></html>"""
+<h1 style="font-size:2rem">{{ status }}</h1><p>{{ message }}</p><p><a href="/">{{ _("Kembali ke beranda") }}</a></p></body></html>"""

@@ -36,6 +36,7 @@ from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 
 from antrean.kernel.config import ConfigError
+from antrean.kernel import i18n
 from antrean.kernel.errors import AntreanError
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,7 @@ log = logging.getLogger(__name__)
 KINDS = {"ticket": "rate_ticket", "status": "rate_status", "survey": "rate_survey", "login": "rate_login",
          "board": "rate_board", "booking": "rate_booking", "booking_read": "rate_booking_read"}
 SETTINGS = (*KINDS.values(), "rate_kiosk", "rate_ticket_service_day")
-MESSAGE = ("Terlalu banyak permintaan dari perangkat ini. Silakan coba lagi dalam {s} detik.",
-           "Too many requests from this device. Please try again in {s} seconds.")
+MESSAGE = i18n.N_("Terlalu banyak permintaan dari perangkat ini. Silakan coba lagi dalam %(s)s detik.")
 
 
 def public(kind: str, *, per_service: bool = False, methods: tuple[str, ...] | None = None):
@@ -147,7 +147,7 @@ def init_app(app, core) -> Limiter:
 
 def too_many(wait: int):
     """The 429 response: the API's error shape with Retry-After (JSON or, for pages, the error page)."""
-    err = AntreanError(MESSAGE[0].format(s=wait), MESSAGE[1].format(s=wait), status=429, code="too_many_requests",
+    err = AntreanError(MESSAGE, params={"s": wait}, status=429, code="too_many_requests",
                        detail=f"rate limit reached; retry after {wait} s", retry_after=wait)
     return current_app.handle_user_exception(err)  # the app's AntreanError handler; sets Retry-After from retry_after
 

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template_string, url_f
 
 from antrean.services.health import check
 from antrean.web.context import get_core
+from antrean.kernel.i18n import N_
 
 bp = Blueprint("meta", __name__)
 
@@ -34,9 +35,9 @@ def health():
 @bp.get("/")
 def index():
     links = [(label, hint, url_for(ep)) for label, hint, ep in (
-        ("Kios antrean", "Layar sentuh untuk mengambil nomor antrean", "kiosk.index"),
-        ("Papan antrean", "Layar TV ruang tunggu dengan suara panggilan", "display.board"),
-        ("Konsol petugas", "Loket, daftar kerja, langkah SOP, pengaturan", "console.index"))
+        (N_("Kios antrean"), N_("Layar sentuh untuk mengambil nomor antrean"), "kiosk.index"),
+        (N_("Papan antrean"), N_("Layar TV ruang tunggu dengan suara panggilan"), "display.board"),
+        (N_("Konsol petugas"), N_("Loket, daftar kerja, langkah SOP, pengaturan"), "console.index"))
         if ep in current_app.view_functions]
     return render_template_string(_INDEX, office=get_core().office(), links=links)
 
@@ -58,7 +59,7 @@ main { max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; }
 </style>
 <header><h1>{{ office.name }}</h1>{% if office.address %}<p>{{ office.address }}</p>{% endif %}</header>
 <main><div class="faces">
-{% for label, hint, href in links %}<a href="{{ href }}"><strong>{{ label }}</strong><span>{{ hint }}</span></a>{% endfor %}
+{% for label, hint, href in links %}<a href="{{ href }}"><strong>{{ _(label) }}</strong><span>{{ _(hint) }}</span></a>{% endfor %}
 </div>
 <p class="more"><a href="/api/v1/openapi.json">API (OpenAPI)</a><a href="/-/plugins">Plugin</a></p></main></html>"""
 

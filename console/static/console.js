@@ -3,15 +3,10 @@
 (function () {
   "use strict";
   var en = document.documentElement.lang === "en";
-  var T = {
-    called: en ? "Calling " : "Memanggil ",
-    nobody: en ? "Nobody is waiting." : "Tidak ada antrean yang menunggu.",
-    live: en ? "live" : "tersambung",
-    offline: en ? "disconnected – reconnecting…" : "terputus – menyambungkan ulang…",
-    failed: en ? "The server cannot be reached. Try again." : "Server tidak dapat dihubungi. Coba lagi.",
-    done: en ? "Done." : "Berhasil.",
-    reprinted: en ? "Reprint sent to the printer: " : "Cetak ulang dikirim ke printer: "
-  };
+  // the page's texts, from the server's catalogs (console/views.py SCRIPT_TEXTS, base.html #console-texts)
+  var textsEl = document.getElementById("console-texts");
+  var T = textsEl ? JSON.parse(textsEl.textContent) : {};
+  function fill(text, number) { return String(text || "").replace("%(number)s", number); }
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var panel = document.getElementById("panel");
   var msg = document.getElementById("msg");
@@ -74,7 +69,7 @@
     }).then(function (res) {
       if (!res.ok) { show(res.data.message || T.failed, "error"); return refresh(panel); }
       if ("call" in res.data) {
-        if (res.data.call) show(T.called + res.data.call.number, "ok");
+        if (res.data.call) show(fill(T.called, res.data.call.number), "ok");
         else show(res.data.message || T.nobody, "warn");
       } else { show(T.done, "ok"); }
       return refresh(panel);
@@ -93,7 +88,7 @@
       return r.json().then(function (data) { return {ok: r.ok, data: data}; });
     }).then(function (res) {
       if (!res.ok) { show(res.data.message || T.failed, "error"); button.disabled = false; return; }
-      show(T.reprinted + res.data.job.number, "ok");
+      show(fill(T.reprinted, res.data.job.number), "ok");
       var row = button.closest("tr");
       if (row) row.parentNode.removeChild(row);
     }).catch(function () { show(T.failed, "error"); button.disabled = false; });
