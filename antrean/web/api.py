@@ -247,7 +247,7 @@ def counter_state(counter_id):
 def open_application(body: sc.ApplicationIn):
     core = get_core()
     if body.ticket is None and body.service is None:
-        raise Invalid("Kolom 'service' wajib diisi.", "Field 'service' is required.", field="service",
+        raise Invalid("Kolom '%(name)s' wajib diisi.", params={"name": "service"}, field="service",
                       detail="service: is required without a ticket")
     app = core.workflow.open(current_actor(), ticket_id=body.ticket, service_code=body.service,
                              applicant_name=body.applicant_name, nik=body.nik, phone=body.phone)

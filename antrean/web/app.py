@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, current_app, g, jsonify, render_template_string, request
+from flask import Flask, current_app, g, has_request_context, jsonify, render_template_string, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
 from flask_babel import Babel, gettext, ngettext, pgettext
@@ -302,8 +302,6 @@ def _translations(app: Flask) -> None:
 
 def _current_language() -> str:
     """The request's language for lazy strings rendered without one; the office's default outside requests."""
-    from flask import has_request_context
-
     return lang() if has_request_context() else i18n.DEFAULT_LANGUAGE
 
 

@@ -36,6 +36,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import IntegerConverter
 
 from antrean import __version__
+from antrean.kernel.i18n import N_
 from antrean.kernel.errors import Invalid
 from antrean.kernel.schema import INT_MAX, describe, expected, first
 
@@ -145,7 +146,7 @@ def parse_body(model: type[BaseModel], *, required: bool = True) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc, "Kolom", "Field") from None
+        raise invalid(exc, "body") from None
 
 
 def parse_query(model: type[Query]) -> Query:
@@ -153,23 +154,28 @@ def parse_query(model: type[Query]) -> Query:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc, "Parameter", "Parameter") from None
+        raise invalid(exc, "query") from None
 
 
-def invalid(exc: ValidationError, noun_id: str, noun_en: str) -> Invalid:
-    """A validation error as the API's 422, in Indonesian first, naming the field."""
+#: the 422 texts, per kind of input (a body's field, a query parameter): msgids of the catalogs
+INVALID_TEXTS = {
+    "body": {"missing": N_("Kolom '%(name)s' wajib diisi."), "date": N_("Kolom '%(name)s' harus tanggal YYYY-MM-DD."),
+             "other": N_("Kolom '%(name)s' tidak sah.")},
+    "query": {"missing": N_("Parameter '%(name)s' wajib diisi."),
+              "date": N_("Parameter '%(name)s' harus tanggal YYYY-MM-DD."),
+              "other": N_("Parameter '%(name)s' tidak sah.")},
+}
+
+
+def invalid(exc: ValidationError, where: str) -> Invalid:
+    """A validation error as the API's 422 naming the field (``where``: "body" or "query"); what was expected
+    is in ``detail`` (precise, English)."""
     err = first(exc)
     name, detail = err["where"], describe(exc)
-    if err["type"] == "missing":
-        return Invalid(f"{noun_id} '{name}' wajib diisi.", f"{noun_en} '{name}' is required.", field=name,
-                       detail=detail)
-    if err["type"].startswith("date"):
-        return Invalid(f"{noun_id} '{name}' harus tanggal YYYY-MM-DD.", f"{noun_en} '{name}' must be a YYYY-MM-DD date.",
-                       field=name, detail=detail)
-    want = expected(err)
-    return Invalid(f"{noun_id} '{name}' tidak sah.",
-                   f"{noun_en} '{name}' must be {want}." if want else f"{noun_en} '{name}' is invalid.",
-                   field=name, detail=detail)
+    kind = "missing" if err["type"] == "missing" else "date" if err["type"].startswith("date") else "other"
+    want = expected(err) if kind == "other" else ""
+    return Invalid(INVALID_TEXTS[where][kind], params={"name": name}, field=name,
+                   detail=f"{detail} (expected {want})" if want else detail)
 
 
 def check_responses(app) -> None:
