@@ -2,6 +2,7 @@
 
 For plugin authors: ``from antrean import hookimpl`` (see docs/plugins.md).
 """
+
 __version__ = "0.1.0"
 
 from antrean.kernel.hookspecs import hookimpl  # noqa: E402  (pluggy only: no ssl, threading or Flask before gevent's patch)

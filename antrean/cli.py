@@ -1,4 +1,5 @@
 """The ``antrean`` command: init, run, plugins, user, backup, calendar; plugins add theirs (``printer``, ``kiosk``)."""
+
 from __future__ import annotations
 
 if __name__ == "__main__":  # ``python -m antrean.cli``: gevent's patching before any other import
@@ -184,8 +185,9 @@ def _demo(core: Antrean) -> None:
         o = s.get(Office, core.office_id)
         if o.name == "Kantor Kecamatan" and not o.address:
             o.name, o.address = "Kantor Kecamatan Sukamaju", "Jl. Merdeka No. 1, Sukamaju"
-        has_counters = s.execute(select(func.count()).select_from(Counter)
-                                 .where(Counter.office_id == core.office_id)).scalar_one()
+        has_counters = s.execute(
+            select(func.count()).select_from(Counter).where(Counter.office_id == core.office_id)
+        ).scalar_one()
     if not has_counters:
         for name, number, groups in DEMO_COUNTERS:
             codes = [c for c, sop in core.sops.items() if sop.group in groups]
@@ -193,9 +195,10 @@ def _demo(core: Antrean) -> None:
         click.echo(f"Demo counters: {', '.join(n for n, _, _ in DEMO_COUNTERS)}")
     if core.get_setting("office_hours") is None:
         # a demo works whenever it is tried; an office sets its real hours in Admin → Kalender
-        core.calendar.set_hours(CLI_ADMIN, {"days": {d: ["00:00", "24:00"] for d in
-                                                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-                                            "breaks": {}})
+        core.calendar.set_hours(
+            CLI_ADMIN,
+            {"days": {d: ["00:00", "24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}, "breaks": {}},
+        )
         click.echo("Demo office hours: open every day, all day (set the real hours in Admin → Kalender)")
     existing = {u["username"] for u in core.users.list()}
     lines = []
@@ -219,8 +222,13 @@ def _demo(core: Antrean) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes (gunicorn, gevent worker each); more than 1 needs PostgreSQL and Redis.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes (gunicorn, gevent worker each); more than 1 needs PostgreSQL and Redis.",
+)
 @click.option("--dev", is_flag=True, help="Werkzeug's development server with the reloader (not for an office).")
 @click.option("--no-reload", is_flag=True, help="With --dev: no reloader.")
 @click.option("--debug", is_flag=True, help="With --dev: Flask's debugger (never on a network others reach).")
@@ -232,16 +240,21 @@ def run(host: str, port: int, workers: int, dev: bool, no_reload: bool, debug: b
         _run_dev(host, port, reload=not no_reload, debug=debug)
         return
     if not runtime.patched():
-        raise click.ClickException("the server needs gevent's monkey-patching first: start it with the "
-                                   "`antrean` command, `python -m antrean` or `python -m antrean.cli`")
+        raise click.ClickException(
+            "the server needs gevent's monkey-patching first: start it with the "
+            "`antrean` command, `python -m antrean` or `python -m antrean.cli`"
+        )
     settings = _checked_settings()  # one line naming a bad setting, an unreachable database or Redis
     if workers > 1:
         if settings.database_url.startswith("sqlite") or not settings.redis_url:
-            raise click.ClickException("--workers above 1 needs PostgreSQL (ANTREAN_DATABASE_URL) and Redis "
-                                       "(ANTREAN_REDIS_URL): processes share the database and pass events "
-                                       "through Redis")
-        click.echo(f"Antrean on http://{host}:{port}/  ({workers} processes; kios: /kiosk, papan: /display, "
-                   "konsol: /console)")
+            raise click.ClickException(
+                "--workers above 1 needs PostgreSQL (ANTREAN_DATABASE_URL) and Redis "
+                "(ANTREAN_REDIS_URL): processes share the database and pass events "
+                "through Redis"
+            )
+        click.echo(
+            f"Antrean on http://{host}:{port}/  ({workers} processes; kios: /kiosk, papan: /display, konsol: /console)"
+        )
         server.serve(None, host, port, workers=workers, announce=lambda m: click.echo(m, err=True))
         return
 
@@ -268,8 +281,9 @@ def _run_dev(host: str, port: int, *, reload: bool, debug: bool) -> None:
     # print spooler cleanly instead of leaving a job half-way in 'printing'.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=reload, debug=debug,
-                     log_output=debug)
+        socketio.run(
+            app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=reload, debug=debug, log_output=debug
+        )
     finally:
         core.close()
 
@@ -287,11 +301,15 @@ def plugins(as_json: bool):
             return
         for p in info:
             sops = f"  sops: {', '.join(p['sops'])}" if p["sops"] else ""
-            click.echo(f"{p['name']} {p['version']}{' (built-in)' if p['builtin'] else ''}\n"
-                       f"  hooks: {', '.join(p['hooks'])}{chr(10) + sops if sops else ''}")
+            click.echo(
+                f"{p['name']} {p['version']}{' (built-in)' if p['builtin'] else ''}\n"
+                f"  hooks: {', '.join(p['hooks'])}{chr(10) + sops if sops else ''}"
+            )
             for st in p.get("settings", []):
-                click.echo(f"  setting {st['name']} ({st['type']}) = {st['value']!r} [{st['source']}; "
-                           f"default {st['default']!r}; {st['env']}]: {st['description']}")
+                click.echo(
+                    f"  setting {st['name']} ({st['type']}) = {st['value']!r} [{st['source']}; "
+                    f"default {st['default']!r}; {st['env']}]: {st['description']}"
+                )
         for e in errors:
             click.echo(f"SKIPPED {e['plugin']}: {e['source']}: {e['error']}", err=True)
     finally:
@@ -305,12 +323,22 @@ def user():
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(STAFF_ROLES)),
-              help="Repeat for several roles.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(sorted(STAFF_ROLES)),
+    help="Repeat for several roles.",
+)
 @click.option("--password", help="Prompted for when omitted.")
 @click.option("--name", "full_name", default="", help="Full name.")
-@click.option("--office", "offices", multiple=True,
-              help="Office code the user may act in (repeatable; default: this server's ANTREAN_OFFICE_CODE).")
+@click.option(
+    "--office",
+    "offices",
+    multiple=True,
+    help="Office code the user may act in (repeatable; default: this server's ANTREAN_OFFICE_CODE).",
+)
 @click.option("--all-offices", is_flag=True, help="May act in every office of the database (a regency admin).")
 def user_add(username: str, roles, password: str | None, full_name: str, offices, all_offices: bool):
     """Add a staff user."""
@@ -348,7 +376,8 @@ def _known_offices(core, offices) -> None:
     if unknown:
         raise click.ClickException(
             f"unknown office {', '.join(unknown)}; offices in this database: {', '.join(sorted(known))} "
-            "(an office is created by antrean init or a server started with its ANTREAN_OFFICE_CODE)")
+            "(an office is created by antrean init or a server started with its ANTREAN_OFFICE_CODE)"
+        )
 
 
 @user.command("list")
@@ -360,8 +389,10 @@ def user_list():
         users = core.users.list()
         for u in users:
             offices = "every office" if u["offices"] in (None, ["*"]) else ", ".join(u["offices"])
-            click.echo(f"{u['username']:<16} {'active' if u['active'] else 'disabled':<9} "
-                       f"{u['full_name'] or '-':<34} {', '.join(u['roles']):<36} {offices}")
+            click.echo(
+                f"{u['username']:<16} {'active' if u['active'] else 'disabled':<9} "
+                f"{u['full_name'] or '-':<34} {', '.join(u['roles']):<36} {offices}"
+            )
         if not users:
             click.echo("No users yet: antrean user add NAME --role admin")
     finally:
@@ -372,8 +403,9 @@ def _user_id(core, username: str) -> int:
     for u in core.users.list():
         if u["username"] == username.strip().lower():
             return u["id"]
-    raise click.ClickException(f"no user {username!r} in office {core.settings.office_code} "
-                               "(antrean user list shows them)")
+    raise click.ClickException(
+        f"no user {username!r} in office {core.settings.office_code} (antrean user list shows them)"
+    )
 
 
 @user.command("passwd")
@@ -442,8 +474,12 @@ def _password(password: str | None, prompt: str = "Password") -> str:
 
 @main.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=True, path_type=str))
-@click.option("--keep", type=click.IntRange(min=0), default=0,
-              help="After the backup, keep only the newest N dated backups (antrean-*.db) in its folder.")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=0,
+    help="After the backup, keep only the newest N dated backups (antrean-*.db) in its folder.",
+)
 def backup(path: str | None, keep: int):
     """Copy the database while the server runs.
 
@@ -458,7 +494,8 @@ def backup(path: str | None, keep: int):
                 raise click.ClickException(
                     "PostgreSQL: pg_dump is not installed here (apt-get install postgresql-client), or run "
                     f"elsewhere: pg_dump --format=custom --no-owner --file={target} --dbname=DATABASE_URL "
-                    "(restore with pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL FILE)")
+                    "(restore with pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL FILE)"
+                )
             done = bk.run_pg_dump(settings.database_url, target)
             click.echo(f"Backup written: {done['path']} ({done['bytes']} bytes, pg_dump custom format)")
         else:
@@ -479,13 +516,17 @@ def restore(path: str, yes: bool):
     settings = _settings()
     database = bk.sqlite_path(settings.database_url)
     if database is None:
-        raise click.ClickException("PostgreSQL: restore with pg_restore, the server stopped: "
-                                   "pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL BACKUP.dump")
+        raise click.ClickException(
+            "PostgreSQL: restore with pg_restore, the server stopped: "
+            "pg_restore --clean --if-exists --no-owner --dbname=DATABASE_URL BACKUP.dump"
+        )
     try:
         info = bk.validate(Path(path), known_revisions())
         if not yes:
-            click.confirm(f"Replace {database} with {path} ({info['tickets']} tickets, offices: "
-                          f"{', '.join(info['offices'])})?", abort=True)
+            click.confirm(
+                f"Replace {database} with {path} ({info['tickets']} tickets, offices: {', '.join(info['offices'])})?",
+                abort=True,
+            )
         done = bk.restore_sqlite(Path(path), database, known_revisions())
     except bk.BackupError as exc:
         raise click.ClickException(f"restore refused: {exc}") from None
@@ -525,8 +566,12 @@ def _calendar_run(fn):
 @holiday.command("add")
 @click.argument("day", metavar="YYYY-MM-DD")
 @click.argument("name")
-@click.option("--kind", default="libur_nasional", show_default=True,
-              help="libur_nasional, cuti_bersama or penutupan (an ad-hoc closure of the whole day).")
+@click.option(
+    "--kind",
+    default="libur_nasional",
+    show_default=True,
+    help="libur_nasional, cuti_bersama or penutupan (an ad-hoc closure of the whole day).",
+)
 def holiday_add(day: str, name: str, kind: str):
     """Add (or replace) the entry of DAY: a national holiday by default."""
     e = _calendar_run(lambda core, actor: core.calendar.add(actor, day, name, kind))

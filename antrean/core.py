@@ -2,26 +2,27 @@
 
 Knows no HTML, no printer and no Flask: every face talks to an ``Antrean``.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import re
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 
-from antrean.kernel import policy
+from antrean.kernel import i18n, policy
 from antrean.kernel.actors import DEFAULT_POLICY, SYSTEM, Actor
 from antrean.kernel.config import ConfigError, Settings, load_settings
 from antrean.kernel.db import Database
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, Event, check_data, queue
 from antrean.kernel.migrate import upgrade
-from antrean.kernel import i18n
 from antrean.kernel.models import AuditLog, Office, Service, Setting
 from antrean.kernel.plugin_settings import namespace_of
 from antrean.kernel.plugins import FACE_PLUGINS, PluginHost, build_plugin_host
@@ -41,7 +42,6 @@ from plugins import BUILTIN_SOP_MODULES
 log = logging.getLogger(__name__)
 
 
-
 def builtin_plugin_names() -> tuple[str, ...]:
     """The built-in plugins, SOPs first: what every core (and the CLI's command loader) registers."""
     return tuple(BUILTIN_SOP_MODULES) + FACE_PLUGINS
@@ -50,13 +50,20 @@ def builtin_plugin_names() -> tuple[str, ...]:
 class Antrean:
     """One office's core. Build with ``Antrean(settings)``; close with ``close()``."""
 
-    def __init__(self, settings: Settings | dict | None = None, *, plugins: tuple = (),
-                 builtins: tuple[str, ...] | None = None, entry_points: bool = True):
+    def __init__(
+        self,
+        settings: Settings | dict | None = None,
+        *,
+        plugins: tuple = (),
+        builtins: tuple[str, ...] | None = None,
+        entry_points: bool = True,
+    ):
         self.settings = settings if isinstance(settings, Settings) else load_settings(settings)
         self.db = Database(self.settings.database_url)
         self.db.on_commit(self._publish)
-        self.plugins: PluginHost = build_plugin_host(tuple(plugins), entry_points=entry_points,
-                                                      builtins=builtin_plugin_names() if builtins is None else builtins)
+        self.plugins: PluginHost = build_plugin_host(
+            tuple(plugins), entry_points=entry_points, builtins=builtin_plugin_names() if builtins is None else builtins
+        )
         try:  # plugins' own settings, checked now like the core's (ConfigError: one line naming it)
             self.plugins.resolve_settings(self.settings, os.environ)
         except ConfigError:
@@ -153,8 +160,12 @@ class Antrean:
                 continue
             letter = sop.letter
             if letter in used:  # a third-party SOP wants a taken letter: pick a free one, admin can change it
-                letter = next(a + b for a in ("",) + tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                              for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if a + b not in used)
+                letter = next(
+                    a + b
+                    for a in ("",) + tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                    for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    if a + b not in used
+                )
             used.add(letter)
             session.add(Service(office_id=office_id, code=code, letter=letter, enabled=True, role_map={}))
 
@@ -162,8 +173,19 @@ class Antrean:
     def _office_in(self, session) -> int:
         return self._office_id if self._office_id is not None else self.ensure_office(session)
 
-    def audit(self, session, actor: Actor, action: str, target_type: str = "", target_id: Any = "", *,
-              event: dict | None = None, legacy=None, at: datetime | None = None, **detail) -> Event | None:
+    def audit(
+        self,
+        session,
+        actor: Actor,
+        action: str,
+        target_type: str = "",
+        target_id: Any = "",
+        *,
+        event: dict | None = None,
+        legacy=None,
+        at: datetime | None = None,
+        **detail,
+    ) -> Event | None:
         """Write one audit row and queue the action's event (``events.AUDIT_EVENTS``) in the same call.
 
         ``event`` is the event's public data (default ``{target_type: target_id}``); ``detail`` is the
@@ -172,18 +194,31 @@ class Antrean:
         ``AUDIT_EVENTS`` nor ``AUDIT_ONLY`` is refused: nothing is audited without its event.
         """
         if action not in AUDIT_EVENTS and action not in AUDIT_ONLY:
-            raise ValueError(f"audit action {action!r} has no event: add it to antrean.kernel.events.AUDIT_EVENTS "
-                             f"(or AUDIT_ONLY if no face may care)")
+            raise ValueError(
+                f"audit action {action!r} has no event: add it to antrean.kernel.events.AUDIT_EVENTS "
+                f"(or AUDIT_ONLY if no face may care)"
+            )
         at = at or utcnow()
-        session.add(AuditLog(office_id=self._office_in(session), at=at, actor_id=actor.id, actor=actor.username,
-                             action=action, target_type=target_type, target_id=str(target_id), detail=detail))
+        session.add(
+            AuditLog(
+                office_id=self._office_in(session),
+                at=at,
+                actor_id=actor.id,
+                actor=actor.username,
+                action=action,
+                target_type=target_type,
+                target_id=str(target_id),
+                detail=detail,
+            )
+        )
         if action in AUDIT_ONLY:
             return None
         data = event if event is not None else {(target_type or "id"): target_id}
         return self.emit(session, AUDIT_EVENTS[action], actor=actor, at=at, legacy=legacy, **data)
 
-    def emit(self, session, type: str, *, actor: Actor | None = None, at: datetime | None = None,
-             legacy=None, **data) -> Event:
+    def emit(
+        self, session, type: str, *, actor: Actor | None = None, at: datetime | None = None, legacy=None, **data
+    ) -> Event:
         """Queue an event on ``session``; it is published after the transaction commits (never on
         rollback, nor when the savepoint it was emitted in rolls back).
 
@@ -191,8 +226,14 @@ class Antrean:
         same dispatcher; ``kwargs`` may be a callable, evaluated after commit (e.g. to read a view).
         """
         check_data(type, data)
-        ev = Event(type=type, office_id=self._office_in(session), at=iso(at or utcnow()),
-                   actor=(actor or SYSTEM).username, data=data, legacy=legacy)
+        ev = Event(
+            type=type,
+            office_id=self._office_in(session),
+            at=iso(at or utcnow()),
+            actor=(actor or SYSTEM).username,
+            data=data,
+            legacy=legacy,
+        )
         queue(session, ev)
         return ev
 
@@ -211,9 +252,19 @@ class Antrean:
                 except Exception:
                     log.exception("hook %s failed for %s", name, ev.type)
 
-    def audit_log(self, actor: Actor, *, action: str | None = None, user: str | None = None,
-                  target_type: str | None = None, target_id: str | None = None, since: datetime | None = None,
-                  until: datetime | None = None, limit: int = 100, offset: int = 0) -> dict:
+    def audit_log(
+        self,
+        actor: Actor,
+        *,
+        action: str | None = None,
+        user: str | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> dict:
         """Admins read the audit log, newest first. ``action`` matches a prefix ("ticket." or "user.create");
         ``since``/``until`` are UTC datetimes (``until`` exclusive). Returns {"total", "items"}."""
         policy.require(self, actor, "audit.read")
@@ -233,11 +284,33 @@ class Antrean:
         limit, offset = max(1, min(int(limit), 1000)), max(0, int(offset))
         with self.db.read() as s:
             total = s.execute(select(func.count()).select_from(AuditLog).where(*conds)).scalar_one()
-            rows = s.execute(select(AuditLog).where(*conds).order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                             .limit(limit).offset(offset)).scalars().all()
-            return {"total": total, "items": [
-                {"id": r.id, "at": iso(r.at), "actor": r.actor, "actor_id": r.actor_id, "action": r.action,
-                 "target_type": r.target_type, "target_id": r.target_id, "detail": r.detail} for r in rows]}
+            rows = (
+                s.execute(
+                    select(AuditLog)
+                    .where(*conds)
+                    .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+                    .limit(limit)
+                    .offset(offset)
+                )
+                .scalars()
+                .all()
+            )
+            return {
+                "total": total,
+                "items": [
+                    {
+                        "id": r.id,
+                        "at": iso(r.at),
+                        "actor": r.actor,
+                        "actor_id": r.actor_id,
+                        "action": r.action,
+                        "target_type": r.target_type,
+                        "target_id": r.target_id,
+                        "detail": r.detail,
+                    }
+                    for r in rows
+                ],
+            }
 
     def lock_row(self, session, model, row_id, what: tuple[str, str]):
         """This office's ``model`` row ``row_id``, locked for the transaction (FOR UPDATE on
@@ -258,6 +331,7 @@ class Antrean:
         def q(s):
             row = s.get(Setting, (self.office_id, key))
             return default if row is None or row.value is None else row.value
+
         if session is not None:
             return q(session)
         with self.db.read() as s:
@@ -283,8 +357,13 @@ class Antrean:
     def office(self) -> dict:
         with self.db.read() as s:
             o = s.get(Office, self.office_id)
-            return {"code": o.code, "name": o.name, "address": o.address, "timezone": o.timezone,
-                    "tz_label": self.settings.tz_label}
+            return {
+                "code": o.code,
+                "name": o.name,
+                "address": o.address,
+                "timezone": o.timezone,
+                "tz_label": self.settings.tz_label,
+            }
 
     def update_office(self, actor: Actor, *, name: str | None = None, address: str | None = None) -> dict:
         policy.require(self, actor, "office.write")
@@ -313,6 +392,7 @@ class Antrean:
                     continue
                 out.append(self.service_view(sop, row))
             return out
+
         if session is not None:
             return q(session)
         with self.db.read() as s:
@@ -326,14 +406,24 @@ class Antrean:
 
     def service_view(self, sop: Sop, row: Service) -> dict:
         return {
-            "code": sop.code, "name": sop.name, "short_name": sop.short_name, "group": sop.group,
-            "group_name": GROUPS[sop.group], "letter": row.letter, "icon": sop.icon, "enabled": row.enabled,
+            "code": sop.code,
+            "name": sop.name,
+            "short_name": sop.short_name,
+            "group": sop.group,
+            "group_name": GROUPS[sop.group],
+            "letter": row.letter,
+            "icon": sop.icon,
+            "enabled": row.enabled,
             "standard_minutes": sop.standard_minutes,
             "documents": list(row.checklist if row.checklist is not None else sop.documents),
-            "daily_quota": row.daily_quota, "open_time": row.open_time, "close_time": row.close_time,
+            "daily_quota": row.daily_quota,
+            "open_time": row.open_time,
+            "close_time": row.close_time,
             "role_map": dict(row.role_map or {}),
-            "steps": [step.to_dict() | {"office_role": self.effective_role(sop, step.role, row.role_map)}
-                      for step in sop.steps],
+            "steps": [
+                step.to_dict() | {"office_role": self.effective_role(sop, step.role, row.role_map)}
+                for step in sop.steps
+            ],
         }
 
     @staticmethod
@@ -350,7 +440,9 @@ class Antrean:
         if sop is None:
             raise NotFound("Layanan tidak ditemukan.", detail=code)
         with self.db.write() as s:
-            row = s.execute(select(Service).where(Service.office_id == self.office_id, Service.code == code)).scalar_one()
+            row = s.execute(
+                select(Service).where(Service.office_id == self.office_id, Service.code == code)
+            ).scalar_one()
             old = {k: getattr(row, k) for k in changes if hasattr(row, k)}
             for key, value in changes.items():
                 if key == "enabled":
@@ -358,18 +450,27 @@ class Antrean:
                 elif key == "letter":
                     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{1,2}", value):
                         raise Invalid("Huruf tiket harus satu atau dua huruf kapital.")
-                    clash = s.execute(select(Service.code).where(Service.office_id == self.office_id,
-                                                                 Service.letter == value, Service.code != code)).scalar()
+                    clash = s.execute(
+                        select(Service.code).where(
+                            Service.office_id == self.office_id, Service.letter == value, Service.code != code
+                        )
+                    ).scalar()
                     if clash:
-                        raise Invalid("Huruf %(value)s sudah dipakai layanan lain (%(clash)s).", params={"value": value, "clash": clash})
+                        raise Invalid(
+                            "Huruf %(value)s sudah dipakai layanan lain (%(clash)s).",
+                            params={"value": value, "clash": clash},
+                        )
                     row.letter = value
                 elif key == "role_map":
-                    if not isinstance(value, dict) or any(k not in ROLES or v not in STAFF_ROLES for k, v in value.items()):
+                    if not isinstance(value, dict) or any(
+                        k not in ROLES or v not in STAFF_ROLES for k, v in value.items()
+                    ):
                         raise Invalid("Pemetaan peran tidak sah.", detail=str(value))
                     row.role_map = dict(value)
                 elif key == "checklist":
-                    if value is not None and (not isinstance(value, list) or
-                                              not all(isinstance(x, str) and x.strip() for x in value)):
+                    if value is not None and (
+                        not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value)
+                    ):
                         raise Invalid("Daftar dokumen tidak sah.")
                     row.checklist = None if value is None else [x.strip() for x in value]
                 elif key == "daily_quota":
@@ -384,4 +485,3 @@ class Antrean:
                     raise Invalid("Pengaturan tidak dikenal.", detail=key)
             self.audit(s, actor, "service.update", "service", code, old=old, new=changes)
             return self.service_view(sop, row)
-

@@ -3,6 +3,7 @@
 Nothing above the patch may import ssl, threading, psycopg or the app; this module imports
 only ``sys`` until it has decided. Only ``antrean run`` (without ``--dev``) is patched.
 """
+
 import sys
 
 

@@ -8,6 +8,7 @@ The same file works with gunicorn's own command line (PostgreSQL + Redis configu
 Each worker builds its own app after the fork (no preload: a database pool, a Redis
 connection and the print spooler must not be shared across a fork).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,11 +30,22 @@ proc_name = "antrean"
 
 def settings(host: str, port: int, workers: int) -> dict:
     """These settings as a dict for gunicorn's BaseApplication, bound to host:port with N workers."""
-    return {"bind": [f"{'[' + host + ']' if ':' in host else host}:{port}"], "workers": workers,
-            "worker_class": worker_class, "worker_connections": worker_connections, "keepalive": keepalive,
-            "timeout": timeout, "graceful_timeout": graceful_timeout, "backlog": backlog,
-            "accesslog": accesslog, "errorlog": errorlog, "loglevel": loglevel, "proc_name": proc_name,
-            "worker_exit": worker_exit, "post_worker_init": post_worker_init}
+    return {
+        "bind": [f"{'[' + host + ']' if ':' in host else host}:{port}"],
+        "workers": workers,
+        "worker_class": worker_class,
+        "worker_connections": worker_connections,
+        "keepalive": keepalive,
+        "timeout": timeout,
+        "graceful_timeout": graceful_timeout,
+        "backlog": backlog,
+        "accesslog": accesslog,
+        "errorlog": errorlog,
+        "loglevel": loglevel,
+        "proc_name": proc_name,
+        "worker_exit": worker_exit,
+        "post_worker_init": post_worker_init,
+    }
 
 
 def post_worker_init(worker) -> None:

@@ -4,6 +4,7 @@
 ``server="dev"`` is Werkzeug's threaded development server (``antrean run --dev --no-reload``), the
 server before issue 9, kept for before/after rounds.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,9 @@ class Server:
         args = ["run", "--port", str(self.port)]
         args += ["--dev", "--no-reload"] if server == "dev" else ["--workers", str(workers)]
         self.log = open(instance / "server.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "antrean"] + args, env=full, cwd=ROOT,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "antrean"] + args, env=full, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -97,6 +99,7 @@ def loadavg() -> str:
 def machine() -> str:
     import platform
 
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 "?")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?"
+    )
     return f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}"

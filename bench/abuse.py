@@ -8,6 +8,7 @@
 
     .venv/bin/python bench/abuse.py [--rounds 7] [--pg postgresql://postgres@127.0.0.1/test]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ def make_core(url: str | None = None, *, throttle: bool = True):
 
     settings = {"instance_path": tempfile.mkdtemp(), "testing": True, "start_workers": False}
     if not throttle:
-        settings.update(login_max_failures=10 ** 6, login_max_failures_address=10 ** 6)
+        settings.update(login_max_failures=10**6, login_max_failures_address=10**6)
     if url:
         settings["database_url"] = url
     c = Antrean(settings, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
@@ -53,15 +54,17 @@ def login_timing(rounds: int) -> None:
                     pass
                 times[label].append((time.perf_counter() - t0) * 1000)
     for label, ms in times.items():
-        print(f"login, {label}, wrong password: median {statistics.median(ms):.1f} ms, "
-              f"p90 {statistics.quantiles(ms, n=10)[-1]:.1f} ms ({len(ms)} tries)")
+        print(
+            f"login, {label}, wrong password: median {statistics.median(ms):.1f} ms, "
+            f"p90 {statistics.quantiles(ms, n=10)[-1]:.1f} ms ({len(ms)} tries)"
+        )
     core.close()
 
 
 def parallel_guesses(url: str | None) -> None:
-    from antrean.services import users as users_mod
     from antrean.kernel.actors import SYSTEM
     from antrean.kernel.errors import AntreanError
+    from antrean.services import users as users_mod
 
     core = make_core(url)
     core.users.create(SYSTEM, "camat", "rahasia123", ["camat"], "Camat")
@@ -76,19 +79,29 @@ def parallel_guesses(url: str | None) -> None:
             core.users.authenticate("camat", f"tebakan{i:03d}", source="10.9.9.9")
         except AntreanError:
             pass
+
     with ThreadPoolExecutor(40) as pool:
         list(pool.map(guess, range(40)))
     users_mod.password_matches = real
-    print(f"40 parallel guesses on {core.db.dialect}: {len(evaluated)} evaluated "
-          f"(limit {core.settings.login_max_failures})")
+    print(
+        f"40 parallel guesses on {core.db.dialect}: {len(evaluated)} evaluated "
+        f"(limit {core.settings.login_max_failures})"
+    )
     core.close()
 
 
 def limiter_cost(rounds: int, n: int = 150) -> None:
     from antrean import create_app
 
-    app = create_app({"instance_path": tempfile.mkdtemp(), "testing": True, "start_workers": False,
-                      "rate_ticket": "1000000/minute", "rate_ticket_service_day": "1000000/day"})
+    app = create_app(
+        {
+            "instance_path": tempfile.mkdtemp(),
+            "testing": True,
+            "start_workers": False,
+            "rate_ticket": "1000000/minute",
+            "rate_ticket_service_day": "1000000/day",
+        }
+    )
     client = app.test_client()
     per = {"exempt (loopback)": [], "limited (anonymous)": []}
     for r in range(rounds):
@@ -115,6 +128,7 @@ def main() -> None:
         import uuid
 
         import psycopg
+
         name = "antrean_bench_" + uuid.uuid4().hex[:8]
         with psycopg.connect(a.pg, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')

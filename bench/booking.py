@@ -11,6 +11,7 @@ Wall-clock latency per request (the machine is shared: the load average is print
 
     .venv/bin/python bench/booking.py --requests 600
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,11 +46,25 @@ def fill(core, days: list[date], services: list[str]) -> int:
                     for _ in range(min(sl["cap"], sl["hour_cap"] - taken.get(sl["hour"], 0))):
                         n += 1
                         start = rules._at(d, sl["_m"])
-                        s.add(Booking(office_id=core.office_id, code=f"{n:08d}", service_code=code, day=d,
-                                      start=sl["start"], end=sl["end"], starts_at=start,
-                                      ends_at=start + timedelta(minutes=30), name=f"Warga {n}", phone="081234567890",
-                                      nik=f"3201010101{90:02d}{n % 10000:04d}", status="booked", active=True,
-                                      cancel_token=secrets.token_urlsafe(24), created_at=NOW))
+                        s.add(
+                            Booking(
+                                office_id=core.office_id,
+                                code=f"{n:08d}",
+                                service_code=code,
+                                day=d,
+                                start=sl["start"],
+                                end=sl["end"],
+                                starts_at=start,
+                                ends_at=start + timedelta(minutes=30),
+                                name=f"Warga {n}",
+                                phone="081234567890",
+                                nik=f"3201010101{90:02d}{n % 10000:04d}",
+                                status="booked",
+                                active=True,
+                                cancel_token=secrets.token_urlsafe(24),
+                                created_at=NOW,
+                            )
+                        )
                         taken[sl["start"]] = taken.get(sl["start"], 0) + 1
                         taken[sl["hour"]] = taken.get(sl["hour"], 0) + 1
                 for bucket, count in taken.items():
@@ -77,8 +92,15 @@ def main() -> None:
         mod.utcnow = lambda: NOW
     print("load average before:", open("/proc/loadavg").read().strip())
     tmp = Path(tempfile.mkdtemp(prefix="antrean-bench-booking-"))
-    app = create_app({"instance_path": str(tmp / "instance"), "start_workers": False, "testing": True,
-                      "calendar": True, "rate_exempt": "127.0.0.1,::1"})
+    app = create_app(
+        {
+            "instance_path": str(tmp / "instance"),
+            "start_workers": False,
+            "testing": True,
+            "calendar": True,
+            "rate_exempt": "127.0.0.1,::1",
+        }
+    )
     core = app.extensions["antrean"]
     core.booking.set_config(Actor(None, "bench", frozenset({"admin"})), {"days_ahead": 45})  # 30 working days
     services = list(core.sops)[:20]
@@ -90,8 +112,10 @@ def main() -> None:
         d += timedelta(days=1)
     t0 = time.perf_counter()
     n = fill(core, days, services)
-    print(f"{len(services)} services × {len(days)} working days: {n} bookings in {time.perf_counter() - t0:.1f} s "
-          f"(database {os.path.getsize(tmp / 'instance' / 'antrean.db') / 1e6:.1f} MB)")
+    print(
+        f"{len(services)} services × {len(days)} working days: {n} bookings in {time.perf_counter() - t0:.1f} s "
+        f"(database {os.path.getsize(tmp / 'instance' / 'antrean.db') / 1e6:.1f} MB)"
+    )
     client = app.test_client()
     rnd = random.Random(11)
     for _ in range(30):  # warm-up
@@ -100,17 +124,21 @@ def main() -> None:
     times: dict[str, list[float]] = {"A slots API": [], "B /booking page": []}
     for _ in range(args.requests):
         svc, day = rnd.choice(services), rnd.choice(days)
-        for name, url in (("A slots API", f"/api/v1/booking/slots?service={svc}&date={day}"),
-                          ("B /booking page", f"/booking?service={svc}&date={day}")):
+        for name, url in (
+            ("A slots API", f"/api/v1/booking/slots?service={svc}&date={day}"),
+            ("B /booking page", f"/booking?service={svc}&date={day}"),
+        ):
             t = time.perf_counter()
             r = client.get(url)
             times[name].append((time.perf_counter() - t) * 1000)
             assert r.status_code == 200, (url, r.status_code)
     print("load average after:", open("/proc/loadavg").read().strip())
-    print(f"| request | n | median ms | p95 ms | p99 ms | max ms |")
+    print("| request | n | median ms | p95 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, v in times.items():
-        print(f"| {name} | {len(v)} | {statistics.median(v):.1f} | {pct(v, 95):.1f} | {pct(v, 99):.1f} | {max(v):.1f} |")
+        print(
+            f"| {name} | {len(v)} | {statistics.median(v):.1f} | {pct(v, 95):.1f} | {pct(v, 99):.1f} | {max(v):.1f} |"
+        )
     core.close()
 
 

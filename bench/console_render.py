@@ -7,6 +7,7 @@ counter with a waiting queue. Prints p50/p99 in milliseconds.
 
     .venv/bin/python bench/console_render.py [--apps 5000] [--runs 200] [--database-url URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,36 @@ def seed(core, n_apps: int, clerk_id: int) -> None:
         created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
         status = rng.choices(["open", "done", "returned"], [0.2, 0.7, 0.1])[0]
         step = rng.randint(2, sop.last_step) if status == "open" else sop.last_step
-        apps.append({"id": i + 1, "office_id": core.office_id, "service_code": sop.code, "applicant_name": f"Pemohon {i}",
-                     "nik": None, "status": status, "current_step": step, "created_by": clerk_id,
-                     "step_started_at": created + timedelta(minutes=step), "created_at": created,
-                     "closed_at": None if status == "open" else created + timedelta(minutes=20)})
+        apps.append(
+            {
+                "id": i + 1,
+                "office_id": core.office_id,
+                "service_code": sop.code,
+                "applicant_name": f"Pemohon {i}",
+                "nik": None,
+                "status": status,
+                "current_step": step,
+                "created_by": clerk_id,
+                "step_started_at": created + timedelta(minutes=step),
+                "created_at": created,
+                "closed_at": None if status == "open" else created + timedelta(minutes=20),
+            }
+        )
         for no in range(1, step):
-            logs.append({"application_id": i + 1, "step_no": no, "role": "petugas_pelayanan", "actor_id": clerk_id,
-                         "started_at": created, "ended_at": created, "minutes": 1.0,
-                         "standard_minutes": sop.step(no).minutes, "outcome": "DONE", "note": ""})
+            logs.append(
+                {
+                    "application_id": i + 1,
+                    "step_no": no,
+                    "role": "petugas_pelayanan",
+                    "actor_id": clerk_id,
+                    "started_at": created,
+                    "ended_at": created,
+                    "minutes": 1.0,
+                    "standard_minutes": sop.step(no).minutes,
+                    "outcome": "DONE",
+                    "note": "",
+                }
+            )
     with core.db.write() as s:
         s.execute(insert(Application), apps)
         s.execute(insert(StepLog), logs)
@@ -71,14 +94,17 @@ def pct(xs: list[float], p: float) -> float:
 
 def login(client, username):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/console/masuk").text).group(1)
-    assert client.post("/console/masuk", data={"csrf_token": token, "username": username,
-                                               "password": "rahasia123"}).status_code == 302
+    assert (
+        client.post(
+            "/console/masuk", data={"csrf_token": token, "username": username, "password": "rahasia123"}
+        ).status_code
+        == 302
+    )
 
 
 def bench_office(database_url: str, prefix: str):
     """(app, core, counter): a fresh office in a temporary instance, one loket calling every service."""
-    cfg = {"instance_path": tempfile.mkdtemp(prefix=prefix), "start_workers": False, "testing": True,
-           "calendar": False}
+    cfg = {"instance_path": tempfile.mkdtemp(prefix=prefix), "start_workers": False, "testing": True, "calendar": False}
     if database_url:
         cfg["database_url"] = database_url
     app = create_app(cfg)
@@ -105,14 +131,18 @@ def main() -> None:
     login(v, "verif")
     login(c, "loket")
     from console.views import WORKLIST_PAGE
+
     n_items = sum(core.workflow.worklist_counts(core.users.get(2)).values())
-    results = {"worklist (/console/kerja)": timed(v, "/console/kerja", args.runs),
-               "counter view (/console/loket/1)": timed(c, f"/console/loket/{counter['id']}", args.runs),
-               "counter panel refresh (/console/loket/1/panel)": timed(c, f"/console/loket/{counter['id']}/panel",
-                                                                      args.runs)}
-    print(f"{args.apps} applications ({core.db.dialect}), verifier worklist: {n_items} waiting, "
-          f"{WORKLIST_PAGE} rows per page, "
-          f"40 tickets today, {args.runs} runs each")
+    results = {
+        "worklist (/console/kerja)": timed(v, "/console/kerja", args.runs),
+        "counter view (/console/loket/1)": timed(c, f"/console/loket/{counter['id']}", args.runs),
+        "counter panel refresh (/console/loket/1/panel)": timed(c, f"/console/loket/{counter['id']}/panel", args.runs),
+    }
+    print(
+        f"{args.apps} applications ({core.db.dialect}), verifier worklist: {n_items} waiting, "
+        f"{WORKLIST_PAGE} rows per page, "
+        f"40 tickets today, {args.runs} runs each"
+    )
     for name, xs in results.items():
         print(f"{name:50s} p50 {statistics.median(xs):6.1f} ms   p99 {pct(xs, 99):6.1f} ms")
     core.close()

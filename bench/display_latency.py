@@ -16,6 +16,7 @@ before the call request was sent (same machine, ``time.time_ns``): the whole pat
 -> hook -> (Redis) -> websocket -> client. Each call waits until every board got it before the next.
 Server memory: VmRSS of the process the boards are connected to, before and after they connect.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,12 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def client_process(url: str, n: int, conn) -> None:
         opened = ws.recv()
         assert opened.startswith("0{"), opened
         ws.send("40/display,")
-        while True:   # until the namespace is connected and the snapshot arrived
+        while True:  # until the namespace is connected and the snapshot arrived
             msg = ws.recv()
             if msg == "2":
                 ws.send("3")
@@ -93,7 +93,7 @@ def client_process(url: str, n: int, conn) -> None:
             if msg == "2":
                 ws.send("3")
             elif msg.startswith(prefix + '["called"'):
-                seq = json.loads(msg[len(prefix):])[1]["seq"]
+                seq = json.loads(msg[len(prefix) :])[1]["seq"]
                 got = receipts.setdefault(seq, [])
                 got.append(t)
                 if len(got) == n:
@@ -139,8 +139,9 @@ def percentile(values: list[float], p: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str, n: int, calls: int,
-            warmup: int = 2) -> dict:
+def measure(
+    board_url: str, call_url: str, server_pid: int, cid: int, token: str, n: int, calls: int, warmup: int = 2
+) -> dict:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     rss_before = rss_kb(server_pid)
@@ -152,7 +153,7 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
     rss_after = rss_kb(server_pid)
     sent: dict[int, int] = {}
     cpu0 = None
-    at: dict[int, int] = {}   # the call's own timestamp, taken in the server before its transaction
+    at: dict[int, int] = {}  # the call's own timestamp, taken in the server before its transaction
     for i in range(warmup + calls):
         t0 = time.time_ns()
         call = post(call_url, f"/api/v1/counters/{cid}/call-next", token=token)["call"]
@@ -178,15 +179,24 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
     if os.environ.get("BENCH_DEBUG"):
         for seq, ts in sorted(receipts.items()):
             if seq in sent:
-                print(f"  seq {seq}: first {(min(ts) - sent[seq]) / 1e6:.1f} ms, last {(max(ts) - sent[seq]) / 1e6:.1f} ms",
-                      file=sys.stderr)
+                print(
+                    f"  seq {seq}: first {(min(ts) - sent[seq]) / 1e6:.1f} ms, last {(max(ts) - sent[seq]) / 1e6:.1f} ms",
+                    file=sys.stderr,
+                )
     return {
-        "clients": n, "calls": calls, "receipts": len(lat),
-        "p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
-        "max_ms": round(max(lat), 1), "mean_ms": round(statistics.mean(lat), 1),
-        "from_call_p50_ms": round(percentile(from_call, 50), 1), "from_call_p99_ms": round(percentile(from_call, 99), 1),
-        "fanout_p50_ms": round(percentile(spread, 50), 1), "fanout_max_ms": round(max(spread), 1),
-        "rss_before_mb": round(rss_before / 1024, 1), "rss_after_mb": round(rss_after / 1024, 1),
+        "clients": n,
+        "calls": calls,
+        "receipts": len(lat),
+        "p50_ms": round(percentile(lat, 50), 1),
+        "p99_ms": round(percentile(lat, 99), 1),
+        "max_ms": round(max(lat), 1),
+        "mean_ms": round(statistics.mean(lat), 1),
+        "from_call_p50_ms": round(percentile(from_call, 50), 1),
+        "from_call_p99_ms": round(percentile(from_call, 99), 1),
+        "fanout_p50_ms": round(percentile(spread, 50), 1),
+        "fanout_max_ms": round(max(spread), 1),
+        "rss_before_mb": round(rss_before / 1024, 1),
+        "rss_after_mb": round(rss_after / 1024, 1),
         "rss_per_client_kb": round((rss_after - rss_before) / n, 1),
         "cpu_ms_per_call": round(cpu_per_call, 1),  # the boards' server process, per call (all boards)
     }
@@ -195,10 +205,14 @@ def measure(board_url: str, call_url: str, server_pid: int, cid: int, token: str
 def run_single(counts: list[int], calls: int) -> list[dict]:
     inst = Path(tempfile.mkdtemp(prefix="bench-display-"))
     try:
-        cid = prepare({"instance_path": str(inst), "start_workers": False, "calendar": False}, tickets=(calls + 3) * len(counts))
+        cid = prepare(
+            {"instance_path": str(inst), "start_workers": False, "calendar": False}, tickets=(calls + 3) * len(counts)
+        )
         server = Server(inst, {"ANTREAN_START_WORKERS": "false"}, SERVER)
         try:
-            token = post(server.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})["token"]
+            token = post(server.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})[
+                "token"
+            ]
             return [measure(server.url, server.url, server.proc.pid, cid, token, n, calls) for n in counts]
         finally:
             server.stop()
@@ -219,10 +233,12 @@ def run_redis(counts: list[int], calls: int) -> list[dict]:
     servers = []
     try:
         env = {"ANTREAN_DATABASE_URL": db, "ANTREAN_REDIS_URL": REDIS, "ANTREAN_START_WORKERS": "false"}
-        servers.append(Server(insts[0], env, SERVER))   # A: the boards
-        servers.append(Server(insts[1], env, SERVER))   # B: the clerk
-        cid = prepare({"instance_path": str(insts[2]), "database_url": db, "start_workers": False, "calendar": False},
-                      tickets=(calls + 3) * len(counts))
+        servers.append(Server(insts[0], env, SERVER))  # A: the boards
+        servers.append(Server(insts[1], env, SERVER))  # B: the clerk
+        cid = prepare(
+            {"instance_path": str(insts[2]), "database_url": db, "start_workers": False, "calendar": False},
+            tickets=(calls + 3) * len(counts),
+        )
         a, b = servers
         token = post(b.url, "/api/v1/auth/token", {"username": "bench_clerk", "password": "rahasia123"})["token"]
         return [measure(a.url, b.url, a.proc.pid, cid, token, n, calls) for n in counts]
@@ -243,7 +259,9 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (
+        f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def main() -> None:
@@ -252,14 +270,23 @@ def main() -> None:
     ap.add_argument("--clients", default="1,100,500")
     ap.add_argument("--calls", type=int, default=20)
     ap.add_argument("--json", action="store_true", help="print JSON only")
-    ap.add_argument("--server", choices=("gevent", "dev"), default="gevent",
-                    help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)")
+    ap.add_argument(
+        "--server",
+        choices=("gevent", "dev"),
+        default="gevent",
+        help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)",
+    )
     args = ap.parse_args()
     global SERVER
     SERVER = args.server
     counts = [int(x) for x in args.clients.split(",")]
-    results = {"machine": machine(), "loadavg_start": open("/proc/loadavg").read().split()[:3], "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "command": " ".join([Path(sys.executable).name] + sys.argv), "server": args.server}
+    results = {
+        "machine": machine(),
+        "loadavg_start": open("/proc/loadavg").read().split()[:3],
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+        "server": args.server,
+    }
     if args.mode in ("single", "both"):
         results["single"] = run_single(counts, args.calls)
     if args.mode in ("redis", "both"):
@@ -268,17 +295,23 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"# {results['machine']}\n# {results['date']}\n# {results['command']}\n"
-          f"# load average (1/5/15 min) at start {' '.join(results['loadavg_start'])}, "
-          f"at end {' '.join(results['loadavg_end'])}")
-    print(f"{'mode':7} {'clients':>7} {'receipts':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'call p50':>8} {'call p99':>8} {'fan-out p50':>11} {'RSS MB before':>13} {'after':>7} {'KB/client':>9}"
-          f" {'CPU ms/call':>11}")
+    print(
+        f"# {results['machine']}\n# {results['date']}\n# {results['command']}\n"
+        f"# load average (1/5/15 min) at start {' '.join(results['loadavg_start'])}, "
+        f"at end {' '.join(results['loadavg_end'])}"
+    )
+    print(
+        f"{'mode':7} {'clients':>7} {'receipts':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'call p50':>8} {'call p99':>8} {'fan-out p50':>11} {'RSS MB before':>13} {'after':>7} {'KB/client':>9}"
+        f" {'CPU ms/call':>11}"
+    )
     for mode in ("single", "redis"):
         for r in results.get(mode, []):
-            print(f"{mode:7} {r['clients']:7d} {r['receipts']:8d} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
-                  f"{r['max_ms']:7.1f} {r['from_call_p50_ms']:8.1f} {r['from_call_p99_ms']:8.1f} {r['fanout_p50_ms']:11.1f} "
-                  f"{r['rss_before_mb']:13.1f} {r['rss_after_mb']:7.1f} {r['rss_per_client_kb']:9.1f} {r['cpu_ms_per_call']:11.1f}")
+            print(
+                f"{mode:7} {r['clients']:7d} {r['receipts']:8d} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} "
+                f"{r['max_ms']:7.1f} {r['from_call_p50_ms']:8.1f} {r['from_call_p99_ms']:8.1f} {r['fanout_p50_ms']:11.1f} "
+                f"{r['rss_before_mb']:13.1f} {r['rss_after_mb']:7.1f} {r['rss_per_client_kb']:9.1f} {r['cpu_ms_per_call']:11.1f}"
+            )
 
 
 if __name__ == "__main__":

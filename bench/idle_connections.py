@@ -9,6 +9,7 @@ tickets, each ``POST /api/v1/tickets`` on a new connection (as an idle kiosk ope
 another, with a 10 s timeout. Reported: connections the server held open, ticket p50/p99/max,
 failures, server RSS. Bounded: loopback only, at most ``--idle`` sockets, at most 10 s per ticket.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,9 +54,12 @@ def open_idle(port: int, n: int) -> list[socket.socket]:
 
 def ticket(port: int) -> float:
     body = json.dumps({"service": "ktp"}).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/tickets", data=body, method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          "Idempotency-Key": "kiosk:" + uuid.uuid4().hex})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/tickets",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": "kiosk:" + uuid.uuid4().hex},
+    )
     t0 = time.perf_counter()
     with urllib.request.urlopen(req, timeout=10) as r:
         r.read()
@@ -101,12 +105,16 @@ def main() -> None:
             server.stop()
     print(f"# {machine()} · server {args.server} · load {load0} → {loadavg()}")
     print(f"# {' '.join([Path(sys.executable).name] + sys.argv)}")
-    print("| server | idle opened | idle still open | tickets ok | failed | p50 ms | p99 ms | max ms "
-          "| quiet p50 ms | RSS before → with idle |")
+    print(
+        "| server | idle opened | idle still open | tickets ok | failed | p50 ms | p99 ms | max ms "
+        "| quiet p50 ms | RSS before → with idle |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     q = (lambda p: f"{percentile(lat, p):.1f}") if lat else (lambda p: "—")
-    print(f"| {args.server} | {len(socks)} ({opened:.1f} s) | {alive} | {len(lat)} | {failed} | {q(50)} | {q(99)} "
-          f"| {max(lat) if lat else 0:.1f} | {percentile(baseline, 50):.1f} | {rss0 / 1024:.0f} → {rss1 / 1024:.0f} MB |")
+    print(
+        f"| {args.server} | {len(socks)} ({opened:.1f} s) | {alive} | {len(lat)} | {failed} | {q(50)} | {q(99)} "
+        f"| {max(lat) if lat else 0:.1f} | {percentile(baseline, 50):.1f} | {rss0 / 1024:.0f} → {rss1 / 1024:.0f} MB |"
+    )
 
 
 if __name__ == "__main__":

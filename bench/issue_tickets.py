@@ -9,6 +9,7 @@ clients run in another process, each client a thread with its own keep-alive
 connection, POSTing /api/v1/tickets and timing every request. Afterwards the
 database is checked: no duplicate and no gap in any service's numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._server import Server, cpu_seconds, loadavg  # noqa: E402
+
 SERVICES = ["ektp", "ktp", "kk", "akta_kelahiran", "sktm", "skck", "oss", "pengaduan"]
 
 
@@ -40,8 +42,14 @@ def start_server(instance: Path, db_url: str | None, server: str, workers: int, 
         env["ANTREAN_REDIS_URL"] = redis_url
     full = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
     full.update({"ANTREAN_INSTANCE_PATH": str(instance), **env})
-    subprocess.run([sys.executable, "-m", "antrean", "init"], env=full, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "antrean", "init"],
+        env=full,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return Server(instance, env, server, workers)
 
 
@@ -62,8 +70,12 @@ def client_run(port: int, clients: int, seconds: float) -> dict:
             body = json.dumps({"service": rnd.choice(SERVICES), "priority": None})
             t0 = time.perf_counter()
             try:
-                conn.request("POST", "/api/v1/tickets", body, {"Content-Type": "application/json",
-                                                               "Idempotency-Key": uuid.uuid4().hex})
+                conn.request(
+                    "POST",
+                    "/api/v1/tickets",
+                    body,
+                    {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex},
+                )
                 resp = conn.getresponse()
                 resp.read()
                 ok = resp.status == 201
@@ -89,9 +101,16 @@ def client_run(port: int, clients: int, seconds: float) -> dict:
     elapsed = time.perf_counter() - t0
     latencies.sort()
     q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
-    return {"clients": clients, "requests": len(latencies), "errors": errors[0], "seconds": round(elapsed, 2),
-            "throughput": round(len(latencies) / elapsed, 1), "p50_ms": round(q(0.50), 2),
-            "p99_ms": round(q(0.99), 2), "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None}
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": errors[0],
+        "seconds": round(elapsed, 2),
+        "throughput": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(q(0.50), 2),
+        "p99_ms": round(q(0.99), 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
+    }
 
 
 def check_numbers(instance: Path, db_url: str | None) -> dict:
@@ -101,6 +120,7 @@ def check_numbers(instance: Path, db_url: str | None) -> dict:
     from antrean.core import Antrean
     from antrean.kernel.models import Ticket
     from plugins import BUILTIN_SOP_MODULES
+
     settings = {"instance_path": str(instance), "start_workers": False}
     if db_url:
         settings["database_url"] = db_url
@@ -123,8 +143,12 @@ def main() -> None:
     ap.add_argument("--pg", help="PostgreSQL URL (a scratch database: its tables are dropped first)")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--seconds", type=float, default=8.0)
-    ap.add_argument("--server", choices=("gevent", "dev"), default="gevent",
-                    help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)")
+    ap.add_argument(
+        "--server",
+        choices=("gevent", "dev"),
+        default="gevent",
+        help="gevent: antrean run (ships); dev: antrean run --dev (Werkzeug threads, before issue 9)",
+    )
     ap.add_argument("--workers", type=int, default=1, help="processes (gunicorn; needs --pg and --redis)")
     ap.add_argument("--redis", help="Redis URL (with --workers)")
     ap.add_argument("--client-process", nargs=3, help=argparse.SUPPRESS)
@@ -135,6 +159,7 @@ def main() -> None:
         return
     if args.pg:
         from sqlalchemy import create_engine, text
+
         eng = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
         with eng.begin() as c:
             c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -148,8 +173,12 @@ def main() -> None:
             results = []
             for n in args.clients:
                 cpu0 = cpu_seconds(srv.proc.pid)
-                out = subprocess.run([sys.executable, __file__, "--client-process", str(port), str(n),
-                                      str(args.seconds)], capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--client-process", str(port), str(n), str(args.seconds)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 results.append(json.loads(out.stdout))
                 used = cpu_seconds(srv.proc.pid) - cpu0
                 results[-1]["cpu_ms"] = round(used * 1000 / max(1, results[-1]["requests"]), 2)
@@ -157,14 +186,20 @@ def main() -> None:
             srv.stop()
         check = check_numbers(instance, args.pg)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"# {'PostgreSQL' if args.pg else 'SQLite'} · server {args.server} × {args.workers} · {os.cpu_count()} cores"
-          f" · {cpu} · Python {platform.python_version()} · load {load_start} → {loadavg()}")
+    print(
+        f"# {'PostgreSQL' if args.pg else 'SQLite'} · server {args.server} × {args.workers} · {os.cpu_count()} cores"
+        f" · {cpu} · Python {platform.python_version()} · load {load_start} → {loadavg()}"
+    )
     print("| clients | tickets/s | p50 ms | p99 ms | requests | errors | server CPU ms/ticket |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['clients']} | {r['throughput']} | {r['p50_ms']} | {r['p99_ms']} | {r['requests']} | {r['errors']} | {r['cpu_ms']} |")
-    print(f"numbers: {check['tickets']} tickets, {check['duplicates']} duplicates, "
-          f"{check['series_with_gaps']} series with gaps")
+        print(
+            f"| {r['clients']} | {r['throughput']} | {r['p50_ms']} | {r['p99_ms']} | {r['requests']} | {r['errors']} | {r['cpu_ms']} |"
+        )
+    print(
+        f"numbers: {check['tickets']} tickets, {check['duplicates']} duplicates, "
+        f"{check['series_with_gaps']} series with gaps"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ print job in the same transaction), the JSON answer parsed. Also the idempotent 
 
     .venv/bin/python bench/kiosk_tap.py --n 300
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,10 +37,16 @@ def free_port() -> int:
 def start(instance: str, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
     env.update(ANTREAN_INSTANCE_PATH=instance, PYTHONUNBUFFERED="1", ANTREAN_CALENDAR="false")
-    subprocess.run([sys.executable, "-m", "antrean.cli", "init", "--demo"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
-    proc = subprocess.Popen([sys.executable, "-m", "antrean.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "antrean.cli", "init", "--demo"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "antrean.cli", "run", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -52,8 +59,9 @@ def start(instance: str, port: int) -> subprocess.Popen:
 
 
 def post(url: str, body: dict) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
 
@@ -82,8 +90,12 @@ def main() -> None:
                 post(base + "/api/v1/tickets", {"service": "ktp", "device_id": "kiosk-1"})
             issue, retry, state = [], [], []
             for i in range(args.n):
-                body = {"service": SERVICES[i % len(SERVICES)], "idempotency_key": "kiosk:" + secrets.token_hex(16),
-                        "device_id": "kiosk-1", "priority": None}
+                body = {
+                    "service": SERVICES[i % len(SERVICES)],
+                    "idempotency_key": "kiosk:" + secrets.token_hex(16),
+                    "device_id": "kiosk-1",
+                    "priority": None,
+                }
                 issue.append(timed(lambda: post(base + "/api/v1/tickets", body)))
                 retry.append(timed(lambda: post(base + "/api/v1/tickets", body)))
                 state.append(timed(lambda: urllib.request.urlopen(base + "/kiosk/state.json", timeout=10).read()))
@@ -91,9 +103,11 @@ def main() -> None:
             proc.terminate()
             proc.wait(10)
     print("| request | n | p50 | p99 | max |\n| --- | --- | --- | --- | --- |")
-    for name, v in (("tap → number (`POST /api/v1/tickets`, new ticket)", issue),
-                    ("retry with the same key (same ticket back)", retry),
-                    ("`GET /kiosk/state.json` (refresh)", state)):
+    for name, v in (
+        ("tap → number (`POST /api/v1/tickets`, new ticket)", issue),
+        ("retry with the same key (same ticket back)", retry),
+        ("`GET /kiosk/state.json` (refresh)", state),
+    ):
         print(f"| {name} | {len(v)} | {statistics.median(v):.2f} ms | {pct(v, 99):.2f} ms | {max(v):.2f} ms |")
 
 

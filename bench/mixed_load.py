@@ -9,6 +9,7 @@ connections) and ``--boards`` lean websocket boards (bench/display_latency.py's 
 process: two clerks, each calling ``call-next`` on their own counter once a second. Measured per
 call: the clerk's HTTP answer, and call → ``called`` on every board. Bounded by ``--seconds``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,19 @@ def kiosk_flood(port: int, rate: float, seconds: float) -> dict:
                 k = nxt[0]
                 nxt[0] += 1
             if k >= total or time.monotonic() > start + seconds:  # bounded in time too: a slow server
-                break                                                # gets fewer tickets, not a longer run
+                break  # gets fewer tickets, not a longer run
             due = start + k / rate
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             t0 = time.monotonic()
             try:
-                conn.request("POST", "/api/v1/tickets", json.dumps({"service": rnd.choice(SERVICES)}),
-                             {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex})
+                conn.request(
+                    "POST",
+                    "/api/v1/tickets",
+                    json.dumps({"service": rnd.choice(SERVICES)}),
+                    {"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex},
+                )
                 r = conn.getresponse()
                 r.read()
                 ok = r.status == 201
@@ -71,15 +76,20 @@ def kiosk_flood(port: int, rate: float, seconds: float) -> dict:
                     lat.append((time.monotonic() - min(due, t0)) * 1000)
                 else:
                     errors[0] += 1
+
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(16)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - start
-    return {"issued": len(lat), "errors": errors[0], "rate": round(len(lat) / elapsed, 1),
-            "p50_ms": round(percentile(lat, 50), 1) if lat else None,
-            "p99_ms": round(percentile(lat, 99), 1) if lat else None}
+    return {
+        "issued": len(lat),
+        "errors": errors[0],
+        "rate": round(len(lat) / elapsed, 1),
+        "p50_ms": round(percentile(lat, 50), 1) if lat else None,
+        "p99_ms": round(percentile(lat, 99), 1) if lat else None,
+    }
 
 
 def prepare(settings: dict) -> list[int]:
@@ -113,11 +123,15 @@ def main() -> None:
     load0 = loadavg()
     with tempfile.TemporaryDirectory() as tmp:
         inst = Path(tmp)
-        cids = prepare({"instance_path": str(inst), "start_workers": False, "calendar": False, "_seed": args.seconds * 2 + 20})
+        cids = prepare(
+            {"instance_path": str(inst), "start_workers": False, "calendar": False, "_seed": args.seconds * 2 + 20}
+        )
         server = Server(inst, {"ANTREAN_PRINTER_URL": "none", "ANTREAN_START_WORKERS": "false"}, args.server)
         try:
-            tokens = [post(server.url, "/api/v1/auth/token", {"username": f"clerk{i}", "password": "rahasia123"})["token"]
-                      for i in (1, 2)]
+            tokens = [
+                post(server.url, "/api/v1/auth/token", {"username": f"clerk{i}", "password": "rahasia123"})["token"]
+                for i in (1, 2)
+            ]
             ctx = mp.get_context("spawn")
             parent, child = ctx.Pipe()
             boards = ctx.Process(target=client_process, args=(server.url, args.boards, child), daemon=True)
@@ -126,8 +140,11 @@ def main() -> None:
             done_lock = threading.Lock()
             receipts: dict = {}
 
-            flood = subprocess.Popen([sys.executable, __file__, "--flood-process", str(server.port), str(args.rate),
-                                      str(args.seconds)], stdout=subprocess.PIPE, text=True)
+            flood = subprocess.Popen(
+                [sys.executable, __file__, "--flood-process", str(server.port), str(args.rate), str(args.seconds)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             sent: dict[int, float] = {}
             call_ms: list[float] = []
             stop_at = time.monotonic() + args.seconds
@@ -144,6 +161,7 @@ def main() -> None:
                         if call is not None:
                             sent[call["seq"]] = t_wall
                     time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+
             clerks = [threading.Thread(target=clerk, args=(cids[i], tokens[i], 0.5 * i)) for i in (0, 1)]
             for t in clerks:
                 t.start()
@@ -153,6 +171,7 @@ def main() -> None:
                 while not stop_drain.is_set():
                     if parent.poll(0.1):
                         parent.recv()
+
             drainer = threading.Thread(target=drain, daemon=True)
             drainer.start()
             for t in clerks:
@@ -175,13 +194,17 @@ def main() -> None:
     complete = sum(1 for seq in sent if len(receipts.get(seq, [])) == args.boards)
     print(f"# {machine()} · server {args.server} · load {load0} → {loadavg()}")
     print(f"# {' '.join([Path(sys.executable).name] + sys.argv)}")
-    print("| server | tickets/s (asked) | ticket p50/p99 ms | errors | calls | call HTTP p50/p99 ms "
-          "| call → board p50/p99/max ms | calls on every board | RSS |")
+    print(
+        "| server | tickets/s (asked) | ticket p50/p99 ms | errors | calls | call HTTP p50/p99 ms "
+        "| call → board p50/p99/max ms | calls on every board | RSS |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.server} | {flood_out['rate']} ({args.rate:g}) | {flood_out['p50_ms']}/{flood_out['p99_ms']} "
-          f"| {flood_out['errors']} | {len(sent)} | {percentile(call_ms, 50):.1f}/{percentile(call_ms, 99):.1f} "
-          f"| {percentile(lat, 50):.1f}/{percentile(lat, 99):.1f}/{max(lat):.1f} | {complete}/{len(sent)} "
-          f"| {rss / 1024:.0f} MB |")
+    print(
+        f"| {args.server} | {flood_out['rate']} ({args.rate:g}) | {flood_out['p50_ms']}/{flood_out['p99_ms']} "
+        f"| {flood_out['errors']} | {len(sent)} | {percentile(call_ms, 50):.1f}/{percentile(call_ms, 99):.1f} "
+        f"| {percentile(lat, 50):.1f}/{percentile(lat, 99):.1f}/{max(lat):.1f} | {complete}/{len(sent)} "
+        f"| {rss / 1024:.0f} MB |"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ records how long the 1,000 messages took from the worker's wake-up to the last `
 
     .venv/bin/python bench/notify.py --rounds 3 --messages 1000 --tickets 200
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,10 +17,10 @@ import json
 import statistics
 import subprocess
 import sys
-import urllib.request
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,15 +51,17 @@ def issue_latencies(core, n: int, stop: threading.Event | None = None) -> list[f
 
 def sent(core) -> int:
     with core.db.read() as s:
-        return s.execute(select(func.count()).select_from(NotifyMessage)
-                         .where(NotifyMessage.status == "sent")).scalar_one()
+        return s.execute(
+            select(func.count()).select_from(NotifyMessage).where(NotifyMessage.status == "sent")
+        ).scalar_one()
 
 
 def round_(gw, n_msgs: int, n_tickets: int, with_messages: bool, tag: int) -> dict:
     with tempfile.TemporaryDirectory() as d:
         # benches run at any hour: the office calendar is off (as bench/_server.py does)
-        app = create_app({"instance_path": d, "start_workers": True, "notify_url": gw.url, "calendar": False,
-                          "office_name": "Bench"})
+        app = create_app(
+            {"instance_path": d, "start_workers": True, "notify_url": gw.url, "calendar": False, "office_name": "Bench"}
+        )
         core = app.extensions["antrean"]
         try:
             worker = core.extensions["notify.worker"]
@@ -68,9 +71,13 @@ def round_(gw, n_msgs: int, n_tickets: int, with_messages: bool, tag: int) -> di
                 worker.idle_poll = 3600
                 with core.db.write() as s:
                     for i in range(n_msgs):
-                        core.notify._enqueue(s, "booking_reminder", f"62812{tag:02d}{i:06d}",
-                                             {"service": "KTP-el", "date": "1 Des", "start": "08:00",
-                                              "code": f"K{i}"}, f"bench:{tag}:{i}")
+                        core.notify._enqueue(
+                            s,
+                            "booking_reminder",
+                            f"62812{tag:02d}{i:06d}",
+                            {"service": "KTP-el", "date": "1 Des", "start": "08:00", "code": f"K{i}"},
+                            f"bench:{tag}:{i}",
+                        )
                 t0 = time.perf_counter()
                 worker.wake()
             lat = issue_latencies(core, n_tickets)
@@ -112,10 +119,14 @@ def main() -> None:
         dup = sum(1 for v in stats["delivered"].values() if v > 1)
         print(f"gateway received {sum(stats['delivered'].values())} messages, {dup} more than once")
         for name, xs in (("A issue, notifier idle", A), ("B issue, 1,000 messages sending", B)):
-            print(f"{name}: n={len(xs)} p50={statistics.median(xs):.1f} ms p95={pct(xs, 95):.1f} ms "
-                  f"p99={pct(xs, 99):.1f} ms")
-        print(f"send time per 1,000: best {min(sends):.2f} s, median {statistics.median(sends):.2f} s, "
-              f"worst {max(sends):.2f} s")
+            print(
+                f"{name}: n={len(xs)} p50={statistics.median(xs):.1f} ms p95={pct(xs, 95):.1f} ms "
+                f"p99={pct(xs, 99):.1f} ms"
+            )
+        print(
+            f"send time per 1,000: best {min(sends):.2f} s, median {statistics.median(sends):.2f} s, "
+            f"worst {max(sends):.2f} s"
+        )
         print("loadavg", Path("/proc/loadavg").read_text().strip())
     finally:
         proc.terminate()

@@ -9,6 +9,7 @@
 2. Office minutes: ``Rules.office_minutes_between`` over spans of 1, 7 and 30 days (a worklist of 200
    files asks it twice per file).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from antrean.core import Antrean  # noqa: E402
-
 from antrean.kernel.actors import Actor
 from plugins import BUILTIN_SOP_MODULES  # noqa: E402
 
@@ -57,8 +57,11 @@ HOLIDAYS_2026 = """2026-01-01,Tahun Baru 2026 Masehi
 
 
 def make_core(tmp: str, on: bool) -> Antrean:
-    core = Antrean({"instance_path": tmp, "start_workers": False, "calendar": on, "printer_url": "none"},
-                   builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    core = Antrean(
+        {"instance_path": tmp, "start_workers": False, "calendar": on, "printer_url": "none"},
+        builtins=tuple(BUILTIN_SOP_MODULES),
+        entry_points=False,
+    )
     core.migrate()
     if on:
         core.calendar.import_csv(ADMIN, HOLIDAYS_2026)
@@ -85,14 +88,16 @@ def main() -> None:
                 issue_round(core, 20)  # warm up
             ms: dict[str, list[float]] = {"on": [], "off": []}
             for r in range(args.rounds):
-                for key in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                for key in ("on", "off") if r % 2 == 0 else ("off", "on"):
                     ms[key].append(issue_round(cores[key], args.tickets))
             rules = cores["on"].calendar.rules()
         finally:
             for core in cores.values():
                 core.close()
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
-    print(f"# {os.cpu_count()} cores · {cpu} · Python {platform.python_version()} · load {open('/proc/loadavg').read().split()[:3]}")
+    print(
+        f"# {os.cpu_count()} cores · {cpu} · Python {platform.python_version()} · load {open('/proc/loadavg').read().split()[:3]}"
+    )
     print("| calendar | ms per ticket (median of rounds) | rounds |")
     print("|---|---:|---|")
     for key in ("off", "on"):

@@ -10,6 +10,7 @@
 
 Usage: .venv/bin/python bench/print_job.py [--n 300]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,14 +30,27 @@ from hardware.ticket import PAPER_80, TicketPrint, render_ticket  # noqa: E402
 from tests.support.fake_printer import FakeNetworkPrinter  # noqa: E402
 
 TICKET = TicketPrint(
-    office_name="Kantor Kecamatan Sukamaju", office_address="Jl. Merdeka No. 1, Sukamaju",
-    service_name="Permohonan Perekaman e-KTP", number="A123", priority_label="Lansia",
-    issued_at_local=datetime(2026, 11, 25, 9, 14), tz_label="WIB", waiting_ahead=12,
-    estimated_wait_minutes=35, standard_minutes=15,
-    documents=["Fotokopi Kartu Keluarga (KK)", "Surat pengantar RT/RW", "Surat pengantar dari desa/kelurahan",
-               "Fotokopi akta kelahiran atau buku nikah (bagi pemohon pemula)", "Pas foto 3x4 (2 lembar)",
-               "Surat keterangan pindah (bila pindahan)"],
-    status_url="http://192.168.1.10:5000/t/5vZMPStD7ll_GNntUXXgnw", footer="Simpan tiket ini. Terima kasih.")
+    office_name="Kantor Kecamatan Sukamaju",
+    office_address="Jl. Merdeka No. 1, Sukamaju",
+    service_name="Permohonan Perekaman e-KTP",
+    number="A123",
+    priority_label="Lansia",
+    issued_at_local=datetime(2026, 11, 25, 9, 14),
+    tz_label="WIB",
+    waiting_ahead=12,
+    estimated_wait_minutes=35,
+    standard_minutes=15,
+    documents=[
+        "Fotokopi Kartu Keluarga (KK)",
+        "Surat pengantar RT/RW",
+        "Surat pengantar dari desa/kelurahan",
+        "Fotokopi akta kelahiran atau buku nikah (bagi pemohon pemula)",
+        "Pas foto 3x4 (2 lembar)",
+        "Surat keterangan pindah (bila pindahan)",
+    ],
+    status_url="http://192.168.1.10:5000/t/5vZMPStD7ll_GNntUXXgnw",
+    footer="Simpan tiket ini. Terima kasih.",
+)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -46,8 +60,10 @@ def pct(values: list[float], p: float) -> float:
 
 
 def report(name: str, ms: list[float]) -> None:
-    print(f"{name:<8} n={len(ms):<4} p50 {statistics.median(ms):6.2f} ms   p99 {pct(ms, 99):6.2f} ms   "
-          f"max {max(ms):6.2f} ms")
+    print(
+        f"{name:<8} n={len(ms):<4} p50 {statistics.median(ms):6.2f} ms   p99 {pct(ms, 99):6.2f} ms   "
+        f"max {max(ms):6.2f} ms"
+    )
 
 
 def bench_render(n: int) -> list[float]:
@@ -75,8 +91,15 @@ def bench_spooler(n: int, fake: FakeNetworkPrinter) -> list[float]:
     from hardware.plugin import get_spooler
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"instance_path": tmp, "start_workers": False, "printer_url": fake.url, "calendar": False,
-                          "public_url": "http://192.168.1.10:5000"})
+        app = create_app(
+            {
+                "instance_path": tmp,
+                "start_workers": False,
+                "printer_url": fake.url,
+                "calendar": False,
+                "public_url": "http://192.168.1.10:5000",
+            }
+        )
         core = app.extensions["antrean"]
         get_spooler(core).start()
         client = app.test_client()

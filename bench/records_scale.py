@@ -18,6 +18,7 @@ database server's CPU is not in it).
 
     .venv/bin/python bench/records_scale.py [--apps 50000] [--logs 500000] [--runs 300] [--database-url URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,12 +33,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from console_render import bench_office, login, pct  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from antrean.kernel.actors import SYSTEM  # noqa: E402
 from antrean.kernel.models import Application, Office, StepLog  # noqa: E402
 from antrean.kernel.timeutil import utcnow  # noqa: E402
-from console_render import bench_office, login, pct  # noqa: E402
 
 BATCH = 20_000
 
@@ -53,24 +54,45 @@ def _rows(core, office_id: int, first_id: int, n_apps: int, clerk_id: int, rng, 
         created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 365))
         status = "done" if full else rng.choices(["open", "done", "returned"], [0.2, 0.7, 0.1])[0]
         step = {"open": rng.randint(2, sop.last_step), "returned": 3}.get(status, sop.last_step)
-        apps.append({"id": app_id, "office_id": office_id, "service_code": sop.code,
-                     "applicant_name": f"Pemohon {app_id}", "nik": "3201234507890001", "phone": "081234567890",
-                     "status": status, "current_step": step, "created_by": clerk_id,
-                     "step_started_at": created + timedelta(minutes=step), "created_at": created,
-                     "closed_at": None if status == "open" else created + timedelta(minutes=30)})
+        apps.append(
+            {
+                "id": app_id,
+                "office_id": office_id,
+                "service_code": sop.code,
+                "applicant_name": f"Pemohon {app_id}",
+                "nik": "3201234507890001",
+                "phone": "081234567890",
+                "status": status,
+                "current_step": step,
+                "created_by": clerk_id,
+                "step_started_at": created + timedelta(minutes=step),
+                "created_at": created,
+                "closed_at": None if status == "open" else created + timedelta(minutes=30),
+            }
+        )
         last = step if status == "returned" else (sop.last_step if status == "done" else step - 1)
         for no in range(1, last + 1):
-            logs.append({"application_id": app_id, "step_no": no, "role": sop.step(no).role, "actor_id": clerk_id,
-                         "started_at": created, "ended_at": created + timedelta(minutes=no), "minutes": 1.0,
-                         "standard_minutes": sop.step(no).minutes,
-                         "outcome": "TMS" if status == "returned" and no == 3 else "DONE", "note": ""})
+            logs.append(
+                {
+                    "application_id": app_id,
+                    "step_no": no,
+                    "role": sop.step(no).role,
+                    "actor_id": clerk_id,
+                    "started_at": created,
+                    "ended_at": created + timedelta(minutes=no),
+                    "minutes": 1.0,
+                    "standard_minutes": sop.step(no).minutes,
+                    "outcome": "TMS" if status == "returned" and no == 3 else "DONE",
+                    "note": "",
+                }
+            )
     return apps, logs
 
 
 def _insert(core, model, rows) -> None:
     for i in range(0, len(rows), BATCH):
         with core.db.write() as s:
-            s.execute(insert(model), rows[i:i + BATCH])
+            s.execute(insert(model), rows[i : i + BATCH])
 
 
 def seed(core, n_apps: int, n_logs: int, clerk_id: int) -> dict:
@@ -98,13 +120,18 @@ def seed(core, n_apps: int, n_logs: int, clerk_id: int) -> dict:
             other_apps += len(keep)
             rest -= len(logs)
     with core.db.read() as s:
-        counts = {"applications": s.execute(select(func.count()).select_from(Application)
-                                            .where(Application.office_id == core.office_id)).scalar_one(),
-                  "other_office_applications": other_apps,
-                  "step_logs": s.execute(select(func.count()).select_from(StepLog)).scalar_one(),
-                  "step_logs_of_this_office": here, "seconds": round(time.perf_counter() - t, 1)}
+        counts = {
+            "applications": s.execute(
+                select(func.count()).select_from(Application).where(Application.office_id == core.office_id)
+            ).scalar_one(),
+            "other_office_applications": other_apps,
+            "step_logs": s.execute(select(func.count()).select_from(StepLog)).scalar_one(),
+            "step_logs_of_this_office": here,
+            "seconds": round(time.perf_counter() - t, 1),
+        }
     if core.db.dialect == "postgresql":  # what autovacuum does on a live server: statistics, visibility map
         from sqlalchemy import text
+
         with core.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     return counts
@@ -131,6 +158,7 @@ def main() -> None:
         login(clients[name], name)
     verifier = core.users.get(verif["id"])
     from antrean.kernel import policy
+
     with core.db.read() as s:
         readable = s.execute(select(Application.id).where(policy.application_filter(core, verifier, s))).scalars().all()
     rng = random.Random(1)
@@ -139,8 +167,10 @@ def main() -> None:
         "worklist, verifier (/console/kerja)": (clients["verif"], lambda: "/console/kerja"),
         "worklist, camat (/console/kerja)": (clients["camat"], lambda: "/console/kerja"),
         "counter view (/console/loket/<id>)": (clients["loket"], lambda: f"/console/loket/{counter['id']}"),
-        "application page (/console/permohonan/<id>)": (clients["verif"],
-                                                         lambda: f"/console/permohonan/{rng.choice(readable)}"),
+        "application page (/console/permohonan/<id>)": (
+            clients["verif"],
+            lambda: f"/console/permohonan/{rng.choice(readable)}",
+        ),
     }
     times: dict[str, list[float]] = {name: [] for name in pages}
     cpu: dict[str, list[float]] = {name: [] for name in pages}
@@ -154,15 +184,21 @@ def main() -> None:
             times[name].append((time.perf_counter() - t) * 1000)
             cpu[name].append((time.thread_time() - c) * 1000)  # this process's CPU: not the time spent waiting
             assert r.status_code == 200, (u, r.status_code)
-    waiting = {who: sum(core.workflow.worklist_counts(core.users.get(uid)).values())
-               for who, uid in (("clerk", clerk["id"]), ("verifier", verif["id"]))}
-    print(f"{core.db.dialect}: {counts}; worklists waiting: {waiting}; verifier may read {len(readable)} files; "
-          f"{args.runs} runs each, round-robin")
+    waiting = {
+        who: sum(core.workflow.worklist_counts(core.users.get(uid)).values())
+        for who, uid in (("clerk", clerk["id"]), ("verifier", verif["id"]))
+    }
+    print(
+        f"{core.db.dialect}: {counts}; worklists waiting: {waiting}; verifier may read {len(readable)} files; "
+        f"{args.runs} runs each, round-robin"
+    )
     print(f"{'':48s} {'wall p50':>9s} {'wall p99':>9s} {'cpu p50':>8s} {'cpu p99':>8s}  (ms)")
     for name, xs in times.items():
         ys = cpu[name]
-        print(f"{name:48s} {statistics.median(xs):9.1f} {pct(xs, 99):9.1f} {statistics.median(ys):8.1f} "
-              f"{pct(ys, 99):8.1f}")
+        print(
+            f"{name:48s} {statistics.median(xs):9.1f} {pct(xs, 99):9.1f} {statistics.median(ys):8.1f} "
+            f"{pct(ys, 99):8.1f}"
+        )
     core.close()
 
 

@@ -7,6 +7,7 @@ PostgreSQL, the kabupaten comparison over 30 offices.
     .venv/bin/python bench/reports.py                                   # SQLite
     .venv/bin/python bench/reports.py --pg postgresql://postgres@127.0.0.1/test
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,15 @@ YEAR = 2025
 TICKETS, APPS, STEPS_PER_APP, RESPONSES = 60_000, 40_000, 7.5, 20_000
 
 
-def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, seed: int, scale: float = 1.0,
-          months: tuple[int, int] = (1, 12)):
+def _rows(
+    office_id: int,
+    counters: list[int],
+    users: list[int],
+    sops: dict,
+    seed: int,
+    scale: float = 1.0,
+    months: tuple[int, int] = (1, 12),
+):
     """Deterministic rows: tickets + one call each, applications + their step logs, survey responses."""
     rnd = random.Random(seed)
     codes = list(sops)
@@ -45,11 +53,30 @@ def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, see
         called = issued + timedelta(minutes=wait)
         no_show = rnd.random() < 0.06
         started = None if no_show else called + timedelta(minutes=rnd.uniform(0, 1))
-        finished = called + timedelta(minutes=2) if no_show else started + timedelta(minutes=rnd.lognormvariate(1.6, .5))
+        finished = (
+            called + timedelta(minutes=2) if no_show else started + timedelta(minutes=rnd.lognormvariate(1.6, 0.5))
+        )
         tid = len(tickets) + 1
-        tickets.append((tid, office_id, code, chr(65 + codes.index(code)), d, per_day[(d, code)],
-                        f"X{per_day[(d, code)]:03d}", None, "skipped" if no_show else "done", uuid.uuid4().hex,
-                        rnd.choice(counters), 0, issued, called, started, finished))
+        tickets.append(
+            (
+                tid,
+                office_id,
+                code,
+                chr(65 + codes.index(code)),
+                d,
+                per_day[(d, code)],
+                f"X{per_day[(d, code)]:03d}",
+                None,
+                "skipped" if no_show else "done",
+                uuid.uuid4().hex,
+                rnd.choice(counters),
+                0,
+                issued,
+                called,
+                started,
+                finished,
+            )
+        )
         caller = rnd.choice(users)
         calls.append((office_id, tid, tickets[-1][10], "call", caller, called))
         if OUTCOME_COLUMNS:  # the records issue's ticket outcome columns: what the reports read
@@ -65,18 +92,47 @@ def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, see
         returned = rnd.random() < 0.08
         status = "returned" if returned else "done"
         for st in sop.steps:
-            mins = 0.0 if st.no == 1 else (rnd.lognormvariate(1, .6) * max(st.minutes, 1) / 2.5
-                                          if st.minutes else rnd.uniform(0, 600))
+            mins = (
+                0.0
+                if st.no == 1
+                else (rnd.lognormvariate(1, 0.6) * max(st.minutes, 1) / 2.5 if st.minutes else rnd.uniform(0, 600))
+            )
             end = t_now + timedelta(minutes=mins)
             out = "TMS" if returned and st.tms else ("MS" if st.tms else "DONE")
-            steps.append((aid, st.no, st.role, rnd.choice(users), t_now, end, round(mins, 2), st.minutes, out, "",
-                          [sop.documents[0]] if out == "TMS" and sop.documents else None))
+            steps.append(
+                (
+                    aid,
+                    st.no,
+                    st.role,
+                    rnd.choice(users),
+                    t_now,
+                    end,
+                    round(mins, 2),
+                    st.minutes,
+                    out,
+                    "",
+                    [sop.documents[0]] if out == "TMS" and sop.documents else None,
+                )
+            )
             t_now = end
             if out == "TMS":
                 break
-        apps.append((aid, office_id, None, t[2], "P", status, sop.steps[-1].no, t_now,
-                     [sop.documents[0]] if returned and sop.documents else None, start, t_now))
-    for i, t in enumerate(served[:int(RESPONSES * scale * len(days) / 261)]):
+        apps.append(
+            (
+                aid,
+                office_id,
+                None,
+                t[2],
+                "P",
+                status,
+                sop.steps[-1].no,
+                t_now,
+                [sop.documents[0]] if returned and sop.documents else None,
+                start,
+                t_now,
+            )
+        )
+    for i, t in enumerate(served[: int(RESPONSES * scale * len(days) / 261)]):
         rid = i + 1
         resp.append((rid, office_id, t[0], t[2], t[4], t[15], "phone"))
         base = rnd.choice((3, 3, 4, 4, 2))
@@ -87,19 +143,20 @@ def _rows(office_id: int, counters: list[int], users: list[int], sops: dict, see
 
 def _has_outcomes() -> bool:
     from antrean.kernel.models import Ticket
+
     return hasattr(Ticket, "outcome")
 
 
 OUTCOME_COLUMNS = _has_outcomes()
 COLS = {
     "ticket": "id, office_id, service_code, letter, day, seq, number, priority, status, token, counter_id, recalls, "
-              "issued_at, called_at, started_at, finished_at"
-              + (", first_called_at, recall_count, outcome, outcome_at, outcome_by, leg" if OUTCOME_COLUMNS else ""),
+    "issued_at, called_at, started_at, finished_at"
+    + (", first_called_at, recall_count, outcome, outcome_at, outcome_by, leg" if OUTCOME_COLUMNS else ""),
     "call": "office_id, ticket_id, counter_id, kind, actor_id, at",
     "application": "id, office_id, ticket_id, service_code, applicant_name, status, current_step, step_started_at, "
-                   "missing_documents, created_at, closed_at",
+    "missing_documents, created_at, closed_at",
     "step_log": "application_id, step_no, role, actor_id, started_at, ended_at, minutes, standard_minutes, outcome, "
-                "note, missing_documents",
+    "note, missing_documents",
     "survey_response": "id, office_id, ticket_id, service_code, day, submitted_at, channel",
     "survey_answer": "response_id, element, value, office_id, day, service_code",
 }
@@ -107,11 +164,14 @@ COLS = {
 
 def _load(core, tables: dict[str, list[tuple]], offsets: dict[str, int]) -> None:
     import json
+
     db = core.db
     raw = db.engine.raw_connection()
     try:
         cur = raw.cursor()
-        if db.dialect == "sqlite":  # the engine's connections run in autocommit (SQLAlchemy emits BEGIN): one transaction
+        if (
+            db.dialect == "sqlite"
+        ):  # the engine's connections run in autocommit (SQLAlchemy emits BEGIN): one transaction
             cur.execute("BEGIN IMMEDIATE")
         for table, rows in tables.items():
             cols = COLS[table]
@@ -139,9 +199,20 @@ def _load(core, tables: dict[str, list[tuple]], offsets: dict[str, int]) -> None
             else:
                 marks = ", ".join("?" * len(fixed[0])) if fixed else ""
                 if fixed:
-                    cur.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})',
-                                    [[v.isoformat(sep=" ") if isinstance(v, datetime) else
-                                      v.isoformat() if isinstance(v, date) else v for v in r] for r in fixed])
+                    cur.executemany(
+                        f'INSERT INTO "{table}" ({cols}) VALUES ({marks})',
+                        [
+                            [
+                                v.isoformat(sep=" ")
+                                if isinstance(v, datetime)
+                                else v.isoformat()
+                                if isinstance(v, date)
+                                else v
+                                for v in r
+                            ]
+                            for r in fixed
+                        ],
+                    )
         raw.commit()
     finally:
         raw.close()
@@ -152,24 +223,34 @@ def seed(core, office_code: str, seed_no: int, scale=1.0, months=(1, 12)) -> dic
 
     from antrean.kernel.actors import Actor
     from antrean.kernel.models import Application, Office, SurveyResponse, Ticket
+
     admin = Actor(None, "bench", frozenset({"admin"}))
     with core.db.write() as s:
         office = s.execute(select(Office).where(Office.code == office_code)).scalar_one_or_none()
         if office is None:
-            office = Office(code=office_code, name=f"Kecamatan {office_code.title()}", address="", timezone="Asia/Jakarta")
+            office = Office(
+                code=office_code, name=f"Kecamatan {office_code.title()}", address="", timezone="Asia/Jakarta"
+            )
             s.add(office)
             s.flush()
         oid = office.id
-        offsets = {"ticket": s.execute(select(func.coalesce(func.max(Ticket.id), 0))).scalar(),
-                   "application": s.execute(select(func.coalesce(func.max(Application.id), 0))).scalar(),
-                   "survey_response": s.execute(select(func.coalesce(func.max(SurveyResponse.id), 0))).scalar()}
+        offsets = {
+            "ticket": s.execute(select(func.coalesce(func.max(Ticket.id), 0))).scalar(),
+            "application": s.execute(select(func.coalesce(func.max(Application.id), 0))).scalar(),
+            "survey_response": s.execute(select(func.coalesce(func.max(SurveyResponse.id), 0))).scalar(),
+        }
     if oid == core.office_id:
-        counters = [core.queue.save_counter(admin, name=f"Loket {i}", number=i, services=list(core.sops))["id"]
-                    for i in range(1, 5)]
-        users = [core.users.create(admin, f"petugas{i}", "rahasia123", ["petugas_pelayanan"], f"Petugas {i}")["id"]
-                 for i in range(1, 7)]
+        counters = [
+            core.queue.save_counter(admin, name=f"Loket {i}", number=i, services=list(core.sops))["id"]
+            for i in range(1, 5)
+        ]
+        users = [
+            core.users.create(admin, f"petugas{i}", "rahasia123", ["petugas_pelayanan"], f"Petugas {i}")["id"]
+            for i in range(1, 7)
+        ]
     else:
         from antrean.kernel.models import Counter
+
         with core.db.write() as s:
             cs = [Counter(office_id=oid, name=f"Loket {i}", number=i, active=True) for i in range(1, 5)]
             s.add_all(cs)
@@ -177,8 +258,11 @@ def seed(core, office_code: str, seed_no: int, scale=1.0, months=(1, 12)) -> dic
             counters = [c.id for c in cs]
         users = [None]
     rows = _rows(oid, counters, users, core.sops, seed_no, scale, months)
-    _load(core, dict(zip(("ticket", "call", "application", "step_log", "survey_response", "survey_answer"), rows)),
-          offsets)
+    _load(
+        core,
+        dict(zip(("ticket", "call", "application", "step_log", "survey_response", "survey_answer"), rows)),
+        offsets,
+    )
     return {t: len(r) for t, r in zip(("tickets", "calls", "applications", "step_logs", "responses", "answers"), rows)}
 
 
@@ -190,17 +274,22 @@ def main() -> None:
     ap.add_argument("--instance", help="an instance folder for the SQLite database: seeded when empty, reused after")
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of one year's volume (1.0 = 60,000 tickets)")
     args = ap.parse_args()
-    from plugins import BUILTIN_SOP_MODULES
-
     from antrean.core import Antrean
-
     from antrean.kernel.actors import Actor
     from antrean.services.exports import to_xlsx
+    from plugins import BUILTIN_SOP_MODULES
+
     tmp = args.instance or tempfile.mkdtemp()
-    settings = {"instance_path": tmp, "start_workers": False, "office_code": "sukamaju", "office_name": "Kecamatan Sukamaju"}
+    settings = {
+        "instance_path": tmp,
+        "start_workers": False,
+        "office_code": "sukamaju",
+        "office_name": "Kecamatan Sukamaju",
+    }
     admin_conn, dbname = None, None
     if args.pg:
         import psycopg
+
         dbname = "antrean_bench_" + uuid.uuid4().hex[:8]
         admin_conn = psycopg.connect(args.pg, autocommit=True)
         admin_conn.execute(f'CREATE DATABASE "{dbname}"')
@@ -210,6 +299,7 @@ def main() -> None:
         core.migrate()
         t0 = time.perf_counter()
         from antrean.kernel.models import Ticket
+
         with core.db.read() as s:
             seeded = s.query(Ticket.id).limit(1).first() is not None
         if not seeded:
@@ -220,23 +310,33 @@ def main() -> None:
             for k in range(2, args.offices + 1):  # one month (June) each: the comparison's period
                 seed(core, f"kec{k:02d}", k, scale=args.scale, months=(6, 6))
             core.db.engine.dispose()
-            print(f"seeded {args.offices - 1} more offices (June each) in {time.perf_counter() - t0:.1f} s",
-                  flush=True)
+            print(f"seeded {args.offices - 1} more offices (June each) in {time.perf_counter() - t0:.1f} s", flush=True)
             with core.db.engine.connect() as c:
                 c.exec_driver_sql("ANALYZE")
                 c.commit()
         camat = Actor(None, "camat", frozenset({"camat"}))
         from antrean.kernel.models import User
+
         with core.db.write() as s:
             s.query(User).filter(User.username == "bupati").delete()
-            s.add(User(username="bupati", full_name="Admin Kabupaten", password_hash="x", roles=["admin"],
-                       offices=["*"], active=True))
+            s.add(
+                User(
+                    username="bupati",
+                    full_name="Admin Kabupaten",
+                    password_hash="x",
+                    roles=["admin"],
+                    offices=["*"],
+                    active=True,
+                )
+            )
         bupati = core.users.get(next(u["id"] for u in core.users.list() if u["username"] == "bupati"))
         rep = core.reports
-        ops = {"monthly report": lambda: rep.summary(camat, rep.month(YEAR, 6)),
-               "yearly report": lambda: rep.summary(camat, rep.year(YEAR)),
-               "yearly XLSX export": lambda: to_xlsx(rep.summary(camat, rep.year(YEAR))),
-               "monthly XLSX export": lambda: to_xlsx(rep.summary(camat, rep.month(YEAR, 6)))}
+        ops = {
+            "monthly report": lambda: rep.summary(camat, rep.month(YEAR, 6)),
+            "yearly report": lambda: rep.summary(camat, rep.year(YEAR)),
+            "yearly XLSX export": lambda: to_xlsx(rep.summary(camat, rep.year(YEAR))),
+            "monthly XLSX export": lambda: to_xlsx(rep.summary(camat, rep.month(YEAR, 6))),
+        }
         if args.pg:
             ops["regency, 30 offices, month"] = lambda: rep.regency(bupati, rep.month(YEAR, 6))
             ops["regency, 30 offices, year (29 have June only)"] = lambda: rep.regency(bupati, rep.year(YEAR))
@@ -258,8 +358,10 @@ def main() -> None:
             ts.sort()
             cs = sorted(cpu[name])
             at = min(len(ts) - 1, int(round(0.99 * (len(ts) - 1))))
-            print(f"| {name} | {statistics.median(ts) * 1000:.0f} ms | {ts[at] * 1000:.0f} ms | "
-                  f"{statistics.median(cs) * 1000:.0f} ms | {cs[at] * 1000:.0f} ms |")
+            print(
+                f"| {name} | {statistics.median(ts) * 1000:.0f} ms | {ts[at] * 1000:.0f} ms | "
+                f"{statistics.median(cs) * 1000:.0f} ms | {cs[at] * 1000:.0f} ms |"
+            )
     finally:
         core.close()
         if admin_conn is not None:

@@ -10,6 +10,7 @@ the process is measured (the machine is shared), so the figures are CPU µs per 
 
     .venv/bin/python bench/request_logging.py --rounds 7 --requests 2000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,9 @@ def main() -> None:
     from antrean.kernel import logs
 
     tmp = Path(tempfile.mkdtemp(prefix="antrean-bench-log-"))
-    app = create_app({"instance_path": str(tmp / "instance"), "start_workers": False, "testing": True,
-                      "calendar": False})
+    app = create_app(
+        {"instance_path": str(tmp / "instance"), "start_workers": False, "testing": True, "calendar": False}
+    )
     client = app.test_client()
     sink = open(tmp / "log.txt", "w", encoding="utf-8")
     modes = {"A text INFO": ("INFO", "text"), "B off (WARNING)": ("WARNING", "text"), "C json INFO": ("INFO", "json")}
@@ -56,9 +58,20 @@ def main() -> None:
             logs.setup("INFO", fmt, stream=sink)
             t0 = time.process_time()
             for _ in range(args.requests):
-                access.info("%s %s %s %.1fms", "GET", "/api/v1/counters", 200, 1.2,
-                            extra={"method": "GET", "path": "/api/v1/counters", "status": 200, "ms": 1.2,
-                                   "remote": "127.0.0.1"})
+                access.info(
+                    "%s %s %s %.1fms",
+                    "GET",
+                    "/api/v1/counters",
+                    200,
+                    1.2,
+                    extra={
+                        "method": "GET",
+                        "path": "/api/v1/counters",
+                        "status": 200,
+                        "ms": 1.2,
+                        "remote": "127.0.0.1",
+                    },
+                )
             direct[fmt].append((time.process_time() - t0) / args.requests * 1e6)
     logging.getLogger().handlers.clear()
     app.extensions["antrean"].close()
@@ -67,8 +80,10 @@ def main() -> None:
     base = statistics.median(per_request["B off (WARNING)"])
     for mode, values in per_request.items():
         med = statistics.median(values)
-        print(f"{mode:<18} median {med:7.1f} µs/request  (min {min(values):.1f}, max {max(values):.1f})  "
-              f"{med - base:+6.1f} µs vs off")
+        print(
+            f"{mode:<18} median {med:7.1f} µs/request  (min {min(values):.1f}, max {max(values):.1f})  "
+            f"{med - base:+6.1f} µs vs off"
+        )
     for fmt, values in direct.items():
         print(f"one {fmt} line alone: median {statistics.median(values):.1f} µs CPU")
 

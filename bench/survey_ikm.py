@@ -5,6 +5,7 @@ and over the services; times core.survey.ikm for a month and a year, per service
 
 With --pg a fresh database is created next to the given one and dropped afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,14 +43,46 @@ def seed(core: Antrean, n: int) -> None:
             day = days[i * 365 // n]
             code = rnd.choice(codes)
             at = datetime.combine(day, datetime.min.time()) + timedelta(hours=2, seconds=i % 20000)
-            tickets.append({"id": i + 1, "office_id": office, "service_code": code, "letter": "Z", "day": day,
-                            "seq": i + 1, "number": f"Z{i:05d}", "status": "done", "token": secrets.token_urlsafe(16),
-                            "recalls": 0, "issued_at": at, "started_at": at, "finished_at": at})
-            responses.append({"id": i + 1, "office_id": office, "ticket_id": i + 1, "service_code": code, "day": day,
-                              "submitted_at": at, "channel": "phone", "sex": rnd.choice("LP")})
+            tickets.append(
+                {
+                    "id": i + 1,
+                    "office_id": office,
+                    "service_code": code,
+                    "letter": "Z",
+                    "day": day,
+                    "seq": i + 1,
+                    "number": f"Z{i:05d}",
+                    "status": "done",
+                    "token": secrets.token_urlsafe(16),
+                    "recalls": 0,
+                    "issued_at": at,
+                    "started_at": at,
+                    "finished_at": at,
+                }
+            )
+            responses.append(
+                {
+                    "id": i + 1,
+                    "office_id": office,
+                    "ticket_id": i + 1,
+                    "service_code": code,
+                    "day": day,
+                    "submitted_at": at,
+                    "channel": "phone",
+                    "sex": rnd.choice("LP"),
+                }
+            )
             for e in elements:
-                answers.append({"response_id": i + 1, "element": e, "value": rnd.choice((2, 3, 3, 3, 4, 4)),
-                                "office_id": office, "day": day, "service_code": code})
+                answers.append(
+                    {
+                        "response_id": i + 1,
+                        "element": e,
+                        "value": rnd.choice((2, 3, 3, 3, 4, 4)),
+                        "office_id": office,
+                        "day": day,
+                        "service_code": code,
+                    }
+                )
         with core.db.write() as s:
             s.execute(insert(Ticket), tickets)
             s.execute(insert(SurveyResponse), responses)
@@ -73,8 +106,11 @@ def timed(fn, rounds: int) -> tuple[float, float]:
 
 def run(url: str, label: str, n: int, rounds: int) -> None:
     inst = tempfile.mkdtemp()
-    core = Antrean({"instance_path": inst, "database_url": url, "start_workers": False},
-                   builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    core = Antrean(
+        {"instance_path": inst, "database_url": url, "start_workers": False},
+        builtins=tuple(BUILTIN_SOP_MODULES),
+        entry_points=False,
+    )
     core.migrate()
     t0 = time.perf_counter()
     seed(core, n)
@@ -105,6 +141,7 @@ def main() -> None:
     run(f"sqlite:///{tempfile.mkdtemp()}/bench.db", "SQLite", a.responses, a.rounds)
     if a.pg:
         import psycopg
+
         name = "antrean_bench_" + uuid.uuid4().hex[:8]
         with psycopg.connect(a.pg, autocommit=True) as adm:
             adm.execute(f'CREATE DATABASE "{name}"')

@@ -3,6 +3,7 @@
 Action codes are those of ``antrean.kernel.events`` (``AUDIT_EVENTS`` and ``AUDIT_ONLY``); a test fails when an
 audited action has no sentence here. Texts are message ids of the catalogs (Indonesian), translated when shown.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -64,28 +65,78 @@ ACTIONS: dict[str, str] = {
 
 #: target type -> its noun (translated in the context "audit": "layanan" here is one service)
 TARGETS: dict[str, str] = {
-    "ticket": N_("tiket"), "application": N_("permohonan"), "user": N_("pengguna"), "counter": N_("loket"),
-    "service": N_("layanan"), "setting": N_("pengaturan"), "office": N_("kantor"), "printer": N_("printer"),
-    "kiosk": N_("kios"), "kiosk_device": N_("perangkat kios"), "calendar": N_("kalender"),
-    "booking": N_("booking"), "survey_response": N_("jawaban survei"), "survey_followup": N_("tindak lanjut"),
-    "notify_message": N_("pesan"), "notify_contact": N_("kontak"), "address": N_("alamat"),
+    "ticket": N_("tiket"),
+    "application": N_("permohonan"),
+    "user": N_("pengguna"),
+    "counter": N_("loket"),
+    "service": N_("layanan"),
+    "setting": N_("pengaturan"),
+    "office": N_("kantor"),
+    "printer": N_("printer"),
+    "kiosk": N_("kios"),
+    "kiosk_device": N_("perangkat kios"),
+    "calendar": N_("kalender"),
+    "booking": N_("booking"),
+    "survey_response": N_("jawaban survei"),
+    "survey_followup": N_("tindak lanjut"),
+    "notify_message": N_("pesan"),
+    "notify_contact": N_("kontak"),
+    "address": N_("alamat"),
 }
 
 #: detail key -> its label
 FIELDS: dict[str, str] = {
-    "number": N_("Nomor"), "counter": N_("Loket"), "service": N_("Layanan"), "username": N_("Nama pengguna"),
-    "roles": N_("Peran"), "offices": N_("Kantor"), "changes": N_("Perubahan"), "source": N_("Dari"),
-    "address": N_("Alamat"), "rows": N_("Jumlah baris"), "key": N_("Pengaturan"), "url": N_("Alamat printer"),
-    "profile": N_("Profil"), "printer": N_("Printer"), "job": N_("Tugas cetak"), "phone": N_("Nomor WhatsApp"),
-    "name": N_("Nama"), "step": N_("Langkah"), "outcome": N_("Hasil"), "reason": N_("Alasan"),
-    "status": N_("Status"), "kind": N_("Jenis"), "day": N_("Tanggal"), "date": N_("Tanggal"),
-    "start": N_("Mulai"), "end": N_("Selesai"), "channel": N_("Saluran"), "element": N_("Unsur"),
-    "period": N_("Periode"), "active": N_("Aktif"), "letter": N_("Huruf"), "quota": N_("Kuota"),
-    "to_service": N_("Ke layanan"), "from_service": N_("Dari layanan"), "ticket": N_("Tiket"),
-    "application": N_("Permohonan"), "agenda": N_("Nomor agenda"), "code": N_("Kode"), "years": N_("Tahun"),
-    "added": N_("Ditambahkan"), "replaced": N_("Diganti"), "priority": N_("Prioritas"), "value": N_("Nilai"),
-    "device": N_("Perangkat"), "slot": N_("Slot"), "hours": N_("Jam buka"), "missing_documents": N_("Dokumen kurang"),
-    "services": N_("Layanan"), "old": N_("Sebelumnya"), "new": N_("Sesudah"), "number_of": N_("Jumlah"),
+    "number": N_("Nomor"),
+    "counter": N_("Loket"),
+    "service": N_("Layanan"),
+    "username": N_("Nama pengguna"),
+    "roles": N_("Peran"),
+    "offices": N_("Kantor"),
+    "changes": N_("Perubahan"),
+    "source": N_("Dari"),
+    "address": N_("Alamat"),
+    "rows": N_("Jumlah baris"),
+    "key": N_("Pengaturan"),
+    "url": N_("Alamat printer"),
+    "profile": N_("Profil"),
+    "printer": N_("Printer"),
+    "job": N_("Tugas cetak"),
+    "phone": N_("Nomor WhatsApp"),
+    "name": N_("Nama"),
+    "step": N_("Langkah"),
+    "outcome": N_("Hasil"),
+    "reason": N_("Alasan"),
+    "status": N_("Status"),
+    "kind": N_("Jenis"),
+    "day": N_("Tanggal"),
+    "date": N_("Tanggal"),
+    "start": N_("Mulai"),
+    "end": N_("Selesai"),
+    "channel": N_("Saluran"),
+    "element": N_("Unsur"),
+    "period": N_("Periode"),
+    "active": N_("Aktif"),
+    "letter": N_("Huruf"),
+    "quota": N_("Kuota"),
+    "to_service": N_("Ke layanan"),
+    "from_service": N_("Dari layanan"),
+    "ticket": N_("Tiket"),
+    "application": N_("Permohonan"),
+    "agenda": N_("Nomor agenda"),
+    "code": N_("Kode"),
+    "years": N_("Tahun"),
+    "added": N_("Ditambahkan"),
+    "replaced": N_("Diganti"),
+    "priority": N_("Prioritas"),
+    "value": N_("Nilai"),
+    "device": N_("Perangkat"),
+    "slot": N_("Slot"),
+    "hours": N_("Jam buka"),
+    "missing_documents": N_("Dokumen kurang"),
+    "services": N_("Layanan"),
+    "old": N_("Sebelumnya"),
+    "new": N_("Sesudah"),
+    "number_of": N_("Jumlah"),
 }
 
 #: keys shown elsewhere on the row or of no use to a reader
@@ -147,5 +198,9 @@ def details(entry: dict, lang: str) -> list[str]:
 
 
 def describe(entry: dict, lang: str) -> dict:
-    return {**entry, "action_text": action(entry, lang), "target_text": target(entry, lang),
-            "detail_lines": details(entry, lang)}
+    return {
+        **entry,
+        "action_text": action(entry, lang),
+        "target_text": target(entry, lang),
+        "detail_lines": details(entry, lang),
+    }

@@ -1,19 +1,24 @@
 """Console pages of the notifications: the outbox (staff) and the message texts (admin)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from antrean.kernel.errors import AntreanError, Invalid
 from antrean.services.notify import COMMON_PARAMS, NEAR_SETTING, PARAMS, STATUSES, TEMPLATES
 from antrean.web.app import get_core, lang
 
 from .admin import admin_page
-from flask_babel import gettext as _
-
 from .base import actor, allowed, bp
 
-STATUS_LABELS = {"pending": "menunggu", "sending": "sedang dikirim", "sent": "terkirim", "uncertain": "tidak pasti",
-                 "failed": "gagal"}
+STATUS_LABELS = {
+    "pending": "menunggu",
+    "sending": "sedang dikirim",
+    "sent": "terkirim",
+    "uncertain": "tidak pasti",
+    "failed": "gagal",
+}
 
 
 @bp.get("/kabar", endpoint="notify_outbox")
@@ -22,8 +27,15 @@ def outbox():
     core = get_core()
     status = request.args.get("status")
     data = core.notify.outbox(actor(), status if status in STATUSES else None)
-    return render_template("console/notify_outbox.html", data=data, status=status, labels=STATUS_LABELS,
-                           kinds=TEMPLATES, enabled=core.notify.enabled, url=core.settings.notify_url)
+    return render_template(
+        "console/notify_outbox.html",
+        data=data,
+        status=status,
+        labels=STATUS_LABELS,
+        kinds=TEMPLATES,
+        enabled=core.notify.enabled,
+        url=core.settings.notify_url,
+    )
 
 
 @bp.post("/kabar", endpoint="notify_resend")
@@ -39,9 +51,19 @@ def resend():
     return redirect(url_for("console.notify_outbox", status=request.args.get("status") or None))
 
 
-@admin_page("/admin/kabar", "admin_notify", "console/admin/notify.html", "notify",
-            lambda core: {"texts": core.notify.templates(), "kinds": TEMPLATES, "params": PARAMS,
-                          "common": COMMON_PARAMS, "near": core.notify.near_ahead()})
+@admin_page(
+    "/admin/kabar",
+    "admin_notify",
+    "console/admin/notify.html",
+    "notify",
+    lambda core: {
+        "texts": core.notify.templates(),
+        "kinds": TEMPLATES,
+        "params": PARAMS,
+        "common": COMMON_PARAMS,
+        "near": core.notify.near_ahead(),
+    },
+)
 def save_templates(core, f):
     core.notify.set_templates(actor(), {k: f.get(k, "") for k in TEMPLATES if k in f})
     near = f.get("near_ahead", "").strip()

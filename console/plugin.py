@@ -4,6 +4,7 @@ Consoles are told that something changed (every core event about tickets,
 applications, lokets, services and printers, through the ``event_published`` hook)
 and re-read their state from the server; the events carry no personal data.
 """
+
 from __future__ import annotations
 
 import logging

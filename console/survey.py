@@ -6,6 +6,7 @@
                                          the weakest elements with the office's rencana tindak lanjut, suggestions
 - ``GET/POST /console/admin/survei``     admin: elements, answers' wording, weights; the public page's texts
 """
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,9 @@ from datetime import date
 from fractions import Fraction
 
 from flask import flash, redirect, render_template, request, url_for
-
-from antrean.kernel.errors import AntreanError, Invalid
 from flask_babel import gettext as _
 
+from antrean.kernel.errors import AntreanError, Invalid
 from antrean.kernel.timeutil import local, month_names, utcnow
 from antrean.services import transparency
 from antrean.services.survey import PROFILE_CHOICES, period_bounds
@@ -47,7 +47,7 @@ def survey_offer(cid):
     except AntreanError as exc:
         flash(exc.message(lang()), "error")
     else:
-        flash(_("Survei untuk %(number)s tampil di tablet loket.", number=out['number']), "ok")
+        flash(_("Survei untuk %(number)s tampil di tablet loket.", number=out["number"]), "ok")
     return redirect(url_for("console.counter", cid=cid))
 
 
@@ -89,20 +89,31 @@ def survey_report():
     first, last = period_bounds(period)
     result = core.survey.ikm(first, last)
     by_name = {e["code"]: e for e in result["elements"]}
-    return render_template("console/survey.html", period=period, label=period_label(period), r=result,
-                           weakest=[by_name[c] for c in result["weakest"]],
-                           plans=core.survey.followups(period),
-                           services=core.survey.ikm_by_service(first, last),
-                           months=core.survey.ikm_by_month(first.year) if len(period) == 4 else [],
-                           profile=core.survey.profile_counts(first, last), choices=PROFILE_CHOICES,
-                           suggestions=core.survey.suggestions(actor(), first, last, limit=50),
-                           years=range(date.today().year, date.today().year - 5, -1))
+    return render_template(
+        "console/survey.html",
+        period=period,
+        label=period_label(period),
+        r=result,
+        weakest=[by_name[c] for c in result["weakest"]],
+        plans=core.survey.followups(period),
+        services=core.survey.ikm_by_service(first, last),
+        months=core.survey.ikm_by_month(first.year) if len(period) == 4 else [],
+        profile=core.survey.profile_counts(first, last),
+        choices=PROFILE_CHOICES,
+        suggestions=core.survey.suggestions(actor(), first, last, limit=50),
+        years=range(date.today().year, date.today().year - 5, -1),
+    )
 
 
 def _survey_settings(core) -> dict:
-    return {"config": core.survey.config(), "publik": transparency.settings(core), "sops": core.sops,
-            "camat": transparency.camat(core), "report_city": core.get_setting("report_city", "") or "",
-            "report_regency": core.get_setting("report_regency", "") or ""}
+    return {
+        "config": core.survey.config(),
+        "publik": transparency.settings(core),
+        "sops": core.sops,
+        "camat": transparency.camat(core),
+        "report_city": core.get_setting("report_city", "") or "",
+        "report_regency": core.get_setting("report_regency", "") or "",
+    }
 
 
 @admin_page("/admin/survei", "admin_survey", "console/admin/survey.html", "survey", _survey_settings)
@@ -113,13 +124,21 @@ def save_survey(core, f):
             if line.strip():
                 code, _, text = line.partition(":")
                 per[code.strip()] = text.strip()
-        transparency.save_settings(core, actor(), {
-            "biaya": f.get("biaya", ""), "pengaduan": f.get("pengaduan", ""), "maklumat": f.get("maklumat", ""),
-            "biaya_layanan": per})
+        transparency.save_settings(
+            core,
+            actor(),
+            {
+                "biaya": f.get("biaya", ""),
+                "pengaduan": f.get("pengaduan", ""),
+                "maklumat": f.get("maklumat", ""),
+                "biaya_layanan": per,
+            },
+        )
         return
     if f.get("form") == "camat":
-        transparency.save_camat(core, actor(), {k: f.get(k, "") for k in ("name", "nip", "rank", "report_city",
-                                                                          "report_regency")})
+        transparency.save_camat(
+            core, actor(), {k: f.get(k, "") for k in ("name", "nip", "rank", "report_city", "report_regency")}
+        )
         return
     mode = f.get("weight_mode", "equal")
     value: dict = {"weight_mode": mode}
@@ -128,8 +147,7 @@ def save_survey(core, f):
         try:
             value["elements"] = json.loads(raw)
         except ValueError as exc:
-            raise Invalid("Daftar unsur bukan JSON yang sah.",
-                          detail=str(exc)) from None
+            raise Invalid("Daftar unsur bukan JSON yang sah.", detail=str(exc)) from None
     if mode == "custom":
         weights = {}
         for key, text in f.items():

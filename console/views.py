@@ -4,6 +4,7 @@ Counter actions go through the REST API (session cookie + ``X-CSRFToken``);
 everything else is a server-rendered form carrying Flask-WTF's CSRF token.
 Roles are checked by the core; the pages only hide what a user cannot do.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,12 +31,16 @@ from .forms import LoginForm
 SLA_LABELS = {"green": "Tepat waktu", "amber": "Mendekati batas", "red": "Melewati standar"}
 OUTCOMES = {"MS": "Memenuhi syarat", "TMS": "Tidak memenuhi syarat", "DONE": "Selesai"}
 #: the texts console.js shows, handed to it as JSON in every console page (base.html: #console-texts)
-SCRIPT_TEXTS = {"called": "Memanggil %(number)s", "nobody": "Tidak ada antrean yang menunggu.",
-                "live": "tersambung", "offline": "terputus – menyambungkan ulang…",
-                "failed": "Server tidak dapat dihubungi. Coba lagi.", "done": "Berhasil.",
-                "reprinted": "Cetak ulang dikirim ke printer: %(number)s"}
+SCRIPT_TEXTS = {
+    "called": "Memanggil %(number)s",
+    "nobody": "Tidak ada antrean yang menunggu.",
+    "live": "tersambung",
+    "offline": "terputus – menyambungkan ulang…",
+    "failed": "Server tidak dapat dihubungi. Coba lagi.",
+    "done": "Berhasil.",
+    "reprinted": "Cetak ulang dikirim ke printer: %(number)s",
+}
 STATUS = {"open": "Dalam proses", "returned": "Dikembalikan (TMS)", "done": "Selesai"}
-
 
 
 def _parse_iso(value: str | None) -> datetime | None:
@@ -76,15 +81,24 @@ def _context():
     who = current_user.actor if current_user.is_authenticated else None
     roles = who.roles if who else frozenset()
     core = get_core()
-    return {"office": g._console_office, "lang": lang(), "STAFF_ROLES": STAFF_ROLES,
-            "SLA_LABELS": SLA_LABELS, "OUTCOMES": OUTCOMES, "STATUS": STATUS, "PRIORITIES": PRIORITIES,
-            "roles": roles, "can_counter": policy.can(core, who, "counter.read"),
-            "is_admin": policy.can(core, who, "settings.write"), "can_report": policy.can(core, who, "report.read"),
-            "can_notify": policy.can(core, who, "notify.read"),
-            "today": tanggal(local(utcnow(), core.tz), lang()),
-            "print_trouble": print_trouble if current_user.is_authenticated else None,
-            "PRINTER_STATES": PRINTER_STATES,
-            "script_texts": {key: _(text) for key, text in SCRIPT_TEXTS.items()}}
+    return {
+        "office": g._console_office,
+        "lang": lang(),
+        "STAFF_ROLES": STAFF_ROLES,
+        "SLA_LABELS": SLA_LABELS,
+        "OUTCOMES": OUTCOMES,
+        "STATUS": STATUS,
+        "PRIORITIES": PRIORITIES,
+        "roles": roles,
+        "can_counter": policy.can(core, who, "counter.read"),
+        "is_admin": policy.can(core, who, "settings.write"),
+        "can_report": policy.can(core, who, "report.read"),
+        "can_notify": policy.can(core, who, "notify.read"),
+        "today": tanggal(local(utcnow(), core.tz), lang()),
+        "print_trouble": print_trouble if current_user.is_authenticated else None,
+        "PRINTER_STATES": PRINTER_STATES,
+        "script_texts": {key: _(text) for key, text in SCRIPT_TEXTS.items()},
+    }
 
 
 # -- print trouble: a warning on every page for every clerk, the list with reprint buttons --------------
@@ -111,10 +125,10 @@ def hardware_printers(core) -> list[dict]:
 def print_trouble_page():
     # fragments for the live refresh (console.js re-reads [data-live] on every pushed event): the banner, the list
     fragment = request.args.get("fragment")
-    tpl = {"jobs": "console/_print_jobs.html", None: "console/print_trouble.html"}.get(fragment,
-                                                                                      "console/_print_alert.html")
-    return render_template(tpl, trouble=print_trouble(),
-                           can_reprint=policy.can(get_core(), actor(), "ticket.reprint"))
+    tpl = {"jobs": "console/_print_jobs.html", None: "console/print_trouble.html"}.get(
+        fragment, "console/_print_alert.html"
+    )
+    return render_template(tpl, trouble=print_trouble(), can_reprint=policy.can(get_core(), actor(), "ticket.reprint"))
 
 
 # -- login ----------------------------------------------------------------------
@@ -124,7 +138,7 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
-    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in target):
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return None  # browsers read "/\\evil" as "//evil" and drop tabs/newlines: never pass these on
     return target
 
@@ -138,8 +152,9 @@ def login():
     error, status = None, 200
     if form.validate_on_submit():
         try:
-            who = get_core().users.authenticate(form.username.data, form.password.data,
-                                                source=request.remote_addr or "")
+            who = get_core().users.authenticate(
+                form.username.data, form.password.data, source=request.remote_addr or ""
+            )
         except AntreanError as exc:
             error, status = exc.message(lang()), exc.status
         else:
@@ -169,9 +184,13 @@ def index():
     core = get_core()
     items = core.workflow.worklist(actor())
     counters = [c for c in core.queue.counters() if c["active"]]
-    return render_template("console/index.html", work_count=len(items),
-                           red=sum(1 for i in items if i["sla"] == "red"), counters=counters,
-                           waiting=sum(core.tickets.waiting_counts().values()))
+    return render_template(
+        "console/index.html",
+        work_count=len(items),
+        red=sum(1 for i in items if i["sla"] == "red"),
+        counters=counters,
+        waiting=sum(core.tickets.waiting_counts().values()),
+    )
 
 
 # -- counter view ------------------------------------------------------------------
@@ -190,19 +209,26 @@ def _counter_state(cid: int) -> dict:
     current = core.queue.current(cid)
     services = {s["code"]: s for s in core.services()}
     counts = core.tickets.waiting_counts()
-    return {"counter": c, "current": current,
-            "application_id": core.workflow.for_ticket(current["id"]) if current else None,
-            "waiting": core.tickets.waiting(c["services"], limit=30),
-            "counts": [(services[code], counts.get(code, 0)) for code in c["services"] if code in services],
-            "services": services, "last_served": core.survey.last_served(cid),
-            "can_cancel": policy.can(core, actor(), "ticket.cancel")}
+    return {
+        "counter": c,
+        "current": current,
+        "application_id": core.workflow.for_ticket(current["id"]) if current else None,
+        "waiting": core.tickets.waiting(c["services"], limit=30),
+        "counts": [(services[code], counts.get(code, 0)) for code in c["services"] if code in services],
+        "services": services,
+        "last_served": core.survey.last_served(cid),
+        "can_cancel": policy.can(core, actor(), "ticket.cancel"),
+    }
 
 
 @bp.get("/loket", endpoint="counters")
 @allowed("counter.read")
 def counters():
-    return render_template("console/counters.html", counters=[c for c in get_core().queue.counters() if c["active"]],
-                           chosen=session.get("counter_id"))
+    return render_template(
+        "console/counters.html",
+        counters=[c for c in get_core().queue.counters() if c["active"]],
+        chosen=session.get("counter_id"),
+    )
 
 
 @bp.get("/loket/<int:cid>", endpoint="counter")
@@ -221,9 +247,13 @@ def counter_panel(cid):
 
 # -- cancelling a ticket (outcome cancelled, with a reason; audited by the core) --------------------------
 #: common reasons offered first (stored in Indonesian, the record's language), then free text
-CANCEL_REASONS = (("ganda", "Nomor ganda (tiket dobel)"), ("salah_layanan", "Salah memilih layanan"),
-                  ("batal", "Pemohon membatalkan / sudah pulang"),
-                  ("berkas", "Berkas belum dibawa, pemohon kembali lain hari"), ("lain", "Lainnya"))
+CANCEL_REASONS = (
+    ("ganda", "Nomor ganda (tiket dobel)"),
+    ("salah_layanan", "Salah memilih layanan"),
+    ("batal", "Pemohon membatalkan / sudah pulang"),
+    ("berkas", "Berkas belum dibawa, pemohon kembali lain hari"),
+    ("lain", "Lainnya"),
+)
 
 
 def _cancel_reason(choice: str, text: str) -> str:
@@ -245,17 +275,24 @@ def cancel_ticket(tid):
     values = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
     error, status = None, 200
     if ticket.get("outcome"):
-        error, status = _("Nomor %(number)s sudah ditutup.", number=ticket['number']), 409
+        error, status = _("Nomor %(number)s sudah ditutup.", number=ticket["number"]), 409
     elif request.method == "POST":
         try:
             core.queue.cancel(tid, _cancel_reason(values["choice"], values["text"]), actor())
         except (Invalid, Conflict) as exc:
             error, status = exc.message(lang()), exc.status
         else:
-            flash(_("Nomor %(number)s dibatalkan.", number=ticket['number']), "ok")
+            flash(_("Nomor %(number)s dibatalkan.", number=ticket["number"]), "ok")
             return redirect(back)
-    return render_template("console/cancel.html", ticket=ticket, values=values, error=error, back=back,
-                           back_cid=back_cid, reasons=CANCEL_REASONS), status
+    return render_template(
+        "console/cancel.html",
+        ticket=ticket,
+        values=values,
+        error=error,
+        back=back,
+        back_cid=back_cid,
+        reasons=CANCEL_REASONS,
+    ), status
 
 
 # -- applications ------------------------------------------------------------------
@@ -266,21 +303,43 @@ def open_application():
     form = request.form if request.method == "POST" else request.args
     ticket_id = form.get("ticket", type=int)
     ticket = core.tickets.get(ticket_id) if ticket_id else None
-    values = {"applicant_name": form.get("applicant_name", ""), "nik": form.get("nik", ""),
-              "phone": form.get("phone", ""), "service": form.get("service", "")}
+    values = {
+        "applicant_name": form.get("applicant_name", ""),
+        "nik": form.get("nik", ""),
+        "phone": form.get("phone", ""),
+        "service": form.get("service", ""),
+    }
     error, field, status = None, None, 200
     if request.method == "POST":
         try:
-            app = core.workflow.open(actor(), ticket_id=ticket_id, service_code=None if ticket else values["service"],
-                                     applicant_name=values["applicant_name"], nik=values["nik"] or None,
-                                     phone=values["phone"] or None)
+            app = core.workflow.open(
+                actor(),
+                ticket_id=ticket_id,
+                service_code=None if ticket else values["service"],
+                applicant_name=values["applicant_name"],
+                nik=values["nik"] or None,
+                phone=values["phone"] or None,
+            )
         except (Invalid, Conflict) as exc:
             error, field, status = exc.message(lang()), exc.extra.get("field"), exc.status
         else:
-            flash(_("Permohonan %(id)s dibuka untuk %(applicant_name)s.", id=app['id'], applicant_name=app['applicant_name']), "ok")
+            flash(
+                _(
+                    "Permohonan %(id)s dibuka untuk %(applicant_name)s.",
+                    id=app["id"],
+                    applicant_name=app["applicant_name"],
+                ),
+                "ok",
+            )
             return redirect(url_for("console.application", app_id=app["id"]))
-    return render_template("console/open.html", ticket=ticket, values=values, error=error, field=field,
-                           services=core.services(enabled_only=True)), status
+    return render_template(
+        "console/open.html",
+        ticket=ticket,
+        values=values,
+        error=error,
+        field=field,
+        services=core.services(enabled_only=True),
+    ), status
 
 
 #: rows per worklist page (oldest first; a clerk works from the top)
@@ -318,7 +377,9 @@ def _step_context(app: dict) -> dict:
     if step["no"] < len(app["steps"]):
         nxt = app["steps"][step["no"]]
         ctx["next_step"] = nxt
-        ctx["next_present"] = nxt["applicant_present"] and not step["applicant_present"] and app["ticket_id"] is not None
+        ctx["next_present"] = (
+            nxt["applicant_present"] and not step["applicant_present"] and app["ticket_id"] is not None
+        )
     return ctx
 
 
@@ -333,9 +394,15 @@ def _application_page(app_id: int, revealed_nik: str | None = None):
     app = core.workflow.get(app_id, actor())
     done = {t["step"]: t for t in app["timeline"]}
     counters = [c for c in core.queue.counters() if c["active"]] if app["status"] == "open" else []
-    return render_template("console/application.html", app=app, done=done, counters=counters,
-                           chosen_counter=_served_at(app) or session.get("counter_id"), revealed_nik=revealed_nik,
-                           **_step_context(app))
+    return render_template(
+        "console/application.html",
+        app=app,
+        done=done,
+        counters=counters,
+        chosen_counter=_served_at(app) or session.get("counter_id"),
+        revealed_nik=revealed_nik,
+        **_step_context(app),
+    )
 
 
 def _served_at(app: dict) -> int | None:
@@ -362,9 +429,15 @@ def complete_step(app_id, step_no):
     f = request.form
     counter_id = f.get("counter", type=int)
     try:
-        app = core.workflow.complete_step(app_id, step_no, actor(), outcome=f.get("outcome", "DONE"),
-                                          note=f.get("note", ""), missing_documents=f.getlist("missing"),
-                                          counter_id=counter_id)
+        app = core.workflow.complete_step(
+            app_id,
+            step_no,
+            actor(),
+            outcome=f.get("outcome", "DONE"),
+            note=f.get("note", ""),
+            missing_documents=f.getlist("missing"),
+            counter_id=counter_id,
+        )
     except (Invalid, Conflict) as exc:
         flash(exc.message(lang()), "error")
         return redirect(url_for("console.application", app_id=app_id))
@@ -374,9 +447,14 @@ def complete_step(app_id, step_no):
         flash(_("Berkas dikembalikan kepada pemohon (TMS). Cetak slip untuk pemohon."), "warn")
         return redirect(url_for("console.slip", app_id=app_id))
     step = next(t for t in app["timeline"] if t["step"] == step_no)
-    msg = _("Langkah %(step_no)s selesai (%(value)s dari %(standard_minutes)s menit).", step_no=step_no, value=_menit(step['minutes']), standard_minutes=step['standard_minutes'])
+    msg = _(
+        "Langkah %(step_no)s selesai (%(value)s dari %(standard_minutes)s menit).",
+        step_no=step_no,
+        value=_menit(step["minutes"]),
+        standard_minutes=step["standard_minutes"],
+    )
     if app["agenda_number"] and core.sops[app["service"]].step(step_no).kind == "register":
-        msg += " " + _("Nomor agenda: %(agenda_number)s.", agenda_number=app['agenda_number'])
+        msg += " " + _("Nomor agenda: %(agenda_number)s.", agenda_number=app["agenda_number"])
     flash(msg, "ok")
     return redirect(url_for("console.application", app_id=app_id))
 
@@ -401,7 +479,7 @@ def bookings():
     if request.method == "POST":
         try:
             t = core.booking.check_in(request.form.get("code", ""), actor=actor())
-            flash(_("Check-in berhasil: nomor antrean %(number)s.", number=t['number']), "ok")
+            flash(_("Check-in berhasil: nomor antrean %(number)s.", number=t["number"]), "ok")
         except AntreanError as exc:
             flash(exc.message(lang()), "error")
         return redirect(url_for("console.bookings", date=request.args.get("date") or None))

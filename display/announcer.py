@@ -133,10 +133,32 @@ def number_to_text(n: int) -> str:
 # --------------------------------------------------------------------------
 
 _LETTER_NAMES = {
-    "A": "a", "B": "be", "C": "ce", "D": "de", "E": "e", "F": "ef", "G": "ge",
-    "H": "ha", "I": "i", "J": "je", "K": "ka", "L": "el", "M": "em", "N": "en",
-    "O": "o", "P": "pe", "Q": "ki", "R": "er", "S": "es", "T": "te", "U": "u",
-    "V": "fe", "W": "we", "X": "eks", "Y": "ye", "Z": "zet",
+    "A": "a",
+    "B": "be",
+    "C": "ce",
+    "D": "de",
+    "E": "e",
+    "F": "ef",
+    "G": "ge",
+    "H": "ha",
+    "I": "i",
+    "J": "je",
+    "K": "ka",
+    "L": "el",
+    "M": "em",
+    "N": "en",
+    "O": "o",
+    "P": "pe",
+    "Q": "ki",
+    "R": "er",
+    "S": "es",
+    "T": "te",
+    "U": "u",
+    "V": "fe",
+    "W": "we",
+    "X": "eks",
+    "Y": "ye",
+    "Z": "zet",
 }
 
 
@@ -328,7 +350,11 @@ class ClipLibrary:
     def _read_clip(cls, path: Path) -> tuple[bytes, int]:
         try:
             with wave.open(str(path), "rb") as w:
-                if w.getnchannels() != cls.CHANNELS or w.getsampwidth() != cls.SAMPLE_WIDTH or w.getcomptype() != "NONE":
+                if (
+                    w.getnchannels() != cls.CHANNELS
+                    or w.getsampwidth() != cls.SAMPLE_WIDTH
+                    or w.getcomptype() != "NONE"
+                ):
                     raise ClipFormatError(
                         f"{path}: need mono 16-bit PCM, got {w.getnchannels()} channel(s), "
                         f"{8 * w.getsampwidth()}-bit, {w.getcomptype()}"

@@ -42,16 +42,50 @@ SPEECH = {
     "panggilan_ulang": "panggilan ulang",
     "loket": "loket",
     # numbers
-    "nol": "nol", "satu": "satu", "dua": "dua", "tiga": "tiga", "empat": "empat",
-    "lima": "lima", "enam": "enam", "tujuh": "tujuh", "delapan": "delapan",
-    "sembilan": "sembilan", "sepuluh": "sepuluh", "sebelas": "sebelas",
-    "belas": "belas", "puluh": "puluh", "ratus": "ratus", "ribu": "ribu",
-    "seratus": "seratus", "seribu": "seribu",
+    "nol": "nol",
+    "satu": "satu",
+    "dua": "dua",
+    "tiga": "tiga",
+    "empat": "empat",
+    "lima": "lima",
+    "enam": "enam",
+    "tujuh": "tujuh",
+    "delapan": "delapan",
+    "sembilan": "sembilan",
+    "sepuluh": "sepuluh",
+    "sebelas": "sebelas",
+    "belas": "belas",
+    "puluh": "puluh",
+    "ratus": "ratus",
+    "ribu": "ribu",
+    "seratus": "seratus",
+    "seribu": "seribu",
     # letter names (tokens as produced by announcer.letter_tokens)
-    "a": "a", "be": "be", "ce": "ce", "de": "de", "e": "e", "ef": "ef", "ge": "ge",
-    "ha": "ha", "i": "i", "je": "je", "ka": "ka", "el": "el", "em": "em",
-    "en": "en", "o": "o", "pe": "pe", "ki": "ki", "er": "er", "es": "es",
-    "te": "te", "u": "u", "fe": "fe", "we": "we", "eks": "eks", "ye": "ye",
+    "a": "a",
+    "be": "be",
+    "ce": "ce",
+    "de": "de",
+    "e": "e",
+    "ef": "ef",
+    "ge": "ge",
+    "ha": "ha",
+    "i": "i",
+    "je": "je",
+    "ka": "ka",
+    "el": "el",
+    "em": "em",
+    "en": "en",
+    "o": "o",
+    "pe": "pe",
+    "ki": "ki",
+    "er": "er",
+    "es": "es",
+    "te": "te",
+    "u": "u",
+    "fe": "fe",
+    "we": "we",
+    "eks": "eks",
+    "ye": "ye",
     "zet": "zet",
 }
 
@@ -62,9 +96,19 @@ SPEECH = {
 #   2. 5 ms fade in / 15 ms fade out so joined clips do not click.
 SILENCE_THRESHOLD = "-50d"
 TRIM_EFFECTS = [
-    "silence", "1", "0.005", SILENCE_THRESHOLD, "reverse",
-    "silence", "1", "0.005", SILENCE_THRESHOLD, "reverse",
-    "gain", "-n", "-3",
+    "silence",
+    "1",
+    "0.005",
+    SILENCE_THRESHOLD,
+    "reverse",
+    "silence",
+    "1",
+    "0.005",
+    SILENCE_THRESHOLD,
+    "reverse",
+    "gain",
+    "-n",
+    "-3",
 ]
 FADE_EFFECTS = ["fade", "q", "0.005", "-0", "0.015"]
 
@@ -103,7 +147,9 @@ def chime_samples(rate: int, seconds: float = 1.2, peak: float = 0.5) -> list[in
             t = (i - first) / rate
             env = min(t / 0.005, 1.0) * math.exp(-t * 3.2)
             w = 2 * math.pi * freq * t
-            mix[i] += env * (math.sin(w) + 0.3 * math.sin(2 * w) * math.exp(-t * 4) + 0.12 * math.sin(3 * w) * math.exp(-t * 6))
+            mix[i] += env * (
+                math.sin(w) + 0.3 * math.sin(2 * w) * math.exp(-t * 4) + 0.12 * math.sin(3 * w) * math.exp(-t * 6)
+            )
     for j in range(fade_len):
         mix[n - fade_len + j] *= 0.5 * (1 + math.cos(math.pi * j / fade_len))  # raised-cosine fade-out
     top = max(abs(x) for x in mix)

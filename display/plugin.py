@@ -15,6 +15,7 @@ call. A gap makes the board ask for a fresh ``state`` (``snapshot`` event).
 With ``ANTREAN_REDIS_URL`` the emits go through Flask-SocketIO's message
 queue, so a call made in any process reaches boards on every process.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,8 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_socketio import Namespace, emit, join_room
 
 from antrean import hookimpl
-from antrean.kernel.errors import AntreanError, Invalid, NotFound
 from antrean.kernel import i18n
+from antrean.kernel.errors import AntreanError, Invalid, NotFound
 from antrean.kernel.timeutil import day_names, month_names
 from antrean.web.limits import MESSAGE, public, refused
 
@@ -41,11 +42,18 @@ __version__ = "1.0"
 
 NAMESPACE = "/display"
 CLIP_DIR = Path(__file__).resolve().parent / "clips"
-MEDIA_EXTENSIONS = {".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image", ".gif": "image",
-                    ".mp4": "video", ".webm": "video"}
-SETTINGS_TTL = 3.0          # seconds a board setting read from the database is reused
-WAITING_COALESCE = 0.2      # seconds: at most one waiting-count broadcast per window
-CACHE_MAX_AGE_DAYS = 30     # announcement WAVs not touched for this long are removed at start
+MEDIA_EXTENSIONS = {
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".png": "image",
+    ".webp": "image",
+    ".gif": "image",
+    ".mp4": "video",
+    ".webm": "video",
+}
+SETTINGS_TTL = 3.0  # seconds a board setting read from the database is reused
+WAITING_COALESCE = 0.2  # seconds: at most one waiting-count broadcast per window
+CACHE_MAX_AGE_DAYS = 30  # announcement WAVs not touched for this long are removed at start
 _NUMBER_RE = re.compile(r"^[A-Z]{0,2}[0-9]{1,9}$")  # past 9,999 tickets of one letter too (A12005)
 _CODE_RE = re.compile(r"^[a-z0-9_]{1,60}$")
 _PROFILE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -53,19 +61,27 @@ KINDS = ("call", "recall", "step")
 
 #: the board's texts: message ids, or (context, message id); ``labels(lang)`` translates them for board.js (JSON)
 LABEL_IDS = {
-    "title": "Papan Antrean", "now_calling": ("board", "Nomor antrean"), "counter": "Loket", "counters": "Loket",
-    "last_calls": "Panggilan terakhir", "waiting": "Menunggu", "nobody_waiting": "Tidak ada yang menunggu",
+    "title": "Papan Antrean",
+    "now_calling": ("board", "Nomor antrean"),
+    "counter": "Loket",
+    "counters": "Loket",
+    "last_calls": "Panggilan terakhir",
+    "waiting": "Menunggu",
+    "nobody_waiting": "Tidak ada yang menunggu",
     "none": "—",
-    "disconnected": "Koneksi terputus — menyambung kembali…", "sound_blocked":
-        "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
-    "no_calls": "Belum ada panggilan hari ini", "recall": "Panggilan ulang",
+    "disconnected": "Koneksi terputus — menyambung kembali…",
+    "sound_blocked": "Suara diblokir peramban. Ketuk layar sekali untuk mengaktifkan suara.",
+    "no_calls": "Belum ada panggilan hari ini",
+    "recall": "Panggilan ulang",
 }
 
 
 def labels(lang: str) -> dict:
     """The board's texts in ``lang``; day and month names from Babel (CLDR)."""
-    out = {key: i18n.pgettext(*text, lang) if isinstance(text, tuple) else i18n.gettext(text, lang)
-           for key, text in LABEL_IDS.items()}
+    out = {
+        key: i18n.pgettext(*text, lang) if isinstance(text, tuple) else i18n.gettext(text, lang)
+        for key, text in LABEL_IDS.items()
+    }
     out.update(days=day_names(lang), months=month_names(lang))
     return out
 
@@ -76,6 +92,7 @@ def labels(lang: str) -> dict:
 @dataclass(frozen=True)
 class Profile:
     """What one board shows. Empty tuples mean "everything"."""
+
     name: str = ""
     counter_numbers: tuple[int, ...] = ()
     counter_ids: tuple[int, ...] = ()
@@ -159,7 +176,7 @@ class DisplayHub:
         except (TypeError, ValueError):
             log.error("setting display_volume=%r is not a number 0.0-1.0; using 1.0", raw)
             return 1.0
-        if 1.0 < v <= 100.0:   # written as a percentage
+        if 1.0 < v <= 100.0:  # written as a percentage
             v = v / 100.0
         if not 0.0 <= v <= 1.0:
             log.error("setting display_volume=%r is outside 0.0-1.0; using 1.0", raw)
@@ -167,8 +184,11 @@ class DisplayHub:
         return v
 
     def template(self, kind: str) -> str:
-        key, default = (("display_recall_template", voice.RECALL_TEMPLATE) if kind == "recall"
-                        else ("display_template", voice.DEFAULT_TEMPLATE))
+        key, default = (
+            ("display_recall_template", voice.RECALL_TEMPLATE)
+            if kind == "recall"
+            else ("display_template", voice.DEFAULT_TEMPLATE)
+        )
         value = self._setting(key, default) or default
         problem = template_problem(value, self.announcer)
         if problem:
@@ -197,22 +217,29 @@ class DisplayHub:
                 raise Invalid("Nama profil papan tidak sah.", detail=repr(name))
             saved = self.profiles().get(name)
             if not isinstance(saved, dict):
-                raise NotFound("Profil papan “%(name)s” belum diatur. Minta admin menambahkannya.", params={"name": name},
-                               detail=f"setting display_profiles has no key {name!r}")
+                raise NotFound(
+                    "Profil papan “%(name)s” belum diatur. Minta admin menambahkannya.",
+                    params={"name": name},
+                    detail=f"setting display_profiles has no key {name!r}",
+                )
             if counters_raw is None:
                 counters_raw = saved.get("counters")
             if services_raw is None:
                 services_raw = saved.get("services")
         numbers: list[int] = []
         for item in _split(counters_raw)[:50]:
-            if not item.isdecimal() or not 1 <= int(item) <= 999:  # not isdigit(): "²".isdigit() is True, int("²") fails
+            if (
+                not item.isdecimal() or not 1 <= int(item) <= 999
+            ):  # not isdigit(): "²".isdigit() is True, int("²") fails
                 raise Invalid("Daftar loket papan tidak sah (contoh: counters=1,2).", detail=f"counter {item!r}")
             numbers.append(int(item))
         codes: list[str] = []
         for item in _split(services_raw)[:50]:
             if not _CODE_RE.match(item) or item not in self.core.sops:
-                raise Invalid("Layanan pada profil papan tidak dikenal.",
-                              detail=f"service {item!r}; known: {', '.join(self.core.sops)}")
+                raise Invalid(
+                    "Layanan pada profil papan tidak dikenal.",
+                    detail=f"service {item!r}; known: {', '.join(self.core.sops)}",
+                )
             codes.append(item)
         ids: list[int] = []
         if numbers:
@@ -222,8 +249,11 @@ class DisplayHub:
                     by_number.setdefault(c["number"], []).append(c["id"])
             missing = [n for n in numbers if n not in by_number]
             if missing:
-                raise NotFound("Loket %(value)s tidak ada atau tidak aktif.", params={"value": ', '.join(map(str, missing))},
-                               detail=f"no active counter numbered {missing}")
+                raise NotFound(
+                    "Loket %(value)s tidak ada atau tidak aktif.",
+                    params={"value": ", ".join(map(str, missing))},
+                    detail=f"no active counter numbered {missing}",
+                )
             ids = sorted({i for n in numbers for i in by_number[n]})
         return Profile(name, tuple(dict.fromkeys(numbers)), tuple(ids), tuple(dict.fromkeys(codes)))
 
@@ -242,8 +272,13 @@ class DisplayHub:
         """A call as boards see it: no ticket id, no priority category, no personal data."""
         counter = call["counter"]
         return {
-            "seq": call["seq"], "kind": call["kind"], "at": call["at"], "number": call["number"],
-            "letter": call.get("letter"), "service": call["service"], "service_name": call.get("service_name"),
+            "seq": call["seq"],
+            "kind": call["kind"],
+            "at": call["at"],
+            "number": call["number"],
+            "letter": call.get("letter"),
+            "service": call["service"],
+            "service_name": call.get("service_name"),
             "counter": {"id": counter["id"], "name": counter["name"], "number": counter["number"]},
             "text": self.text(call["kind"], call["number"], counter["number"]),
             "audio": self.audio_url(call["kind"], call["number"], counter["number"]),
@@ -251,8 +286,9 @@ class DisplayHub:
 
     def state(self, profile: Profile) -> dict:
         """The full snapshot a board gets on every (re)connect and after a gap in ``seq``."""
-        snap = self.core.queue.snapshot(counters=list(profile.counter_ids) or None,
-                                        services=list(profile.services) or None)
+        snap = self.core.queue.snapshot(
+            counters=list(profile.counter_ids) or None, services=list(profile.services) or None
+        )
         snap["calls"] = [self.public_call(c) for c in snap["calls"]]
         snap["profile"] = profile.to_dict()
         snap["now"] = int(time.time() * 1000)
@@ -267,8 +303,12 @@ class DisplayHub:
         boards the call is not for, ``tick`` (seq and counts)."""
         counts = self.core.tickets.waiting_counts()
         payload = self.public_call(call)
-        self.socketio.emit("called", payload | {"waiting": counts}, namespace=NAMESPACE,
-                           to=call_rooms(call["counter"]["id"], call["service"]))
+        self.socketio.emit(
+            "called",
+            payload | {"waiting": counts},
+            namespace=NAMESPACE,
+            to=call_rooms(call["counter"]["id"], call["service"]),
+        )
         self.socketio.emit("tick", {"seq": call["seq"], "waiting": counts}, namespace=NAMESPACE, to="ticks")
         return payload
 
@@ -299,8 +339,9 @@ class DisplayHub:
     def emit_counters(self) -> None:
         snap = self.core.queue.snapshot(last=0)
         self.socketio.emit("counters", {"counters": snap["counters"]}, namespace=NAMESPACE)
-        self.socketio.emit("waiting", {"counts": {w["service"]: w["waiting"] for w in snap["waiting"]}},
-                           namespace=NAMESPACE)
+        self.socketio.emit(
+            "waiting", {"counts": {w["service"]: w["waiting"] for w in snap["waiting"]}}, namespace=NAMESPACE
+        )
 
     def refresh(self) -> None:
         """Configuration changed: forget cached settings and tell every board (on every process, via
@@ -313,8 +354,9 @@ class DisplayHub:
         if self.announcer is None:
             return
         kind = payload["kind"]
-        self.announcer.audio_for(payload["number"], payload["counter"]["number"], self.template(kind),
-                                 volume=self.volume())
+        self.announcer.audio_for(
+            payload["number"], payload["counter"]["number"], self.template(kind), volume=self.volume()
+        )
 
     # -- media -------------------------------------------------------------------------------------
     def media(self) -> list[dict]:
@@ -359,8 +401,9 @@ class DisplayNamespace(Namespace):
     def on_connect(self, auth=None):
         wait = refused("board")  # every connect sends a full snapshot: a flood of them is refused like state.json
         if wait:
-            raise ConnectionRefusedError({"error": "too_many_requests", "message": i18n.gettext(MESSAGE, "id", s=wait),
-                                          "retry_after": wait})
+            raise ConnectionRefusedError(
+                {"error": "too_many_requests", "message": i18n.gettext(MESSAGE, "id", s=wait), "retry_after": wait}
+            )
         params = dict(request.args)
         if isinstance(auth, dict):
             params.update({k: auth[k] for k in ("profile", "counters", "services") if k in auth})
@@ -385,8 +428,14 @@ class DisplayNamespace(Namespace):
 # ---------------------------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------------------------
-bp = Blueprint("display", __name__, url_prefix=NAMESPACE, template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint(
+    "display",
+    __name__,
+    url_prefix=NAMESPACE,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 
 def _lang() -> str:
@@ -411,13 +460,25 @@ def board():
         return render_template("display/error.html", message=exc.message(lang), lang=lang), exc.status
     settings = core.settings
     config = {
-        "auth": {"profile": profile.name, "counters": ",".join(map(str, profile.counter_numbers)),
-                 "services": ",".join(profile.services)},
-        "lang": lang, "labels": labels(lang), "tz": settings.timezone, "tz_label": settings.tz_label,
+        "auth": {
+            "profile": profile.name,
+            "counters": ",".join(map(str, profile.counter_numbers)),
+            "services": ",".join(profile.services),
+        },
+        "lang": lang,
+        "labels": labels(lang),
+        "tz": settings.timezone,
+        "tz_label": settings.tz_label,
         "media": hub.media(),
     }
-    return render_template("display/board.html", office=core.office(), labels=labels(lang), lang=lang,
-                           config=config, has_media=bool(config["media"]))
+    return render_template(
+        "display/board.html",
+        office=core.office(),
+        labels=labels(lang),
+        lang=lang,
+        config=config,
+        has_media=bool(config["media"]),
+    )
 
 
 @bp.get("/audio/<kind>/<number>/<int:counter>.wav")
@@ -427,11 +488,11 @@ def audio(kind: str, number: str, counter: int):
     if kind not in KINDS or not _NUMBER_RE.match(number) or not 0 <= counter <= 999:
         raise NotFound("Suara panggilan tidak ditemukan.", detail="bad audio URL")
     if hub.announcer is None:
-        raise NotFound("Pustaka suara tidak tersedia.",
-                       detail=f"no usable clips in {CLIP_DIR}; run display/make_clips.py")
+        raise NotFound(
+            "Pustaka suara tidak tersedia.", detail=f"no usable clips in {CLIP_DIR}; run display/make_clips.py"
+        )
     if not hub.core.queue.was_called_today(number, counter):
-        raise NotFound("Suara panggilan tidak ditemukan.",
-                       detail=f"{number} was not called to loket {counter} today")
+        raise NotFound("Suara panggilan tidak ditemukan.", detail=f"{number} was not called to loket {counter} today")
     try:
         path, key = hub.announcer.audio_for(number, counter, hub.template(kind), volume=hub.volume())
     except (ValueError, voice.MissingClip) as exc:
@@ -483,9 +544,15 @@ def _prune(cache: Path) -> None:
 @hookimpl
 def register_settings():
     # ANTREAN_DISPLAY_MEDIA_DIR, [display] media_dir, or (as before) display_media_dir at the top of antrean.toml
-    return [{"name": "media_dir", "type": "str", "default": "",
-             "description": "folder of images (jpg png webp gif) and videos (mp4 webm) shown in the board's media "
-                            "area, in name order; empty: <instance>/display-media"}]
+    return [
+        {
+            "name": "media_dir",
+            "type": "str",
+            "default": "",
+            "description": "folder of images (jpg png webp gif) and videos (mp4 webm) shown in the board's media "
+            "area, in name order; empty: <instance>/display-media",
+        }
+    ]
 
 
 @hookimpl
@@ -510,7 +577,7 @@ def _on_hub(core, what: str, fn) -> None:
 
 
 def _after_call(hub: DisplayHub, call: dict) -> None:
-    payload = hub.emit_call(call)   # first: the boards must not wait for anything else
+    payload = hub.emit_call(call)  # first: the boards must not wait for anything else
     try:
         hub.prebuild(payload)
     except Exception:

@@ -4,6 +4,7 @@ Every endpoint needs a staff login (bearer token, or console session plus
 ``X-CSRFToken`` for POST), checked by :func:`antrean.web.api.current_actor`;
 roles are checked in :mod:`hardware.store`.  Documented in docs/hardware.md.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -14,7 +15,6 @@ from antrean.web.api import current_actor, staff
 from antrean.web.context import get_core
 from antrean.web.limits import public as rate_limited
 from antrean.web.openapi import Out, Query, api
-
 from hardware import store
 
 bp = Blueprint("hardware_api", __name__, url_prefix="/api/v1/printers")
@@ -141,9 +141,17 @@ def printers():
 @staff("printer.read")
 @api("Recent print jobs", query=JobsQuery, ok=Jobs)
 def jobs(query: JobsQuery):
-    return jsonify({"jobs": store.list_jobs(get_core(), status=query.status, printer=query.printer,
-                                            ticket_id=int(query.ticket_id) if query.ticket_id is not None else None,
-                                            limit=int(query.limit))})
+    return jsonify(
+        {
+            "jobs": store.list_jobs(
+                get_core(),
+                status=query.status,
+                printer=query.printer,
+                ticket_id=int(query.ticket_id) if query.ticket_id is not None else None,
+                limit=int(query.limit),
+            )
+        }
+    )
 
 
 @bp.post("/reprint")
@@ -157,8 +165,12 @@ def reprint(body: ReprintIn):
 
 @bp.post("")
 @staff("printer.manage")
-@api("Add or change a printer (admin). file:// and serial:// must name a character device or a path in the "
-     "setting printer_files", body=PrinterIn, ok=PrinterResult)
+@api(
+    "Add or change a printer (admin). file:// and serial:// must name a character device or a path in the "
+    "setting printer_files",
+    body=PrinterIn,
+    ok=PrinterResult,
+)
 def save_printer(body: PrinterIn):
     actor = current_actor()
     printer = store.save_printer(get_core(), actor, body.name, body.url, body.profile)

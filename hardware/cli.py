@@ -1,4 +1,5 @@
 """``antrean printer``: test, status, add, assign (messages in English, for admins)."""
+
 from __future__ import annotations
 
 import json
@@ -45,27 +46,40 @@ def test(name: str, timeout: float):
     try:
         store.ensure_default_printer(core)
         with core.db.read() as s:
-            row = s.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                                  Printer.name == name)).scalar_one_or_none()
+            row = s.execute(
+                select(Printer).where(Printer.office_id == core.office_id, Printer.name == name)
+            ).scalar_one_or_none()
             if row is None:
                 known = s.execute(select(Printer.name).where(Printer.office_id == core.office_id)).scalars().all()
-                raise click.ClickException(f"no printer named {name!r} (known: {', '.join(known) or 'none'}); "
-                                           "add one with: antrean printer add NAME URL")
+                raise click.ClickException(
+                    f"no printer named {name!r} (known: {', '.join(known) or 'none'}); "
+                    "add one with: antrean printer add NAME URL"
+                )
             url, profile_name = row.url, row.profile
         if url.strip().lower() == "none":
-            raise click.ClickException(f"printer {name!r} has URL 'none' (printing disabled); set ANTREAN_PRINTER_URL "
-                                       "or run: antrean printer add NAME URL")
+            raise click.ClickException(
+                f"printer {name!r} has URL 'none' (printing disabled); set ANTREAN_PRINTER_URL "
+                "or run: antrean printer add NAME URL"
+            )
         profile = paper_profile(profile_name)
         try:
-            print_job(url, profile, lambda p: render_test_page(p, profile, name), timeout=timeout,
-                      files=core.settings.printer_file_list, drivers=service.of(core).drivers)
+            print_job(
+                url,
+                profile,
+                lambda p: render_test_page(p, profile, name),
+                timeout=timeout,
+                files=core.settings.printer_file_list,
+                drivers=service.of(core).drivers,
+            )
         except PrinterConfigError as exc:
             raise click.ClickException(str(exc)) from None
         except PrinterError as exc:
-            hint = {"offline": "is it switched on, connected and at this address?",
-                    "timeout": "it accepted the connection but did not finish; power-cycle it",
-                    "paper_out": "load a paper roll",
-                    "error": "see the message above"}[exc.kind]
+            hint = {
+                "offline": "is it switched on, connected and at this address?",
+                "timeout": "it accepted the connection but did not finish; power-cycle it",
+                "paper_out": "load a paper roll",
+                "error": "see the message above",
+            }[exc.kind]
             maybe = " (the page may have printed partly)" if exc.sent else ""
             raise click.ClickException(f"test page on {name!r} ({url}) failed: {exc}{maybe}; {hint}") from None
         click.echo(f"Test page sent to {name} ({url}, {profile.name}).")
@@ -89,8 +103,11 @@ def status(no_probe: bool, as_json: bool):
                 if result["state"] == "unknown":
                     continue  # no live status on this transport: keep what the spooler saw
                 with core.db.write() as s:
-                    s.execute(update(Printer).where(Printer.office_id == core.office_id, Printer.name == p["name"])
-                              .values(state=result["state"], detail=result["detail"], checked_at=utcnow()))
+                    s.execute(
+                        update(Printer)
+                        .where(Printer.office_id == core.office_id, Printer.name == p["name"])
+                        .values(state=result["state"], detail=result["detail"], checked_at=utcnow())
+                    )
         printers, devices = store.list_printers(core), store.list_devices(core)
         if as_json:
             click.echo(json.dumps({"printers": printers, "devices": devices}, indent=2))
@@ -101,9 +118,11 @@ def status(no_probe: bool, as_json: bool):
             click.echo(f"{p['name']:<14} {state:<10} {p['profile']:<5} {p['url']}")
             if p["detail"]:
                 click.echo(f"{'':<14} {p['detail']}")
-            click.echo(f"{'':<14} jobs: {jobs['pending']} pending, {jobs['printing']} printing, "
-                       f"{jobs['uncertain']} uncertain, {jobs['failed']} failed"
-                       + (f"; checked {p['checked_at']}" if p["checked_at"] else ""))
+            click.echo(
+                f"{'':<14} jobs: {jobs['pending']} pending, {jobs['printing']} printing, "
+                f"{jobs['uncertain']} uncertain, {jobs['failed']} failed"
+                + (f"; checked {p['checked_at']}" if p["checked_at"] else "")
+            )
         for d in devices:
             click.echo(f"kiosk {d['device_id']} -> {d['printer']}")
     finally:
@@ -113,8 +132,7 @@ def status(no_probe: bool, as_json: bool):
 @printer.command("add")
 @click.argument("name")
 @click.argument("url")
-@click.option("--profile", type=click.Choice(["58mm", "80mm"]), default="80mm", show_default=True,
-              help="Paper width.")
+@click.option("--profile", type=click.Choice(["58mm", "80mm"]), default="80mm", show_default=True, help="Paper width.")
 def add(name: str, url: str, profile: str):
     """Add printer NAME at URL, or change it (tcp://HOST:9100, usb://VID:PID, serial://, file://, cups://, none)."""
     core = _core()

@@ -8,6 +8,7 @@ request claims. The row is the same ``kiosk_device`` row that assigns the kiosk'
 one kiosk, one row; both belong to the hardware plugin. Faces reach these functions through
 ``core.extensions["hardware"].devices`` (hardware/service.py), never by importing this module.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,6 @@ from sqlalchemy import select
 from antrean.kernel.actors import SYSTEM, Actor, require_role
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.timeutil import iso, utcnow
-
 from hardware.models import KioskDevice
 
 NAME = re.compile(r"^[A-Za-z0-9._:-]{1,80}$")  # as the kiosk page's ?device=
@@ -32,7 +32,11 @@ def key_hash(key: str) -> str:
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME.match(name):
-        raise Invalid("Nama kios 1–80 karakter: huruf, angka, titik, titik dua, garis bawah atau tanda hubung.", field="name", detail=f"name {name!r}")
+        raise Invalid(
+            "Nama kios 1–80 karakter: huruf, angka, titik, titik dua, garis bawah atau tanda hubung.",
+            field="name",
+            detail=f"name {name!r}",
+        )
     return name
 
 
@@ -43,8 +47,9 @@ def add(core, name: str, actor: Actor = SYSTEM) -> str:
     name = _check_name(name)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with core.db.write() as s:
-        row = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id,
-                                                  KioskDevice.device_id == name)).scalar_one_or_none()
+        row = s.execute(
+            select(KioskDevice).where(KioskDevice.office_id == core.office_id, KioskDevice.device_id == name)
+        ).scalar_one_or_none()
         rekey = row is not None and row.key_hash is not None
         if row is None:
             row = KioskDevice(office_id=core.office_id, device_id=name, name=name)
@@ -59,8 +64,9 @@ def remove(core, name: str, actor: Actor = SYSTEM) -> None:
     if actor.id is not None:
         require_role(actor, "admin")
     with core.db.write() as s:
-        row = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id,
-                                                  KioskDevice.device_id == name)).scalar_one_or_none()
+        row = s.execute(
+            select(KioskDevice).where(KioskDevice.office_id == core.office_id, KioskDevice.device_id == name)
+        ).scalar_one_or_none()
         if row is None or row.key_hash is None:
             raise NotFound("Kios tidak terdaftar.", detail=f"kiosk {name!r}")
         row.key_hash, row.registered_at = None, None
@@ -69,11 +75,20 @@ def remove(core, name: str, actor: Actor = SYSTEM) -> None:
 
 def registered(core) -> list[dict]:
     with core.db.read() as s:
-        rows = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id,
-                                                   KioskDevice.key_hash.is_not(None))
-                         .order_by(KioskDevice.device_id)).scalars()
-        return [{"name": r.device_id, "registered_at": iso(r.registered_at), "last_seen": iso(r.last_seen),
-                 "printer": r.printer_name} for r in rows]
+        rows = s.execute(
+            select(KioskDevice)
+            .where(KioskDevice.office_id == core.office_id, KioskDevice.key_hash.is_not(None))
+            .order_by(KioskDevice.device_id)
+        ).scalars()
+        return [
+            {
+                "name": r.device_id,
+                "registered_at": iso(r.registered_at),
+                "last_seen": iso(r.last_seen),
+                "printer": r.printer_name,
+            }
+            for r in rows
+        ]
 
 
 def name_for_key(core, key: str | None) -> str | None:
@@ -81,5 +96,8 @@ def name_for_key(core, key: str | None) -> str | None:
     if not key or len(key) > 200 or not key.startswith(KEY_PREFIX):
         return None
     with core.db.read() as s:
-        return s.execute(select(KioskDevice.device_id).where(KioskDevice.office_id == core.office_id,
-                                                             KioskDevice.key_hash == key_hash(key))).scalar()
+        return s.execute(
+            select(KioskDevice.device_id).where(
+                KioskDevice.office_id == core.office_id, KioskDevice.key_hash == key_hash(key)
+            )
+        ).scalar()

@@ -5,6 +5,7 @@ core's ``office`` and ``ticket`` resolve by name, and the schema check (tests/un
 compares the whole database with one metadata. The tables are created by the plugin's own migrations
 (hardware/migrations, Alembic branch ``hardware``), not by the core's chain. Timestamps are naive UTC.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -45,6 +46,7 @@ class KioskDevice(Base):
 
 class PrintJob(Base):
     """Written in the ticket's transaction; printed after commit by the printer's worker."""
+
     __tablename__ = "print_job"
     __table_args__ = (Index("ix_print_job_pending", "office_id", "printer_name", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)

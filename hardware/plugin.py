@@ -18,18 +18,18 @@ Hooks (see docs/hardware.md):
 * ``init_app`` - default printer row, ``/api/v1/printers`` endpoints, spooler start (``settings.start_workers``).
 * ``shutdown`` - stop the workers.
 """
+
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 from antrean import hookimpl
-from hardware import store
+from hardware import devices, service, store
 from hardware.api import bp, public
 from hardware.cli import printer as printer_cli
-from hardware.spooler import Spooler
-from hardware import devices, service
 from hardware.service import SPOOLER_KEY
+from hardware.spooler import Spooler
 
 __version__ = "1.0"
 

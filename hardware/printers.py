@@ -48,8 +48,8 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from antrean.kernel.runtime import offload
@@ -136,8 +136,7 @@ class PrinterURL:
             hint = f"allowed: {', '.join(allowed)}" if allowed else "this scheme takes none"
             raise self.fail(f"unknown parameter(s) {', '.join(unknown)} ({hint})")
 
-    def number(self, name: str, default: float | int, conv: Callable[[str], Any] = float,
-               minimum: float = 0) -> Any:
+    def number(self, name: str, default: float | int, conv: Callable[[str], Any] = float, minimum: float = 0) -> Any:
         raw = self.query.get(name)
         if raw is None:
             return default
@@ -211,9 +210,7 @@ def parse_printer_url(url: str, drivers: Mapping[str, Factory] | None = None) ->
     """Split and sanity-check a printer URL (scheme must be in ``drivers``, default :data:`BUILTIN_DRIVERS`)."""
     drivers = BUILTIN_DRIVERS if drivers is None else drivers
     if not isinstance(url, str) or not url.strip():
-        raise PrinterConfigError(
-            f"invalid printer URL {url!r}: it is empty; use 'none' to disable printing"
-        )
+        raise PrinterConfigError(f"invalid printer URL {url!r}: it is empty; use 'none' to disable printing")
     text = url.strip()
     if text.lower() == "none":
         return PrinterURL(url=url, scheme="none", netloc="", path="")
@@ -261,21 +258,31 @@ def check_device_path(spec: PrinterURL, files: tuple[str, ...] = (), *, opening:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
         if not real.startswith("/dev/"):
-            raise spec.fail(f"{path} is not a printer device (expected a character device such as /dev/usb/lp0; "
-                            "other paths only when listed in the setting printer_files)") from None
+            raise spec.fail(
+                f"{path} is not a printer device (expected a character device such as /dev/usb/lp0; "
+                "other paths only when listed in the setting printer_files)"
+            ) from None
         if opening:
             raise PrinterError("offline", f"device {path} is not present (printer unplugged or off?)")
         return
     except OSError as exc:
         raise spec.fail(f"cannot check {path}: {exc.strerror}") from None
     if not stat.S_ISCHR(mode):
-        raise spec.fail(f"{path} is not a character device: a printer URL may not write to files "
-                        "(list the path in the setting printer_files if this is really a printer)")
+        raise spec.fail(
+            f"{path} is not a character device: a printer URL may not write to files "
+            "(list the path in the setting printer_files if this is really a printer)"
+        )
 
 
-def open_printer(url: str, profile: PaperProfile, *, timeout: float = DEFAULT_TIMEOUT,
-                 files: tuple[str, ...] = (), opening: bool = False,
-                 drivers: Mapping[str, Factory] | None = None) -> Escpos | None:
+def open_printer(
+    url: str,
+    profile: PaperProfile,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    files: tuple[str, ...] = (),
+    opening: bool = False,
+    drivers: Mapping[str, Factory] | None = None,
+) -> Escpos | None:
     """Build a python-escpos printer for ``url``; nothing is connected until first use.
 
     Returns ``None`` for ``none`` (printing disabled). ``files``: paths a ``file://``/``serial://`` URL may
@@ -323,8 +330,15 @@ def _tcp_address(spec: PrinterURL) -> tuple[str, int]:
 class NetworkPrinter(Network):
     """python-escpos ``Network`` plus the ``waiteof`` job setting (see module docs)."""
 
-    def __init__(self, *, host: str, port: int = 9100, timeout: float = DEFAULT_TIMEOUT,
-                 waiteof: bool = True, papercheck: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int = 9100,
+        timeout: float = DEFAULT_TIMEOUT,
+        waiteof: bool = True,
+        papercheck: bool = True,
+    ) -> None:
         super().__init__(host=host, port=port, timeout=timeout)
         self.waiteof = waiteof
         self.papercheck = papercheck
@@ -337,8 +351,13 @@ def _tcp(spec: PrinterURL, profile: PaperProfile, timeout: float) -> Escpos:
     spec.check_params(_TCP_PARAMS)
     host, port = _tcp_address(spec)
     timeout = spec.number("timeout", timeout)
-    return NetworkPrinter(host=host, port=port, timeout=timeout, waiteof=spec.flag("waiteof", True),
-                          papercheck=spec.flag("papercheck", True))
+    return NetworkPrinter(
+        host=host,
+        port=port,
+        timeout=timeout,
+        waiteof=spec.flag("waiteof", True),
+        papercheck=spec.flag("papercheck", True),
+    )
 
 
 def _hex_id(spec: PrinterURL, text: str, what: str) -> int:
@@ -425,14 +444,16 @@ def _dummy(spec: PrinterURL, profile: PaperProfile, timeout: float) -> Escpos:
     return Dummy()
 
 
-_BUILTIN.update({
-    "tcp": _tcp,
-    "usb": _usb,
-    "serial": _serial,
-    "file": _file,
-    "cups": _cups,
-    "dummy": _dummy,
-})
+_BUILTIN.update(
+    {
+        "tcp": _tcp,
+        "usb": _usb,
+        "serial": _serial,
+        "file": _file,
+        "cups": _cups,
+        "dummy": _dummy,
+    }
+)
 
 
 # --- print jobs ---------------------------------------------------------------
@@ -448,9 +469,15 @@ class _Deadline:
         return min(left, cap) if cap is not None else left
 
 
-def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
-              timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = (),
-              drivers: Mapping[str, Factory] | None = None) -> None:
+def print_job(
+    url: str,
+    profile: PaperProfile,
+    render_fn: Callable[[Escpos], None],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    files: tuple[str, ...] = (),
+    drivers: Mapping[str, Factory] | None = None,
+) -> None:
     """Open the printer, ``render_fn(printer)``, finish the job, close (always).
 
     USB, serial, device-file and CUPS printers block in C (a full USB buffer, a stalled
@@ -463,9 +490,15 @@ def print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], Non
     return _print_job(url, profile, render_fn, timeout=timeout, files=files, drivers=drivers)
 
 
-def _print_job(url: str, profile: PaperProfile, render_fn: Callable[[Escpos], None], *,
-               timeout: float = DEFAULT_TIMEOUT, files: tuple[str, ...] = (),
-               drivers: Mapping[str, Factory] | None = None) -> None:
+def _print_job(
+    url: str,
+    profile: PaperProfile,
+    render_fn: Callable[[Escpos], None],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    files: tuple[str, ...] = (),
+    drivers: Mapping[str, Factory] | None = None,
+) -> None:
     """:func:`print_job`'s body.
 
     Synchronous; no side effects besides printer I/O.  ``none`` does nothing.
@@ -526,6 +559,7 @@ def _count_writes(printer: Escpos) -> None:
     def counting_raw(msg):
         printer.antrean_wrote = True  # before the write: a failing write may still have delivered bytes
         return raw(msg)
+
     printer.antrean_wrote = False
     printer._raw = counting_raw
 
@@ -607,8 +641,15 @@ def _where(printer: Escpos) -> str:
 
 
 _OFFLINE_ERRNOS = {
-    errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN,
-    errno.ENETDOWN, errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EADDRNOTAVAIL,
+    errno.ECONNREFUSED,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EHOSTDOWN,
+    errno.ENETDOWN,
+    errno.ENOENT,
+    errno.ENODEV,
+    errno.ENXIO,
+    errno.EADDRNOTAVAIL,
 }
 _TIMEOUT_ERRNOS = {errno.ETIMEDOUT}
 _DROPPED_ERRNOS = {errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED}
@@ -623,20 +664,21 @@ def _classify(exc: BaseException, url: str, stage: str, deadline: _Deadline, wro
     while isinstance(root, escpos_exceptions.Error) and root.__context__ is not None:
         root = root.__context__
     where = f"printer {url!r}"
-    during = {"connect": "connecting", "status": "asking for status", "send": "sending the job",
-              "finish": "finishing the job"}[stage]
+    during = {
+        "connect": "connecting",
+        "status": "asking for status",
+        "send": "sending the job",
+        "finish": "finishing the job",
+    }[stage]
     if isinstance(root, TimeoutError) or (isinstance(root, OSError) and root.errno in _TIMEOUT_ERRNOS):
-        return PrinterError("timeout", f"{where}: no response within {deadline.seconds:g} s while {during}",
-                            sent=sent)
+        return PrinterError("timeout", f"{where}: no response within {deadline.seconds:g} s while {during}", sent=sent)
     if isinstance(root, socket.gaierror):
         return PrinterError("offline", f"{where}: cannot resolve host name ({root})")
     if isinstance(root, ConnectionRefusedError) or (isinstance(root, OSError) and root.errno in _OFFLINE_ERRNOS):
         reason = root.strerror or str(root)
-        return PrinterError("offline", f"{where}: {reason} while {during} (printer off or not connected?)",
-                            sent=sent)
+        return PrinterError("offline", f"{where}: {reason} while {during} (printer off or not connected?)", sent=sent)
     if isinstance(root, OSError) and root.errno in _DROPPED_ERRNOS:
-        return PrinterError("offline", f"{where}: connection dropped while {during} ({root.strerror})",
-                            sent=sent)
+        return PrinterError("offline", f"{where}: connection dropped while {during} ({root.strerror})", sent=sent)
     if isinstance(root, escpos_exceptions.DeviceNotFoundError):
         return PrinterError("offline", f"{where}: {root}", sent=sent)
     return PrinterError("error", f"{where}: {type(root).__name__}: {root} while {during}", sent=sent)
@@ -727,8 +769,7 @@ def _tcp_status(host: str, port: int, deadline: _Deadline) -> dict[str, str]:
         if online is None:
             return {"state": "online", "detail": f"{where}: connected; status not reported"}
         if online & _ST_OFFLINE:
-            return {"state": "offline",
-                    "detail": f"{where}: printer reports offline (cover open, paper out or error)"}
+            return {"state": "offline", "detail": f"{where}: printer reports offline (cover open, paper out or error)"}
         paper = _query(sock, b"\x04", deadline.left(STATUS_TIMEOUT))
         if paper is not None and paper & _PAPER_END == _PAPER_END:
             return {"state": "paper_out", "detail": f"{where}: paper end"}

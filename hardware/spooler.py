@@ -41,6 +41,7 @@ marks it ``uncertain`` for the same reason.  Pending jobs older than
 the kiosk told that citizen to note the number long ago, and a late ticket
 would come out for the next person at the kiosk.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,14 @@ from antrean.kernel.models import Ticket
 from antrean.kernel.timeutil import as_utc, utcnow
 from hardware import service, store
 from hardware.models import Printer, PrintJob
-from hardware.printers import (DEFAULT_TIMEOUT, PrinterConfigError, PrinterError, parse_printer_url,
-                               print_job, printer_status)
+from hardware.printers import (
+    DEFAULT_TIMEOUT,
+    PrinterConfigError,
+    PrinterError,
+    parse_printer_url,
+    print_job,
+    printer_status,
+)
 from hardware.ticket import paper_profile, render_test_page, render_ticket
 
 log = logging.getLogger(__name__)
@@ -71,17 +78,26 @@ def _seconds(dt_a: datetime, dt_b: datetime) -> float:
 class Spooler:
     """All printer workers of one core.  ``start()``, ``wake(name)``, ``stop()``."""
 
-    def __init__(self, core, *, retry_min: float | None = None, retry_max: float | None = None,
-                 poll_interval: float | None = None, idle_poll: float | None = None,
-                 timeout: float | None = None, lease_margin: float = 60.0):
+    def __init__(
+        self,
+        core,
+        *,
+        retry_min: float | None = None,
+        retry_max: float | None = None,
+        poll_interval: float | None = None,
+        idle_poll: float | None = None,
+        timeout: float | None = None,
+        lease_margin: float = 60.0,
+    ):
         extra = core.settings.extra
         self.core = core
         #: the core's printer drivers (built-in schemes + the plugins')
         self.drivers = service.of(core).drivers
         self.retry_min = float(retry_min if retry_min is not None else extra.get("print_retry_min", 2.0))
         self.retry_max = float(retry_max if retry_max is not None else extra.get("print_retry_max", 60.0))
-        self.poll_interval = float(poll_interval if poll_interval is not None
-                                   else extra.get("printer_poll_seconds", 30.0))
+        self.poll_interval = float(
+            poll_interval if poll_interval is not None else extra.get("printer_poll_seconds", 30.0)
+        )
         self.idle_poll = float(idle_poll if idle_poll is not None else extra.get("print_idle_poll", 2.0))
         self.timeout = float(timeout if timeout is not None else extra.get("printer_timeout", DEFAULT_TIMEOUT))
         self.lease_margin = lease_margin
@@ -205,8 +221,12 @@ class PrinterWorker:
             return min(sp.idle_poll, sp.poll_interval)
         limit = store.age_limit(core)
         if limit is not None and _seconds(now, head.created_at) > limit.total_seconds():
-            self._finish(head.id, "failed", f"expired: not printed within {int(limit.total_seconds() // 60)} min "
-                                            "(printer unavailable); reprint it if it is still needed")
+            self._finish(
+                head.id,
+                "failed",
+                f"expired: not printed within {int(limit.total_seconds() // 60)} min "
+                "(printer unavailable); reprint it if it is still needed",
+            )
             return 0
         if not store.enabled(printer):
             self._finish(head.id, "failed", "printing is disabled for this printer (URL 'none')")
@@ -227,8 +247,9 @@ class PrinterWorker:
     def _printer(self) -> Printer | None:
         core = self.core
         with core.db.read() as s:
-            p = s.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                                Printer.name == self.name)).scalar_one_or_none()
+            p = s.execute(
+                select(Printer).where(Printer.office_id == core.office_id, Printer.name == self.name)
+            ).scalar_one_or_none()
             if p is not None:
                 s.expunge(p)
             return p
@@ -236,10 +257,16 @@ class PrinterWorker:
     def _head(self) -> PrintJob | None:
         core = self.core
         with core.db.read() as s:
-            j = s.execute(select(PrintJob).where(PrintJob.office_id == core.office_id,
-                                                 PrintJob.printer_name == self.name,
-                                                 PrintJob.status == "pending")
-                          .order_by(PrintJob.id).limit(1)).scalar_one_or_none()
+            j = s.execute(
+                select(PrintJob)
+                .where(
+                    PrintJob.office_id == core.office_id,
+                    PrintJob.printer_name == self.name,
+                    PrintJob.status == "pending",
+                )
+                .order_by(PrintJob.id)
+                .limit(1)
+            ).scalar_one_or_none()
             if j is not None:
                 s.expunge(j)
             return j
@@ -248,17 +275,29 @@ class PrinterWorker:
         """'printing' jobs whose lease ran out: their worker died mid-job -> uncertain."""
         core = self.core
         with core.db.read() as s:
-            stale = s.execute(select(PrintJob.id).where(PrintJob.office_id == core.office_id,
-                                                        PrintJob.printer_name == self.name,
-                                                        PrintJob.status == "printing",
-                                                        PrintJob.next_attempt_at < now)).scalars().all()
+            stale = (
+                s.execute(
+                    select(PrintJob.id).where(
+                        PrintJob.office_id == core.office_id,
+                        PrintJob.printer_name == self.name,
+                        PrintJob.status == "printing",
+                        PrintJob.next_attempt_at < now,
+                    )
+                )
+                .scalars()
+                .all()
+            )
         for job_id in stale:
             with core.db.write(durable=False) as s:
-                n = s.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "printing",
-                                                     PrintJob.next_attempt_at < now)
-                              .values(status="uncertain",
-                                      last_error="the worker stopped while printing (process ended); it may "
-                                                 "have printed: check, and reprint if no ticket came out")).rowcount
+                n = s.execute(
+                    update(PrintJob)
+                    .where(PrintJob.id == job_id, PrintJob.status == "printing", PrintJob.next_attempt_at < now)
+                    .values(
+                        status="uncertain",
+                        last_error="the worker stopped while printing (process ended); it may "
+                        "have printed: check, and reprint if no ticket came out",
+                    )
+                ).rowcount
                 if n:
                     self._trouble(s, job_id, "uncertain")
                     log.warning("print job %s was left in 'printing' by a stopped worker; marked uncertain", job_id)
@@ -269,16 +308,26 @@ class PrinterWorker:
     def _claim(self, job_id: int, now: datetime) -> bool:
         lease = now + timedelta(seconds=self.spooler.timeout + self.spooler.lease_margin)
         with self.core.db.write() as s:
-            n = s.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "pending")
-                          .values(status="printing", attempts=PrintJob.attempts + 1, next_attempt_at=lease)).rowcount
+            n = s.execute(
+                update(PrintJob)
+                .where(PrintJob.id == job_id, PrintJob.status == "pending")
+                .values(status="printing", attempts=PrintJob.attempts + 1, next_attempt_at=lease)
+            ).rowcount
         return n == 1
 
     def _reschedule(self, now: datetime) -> None:
         core = self.core
         with core.db.write(durable=False) as s:
-            s.execute(update(PrintJob).where(PrintJob.office_id == core.office_id, PrintJob.printer_name == self.name,
-                                             PrintJob.status == "pending", PrintJob.next_attempt_at > now)
-                      .values(next_attempt_at=now))
+            s.execute(
+                update(PrintJob)
+                .where(
+                    PrintJob.office_id == core.office_id,
+                    PrintJob.printer_name == self.name,
+                    PrintJob.status == "pending",
+                    PrintJob.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now)
+            )
 
     def _finish(self, job_id: int, status: str, error: str = "", *, retry_at: datetime | None = None) -> None:
         values: dict = {"status": status, "last_error": error[:2000]}
@@ -287,19 +336,25 @@ class PrinterWorker:
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         with self.core.db.write(durable=False) as s:
-            n = s.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status.in_(("printing", "pending")))
-                          .values(**values)).rowcount
+            n = s.execute(
+                update(PrintJob)
+                .where(PrintJob.id == job_id, PrintJob.status.in_(("printing", "pending")))
+                .values(**values)
+            ).rowcount
             if n and status in ("uncertain", "failed"):
                 self._trouble(s, job_id, status)
 
     def _trouble(self, s, job_id: int, status: str) -> None:
         """A job turned uncertain/failed: announce it (after commit) so every console's print-trouble banner and
         list refresh at once. Public data only: the job, its ticket's id and number, the printer."""
-        ticket_id, number = s.execute(select(PrintJob.ticket_id, Ticket.number)
-                                      .outerjoin(Ticket, Ticket.id == PrintJob.ticket_id)
-                                      .where(PrintJob.id == job_id)).one()
-        self.core.emit(s, "print.job_failed", job=job_id, status=status, ticket=ticket_id, number=number,
-                       printer=self.name)
+        ticket_id, number = s.execute(
+            select(PrintJob.ticket_id, Ticket.number)
+            .outerjoin(Ticket, Ticket.id == PrintJob.ticket_id)
+            .where(PrintJob.id == job_id)
+        ).one()
+        self.core.emit(
+            s, "print.job_failed", job=job_id, status=status, ticket=ticket_id, number=number, printer=self.name
+        )
 
     def _set_state(self, state: str, detail: str) -> None:
         core = self.core
@@ -308,11 +363,15 @@ class PrinterWorker:
             return  # unchanged and recently written: spare the database a write per job
         self._written, self._written_at = (state, detail), mono
         with core.db.write(durable=False) as s:
-            s.execute(update(Printer).where(Printer.office_id == core.office_id, Printer.name == self.name)
-                      .values(state=state, detail=detail[:2000], checked_at=utcnow()))
+            s.execute(
+                update(Printer)
+                .where(Printer.office_id == core.office_id, Printer.name == self.name)
+                .values(state=state, detail=detail[:2000], checked_at=utcnow())
+            )
             if state != self.state:
-                core.emit(s, "printer.state_changed", printer=self.name, state=state, previous=self.state,
-                          detail=detail[:200])
+                core.emit(
+                    s, "printer.state_changed", printer=self.name, state=state, previous=self.state, detail=detail[:200]
+                )
         if state != self.state:
             (log.info if state == "online" else log.warning)("printer %s: %s %s", self.name, state, detail)
         self.state = state
@@ -344,6 +403,7 @@ class PrinterWorker:
         try:
             profile = paper_profile(printer.profile)
             if kind == "test":
+
                 def render(p):
                     render_test_page(p, profile, printer.name)
             else:
@@ -356,17 +416,27 @@ class PrinterWorker:
             log.error("print job %s failed: bad payload: %r", job_id, exc)
             return
         try:
-            print_job(printer.url, profile, render, timeout=sp.timeout, files=core.settings.printer_file_list,
-                      drivers=sp.drivers)
+            print_job(
+                printer.url,
+                profile,
+                render,
+                timeout=sp.timeout,
+                files=core.settings.printer_file_list,
+                drivers=sp.drivers,
+            )
         except PrinterConfigError as exc:
             self._set_state("error", str(exc))
             self._retry(job_id, attempts, str(exc))
         except PrinterError as exc:
             self._set_state(_STATE_OF_KIND[exc.kind], exc.message)
             if exc.sent:  # bytes may be in the printer's buffer: sending again could print it twice
-                self._finish(job_id, "uncertain", f"{exc} (the job reached the printer and may have printed, "
-                                                  "or may print when the printer recovers: check, and reprint "
-                                                  "if no ticket came out)")
+                self._finish(
+                    job_id,
+                    "uncertain",
+                    f"{exc} (the job reached the printer and may have printed, "
+                    "or may print when the printer recovers: check, and reprint "
+                    "if no ticket came out)",
+                )
             else:
                 self._retry(job_id, attempts, str(exc))
         except Exception as exc:  # noqa: BLE001 - a rendering bug: never retry it forever
@@ -379,5 +449,9 @@ class PrinterWorker:
 
     def _retry(self, job_id: int, attempts: int, error: str) -> None:
         delay = self.spooler.backoff(attempts)
-        self._finish(job_id, "pending", f"attempt {attempts}: {error}; next try in {delay:g} s",
-                     retry_at=utcnow() + timedelta(seconds=delay))
+        self._finish(
+            job_id,
+            "pending",
+            f"attempt {attempts}: {error}; next try in {delay:g} s",
+            retry_at=utcnow() + timedelta(seconds=delay),
+        )

@@ -12,6 +12,7 @@ printer may have printed it, see docs/hardware.md: never reprinted
 automatically, staff decide) or ``failed`` (will not be printed: expired,
 printing disabled, or an unprintable payload).
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,7 +53,9 @@ def check_url(url: str, files: tuple[str, ...] = (), drivers=None) -> str:
     ``serial://`` must name a character device (hardware.printers.check_device_path). ``drivers``: the
     core's registry (``service.of(core).drivers``; default the built-in schemes)."""
     try:
-        open_printer(url, PAPER_80, files=files, drivers=drivers)  # builds the driver object (checks host, ids, devices); no I/O
+        open_printer(
+            url, PAPER_80, files=files, drivers=drivers
+        )  # builds the driver object (checks host, ids, devices); no I/O
     except PrinterConfigError as exc:
         raise Invalid("Alamat printer tidak sah.", detail=str(exc), field="url") from None
     return url.strip()
@@ -62,8 +65,7 @@ def check_profile(profile: str) -> str:
     try:
         return paper_profile(profile).name
     except ValueError as exc:
-        raise Invalid("Lebar kertas harus 58mm atau 80mm.",
-                      detail=str(exc), field="profile") from None
+        raise Invalid("Lebar kertas harus 58mm atau 80mm.", detail=str(exc), field="profile") from None
 
 
 #: office setting remembering the default printer as it was before ``printer_url`` took it over
@@ -103,15 +105,15 @@ def ensure_default_printer(core, session=None) -> Printer:
     url = (st.printer_url or "none").strip() or "none"
     profile = paper_profile(st.printer_profile).name  # checked at start-up (check_settings)
     office_id = core.office_id
-    row = session.execute(select(Printer).where(Printer.office_id == office_id,
-                                                Printer.name == DEFAULT_PRINTER)).scalar_one_or_none()
+    row = session.execute(
+        select(Printer).where(Printer.office_id == office_id, Printer.name == DEFAULT_PRINTER)
+    ).scalar_one_or_none()
     remembered = session.get(Setting, (office_id, SETTINGS_OVERRIDE))
     if url.lower() != "none":
         if row is not None and row.url == url and row.profile == profile:
             return row
         if remembered is None:  # first take-over: remember what the row was
-            before = {"url": row.url, "profile": row.profile} if row is not None else {"url": "none",
-                                                                                    "profile": None}
+            before = {"url": row.url, "profile": row.profile} if row is not None else {"url": "none", "profile": None}
             session.add(Setting(office_id=office_id, key=SETTINGS_OVERRIDE, value=before))
         target = {"url": url, "profile": profile}
         source = "settings"
@@ -124,8 +126,14 @@ def ensure_default_printer(core, session=None) -> Printer:
     else:
         return row
     if row is None:
-        row = Printer(office_id=office_id, name=DEFAULT_PRINTER, url=target["url"], profile=target["profile"],
-                      state="unknown", detail="")
+        row = Printer(
+            office_id=office_id,
+            name=DEFAULT_PRINTER,
+            url=target["url"],
+            profile=target["profile"],
+            state="unknown",
+            detail="",
+        )
         session.add(row)
         session.flush()
         core.audit(session, SYSTEM, "printer.create", "printer", DEFAULT_PRINTER, **target, source=source)
@@ -138,20 +146,29 @@ def ensure_default_printer(core, session=None) -> Printer:
 
 def printer_view(p: Printer, counts: dict | None = None) -> dict:
     counts = counts or {}
-    return {"name": p.name, "url": p.url, "profile": p.profile, "state": p.state, "detail": p.detail,
-            "checked_at": iso(p.checked_at), "enabled": p.url.strip().lower() != "none",
-            "jobs": {k: counts.get(k, 0) for k in ("pending", "printing", "uncertain", "failed")}}
+    return {
+        "name": p.name,
+        "url": p.url,
+        "profile": p.profile,
+        "state": p.state,
+        "detail": p.detail,
+        "checked_at": iso(p.checked_at),
+        "enabled": p.url.strip().lower() != "none",
+        "jobs": {k: counts.get(k, 0) for k in ("pending", "printing", "uncertain", "failed")},
+    }
 
 
 def list_printers(core) -> list[dict]:
     with core.db.read() as s:
-        rows = s.execute(select(Printer).where(Printer.office_id == core.office_id)
-                         .order_by(Printer.name)).scalars().all()
+        rows = (
+            s.execute(select(Printer).where(Printer.office_id == core.office_id).order_by(Printer.name)).scalars().all()
+        )
         counts: dict[str, dict] = {}
         for name, status, n in s.execute(
-                select(PrintJob.printer_name, PrintJob.status, func.count())
-                .where(PrintJob.office_id == core.office_id, PrintJob.status != "done")
-                .group_by(PrintJob.printer_name, PrintJob.status)).all():
+            select(PrintJob.printer_name, PrintJob.status, func.count())
+            .where(PrintJob.office_id == core.office_id, PrintJob.status != "done")
+            .group_by(PrintJob.printer_name, PrintJob.status)
+        ).all():
             counts.setdefault(name, {})[status] = n
         return [printer_view(p, counts.get(p.name)) for p in rows]
 
@@ -161,12 +178,12 @@ def save_printer(core, actor: Actor, name: str, url: str, profile: str = "80mm")
     authorize(core, actor, "printer.manage")
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).",
-                      field="name")
+        raise Invalid("Nama printer wajib diisi (maksimal 60 karakter).", field="name")
     url, profile = check_url(url, core.settings.printer_file_list, service.of(core).drivers), check_profile(profile)
     with core.db.write() as s:
-        row = s.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                              Printer.name == name)).scalar_one_or_none()
+        row = s.execute(
+            select(Printer).where(Printer.office_id == core.office_id, Printer.name == name)
+        ).scalar_one_or_none()
         if row is None:
             row = Printer(office_id=core.office_id, name=name, url=url, profile=profile, state="unknown", detail="")
             s.add(row)
@@ -187,15 +204,22 @@ def assign_device(core, actor: Actor, device_id: str, printer_name: str | None, 
     authorize(core, actor, "printer.manage")
     device_id = (device_id or "").strip()
     if not device_id or len(device_id) > 80:
-        raise Invalid("ID perangkat kios wajib diisi (maksimal 80 karakter).",
-                      field="device_id")
+        raise Invalid("ID perangkat kios wajib diisi (maksimal 80 karakter).", field="device_id")
     with core.db.write() as s:
-        if printer_name is not None and s.execute(select(Printer.id).where(
-                Printer.office_id == core.office_id, Printer.name == printer_name)).scalar() is None:
-            raise NotFound("Printer tidak ditemukan.",
-                           detail=f"no printer named {printer_name!r}; add it first (antrean printer add)")
-        dev = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id,
-                                                  KioskDevice.device_id == device_id)).scalar_one_or_none()
+        if (
+            printer_name is not None
+            and s.execute(
+                select(Printer.id).where(Printer.office_id == core.office_id, Printer.name == printer_name)
+            ).scalar()
+            is None
+        ):
+            raise NotFound(
+                "Printer tidak ditemukan.",
+                detail=f"no printer named {printer_name!r}; add it first (antrean printer add)",
+            )
+        dev = s.execute(
+            select(KioskDevice).where(KioskDevice.office_id == core.office_id, KioskDevice.device_id == device_id)
+        ).scalar_one_or_none()
         old = None
         if dev is None:
             dev = KioskDevice(office_id=core.office_id, device_id=device_id, name=name or "", printer_name=printer_name)
@@ -210,43 +234,63 @@ def assign_device(core, actor: Actor, device_id: str, printer_name: str | None, 
 
 
 def device_view(d: KioskDevice) -> dict:
-    return {"device_id": d.device_id, "name": d.name, "printer": d.printer_name or DEFAULT_PRINTER,
-            "last_seen": iso(d.last_seen)}
+    return {
+        "device_id": d.device_id,
+        "name": d.name,
+        "printer": d.printer_name or DEFAULT_PRINTER,
+        "last_seen": iso(d.last_seen),
+    }
 
 
 def list_devices(core) -> list[dict]:
     with core.db.read() as s:
-        rows = s.execute(select(KioskDevice).where(KioskDevice.office_id == core.office_id)
-                         .order_by(KioskDevice.device_id)).scalars().all()
+        rows = (
+            s.execute(
+                select(KioskDevice).where(KioskDevice.office_id == core.office_id).order_by(KioskDevice.device_id)
+            )
+            .scalars()
+            .all()
+        )
         return [device_view(d) for d in rows]
 
 
 def printer_for_device(core, session, device_id: str | None) -> Printer:
     """The kiosk's own printer, else the default one (created from settings if missing)."""
     if device_id:
-        name = session.execute(select(KioskDevice.printer_name).where(
-            KioskDevice.office_id == core.office_id, KioskDevice.device_id == device_id)).scalar()
+        name = session.execute(
+            select(KioskDevice.printer_name).where(
+                KioskDevice.office_id == core.office_id, KioskDevice.device_id == device_id
+            )
+        ).scalar()
         if name:
-            row = session.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                                        Printer.name == name)).scalar_one_or_none()
+            row = session.execute(
+                select(Printer).where(Printer.office_id == core.office_id, Printer.name == name)
+            ).scalar_one_or_none()
             if row is not None:
                 return row
-            log.error("kiosk %r is assigned to printer %r, which does not exist; using %r",
-                      device_id, name, DEFAULT_PRINTER)
-    row = session.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                                Printer.name == DEFAULT_PRINTER)).scalar_one_or_none()
+            log.error(
+                "kiosk %r is assigned to printer %r, which does not exist; using %r", device_id, name, DEFAULT_PRINTER
+            )
+    row = session.execute(
+        select(Printer).where(Printer.office_id == core.office_id, Printer.name == DEFAULT_PRINTER)
+    ).scalar_one_or_none()
     return row if row is not None else ensure_default_printer(core, session)
 
 
 def print_status(session, ticket_id: int) -> dict:
     """The ``print`` field of a ticket as the kiosk saw it when issued, from its first print job."""
-    job = session.execute(select(PrintJob).where(PrintJob.ticket_id == ticket_id, PrintJob.kind == "ticket")
-                          .order_by(PrintJob.id).limit(1)).scalar()
+    job = session.execute(
+        select(PrintJob)
+        .where(PrintJob.ticket_id == ticket_id, PrintJob.kind == "ticket")
+        .order_by(PrintJob.id)
+        .limit(1)
+    ).scalar()
     if job is None:
         return {"status": "disabled"}
     status = "queued" if job.status == "pending" else job.status
-    state = session.execute(select(Printer.state).where(Printer.office_id == job.office_id,
-                                                        Printer.name == job.printer_name)).scalar()
+    state = session.execute(
+        select(Printer.state).where(Printer.office_id == job.office_id, Printer.name == job.printer_name)
+    ).scalar()
     return {"status": status, "printer": job.printer_name, "job": job.id, "printer_state": state or "unknown"}
 
 
@@ -298,8 +342,9 @@ def public_base(core) -> str:
 def ticket_payload(core, session, ticket: dict, base_url: str) -> dict:
     """The TicketPrint fields as JSON, from the ticket dict (the API's view) and the office rows."""
     office = session.get(Office, core.office_id)
-    svc = session.execute(select(Service).where(Service.office_id == core.office_id,
-                                                Service.code == ticket["service"])).scalar_one_or_none()
+    svc = session.execute(
+        select(Service).where(Service.office_id == core.office_id, Service.code == ticket["service"])
+    ).scalar_one_or_none()
     sop = core.sops.get(ticket["service"])
     if svc is not None and svc.checklist is not None:
         documents = list(svc.checklist)
@@ -332,10 +377,18 @@ def ticket_print(payload: dict) -> TicketPrint:
 
 
 def enqueue(core, session, ticket: dict, printer: Printer, kind: str, base_url: str) -> PrintJob:
-    job = PrintJob(office_id=core.office_id, ticket_id=ticket["id"], printer_name=printer.name, kind=kind,
-                   status="pending", attempts=0, last_error="",
-                   payload=ticket_payload(core, session, ticket, base_url),
-                   next_attempt_at=utcnow(), created_at=utcnow())
+    job = PrintJob(
+        office_id=core.office_id,
+        ticket_id=ticket["id"],
+        printer_name=printer.name,
+        kind=kind,
+        status="pending",
+        attempts=0,
+        last_error="",
+        payload=ticket_payload(core, session, ticket, base_url),
+        next_attempt_at=utcnow(),
+        created_at=utcnow(),
+    )
     session.add(job)
     session.flush()
     return job
@@ -343,17 +396,28 @@ def enqueue(core, session, ticket: dict, printer: Printer, kind: str, base_url: 
 
 # -- jobs -------------------------------------------------------------------------
 def job_view(j: PrintJob, number: str | None = None) -> dict:
-    return {"id": j.id, "ticket_id": j.ticket_id, "number": number or (j.payload or {}).get("number"),
-            "printer": j.printer_name, "kind": j.kind, "status": j.status, "attempts": j.attempts,
-            "last_error": j.last_error, "created_at": iso(j.created_at), "printed_at": iso(j.printed_at),
-            "next_attempt_at": iso(j.next_attempt_at) if j.status == "pending" else None}
+    return {
+        "id": j.id,
+        "ticket_id": j.ticket_id,
+        "number": number or (j.payload or {}).get("number"),
+        "printer": j.printer_name,
+        "kind": j.kind,
+        "status": j.status,
+        "attempts": j.attempts,
+        "last_error": j.last_error,
+        "created_at": iso(j.created_at),
+        "printed_at": iso(j.printed_at),
+        "next_attempt_at": iso(j.next_attempt_at) if j.status == "pending" else None,
+    }
 
 
-def list_jobs(core, *, status: str | None = None, printer: str | None = None, ticket_id: int | None = None,
-              limit: int = 50) -> list[dict]:
+def list_jobs(
+    core, *, status: str | None = None, printer: str | None = None, ticket_id: int | None = None, limit: int = 50
+) -> list[dict]:
     if status is not None and status not in JOB_STATES:
-        raise Invalid("Status pekerjaan cetak tidak dikenal.",
-                      detail=f"status must be one of {list(JOB_STATES)}", field="status")
+        raise Invalid(
+            "Status pekerjaan cetak tidak dikenal.", detail=f"status must be one of {list(JOB_STATES)}", field="status"
+        )
     q = select(PrintJob).where(PrintJob.office_id == core.office_id)
     if status:
         q = q.where(PrintJob.status == status)
@@ -381,27 +445,42 @@ def reprint(core, actor: Actor, ticket_id: int, printer_name: str | None = None,
         if t is None or t.office_id != core.office_id:
             raise NotFound("Tiket tidak ditemukan.", detail=f"ticket id {ticket_id}")
         if printer_name:
-            printer = s.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                                      Printer.name == printer_name)).scalar_one_or_none()
+            printer = s.execute(
+                select(Printer).where(Printer.office_id == core.office_id, Printer.name == printer_name)
+            ).scalar_one_or_none()
             if printer is None:
                 raise NotFound("Printer tidak ditemukan.", detail=f"no printer {printer_name!r}")
         else:
-            last = s.execute(select(PrintJob.printer_name).where(PrintJob.ticket_id == t.id)
-                             .order_by(PrintJob.id.desc()).limit(1)).scalar()
+            last = s.execute(
+                select(PrintJob.printer_name).where(PrintJob.ticket_id == t.id).order_by(PrintJob.id.desc()).limit(1)
+            ).scalar()
             printer = None
             if last:
-                printer = s.execute(select(Printer).where(Printer.office_id == core.office_id,
-                                                          Printer.name == last)).scalar_one_or_none()
+                printer = s.execute(
+                    select(Printer).where(Printer.office_id == core.office_id, Printer.name == last)
+                ).scalar_one_or_none()
             if printer is None:
                 printer = printer_for_device(core, s, t.device_id)
         if not enabled(printer):
-            raise Invalid("Pencetakan tiket dinonaktifkan untuk printer ini.",
-                          detail=f"printer {printer.name!r} has URL 'none'; set one with antrean printer add",
-                          code="printing_disabled", status=409)
+            raise Invalid(
+                "Pencetakan tiket dinonaktifkan untuk printer ini.",
+                detail=f"printer {printer.name!r} has URL 'none'; set one with antrean printer add",
+                code="printing_disabled",
+                status=409,
+            )
         view = core.tickets.view_in(s, t)
         job = enqueue(core, s, view, printer, "reprint", base_url or public_base(core))
-        core.audit(s, actor, "ticket.reprint", "ticket", t.id, number=t.number, job=job.id, printer=printer.name,
-                   event={"ticket": t.id, "number": t.number, "job": job.id, "printer": printer.name})
+        core.audit(
+            s,
+            actor,
+            "ticket.reprint",
+            "ticket",
+            t.id,
+            number=t.number,
+            job=job.id,
+            printer=printer.name,
+            event={"ticket": t.id, "number": t.number, "job": job.id, "printer": printer.name},
+        )
         out = job_view(job, t.number)
     spooler = core.extensions.get("hardware.spooler")
     if spooler is not None:

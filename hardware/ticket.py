@@ -119,6 +119,7 @@ class TicketPrint:
 
 # --- text helpers -----------------------------------------------------------
 
+
 def format_indonesian_datetime(dt: datetime, tz_label: str) -> str:
     """``Rabu, 25 November 2026 09:14 WIB`` without relying on the OS locale."""
     return f"{tanggal(dt)} {dt.hour:02d}:{dt.minute:02d} {tz_label}".rstrip()
@@ -126,12 +127,32 @@ def format_indonesian_datetime(dt: datetime, tz_label: str) -> str:
 
 # Typographic characters that PC437/850 lack, mapped to what reads the same.
 _TRANSLIT = {
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-    "\u2015": "-", "\u2212": "-", "\u2018": "'", "\u2019": "'", "\u201a": ",",
-    "\u201b": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2026": "...",
-    "\u2022": "-", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u00d7": "x",
-    "\u20ac": "EUR", "\u2192": "->", "\u2190": "<-", "\u2122": "TM",
-    "\u00a9": "(c)", "\u00ae": "(R)",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": ",",
+    "\u201b": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2026": "...",
+    "\u2022": "-",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u00d7": "x",
+    "\u20ac": "EUR",
+    "\u2192": "->",
+    "\u2190": "<-",
+    "\u2122": "TM",
+    "\u00a9": "(c)",
+    "\u00ae": "(R)",
 }
 
 
@@ -157,7 +178,8 @@ def printable(text: str, codepage: str = "CP437") -> str:
             continue
         # Strip accents: "ő" -> "o" + combining mark -> "o".
         base = "".join(
-            c for c in unicodedata.normalize("NFKD", ch)
+            c
+            for c in unicodedata.normalize("NFKD", ch)
             if not unicodedata.combining(c) and _encodes(c, codec) and ord(c) >= 0x20
         )
         out.append(base or "?")
@@ -203,16 +225,19 @@ class _Writer:
         self.p.magic.encoding = None
         self.p.charcode(self.profile.codepage)
 
-    def style(self, *, align: str = "left", bold: bool = False, invert: bool = False,
-              width: int = 1, height: int = 1) -> None:
-        self.p.set(align=align, font="a", bold=bold, underline=0, invert=invert,
-                   custom_size=True, width=width, height=height)
+    def style(
+        self, *, align: str = "left", bold: bool = False, invert: bool = False, width: int = 1, height: int = 1
+    ) -> None:
+        self.p.set(
+            align=align, font="a", bold=bold, underline=0, invert=invert, custom_size=True, width=width, height=height
+        )
 
     def columns(self, width: int = 1) -> int:
         return self.profile.chars_per_line // width
 
-    def para(self, text: str, *, width: int = 1, indent: str = "", subsequent_indent: str = "",
-             pad: bool = False) -> None:
+    def para(
+        self, text: str, *, width: int = 1, indent: str = "", subsequent_indent: str = "", pad: bool = False
+    ) -> None:
         """Print ``text`` word-wrapped; ``pad`` adds a space each side (for inverted text)."""
         clean = printable(text, self.profile.codepage)
         columns = self.columns(width) - (2 if pad else 0)
@@ -258,8 +283,7 @@ class _Writer:
         canvas = Image.new("1", (self.profile.dots, img.height), 1)
         canvas.paste(img, ((self.profile.dots - img.width) // 2, 0))
         raster = EscposImage(canvas)
-        header = (b"\x1dv0\x00" + raster.width_bytes.to_bytes(2, "little")
-                  + raster.height.to_bytes(2, "little"))
+        header = b"\x1dv0\x00" + raster.width_bytes.to_bytes(2, "little") + raster.height.to_bytes(2, "little")
         self.p._raw(header + raster.to_raster_format())
 
     def finish(self) -> None:

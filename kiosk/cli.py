@@ -1,5 +1,6 @@
 """``antrean kiosk add|list|remove``: registered kiosks and their device keys;
 ``antrean kiosk set-pin`` / ``clear-pin``: the staff PIN that opens a kiosk's settings screen."""
+
 from __future__ import annotations
 
 import sys
@@ -76,8 +77,10 @@ def add(name: str):
     try:
         core.migrate()
         key = _devices(core).add(name, actor)
-        click.echo(f"Kiosk {name} registered. Open it once at /kiosk?device={name}&key=<key> "
-                   "(or send the key as the X-Device-Key header). Device key:")
+        click.echo(
+            f"Kiosk {name} registered. Open it once at /kiosk?device={name}&key=<key> "
+            "(or send the key as the X-Device-Key header). Device key:"
+        )
         click.echo(key)
     except AntreanError as exc:
         _fail(exc)

@@ -1,4 +1,5 @@
 """The kiosk face as a built-in plugin: registers the ``kiosk`` blueprint (/kiosk and /t/<token>)."""
+
 from __future__ import annotations
 
 from antrean import hookimpl

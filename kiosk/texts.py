@@ -1,4 +1,5 @@
 """Every word the kiosk and the status page show, in Bahasa Indonesia (default) and English."""
+
 from __future__ import annotations
 
 from antrean.kernel import i18n
@@ -47,7 +48,7 @@ ID = {
     "pin_title": "Pengaturan kios (khusus petugas)",
     "pin_enter": "Masukkan PIN petugas",
     "pin_not_configured": "PIN kios belum diatur. Admin dapat mengaturnya dengan perintah "
-                          "\u201cantrean kiosk set-pin\u201d atau melalui API (PUT /kiosk/pin).",
+    "\u201cantrean kiosk set-pin\u201d atau melalui API (PUT /kiosk/pin).",
     "pin_wrong": "PIN salah.",
     "pin_locked": "Terlalu banyak percobaan. Coba lagi beberapa menit lagi.",
     "pin_ok": "OK",
@@ -111,7 +112,7 @@ ID = {
     "booking_walk_in": "Ambil nomor antrean biasa",
     "st_missing_title": "Tiket tidak ditemukan.",
     "st_missing_hint": "Periksa kembali alamat halaman ini, atau pindai lagi kode QR pada tiket Anda. "
-                       "Jika masih belum berhasil, silakan tanyakan kepada petugas di loket.",
+    "Jika masih belum berhasil, silakan tanyakan kepada petugas di loket.",
 }
 
 

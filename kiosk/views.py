@@ -12,6 +12,7 @@ Routes (blueprint ``kiosk``):
 
 Tickets are issued by the kiosk's JavaScript through ``POST /api/v1/tickets``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -33,30 +34,46 @@ from antrean.web.limits import public
 from . import texts
 from .icons import icon_name, sprite
 
-bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/kiosk/static")
+bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
 
 #: Defaults of the office setting ``kiosk`` (a dict; admins change it with core.set_setting).
 DEFAULTS = {
-    "ask_priority": True,    # ask the priority question after a tile is tapped
-    "idle_seconds": 40,      # back to the start after this long without a touch
-    "ticket_seconds": 10,    # the number stays this long when the ticket printed
-    "note_seconds": 45,      # …and this long when the citizen must note the number (no printer)
+    "ask_priority": True,  # ask the priority question after a tile is tapped
+    "idle_seconds": 40,  # back to the start after this long without a touch
+    "ticket_seconds": 10,  # the number stays this long when the ticket printed
+    "note_seconds": 45,  # …and this long when the citizen must note the number (no printer)
     "print_wait_seconds": 5,  # a ticket not printed within this long: "Catat nomor Anda"
-    "refresh_seconds": 30,   # how often the kiosk refreshes the services' open/closed state
+    "refresh_seconds": 30,  # how often the kiosk refreshes the services' open/closed state
 }
 PIN_SETTING = "kiosk_pin"
 PIN_MAX_FAILURES = 5
 PIN_LOCK_SECONDS = 300
 
 #: Content-Security-Policy of every kiosk and status page: nothing leaves the office's server.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 #: Fields of a ticket the public status page may show (no ids, no device, nothing about the applicant).
-PUBLIC_FIELDS = ("number", "service_name", "service_short_name", "standard_minutes", "priority_label", "status",
-                 "day", "issued_at", "called_at", "waiting_ahead", "estimated_wait_minutes", "counter", "now_calling",
-                 "outcome", "returned", "survey")
+PUBLIC_FIELDS = (
+    "number",
+    "service_name",
+    "service_short_name",
+    "standard_minutes",
+    "priority_label",
+    "status",
+    "day",
+    "issued_at",
+    "called_at",
+    "waiting_ahead",
+    "estimated_wait_minutes",
+    "counter",
+    "now_calling",
+    "outcome",
+    "returned",
+    "survey",
+)
 
 
 def kiosk_settings(core) -> dict:
@@ -66,8 +83,12 @@ def kiosk_settings(core) -> dict:
         value = stored.get(key)
         if isinstance(default, bool) and isinstance(value, bool):
             out[key] = value
-        elif not isinstance(default, bool) and isinstance(value, (int, float)) and not isinstance(value, bool) \
-                and 1 <= value <= 3600:
+        elif (
+            not isinstance(default, bool)
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and 1 <= value <= 3600
+        ):
             out[key] = value
     return out
 
@@ -83,22 +104,34 @@ def kiosk_state(core) -> dict:
         message = state.get("message_en") if lang() == "en" else state.get("message")
         closed_label = None
         if state.get("reason") == "service_closed":
-            closed_label = t["closed_hours"].format(open=svc["open_time"] or "00:00", close=svc["close_time"] or "24:00",
-                                                    tz=core.settings.tz_label)
+            closed_label = t["closed_hours"].format(
+                open=svc["open_time"] or "00:00", close=svc["close_time"] or "24:00", tz=core.settings.tz_label
+            )
         elif state.get("reason") == "quota_reached":
             closed_label = t["closed_quota"]
         groups.setdefault(svc["group"], {"code": svc["group"], "name": svc["group_name"], "services": []})
-        groups[svc["group"]]["services"].append({
-            "code": svc["code"], "name": svc["name"], "short_name": svc["short_name"], "letter": svc["letter"],
-            "icon": icon_name(svc["icon"]), "documents": svc["documents"], "standard_minutes": svc["standard_minutes"],
-            "open": bool(state.get("open", True)), "reason": state.get("reason"), "message": message,
-            "closed_label": closed_label or message,
-            "waiting": waiting.get(svc["code"], 0),
-        })
+        groups[svc["group"]]["services"].append(
+            {
+                "code": svc["code"],
+                "name": svc["name"],
+                "short_name": svc["short_name"],
+                "letter": svc["letter"],
+                "icon": icon_name(svc["icon"]),
+                "documents": svc["documents"],
+                "standard_minutes": svc["standard_minutes"],
+                "open": bool(state.get("open", True)),
+                "reason": state.get("reason"),
+                "message": message,
+                "closed_label": closed_label or message,
+                "waiting": waiting.get(svc["code"], 0),
+            }
+        )
     # the office calendar closes every service at once (holiday, weekend, Friday prayer break): one banner
     closed = next((st for st in avail.values() if st.get("reason") == "office_closed"), None)
-    office = {"open": closed is None,
-              "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"])}
+    office = {
+        "open": closed is None,
+        "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"]),
+    }
     return {"now": int(time.time() * 1000), "office": office, "groups": [g for g in groups.values() if g["services"]]}
 
 
@@ -114,11 +147,17 @@ def index():
     core = get_core()
     t = texts.for_lang(lang())
     config = {
-        "office": core.office(), "lang": lang(), "settings": kiosk_settings(core), "state": kiosk_state(core),
-        "priorities": [{"code": code, "label": t["priority_" + code], "icon": icon}
-                       for code, icon in (("lansia", "elderly"), ("disabilitas", "wheelchair"),
-                                          ("ibu_hamil", "mother")) if code in PRIORITIES],
-        "pin_configured": bool(core.get_setting(PIN_SETTING)), "text": t,
+        "office": core.office(),
+        "lang": lang(),
+        "settings": kiosk_settings(core),
+        "state": kiosk_state(core),
+        "priorities": [
+            {"code": code, "label": t["priority_" + code], "icon": icon}
+            for code, icon in (("lansia", "elderly"), ("disabilitas", "wheelchair"), ("ibu_hamil", "mother"))
+            if code in PRIORITIES
+        ],
+        "pin_configured": bool(core.get_setting(PIN_SETTING)),
+        "text": t,
     }
     html = render_template("kiosk/index.html", config=config, t=t, office=config["office"], sprite=sprite())
     resp = _secure(Response(html, mimetype="text/html"))
@@ -128,8 +167,10 @@ def index():
 
 @bp.get("/kiosk/state.json")
 def state():
-    resp = jsonify(kiosk_state(get_core()) | {"settings": kiosk_settings(get_core()),
-                                               "pin_configured": bool(get_core().get_setting(PIN_SETTING))})
+    resp = jsonify(
+        kiosk_state(get_core())
+        | {"settings": kiosk_settings(get_core()), "pin_configured": bool(get_core().get_setting(PIN_SETTING))}
+    )
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -145,7 +186,11 @@ class _Throttle:
     def locked_for(self, who: str) -> int:
         with self.lock:
             count, until = self.failures.get(who, (0, 0.0))
-            return max(0, int(until - time.monotonic()) + 1) if count >= PIN_MAX_FAILURES and until > time.monotonic() else 0
+            return (
+                max(0, int(until - time.monotonic()) + 1)
+                if count >= PIN_MAX_FAILURES and until > time.monotonic()
+                else 0
+            )
 
     def fail(self, who: str) -> None:
         with self.lock:
@@ -175,8 +220,11 @@ def check_pin():
     who = request.remote_addr or "?"
     wait = _throttle().locked_for(who)
     if wait:
-        return jsonify({"ok": False, "error": "pin_locked", "message": t["pin_locked"],
-                        "retry_after": wait}), 429, {"Retry-After": str(wait)}
+        return (
+            jsonify({"ok": False, "error": "pin_locked", "message": t["pin_locked"], "retry_after": wait}),
+            429,
+            {"Retry-After": str(wait)},
+        )
 
     pin = body().get("pin")
     if isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12 and password_matches(stored, pin):
@@ -205,8 +253,9 @@ def set_kiosk_pin(core, actor, pin: str | None) -> None:
     """Store the kiosk PIN hashed in the office setting ``kiosk_pin`` (None clears it). Admin only."""
     authorize(core, actor, "settings.write")
     if pin is not None and not (isinstance(pin, str) and pin.isdecimal() and 4 <= len(pin) <= 12):
-        raise Invalid("PIN kios harus 4–12 angka.", field="pin",
-                      detail="pin: a string of 4 to 12 digits 0-9, or null to clear it")
+        raise Invalid(
+            "PIN kios harus 4–12 angka.", field="pin", detail="pin: a string of 4 to 12 digits 0-9, or null to clear it"
+        )
     stored = None if pin is None else hash_password(pin, core.settings.password_hash_method)
     core.set_setting(PIN_SETTING, stored, actor)
 
@@ -229,7 +278,7 @@ def public_ticket(core, token: str) -> dict:
     if view["status"] == "done":
         try:
             out["survey"] = core.survey.status(token)["state"]
-        except NotFound:   # a ticket of another office sharing the database: its own server runs its survey
+        except NotFound:  # a ticket of another office sharing the database: its own server runs its survey
             pass
     return out
 
@@ -253,16 +302,27 @@ def status_page(token):
     t = texts.for_lang(lang())
     try:
         ticket = public_ticket(core, token)
-    except NotFound:   # a mistyped or truncated link: a page a citizen understands, not a bare 404
-        html = render_template("kiosk/status.html", ticket=None, t=t, office=core.office(), lang=lang(), sprite=sprite())
+    except NotFound:  # a mistyped or truncated link: a page a citizen understands, not a bare 404
+        html = render_template(
+            "kiosk/status.html", ticket=None, t=t, office=core.office(), lang=lang(), sprite=sprite()
+        )
         resp = _secure(Response(html, status=404, mimetype="text/html"))
         resp.headers["Cache-Control"] = "no-store"
         return resp
     kabar = None
     if core.notify.enabled and ticket["status"] in AWAITING:  # the opt-in form (notifier plugin's POST)
         kabar = {"subscribed": core.notify.subscribed(token), "result": request.args.get("kabar")}
-    html = render_template("kiosk/status.html", ticket=ticket, t=t, office=core.office(), lang=lang(),
-                           token=token, sprite=sprite(), now_ms=int(time.time() * 1000), kabar=kabar)
+    html = render_template(
+        "kiosk/status.html",
+        ticket=ticket,
+        t=t,
+        office=core.office(),
+        lang=lang(),
+        token=token,
+        sprite=sprite(),
+        now_ms=int(time.time() * 1000),
+        kabar=kabar,
+    )
     resp = _secure(Response(html, mimetype="text/html"))
     resp.headers["Cache-Control"] = "no-store"
     return resp

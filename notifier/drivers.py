@@ -12,6 +12,7 @@
 ``sent=True`` when the gateway may have the message (it is then never resent automatically),
 ``permanent=True`` when trying again cannot help (the gateway refused it).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -66,7 +67,7 @@ class WebhookDriver:
     scheme = "webhook"
 
     def __init__(self, url: str, body: str = "", headers: str = "", timeout: float = 10.0):
-        target = url[len("webhook+"):] if url.startswith("webhook+") else url
+        target = url[len("webhook+") :] if url.startswith("webhook+") else url
         u = urlsplit(target)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise NotifyConfigError(f"expected webhook+https://HOST/PATH or http(s)://HOST/PATH, got {url!r}")
@@ -85,8 +86,9 @@ class WebhookDriver:
         except json.JSONDecodeError as exc:
             raise NotifyConfigError(f"notify_webhook_headers is not JSON: {exc}") from None
         if not isinstance(self.headers, dict) or not all(isinstance(v, str) for v in self.headers.values()):
-            raise NotifyConfigError('notify_webhook_headers: expected a JSON object of strings, e.g. '
-                                    '{"Authorization": "TOKEN"}')
+            raise NotifyConfigError(
+                'notify_webhook_headers: expected a JSON object of strings, e.g. {"Authorization": "TOKEN"}'
+            )
         self.timeout = timeout
 
     def send(self, address: str, text: str, key: str, kind: str) -> None:
@@ -96,8 +98,12 @@ class WebhookDriver:
         try:
             try:
                 conn.connect()
-                conn.request("POST", self.path, body=body, headers={
-                    "Content-Type": "application/json", "Idempotency-Key": key, **self.headers})
+                conn.request(
+                    "POST",
+                    self.path,
+                    body=body,
+                    headers={"Content-Type": "application/json", "Idempotency-Key": key, **self.headers},
+                )
             except (OSError, http.client.HTTPException) as exc:
                 # not connected, or the request could not be written whole: the gateway cannot act on it
                 raise SendError(f"gateway unreachable: {exc!r}") from None
@@ -105,8 +111,11 @@ class WebhookDriver:
                 resp = conn.getresponse()
                 status, answer = resp.status, resp.read(500).decode("utf-8", "replace")
             except (OSError, http.client.HTTPException) as exc:
-                raise SendError(f"no answer from the gateway after the request was sent ({exc!r}); it may have "
-                                "delivered the message", sent=True) from None
+                raise SendError(
+                    f"no answer from the gateway after the request was sent ({exc!r}); it may have "
+                    "delivered the message",
+                    sent=True,
+                ) from None
         finally:
             conn.close()
         if 200 <= status < 300:
@@ -141,15 +150,19 @@ class SmtpDriver:
     def send(self, address: str, text: str, key: str, kind: str) -> None:
         to = address if "@" in address else (self.to.replace("{phone}", address) if self.to else "")
         if "@" not in to:
-            raise SendError("no e-mail address for a phone number: set ?to={phone}@gateway in notify_url",
-                            permanent=True)
+            raise SendError(
+                "no e-mail address for a phone number: set ?to={phone}@gateway in notify_url", permanent=True
+            )
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self.sender, to, self.subject
         msg["Message-ID"] = f"<{key.replace(':', '.')}@antrean>"
         msg.set_content(text)
         try:
-            smtp = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
-                    if self.ssl else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+            smtp = (
+                smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+                if self.ssl
+                else smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            )
         except (OSError, smtplib.SMTPException) as exc:
             raise SendError(f"mail server unreachable: {exc!r}") from None
         try:
@@ -169,11 +182,13 @@ class SmtpDriver:
             try:
                 code, answer = smtp.data(msg.as_bytes())
             except smtplib.SMTPDataError as exc:
-                raise SendError(f"message refused: {exc.smtp_code} {exc.smtp_error!r}",
-                                permanent=exc.smtp_code >= 500) from None
+                raise SendError(
+                    f"message refused: {exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
+                ) from None
             except (OSError, smtplib.SMTPException) as exc:  # after the data went out: it may be accepted
-                raise SendError(f"no answer after the message was sent ({exc!r}); it may have been delivered",
-                                sent=True) from None
+                raise SendError(
+                    f"no answer after the message was sent ({exc!r}); it may have been delivered", sent=True
+                ) from None
         finally:
             try:
                 smtp.quit()
@@ -200,5 +215,6 @@ def open_driver(settings, timeout: float = 10.0):
         return WebhookDriver(url, settings.notify_webhook_body, settings.notify_webhook_headers, timeout)
     if scheme in ("smtp", "smtps"):
         return SmtpDriver(url, timeout)
-    raise NotifyConfigError(f"unknown scheme {scheme!r} in {_hide(url)!r}; expected none, log, "
-                            "http(s)://…, webhook+https://… or smtp://…")
+    raise NotifyConfigError(
+        f"unknown scheme {scheme!r} in {_hide(url)!r}; expected none, log, http(s)://…, webhook+https://… or smtp://…"
+    )

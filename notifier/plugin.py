@@ -8,6 +8,7 @@ Hooks (see docs/notifications.md):
   for are queued off the request's thread).
 * ``shutdown`` - stop the worker.
 """
+
 from __future__ import annotations
 
 from antrean import hookimpl

@@ -4,19 +4,23 @@
 - ``GET  /kabar/berhenti/<token>`` the opt-out page (a button: a link preview must not unsubscribe anyone)
 - ``POST /kabar/berhenti/<token>`` stop every message to that number
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request
 
-from antrean.web.app import get_core, lang
 from antrean.kernel.errors import AntreanError, NotFound
+from antrean.web.app import get_core, lang
 from antrean.web.limits import public
 
-bp = Blueprint("notifier", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/kabar/static")
+bp = Blueprint(
+    "notifier", __name__, template_folder="templates", static_folder="static", static_url_path="/kabar/static"
+)
 
-CSP = ("default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
 
 
 def _page(status: int = 200, **ctx) -> Response:

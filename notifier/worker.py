@@ -13,6 +13,7 @@ Sending follows the print spooler (hardware/spooler.py):
 
 Nothing here runs in a request: issuing a ticket only appends an event to an in-memory queue.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,18 @@ DEFAULT_EXPIRE = timedelta(hours=24)
 
 
 class Notifier:
-    def __init__(self, core, driver, *, retry_min: float | None = None, retry_max: float | None = None,
-                 idle_poll: float | None = None, batch: int = 50, timeout: float = 10.0, lease_margin: float = 60.0):
+    def __init__(
+        self,
+        core,
+        driver,
+        *,
+        retry_min: float | None = None,
+        retry_max: float | None = None,
+        idle_poll: float | None = None,
+        batch: int = 50,
+        timeout: float = 10.0,
+        lease_margin: float = 60.0,
+    ):
         extra = core.settings.extra
         self.core, self.driver = core, driver
         self.retry_min = float(retry_min if retry_min is not None else extra.get("notify_retry_min", 5.0))
@@ -162,8 +173,12 @@ class Notifier:
                 log.warning("notify: message %s failed: %s", row.id, exc)
                 return row.id, "failed", str(exc), None
             delay = self.backoff(row.attempts)
-            return (row.id, "pending", f"attempt {row.attempts}: {exc}; next try in {delay:g} s",
-                    now + timedelta(seconds=delay))
+            return (
+                row.id,
+                "pending",
+                f"attempt {row.attempts}: {exc}; next try in {delay:g} s",
+                now + timedelta(seconds=delay),
+            )
         except Exception as exc:  # noqa: BLE001 - a driver bug: do not retry it forever
             log.exception("notify: message %s failed in the driver", row.id)
             return row.id, "failed", f"driver error: {exc!r}", None

@@ -5,27 +5,30 @@ Each module is a pluggy plugin for the ``antrean`` project: it defines a plain
 templates live in :mod:`plugins._templates`.
 """
 
-BUILTIN_SOP_MODULES = tuple(f"{__name__}.{module}" for module in (
-    "ektp",
-    "ktp",
-    "kk",
-    "penduduk_datang",
-    "penduduk_pindah",
-    "akta_kelahiran",
-    "akta_kematian",
-    "kia",
-    "ahli_waris",
-    "bepergian",
-    "sktm",
-    "belum_menikah",
-    "calon_tki",
-    "izin_keramaian",
-    "skck",
-    "dispensasi_nikah",
-    "daftar_susunan_keluarga",
-    "proposal_bantuan",
-    "oss",
-    "pengaduan",
-))
+BUILTIN_SOP_MODULES = tuple(
+    f"{__name__}.{module}"
+    for module in (
+        "ektp",
+        "ktp",
+        "kk",
+        "penduduk_datang",
+        "penduduk_pindah",
+        "akta_kelahiran",
+        "akta_kematian",
+        "kia",
+        "ahli_waris",
+        "bepergian",
+        "sktm",
+        "belum_menikah",
+        "calon_tki",
+        "izin_keramaian",
+        "skck",
+        "dispensasi_nikah",
+        "daftar_susunan_keluarga",
+        "proposal_bantuan",
+        "oss",
+        "pengaduan",
+    )
+)
 
 __all__ = ["BUILTIN_SOP_MODULES"]

@@ -33,12 +33,13 @@ DOKUMEN_DAN_CHECKLIST_OUTPUT = "Dokumen pendukung dan checklist permohonan"
 REGISTER_KELENGKAPAN = [BUKU_REGISTER, DOKUMEN_PENDUKUNG, CHECKLIST_PERMOHONAN]
 REGISTER_OUTPUT = "Buku register, dokumen pendukung dan checklist permohonan"
 
-VERIFY_ACTIVITY = "Memverifikasi kelengkapan berkas dan memberi nomor antrean"  # KBBI: antrean (the document writes "antrian")
+VERIFY_ACTIVITY = (
+    "Memverifikasi kelengkapan berkas dan memberi nomor antrean"  # KBBI: antrean (the document writes "antrian")
+)
 REGISTER_ACTIVITY = "Validasi dan memberi nomor agenda/register"
 
 
-def step(activity, role, minutes, kelengkapan, output, kind,
-         applicant_present=False, tms=False):
+def step(activity, role, minutes, kelengkapan, output, kind, applicant_present=False, tms=False):
     """One flowchart step; ``no`` is filled in by :func:`make_sop`."""
     if isinstance(kelengkapan, str):
         kelengkapan = [kelengkapan]
@@ -55,8 +56,9 @@ def step(activity, role, minutes, kelengkapan, output, kind,
     }
 
 
-def make_sop(*, code, name, short_name, group, letter, agenda_code, icon,
-             documents, steps, front_desk_role=FRONT_DESK_ROLE):
+def make_sop(
+    *, code, name, short_name, group, letter, agenda_code, icon, documents, steps, front_desk_role=FRONT_DESK_ROLE
+):
     """Assemble the SOP dict: number the steps, total the minutes."""
     numbered = [dict(s, no=i) for i, s in enumerate(steps, start=1)]
     return {
@@ -78,23 +80,42 @@ def make_sop(*, code, name, short_name, group, letter, agenda_code, icon,
 def _intake_steps(request, receive_activity, verifier, receive_minutes):
     """Steps 1-4 common to templates R, C and S."""
     return [
-        step(f"Mengajukan permohonan {request}", "pemohon", 0,
-             DOKUMEN_PENDUKUNG, DOKUMEN_PENDUKUNG, "submit",
-             applicant_present=True),
-        step(receive_activity, "petugas_pelayanan", receive_minutes,
-             DOKUMEN_PENDUKUNG, DOKUMEN_PENDUKUNG, "receive",
-             applicant_present=True),
-        step(VERIFY_ACTIVITY, verifier, 5,
-             DOKUMEN_DAN_CHECKLIST, DOKUMEN_DAN_CHECKLIST_OUTPUT, "verify",
-             tms=True),
-        step(REGISTER_ACTIVITY, "petugas_register", 2,
-             REGISTER_KELENGKAPAN, REGISTER_OUTPUT, "register"),
+        step(
+            f"Mengajukan permohonan {request}",
+            "pemohon",
+            0,
+            DOKUMEN_PENDUKUNG,
+            DOKUMEN_PENDUKUNG,
+            "submit",
+            applicant_present=True,
+        ),
+        step(
+            receive_activity,
+            "petugas_pelayanan",
+            receive_minutes,
+            DOKUMEN_PENDUKUNG,
+            DOKUMEN_PENDUKUNG,
+            "receive",
+            applicant_present=True,
+        ),
+        step(VERIFY_ACTIVITY, verifier, 5, DOKUMEN_DAN_CHECKLIST, DOKUMEN_DAN_CHECKLIST_OUTPUT, "verify", tms=True),
+        step(REGISTER_ACTIVITY, "petugas_register", 2, REGISTER_KELENGKAPAN, REGISTER_OUTPUT, "register"),
     ]
 
 
-def _seven_step(*, item, recommendation, request=None, form_output=None,
-                handover_activity=None, handover_present=False,
-                verifier, signer, minutes=(0, 2, 5, 2, 5, 1, 0), **meta):
+def _seven_step(
+    *,
+    item,
+    recommendation,
+    request=None,
+    form_output=None,
+    handover_activity=None,
+    handover_present=False,
+    verifier,
+    signer,
+    minutes=(0, 2, 5, 2, 5, 1, 0),
+    **meta,
+):
     """Templates R and S: 7 steps ending in a recommendation.
 
     ``item`` completes "rekomendasi …" (steps 6 and 7), ``request`` completes
@@ -103,28 +124,42 @@ def _seven_step(*, item, recommendation, request=None, form_output=None,
     """
     request = request or f"rekomendasi {item}"
     if form_output is None:
-        form_output = recommendation.replace(
-            "Rekomendasi ", "Rekomendasi formulir pembuatan ", 1)
-    steps = _intake_steps(request, f"Menerima formulir permohonan {request}",
-                          verifier, minutes[1])
+        form_output = recommendation.replace("Rekomendasi ", "Rekomendasi formulir pembuatan ", 1)
+    steps = _intake_steps(request, f"Menerima formulir permohonan {request}", verifier, minutes[1])
     steps += [
-        step(f"Mengajukan permohonan penandatanganan {request}", signer,
-             minutes[4], DOKUMEN_DAN_CHECKLIST, DOKUMEN_DAN_CHECKLIST_OUTPUT,
-             "sign"),
-        step(handover_activity or f"Penyerahan rekomendasi {item}",
-             "petugas_pelayanan", minutes[5], recommendation, form_output,
-             "handover", applicant_present=handover_present),
-        step(f"Menerima rekomendasi {item}", "pemohon", minutes[6],
-             recommendation, recommendation, "collect",
-             applicant_present=True),
+        step(
+            f"Mengajukan permohonan penandatanganan {request}",
+            signer,
+            minutes[4],
+            DOKUMEN_DAN_CHECKLIST,
+            DOKUMEN_DAN_CHECKLIST_OUTPUT,
+            "sign",
+        ),
+        step(
+            handover_activity or f"Penyerahan rekomendasi {item}",
+            "petugas_pelayanan",
+            minutes[5],
+            recommendation,
+            form_output,
+            "handover",
+            applicant_present=handover_present,
+        ),
+        step(
+            f"Menerima rekomendasi {item}",
+            "pemohon",
+            minutes[6],
+            recommendation,
+            recommendation,
+            "collect",
+            applicant_present=True,
+        ),
     ]
     return make_sop(steps=steps, **meta)
 
 
 def template_r(**kwargs):
     """Recommendation verified by the Petugas Verifikasi, signed by the Kasi."""
-    return _seven_step(verifier="petugas_verifikasi", signer="kasi_pelayanan",
-                       **kwargs)
+    return _seven_step(verifier="petugas_verifikasi", signer="kasi_pelayanan", **kwargs)
 
 
 def template_s(**kwargs):
@@ -140,16 +175,18 @@ def template_c(*, item, request=None, **meta):
     """
     request = request or item
     berkas = f"Berkas {item}"
-    steps = _intake_steps(request, f"Menerima berkas permohonan {request}",
-                          "kasi_pelayanan", 2)
+    steps = _intake_steps(request, f"Menerima berkas permohonan {request}", "kasi_pelayanan", 2)
     steps += [
-        step(f"Mengajukan permohonan penandatanganan {request} melalui "
-             "Sekretaris Kecamatan", "sekcam", 2, berkas, berkas, "sign"),
+        step(
+            f"Mengajukan permohonan penandatanganan {request} melalui Sekretaris Kecamatan",
+            "sekcam",
+            2,
+            berkas,
+            berkas,
+            "sign",
+        ),
         step(f"Penandatanganan {item}", "camat", 3, item, item, "sign"),
-        step(f"Penyerahan {item}", "petugas_pelayanan", 1, item, item,
-             "handover"),
-        step(f"Menerima {item}", "pemohon", 0, item, item, "collect",
-             applicant_present=True),
+        step(f"Penyerahan {item}", "petugas_pelayanan", 1, item, item, "handover"),
+        step(f"Menerima {item}", "pemohon", 0, item, item, "collect", applicant_present=True),
     ]
     return make_sop(steps=steps, **meta)
-

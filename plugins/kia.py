@@ -18,8 +18,7 @@ SOP = template_r(
     ],
     item="Kartu Identitas Anak (KIA)",
     recommendation="Rekomendasi Kartu Identitas Anak (KIA) baru",
-    handover_activity="Penyerahan rekomendasi Kartu Identitas Anak (KIA) "
-    "kepada pemohon",
+    handover_activity="Penyerahan rekomendasi Kartu Identitas Anak (KIA) kepada pemohon",
 )
 
 

@@ -15,8 +15,7 @@ SOP = template_r(
         "Fotokopi KTP kepala keluarga",
         "Surat pengantar RT/RW",
         "Surat pengantar dari desa/kelurahan",
-        "Dokumen dasar perubahan data (akta kelahiran, buku nikah, akta "
-        "kematian, atau ijazah)",
+        "Dokumen dasar perubahan data (akta kelahiran, buku nikah, akta kematian, atau ijazah)",
     ],
     item="perubahan Kartu Keluarga (KK)",
     recommendation="Rekomendasi perubahan Kartu Keluarga baru",

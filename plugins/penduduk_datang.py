@@ -11,8 +11,7 @@ SOP = template_r(
     agenda_code="DATANG",
     icon="arrive",
     documents=[
-        "Surat Keterangan Pindah Warga Negara Indonesia (SKPWNI) dari daerah "
-        "asal",
+        "Surat Keterangan Pindah Warga Negara Indonesia (SKPWNI) dari daerah asal",
         "Fotokopi KTP",
         "Fotokopi Kartu Keluarga (KK) daerah asal",
         "Surat pengantar RT/RW tempat tinggal baru",

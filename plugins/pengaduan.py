@@ -4,8 +4,7 @@ The Petugas Pelayanan receives the complaint (the TMS branch) and later
 delivers the decision to the complainant, who is called back for it.
 """
 
-from ._templates import (DOKUMEN_DAN_CHECKLIST, DOKUMEN_DAN_CHECKLIST_OUTPUT,
-                         DOKUMEN_PENDUKUNG, hookimpl, make_sop, step)
+from ._templates import DOKUMEN_DAN_CHECKLIST, DOKUMEN_DAN_CHECKLIST_OUTPUT, DOKUMEN_PENDUKUNG, hookimpl, make_sop, step
 
 BERITA_ACARA = "Berita acara kesepakatan"
 
@@ -23,22 +22,51 @@ SOP = make_sop(
         "Bukti pendukung pengaduan (foto atau dokumen), bila ada",
     ],
     steps=[
-        step("Mengajukan permohonan pengaduan", "pemohon", 0,
-             DOKUMEN_PENDUKUNG, DOKUMEN_PENDUKUNG, "submit",
-             applicant_present=True),
-        step("Menerima laporan pengaduan, baik secara lisan maupun tertulis",
-             "petugas_pelayanan", 2, DOKUMEN_PENDUKUNG, DOKUMEN_PENDUKUNG,
-             "verify", applicant_present=True, tms=True),
-        step("Mengidentifikasi dan mengklasifikasi permasalahan",
-             "tim_pengaduan", 5, DOKUMEN_DAN_CHECKLIST,
-             DOKUMEN_DAN_CHECKLIST_OUTPUT, "process"),
-        step("Mengonfirmasi dan memberikan pertimbangan", "sekcam", 18,
-             DOKUMEN_DAN_CHECKLIST, DOKUMEN_DAN_CHECKLIST_OUTPUT, "process"),
-        step("Pengambilan keputusan atas permasalahan", "camat", 20,
-             BERITA_ACARA, BERITA_ACARA, "sign"),
-        step("Penyampaian hasil keputusan kepada pelapor",
-             "petugas_pelayanan", 15, BERITA_ACARA, BERITA_ACARA, "handover",
-             applicant_present=True),
+        step(
+            "Mengajukan permohonan pengaduan",
+            "pemohon",
+            0,
+            DOKUMEN_PENDUKUNG,
+            DOKUMEN_PENDUKUNG,
+            "submit",
+            applicant_present=True,
+        ),
+        step(
+            "Menerima laporan pengaduan, baik secara lisan maupun tertulis",
+            "petugas_pelayanan",
+            2,
+            DOKUMEN_PENDUKUNG,
+            DOKUMEN_PENDUKUNG,
+            "verify",
+            applicant_present=True,
+            tms=True,
+        ),
+        step(
+            "Mengidentifikasi dan mengklasifikasi permasalahan",
+            "tim_pengaduan",
+            5,
+            DOKUMEN_DAN_CHECKLIST,
+            DOKUMEN_DAN_CHECKLIST_OUTPUT,
+            "process",
+        ),
+        step(
+            "Mengonfirmasi dan memberikan pertimbangan",
+            "sekcam",
+            18,
+            DOKUMEN_DAN_CHECKLIST,
+            DOKUMEN_DAN_CHECKLIST_OUTPUT,
+            "process",
+        ),
+        step("Pengambilan keputusan atas permasalahan", "camat", 20, BERITA_ACARA, BERITA_ACARA, "sign"),
+        step(
+            "Penyampaian hasil keputusan kepada pelapor",
+            "petugas_pelayanan",
+            15,
+            BERITA_ACARA,
+            BERITA_ACARA,
+            "handover",
+            applicant_present=True,
+        ),
     ],
 )
 

@@ -10,6 +10,7 @@
 
 Nothing personal is ever shown here: name, phone and NIK go in, never come out (staff see them in the console).
 """
+
 from __future__ import annotations
 
 import io
@@ -45,9 +46,20 @@ def _form(error: str | None = None, status: int = 200, values=None) -> Response:
         except AntreanError as exc:
             error = error or exc.message(lang())
     services = [s for s in core.services(enabled_only=True)]
-    html = render_template("publik/booking.html", lang=lang(), office=core.office(), services=services,
-                           days=_days(core), service=service, day=day, slots=slots, error=error, values=args,
-                           change=args.get("ubah") or "", token=args.get("t") or "")
+    html = render_template(
+        "publik/booking.html",
+        lang=lang(),
+        office=core.office(),
+        services=services,
+        days=_days(core),
+        service=service,
+        day=day,
+        slots=slots,
+        error=error,
+        values=args,
+        change=args.get("ubah") or "",
+        token=args.get("t") or "",
+    )
     return _page(html, status)
 
 
@@ -66,8 +78,14 @@ def submit():
         if f.get("ubah"):
             b = core.booking.reschedule(f.get("ubah"), f.get("t", ""), f.get("date", ""), f.get("start", ""))
             return redirect(url_for("booking.confirmation", code=b["code"], t=f.get("t")), 303)
-        b = core.booking.create(f.get("service", ""), f.get("date", ""), f.get("start", ""), f.get("name", ""),
-                                f.get("phone", ""), f.get("nik", ""))
+        b = core.booking.create(
+            f.get("service", ""),
+            f.get("date", ""),
+            f.get("start", ""),
+            f.get("name", ""),
+            f.get("phone", ""),
+            f.get("nik", ""),
+        )
     except AntreanError as exc:
         return _form(exc.message(lang()), exc.status, values=f)
     return redirect(url_for("booking.confirmation", code=b["code"], t=b["cancel_token"]), 303)
@@ -81,11 +99,25 @@ def confirmation(code):
     try:
         b = core.booking.get(code)
     except AntreanError as exc:
-        return _page(render_template("publik/booking_done.html", lang=lang(), office=core.office(), b=None,
-                                     error=exc.message(lang())), 404)
+        return _page(
+            render_template(
+                "publik/booking_done.html", lang=lang(), office=core.office(), b=None, error=exc.message(lang())
+            ),
+            404,
+        )
     cfg = core.booking.config()
-    return _page(render_template("publik/booking_done.html", lang=lang(), office=core.office(), b=b,
-                                 owner=core.booking.owns(code, token), token=token, cfg=cfg, error=None))
+    return _page(
+        render_template(
+            "publik/booking_done.html",
+            lang=lang(),
+            office=core.office(),
+            b=b,
+            owner=core.booking.owns(code, token),
+            token=token,
+            cfg=cfg,
+            error=None,
+        )
+    )
 
 
 @bp.post("/booking/<code>/batal")
@@ -96,8 +128,12 @@ def cancel(code):
     try:
         core.booking.cancel(code, token)
     except AntreanError as exc:
-        return _page(render_template("publik/booking_done.html", lang=lang(), office=core.office(), b=None,
-                                     error=exc.message(lang())), exc.status)
+        return _page(
+            render_template(
+                "publik/booking_done.html", lang=lang(), office=core.office(), b=None, error=exc.message(lang())
+            ),
+            exc.status,
+        )
     return redirect(url_for("booking.confirmation", code=code, t=token), 303)
 
 

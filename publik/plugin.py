@@ -1,4 +1,5 @@
 """The ``publik`` face as a built-in plugin: registers the ``publik`` blueprint (/survei…, /publik…)."""
+
 from __future__ import annotations
 
 from antrean import hookimpl

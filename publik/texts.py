@@ -1,4 +1,5 @@
 """Every word of the survey and transparency pages, in Bahasa Indonesia (default) and English."""
+
 from __future__ import annotations
 
 from antrean.kernel import i18n
@@ -6,14 +7,17 @@ from antrean.kernel import i18n
 ID = {
     "sv_title": "Survei Kepuasan Masyarakat",
     "sv_intro": "Bantu kami memperbaiki pelayanan. Ada 9 pertanyaan singkat; sentuh satu jawaban untuk setiap "
-                "pertanyaan. Survei ini tanpa nama dan tanpa NIK.",
+    "pertanyaan. Survei ini tanpa nama dan tanpa NIK.",
     "sv_ticket": "Nomor antrean {number} · {service}",
     "sv_start": "Mulai survei",
     "sv_question_n": "Pertanyaan {n} dari {total}",
     "sv_back": "Kembali",
     "sv_profile_title": "Tentang Anda (boleh dilewati)",
     "sv_profile_hint": "Untuk mengelompokkan hasil survei. Tidak ada nama atau NIK.",
-    "sv_sex": "Jenis kelamin", "sv_age": "Usia", "sv_education": "Pendidikan terakhir", "sv_occupation": "Pekerjaan",
+    "sv_sex": "Jenis kelamin",
+    "sv_age": "Usia",
+    "sv_education": "Pendidikan terakhir",
+    "sv_occupation": "Pekerjaan",
     "sv_next": "Lanjut",
     "sv_suggestion_title": "Saran dan masukan (boleh dikosongkan)",
     "sv_suggestion_hint": "Jangan menulis nama, NIK atau nomor telepon.",

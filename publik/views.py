@@ -12,14 +12,14 @@
 - ``GET /publik``                  the transparency page; ``/publik/kios`` the same in the kiosk's style
                                    (the kiosk's "Info" button); ``/publik.json`` the same data.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user
 
-from antrean.kernel import policy
+from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Forbidden, NotFound
-from antrean.kernel import i18n
 from antrean.services import transparency
 from antrean.services.survey import PROFILE_CHOICES
 from antrean.web.app import get_core, lang
@@ -27,12 +27,15 @@ from antrean.web.limits import device, public
 
 from . import texts
 
-bp = Blueprint("publik", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/publik/static")
+bp = Blueprint(
+    "publik", __name__, template_folder="templates", static_folder="static", static_url_path="/publik/static"
+)
 
 #: as strict as the kiosk's: nothing leaves the office's server, no inline script
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def _page(html: str, status: int = 200) -> Response:
@@ -50,8 +53,15 @@ def _counter_id() -> int | None:
 
 def _elements(config: dict, en: bool) -> list[dict]:
     sfx = "_en" if en else ""
-    return [{"code": e["code"], "name": e.get("name" + sfx, e["name"]), "question": e.get("question" + sfx, e["question"]),
-             "answers": e.get("answers" + sfx, e["answers"])} for e in config["elements"]]
+    return [
+        {
+            "code": e["code"],
+            "name": e.get("name" + sfx, e["name"]),
+            "question": e.get("question" + sfx, e["question"]),
+            "answers": e.get("answers" + sfx, e["answers"]),
+        }
+        for e in config["elements"]
+    ]
 
 
 @bp.get("/survei/<token>")
@@ -62,15 +72,35 @@ def survey(token):
     try:
         status = core.survey.status(token)
     except NotFound:
-        return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state="missing",
-                                     counter=counter), 404)
-    cfg = {"token": token, "lang": lang(), "text": t, "counter": counter,
-           "elements": _elements(core.survey.config(), lang() == "en"),
-           # lists, not objects: the template's tojson sorts keys, and "< 20" must stay first
-           "profile": {k: [(code, i18n.gettext(text, lang())) for code, text in v.items()]
-                       for k, v in PROFILE_CHOICES.items()}}
-    return _page(render_template("publik/survey.html", t=t, office=core.office(), lang=lang(), state=status["state"],
-                                 ticket=status, cfg=cfg, counter=counter))
+        return _page(
+            render_template(
+                "publik/survey.html", t=t, office=core.office(), lang=lang(), state="missing", counter=counter
+            ),
+            404,
+        )
+    cfg = {
+        "token": token,
+        "lang": lang(),
+        "text": t,
+        "counter": counter,
+        "elements": _elements(core.survey.config(), lang() == "en"),
+        # lists, not objects: the template's tojson sorts keys, and "< 20" must stay first
+        "profile": {
+            k: [(code, i18n.gettext(text, lang())) for code, text in v.items()] for k, v in PROFILE_CHOICES.items()
+        },
+    }
+    return _page(
+        render_template(
+            "publik/survey.html",
+            t=t,
+            office=core.office(),
+            lang=lang(),
+            state=status["state"],
+            ticket=status,
+            cfg=cfg,
+            counter=counter,
+        )
+    )
 
 
 @bp.get("/survei")
@@ -80,8 +110,11 @@ def tablet():
     counter_id = _counter_id()
     counters = [c for c in core.queue.counters() if c["active"]]
     counter = next((c for c in counters if c["id"] == counter_id), None)
-    return _page(render_template("publik/tablet.html", t=t, office=core.office(), lang=lang(), counter=counter,
-                                 counters=counters))
+    return _page(
+        render_template(
+            "publik/tablet.html", t=t, office=core.office(), lang=lang(), counter=counter, counters=counters
+        )
+    )
 
 
 def _is_tablet(core) -> bool:
@@ -90,8 +123,9 @@ def _is_tablet(core) -> bool:
     polling it could answer every citizen's survey first."""
     if device():
         return True
-    return bool(getattr(current_user, "is_authenticated", False)
-                and policy.can(core, current_user.actor, "counter.operate"))
+    return bool(
+        getattr(current_user, "is_authenticated", False) and policy.can(core, current_user.actor, "counter.operate")
+    )
 
 
 @bp.get("/survei/loket/<int:cid>.json")
@@ -112,25 +146,36 @@ def offered(cid):
 def _public_data(core) -> dict:
     first, last = transparency.last_month(None, core.tz)
     camat = transparency.camat(core)
-    return {"office": core.office(), "settings": {"maklumat": transparency.settings(core)["maklumat"],
-                                                  "camat_name": camat["name"], "camat_nip": camat["nip"]},
-            "figures": transparency.figures(core, first, last), "services": transparency.standard(core)}
+    return {
+        "office": core.office(),
+        "settings": {
+            "maklumat": transparency.settings(core)["maklumat"],
+            "camat_name": camat["name"],
+            "camat_nip": camat["nip"],
+        },
+        "figures": transparency.figures(core, first, last),
+        "services": transparency.standard(core),
+    }
 
 
 @bp.get("/publik")
 @public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik():
     core = get_core()
-    return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False,
-                                 **_public_data(core)))
+    return _page(
+        render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False, **_public_data(core))
+    )
 
 
 @bp.get("/publik/kios")
 @public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_kiosk():
     """The kiosk's "Info" screen (back to /kiosk: the kiosk remembers its device id itself)."""
-    return _page(render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True,
-                                 **_public_data(get_core())))
+    return _page(
+        render_template(
+            "publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True, **_public_data(get_core())
+        )
+    )
 
 
 @bp.get("/publik.json")

@@ -4,6 +4,7 @@ Services (PostgreSQL, Redis, Chromium) skip cleanly when absent, unless
 ``ANTREAN_REQUIRE_SERVICES=1`` (set by .ci/run), which turns a missing
 service into a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,13 @@ def instance(tmp_path) -> Path:
 
 @pytest.fixture
 def settings_dict(instance) -> dict:
-    return {"instance_path": str(instance), "testing": True, "start_workers": False,
-            "office_name": "Kantor Kecamatan Uji", "office_address": "Jl. Uji No. 1"}
+    return {
+        "instance_path": str(instance),
+        "testing": True,
+        "start_workers": False,
+        "office_name": "Kantor Kecamatan Uji",
+        "office_address": "Jl. Uji No. 1",
+    }
 
 
 @pytest.fixture
@@ -121,7 +127,6 @@ def core(settings_dict, schema_template):
 @pytest.fixture
 def app(settings_dict, schema_template):
     from antrean import create_app
-
     from antrean.web.openapi import check_responses
 
     seed_schema(settings_dict, schema_template)
@@ -134,8 +139,6 @@ def app(settings_dict, schema_template):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
 
 
 @pytest.fixture
@@ -166,6 +169,7 @@ def make_user():
     def make(core, username, roles, full_name=""):
         u = core.users.create(SYSTEM, username, "rahasia123", list(roles), full_name or username.title())
         return core.users.get(u["id"])
+
     return make
 
 
@@ -228,9 +232,15 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0):
         self.fh = open(self.log, "ab")
-        self.proc = subprocess.Popen(antrean_command() + ["run", "--port", str(self.port)] + self.args,
-                                     env=self.env, cwd=ROOT, stdout=self.fh, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            antrean_command() + ["run", "--port", str(self.port)] + self.args,
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.fh,
+            stderr=subprocess.STDOUT,
+        )
         import urllib.request
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -260,17 +270,26 @@ def server_process(tmp_path):
     """server_process(env_overrides=None, instance=None) -> started ServerProcess; stopped at teardown."""
     started: list[ServerProcess] = []
 
-    def start(extra: dict | None = None, instance: Path | None = None, port: int | None = None,
-              args: list[str] | None = None) -> ServerProcess:
+    def start(
+        extra: dict | None = None, instance: Path | None = None, port: int | None = None, args: list[str] | None = None
+    ) -> ServerProcess:
         inst = instance or (tmp_path / f"inst-{len(started)}")
         inst.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-        env.update({"ANTREAN_INSTANCE_PATH": str(inst), "PYTHONUNBUFFERED": "1", "ANTREAN_CALENDAR": "false",
-                    "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH, "ANTREAN_LOAD_PLUGINS": ""})
+        env.update(
+            {
+                "ANTREAN_INSTANCE_PATH": str(inst),
+                "PYTHONUNBUFFERED": "1",
+                "ANTREAN_CALENDAR": "false",
+                "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
+                "ANTREAN_LOAD_PLUGINS": "",
+            }
+        )
         env.update(extra or {})
         sp = ServerProcess(env, port or free_port(), tmp_path / f"server-{len(started)}.log", args)
         started.append(sp)
         return sp.start()
+
     yield start
     for sp in started:
         sp.stop()
@@ -282,8 +301,10 @@ def pg_url():
     """A fresh, empty PostgreSQL database for this test (dropped afterwards)."""
     try:
         import psycopg
-        admin = psycopg.connect(PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), autocommit=True,
-                                connect_timeout=3)
+
+        admin = psycopg.connect(
+            PG_ADMIN_URL.replace("postgresql://", "postgresql://", 1), autocommit=True, connect_timeout=3
+        )
     except Exception as exc:  # noqa: BLE001
         need("PostgreSQL", f"{PG_ADMIN_URL}: {exc}")
     name = "antrean_t_" + uuid.uuid4().hex[:10]
@@ -298,6 +319,7 @@ def pg_url():
 def _pg_admin():
     try:
         import psycopg
+
         return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
     except Exception as exc:  # noqa: BLE001
         need("PostgreSQL", f"{PG_ADMIN_URL}: {exc}")
@@ -364,6 +386,7 @@ def redis_url():
     url = worker_redis_url()
     try:
         import redis
+
         r = redis.Redis.from_url(url, socket_connect_timeout=2)
         r.ping()
         r.flushdb()
@@ -388,9 +411,20 @@ def _playwright():
 
 @pytest.fixture(scope="session")
 def browser(_playwright):
-    b = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+    b = _playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
     yield b
     b.close()
 
@@ -399,8 +433,9 @@ def browser(_playwright):
 def page(browser):
     """A page for behaviour tests. The app's Content-Security-Policy forbids eval, which Playwright's
     string predicates (wait_for_function) need, so this context bypasses CSP; ``strict_page`` does not."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta",
-                              bypass_csp=True)
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta", bypass_csp=True
+    )
     pg = ctx.new_page()
     yield pg
     ctx.close()
@@ -432,8 +467,11 @@ def fast_audio(page) -> None:
 
 
 def set_audio_rate(page, rate: float) -> None:
-    page.evaluate("""r => { window.__testAudio.rate = r;
-                            window.__testAudio.live.forEach(a => { a.playbackRate = r; }); }""", rate)
+    page.evaluate(
+        """r => { window.__testAudio.rate = r;
+                            window.__testAudio.live.forEach(a => { a.playbackRate = r; }); }""",
+        rate,
+    )
 
 
 def screenshot(page, name: str) -> Path:

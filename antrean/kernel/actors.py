@@ -2,6 +2,7 @@
 (``PRIORITIES``, ``DEFAULT_POLICY``): the kernel's, so services, the core and faces import them
 from here without importing the core (``antrean.core`` composes the services; they must not
 import it back)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,19 +20,20 @@ PRIORITIES: dict[str, str] = {
 }
 
 DEFAULT_POLICY: dict[str, Any] = {
-    "mode": "priority_first",   # priority_first | ratio | fifo
-    "ratio_normal": 2,          # with mode=ratio: this many normal calls…
-    "ratio_priority": 1,        # …then this many priority calls
-    "max_wait_minutes": 60,     # a ticket waiting longer than this goes first (0 = off)
-    "max_recalls": 3,           # recalls allowed before the clerk must skip (no-show)
+    "mode": "priority_first",  # priority_first | ratio | fifo
+    "ratio_normal": 2,  # with mode=ratio: this many normal calls…
+    "ratio_priority": 1,  # …then this many priority calls
+    "max_wait_minutes": 60,  # a ticket waiting longer than this goes first (0 = off)
+    "max_recalls": 3,  # recalls allowed before the clerk must skip (no-show)
     "default_service_minutes": 5,
-    "booked_first": True,       # a booked ticket inside its slot goes before walk-ins (antrean/services/booking.py)
+    "booked_first": True,  # a booked ticket inside its slot goes before walk-ins (antrean/services/booking.py)
 }
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a staff user, or a device/system for unauthenticated actions."""
+
     id: int | None
     username: str
     roles: frozenset[str] = frozenset()
@@ -56,8 +58,11 @@ def require_role(actor: Actor, *roles: str) -> None:
     """A bare role check, kept for third-party plugins. Antrean's own decisions live in :mod:`antrean.kernel.policy`."""
     if not actor.roles.intersection(roles):
         names = ", ".join(STAFF_ROLES.get(r, r) for r in roles)
-        raise Forbidden(f"Tindakan ini memerlukan peran: {names}.", f"This action needs the role: {names}.",
-                        detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, needs one of {list(roles)}")
+        raise Forbidden(
+            f"Tindakan ini memerlukan peran: {names}.",
+            f"This action needs the role: {names}.",
+            detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, needs one of {list(roles)}",
+        )
 
 
 def now_utc() -> datetime:

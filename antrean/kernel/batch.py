@@ -15,14 +15,16 @@ gevent's threadpool (``antrean.db``: ``do_commit`` is offloaded). The greenlet w
 requests arriving meanwhile gather into the next batch, and the after-commit events (Socket.IO
 emits) still run on the hub, where gevent's objects may be touched.
 """
+
 from __future__ import annotations
 
 import contextvars
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 

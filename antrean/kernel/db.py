@@ -12,13 +12,14 @@ lock another greenlet holds would freeze the hub (and that other greenlet with i
 PostgreSQL: psycopg 3, READ COMMITTED; writes that must not race use row
 locks (``ON CONFLICT DO UPDATE`` on counter rows, ``FOR UPDATE SKIP LOCKED``).
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -58,8 +59,9 @@ class Database:
             _sqlite_events(relaxed, "NORMAL")
             self._relaxed_engine = relaxed
         else:
-            self.engine = create_engine(self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
-                                        connect_args={"connect_timeout": 10})
+            self.engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 10}
+            )
             self._relaxed_engine = None
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._gate = None
@@ -71,9 +73,11 @@ class Database:
                     _commit_off_hub(engine)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._writer, expire_on_commit=False)
-        self._write_relaxed = sessionmaker(
-            self._relaxed_engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
-        ) if self._relaxed_engine is not None else self._write
+        self._write_relaxed = (
+            sessionmaker(self._relaxed_engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+            if self._relaxed_engine is not None
+            else self._write
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,7 +98,7 @@ class Database:
         for tickets, calls, steps or anything a citizen or the audit depends on.
         """
         with self._gate or nullcontext():
-            with (self._write() if durable else self._write_relaxed()) as s:
+            with self._write() if durable else self._write_relaxed() as s:
                 with s.begin():
                     yield s
 
@@ -106,8 +110,9 @@ class Database:
             path = make_url(self.url).database
             if path and path != ":memory:":
                 if not Path(path).parent.is_dir():
-                    raise ConfigError(f"database_url: folder {Path(path).parent} does not exist and cannot be "
-                                      f"created ({shown})")
+                    raise ConfigError(
+                        f"database_url: folder {Path(path).parent} does not exist and cannot be created ({shown})"
+                    )
                 target = Path(path) if Path(path).exists() else Path(path).parent
                 if not os.access(target, os.W_OK):
                     raise ConfigError(f"database_url: {target} is not writable by this user ({shown})")

@@ -5,6 +5,7 @@ faces show ``message(lang)`` in the request's language; admins also get ``detail
 ``Invalid("Nomor %(number)s sudah ditutup.", params={"number": n})``. A second positional text (English)
 is still accepted and used for English when the catalog has no entry for the message id.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,17 @@ class AntreanError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, msgid: Any, en_text: str | None = None, *, detail: str = "", code: str | None = None,
-                 status: int | None = None, params: dict[str, Any] | None = None, **extra):
+    def __init__(
+        self,
+        msgid: Any,
+        en_text: str | None = None,
+        *,
+        detail: str = "",
+        code: str | None = None,
+        status: int | None = None,
+        params: dict[str, Any] | None = None,
+        **extra,
+    ):
         if isinstance(msgid, i18n.LazyString):
             params = {**msgid.params, **(params or {})}
             msgid = msgid.msgid
@@ -33,7 +43,10 @@ class AntreanError(Exception):
         if lang == "en" and self._en_text is not None and not i18n.has(self.msgid, "en"):
             return self._en_text
         lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-        params = {k: v.render(lang) if isinstance(v, (i18n.LazyString, i18n.PerLanguage)) else v for k, v in self.params.items()}
+        params = {
+            k: v.render(lang) if isinstance(v, (i18n.LazyString, i18n.PerLanguage)) else v
+            for k, v in self.params.items()
+        }
         return i18n.gettext(self.msgid, lang, **params)
 
     @property

@@ -12,11 +12,13 @@ drops the event: nothing is announced that did not happen.
 ``event.data`` never holds personal data (names, NIK, phone, notes): ``emit`` refuses those
 keys, so a plugin can forward events to a public board or a log without filtering.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -49,7 +51,7 @@ EVENT_TYPES: dict[str, str] = {
     "kiosk.changed": "a kiosk device was named or given a printer",
     "user.changed": "a staff account was created or changed",
     "calendar.changed": "office hours, a holiday/cuti bersama/closure or a CSV import changed the calendar "
-                        "(data.change: hours/add/remove/import)",
+    "(data.change: hours/add/remove/import)",
     "survey.submitted": "a citizen answered the SKM survey for a served ticket (data: service, channel)",
     "survey.offered": "a clerk put the survey of the ticket just served on the counter's tablet",
     "survey.followup_changed": "the rencana tindak lanjut of a survey element and period changed",
@@ -84,7 +86,7 @@ AUDIT_EVENTS: dict[str, str] = {
     "printer.update": "printer.changed",
     "ticket.reprint": "print.reprinted",
     "kiosk.assign_printer": "kiosk.changed",
-    "kiosk.register": "kiosk.changed",      # antrean kiosk add (a device key; the key is never in the event)
+    "kiosk.register": "kiosk.changed",  # antrean kiosk add (a device key; the key is never in the event)
     "kiosk.rekey": "kiosk.changed",
     "kiosk.unregister": "kiosk.changed",
     "user.create": "user.changed",
@@ -104,19 +106,32 @@ AUDIT_EVENTS: dict[str, str] = {
 }
 
 #: audited actions that change nothing a face shows: security records, not office state
-AUDIT_ONLY: frozenset[str] = frozenset({"auth.login", "auth.failed", "auth.locked", "auth.unlock", "auth.token",
-                                        "auth.logout", "application.reveal_nik",
-                                        # notifications: a citizen's opt-in/out, staff resending (no face shows them)
-                                        "notify.optin", "notify.optout", "notify.resend"})
+AUDIT_ONLY: frozenset[str] = frozenset(
+    {
+        "auth.login",
+        "auth.failed",
+        "auth.locked",
+        "auth.unlock",
+        "auth.token",
+        "auth.logout",
+        "application.reveal_nik",
+        # notifications: a citizen's opt-in/out, staff resending (no face shows them)
+        "notify.optin",
+        "notify.optout",
+        "notify.resend",
+    }
+)
 
 #: keys ``emit`` refuses in ``data`` (events are public: boards, logs, other processes)
-PERSONAL_KEYS: frozenset[str] = frozenset({"name", "applicant_name", "full_name", "nik", "phone", "note",
-                                           "notes", "password", "token", "tms_reason"})
+PERSONAL_KEYS: frozenset[str] = frozenset(
+    {"name", "applicant_name", "full_name", "nik", "phone", "note", "notes", "password", "token", "tms_reason"}
+)
 
 
 @dataclass(frozen=True)
 class Event:
     """One thing that happened. ``at`` is ISO UTC, ``actor`` a username or "system"."""
+
     type: str
     office_id: int | None
     at: str
@@ -127,8 +142,13 @@ class Event:
     legacy: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
-        return {"type": self.type, "office_id": self.office_id, "at": self.at, "actor": self.actor,
-                "data": dict(self.data)}
+        return {
+            "type": self.type,
+            "office_id": self.office_id,
+            "at": self.at,
+            "actor": self.actor,
+            "data": dict(self.data),
+        }
 
 
 def check_data(type_: str, data: dict) -> None:
@@ -138,7 +158,7 @@ def check_data(type_: str, data: dict) -> None:
 
 
 # -- queueing on the session, dispatch after commit ----------------------------------------------
-_KEY = "antrean.kernel.events"          # session.info: list of (SessionTransaction, Event)
+_KEY = "antrean.kernel.events"  # session.info: list of (SessionTransaction, Event)
 _DROPPED = "antrean.kernel.events.dropped"  # session.info: set of rolled-back SessionTransactions
 
 
@@ -163,10 +183,10 @@ def install(sessionmaker, publish: Callable[[list[Event]], None]) -> None:
 
     @sa_event.listens_for(sessionmaker, "after_soft_rollback")
     def _rolled_back(session, previous):
-        if previous.parent is None:          # the whole transaction: nothing happened
+        if previous.parent is None:  # the whole transaction: nothing happened
             session.info.pop(_KEY, None)
             session.info.pop(_DROPPED, None)
-        elif session.info.get(_KEY):         # a savepoint: its events (and its children's) go
+        elif session.info.get(_KEY):  # a savepoint: its events (and its children's) go
             session.info.setdefault(_DROPPED, set()).add(previous)
 
     @sa_event.listens_for(sessionmaker, "after_commit")

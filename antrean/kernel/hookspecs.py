@@ -3,6 +3,7 @@
 Every hook here has a section in docs/plugins.md (the plugin-author page) and a test in
 tests/unit/test_hooks.py; tests/unit/test_hook_meta.py checks both.
 """
+
 from __future__ import annotations
 
 import pluggy

@@ -10,6 +10,7 @@ a process, e.g. ``antrean run``; it takes a few milliseconds) and is not kept in
 folder is read-only the catalog is compiled in memory instead. The web layer (Flask-Babel) is handed
 the same ``Translations`` objects (see ``antrean.web.app``).
 """
+
 from __future__ import annotations
 
 import io
@@ -20,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.mofile import write_mo
-from markupsafe import escape
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import escape
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -201,8 +202,9 @@ class PerLanguage:
 
 def render(msgid: str, lang: str, /, **params: Any) -> str:
     """``gettext`` whose LazyString / PerLanguage parameters render in the same ``lang``."""
-    return gettext(msgid, lang, **{k: v.render(lang) if isinstance(v, (LazyString, PerLanguage)) else v
-                                   for k, v in params.items()})
+    return gettext(
+        msgid, lang, **{k: v.render(lang) if isinstance(v, (LazyString, PerLanguage)) else v for k, v in params.items()}
+    )
 
 
 def pair(msgid: str, /, **params: Any) -> tuple[str, str]:

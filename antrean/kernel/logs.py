@@ -8,6 +8,7 @@ client or proxy when it is sane, otherwise generated; echoed in the response).
 ``StateLog`` remembers the last known state of a component (database, Redis) and logs only the
 changes: WARNING when it goes bad, INFO when it comes back.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,13 @@ class TextFormatter(logging.Formatter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        out = {"time": TextFormatter.formatTime(self, record), "level": record.levelname, "logger": record.name,
-               "request_id": getattr(record, "request_id", "-"), "message": record.getMessage()}
+        out = {
+            "time": TextFormatter.formatTime(self, record),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
         for key in ("method", "path", "status", "ms", "remote"):

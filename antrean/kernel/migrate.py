@@ -10,6 +10,7 @@ The migrations of every built-in plugin are applied whether or not a given core 
 built for one task, a disabled face): the tables stay in step with the code, and a database never holds a
 revision the next core cannot find.
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,7 +19,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic import __version__ as alembic_version, command
+from alembic import __version__ as alembic_version
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -36,8 +38,9 @@ CORE_VERSIONS = HERE / "migrations" / "versions"
 
 log = logging.getLogger(__name__)
 #: the option naming the separator of version_locations (renamed in Alembic 1.16)
-_SEPARATOR = "path_separator" if tuple(int(x) for x in alembic_version.split(".")[:2]) >= (1, 16) \
-    else "version_path_separator"
+_SEPARATOR = (
+    "path_separator" if tuple(int(x) for x in alembic_version.split(".")[:2]) >= (1, 16) else "version_path_separator"
+)
 
 
 def _locations_of(host) -> list[str]:
@@ -53,8 +56,7 @@ def _locations_of(host) -> list[str]:
         if result is None:
             continue
         if not isinstance(result, (str, os.PathLike)) or not Path(result).is_dir():
-            log.error("plugin %s: register_migrations must return an existing folder, got %r",
-                      impl.plugin_name, result)
+            log.error("plugin %s: register_migrations must return an existing folder, got %r", impl.plugin_name, result)
             continue
         out.append(str(Path(result).resolve()))
     return out
@@ -86,8 +88,7 @@ def _config(plugins=None) -> Config:
     cfg.set_main_option("script_location", str(HERE / "migrations"))
     # os.pathsep between folders (a folder name may hold a space); "%" would be read as interpolation
     cfg.set_main_option(_SEPARATOR, "os")
-    cfg.set_main_option("version_locations",
-                        os.pathsep.join(p.replace("%", "%%") for p in version_locations(plugins)))
+    cfg.set_main_option("version_locations", os.pathsep.join(p.replace("%", "%%") for p in version_locations(plugins)))
     return cfg
 
 
@@ -141,8 +142,10 @@ def upgrade(db, revision: str = "heads", *, plugins=None) -> None:
     except CommandError:
         unknown = sorted(set(current(db)) - {s.revision for s in _script(cfg).walk_revisions()})
         if unknown:
-            raise ConfigError(f"database: schema revision(s) {', '.join(unknown)} unknown to this installation "
-                              "(the migrations of a plugin not installed here, or of a newer Antrean)") from None
+            raise ConfigError(
+                f"database: schema revision(s) {', '.join(unknown)} unknown to this installation "
+                "(the migrations of a plugin not installed here, or of a newer Antrean)"
+            ) from None
         raise
 
 

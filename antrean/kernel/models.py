@@ -1,10 +1,10 @@
 """SQLAlchemy 2 typed models. Timestamps are naive UTC; ``day`` is the office-local date."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from antrean.kernel.timeutil import utcnow
@@ -25,6 +25,7 @@ class Office(Base):
 
 class Service(Base):
     """An SOP as offered by one office: the plugin's definition plus office settings."""
+
     __tablename__ = "service"
     __table_args__ = (UniqueConstraint("office_id", "code"), UniqueConstraint("office_id", "letter"))
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,15 +33,16 @@ class Service(Base):
     code: Mapped[str] = mapped_column(String(60))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     letter: Mapped[str] = mapped_column(String(2))
-    role_map: Mapped[dict] = mapped_column(JSON, default=dict)        # sop role -> office role
+    role_map: Mapped[dict] = mapped_column(JSON, default=dict)  # sop role -> office role
     checklist: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: the plugin's documents
     daily_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    open_time: Mapped[str | None] = mapped_column(String(5), nullable=True)   # "08:00" local
+    open_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "08:00" local
     close_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "15:00" local
 
 
 class Counter(Base):
     """A loket. ``number`` is what the voice says ("loket dua")."""
+
     __tablename__ = "counter"
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
@@ -58,6 +60,7 @@ class CounterService(Base):
 
 class TicketCounter(Base):
     """Last number issued per (office, letter, office day): bumped in the ticket's transaction."""
+
     __tablename__ = "ticket_counter"
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
     letter: Mapped[str] = mapped_column(String(2), primary_key=True)
@@ -74,6 +77,7 @@ class Ticket(Base):
     skipped, done); ``outcome`` how it ended, with ``outcome_at``/``outcome_by`` (see README, "Ticket
     lifecycle"). A transfer closes the ticket as ``transferred`` and continues the visit in a new row
     with the same number, ``leg`` + 1 and ``transferred_from_id`` pointing back."""
+
     __tablename__ = "ticket"
     __table_args__ = (
         UniqueConstraint("office_id", "letter", "day", "seq", "leg", name="uq_ticket_number"),
@@ -99,7 +103,9 @@ class Ticket(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     first_called_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    recall_count: Mapped[int] = mapped_column(Integer, default=0)   # every recall of this visit (recalls: of the current call)
+    recall_count: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # every recall of this visit (recalls: of the current call)
     outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)
     outcome_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     outcome_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)  # NULL: the system
@@ -112,6 +118,7 @@ class Ticket(Base):
 
 class Call(Base):
     """Every call and recall of a ticket to a counter; ``seq`` is global and increasing."""
+
     __tablename__ = "call"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
@@ -124,13 +131,16 @@ class Call(Base):
 
 class Application(Base):
     """A permohonan: one SOP instance carried step by step."""
+
     __tablename__ = "application"
-    __table_args__ = (Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
-                      # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
-                      Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"),
-                      # the reports' period filters (opened / closed in the period)
-                      Index("ix_application_closed", "office_id", "closed_at"),
-                      Index("ix_application_created", "office_id", "created_at"))
+    __table_args__ = (
+        Index("ix_application_work", "office_id", "status", "service_code", "current_step"),
+        # worklists walk open files oldest step first and stop after one page (bench/records_scale.py)
+        Index("ix_application_step_order", "office_id", "status", "step_started_at", "id"),
+        # the reports' period filters (opened / closed in the period)
+        Index("ix_application_closed", "office_id", "closed_at"),
+        Index("ix_application_created", "office_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True, unique=True)
@@ -158,10 +168,11 @@ class AgendaCounter(Base):
 
 class StepLog(Base):
     __tablename__ = "step_log"
-    __table_args__ = (UniqueConstraint("application_id", "step_no"),
-                      # the reports' steps vs Mutu Baku of a period: covering, no table reads
-                      Index("ix_step_log_ended", "ended_at", "application_id", "step_no", "minutes",
-                            "standard_minutes"))
+    __table_args__ = (
+        UniqueConstraint("application_id", "step_no"),
+        # the reports' steps vs Mutu Baku of a period: covering, no table reads
+        Index("ix_step_log_ended", "ended_at", "application_id", "step_no", "minutes", "standard_minutes"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     step_no: Mapped[int] = mapped_column(Integer)
@@ -204,6 +215,7 @@ class ApiToken(Base):
 
 class AuditLog(Base):
     """Append-only: one row for every state change, with actor and time."""
+
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_office_at", "office_id", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -219,6 +231,7 @@ class AuditLog(Base):
 
 class Setting(Base):
     """Office-level settings as JSON values (policy, running text, display profiles, kiosk PIN…)."""
+
     __tablename__ = "setting"
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
@@ -231,6 +244,7 @@ class LoginThrottle(Base):
     Bumped with one atomic ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` before a password is checked, so
     parallel guesses from any number of processes are counted before any is evaluated (see users.authenticate).
     """
+
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     username: Mapped[str] = mapped_column(String(80), default="", index=True)
@@ -242,6 +256,7 @@ class LoginThrottle(Base):
 class SurveyResponse(Base):
     """One SKM answer sheet (Permenpan RB 14/2017), bound to the served ticket it rates: one per ticket.
     No name, no NIK: the respondent profile is coarse (sex, age group, education, occupation)."""
+
     __tablename__ = "survey_response"
     __table_args__ = (Index("ix_survey_response_period", "office_id", "day", "service_code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -261,9 +276,12 @@ class SurveyResponse(Base):
 class SurveyAnswer(Base):
     """One element's answer (1–4). Office, day and service are copied from the response so that the IKM of
     any period is one GROUP BY over a covering index, without a join."""
+
     __tablename__ = "survey_answer"
-    __table_args__ = (Index("ix_survey_answer_period", "office_id", "day", "service_code", "element", "value"),
-                      Index("ix_survey_answer_service", "office_id", "service_code", "day", "element", "value"))
+    __table_args__ = (
+        Index("ix_survey_answer_period", "office_id", "day", "service_code", "element", "value"),
+        Index("ix_survey_answer_service", "office_id", "service_code", "day", "element", "value"),
+    )
     response_id: Mapped[int] = mapped_column(ForeignKey("survey_response.id", ondelete="CASCADE"), primary_key=True)
     element: Mapped[str] = mapped_column(String(12), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
@@ -274,6 +292,7 @@ class SurveyAnswer(Base):
 
 class SurveyFollowUp(Base):
     """The office's rencana tindak lanjut for an element in a period ("2026", "2026-S2", "2026-11")."""
+
     __tablename__ = "survey_followup"
     __table_args__ = (UniqueConstraint("office_id", "period", "element"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -288,6 +307,7 @@ class SurveyFollowUp(Base):
 class CalendarDay(Base):
     """One day of the office calendar the admin entered: a national holiday, a cuti bersama day or an
     ad-hoc closure (whole day, or start_time–end_time local for a closure). One entry per date."""
+
     __tablename__ = "calendar_day"
     __table_args__ = (UniqueConstraint("office_id", "day"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -302,11 +322,12 @@ class CalendarDay(Base):
 class NotifyContact(Base):
     """A number (or e-mail address) that opted in to messages; ``token`` is its one opt-out link.
     ``opted_out_at`` set: nothing is ever queued for it again."""
+
     __tablename__ = "notify_contact"
     __table_args__ = (UniqueConstraint("office_id", "address"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
-    address: Mapped[str] = mapped_column(String(120))           # 62812…  (normalised) or an e-mail address
+    address: Mapped[str] = mapped_column(String(120))  # 62812…  (normalised) or an e-mail address
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     opted_out_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -314,6 +335,7 @@ class NotifyContact(Base):
 
 class NotifySubscription(Base):
     """A ticket whose holder asked for news on the status page (one contact per ticket)."""
+
     __tablename__ = "notify_subscription"
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("notify_contact.id"))
@@ -325,9 +347,12 @@ class NotifyMessage(Base):
 
     pending → sending (claimed, leased) → sent; or uncertain (the gateway may have it: never resent
     automatically) or failed (refused for good, or expired). See docs/notifications.md."""
+
     __tablename__ = "notify_message"
-    __table_args__ = (UniqueConstraint("office_id", "dedupe_key", name="uq_notify_dedupe"),
-                      Index("ix_notify_due", "status", "next_attempt_at"))
+    __table_args__ = (
+        UniqueConstraint("office_id", "dedupe_key", name="uq_notify_dedupe"),
+        Index("ix_notify_due", "status", "next_attempt_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     kind: Mapped[str] = mapped_column(String(40))
@@ -341,10 +366,13 @@ class NotifyMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class Booking(Base):
     """A citizen's booked slot (antrean/services/booking.py). ``active`` is True while booked or checked in and NULL
     once cancelled or a no-show: the unique constraint then allows one active booking per NIK, service and day
     (NULLs never collide). Name, phone and NIK are personal data: staff with the permission only."""
+
     __tablename__ = "booking"
     __table_args__ = (
         UniqueConstraint("office_id", "code", name="uq_booking_code"),
@@ -356,7 +384,7 @@ class Booking(Base):
     code: Mapped[str] = mapped_column(String(12))
     service_code: Mapped[str] = mapped_column(String(60))
     day: Mapped[date] = mapped_column(Date)
-    start: Mapped[str] = mapped_column(String(5))   # "HH:MM" local
+    start: Mapped[str] = mapped_column(String(5))  # "HH:MM" local
     end: Mapped[str] = mapped_column(String(5))
     starts_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     ends_at: Mapped[datetime] = mapped_column(DateTime)
@@ -368,13 +396,16 @@ class Booking(Base):
     cancel_token: Mapped[str] = mapped_column(String(64), unique=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # checked in, cancelled, no-show, rescheduled
+    changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime, nullable=True
+    )  # checked in, cancelled, no-show, rescheduled
 
 
 class BookingCount(Base):
     """Bookings taken per (office, service, day, bucket): a slot ("08:00") or an hour ("h08"). Bumped with
     INSERT … ON CONFLICT DO UPDATE … WHERE taken < cap RETURNING in the booking's transaction, so capacity
     holds under concurrency on SQLite and PostgreSQL."""
+
     __tablename__ = "booking_count"
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
     service_code: Mapped[str] = mapped_column(String(60), primary_key=True)

@@ -16,13 +16,14 @@ A malformed *declaration* is the plugin author's fault: the plugin is reported a
 line naming the setting, the plugin and what is expected. So does a setting the plugin does
 not declare (``ANTREAN_DISPLAY_MEDIADIR``, ``[display] media = …``).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from antrean.kernel.config import ConfigError
@@ -42,6 +43,7 @@ class SettingDeclarationError(ValueError):
 @dataclass(frozen=True)
 class PluginSetting:
     """One declared setting. ``register_settings`` may return these or dicts with the same keys."""
+
     name: str
     type: str = "str"
     default: Any = None
@@ -57,8 +59,9 @@ class PluginSetting:
         """What a value must be, in words (for error messages)."""
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
-        words = {"str": "a text", "int": "a whole number", "float": "a number",
-                 "bool": "a boolean (true/false)"}[self.type]
+        words = {"str": "a text", "int": "a whole number", "float": "a number", "bool": "a boolean (true/false)"}[
+            self.type
+        ]
         if self.min is not None and self.max is not None:
             return f"{words} from {self.min} to {self.max}"
         if self.min is not None:
@@ -76,8 +79,9 @@ class PluginSetting:
             raise ValueError(f"expected {self.expected()}")
         if self.choices and value not in self.choices:
             raise ValueError(f"expected {self.expected()}")
-        if self.type in ("int", "float") and ((self.min is not None and value < self.min)
-                                              or (self.max is not None and value > self.max)):
+        if self.type in ("int", "float") and (
+            (self.min is not None and value < self.min) or (self.max is not None and value > self.max)
+        ):
             raise ValueError(f"expected {self.expected()}")
         if self.check is not None:
             try:
@@ -123,7 +127,7 @@ def _coerce(typ: str, raw: Any) -> Any:
 def namespace_of(plugin_name: str) -> str:
     """The settings namespace of a plugin: its entry-point name (``contoh``), or for a dotted
     module name the last part before ``.plugin`` (``display.plugin`` → ``display``)."""
-    name = plugin_name[:-len(".plugin")] if plugin_name.endswith(".plugin") else plugin_name
+    name = plugin_name[: -len(".plugin")] if plugin_name.endswith(".plugin") else plugin_name
     return name.rsplit(".", 1)[-1].replace("-", "_").lower()
 
 
@@ -132,8 +136,10 @@ def parse_declarations(result: Any, *, reserved: set[str] = frozenset(), namespa
     if not isinstance(result, (list, tuple)):
         raise SettingDeclarationError("register_settings must return a list of settings")
     if not NAME.fullmatch(namespace):
-        raise SettingDeclarationError(f"the plugin's name gives the settings namespace {namespace!r}; "
-                                      "expected a-z, 0-9 and _ (name the entry point so)")
+        raise SettingDeclarationError(
+            f"the plugin's name gives the settings namespace {namespace!r}; "
+            "expected a-z, 0-9 and _ (name the entry point so)"
+        )
     out: list[PluginSetting] = []
     for i, item in enumerate(result):
         where = f"settings[{i}]"
@@ -162,15 +168,24 @@ def parse_declarations(result: Any, *, reserved: set[str] = frozenset(), namespa
         choices = tuple(item.get("choices") or ())
         for key in ("min", "max"):
             bound = item.get(key)
-            if bound is not None and (typ not in ("int", "float") or isinstance(bound, bool)
-                                      or not isinstance(bound, (int, float))):
+            if bound is not None and (
+                typ not in ("int", "float") or isinstance(bound, bool) or not isinstance(bound, (int, float))
+            ):
                 raise SettingDeclarationError(f"{where}.{key}: only for int and float settings, a number")
         check = item.get("check")
         if check is not None and not callable(check):
             raise SettingDeclarationError(f"{where}.check: expected a function")
-        setting = PluginSetting(name=name, type=typ, default=None, description=description.strip(),
-                                secret=bool(item.get("secret", False)), choices=choices,
-                                min=item.get("min"), max=item.get("max"), check=check)
+        setting = PluginSetting(
+            name=name,
+            type=typ,
+            default=None,
+            description=description.strip(),
+            secret=bool(item.get("secret", False)),
+            choices=choices,
+            min=item.get("min"),
+            max=item.get("max"),
+            check=check,
+        )
         if any(_coerce(typ, c) != c for c in choices):
             raise SettingDeclarationError(f"{where}.choices: every choice must be a {typ}")
         default = item.get("default", "" if typ == "str" else None)
@@ -182,9 +197,14 @@ def parse_declarations(result: Any, *, reserved: set[str] = frozenset(), namespa
     return out
 
 
-def resolve(declared: dict[str, tuple[str, list[PluginSetting]]], extra: Mapping[str, Any],
-            environ: Mapping[str, str], *, reserved: set[str] = frozenset(),
-            plugin_names: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+def resolve(
+    declared: dict[str, tuple[str, list[PluginSetting]]],
+    extra: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    reserved: set[str] = frozenset(),
+    plugin_names: tuple[str, ...] = (),
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
     """Every declared setting's value: ``({namespace: {name: value}}, {namespace: {name: source}})``.
 
     ``declared`` maps namespace → (plugin name, declarations); ``extra`` is ``Settings.extra`` (keys of
@@ -210,20 +230,23 @@ def resolve(declared: dict[str, tuple[str, list[PluginSetting]]], extra: Mapping
         if section is None:
             section = {}
         if not isinstance(section, Mapping):
-            raise ConfigError(f"{ns}: expected a [{ns}] table of the plugin {plugin}'s settings ({known}), "
-                              f"got {section!r}")
+            raise ConfigError(
+                f"{ns}: expected a [{ns}] table of the plugin {plugin}'s settings ({known}), got {section!r}"
+            )
         for key in section:
             if key not in names:
                 raise ConfigError(f"[{ns}] {key}: the plugin {plugin} has no setting {key!r} (its settings: {known})")
         for key in extra:
-            if owner(key) == ns and key[len(ns) + 1:] not in names and key not in reserved:
-                raise ConfigError(f"{key}: the plugin {plugin} has no setting {key[len(ns) + 1:]!r} "
-                                  f"(its settings: {known})")
+            if owner(key) == ns and key[len(ns) + 1 :] not in names and key not in reserved:
+                raise ConfigError(
+                    f"{key}: the plugin {plugin} has no setting {key[len(ns) + 1 :]!r} (its settings: {known})"
+                )
         for key in environ:
-            low = key[len("ANTREAN_"):].lower() if key.startswith("ANTREAN_") else ""
-            if low and owner(low) == ns and low[len(ns) + 1:] not in names and low not in reserved:
-                raise ConfigError(f"{key}: the plugin {plugin} has no setting {low[len(ns) + 1:]!r} "
-                                  f"(its settings: {known})")
+            low = key[len("ANTREAN_") :].lower() if key.startswith("ANTREAN_") else ""
+            if low and owner(low) == ns and low[len(ns) + 1 :] not in names and low not in reserved:
+                raise ConfigError(
+                    f"{key}: the plugin {plugin} has no setting {low[len(ns) + 1 :]!r} (its settings: {known})"
+                )
         values[ns], sources[ns] = {}, {}
         for d in decls:
             flat, env = f"{ns}_{d.name}", f"ANTREAN_{ns.upper()}_{d.name.upper()}"

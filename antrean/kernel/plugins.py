@@ -11,6 +11,7 @@ entry-point plugins loaded: unset, all of them; a comma-separated list, only
 those; empty, none (the test suite sets it empty, so what else is installed in
 its virtualenv does not change its results).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,12 +26,12 @@ import pluggy
 from antrean import __version__
 from antrean.kernel import hookspecs
 from antrean.kernel.config import Settings
-from antrean.kernel.plugin_settings import (PluginSetting, SettingDeclarationError, namespace_of,
-                                            parse_declarations)
+from antrean.kernel.plugin_settings import PluginSetting, SettingDeclarationError, namespace_of, parse_declarations
 from antrean.kernel.plugin_settings import resolve as resolve_settings
 from antrean.kernel.sop import Sop, SopError, parse_sop
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class PluginError:
@@ -67,21 +68,27 @@ class PluginHost:
                 continue
             version = self.dist_versions.get(name) or _builtin_version(plugin)
             hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
-            out.append({
-                "name": name,
-                "version": version,
-                "builtin": name not in self.dist_versions,
-                "hooks": hooks,
-                "sops": sorted(c for c, p in self.sop_plugins.items() if p == name),
-                "settings": self.describe_settings(name),
-            })
+            out.append(
+                {
+                    "name": name,
+                    "version": version,
+                    "builtin": name not in self.dist_versions,
+                    "hooks": hooks,
+                    "sops": sorted(c for c, p in self.sop_plugins.items() if p == name),
+                    "settings": self.describe_settings(name),
+                }
+            )
         return out
 
     def resolve_settings(self, settings: Settings, environ: Mapping[str, str]) -> None:
         """Check and keep the values of every declared plugin setting (ConfigError: one line naming it)."""
         self.settings_values, self.settings_sources = resolve_settings(
-            self.settings_declared, settings.extra or {}, environ, reserved=_core_setting_names(),
-            plugin_names=self.namespaces())
+            self.settings_declared,
+            settings.extra or {},
+            environ,
+            reserved=_core_setting_names(),
+            plugin_names=self.namespaces(),
+        )
 
     def namespaces(self) -> tuple[str, ...]:
         """The settings namespace of every loaded plugin."""
@@ -94,12 +101,23 @@ class PluginHost:
         if owner != plugin_name:
             return []
         values, sources = self.settings_values.get(ns, {}), self.settings_sources.get(ns, {})
-        return [{"name": d.name, "env": f"ANTREAN_{ns.upper()}_{d.name.upper()}", "file": f"[{ns}] {d.name}",
-                 "type": d.type, "default": d.public(d.default), "value": d.public(values.get(d.name, d.default)),
-                 "source": sources.get(d.name, "default"), "secret": d.secret, "description": d.description,
-                 **({"choices": list(d.choices)} if d.choices else {}),
-                 **({"min": d.min} if d.min is not None else {}), **({"max": d.max} if d.max is not None else {})}
-                for d in decls]
+        return [
+            {
+                "name": d.name,
+                "env": f"ANTREAN_{ns.upper()}_{d.name.upper()}",
+                "file": f"[{ns}] {d.name}",
+                "type": d.type,
+                "default": d.public(d.default),
+                "value": d.public(values.get(d.name, d.default)),
+                "source": sources.get(d.name, "default"),
+                "secret": d.secret,
+                "description": d.description,
+                **({"choices": list(d.choices)} if d.choices else {}),
+                **({"min": d.min} if d.min is not None else {}),
+                **({"max": d.max} if d.max is not None else {}),
+            }
+            for d in decls
+        ]
 
 
 def _builtin_version(plugin) -> str:
@@ -124,12 +142,23 @@ def _source_of(plugin) -> str:
 
 #: the faces and the hardware are built-in plugins: named here (data, not imports), imported by the plugin
 #: host when a core or the command line builds one (antrean.core.builtin_plugin_names adds the SOPs)
-FACE_PLUGINS = ("hardware.plugin", "display.plugin", "kiosk.plugin", "console.plugin", "publik.plugin",
-                "notifier.plugin")
+FACE_PLUGINS = (
+    "hardware.plugin",
+    "display.plugin",
+    "kiosk.plugin",
+    "console.plugin",
+    "publik.plugin",
+    "notifier.plugin",
+)
 
 
-def build_plugin_host(extra: tuple = (), *, builtins: tuple[str, ...] | None = None,
-                      entry_points: bool = True, disabled: tuple[str, ...] = ()) -> PluginHost:
+def build_plugin_host(
+    extra: tuple = (),
+    *,
+    builtins: tuple[str, ...] | None = None,
+    entry_points: bool = True,
+    disabled: tuple[str, ...] = (),
+) -> PluginHost:
     """Build a plugin manager with the built-ins, entry points and ``extra`` plugins.
 
     ``extra`` may hold modules, objects or dotted module names. ``builtins`` are the built-in plugins'
@@ -224,8 +253,9 @@ def _collect_settings(host: PluginHost) -> None:
         try:
             decls = parse_declarations(impl.function(), reserved=reserved, namespace=ns)
             if ns in host.settings_declared:
-                raise SettingDeclarationError(f"the settings namespace {ns!r} is taken by the plugin "
-                                              f"{host.settings_declared[ns][0]}")
+                raise SettingDeclarationError(
+                    f"the settings namespace {ns!r} is taken by the plugin {host.settings_declared[ns][0]}"
+                )
             if ns in reserved:
                 raise SettingDeclarationError(f"the settings namespace {ns!r} is a setting of the core")
         except SettingDeclarationError as exc:
@@ -254,7 +284,9 @@ def _collect_sops(host: PluginHost) -> None:
             parsed = [parse_sop(d, source) for d in result]
             for sop in parsed:
                 if sop.code in host.sops:
-                    raise SopError(source, "code", f"{sop.code!r} is already registered by {host.sop_plugins[sop.code]}")
+                    raise SopError(
+                        source, "code", f"{sop.code!r} is already registered by {host.sop_plugins[sop.code]}"
+                    )
         except SopError as exc:
             _record(host, name, exc.source, f"{exc.field}: {exc.message}")
             host.pm.unregister(plugin)
@@ -268,4 +300,4 @@ def _collect_sops(host: PluginHost) -> None:
             host.sop_plugins[sop.code] = name
     # hook call order is LIFO; keep SOPs in registration (document) order
     order = {n: i for i, (n, _) in enumerate(host.pm.list_name_plugin())}
-    host.sops = dict(sorted(host.sops.items(), key=lambda kv: (order.get(host.sop_plugins[kv[0]], 1 << 30))))
+    host.sops = dict(sorted(host.sops.items(), key=lambda kv: order.get(host.sop_plugins[kv[0]], 1 << 30)))

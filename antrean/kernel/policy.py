@@ -17,10 +17,12 @@ everywhere; ``application.reveal_nik`` is an explicit, audited action.
 Offices are a hard wall: an office admin manages only accounts of its own office alone; accounts spanning offices
 (and the regency admin, offices ``["*"]``) are managed only by a regency admin.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import false, select
 
@@ -46,6 +48,7 @@ class Rule:
     """``roles``: the actor needs one of them. ``check(core, actor, target)``: a further rule on the target
     (skipped when no target is given: "may this actor do this kind of thing at all?"). ``read``: a refusal
     on a target is a 404, not a 403. ``who``: the README's words for it."""
+
     roles: tuple[str, ...]
     who: str
     check: Callable[[Any, Any, Any], bool] | None = None
@@ -73,8 +76,12 @@ def sop_roles(core, code: str, role_map: dict | None) -> frozenset[str]:
 
 
 def _role_maps(core, session) -> dict[str, dict]:
-    return {code: rm or {} for code, rm in session.execute(
-        select(Service.code, Service.role_map).where(Service.office_id == core.office_id)).all()}
+    return {
+        code: rm or {}
+        for code, rm in session.execute(
+            select(Service.code, Service.role_map).where(Service.office_id == core.office_id)
+        ).all()
+    }
 
 
 def readable_services(core, actor, session, role_maps: dict | None = None) -> frozenset[str] | None:
@@ -128,8 +135,11 @@ def _step_refusal(core, actor, target) -> Forbidden:
     sop, step_no, role_map = target
     step, role = sop.step(step_no), step_role(core, sop, step_no, role_map)
     name = STAFF_ROLES.get(role, role)
-    return Forbidden("Langkah %(step_no)s (%(activity)s) hanya boleh dikerjakan oleh %(name)s.", params={"step_no": step_no, "activity": step.activity, "name": name},
-                     detail=f"user {actor.username!r} has {sorted(actor.roles)}, step needs {role!r}")
+    return Forbidden(
+        "Langkah %(step_no)s (%(activity)s) hanya boleh dikerjakan oleh %(name)s.",
+        params={"step_no": step_no, "activity": step.activity, "name": name},
+        detail=f"user {actor.username!r} has {sorted(actor.roles)}, step needs {role!r}",
+    )
 
 
 # -- accounts ------------------------------------------------------------------------------------
@@ -154,16 +164,23 @@ ACTIONS: dict[str, Rule] = {
     # cancelling closes a citizen's ticket for good (outcome cancelled, with a reason): the people who work the
     # lokets decide it, Kasi Pelayanan included (a counter role); an admin configures and does not (as counter.operate)
     "ticket.cancel": Rule(COUNTER_ROLES, "counter roles, Kasi included (every role but admin)"),
-    "application.open": Rule(ANY_STAFF, "the role of the SOP's first step",
-                             check=lambda core, actor, t: _does_step(core, actor, t)),
-    "application.read": Rule(ANY_STAFF, "a role in the application's SOP, camat, sekcam, admin",
-                             check=_reads_application, read=True),
+    "application.open": Rule(
+        ANY_STAFF, "the role of the SOP's first step", check=lambda core, actor, t: _does_step(core, actor, t)
+    ),
+    "application.read": Rule(
+        ANY_STAFF, "a role in the application's SOP, camat, sekcam, admin", check=_reads_application, read=True
+    ),
     "application.reveal_nik": Rule(ANY_STAFF, "as application.read; audited", check=_reads_application, read=True),
-    "application.step": Rule(ANY_STAFF, "the step's role (after the office's role mapping)",
-                             check=lambda core, actor, t: _does_step(core, actor, t)),
+    "application.step": Rule(
+        ANY_STAFF,
+        "the step's role (after the office's role mapping)",
+        check=lambda core, actor, t: _does_step(core, actor, t),
+    ),
     "booking.read": Rule(ANY_STAFF, "any staff (a day's bookings per slot, no personal data)"),
-    "booking.read_personal": Rule(("petugas_pelayanan", "kasi_pelayanan", "sekcam", "camat", "admin"),
-                                  "petugas_pelayanan, kasi_pelayanan, sekcam, camat, admin (name, phone, masked NIK)"),
+    "booking.read_personal": Rule(
+        ("petugas_pelayanan", "kasi_pelayanan", "sekcam", "camat", "admin"),
+        "petugas_pelayanan, kasi_pelayanan, sekcam, camat, admin (name, phone, masked NIK)",
+    ),
     "booking.check_in": Rule(ANY_STAFF, "any staff (check-in by code at a counter)"),
     "report.read": Rule(REPORT_ROLES, "camat, sekcam, kasi_pelayanan, admin"),
     "audit.read": Rule(ADMIN, "admin"),
@@ -177,8 +194,9 @@ ACTIONS: dict[str, Rule] = {
     "notify.read": Rule(NOTIFY_ROLES, "kasi_pelayanan, admin (the outbox of messages to citizens, numbers masked)"),
     "notify.resend": Rule(NOTIFY_ROLES, "kasi_pelayanan, admin (an uncertain or failed message; audited)"),
     "notify.reveal_phone": Rule(ADMIN, "admin (full numbers in the outbox)"),
-    "user.manage": Rule(ADMIN, "admin of this office alone for its own accounts; a regency admin for the rest",
-                        check=_manages_account),
+    "user.manage": Rule(
+        ADMIN, "admin of this office alone for its own accounts; a regency admin for the rest", check=_manages_account
+    ),
 }
 
 
@@ -208,21 +226,26 @@ def require(core, actor, action: str, target=None) -> None:
     if target is not None and rule.read and _roles_ok(actor, rule):
         raise NotFound("Permohonan tidak ditemukan.")
     if target is not None and action == "user.manage" and _roles_ok(actor, rule):
-        raise Forbidden("Akun ini hanya dapat diubah oleh admin kabupaten (akun lintas kantor).",
-                        detail=f"user {actor.username!r} (offices {getattr(actor, 'offices', None)}) may manage "
-                               f"only accounts of office {core.settings.office_code!r} alone")
+        raise Forbidden(
+            "Akun ini hanya dapat diubah oleh admin kabupaten (akun lintas kantor).",
+            detail=f"user {actor.username!r} (offices {getattr(actor, 'offices', None)}) may manage "
+            f"only accounts of office {core.settings.office_code!r} alone",
+        )
     if target is not None and action in ("application.step", "application.open") and _roles_ok(actor, rule):
         raise _step_refusal(core, actor, target)
     names = ", ".join(STAFF_ROLES.get(r, r) for r in rule.roles)
-    raise Forbidden("Tindakan ini memerlukan peran: %(names)s.", params={"names": names},
-                    detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, {action!r} needs one of "
-                           f"{list(rule.roles)}")
+    raise Forbidden(
+        "Tindakan ini memerlukan peran: %(names)s.",
+        params={"names": names},
+        detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, {action!r} needs one of {list(rule.roles)}",
+    )
 
 
 def redact(application: dict) -> dict:
     """An application view without personal data, for events and hooks (no name, NIK, phone or notes)."""
-    out = {k: v for k, v in application.items()
-           if k not in ("applicant_name", "nik", "nik_masked", "phone", "tms_reason")}
+    out = {
+        k: v for k, v in application.items() if k not in ("applicant_name", "nik", "nik_masked", "phone", "tms_reason")
+    }
     if "timeline" in out:
         out["timeline"] = [redact_log(t) for t in out["timeline"]]
     return out

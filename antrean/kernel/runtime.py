@@ -18,6 +18,7 @@ boards does not wake 1,500 threads. The rules that come with it:
   request: Nagle against delayed ACK), and the process's open-file soft limit is raised to
   the hard limit at start (each connection is a file descriptor).
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,7 +26,8 @@ import resource
 import socket
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 

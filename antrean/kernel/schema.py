@@ -4,6 +4,7 @@ responses (antrean.web.openapi), settings (antrean.kernel.config) and SOP defini
 This module only holds what they share: the strict base model and how a validation error is said, naming the
 field the way a person finds it (``steps[2].minutes``, ``profile.sex``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 #: Integers the database can store (BIGINT / SQLite INTEGER): the schema's bounds (app.check_value refuses beyond)
-INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 Int64 = Annotated[int, Field(ge=INT_MIN, le=INT_MAX)]
 
 
@@ -33,11 +34,22 @@ def where(loc: tuple | list) -> str:
     return out or "value"
 
 
-_TYPES = {"string_type": "a string", "int_type": "an integer", "int_from_float": "an integer",
-          "bool_type": "true or false", "list_type": "a list", "dict_type": "an object",
-          "model_type": "an object", "float_type": "a number", "date_type": "a YYYY-MM-DD date",
-          "date_from_datetime_parsing": "a YYYY-MM-DD date", "date_parsing": "a YYYY-MM-DD date",
-          "int_parsing": "an integer", "bool_parsing": "true or false", "float_parsing": "a number"}
+_TYPES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "float_type": "a number",
+    "date_type": "a YYYY-MM-DD date",
+    "date_from_datetime_parsing": "a YYYY-MM-DD date",
+    "date_parsing": "a YYYY-MM-DD date",
+    "int_parsing": "an integer",
+    "bool_parsing": "true or false",
+    "float_parsing": "a number",
+}
 
 
 def expected(err: Mapping[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ anything malformed raises
 plugin manager can report it and skip that plugin without taking the kiosk
 down.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,6 +47,7 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _LETTER = re.compile(r"^[A-Z]{1,2}$")
 _AGENDA = re.compile(r"^[A-Z0-9-]{2,12}$")
 
+
 class SopError(ValueError):
     """A malformed SOP definition. ``source`` is the plugin file, ``field`` a dotted path."""
 
@@ -71,9 +73,18 @@ class Step:
         return ROLES[self.role]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"no": self.no, "activity": self.activity, "role": self.role, "role_name": self.role_name,
-                "minutes": self.minutes, "documents": list(self.kelengkapan), "output": self.output,
-                "applicant_present": self.applicant_present, "tms": self.tms, "kind": self.kind}
+        return {
+            "no": self.no,
+            "activity": self.activity,
+            "role": self.role,
+            "role_name": self.role_name,
+            "minutes": self.minutes,
+            "documents": list(self.kelengkapan),
+            "output": self.output,
+            "applicant_present": self.applicant_present,
+            "tms": self.tms,
+            "kind": self.kind,
+        }
 
 
 @dataclass(frozen=True)
@@ -120,14 +131,18 @@ def _text(max_len: int = 300):
         if len(value) > max_len:
             raise ValueError(f"longer than {max_len} characters")
         return value
+
     return AfterValidator(check)
 
 
 def _one_of(what: str, allowed, *, exclude: tuple = ()):
     def check(value: str) -> str:
         if value not in allowed or value in exclude:
-            raise ValueError(f"unknown {what} {value!r}" + ("" if exclude else f"; expected one of {', '.join(allowed)}"))
+            raise ValueError(
+                f"unknown {what} {value!r}" + ("" if exclude else f"; expected one of {', '.join(allowed)}")
+            )
         return value
+
     return AfterValidator(check)
 
 
@@ -136,6 +151,7 @@ def _pattern(regex: re.Pattern, says: str):
         if not regex.match(value):
             raise ValueError(f"{value!r} {says}")
         return value
+
     return AfterValidator(check)
 
 
@@ -160,6 +176,7 @@ def _minutes(value: int) -> int:
 
 class StepSchema(Strict):
     """One step of an SOP (a row of the Perbup's SOP table)."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
     no: int
     activity: Annotated[str, _text()]
@@ -174,6 +191,7 @@ class StepSchema(Strict):
 
 class SopSchema(Strict):
     """An SOP as a plugin declares it (``register_sops``); :func:`parse_sop` adds the rules across fields."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
     code: Annotated[str, _pattern(_CODE, f"must match {_CODE.pattern}")]
     name: Annotated[str, _text()]
@@ -209,8 +227,17 @@ def parse_step(d: Any, source: str, path: str) -> Step:
 
 
 def _step(st: StepSchema) -> Step:
-    return Step(no=st.no, activity=st.activity, role=st.role, minutes=st.minutes, kelengkapan=tuple(st.kelengkapan),
-                output=st.output, applicant_present=st.applicant_present, tms=st.tms, kind=st.kind)
+    return Step(
+        no=st.no,
+        activity=st.activity,
+        role=st.role,
+        minutes=st.minutes,
+        kelengkapan=tuple(st.kelengkapan),
+        output=st.output,
+        applicant_present=st.applicant_present,
+        tms=st.tms,
+        kind=st.kind,
+    )
 
 
 def parse_sop(d: Any, source: str = "<unknown>") -> Sop:
@@ -230,7 +257,17 @@ def parse_sop(d: Any, source: str = "<unknown>") -> Sop:
     if v.standard_minutes != total:
         raise SopError(source, "standard_minutes", f"is {v.standard_minutes} but the steps add up to {total}")
     return Sop(
-        code=v.code, name=v.name, short_name=v.short_name, group=v.group, letter=v.letter,
-        agenda_code=v.agenda_code, icon=v.icon, version=v.version, standard_minutes=v.standard_minutes,
-        front_desk_role=v.front_desk_role, documents=tuple(v.documents), steps=steps, source=source,
+        code=v.code,
+        name=v.name,
+        short_name=v.short_name,
+        group=v.group,
+        letter=v.letter,
+        agenda_code=v.agenda_code,
+        icon=v.icon,
+        version=v.version,
+        standard_minutes=v.standard_minutes,
+        front_desk_role=v.front_desk_role,
+        documents=tuple(v.documents),
+        steps=steps,
+        source=source,
     )

@@ -10,13 +10,14 @@ Before overwriting, the current database is copied to ``<database>.before-restor
 file given must be an Antrean database (SQLite, passes the integrity check, has Antrean's tables
 and a migration revision this version knows). Migrations run after the restore.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -46,7 +47,7 @@ def target_path(path: str | None, instance_path: str, suffix: str = ".db") -> Pa
     """Where a backup goes. No PATH: ``<instance>/backups/antrean-<UTC time>.db``. A PATH that is a
     folder (exists as one, ends with ``/`` or has no file extension): a dated file in it (made if
     needed, so ``--keep`` can prune there). Anything else: that file."""
-    name = f"antrean-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}{suffix}"
+    name = f"antrean-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}{suffix}"
     if not path:
         return Path(instance_path) / "backups" / name
     p = Path(path)
@@ -83,8 +84,11 @@ def backup_sqlite(source: Path, target: Path) -> dict:
 
 def prune(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` dated backups (``antrean-<time>.db`` / ``.dump``) in ``folder``."""
-    files = sorted((p for p in folder.glob("antrean-*") if p.suffix in BACKUP_SUFFIXES and p.is_file()),
-                   key=lambda p: p.name, reverse=True)
+    files = sorted(
+        (p for p in folder.glob("antrean-*") if p.suffix in BACKUP_SUFFIXES and p.is_file()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
     gone = files[keep:] if keep > 0 else []
     for p in gone:
         p.unlink()
@@ -94,8 +98,13 @@ def prune(folder: Path, keep: int) -> list[Path]:
 def pg_dump(url: str, target: Path) -> list[str]:
     """The pg_dump command for ``url`` (custom format, restorable with pg_restore)."""
     u = make_url(url).set(drivername="postgresql")
-    return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}",
-            f"--dbname={u.render_as_string(hide_password=False)}"]
+    return [
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        f"--file={target}",
+        f"--dbname={u.render_as_string(hide_password=False)}",
+    ]
 
 
 def run_pg_dump(url: str, target: Path) -> dict:
@@ -135,8 +144,10 @@ def validate(path: Path, known_revisions: set[str]) -> dict:
         raise BackupError(f"{path}: damaged: integrity check says {check}")
     for revision in revisions or [None]:
         if revision not in known_revisions:
-            raise BackupError(f"{path}: its schema revision {revision!r} is unknown to this version of Antrean "
-                              "(made by a newer version, or by a plugin not installed here?)")
+            raise BackupError(
+                f"{path}: its schema revision {revision!r} is unknown to this version of Antrean "
+                "(made by a newer version, or by a plugin not installed here?)"
+            )
     return {"revision": ", ".join(revisions), "revisions": revisions, "tickets": tickets, "offices": offices}
 
 
@@ -171,13 +182,13 @@ def restore_sqlite(source: Path, database: Path, known_revisions: set[str]) -> d
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             lock.close()
-            raise BackupError("a server is using this database: stop it first "
-                              "(systemctl stop antrean), then restore") from None
+            raise BackupError(
+                "a server is using this database: stop it first (systemctl stop antrean), then restore"
+            ) from None
     try:
         saved = None
         if database.exists():
-            saved = database.with_name(
-                f"{database.name}.before-restore-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}")
+            saved = database.with_name(f"{database.name}.before-restore-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}")
             backup_sqlite(database, saved)
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:

@@ -19,39 +19,39 @@
 Personal data (name, phone, NIK) is stored for the staff list only: never in events, audit events or public
 pages; the NIK is masked there too unless the staff member may read it (:func:`may_read_personal`).
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import re
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from antrean.kernel import policy
+from antrean.kernel import i18n, policy
 from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
-from antrean.kernel import i18n
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from antrean.kernel.timeutil import iso, local, office_day, tanggal, utcnow
-from antrean.services.calendar import parse_day
 from antrean.services.calendar import hhmm as _hhmm
 from antrean.services.calendar import minutes_of as _minutes
+from antrean.services.calendar import parse_day
 from antrean.services.workflow import mask_nik, validate_nik
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
 DEFAULTS: dict = {
     "enabled": True,
-    "slot_minutes": 30,     # length of a slot
-    "capacity": 4,          # citizens a service serves per slot (bookings and walk-ins together)
-    "share_percent": 50,    # % of each slot's / hour's capacity that may be booked; the rest is for walk-ins
-    "days_ahead": 14,       # bookable from today to this many days ahead
-    "grace_minutes": 15,    # a booking not checked in by slot end + this becomes no_show
-    "early_minutes": 30,    # check-in opens this long before the slot
-    "remind_at": "16:00",   # local time the day before when the reminder goes out ("" = no reminders)
+    "slot_minutes": 30,  # length of a slot
+    "capacity": 4,  # citizens a service serves per slot (bookings and walk-ins together)
+    "share_percent": 50,  # % of each slot's / hour's capacity that may be booked; the rest is for walk-ins
+    "days_ahead": 14,  # bookable from today to this many days ahead
+    "grace_minutes": 15,  # a booking not checked in by slot end + this becomes no_show
+    "early_minutes": 30,  # check-in opens this long before the slot
+    "remind_at": "16:00",  # local time the day before when the reminder goes out ("" = no reminders)
     "services": {},
 }
 ACTIVE = ("booked", "checked_in")
@@ -59,6 +59,8 @@ CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/B, 8: re
 CODE = re.compile(r"^[A-Z0-9]{8}$")
 PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 log = logging.getLogger("antrean.services.booking")
+
+
 def may_read_personal(core, actor: Actor) -> bool:
     """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/kernel/policy.py ``booking.read_personal``)."""
     return policy.can(core, actor, "booking.read_personal")
@@ -67,8 +69,7 @@ def may_read_personal(core, actor: Actor) -> bool:
 def normalize_code(code) -> str:
     c = re.sub(r"[\s-]", "", str(code or "")).upper()
     if not CODE.match(c):
-        raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.",
-                       code="booking_not_found")
+        raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.", code="booking_not_found")
     return c
 
 
@@ -87,11 +88,21 @@ class _Bump:
         if stmt is None:
             bc = BookingCount.__table__
             ins = (postgresql if dialect == "postgresql" else sqlite).insert(bc)
-            stmt = ins.values(office_id=bindparam("office_id"), service_code=bindparam("service"),
-                              day=bindparam("day"), bucket=bindparam("bucket"), taken=1).on_conflict_do_update(
-                index_elements=[bc.c.office_id, bc.c.service_code, bc.c.day, bc.c.bucket],
-                set_={"taken": bc.c.taken + 1}, where=bc.c.taken < bindparam("cap"),
-            ).returning(bc.c.taken)
+            stmt = (
+                ins.values(
+                    office_id=bindparam("office_id"),
+                    service_code=bindparam("service"),
+                    day=bindparam("day"),
+                    bucket=bindparam("bucket"),
+                    taken=1,
+                )
+                .on_conflict_do_update(
+                    index_elements=[bc.c.office_id, bc.c.service_code, bc.c.day, bc.c.bucket],
+                    set_={"taken": bc.c.taken + 1},
+                    where=bc.c.taken < bindparam("cap"),
+                )
+                .returning(bc.c.taken)
+            )
             self._stmt[dialect] = stmt
         return stmt
 
@@ -124,8 +135,9 @@ class BookingService:
     def _service(self, s, code) -> Service:
         if not isinstance(code, str) or code not in self.core.sops:
             raise NotFound("Layanan tidak ditemukan.", field="service", detail=repr(code))
-        return s.execute(select(Service).where(Service.office_id == self.core.office_id,
-                                               Service.code == code)).scalar_one()
+        return s.execute(
+            select(Service).where(Service.office_id == self.core.office_id, Service.code == code)
+        ).scalar_one()
 
     def _day_slots(self, s, svc: Service, day: date, now: datetime, cfg: dict):
         """(slots, closed): slots as dicts with start/end/cap and the hour bucket; closed = (id, en) reason or None."""
@@ -135,8 +147,10 @@ class BookingService:
             return [], ("Layanan ini tidak dapat dipesan.", "This service cannot be booked.")
         if day < today or day > today + timedelta(days=int(cfg["days_ahead"])):
             n = int(cfg["days_ahead"])
-            return [], (f"Pemesanan hanya untuk hari ini sampai {n} hari ke depan.",
-                        f"Bookings are for today up to {n} days ahead only.")
+            return [], (
+                f"Pemesanan hanya untuk hari ini sampai {n} hari ke depan.",
+                f"Bookings are for today up to {n} days ahead only.",
+            )
         rules = core.calendar.rules(s)
         row = rules.days(day, day)[0]
         if not row["open"]:
@@ -149,8 +163,15 @@ class BookingService:
         for a, b in rules._day_spans(day)[0]:
             t = max(a, lo)
             while t + length <= min(b, hi):
-                slots.append({"start": _hhmm(t), "end": _hhmm(t + length), "hour": f"h{t // 60:02d}",
-                              "cap": math.ceil(capacity * pct / 100), "_m": t})
+                slots.append(
+                    {
+                        "start": _hhmm(t),
+                        "end": _hhmm(t + length),
+                        "hour": f"h{t // 60:02d}",
+                        "cap": math.ceil(capacity * pct / 100),
+                        "_m": t,
+                    }
+                )
                 t += length
         hour_caps: dict[str, int] = {}
         for sl in slots:
@@ -174,9 +195,15 @@ class BookingService:
             slots, closed = self._day_slots(s, svc, d, now, cfg)
             if closed:
                 return {"slots": [], "closed": closed[0], "closed_en": closed[1]}
-            taken = dict(s.execute(select(BookingCount.bucket, BookingCount.taken).where(
-                BookingCount.office_id == core.office_id, BookingCount.service_code == svc.code,
-                BookingCount.day == d)).all())
+            taken = dict(
+                s.execute(
+                    select(BookingCount.bucket, BookingCount.taken).where(
+                        BookingCount.office_id == core.office_id,
+                        BookingCount.service_code == svc.code,
+                        BookingCount.day == d,
+                    )
+                ).all()
+            )
             start_of = local(now, core.tz)
             now_m = start_of.hour * 60 + start_of.minute if d == start_of.date() else -1
             out = []
@@ -197,9 +224,23 @@ class BookingService:
         core = self.core
         token = secrets.token_urlsafe(24)
         with core.db.write() as s:
-            b = Booking(office_id=core.office_id, code=_new_code(), service_code="", day=d, start="", end="",
-                        starts_at=now, ends_at=now, name=name, phone=phone, nik=nik, status="booked", active=True,
-                        cancel_token=token, created_at=now)
+            b = Booking(
+                office_id=core.office_id,
+                code=_new_code(),
+                service_code="",
+                day=d,
+                start="",
+                end="",
+                starts_at=now,
+                ends_at=now,
+                name=name,
+                phone=phone,
+                nik=nik,
+                status="booked",
+                active=True,
+                cancel_token=token,
+                created_at=now,
+            )
             self._take(s, b, service, d, start, now)
             try:
                 with s.begin_nested():
@@ -207,8 +248,18 @@ class BookingService:
                     s.flush()
             except IntegrityError:
                 raise self._nik_taken() from None
-            core.audit(s, SYSTEM, "booking.create", "booking", b.id, at=now, event=self._event(b),
-                       service=b.service_code, day=d.isoformat(), start=b.start)
+            core.audit(
+                s,
+                SYSTEM,
+                "booking.create",
+                "booking",
+                b.id,
+                at=now,
+                event=self._event(b),
+                service=b.service_code,
+                day=d.isoformat(),
+                start=b.start,
+            )
             view = self._public(b)
             manage = f"/booking/{view['code']}?t={token}"
             self._notify(s, "booking_confirmed", phone, view, manage)
@@ -230,31 +281,57 @@ class BookingService:
             raise Conflict(closed[0], closed[1], code="booking_closed", detail=f"{service} {d.isoformat()}")
         sl = next((x for x in slots if x["start"] == start.strip()), None)
         if sl is None:
-            raise Invalid("Slot tidak ada pada hari itu.", field="start",
-                          detail=f"start {start!r}; slots {[x['start'] for x in slots]}")
+            raise Invalid(
+                "Slot tidak ada pada hari itu.",
+                field="start",
+                detail=f"start {start!r}; slots {[x['start'] for x in slots]}",
+            )
         starts_at = core.calendar.rules(s)._at(d, sl["_m"])
         if starts_at <= now:
-            raise Conflict("Slot ini sudah dimulai: pilih slot berikutnya.",
-                           code="booking_slot_past")
-        if s.execute(select(Booking.id).where(
-                Booking.office_id == core.office_id, Booking.service_code == svc.code, Booking.day == d,
-                Booking.nik == b.nik, Booking.active.is_(True), Booking.id != (b.id or 0))).first():
+            raise Conflict("Slot ini sudah dimulai: pilih slot berikutnya.", code="booking_slot_past")
+        if s.execute(
+            select(Booking.id).where(
+                Booking.office_id == core.office_id,
+                Booking.service_code == svc.code,
+                Booking.day == d,
+                Booking.nik == b.nik,
+                Booking.active.is_(True),
+                Booking.id != (b.id or 0),
+            )
+        ).first():
             raise self._nik_taken()
         for bucket, cap in ((sl["start"], sl["cap"]), (sl["hour"], sl["hour_cap"])):
-            got = None if cap < 1 else s.execute(_BUMP(core.db.dialect), {
-                "office_id": core.office_id, "service": svc.code, "day": d, "bucket": bucket, "cap": cap}).first()
+            got = (
+                None
+                if cap < 1
+                else s.execute(
+                    _BUMP(core.db.dialect),
+                    {"office_id": core.office_id, "service": svc.code, "day": d, "bucket": bucket, "cap": cap},
+                ).first()
+            )
             if got is None:
-                raise Conflict("Slot ini sudah penuh. Silakan pilih slot lain.",
-                               code="booking_full", detail=f"{svc.code} {d.isoformat()} {bucket} cap {cap}")
+                raise Conflict(
+                    "Slot ini sudah penuh. Silakan pilih slot lain.",
+                    code="booking_full",
+                    detail=f"{svc.code} {d.isoformat()} {bucket} cap {cap}",
+                )
         b.service_code, b.day, b.start, b.end = svc.code, d, sl["start"], sl["end"]
         b.starts_at, b.ends_at = starts_at, starts_at + timedelta(minutes=_minutes(sl["end"]) - sl["_m"])
 
     def _release(self, s, b: Booking) -> None:
         bc = BookingCount.__table__
         hour = f"h{_minutes(b.start) // 60:02d}"
-        s.execute(update(bc).where(bc.c.office_id == b.office_id, bc.c.service_code == b.service_code,
-                                   bc.c.day == b.day, bc.c.bucket.in_((b.start, hour)), bc.c.taken > 0)
-                  .values(taken=bc.c.taken - 1))
+        s.execute(
+            update(bc)
+            .where(
+                bc.c.office_id == b.office_id,
+                bc.c.service_code == b.service_code,
+                bc.c.day == b.day,
+                bc.c.bucket.in_((b.start, hour)),
+                bc.c.taken > 0,
+            )
+            .values(taken=bc.c.taken - 1)
+        )
 
     def _by_code(self, s, code, lock: bool = False) -> Booking:
         q = select(Booking).where(Booking.office_id == self.core.office_id, Booking.code == normalize_code(code))
@@ -262,8 +339,7 @@ class BookingService:
             q = q.with_for_update()
         b = s.execute(q).scalar_one_or_none()
         if b is None:
-            raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.",
-                           code="booking_not_found")
+            raise NotFound("Kode booking tidak ditemukan. Periksa kembali kodenya.", code="booking_not_found")
         return b
 
     def _owned(self, s, code, token) -> Booking:
@@ -303,8 +379,16 @@ class BookingService:
                     s.flush()
             except IntegrityError:
                 raise self._nik_taken() from None
-            self.core.audit(s, SYSTEM, "booking.reschedule", "booking", b.id, at=now,
-                            event=self._event(b) | {"from_day": old["day"], "from_start": old["start"]}, old=old)
+            self.core.audit(
+                s,
+                SYSTEM,
+                "booking.reschedule",
+                "booking",
+                b.id,
+                at=now,
+                event=self._event(b) | {"from_day": old["day"], "from_start": old["start"]},
+                old=old,
+            )
             return self._public(b)
 
     # -- reading -------------------------------------------------------------------------------------
@@ -318,17 +402,31 @@ class BookingService:
         if not token:
             return False
         with self.core.db.read() as s:
-            saved = s.execute(select(Booking.cancel_token).where(Booking.office_id == self.core.office_id,
-                                                                 Booking.code == normalize_code(code))).scalar()
+            saved = s.execute(
+                select(Booking.cancel_token).where(
+                    Booking.office_id == self.core.office_id, Booking.code == normalize_code(code)
+                )
+            ).scalar()
         return saved is not None and secrets.compare_digest(saved, token)
 
     def _public(self, b: Booking) -> dict:
         sop = self.core.sops.get(b.service_code)
         did, den = _label_day(b.day)
-        return {"code": b.code, "service": b.service_code, "service_name": sop.name if sop else b.service_code,
-                "date": b.day.isoformat(), "date_label": did, "date_label_en": den, "start": b.start, "end": b.end,
-                "starts_at": iso(b.starts_at), "ends_at": iso(b.ends_at), "status": b.status,
-                "qr_url": f"/booking/{b.code}/qr.png", "status_url": f"/booking/{b.code}"}
+        return {
+            "code": b.code,
+            "service": b.service_code,
+            "service_name": sop.name if sop else b.service_code,
+            "date": b.day.isoformat(),
+            "date_label": did,
+            "date_label_en": den,
+            "start": b.start,
+            "end": b.end,
+            "starts_at": iso(b.starts_at),
+            "ends_at": iso(b.ends_at),
+            "status": b.status,
+            "qr_url": f"/booking/{b.code}/qr.png",
+            "status_url": f"/booking/{b.code}",
+        }
 
     @staticmethod
     def _event(b: Booking) -> dict:
@@ -344,21 +442,30 @@ class BookingService:
         slots: dict[str, list] = {}
         counts = {"booked": 0, "checked_in": 0, "cancelled": 0, "no_show": 0}
         with self.core.db.read() as s:
-            rows = s.execute(select(Booking, Ticket.number).outerjoin(Ticket, Ticket.id == Booking.ticket_id).where(
-                Booking.office_id == self.core.office_id, Booking.day == d)
-                .order_by(Booking.start, Booking.service_code, Booking.id)).all()
+            rows = s.execute(
+                select(Booking, Ticket.number)
+                .outerjoin(Ticket, Ticket.id == Booking.ticket_id)
+                .where(Booking.office_id == self.core.office_id, Booking.day == d)
+                .order_by(Booking.start, Booking.service_code, Booking.id)
+            ).all()
             for b, number in rows:
                 counts[b.status] = counts.get(b.status, 0) + 1
                 item = self._public(b) | {"ticket_number": number}
                 if personal:
                     item |= {"name": b.name, "phone": b.phone, "nik": mask_nik(b.nik)}
                 slots.setdefault(f"{b.start}–{b.end}", []).append(item)
-        return {"date": d.isoformat(), "date_label": _label_day(d)[0], "personal": personal, "counts": counts,
-                "slots": [{"slot": k, "bookings": v} for k, v in slots.items()]}
+        return {
+            "date": d.isoformat(),
+            "date_label": _label_day(d)[0],
+            "personal": personal,
+            "counts": counts,
+            "slots": [{"slot": k, "bookings": v} for k, v in slots.items()],
+        }
 
     # -- check-in --------------------------------------------------------------------------------------
-    def check_in(self, code, *, actor: Actor | None = None, device: str | None = None,
-                 now: datetime | None = None) -> dict:
+    def check_in(
+        self, code, *, actor: Actor | None = None, device: str | None = None, now: datetime | None = None
+    ) -> dict:
         """Issue the booking's ticket (a normal ticket, marked booked). Early or late: Conflict whose
         ``walk_in`` extra says a walk-in ticket can be taken instead."""
         core = self.core
@@ -369,34 +476,60 @@ class BookingService:
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)
         with core.db.read() as s:
             b = self._by_code(s, code)
-            bid, service, starts_at, ends_at, status, day = b.id, b.service_code, b.starts_at, b.ends_at, b.status, b.day
+            bid, service, starts_at, ends_at, status, day = (
+                b.id,
+                b.service_code,
+                b.starts_at,
+                b.ends_at,
+                b.status,
+                b.day,
+            )
             slot = f"{b.start}–{b.end}"
             tn = s.get(Ticket, b.ticket_id).number if b.ticket_id else None
         cfg = self.config()
         if status == "checked_in":
-            raise Conflict("Booking ini sudah check-in: nomor antrean Anda %(tn)s.", params={"tn": tn}, code="booking_checked_in")
+            raise Conflict(
+                "Booking ini sudah check-in: nomor antrean Anda %(tn)s.", params={"tn": tn}, code="booking_checked_in"
+            )
         if status != "booked":
             raise Conflict(*_status_text(status), code=f"booking_{status}", walk_in=True)
         opens = starts_at - timedelta(minutes=int(cfg["early_minutes"]))
         if now < opens:
             when = local(opens, core.tz)
             today = day == office_day(core.tz, now)
-            on_day = i18n.PerLanguage(id="" if today else f"pada {_label_day(day)[0]} ",
-                                      en="" if today else f"on {_label_day(day)[1]} ")
-            raise Conflict("Terlalu awal: slot Anda %(day)spukul %(slot)s. Check-in dibuka pukul %(opens)s. "
-                           "Anda juga dapat mengambil nomor antrean biasa sekarang.",
-                           params={"day": on_day, "slot": i18n.PerLanguage(id=slot.replace(":", "."), en=slot),
-                                   "opens": i18n.PerLanguage(id=f"{when:%H.%M}", en=f"{when:%H:%M}")},
-                           code="booking_early", walk_in=True)
+            on_day = i18n.PerLanguage(
+                id="" if today else f"pada {_label_day(day)[0]} ", en="" if today else f"on {_label_day(day)[1]} "
+            )
+            raise Conflict(
+                "Terlalu awal: slot Anda %(day)spukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                "Anda juga dapat mengambil nomor antrean biasa sekarang.",
+                params={
+                    "day": on_day,
+                    "slot": i18n.PerLanguage(id=slot.replace(":", "."), en=slot),
+                    "opens": i18n.PerLanguage(id=f"{when:%H.%M}", en=f"{when:%H:%M}"),
+                },
+                code="booking_early",
+                walk_in=True,
+            )
 
         def mark(s, ticket_id):
-            done = s.execute(update(Booking).where(Booking.id == bid, Booking.status == "booked")
-                             .values(status="checked_in", ticket_id=ticket_id, changed_at=now))
+            done = s.execute(
+                update(Booking)
+                .where(Booking.id == bid, Booking.status == "booked")
+                .values(status="checked_in", ticket_id=ticket_id, changed_at=now)
+            )
             if done.rowcount != 1:
-                raise Conflict("Booking ini sudah check-in.",
-                               code="booking_checked_in")
-            core.audit(s, who, "booking.check_in", "booking", bid, at=now,
-                       event={"booking_id": bid, "service": service, "day": day.isoformat(), "ticket_id": ticket_id})
+                raise Conflict("Booking ini sudah check-in.", code="booking_checked_in")
+            core.audit(
+                s,
+                who,
+                "booking.check_in",
+                "booking",
+                bid,
+                at=now,
+                event={"booking_id": bid, "service": service, "day": day.isoformat(), "ticket_id": ticket_id},
+            )
+
         ticket, _ = core.tickets.issue(service, device_id=device, now=now, booked_slot=starts_at, in_transaction=mark)
         return ticket | {"booking": normalize_code(code)}
 
@@ -419,8 +552,12 @@ class BookingService:
 
     def _due_query(self, now: datetime, cfg: dict):
         cutoff = now - timedelta(minutes=int(cfg["grace_minutes"]))
-        return select(Booking).where(Booking.office_id == self.core.office_id, Booking.status == "booked",
-                                     Booking.day <= office_day(self.core.tz, now), Booking.ends_at < cutoff)
+        return select(Booking).where(
+            Booking.office_id == self.core.office_id,
+            Booking.status == "booked",
+            Booking.day <= office_day(self.core.tz, now),
+            Booking.ends_at < cutoff,
+        )
 
     def _due(self, s, now: datetime, cfg: dict) -> bool:
         """Whether some booking is due to become a no-show (one indexed read)."""
@@ -435,7 +572,7 @@ class BookingService:
         if not at:
             return None
         local_at = datetime.combine(day - timedelta(days=1), datetime.min.time()) + timedelta(minutes=_minutes(at))
-        return local_at.replace(tzinfo=self.core.tz).astimezone(timezone.utc).replace(tzinfo=None)
+        return local_at.replace(tzinfo=self.core.tz).astimezone(UTC).replace(tzinfo=None)
 
     def remind(self, now: datetime | None = None) -> int:
         """Queue ``booking_reminder`` for tomorrow's active bookings once ``remind_at`` has passed today.
@@ -455,14 +592,33 @@ class BookingService:
             moment = self.remind_moment(tomorrow, cfg)
             if moment is None or now < moment:
                 return 0
-            rows = s.execute(select(Booking).where(
-                Booking.office_id == core.office_id, Booking.status == "booked", Booking.day == tomorrow,
-                Booking.created_at < moment, (Booking.changed_at.is_(None)) | (Booking.changed_at < moment))
-                .order_by(Booking.id)).scalars().all()
+            rows = (
+                s.execute(
+                    select(Booking)
+                    .where(
+                        Booking.office_id == core.office_id,
+                        Booking.status == "booked",
+                        Booking.day == tomorrow,
+                        Booking.created_at < moment,
+                        (Booking.changed_at.is_(None)) | (Booking.changed_at < moment),
+                    )
+                    .order_by(Booking.id)
+                )
+                .scalars()
+                .all()
+            )
             views = {f"booking:{b.code}:reminder:{b.day.isoformat()}": (b.phone, self._public(b)) for b in rows}
-            done = set(s.execute(select(NotifyMessage.dedupe_key).where(
-                NotifyMessage.office_id == core.office_id, NotifyMessage.dedupe_key.in_(views))).scalars()) \
-                if views else set()
+            done = (
+                set(
+                    s.execute(
+                        select(NotifyMessage.dedupe_key).where(
+                            NotifyMessage.office_id == core.office_id, NotifyMessage.dedupe_key.in_(views)
+                        )
+                    ).scalars()
+                )
+                if views
+                else set()
+            )
         n = 0
         for key, (phone, view) in views.items():
             if key in done:  # already queued (the enqueue would dedupe it too: this only saves the writes)
@@ -475,16 +631,21 @@ class BookingService:
         return n
 
     # -- messages ------------------------------------------------------------------------------------------
-    def _notify(self, s, kind: str, phone: str, view: dict, manage_url: str | None = None,
-                key: str | None = None) -> int | None:
+    def _notify(
+        self, s, kind: str, phone: str, view: dict, manage_url: str | None = None, key: str | None = None
+    ) -> int | None:
         """The one place bookings hand a message to the notifier (antrean/services/notify.py), in the booking's own
         transaction (queued exactly when the change commits; the dedupe key makes it once per booking and kind)."""
         notify = getattr(self.core, "notify", None)
         if notify is None or not phone:
             return None
         base = (self.core.settings.public_url or "").rstrip("/")
-        params = {"service": view["service_name"], "date": view["date_label"], "start": view["start"].replace(":", "."),
-                  "code": view["code"]}
+        params = {
+            "service": view["service_name"],
+            "date": view["date_label"],
+            "start": view["start"].replace(":", "."),
+            "code": view["code"],
+        }
         if manage_url is not None:
             params["manage_url"] = base + manage_url
         return notify.enqueue(kind, phone, params, key or f"booking:{view['code']}:{kind}", session=s)
@@ -493,8 +654,10 @@ class BookingService:
 def _status_text(status: str) -> tuple[str, str]:
     return {
         "cancelled": ("Booking ini sudah dibatalkan.", "This booking was cancelled."),
-        "no_show": ("Waktu check-in booking ini sudah lewat. Silakan ambil nomor antrean biasa.",
-                    "The check-in time of this booking has passed. Please take a regular walk-in number."),
+        "no_show": (
+            "Waktu check-in booking ini sudah lewat. Silakan ambil nomor antrean biasa.",
+            "The check-in time of this booking has passed. Please take a regular walk-in number.",
+        ),
         "checked_in": ("Booking ini sudah check-in.", "This booking is already checked in."),
     }.get(status, ("Booking ini tidak aktif.", "This booking is not active."))
 
@@ -509,46 +672,64 @@ def _clean_person(name, phone, nik) -> tuple[str, str, str]:
         raise Invalid("Nama wajib diisi (maksimal 120 karakter).", field="name")
     phone = re.sub(r"[\s.()-]", "", phone) if isinstance(phone, str) else ""
     if not PHONE.match(phone):
-        raise Invalid("Nomor HP/WhatsApp tidak sah (8–15 angka).",
-                      field="phone")
+        raise Invalid("Nomor HP/WhatsApp tidak sah (8–15 angka).", field="phone")
     if not isinstance(nik, str):
         raise Invalid("NIK harus 16 angka.", field="nik")
     return name, phone, validate_nik(nik)
 
 
 #: the numeric settings' names for people (the admin page's labels and the validation messages)
-LABELS = {"slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
-          "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
-          "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
-          "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
-          "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
-          "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)")}
+LABELS = {
+    "slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
+    "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
+    "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
+    "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
+    "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
+    "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)"),
+}
 
 
 def validate_config(value, sops) -> dict:
     if not isinstance(value, dict):
         raise Invalid("Pengaturan booking tidak sah.")
     out = dict(DEFAULTS) | {k: v for k, v in value.items() if k in DEFAULTS}
-    bounds = {"slot_minutes": (5, 240), "capacity": (0, 500), "share_percent": (0, 100), "days_ahead": (0, 90),
-              "grace_minutes": (0, 240), "early_minutes": (0, 240)}
+    bounds = {
+        "slot_minutes": (5, 240),
+        "capacity": (0, 500),
+        "share_percent": (0, 100),
+        "days_ahead": (0, 90),
+        "grace_minutes": (0, 240),
+        "early_minutes": (0, 240),
+    }
 
     def num(key, v):
         lo, hi = bounds[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise Invalid("%(label)s: harus %(lo)s–%(hi)s.", params={"label": i18n.LazyString(LABELS[key][0]), "lo": lo, "hi": hi},
-                          field=key, detail=f"{key}={v!r}")
+            raise Invalid(
+                "%(label)s: harus %(lo)s–%(hi)s.",
+                params={"label": i18n.LazyString(LABELS[key][0]), "lo": lo, "hi": hi},
+                field=key,
+                detail=f"{key}={v!r}",
+            )
         return v
+
     for key in bounds:
         out[key] = num(key, out[key])
     out["enabled"] = bool(out["enabled"])
     at = out.get("remind_at")
     at = at.strip() if isinstance(at, str) else at
     if at and not (isinstance(at, str) and re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", at)):
-        raise Invalid("Jam pengingat harus berbentuk JJ:MM (mis. 16:00) atau kosong.", field="remind_at", detail=f"remind_at={at!r}")
+        raise Invalid(
+            "Jam pengingat harus berbentuk JJ:MM (mis. 16:00) atau kosong.",
+            field="remind_at",
+            detail=f"remind_at={at!r}",
+        )
     out["remind_at"] = at or ""
     services = out.get("services") or {}
     if not isinstance(services, dict) or set(services) - set(sops):
         raise Invalid("Layanan tidak dikenal.", detail=repr(services))
-    out["services"] = {code: {k: num(k, v) for k, v in (conf or {}).items() if k in ("slot_minutes", "capacity")}
-                       for code, conf in services.items()}
+    out["services"] = {
+        code: {k: num(k, v) for k, v in (conf or {}).items() if k in ("slot_minutes", "capacity")}
+        for code, conf in services.items()
+    }
     return out

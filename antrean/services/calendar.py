@@ -14,22 +14,22 @@ Times in and out are UTC (naive datetimes are UTC, as in the database); days are
 With the configuration ``calendar = false`` (tests of other areas, a 24-hour demo) the office is
 always open and office minutes are wall-clock minutes.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
-from antrean.kernel import policy
+from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Invalid, NotFound
-from antrean.kernel import i18n
 from antrean.kernel.models import CalendarDay, Setting
 from antrean.kernel.timeutil import BULAN, HARI, as_utc, day_names, month_names, utcnow
 
@@ -44,15 +44,29 @@ KINDS: dict[str, tuple[str, str]] = {
     "penutupan": ("penutupan kantor", "office closure"),
 }
 #: spellings accepted in CSV files and forms
-KIND_ALIASES = {"libur nasional": "libur_nasional", "libur": "libur_nasional", "holiday": "libur_nasional",
-                "cuti bersama": "cuti_bersama", "cuti": "cuti_bersama", "penutupan kantor": "penutupan",
-                "tutup": "penutupan", "closure": "penutupan"}
+KIND_ALIASES = {
+    "libur nasional": "libur_nasional",
+    "libur": "libur_nasional",
+    "holiday": "libur_nasional",
+    "cuti bersama": "cuti_bersama",
+    "cuti": "cuti_bersama",
+    "penutupan kantor": "penutupan",
+    "tutup": "penutupan",
+    "closure": "penutupan",
+}
 
 #: the default office hours (setting ``office_hours``): Monday–Friday 08:00–15:00, Friday with the
 #: prayer break 11:30–13:00 (so Friday is the shorter day), Saturday and Sunday closed.
 DEFAULT_HOURS: dict = {
-    "days": {"mon": ["08:00", "15:00"], "tue": ["08:00", "15:00"], "wed": ["08:00", "15:00"],
-             "thu": ["08:00", "15:00"], "fri": ["08:00", "15:00"], "sat": None, "sun": None},
+    "days": {
+        "mon": ["08:00", "15:00"],
+        "tue": ["08:00", "15:00"],
+        "wed": ["08:00", "15:00"],
+        "thu": ["08:00", "15:00"],
+        "fri": ["08:00", "15:00"],
+        "sat": None,
+        "sun": None,
+    },
     "breaks": {"fri": [["11:30", "13:00"]]},
 }
 
@@ -61,7 +75,7 @@ _SEARCH_DAYS = 400  # next_open looks this far ahead (a year of entries and then
 
 
 def minutes_of(hhmm: str) -> int:
-    """"08:30" -> 510 (minutes since midnight)."""
+    """ "08:30" -> 510 (minutes since midnight)."""
     h, m = hhmm.split(":")
     return int(h) * 60 + int(m)
 
@@ -86,6 +100,7 @@ def _cut(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class Entry:
     """One calendar day: a holiday, a cuti bersama day or a closure (whole day when start is None)."""
+
     day: date
     kind: str
     name: str
@@ -104,14 +119,21 @@ class Entry:
 
     def to_dict(self) -> dict:
         id_kind, en_kind = KINDS[self.kind]
-        return {"date": self.day.isoformat(), "kind": self.kind, "kind_label": id_kind, "kind_label_en": en_kind,
-                "name": self.name, "start": None if self.start is None else _hhmm(self.start),
-                "end": None if self.end is None else _hhmm(self.end)}
+        return {
+            "date": self.day.isoformat(),
+            "kind": self.kind,
+            "kind_label": id_kind,
+            "kind_label_en": en_kind,
+            "name": self.name,
+            "start": None if self.start is None else _hhmm(self.start),
+            "end": None if self.end is None else _hhmm(self.end),
+        }
 
 
 @dataclass(frozen=True)
 class Status:
     """Whether the office is open at one moment; when closed, why and when it reopens (UTC)."""
+
     open: bool
     reason_id: str | None = None
     reason_en: str | None = None
@@ -127,6 +149,7 @@ class Status:
 @dataclass
 class Rules:
     """Office hours and calendar entries of one office, and every question about them (pure)."""
+
     tz: ZoneInfo
     hours: dict = field(default_factory=lambda: DEFAULT_HOURS)
     entries: dict[date, Entry] = field(default_factory=dict)
@@ -162,7 +185,7 @@ class Rules:
     def _at(self, d: date, minutes: int) -> datetime:
         """UTC (naive) of local day ``d`` + ``minutes``."""
         local = datetime.combine(d, time(0), self.tz) + timedelta(minutes=minutes)
-        return local.astimezone(timezone.utc).replace(tzinfo=None)
+        return local.astimezone(UTC).replace(tzinfo=None)
 
     def open_intervals(self, d: date) -> list[tuple[datetime, datetime]]:
         """The office's open intervals on local day ``d``, as naive UTC datetimes."""
@@ -185,7 +208,10 @@ class Rules:
             if entry is not None:
                 (rid, ren), kind = entry.reason(), entry.kind
             else:
-                (rid, ren), kind = i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])), "weekend"
+                (rid, ren), kind = (
+                    i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])),
+                    "weekend",
+                )
         elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
             (rid, ren), kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
@@ -208,8 +234,10 @@ class Rules:
             return i18n.pair("buka kembali %(time)s", time=at)
         if r.date() == local_now.date() + timedelta(days=1):
             return i18n.pair("buka kembali besok %(time)s", time=at)
-        day = i18n.PerLanguage(id=f"{HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]}",
-                               en=f"{HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]}")
+        day = i18n.PerLanguage(
+            id=f"{HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]}",
+            en=f"{HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]}",
+        )
         return i18n.pair("buka kembali %(day)s %(time)s", day=day, time=at)
 
     def is_open(self, at: datetime | None = None) -> bool:
@@ -272,13 +300,23 @@ class Rules:
         out, d = [], first
         while d <= last:
             spans, entry = self._day_spans(d)
-            row = {"date": d.isoformat(), "weekday": HARI[d.weekday()], "open": bool(spans),
-                   "hours": [[_hhmm(s), _hhmm(e)] for s, e in spans], "entry": entry.to_dict() if entry else None,
-                   "reason": None, "reason_en": None}
+            row = {
+                "date": d.isoformat(),
+                "weekday": HARI[d.weekday()],
+                "open": bool(spans),
+                "hours": [[_hhmm(s), _hhmm(e)] for s, e in spans],
+                "entry": entry.to_dict() if entry else None,
+                "reason": None,
+                "reason_en": None,
+            }
             if not spans:
-                row["reason"], row["reason_en"] = (entry.reason() if entry else
-                                                   i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(
-                                                       id=HARI[d.weekday()], en=HARI_EN[d.weekday()])))
+                row["reason"], row["reason_en"] = (
+                    entry.reason()
+                    if entry
+                    else i18n.pair(
+                        "Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[d.weekday()], en=HARI_EN[d.weekday()])
+                    )
+                )
             out.append(row)
             d += timedelta(days=1)
         return out
@@ -291,8 +329,12 @@ def validate_hours(value) -> dict:
     if not isinstance(value, dict):
         raise bad
     days_in, breaks_in = value.get("days") or {}, value.get("breaks") or {}
-    if not isinstance(days_in, dict) or not isinstance(breaks_in, dict) or set(days_in) - set(WEEKDAYS) \
-            or set(breaks_in) - set(WEEKDAYS):
+    if (
+        not isinstance(days_in, dict)
+        or not isinstance(breaks_in, dict)
+        or set(days_in) - set(WEEKDAYS)
+        or set(breaks_in) - set(WEEKDAYS)
+    ):
         raise Invalid(bad.id_text, bad.en_text, detail="days/breaks must map mon..sun")
     days: dict = {}
     for wd in WEEKDAYS:
@@ -300,17 +342,27 @@ def validate_hours(value) -> dict:
         if not h:
             days[wd] = None
             continue
-        if not (isinstance(h, (list, tuple)) and len(h) == 2 and all(isinstance(x, str) and _HHMM.match(x) for x in h)
-                and _minutes(h[0]) < _minutes(h[1])):
+        if not (
+            isinstance(h, (list, tuple))
+            and len(h) == 2
+            and all(isinstance(x, str) and _HHMM.match(x) for x in h)
+            and _minutes(h[0]) < _minutes(h[1])
+        ):
             raise Invalid(bad.id_text, bad.en_text, detail=f"{wd}: {h!r}")
         days[wd] = [h[0], h[1]]
     breaks: dict = {}
     for wd, items in breaks_in.items():
         clean = []
         for b in items or ():
-            if not (isinstance(b, (list, tuple)) and len(b) == 2 and all(isinstance(x, str) and _HHMM.match(x) for x in b)
-                    and _minutes(b[0]) < _minutes(b[1]) and days[wd]
-                    and _minutes(days[wd][0]) <= _minutes(b[0]) and _minutes(b[1]) <= _minutes(days[wd][1])):
+            if not (
+                isinstance(b, (list, tuple))
+                and len(b) == 2
+                and all(isinstance(x, str) and _HHMM.match(x) for x in b)
+                and _minutes(b[0]) < _minutes(b[1])
+                and days[wd]
+                and _minutes(days[wd][0]) <= _minutes(b[0])
+                and _minutes(b[1]) <= _minutes(days[wd][1])
+            ):
                 raise Invalid(bad.id_text, bad.en_text, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
             clean.append([b[0], b[1]])
         if clean:
@@ -380,9 +432,11 @@ def parse_csv(text: str) -> list[Entry]:
     if errors:
         shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
         lines = "\n".join(shown)
-        raise Invalid("Berkas CSV tidak diimpor, tidak ada yang berubah:\n%(errors)s",
-                      params={"errors": i18n.PerLanguage(id=lines, en=lines.replace("baris", "line"))},
-                      detail="; ".join(errors[10:]))
+        raise Invalid(
+            "Berkas CSV tidak diimpor, tidak ada yang berubah:\n%(errors)s",
+            params={"errors": i18n.PerLanguage(id=lines, en=lines.replace("baris", "line"))},
+            detail="; ".join(errors[10:]),
+        )
     return out
 
 
@@ -415,9 +469,18 @@ class CalendarService:
         def q(s):
             hours = core.get_setting("office_hours", None, session=s) or DEFAULT_HOURS
             rows = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id)).scalars()
-            entries = {r.day: Entry(r.day, r.kind, r.name, None if r.start_time is None else _minutes(r.start_time),
-                                    None if r.end_time is None else _minutes(r.end_time)) for r in rows}
+            entries = {
+                r.day: Entry(
+                    r.day,
+                    r.kind,
+                    r.name,
+                    None if r.start_time is None else _minutes(r.start_time),
+                    None if r.end_time is None else _minutes(r.end_time),
+                )
+                for r in rows
+            }
             return Rules(core.tz, hours, entries)
+
         started, generation = monotonic(), self._generation
         if session is not None:
             rules = q(session)
@@ -469,8 +532,13 @@ class CalendarService:
 
     @staticmethod
     def _row(r: CalendarDay) -> dict:
-        e = Entry(r.day, r.kind, r.name, None if r.start_time is None else _minutes(r.start_time),
-                  None if r.end_time is None else _minutes(r.end_time))
+        e = Entry(
+            r.day,
+            r.kind,
+            r.name,
+            None if r.start_time is None else _minutes(r.start_time),
+            None if r.end_time is None else _minutes(r.end_time),
+        )
         return e.to_dict()
 
     # -- changes (admin) ------------------------------------------------------------------------------
@@ -490,8 +558,9 @@ class CalendarService:
             else:
                 row.value = clean
             self.invalidate()  # and again after commit: the events see the new rules
-            core.audit(s, actor, "calendar.hours", "calendar", "office_hours",
-                       event={"change": "hours"}, old=old, new=clean)
+            core.audit(
+                s, actor, "calendar.hours", "calendar", "office_hours", event={"change": "hours"}, old=old, new=clean
+            )
         self.invalidate()
         return clean
 
@@ -502,15 +571,24 @@ class CalendarService:
         with self.core.db.write() as s:
             old = self._put(s, e)
             self.invalidate()  # and again after commit: the events see the new rules
-            self.core.audit(s, actor, "calendar.add", "calendar", e.day.isoformat(),
-                            event={"change": "add", "date": e.day.isoformat(), "kind": e.kind}, old=old, new=e.to_dict())
+            self.core.audit(
+                s,
+                actor,
+                "calendar.add",
+                "calendar",
+                e.day.isoformat(),
+                event={"change": "add", "date": e.day.isoformat(), "kind": e.kind},
+                old=old,
+                new=e.to_dict(),
+            )
         self.invalidate()
         return e.to_dict()
 
     def _put(self, s, e: Entry) -> dict | None:
         core = self.core
-        row = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id,
-                                                  CalendarDay.day == e.day)).scalar_one_or_none()
+        row = s.execute(
+            select(CalendarDay).where(CalendarDay.office_id == core.office_id, CalendarDay.day == e.day)
+        ).scalar_one_or_none()
         old = None if row is None else self._row(row)
         if row is None:
             row = CalendarDay(office_id=core.office_id, day=e.day)
@@ -526,15 +604,23 @@ class CalendarService:
         d = parse_day(day)
         core = self.core
         with core.db.write() as s:
-            row = s.execute(select(CalendarDay).where(CalendarDay.office_id == core.office_id,
-                                                      CalendarDay.day == d)).scalar_one_or_none()
+            row = s.execute(
+                select(CalendarDay).where(CalendarDay.office_id == core.office_id, CalendarDay.day == d)
+            ).scalar_one_or_none()
             if row is None:
                 raise NotFound("Tidak ada hari libur atau penutupan pada %(value)s.", params={"value": d.isoformat()})
             old = self._row(row)
             s.execute(delete(CalendarDay).where(CalendarDay.id == row.id))
             self.invalidate()  # and again after commit: the events see the new rules
-            core.audit(s, actor, "calendar.remove", "calendar", d.isoformat(),
-                       event={"change": "remove", "date": d.isoformat(), "kind": old["kind"]}, old=old)
+            core.audit(
+                s,
+                actor,
+                "calendar.remove",
+                "calendar",
+                d.isoformat(),
+                event={"change": "remove", "date": d.isoformat(), "kind": old["kind"]},
+                old=old,
+            )
         self.invalidate()
         return old
 
@@ -553,9 +639,17 @@ class CalendarService:
                     replaced += 1
             years = sorted({e.day.year for e in entries})
             self.invalidate()  # and again after commit: the events see the new rules
-            self.core.audit(s, actor, "calendar.import", "calendar", ",".join(map(str, years)),
-                            event={"change": "import", "years": years, "rows": len(entries)},
-                            added=added, replaced=replaced, rows=[e.to_dict() for e in entries])
+            self.core.audit(
+                s,
+                actor,
+                "calendar.import",
+                "calendar",
+                ",".join(map(str, years)),
+                event={"change": "import", "years": years, "rows": len(entries)},
+                added=added,
+                replaced=replaced,
+                rows=[e.to_dict() for e in entries],
+            )
         self.invalidate()
         return {"added": added, "replaced": replaced, "rows": len(entries)}
 

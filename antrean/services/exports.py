@@ -3,6 +3,7 @@
 Input is the dict of :meth:`antrean.services.reports.ReportService.summary`; no SQL here. Column
 headings are Indonesian with the English beside them ("Layanan / Service").
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,44 +20,89 @@ CONTENT_TYPES = {
 }
 
 # column: (key, Indonesian, English, kind) — kind: text | int | min | pct
-_WAIT = [("wait_mean_minutes", "Tunggu rata-rata (mnt)", "Wait mean (min)", "min"),
-         ("wait_median_minutes", "Tunggu median (mnt)", "Wait median (min)", "min"),
-         ("wait_p90_minutes", "Tunggu p90 (mnt)", "Wait p90 (min)", "min")]
-_SERVE = [("service_mean_minutes", "Layan rata-rata (mnt)", "Service mean (min)", "min"),
-          ("service_median_minutes", "Layan median (mnt)", "Service median (min)", "min"),
-          ("service_p90_minutes", "Layan p90 (mnt)", "Service p90 (min)", "min")]
-_OUT = [("issued", "Diambil", "Issued", "int"), ("served", "Dilayani", "Served", "int"),
-        ("no_show", "Tidak hadir", "No-show", "int"), ("transferred", "Dialihkan", "Transferred", "int"),
-        ("expired", "Kedaluwarsa", "Expired", "int")]
-_APPS = [("applications_done", "Permohonan selesai", "Applications completed", "int"),
-         ("applications_returned", "Dikembalikan (TMS)", "Returned (TMS)", "int"),
-         ("within_standard_pct", "Sesuai standar (%)", "Within standard (%)", "pct")]
+_WAIT = [
+    ("wait_mean_minutes", "Tunggu rata-rata (mnt)", "Wait mean (min)", "min"),
+    ("wait_median_minutes", "Tunggu median (mnt)", "Wait median (min)", "min"),
+    ("wait_p90_minutes", "Tunggu p90 (mnt)", "Wait p90 (min)", "min"),
+]
+_SERVE = [
+    ("service_mean_minutes", "Layan rata-rata (mnt)", "Service mean (min)", "min"),
+    ("service_median_minutes", "Layan median (mnt)", "Service median (min)", "min"),
+    ("service_p90_minutes", "Layan p90 (mnt)", "Service p90 (min)", "min"),
+]
+_OUT = [
+    ("issued", "Diambil", "Issued", "int"),
+    ("served", "Dilayani", "Served", "int"),
+    ("no_show", "Tidak hadir", "No-show", "int"),
+    ("transferred", "Dialihkan", "Transferred", "int"),
+    ("expired", "Kedaluwarsa", "Expired", "int"),
+]
+_APPS = [
+    ("applications_done", "Permohonan selesai", "Applications completed", "int"),
+    ("applications_returned", "Dikembalikan (TMS)", "Returned (TMS)", "int"),
+    ("within_standard_pct", "Sesuai standar (%)", "Within standard (%)", "pct"),
+]
 _IKM = [("ikm", "IKM", "IKM", "nrr"), ("ikm_respondents", "Responden SKM", "SKM respondents", "int")]
 
 SECTIONS: dict[str, tuple[str, str, list]] = {
-    "services": ("Per layanan", "Per service",
-                 [("service", "Kode", "Code", "text"), ("name", "Layanan", "Service", "text"),
-                  ("standard_minutes", "Standar (mnt)", "Standard (min)", "int"), *_OUT, *_WAIT, *_SERVE, *_APPS,
-                  *_IKM]),
-    "counters": ("Per loket", "Per counter",
-                 [("name", "Loket", "Counter", "text"), *_OUT[:3], *_WAIT, *_SERVE]),
-    "staff": ("Per petugas", "Per staff member",
-              [("name", "Petugas", "Staff member", "text"), *_OUT[1:3], *_WAIT[1:2], *_SERVE]),
-    "trend": ("Per periode", "Per period",
-              [("label", "Periode", "Period", "text"), *_OUT[:3], *_WAIT, *_SERVE[1:2], *_APPS]),
-    "hours": ("Per jam", "Per hour",
-              [("label", "Jam", "Hour", "text"), ("issued", "Diambil", "Issued", "int"), *_WAIT]),
-    "steps": ("Langkah SOP", "SOP steps",
-              [("name", "Layanan", "Service", "text"), ("step", "Langkah", "Step", "int"),
-               ("activity", "Kegiatan", "Activity", "text"), ("role", "Pelaksana", "Role", "text"),
-               ("count", "Jumlah", "Count", "int"), ("mean_minutes", "Rata-rata (mnt)", "Mean (min)", "min"),
-               ("standard_minutes", "Mutu Baku (mnt)", "Standard (min)", "int"),
-               ("within_pct", "Sesuai standar (%)", "Within standard (%)", "pct")]),
-    "missing_documents": ("Dokumen kurang", "Missing documents",
-                          [("document", "Dokumen", "Document", "text"), ("count", "Jumlah", "Count", "int")]),
-    "ikm": ("IKM", "IKM (SKM)",
-            [("code", "Unsur", "Element", "text"), ("name", "Nama unsur", "Element name", "text"),
-             ("nrr", "NRR", "NRR", "nrr")]),
+    "services": (
+        "Per layanan",
+        "Per service",
+        [
+            ("service", "Kode", "Code", "text"),
+            ("name", "Layanan", "Service", "text"),
+            ("standard_minutes", "Standar (mnt)", "Standard (min)", "int"),
+            *_OUT,
+            *_WAIT,
+            *_SERVE,
+            *_APPS,
+            *_IKM,
+        ],
+    ),
+    "counters": ("Per loket", "Per counter", [("name", "Loket", "Counter", "text"), *_OUT[:3], *_WAIT, *_SERVE]),
+    "staff": (
+        "Per petugas",
+        "Per staff member",
+        [("name", "Petugas", "Staff member", "text"), *_OUT[1:3], *_WAIT[1:2], *_SERVE],
+    ),
+    "trend": (
+        "Per periode",
+        "Per period",
+        [("label", "Periode", "Period", "text"), *_OUT[:3], *_WAIT, *_SERVE[1:2], *_APPS],
+    ),
+    "hours": (
+        "Per jam",
+        "Per hour",
+        [("label", "Jam", "Hour", "text"), ("issued", "Diambil", "Issued", "int"), *_WAIT],
+    ),
+    "steps": (
+        "Langkah SOP",
+        "SOP steps",
+        [
+            ("name", "Layanan", "Service", "text"),
+            ("step", "Langkah", "Step", "int"),
+            ("activity", "Kegiatan", "Activity", "text"),
+            ("role", "Pelaksana", "Role", "text"),
+            ("count", "Jumlah", "Count", "int"),
+            ("mean_minutes", "Rata-rata (mnt)", "Mean (min)", "min"),
+            ("standard_minutes", "Mutu Baku (mnt)", "Standard (min)", "int"),
+            ("within_pct", "Sesuai standar (%)", "Within standard (%)", "pct"),
+        ],
+    ),
+    "missing_documents": (
+        "Dokumen kurang",
+        "Missing documents",
+        [("document", "Dokumen", "Document", "text"), ("count", "Jumlah", "Count", "int")],
+    ),
+    "ikm": (
+        "IKM",
+        "IKM (SKM)",
+        [
+            ("code", "Unsur", "Element", "text"),
+            ("name", "Nama unsur", "Element name", "text"),
+            ("nrr", "NRR", "NRR", "nrr"),
+        ],
+    ),
 }
 
 
@@ -131,19 +177,25 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
     bold = Font(bold=True)
     cover["A1"], cover["A1"].font = f"Laporan Pelayanan {office['name']}", Font(bold=True, size=14)
     cover["A2"] = f"Periode / Period: {period['label']} ({period['from']} s.d. {period['to']})"
-    summary = [("Nomor antrean diambil / Tickets issued", totals["issued"], "int"),
-               ("Dilayani / Served", totals["served"], "int"), ("Tidak hadir / No-show", totals["no_show"], "int"),
-               ("Waktu tunggu median (mnt) / Median wait (min)", totals["wait_median_minutes"], "min"),
-               ("Waktu tunggu p90 (mnt) / Wait p90 (min)", totals["wait_p90_minutes"], "min"),
-               ("Waktu layan median (mnt) / Median service (min)", totals["service_median_minutes"], "min"),
-               ("Permohonan selesai / Applications completed", totals["applications_done"], "int"),
-               ("Dikembalikan (TMS) / Returned", totals["applications_returned"], "int"),
-               ("Selesai sesuai standar (%) / Within standard (%)", totals["within_standard_pct"], "pct")]
+    summary = [
+        ("Nomor antrean diambil / Tickets issued", totals["issued"], "int"),
+        ("Dilayani / Served", totals["served"], "int"),
+        ("Tidak hadir / No-show", totals["no_show"], "int"),
+        ("Waktu tunggu median (mnt) / Median wait (min)", totals["wait_median_minutes"], "min"),
+        ("Waktu tunggu p90 (mnt) / Wait p90 (min)", totals["wait_p90_minutes"], "min"),
+        ("Waktu layan median (mnt) / Median service (min)", totals["service_median_minutes"], "min"),
+        ("Permohonan selesai / Applications completed", totals["applications_done"], "int"),
+        ("Dikembalikan (TMS) / Returned", totals["applications_returned"], "int"),
+        ("Selesai sesuai standar (%) / Within standard (%)", totals["within_standard_pct"], "pct"),
+    ]
     ikm = report.get("ikm")
     if ikm and ikm.get("respondents"):
-        summary += [("IKM", ikm.get("ikm"), "nrr"), ("Mutu / Grade", ikm.get("grade"), "text"),
-                    ("Responden / Respondents", ikm.get("respondents"), "int"),
-                    ("Bobot per unsur / Weight", ikm.get("weight_label") or ikm.get("weight"), "text")]
+        summary += [
+            ("IKM", ikm.get("ikm"), "nrr"),
+            ("Mutu / Grade", ikm.get("grade"), "text"),
+            ("Responden / Respondents", ikm.get("respondents"), "int"),
+            ("Bobot per unsur / Weight", ikm.get("weight_label") or ikm.get("weight"), "text"),
+        ]
     for i, (label, value, kind) in enumerate(summary, start=4):
         cover.cell(i, 1, label).font = bold
         c = _xlsx_cell(cover, i, 2, value)
@@ -189,6 +241,7 @@ def _fonts() -> tuple[str, str]:
             break
     else:
         import reportlab
+
         base = Path(reportlab.__file__).parent / "fonts"
         regular, bold = base / "Vera.ttf", base / "VeraBd.ttf"
     pdfmetrics.registerFont(TTFont("Antrean", str(regular)))
@@ -208,8 +261,9 @@ def _num(v, kind: str) -> str:
     return str(v)
 
 
-def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_on: date | None = None,
-           regency: str = "") -> bytes:
+def to_pdf(
+    report: dict, *, signer: dict | None = None, city: str = "", signed_on: date | None = None, regency: str = ""
+) -> bytes:
     """A4 landscape: letterhead, title and period, totals, per-service table, steps, missing documents,
     IKM, and the Camat's signature block. Fonts embedded (no system lookups at print time)."""
     from reportlab.lib import colors
@@ -217,29 +271,35 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                    TableStyle)
+    from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font, bold = _fonts()
     office, period, totals = report["office"], report["period"], report["totals"]
     signer = signer or {}
-    st = {"head": ParagraphStyle("head", fontName=bold, fontSize=15, leading=19, alignment=TA_CENTER),
-          "sub": ParagraphStyle("sub", fontName=font, fontSize=9.5, leading=12, alignment=TA_CENTER),
-          "title": ParagraphStyle("title", fontName=bold, fontSize=12.5, leading=16, alignment=TA_CENTER,
-                                  spaceBefore=4),
-          "h2": ParagraphStyle("h2", fontName=bold, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3),
-          "p": ParagraphStyle("p", fontName=font, fontSize=8.5, leading=11),
-          "cell": ParagraphStyle("cell", fontName=font, fontSize=7.5, leading=9),
-          "cellb": ParagraphStyle("cellb", fontName=bold, fontSize=7.5, leading=9),
-          "sign": ParagraphStyle("sign", fontName=font, fontSize=10, leading=13, alignment=TA_CENTER)}
+    st = {
+        "head": ParagraphStyle("head", fontName=bold, fontSize=15, leading=19, alignment=TA_CENTER),
+        "sub": ParagraphStyle("sub", fontName=font, fontSize=9.5, leading=12, alignment=TA_CENTER),
+        "title": ParagraphStyle("title", fontName=bold, fontSize=12.5, leading=16, alignment=TA_CENTER, spaceBefore=4),
+        "h2": ParagraphStyle("h2", fontName=bold, fontSize=10.5, leading=14, spaceBefore=8, spaceAfter=3),
+        "p": ParagraphStyle("p", fontName=font, fontSize=8.5, leading=11),
+        "cell": ParagraphStyle("cell", fontName=font, fontSize=7.5, leading=9),
+        "cellb": ParagraphStyle("cellb", fontName=bold, fontSize=7.5, leading=9),
+        "sign": ParagraphStyle("sign", fontName=font, fontSize=10, leading=13, alignment=TA_CENTER),
+    }
 
     def esc(text) -> str:
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    short = {"applications_done": "Selesai", "applications_returned": "TMS", "step": "No.",
-             "within_standard_pct": "Sesuai standar (%)", "within_pct": "Sesuai standar (%)",
-             "service_median_minutes": "Layan median (mnt)", "service_p90_minutes": "Layan p90 (mnt)",
-             "mean_minutes": "Rerata (mnt)"}
+    short = {
+        "applications_done": "Selesai",
+        "applications_returned": "TMS",
+        "step": "No.",
+        "within_standard_pct": "Sesuai standar (%)",
+        "within_pct": "Sesuai standar (%)",
+        "service_median_minutes": "Layan median (mnt)",
+        "service_p90_minutes": "Layan p90 (mnt)",
+        "mean_minutes": "Rerata (mnt)",
+    }
 
     def table(cols, rows, widths=None, total=None):
         head = [Paragraph(esc(short.get(c[0], c[1])), st["cellb"]) for c in cols]
@@ -247,49 +307,77 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
         if total:
             body.append([Paragraph(esc(_num(total.get(c[0]), c[3])), st["cellb"]) for c in cols])
         t = Table([head] + body, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        style = [("FONTNAME", (0, 0), (-1, -1), font),  # tables set their cell font even around Paragraphs
-                 ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#8a94a6")),
-                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f1")),
-                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f5f7fa")])]
+        style = [
+            ("FONTNAME", (0, 0), (-1, -1), font),  # tables set their cell font even around Paragraphs
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#8a94a6")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f1")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f5f7fa")]),
+        ]
         if total:
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#eef1f5")))
         t.setStyle(TableStyle(style))
         return t
 
-    story = [Paragraph(esc(regency or "PEMERINTAH KABUPATEN").upper(), st["sub"]),
-             Paragraph(esc(office["name"]).upper(), st["head"])]
+    story = [
+        Paragraph(esc(regency or "PEMERINTAH KABUPATEN").upper(), st["sub"]),
+        Paragraph(esc(office["name"]).upper(), st["head"]),
+    ]
     if office.get("address"):
         story.append(Paragraph(esc(office["address"]), st["sub"]))
-    story += [Spacer(1, 2 * mm), HRFlowable(width="100%", thickness=2, color=colors.black, spaceAfter=1),
-              HRFlowable(width="100%", thickness=0.6, color=colors.black, spaceAfter=4 * mm),
-              Paragraph("LAPORAN KINERJA PELAYANAN ADMINISTRASI TERPADU KECAMATAN (PATEN)", st["title"]),
-              Paragraph(f"Periode: {esc(period['label'])} ({_tgl(period['from'])} s.d. {_tgl(period['to'])})",
-                        st["sub"]),
-              Spacer(1, 4 * mm)]
-    tiles = [("Nomor antrean diambil", _num(totals["issued"], "int")),
-             ("Dilayani", _num(totals["served"], "int")), ("Tidak hadir", _num(totals["no_show"], "int")),
-             ("Waktu tunggu median", _num(totals["wait_median_minutes"], "min") + " mnt"),
-             ("Waktu layan median", _num(totals["service_median_minutes"], "min") + " mnt"),
-             ("Permohonan selesai", _num(totals["applications_done"], "int")),
-             ("Dikembalikan (TMS)", _num(totals["applications_returned"], "int")),
-             ("Selesai sesuai standar", _num(totals["within_standard_pct"], "pct"))]
+    story += [
+        Spacer(1, 2 * mm),
+        HRFlowable(width="100%", thickness=2, color=colors.black, spaceAfter=1),
+        HRFlowable(width="100%", thickness=0.6, color=colors.black, spaceAfter=4 * mm),
+        Paragraph("LAPORAN KINERJA PELAYANAN ADMINISTRASI TERPADU KECAMATAN (PATEN)", st["title"]),
+        Paragraph(f"Periode: {esc(period['label'])} ({_tgl(period['from'])} s.d. {_tgl(period['to'])})", st["sub"]),
+        Spacer(1, 4 * mm),
+    ]
+    tiles = [
+        ("Nomor antrean diambil", _num(totals["issued"], "int")),
+        ("Dilayani", _num(totals["served"], "int")),
+        ("Tidak hadir", _num(totals["no_show"], "int")),
+        ("Waktu tunggu median", _num(totals["wait_median_minutes"], "min") + " mnt"),
+        ("Waktu layan median", _num(totals["service_median_minutes"], "min") + " mnt"),
+        ("Permohonan selesai", _num(totals["applications_done"], "int")),
+        ("Dikembalikan (TMS)", _num(totals["applications_returned"], "int")),
+        ("Selesai sesuai standar", _num(totals["within_standard_pct"], "pct")),
+    ]
     ikm = report.get("ikm")
     if not (ikm and ikm.get("respondents")):
         ikm = None
     if ikm:
         tiles.append(("IKM (mutu)", f"{_num(ikm.get('ikm'), 'nrr')} ({ikm.get('grade')})"))
-    t = Table([[Paragraph(esc(v), ParagraphStyle("v", fontName=bold, fontSize=12, leading=14, alignment=TA_CENTER))
-                for _, v in tiles],
-               [Paragraph(esc(k), ParagraphStyle("k", fontName=font, fontSize=7, leading=8.5, alignment=TA_CENTER))
-                for k, _ in tiles]], hAlign="CENTER")
-    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#8a94a6")),
-                           ("LINEAFTER", (0, 0), (-2, -1), 0.3, colors.HexColor("#c5ccd6")),
-                           ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f5f7fa"))]))
+    t = Table(
+        [
+            [
+                Paragraph(esc(v), ParagraphStyle("v", fontName=bold, fontSize=12, leading=14, alignment=TA_CENTER))
+                for _, v in tiles
+            ],
+            [
+                Paragraph(esc(k), ParagraphStyle("k", fontName=font, fontSize=7, leading=8.5, alignment=TA_CENTER))
+                for k, _ in tiles
+            ],
+        ],
+        hAlign="CENTER",
+    )
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#8a94a6")),
+                ("LINEAFTER", (0, 0), (-2, -1), 0.3, colors.HexColor("#c5ccd6")),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f5f7fa")),
+            ]
+        )
+    )
     story += [t, Paragraph("A. Rekapitulasi per layanan", st["h2"])]
-    cols = [c for c in SECTIONS["services"][2] if c[0] not in ("service", "transferred", "expired",
-                                                                "wait_mean_minutes", "service_mean_minutes",
-                                                                "ikm_respondents")]
+    cols = [
+        c
+        for c in SECTIONS["services"][2]
+        if c[0]
+        not in ("service", "transferred", "expired", "wait_mean_minutes", "service_mean_minutes", "ikm_respondents")
+    ]
     widths = [52 * mm] + [(267 - 52) * mm / (len(cols) - 1)] * (len(cols) - 1)
     story.append(table(cols, report["services"], widths, total={"name": "Jumlah", **totals}))
     steps = [r for r in report["steps"] if r["measured"]]
@@ -301,24 +389,31 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
         story.append(Paragraph("C. Dokumen yang paling sering kurang (TMS)", st["h2"]))
         story.append(table(SECTIONS["missing_documents"][2], report["missing_documents"], [150 * mm, 20 * mm]))
     if ikm:
-        story.append(Paragraph(f"D. Indeks Kepuasan Masyarakat: {_num(ikm.get('ikm'), 'nrr')} – mutu "
-                               f"{esc(ikm.get('grade'))}, {ikm.get('respondents')} responden", st["h2"]))
+        story.append(
+            Paragraph(
+                f"D. Indeks Kepuasan Masyarakat: {_num(ikm.get('ikm'), 'nrr')} – mutu "
+                f"{esc(ikm.get('grade'))}, {ikm.get('respondents')} responden",
+                st["h2"],
+            )
+        )
         story.append(Paragraph(esc(ikm.get("weight_label") or f"bobot per unsur {ikm.get('weight')}"), st["p"]))
         story.append(table(SECTIONS["ikm"][2], ikm.get("elements") or [], [20 * mm, 110 * mm, 20 * mm]))
-    note = (Paragraph("Waktu tunggu: dari pengambilan nomor sampai panggilan pertama; waktu layan: dari mulai "
-                           "sampai selesai dilayani di loket; median dan p90 (90% pemohon menunggu paling lama "
-                           "selama itu). Sumber: catatan Antrean.", ParagraphStyle("note", parent=st["p"],
-                                                                                  spaceBefore=6, fontSize=7.5,
-                                                                                  textColor=colors.HexColor("#555"))))
+    note = Paragraph(
+        "Waktu tunggu: dari pengambilan nomor sampai panggilan pertama; waktu layan: dari mulai "
+        "sampai selesai dilayani di loket; median dan p90 (90% pemohon menunggu paling lama "
+        "selama itu). Sumber: catatan Antrean.",
+        ParagraphStyle("note", parent=st["p"], spaceBefore=6, fontSize=7.5, textColor=colors.HexColor("#555")),
+    )
     signed_on = signed_on or date.today()
     name = signer.get("name") or "...................................."
-    sign = [Paragraph(f"{esc(city) + ', ' if city else ''}{_tgl(signed_on.isoformat())}", st["sign"]),
-            Paragraph(f"CAMAT {esc(office['name']).upper().replace('KANTOR ', '').replace('KECAMATAN ', '')}",
-                      st["sign"]),
-            Spacer(1, 16 * mm),
-            Paragraph(f"<u><b>{esc(name)}</b></u>", ParagraphStyle("nm", parent=st["sign"], fontName=bold)),
-            Paragraph(esc(signer.get("rank") or ""), st["sign"]),
-            Paragraph(f"NIP. {esc(signer.get('nip') or '....................................')}", st["sign"])]
+    sign = [
+        Paragraph(f"{esc(city) + ', ' if city else ''}{_tgl(signed_on.isoformat())}", st["sign"]),
+        Paragraph(f"CAMAT {esc(office['name']).upper().replace('KANTOR ', '').replace('KECAMATAN ', '')}", st["sign"]),
+        Spacer(1, 16 * mm),
+        Paragraph(f"<u><b>{esc(name)}</b></u>", ParagraphStyle("nm", parent=st["sign"], fontName=bold)),
+        Paragraph(esc(signer.get("rank") or ""), st["sign"]),
+        Paragraph(f"NIP. {esc(signer.get('nip') or '....................................')}", st["sign"]),
+    ]
     block = Table([[Spacer(1, 1), sign]], colWidths=[170 * mm, 95 * mm])
     block.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font)]))
     # the signature never stands alone: it keeps the last section (heading and table) and the note with it
@@ -334,10 +429,18 @@ def to_pdf(report: dict, *, signer: dict | None = None, city: str = "", signed_o
         canvas.restoreState()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-                            topMargin=12 * mm, bottomMargin=14 * mm,
-                            title=f"Laporan Pelayanan {office['name']} {period['label']}", author=office["name"],
-                            initialFontName=font, initialFontSize=9)  # else every page names an unembedded Helvetica
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=landscape(A4),
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title=f"Laporan Pelayanan {office['name']} {period['label']}",
+        author=office["name"],
+        initialFontName=font,
+        initialFontSize=9,
+    )  # else every page names an unembedded Helvetica
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
 

@@ -9,6 +9,7 @@ problem, not a reason for a load balancer to drop the server.
 
 A result is reused for ``CACHE_SECONDS``, so a flood of health requests costs one check.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,11 @@ def watch_database(core) -> None:
     states = state_log(core)
 
     def _error(ctx):
-        if ctx.is_disconnect or isinstance(ctx.sqlalchemy_exception, DBAPIError) and isinstance(
-                ctx.original_exception, ctx.dialect.loaded_dbapi.OperationalError):
+        if (
+            ctx.is_disconnect
+            or isinstance(ctx.sqlalchemy_exception, DBAPIError)
+            and isinstance(ctx.original_exception, ctx.dialect.loaded_dbapi.OperationalError)
+        ):
             states.report("database", False, db_reason(ctx.original_exception))
 
     def _commit(_conn):
@@ -65,7 +69,7 @@ class Monitor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="antrean-health", daemon=True)
 
-    def start(self) -> "Monitor":
+    def start(self) -> Monitor:
         self._thread.start()
         return self
 
@@ -106,8 +110,13 @@ def _check(core) -> tuple[bool, dict]:
         if not redis["ok"]:
             problems.append(f"redis: {redis['error']}")
     ok = not problems
-    report = {"status": "ok" if ok else "error", "version": __version__, "office": core.settings.office_code,
-              "database": database, "redis": redis}
+    report = {
+        "status": "ok" if ok else "error",
+        "version": __version__,
+        "office": core.settings.office_code,
+        "database": database,
+        "redis": redis,
+    }
     for section in _plugin_sections(core, database):
         problems.extend(str(p) for p in section.get("problems") or ())
         report.update({k: v for k, v in section.items() if k not in report and k not in ("problems", "checked_at")})

@@ -16,6 +16,7 @@ rolls back with the caller's change).
 Phone numbers are personal data: never in events or public pages, masked in the console and logs
 (``mask_address``) unless :func:`may_reveal` allows.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,28 +39,47 @@ log = logging.getLogger(__name__)
 #: kind -> (Indonesian label, English label, default text). Placeholders in {braces}; every text may use
 #: {office} and {optout_url}; the footer is appended to every message.
 TEMPLATES: dict[str, tuple[str, str, str]] = {
-    "near": ("Nomor hampir dipanggil", "Your number is near",
-             "Nomor antrean {number} ({service}) tinggal {ahead} lagi sebelum dipanggil. "
-             "Mohon bersiap di ruang tunggu {office}."),
-    "ready": ("Berkas siap diambil", "Your document is ready",
-              "Berkas {service} Anda (nomor agenda {agenda}) siap diambil di {office}. "
-              "Bawa tanda terima atau tiket Anda."),
-    "returned": ("Berkas dikembalikan (TMS)", "File returned (incomplete)",
-                 "Berkas {service} Anda dikembalikan karena belum lengkap. Dokumen yang kurang: {missing}. "
-                 "Silakan lengkapi lalu datang kembali ke {office}."),
-    "survey": ("Tautan survei kepuasan (SKM)", "Satisfaction survey link (SKM)",
-               "Terima kasih telah berkunjung ke {office}. Mohon isi Survei Kepuasan Masyarakat "
-               "untuk layanan {service}: {survey_url}"),
-    "booking_confirmed": ("Pemesanan dikonfirmasi", "Booking confirmed",
-                          "Pemesanan {service} di {office} pada {date} pukul {start} dikonfirmasi. "
-                          "Kode: {code}. Ubah atau batalkan: {manage_url}"),
-    "booking_reminder": ("Pengingat sehari sebelumnya", "Reminder the day before",
-                         "Pengingat: besok, {date} pukul {start}, jadwal {service} Anda di {office}. "
-                         "Kode: {code}. Tunjukkan kode QR di kios saat tiba."),
-    "booking_cancelled": ("Pemesanan dibatalkan", "Booking cancelled",
-                          "Pemesanan {service} pada {date} pukul {start} (kode {code}) telah dibatalkan."),
-    "footer": ("Penutup setiap pesan", "Footer of every message",
-               "Berhenti menerima pesan: {optout_url}"),
+    "near": (
+        "Nomor hampir dipanggil",
+        "Your number is near",
+        "Nomor antrean {number} ({service}) tinggal {ahead} lagi sebelum dipanggil. "
+        "Mohon bersiap di ruang tunggu {office}.",
+    ),
+    "ready": (
+        "Berkas siap diambil",
+        "Your document is ready",
+        "Berkas {service} Anda (nomor agenda {agenda}) siap diambil di {office}. Bawa tanda terima atau tiket Anda.",
+    ),
+    "returned": (
+        "Berkas dikembalikan (TMS)",
+        "File returned (incomplete)",
+        "Berkas {service} Anda dikembalikan karena belum lengkap. Dokumen yang kurang: {missing}. "
+        "Silakan lengkapi lalu datang kembali ke {office}.",
+    ),
+    "survey": (
+        "Tautan survei kepuasan (SKM)",
+        "Satisfaction survey link (SKM)",
+        "Terima kasih telah berkunjung ke {office}. Mohon isi Survei Kepuasan Masyarakat "
+        "untuk layanan {service}: {survey_url}",
+    ),
+    "booking_confirmed": (
+        "Pemesanan dikonfirmasi",
+        "Booking confirmed",
+        "Pemesanan {service} di {office} pada {date} pukul {start} dikonfirmasi. "
+        "Kode: {code}. Ubah atau batalkan: {manage_url}",
+    ),
+    "booking_reminder": (
+        "Pengingat sehari sebelumnya",
+        "Reminder the day before",
+        "Pengingat: besok, {date} pukul {start}, jadwal {service} Anda di {office}. "
+        "Kode: {code}. Tunjukkan kode QR di kios saat tiba.",
+    ),
+    "booking_cancelled": (
+        "Pemesanan dibatalkan",
+        "Booking cancelled",
+        "Pemesanan {service} pada {date} pukul {start} (kode {code}) telah dibatalkan.",
+    ),
+    "footer": ("Penutup setiap pesan", "Footer of every message", "Berhenti menerima pesan: {optout_url}"),
 }
 #: placeholders each kind is given (the admin editor refuses others)
 PARAMS: dict[str, tuple[str, ...]] = {
@@ -73,8 +93,8 @@ PARAMS: dict[str, tuple[str, ...]] = {
     "footer": (),
 }
 COMMON_PARAMS = ("office", "optout_url")
-TEMPLATE_SETTING = "notify_templates"   # office setting: {kind: text} overriding TEMPLATES
-NEAR_SETTING = "notify_near_ahead"      # office setting: "N from the front" (default 3)
+TEMPLATE_SETTING = "notify_templates"  # office setting: {kind: text} overriding TEMPLATES
+NEAR_SETTING = "notify_near_ahead"  # office setting: "N from the front" (default 3)
 DEFAULT_NEAR = 3
 STATUSES = ("pending", "sending", "sent", "uncertain", "failed")
 CITIZEN = Actor(None, "warga")
@@ -131,18 +151,19 @@ def check_template(kind: str, text: str) -> str:
     if not text and kind != "footer":
         raise Invalid("Teks pesan tidak boleh kosong.", field=kind)
     if len(text) > 1000:
-        raise Invalid("Teks pesan terlalu panjang (maks. 1000 karakter).",
-                      field=kind)
+        raise Invalid("Teks pesan terlalu panjang (maks. 1000 karakter).", field=kind)
     allowed = set(PARAMS[kind]) | set(COMMON_PARAMS)
     try:
         names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except ValueError as exc:
-        raise Invalid("Kurung kurawal { } tidak berpasangan.", field=kind,
-                      detail=str(exc)) from None
+        raise Invalid("Kurung kurawal { } tidak berpasangan.", field=kind, detail=str(exc)) from None
     unknown = sorted(n for n in names if n not in allowed)
     if unknown:
-        raise Invalid("Isian {…} tidak dikenal untuk pesan ini.",
-                      field=kind, detail=f"{kind}: {unknown}; allowed: {sorted(allowed)}")
+        raise Invalid(
+            "Isian {…} tidak dikenal untuk pesan ini.",
+            field=kind,
+            detail=f"{kind}: {unknown}; allowed: {sorted(allowed)}",
+        )
     return text
 
 
@@ -189,8 +210,9 @@ class NotifyService:
             return c
         try:
             with s.begin_nested():
-                c = NotifyContact(office_id=core.office_id, address=address, token=secrets.token_urlsafe(24),
-                                  created_at=utcnow())
+                c = NotifyContact(
+                    office_id=core.office_id, address=address, token=secrets.token_urlsafe(24), created_at=utcnow()
+                )
                 s.add(c)
         except IntegrityError:  # another process added it meanwhile
             c = s.execute(q).scalar_one()
@@ -203,8 +225,9 @@ class NotifyService:
             raise Invalid("Layanan pesan belum diaktifkan di kantor ini.")
         address = normalize_address(phone)
         with core.db.write() as s:
-            t = s.execute(select(Ticket).where(Ticket.token == token, Ticket.office_id == core.office_id)) \
-                .scalar_one_or_none()
+            t = s.execute(
+                select(Ticket).where(Ticket.token == token, Ticket.office_id == core.office_id)
+            ).scalar_one_or_none()
             if t is None:
                 raise NotFound("Tiket tidak ditemukan.")
             c = self._contact(s, address)
@@ -222,10 +245,12 @@ class NotifyService:
     def subscribed(self, token: str) -> str | None:
         """The masked number subscribed to a ticket (for its status page), or None."""
         with self.core.db.read() as s:
-            row = s.execute(select(NotifyContact.address).join(NotifySubscription,
-                                                               NotifySubscription.contact_id == NotifyContact.id)
-                            .join(Ticket, Ticket.id == NotifySubscription.ticket_id)
-                            .where(Ticket.token == token, NotifyContact.opted_out_at.is_(None))).scalar()
+            row = s.execute(
+                select(NotifyContact.address)
+                .join(NotifySubscription, NotifySubscription.contact_id == NotifyContact.id)
+                .join(Ticket, Ticket.id == NotifySubscription.ticket_id)
+                .where(Ticket.token == token, NotifyContact.opted_out_at.is_(None))
+            ).scalar()
         return mask_address(row) if row else None
 
     def contact_by_token(self, token: str) -> dict:
@@ -236,8 +261,11 @@ class NotifyService:
     def _by_token(self, s, token: str) -> NotifyContact:
         c = None
         if isinstance(token, str) and 10 <= len(token) <= 64:
-            c = s.execute(select(NotifyContact).where(NotifyContact.token == token,
-                                                      NotifyContact.office_id == self.core.office_id)).scalar()
+            c = s.execute(
+                select(NotifyContact).where(
+                    NotifyContact.token == token, NotifyContact.office_id == self.core.office_id
+                )
+            ).scalar()
         if c is None:
             raise NotFound("Tautan tidak dikenal.")
         return c
@@ -250,9 +278,11 @@ class NotifyService:
             c = self._by_token(s, token)
             if c.opted_out_at is None:
                 c.opted_out_at = now
-                s.execute(update(NotifyMessage).where(NotifyMessage.contact_id == c.id,
-                                                      NotifyMessage.status == "pending")
-                          .values(status="failed", last_error="opted out by the recipient"))
+                s.execute(
+                    update(NotifyMessage)
+                    .where(NotifyMessage.contact_id == c.id, NotifyMessage.status == "pending")
+                    .values(status="failed", last_error="opted out by the recipient")
+                )
                 core.audit(s, CITIZEN, "notify.optout", "notify_contact", c.id, phone=mask_address(c.address))
             return {"masked": mask_address(c.address), "opted_out": True}
 
@@ -275,8 +305,9 @@ class NotifyService:
 
     def _enqueue(self, s, kind, address, params, dedupe_key) -> int | None:
         core = self.core
-        q = select(NotifyMessage.id).where(NotifyMessage.office_id == core.office_id,
-                                           NotifyMessage.dedupe_key == dedupe_key)
+        q = select(NotifyMessage.id).where(
+            NotifyMessage.office_id == core.office_id, NotifyMessage.dedupe_key == dedupe_key
+        )
         existing = s.execute(q).scalar()
         if existing is not None:
             return existing
@@ -284,17 +315,29 @@ class NotifyService:
         if c.opted_out_at is not None:
             return None
         texts = self.templates(session=s)
-        values = {"office": core.office()["name"], "optout_url": f"{self.base_url()}/kabar/berhenti/{c.token}",
-                  **{k: v for k, v in params.items()}}
+        values = {
+            "office": core.office()["name"],
+            "optout_url": f"{self.base_url()}/kabar/berhenti/{c.token}",
+            **{k: v for k, v in params.items()},
+        }
         body = render(texts[kind], values)
         if texts["footer"]:
             body += "\n\n" + render(texts["footer"], values)
         now = utcnow()
         try:
             with s.begin_nested():
-                m = NotifyMessage(office_id=core.office_id, kind=kind, contact_id=c.id, dedupe_key=dedupe_key,
-                                  body=body, status="pending", attempts=0, last_error="", next_attempt_at=now,
-                                  created_at=now)
+                m = NotifyMessage(
+                    office_id=core.office_id,
+                    kind=kind,
+                    contact_id=c.id,
+                    dedupe_key=dedupe_key,
+                    body=body,
+                    status="pending",
+                    attempts=0,
+                    last_error="",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
                 s.add(m)
                 s.flush()
         except IntegrityError:  # the same key queued concurrently: that one is the message
@@ -311,21 +354,41 @@ class NotifyService:
         core = self.core
         reveal = may_reveal(core, actor)
         with core.db.read() as s:
-            q = (select(NotifyMessage, NotifyContact.address).join(NotifyContact,
-                                                                   NotifyContact.id == NotifyMessage.contact_id)
-                 .where(NotifyMessage.office_id == core.office_id))
+            q = (
+                select(NotifyMessage, NotifyContact.address)
+                .join(NotifyContact, NotifyContact.id == NotifyMessage.contact_id)
+                .where(NotifyMessage.office_id == core.office_id)
+            )
             if status:
                 q = q.where(NotifyMessage.status == status)
             rows = s.execute(q.order_by(NotifyMessage.id.desc()).limit(limit)).all()
-            counts = dict(s.execute(select(NotifyMessage.status, func.count())
-                                    .where(NotifyMessage.office_id == core.office_id)
-                                    .group_by(NotifyMessage.status)).all())
-        return {"messages": [{"id": m.id, "kind": m.kind, "to": addr if reveal else mask_address(addr),
-                              "status": m.status, "attempts": m.attempts, "last_error": m.last_error,
-                              "created_at": iso(m.created_at), "sent_at": iso(m.sent_at),
-                              "next_attempt_at": iso(m.next_attempt_at), "body": m.body, "dedupe_key": m.dedupe_key}
-                             for m, addr in rows],
-                "counts": {st: counts.get(st, 0) for st in STATUSES}, "revealed": reveal}
+            counts = dict(
+                s.execute(
+                    select(NotifyMessage.status, func.count())
+                    .where(NotifyMessage.office_id == core.office_id)
+                    .group_by(NotifyMessage.status)
+                ).all()
+            )
+        return {
+            "messages": [
+                {
+                    "id": m.id,
+                    "kind": m.kind,
+                    "to": addr if reveal else mask_address(addr),
+                    "status": m.status,
+                    "attempts": m.attempts,
+                    "last_error": m.last_error,
+                    "created_at": iso(m.created_at),
+                    "sent_at": iso(m.sent_at),
+                    "next_attempt_at": iso(m.next_attempt_at),
+                    "body": m.body,
+                    "dedupe_key": m.dedupe_key,
+                }
+                for m, addr in rows
+            ],
+            "counts": {st: counts.get(st, 0) for st in STATUSES},
+            "revealed": reveal,
+        }
 
     def resend(self, actor: Actor, message_id: int) -> None:
         """Staff decided an uncertain or failed message must go (again): back to pending, audited."""
@@ -366,9 +429,11 @@ class NotifyService:
                 self.survey_link(tid)
 
     def _ticket_address(self, s, ticket_id: int) -> str | None:
-        row = s.execute(select(NotifyContact.address).join(NotifySubscription,
-                                                           NotifySubscription.contact_id == NotifyContact.id)
-                        .where(NotifySubscription.ticket_id == ticket_id)).scalar()
+        row = s.execute(
+            select(NotifyContact.address)
+            .join(NotifySubscription, NotifySubscription.contact_id == NotifyContact.id)
+            .where(NotifySubscription.ticket_id == ticket_id)
+        ).scalar()
         if row:
             return row
         return s.execute(select(Application.phone).where(Application.ticket_id == ticket_id)).scalar()
@@ -382,19 +447,31 @@ class NotifyService:
         core = self.core
         with core.db.read() as s:
             n = self.near_ahead(session=s)
-            q = (select(Ticket, NotifyContact.address).join(NotifySubscription, NotifySubscription.ticket_id == Ticket.id)
-                 .join(NotifyContact, NotifyContact.id == NotifySubscription.contact_id)
-                 .where(Ticket.office_id == core.office_id, Ticket.service_code == service,
-                        Ticket.status == "waiting", Ticket.day == office_day(core.tz),
-                        NotifyContact.opted_out_at.is_(None)))
+            q = (
+                select(Ticket, NotifyContact.address)
+                .join(NotifySubscription, NotifySubscription.ticket_id == Ticket.id)
+                .join(NotifyContact, NotifyContact.id == NotifySubscription.contact_id)
+                .where(
+                    Ticket.office_id == core.office_id,
+                    Ticket.service_code == service,
+                    Ticket.status == "waiting",
+                    Ticket.day == office_day(core.tz),
+                    NotifyContact.opted_out_at.is_(None),
+                )
+            )
             if only_ticket is not None:
                 q = q.where(Ticket.id == only_ticket)
             due = []
             for t, address in s.execute(q).all():
                 view = core.tickets.view_in(s, t)
                 if view["waiting_ahead"] <= n:
-                    due.append((t.id, address, {"number": t.number, "service": view["service_name"],
-                                                "ahead": view["waiting_ahead"]}))
+                    due.append(
+                        (
+                            t.id,
+                            address,
+                            {"number": t.number, "service": view["service_name"], "ahead": view["waiting_ahead"]},
+                        )
+                    )
         for ticket_id, address, params in due:
             self.enqueue("near", address, params, f"near:{ticket_id}")
 
@@ -433,8 +510,11 @@ class NotifyService:
                 return
             address = self._ticket_address(s, t.id)
             sop = core.sops.get(t.service_code)
-            params = {"service": sop.name if sop else t.service_code, "number": t.number,
-                      "survey_url": f"{self.base_url()}/survei/{t.token}"}
+            params = {
+                "service": sop.name if sop else t.service_code,
+                "number": t.number,
+                "survey_url": f"{self.base_url()}/survei/{t.token}",
+            }
         self.enqueue("survey", address, params, f"survey:{ticket_id}")
 
     # -- the sender's side of the outbox (notifier/worker.py sends; the rows are this service's) ---------------
@@ -443,13 +523,20 @@ class NotifyService:
         (the gateway may have them: never resent automatically). Returns how many."""
         core = self.core
         with core.db.write(durable=False) as s:
-            return s.execute(update(NotifyMessage).where(NotifyMessage.office_id == core.office_id,
-                                                         NotifyMessage.status == "sending",
-                                                         NotifyMessage.next_attempt_at < now)
-                             .values(status="uncertain", claim=None,
-                                     last_error="the sender stopped while sending (process ended); the gateway may "
-                                                "have it: check, and resend from the console if it did not arrive"))\
-                .rowcount
+            return s.execute(
+                update(NotifyMessage)
+                .where(
+                    NotifyMessage.office_id == core.office_id,
+                    NotifyMessage.status == "sending",
+                    NotifyMessage.next_attempt_at < now,
+                )
+                .values(
+                    status="uncertain",
+                    claim=None,
+                    last_error="the sender stopped while sending (process ended); the gateway may "
+                    "have it: check, and resend from the console if it did not arrive",
+                )
+            ).rowcount
 
     def claim_due(self, now: datetime, batch: int, seconds_each: float, margin: float) -> tuple[str | None, list]:
         """One durable UPDATE claims up to ``batch`` due messages (never two senders), leased for ``seconds_each``
@@ -457,23 +544,45 @@ class NotifyService:
         Returns (claim id, rows with id, kind, body, dedupe_key, attempts, created_at, address)."""
         core = self.core
         with core.db.read() as s:
-            ids = s.execute(select(NotifyMessage.id).where(NotifyMessage.office_id == core.office_id,
-                                                           NotifyMessage.status == "pending",
-                                                           NotifyMessage.next_attempt_at <= now)
-                            .order_by(NotifyMessage.id).limit(batch)).scalars().all()
+            ids = (
+                s.execute(
+                    select(NotifyMessage.id)
+                    .where(
+                        NotifyMessage.office_id == core.office_id,
+                        NotifyMessage.status == "pending",
+                        NotifyMessage.next_attempt_at <= now,
+                    )
+                    .order_by(NotifyMessage.id)
+                    .limit(batch)
+                )
+                .scalars()
+                .all()
+            )
         if not ids:
             return None, []
         claim = secrets.token_hex(8)
         lease = now + timedelta(seconds=seconds_each * len(ids) + margin)
         with core.db.write() as s:
-            s.execute(update(NotifyMessage).where(NotifyMessage.id.in_(ids), NotifyMessage.status == "pending")
-                      .values(status="sending", claim=claim, attempts=NotifyMessage.attempts + 1,
-                              next_attempt_at=lease))
+            s.execute(
+                update(NotifyMessage)
+                .where(NotifyMessage.id.in_(ids), NotifyMessage.status == "pending")
+                .values(status="sending", claim=claim, attempts=NotifyMessage.attempts + 1, next_attempt_at=lease)
+            )
         with core.db.read() as s:
-            rows = s.execute(select(NotifyMessage.id, NotifyMessage.kind, NotifyMessage.body, NotifyMessage.dedupe_key,
-                                    NotifyMessage.attempts, NotifyMessage.created_at, NotifyContact.address)
-                             .join(NotifyContact, NotifyContact.id == NotifyMessage.contact_id)
-                             .where(NotifyMessage.claim == claim).order_by(NotifyMessage.id)).all()
+            rows = s.execute(
+                select(
+                    NotifyMessage.id,
+                    NotifyMessage.kind,
+                    NotifyMessage.body,
+                    NotifyMessage.dedupe_key,
+                    NotifyMessage.attempts,
+                    NotifyMessage.created_at,
+                    NotifyContact.address,
+                )
+                .join(NotifyContact, NotifyContact.id == NotifyMessage.contact_id)
+                .where(NotifyMessage.claim == claim)
+                .order_by(NotifyMessage.id)
+            ).all()
         return claim, rows
 
     def finish_sends(self, claim: str, results: list[tuple]) -> None:
@@ -486,9 +595,20 @@ class NotifyService:
                     values["sent_at"] = sent_at
                 if retry_at is not None:
                     values["next_attempt_at"] = retry_at
-                s.execute(update(NotifyMessage).where(NotifyMessage.id == msg_id, NotifyMessage.claim == claim,
-                                                      NotifyMessage.status == "sending").values(**values))
+                s.execute(
+                    update(NotifyMessage)
+                    .where(NotifyMessage.id == msg_id, NotifyMessage.claim == claim, NotifyMessage.status == "sending")
+                    .values(**values)
+                )
 
 
-__all__ = ["NotifyService", "TEMPLATES", "PARAMS", "normalize_address", "mask_address", "may_reveal", "render",
-           "check_template"]
+__all__ = [
+    "NotifyService",
+    "TEMPLATES",
+    "PARAMS",
+    "normalize_address",
+    "mask_address",
+    "may_reveal",
+    "render",
+    "check_template",
+]

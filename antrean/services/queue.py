@@ -9,6 +9,7 @@ Policy (office setting ``queue_policy``, overridable per counter):
   ``ticket.booked_slot``) whose slot has begun goes before walk-ins, arrival order among booked ones; false:
   booked tickets queue by arrival like walk-ins.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -16,9 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
-from antrean.kernel import i18n
 from antrean.kernel.models import OUTCOMES, Call, Counter, CounterService, Service, Ticket
 from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it from here)
 from antrean.kernel.policy import require as authorize
@@ -36,18 +37,39 @@ class QueueService:
     def counters(self) -> list[dict]:
         core = self.core
         with core.db.read() as s:
-            rows = s.execute(select(Counter).where(Counter.office_id == core.office_id).order_by(Counter.number)).scalars().all()
+            rows = (
+                s.execute(select(Counter).where(Counter.office_id == core.office_id).order_by(Counter.number))
+                .scalars()
+                .all()
+            )
             links = s.execute(select(CounterService)).scalars().all()
             by = {}
             for link in links:
                 by.setdefault(link.counter_id, []).append(link.service_code)
             order = list(core.sops)
-            return [{"id": c.id, "name": c.name, "number": c.number, "active": c.active,
-                     "services": sorted(by.get(c.id, []), key=lambda x: order.index(x) if x in order else 999),
-                     "policy": c.policy} for c in rows]
+            return [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "number": c.number,
+                    "active": c.active,
+                    "services": sorted(by.get(c.id, []), key=lambda x: order.index(x) if x in order else 999),
+                    "policy": c.policy,
+                }
+                for c in rows
+            ]
 
-    def save_counter(self, actor: Actor, *, name: str, number: int, services: list[str], counter_id: int | None = None,
-                     active: bool = True, policy: dict | None = None) -> dict:
+    def save_counter(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        number: int,
+        services: list[str],
+        counter_id: int | None = None,
+        active: bool = True,
+        policy: dict | None = None,
+    ) -> dict:
         authorize(self.core, actor, "counter.manage")
         core = self.core
         if not isinstance(name, str) or not name.strip() or len(name) > 80:
@@ -75,9 +97,19 @@ class QueueService:
             for code in dict.fromkeys(services):
                 s.add(CounterService(counter_id=c.id, service_code=code))
             core.tickets.invalidate_rates()
-            core.audit(s, actor, "counter.save", "counter", c.id, name=c.name, number=number, services=services,
-                       active=active, policy=policy,
-                       event={"counter_id": c.id, "number": number, "active": active, "services": list(services)})
+            core.audit(
+                s,
+                actor,
+                "counter.save",
+                "counter",
+                c.id,
+                name=c.name,
+                number=number,
+                services=services,
+                active=active,
+                policy=policy,
+                event={"counter_id": c.id, "number": number, "active": active, "services": list(services)},
+            )
             cid = c.id
         return next(x for x in self.counters() if x["id"] == cid)
 
@@ -86,8 +118,9 @@ class QueueService:
         transaction locks the database), so two clerks on one loket act one after the other."""
         c = None
         if isinstance(counter_id, int) and not isinstance(counter_id, bool):
-            c = s.get(Counter, counter_id,
-                      with_for_update=True if lock and self.core.db.dialect == "postgresql" else None)
+            c = s.get(
+                Counter, counter_id, with_for_update=True if lock and self.core.db.dialect == "postgresql" else None
+            )
         if c is None or c.office_id != self.core.office_id:
             raise NotFound("Loket tidak ditemukan.", detail=f"counter {counter_id!r}")
         if not c.active:
@@ -95,9 +128,12 @@ class QueueService:
         return c
 
     def _current(self, s, counter: Counter) -> Ticket | None:
-        return s.execute(select(Ticket).where(Ticket.office_id == counter.office_id, Ticket.counter_id == counter.id,
-                                              Ticket.status.in_(ACTIVE))
-                         .order_by(Ticket.called_at.desc()).limit(1)).scalar()
+        return s.execute(
+            select(Ticket)
+            .where(Ticket.office_id == counter.office_id, Ticket.counter_id == counter.id, Ticket.status.in_(ACTIVE))
+            .order_by(Ticket.called_at.desc())
+            .limit(1)
+        ).scalar()
 
     def current(self, counter_id: int) -> dict | None:
         with self.core.db.read() as s:
@@ -110,15 +146,32 @@ class QueueService:
         audio asks before building an announcement)."""
         core = self.core
         with core.db.read() as s:
-            return s.execute(select(Call.seq).join(Ticket, Ticket.id == Call.ticket_id)
-                             .join(Counter, Counter.id == Call.counter_id)
-                             .where(Call.office_id == core.office_id, Ticket.office_id == core.office_id,
-                                    Ticket.day == office_day(core.tz), Ticket.number == number,
-                                    Counter.number == counter_number).limit(1)).first() is not None
+            return (
+                s.execute(
+                    select(Call.seq)
+                    .join(Ticket, Ticket.id == Call.ticket_id)
+                    .join(Counter, Counter.id == Call.counter_id)
+                    .where(
+                        Call.office_id == core.office_id,
+                        Ticket.office_id == core.office_id,
+                        Ticket.day == office_day(core.tz),
+                        Ticket.number == number,
+                        Counter.number == counter_number,
+                    )
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     # -- calling ------------------------------------------------------------
-    def call_next(self, counter_id: int, actor: Actor, now: datetime | None = None, *,
-                  expected_current: int | None | type(...) = ...) -> dict | None:
+    def call_next(
+        self,
+        counter_id: int,
+        actor: Actor,
+        now: datetime | None = None,
+        *,
+        expected_current: int | None | type(...) = ...,
+    ) -> dict | None:
         """Close the counter's current ticket (``served`` if started, else ``no_show``) and call the next by
         policy; None if nobody waits.
 
@@ -126,26 +179,44 @@ class QueueService:
         current ticket is another one — a second browser on the same loket called meanwhile — nothing is
         done and ``Conflict`` (code ``stale``) is raised, so a ticket nobody saw is never closed.
         """
+
         def choose(s, c, now):
             self._check_expected(s, c, expected_current)
             self._finish_current(s, c, actor, now)
-            services = [x.service_code for x in
-                        s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars()]
+            services = [
+                x.service_code
+                for x in s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars()
+            ]
             return self._pick(s, c, services, now)
+
         return self._calling(counter_id, actor, now, "call", choose)
 
-    def call_ticket(self, counter_id: int, ticket_id: int, actor: Actor, now: datetime | None = None, *,
-                    expected_current: int | None | type(...) = ...) -> dict:
+    def call_ticket(
+        self,
+        counter_id: int,
+        ticket_id: int,
+        actor: Actor,
+        now: datetime | None = None,
+        *,
+        expected_current: int | None | type(...) = ...,
+    ) -> dict:
         """Call one ticket out of order (a held or skipped one coming back, say)."""
+
         def choose(s, c, now):
             self._check_expected(s, c, expected_current)
             t = self._lock_ticket(s, ticket_id)
-            if t.status not in ("waiting", "held", "skipped") or t.outcome is not None or t.day != office_day(
-                    self.core.tz, now):
-                raise Conflict("Tiket ini tidak sedang menunggu.",
-                               detail=f"ticket {t.number} is {t.status} (outcome {t.outcome}, day {t.day})")
+            if (
+                t.status not in ("waiting", "held", "skipped")
+                or t.outcome is not None
+                or t.day != office_day(self.core.tz, now)
+            ):
+                raise Conflict(
+                    "Tiket ini tidak sedang menunggu.",
+                    detail=f"ticket {t.number} is {t.status} (outcome {t.outcome}, day {t.day})",
+                )
             self._finish_current(s, c, actor, now)
             return t
+
         return self._calling(counter_id, actor, now, "call", choose)
 
     def recall(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
@@ -153,11 +224,14 @@ class QueueService:
             t = self._require_current(s, c)
             limit = self.core.policy(c.policy, session=s)["max_recalls"]
             if t.recalls >= limit:
-                raise Conflict("Nomor %(number)s sudah dipanggil ulang %(recalls)s kali. Lewati jika pemohon "
-                               "tidak hadir.", params={"number": t.number, "recalls": t.recalls},
-                               code="recall_limit")
+                raise Conflict(
+                    "Nomor %(number)s sudah dipanggil ulang %(recalls)s kali. Lewati jika pemohon tidak hadir.",
+                    params={"number": t.number, "recalls": t.recalls},
+                    code="recall_limit",
+                )
             t.recalls += 1
             return t
+
         return self._calling(counter_id, actor, now, "recall", choose)
 
     def _calling(self, counter_id: int, actor: Actor, now: datetime | None, kind: str, choose) -> dict | None:
@@ -179,9 +253,12 @@ class QueueService:
             return
         current = self._current(s, c)
         if (current.id if current else None) != expected:
-            raise Conflict("Loket ini baru saja memanggil %(value)s dari layar lain. Periksa layar sebelum "
-                           "memanggil lagi.", params={"value": current.number if current else i18n.LazyString("nomor lain")}, code="stale",
-                           current=current.id if current else None)
+            raise Conflict(
+                "Loket ini baru saja memanggil %(value)s dari layar lain. Periksa layar sebelum memanggil lagi.",
+                params={"value": current.number if current else i18n.LazyString("nomor lain")},
+                code="stale",
+                current=current.id if current else None,
+            )
 
     # -- actions on the current ticket ----------------------------------------------
     def skip(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
@@ -208,8 +285,9 @@ class QueueService:
             raise Invalid("Layanan tujuan tidak dikenal.", detail=repr(service_code))
         return self._change(counter_id, actor, "transfer", now, service_code=service_code)
 
-    def _change(self, counter_id: int, actor: Actor, action: str, now: datetime | None,
-                service_code: str | None = None) -> dict:
+    def _change(
+        self, counter_id: int, actor: Actor, action: str, now: datetime | None, service_code: str | None = None
+    ) -> dict:
         authorize(self.core, actor, "counter.operate")
         core = self.core
         now = now or utcnow()
@@ -225,26 +303,45 @@ class QueueService:
                 self._start(s, t, now)
             elif action == "finish":
                 if t.started_at is None:
-                    raise Conflict("Layanan nomor %(number)s belum dimulai. Tekan “Mulai layani” saat pemohon "
-                                   "di loket, atau “Lewati” jika tidak hadir.", params={"number": t.number}, code="not_started")
+                    raise Conflict(
+                        "Layanan nomor %(number)s belum dimulai. Tekan “Mulai layani” saat pemohon "
+                        "di loket, atau “Lewati” jika tidak hadir.",
+                        params={"number": t.number},
+                        code="not_started",
+                    )
             elif action == "skip":
                 if t.started_at is not None:
-                    raise Conflict("Nomor %(number)s sedang dilayani; tekan “Selesai”.", params={"number": t.number}, code="started")
+                    raise Conflict(
+                        "Nomor %(number)s sedang dilayani; tekan “Selesai”.",
+                        params={"number": t.number},
+                        code="started",
+                    )
                 t.status = "skipped"
             elif action == "hold":
                 t.status = "held"
             elif action == "transfer":
-                svc = s.execute(select(Service).where(Service.office_id == core.office_id,
-                                                      Service.code == service_code)).scalar_one()
+                svc = s.execute(
+                    select(Service).where(Service.office_id == core.office_id, Service.code == service_code)
+                ).scalar_one()
                 if not svc.enabled:
                     raise Conflict("Layanan tujuan sedang tidak tersedia.")
                 result = self._continuation(s, t, service_code)
-            hook_kwargs = {"office_id": core.office_id, "action": action}   # + the ticket's final view, below
-            core.audit(s, actor, f"ticket.{action}", "ticket", t.id, at=now,
-                       event=self._event_data(t, c) | ({"continuation_id": result.id, "to_service": service_code}
-                                                      if action == "transfer" else {}),
-                       old=old, new={"status": result.status, "service": result.service_code},
-                       legacy=("queue_changed", hook_kwargs), number=t.number, counter=c.id)
+            hook_kwargs = {"office_id": core.office_id, "action": action}  # + the ticket's final view, below
+            core.audit(
+                s,
+                actor,
+                f"ticket.{action}",
+                "ticket",
+                t.id,
+                at=now,
+                event=self._event_data(t, c)
+                | ({"continuation_id": result.id, "to_service": service_code} if action == "transfer" else {}),
+                old=old,
+                new={"status": result.status, "service": result.service_code},
+                legacy=("queue_changed", hook_kwargs),
+                number=t.number,
+                counter=c.id,
+            )
             if action == "finish":
                 self._close(s, t, "served", actor, now, c)
             elif action == "transfer":
@@ -256,21 +353,47 @@ class QueueService:
         t.status, t.started_at = "serving", now
 
     def _continuation(self, s, t: Ticket, service_code: str) -> Ticket:
-        nxt = Ticket(office_id=t.office_id, service_code=service_code, letter=t.letter, day=t.day, seq=t.seq,
-                     number=t.number, priority=t.priority, status="waiting", token=secrets.token_urlsafe(16),
-                     device_id=t.device_id, recalls=0, recall_count=0, issued_at=t.issued_at,
-                     leg=t.leg + 1, transferred_from_id=t.id)
+        nxt = Ticket(
+            office_id=t.office_id,
+            service_code=service_code,
+            letter=t.letter,
+            day=t.day,
+            seq=t.seq,
+            number=t.number,
+            priority=t.priority,
+            status="waiting",
+            token=secrets.token_urlsafe(16),
+            device_id=t.device_id,
+            recalls=0,
+            recall_count=0,
+            issued_at=t.issued_at,
+            leg=t.leg + 1,
+            transferred_from_id=t.id,
+        )
         s.add(nxt)
         s.flush()
         return nxt
 
-    def _close(self, s, t: Ticket, outcome: str, actor: Actor, now: datetime, c: Counter | None = None, *,
-               reason: str | None = None, auto: bool = False) -> None:
+    def _close(
+        self,
+        s,
+        t: Ticket,
+        outcome: str,
+        actor: Actor,
+        now: datetime,
+        c: Counter | None = None,
+        *,
+        reason: str | None = None,
+        auto: bool = False,
+    ) -> None:
         """The one place a ticket ends: exactly one outcome, with time and actor, and its ``ticket.closed``
         event. ``served`` needs a start; a served ticket's service ends now (``finished_at``)."""
         if t.outcome is not None:
-            raise Conflict("Nomor %(number)s sudah ditutup (%(outcome)s).", params={"number": t.number, "outcome": t.outcome},
-                           code="closed")
+            raise Conflict(
+                "Nomor %(number)s sudah ditutup (%(outcome)s).",
+                params={"number": t.number, "outcome": t.outcome},
+                code="closed",
+            )
         if outcome not in OUTCOMES:
             raise ValueError(outcome)
         if outcome == "served":
@@ -284,9 +407,20 @@ class QueueService:
         if reason is not None:
             t.cancel_reason = reason
         self.core.tickets.invalidate_rates()
-        self.core.audit(s, actor, "ticket.close", "ticket", t.id, at=now,
-                        event=self._event_data(t, c) | {"outcome": outcome}, number=t.number, outcome=outcome,
-                        counter=c.id if c else None, auto=auto, **({"reason": reason} if reason else {}))
+        self.core.audit(
+            s,
+            actor,
+            "ticket.close",
+            "ticket",
+            t.id,
+            at=now,
+            event=self._event_data(t, c) | {"outcome": outcome},
+            number=t.number,
+            outcome=outcome,
+            counter=c.id if c else None,
+            auto=auto,
+            **({"reason": reason} if reason else {}),
+        )
 
     #: public, for the workflow service: end a ticket inside the caller's transaction
     close_in = _close
@@ -294,24 +428,34 @@ class QueueService:
     def _require_current(self, s, c: Counter) -> Ticket:
         t = self._current(s, c)
         if t is None:
-            raise Conflict("Belum ada nomor yang dipanggil di loket ini.",
-                           code="no_current")
+            raise Conflict("Belum ada nomor yang dipanggil di loket ini.", code="no_current")
         return t
 
     def _finish_current(self, s, c: Counter, actor: Actor, now: datetime) -> None:
         """Close every ticket still active at this counter (a step call can leave two) by THE rule of
         "call next": started -> ``served`` (its service ends now); called, never started -> ``no_show``."""
-        for t in s.execute(select(Ticket).where(Ticket.office_id == c.office_id, Ticket.counter_id == c.id,
-                                                Ticket.status.in_(ACTIVE))).scalars():
+        for t in s.execute(
+            select(Ticket).where(Ticket.office_id == c.office_id, Ticket.counter_id == c.id, Ticket.status.in_(ACTIVE))
+        ).scalars():
             if t.started_at is not None:
-                self.core.audit(s, actor, "ticket.finish", "ticket", t.id, at=now, event=self._event_data(t, c),
-                                number=t.number, counter=c.id, auto=True)
+                self.core.audit(
+                    s,
+                    actor,
+                    "ticket.finish",
+                    "ticket",
+                    t.id,
+                    at=now,
+                    event=self._event_data(t, c),
+                    number=t.number,
+                    counter=c.id,
+                    auto=True,
+                )
             self._close(s, t, "served" if t.started_at is not None else "no_show", actor, now, c)
 
     # -- cancelling and the end of the day --------------------------------------------
     def cancel(self, ticket_id: int, reason: str, actor: Actor, now: datetime | None = None) -> dict:
         """Staff cancel an open ticket (duplicate, wrong service, the applicant left and said so…) with a reason."""
-        authorize(self.core, actor, "ticket.cancel")   # the staff who work the lokets, not admin (policy.py)
+        authorize(self.core, actor, "ticket.cancel")  # the staff who work the lokets, not admin (policy.py)
         reason = " ".join(reason.split()) if isinstance(reason, str) else ""
         if not reason or len(reason) > 300:
             raise Invalid("Alasan pembatalan wajib diisi (maksimal 300 karakter).", field="reason")
@@ -361,8 +505,12 @@ class QueueService:
         if not services:
             return None
         policy = core.policy(c.policy, session=s)
-        base = select(Ticket).where(Ticket.office_id == core.office_id, Ticket.day == office_day(core.tz, now),
-                                    Ticket.status == "waiting", Ticket.service_code.in_(services))
+        base = select(Ticket).where(
+            Ticket.office_id == core.office_id,
+            Ticket.day == office_day(core.tz, now),
+            Ticket.status == "waiting",
+            Ticket.service_code.in_(services),
+        )
         lock = core.db.dialect == "postgresql"
 
         def first(q):
@@ -387,9 +535,17 @@ class QueueService:
             return oldest
         if mode == "ratio":
             n_normal, n_prio = int(policy.get("ratio_normal", 2)), int(policy.get("ratio_priority", 1))
-            recent = s.execute(select(Ticket.priority).join(Call, Call.ticket_id == Ticket.id).where(
-                Call.counter_id == c.id, Call.kind == "call", Ticket.day == office_day(core.tz, now))
-                .order_by(Call.seq.desc()).limit(n_normal + n_prio)).scalars().all()
+            recent = (
+                s.execute(
+                    select(Ticket.priority)
+                    .join(Call, Call.ticket_id == Ticket.id)
+                    .where(Call.counter_id == c.id, Call.kind == "call", Ticket.day == office_day(core.tz, now))
+                    .order_by(Call.seq.desc())
+                    .limit(n_normal + n_prio)
+                )
+                .scalars()
+                .all()
+            )
             # walk back from the latest call: how many priority calls in a row, how many normal since
             run_prio = 0
             for p in recent:
@@ -414,7 +570,7 @@ class QueueService:
             t.recall_count += 1
         if t.first_called_at is None:
             t.first_called_at = now
-        if t.outcome is None:   # a step call may call back a ticket that ended: it stays ended (a Call row only)
+        if t.outcome is None:  # a step call may call back a ticket that ended: it stays ended (a Call row only)
             # a call or call-back asks the applicant to come ("called", even if the service started earlier:
             # ``started_at`` stays, so the visit can still end as served); a recall keeps a started service
             t.status = "serving" if kind == "recall" and t.status == "serving" else "called"
@@ -423,13 +579,32 @@ class QueueService:
         s.add(call)
         s.flush()
         sop = core.sops.get(t.service_code)
-        view = {"seq": call.seq, "kind": kind, "at": iso(now), "ticket_id": t.id, "number": t.number,
-                "letter": t.letter, "service": t.service_code, "service_name": sop.short_name if sop else t.service_code,
-                "priority": t.priority, "counter": {"id": c.id, "name": c.name, "number": c.number},
-                "recalls": t.recalls}
-        core.audit(s, actor, f"ticket.{kind}", "ticket", t.id, at=now,
-                   event=self._event_data(t, c) | {"seq": call.seq, "kind": kind, "recalls": t.recalls},
-                   legacy=("ticket_called", {"call": view}), number=t.number, counter=c.id, seq=call.seq)
+        view = {
+            "seq": call.seq,
+            "kind": kind,
+            "at": iso(now),
+            "ticket_id": t.id,
+            "number": t.number,
+            "letter": t.letter,
+            "service": t.service_code,
+            "service_name": sop.short_name if sop else t.service_code,
+            "priority": t.priority,
+            "counter": {"id": c.id, "name": c.name, "number": c.number},
+            "recalls": t.recalls,
+        }
+        core.audit(
+            s,
+            actor,
+            f"ticket.{kind}",
+            "ticket",
+            t.id,
+            at=now,
+            event=self._event_data(t, c) | {"seq": call.seq, "kind": kind, "recalls": t.recalls},
+            legacy=("ticket_called", {"call": view}),
+            number=t.number,
+            counter=c.id,
+            seq=call.seq,
+        )
         return view
 
     #: public, for the workflow service: call a ticket to a counter inside the caller's transaction
@@ -438,8 +613,13 @@ class QueueService:
     @staticmethod
     def _event_data(t: Ticket, c: Counter | None) -> dict:
         """A ticket event's public data (no personal data: the number, never a name)."""
-        return {"ticket_id": t.id, "number": t.number, "service": t.service_code, "status": t.status,
-                "counter": None if c is None else {"id": c.id, "number": c.number, "name": c.name}}
+        return {
+            "ticket_id": t.id,
+            "number": t.number,
+            "service": t.service_code,
+            "status": t.status,
+            "counter": None if c is None else {"id": c.id, "number": c.number, "name": c.name},
+        }
 
     # -- display snapshot ---------------------------------------------------
     def snapshot(self, counters: list[int] | None = None, services: list[str] | None = None, last: int = 8) -> dict:
@@ -453,11 +633,19 @@ class QueueService:
             current = []
             for c in rows:
                 t = self._current(s, c)
-                current.append({"counter": {"id": c.id, "name": c.name, "number": c.number},
-                                "number": t.number if t else None, "service": t.service_code if t else None})
-            lq = (select(Call, Ticket, Counter).join(Ticket, Ticket.id == Call.ticket_id)
-                  .join(Counter, Counter.id == Call.counter_id).where(Call.office_id == core.office_id,
-                                                                     Ticket.day == office_day(core.tz)))
+                current.append(
+                    {
+                        "counter": {"id": c.id, "name": c.name, "number": c.number},
+                        "number": t.number if t else None,
+                        "service": t.service_code if t else None,
+                    }
+                )
+            lq = (
+                select(Call, Ticket, Counter)
+                .join(Ticket, Ticket.id == Call.ticket_id)
+                .join(Counter, Counter.id == Call.counter_id)
+                .where(Call.office_id == core.office_id, Ticket.day == office_day(core.tz))
+            )
             if counters:
                 lq = lq.where(Call.counter_id.in_(counters))
             if services:
@@ -465,20 +653,44 @@ class QueueService:
             calls = []
             for call, t, c in s.execute(lq.order_by(Call.seq.desc()).limit(last)).all():
                 sop = core.sops.get(t.service_code)
-                calls.append({"seq": call.seq, "kind": call.kind, "at": iso(call.at), "number": t.number,
-                              "letter": t.letter, "service": t.service_code,
-                              "service_name": sop.short_name if sop else t.service_code,
-                              "counter": {"id": c.id, "name": c.name, "number": c.number}})
+                calls.append(
+                    {
+                        "seq": call.seq,
+                        "kind": call.kind,
+                        "at": iso(call.at),
+                        "number": t.number,
+                        "letter": t.letter,
+                        "service": t.service_code,
+                        "service_name": sop.short_name if sop else t.service_code,
+                        "counter": {"id": c.id, "name": c.name, "number": c.number},
+                    }
+                )
             counts = core.tickets.waiting_counts(s)
             svc_rows = core.services(enabled_only=True, session=s)
-            waiting = [{"service": v["code"], "name": v["short_name"], "letter": v["letter"],
-                        "waiting": counts.get(v["code"], 0)}
-                       for v in svc_rows if not services or v["code"] in services]
-            latest_seq = s.execute(select(Call.seq).where(Call.office_id == core.office_id)
-                                   .order_by(Call.seq.desc()).limit(1)).scalar() or 0
-            return {"seq": latest_seq, "counters": current, "calls": calls, "waiting": waiting,
-                    "running_text": core.get_setting("running_text", "", session=s),
-                    "office": core.office()}
+            waiting = [
+                {
+                    "service": v["code"],
+                    "name": v["short_name"],
+                    "letter": v["letter"],
+                    "waiting": counts.get(v["code"], 0),
+                }
+                for v in svc_rows
+                if not services or v["code"] in services
+            ]
+            latest_seq = (
+                s.execute(
+                    select(Call.seq).where(Call.office_id == core.office_id).order_by(Call.seq.desc()).limit(1)
+                ).scalar()
+                or 0
+            )
+            return {
+                "seq": latest_seq,
+                "counters": current,
+                "calls": calls,
+                "waiting": waiting,
+                "running_text": core.get_setting("running_text", "", session=s),
+                "office": core.office(),
+            }
 
 
 def check_policy(policy: dict) -> None:

@@ -23,13 +23,14 @@ Figures and their definitions (docs/reports.md says the same for people):
   the period and the minutes of its measured steps add up to no more than its
   SOP's standard.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter as Tally
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from sqlalchemy import and_, case, func, literal, select
@@ -66,9 +67,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def stats(values: list[float]) -> dict:
     vs = sorted(values)
-    r = (lambda v: None if v is None else round(v, 1))
-    return {"n": len(vs), "mean": r(sum(vs) / len(vs)) if vs else None, "median": r(percentile(vs, 0.5)),
-            "p90": r(percentile(vs, 0.9))}
+    r = lambda v: None if v is None else round(v, 1)
+    return {
+        "n": len(vs),
+        "mean": r(sum(vs) / len(vs)) if vs else None,
+        "median": r(percentile(vs, 0.5)),
+        "p90": r(percentile(vs, 0.9)),
+    }
 
 
 def pct(part: int, whole: int) -> float | None:
@@ -78,8 +83,8 @@ def pct(part: int, whole: int) -> float | None:
 # -- periods -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Period:
-    start: date          # first office day, inclusive
-    end: date            # last office day, inclusive
+    start: date  # first office day, inclusive
+    end: date  # last office day, inclusive
     tz: object
 
     @property
@@ -87,7 +92,7 @@ class Period:
         return (self.end - self.start).days + 1
 
     def utc(self, d: date) -> datetime:
-        return datetime.combine(d, time.min, tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
+        return datetime.combine(d, time.min, tzinfo=self.tz).astimezone(UTC).replace(tzinfo=None)
 
     @cached_property
     def utc_start(self) -> datetime:
@@ -115,8 +120,7 @@ class Period:
         return f"{s.day} {BULAN[s.month - 1]} {s.year} – {e.day} {BULAN[e.month - 1]} {e.year}"
 
     def to_dict(self) -> dict:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "label": self.label(),
-                "grain": self.grain}
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "label": self.label(), "grain": self.grain}
 
 
 def _month_end(d: date) -> date:
@@ -127,7 +131,12 @@ def parse_day(value, name: str) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid("Tanggal '%(name)s' tidak sah (format TTTT-BB-HH).", params={"name": name}, field=name, detail=f"{name}={value!r}") from None
+        raise Invalid(
+            "Tanggal '%(name)s' tidak sah (format TTTT-BB-HH).",
+            params={"name": name},
+            field=name,
+            detail=f"{name}={value!r}",
+        ) from None
 
 
 class _Clock:
@@ -135,10 +144,11 @@ class _Clock:
     or minute text where the zone's offset is not a whole number of hours: a year's 60,000 timestamps are
     ~2,000 distinct hours, each converted once here."""
 
-    def __init__(self, tz, dialect: str, period: "Period"):
+    def __init__(self, tz, dialect: str, period: Period):
         self.tz, self.dialect = tz, dialect
         months = {(d.year, d.month) for d in (period.start, period.end)} | {
-            (y, m) for y in range(period.start.year, period.end.year + 1) for m in range(1, 13)}
+            (y, m) for y in range(period.start.year, period.end.year + 1) for m in range(1, 13)
+        }
         self.minutes = any(local(datetime(y, m, 1), tz).utcoffset() % timedelta(hours=1) for y, m in months)
         self._cache: dict = {}
 
@@ -150,8 +160,9 @@ class _Clock:
     def local(self, key: str) -> datetime:
         out = self._cache.get(key)
         if out is None:
-            utc = datetime(int(key[:4]), int(key[5:7]), int(key[8:10]), int(key[11:13]),
-                           int(key[14:16]) if self.minutes else 0)
+            utc = datetime(
+                int(key[:4]), int(key[5:7]), int(key[8:10]), int(key[11:13]), int(key[14:16]) if self.minutes else 0
+            )
             out = self._cache[key] = local(utc, self.tz)
         return out
 
@@ -168,8 +179,13 @@ def _ticket_facts():
     issue's ``ticket.outcome`` (NULL while open), ``first_called_at`` and ``outcome_by``. When the system
     closed it (the day-end: a skipped ticket nobody came back for becomes ``no_show``), the staff member is
     the one who last called it (``call``, looked up only for those rows: COALESCE stops at the first value)."""
-    last_caller = (select(Call.actor_id).where(Call.ticket_id == Ticket.id, Call.kind != "step")
-                   .order_by(Call.seq.desc()).limit(1).scalar_subquery())
+    last_caller = (
+        select(Call.actor_id)
+        .where(Call.ticket_id == Ticket.id, Call.kind != "step")
+        .order_by(Call.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     return Ticket.outcome, Ticket.first_called_at, func.coalesce(Ticket.outcome_by, last_caller)
 
 
@@ -190,8 +206,9 @@ class ReportService:
         self.core = core
 
     # -- periods ----------------------------------------------------------------------------
-    def period(self, start: date | str | None = None, end: date | str | None = None,
-               now: datetime | None = None) -> Period:
+    def period(
+        self, start: date | str | None = None, end: date | str | None = None, now: datetime | None = None
+    ) -> Period:
         """A period of office days; default: the current month up to today."""
         today = local(now or utcnow(), self.core.tz).date()
         s = parse_day(start, "from") if isinstance(start, str) else start
@@ -199,11 +216,9 @@ class ReportService:
         s = s or today.replace(day=1)
         e = e or max(s, min(_month_end(s), today))
         if e < s:
-            raise Invalid("Tanggal akhir sebelum tanggal awal.",
-                          field="to", detail=f"from={s} to={e}")
+            raise Invalid("Tanggal akhir sebelum tanggal awal.", field="to", detail=f"from={s} to={e}")
         if (e - s).days + 1 > MAX_DAYS:
-            raise Invalid("Rentang laporan paling lama 3 tahun.", field="to",
-                          detail=f"{(e - s).days + 1} days")
+            raise Invalid("Rentang laporan paling lama 3 tahun.", field="to", detail=f"{(e - s).days + 1} days")
         return Period(s, e, self.core.tz)
 
     def month(self, year: int, month: int) -> Period:
@@ -226,13 +241,20 @@ class ReportService:
             steps = self._steps(s, office, period)
             counters = {c.id: c for c in s.execute(select(Counter).where(Counter.office_id == office)).scalars()}
             staff_ids = {k for k in t_groups["staff"] if k is not None}
-            users = {uid: (full, username) for uid, full, username in s.execute(
-                select(User.id, User.full_name, User.username).where(User.id.in_(staff_ids))).all()} \
-                if staff_ids else {}
+            users = (
+                {
+                    uid: (full, username)
+                    for uid, full, username in s.execute(
+                        select(User.id, User.full_name, User.username).where(User.id.in_(staff_ids))
+                    ).all()
+                }
+                if staff_ids
+                else {}
+            )
         names = {uid: v[0] for uid, v in users.items()}
         usernames = {uid: v[1] for uid, v in users.items()}
         sops = core.sops
-        name_of = (lambda code: sops[code].short_name if code in sops else code)
+        name_of = lambda code: sops[code].short_name if code in sops else code
         empty = self._no_tickets()
 
         by_service = t_groups["service"]
@@ -241,46 +263,74 @@ class ReportService:
         services = []
         for code in sorted(set(by_service) | set(app_by_service), key=lambda c: (name_of(c), c)):
             t, a = by_service.get(code) or empty, app_by_service.get(code, {})
-            services.append({"service": code, "name": name_of(code),
-                             "standard_minutes": sops[code].standard_minutes if code in sops else None,
-                             **t, **self._app_cols(a), "ikm": (ikm_by_service.get(code) or {}).get("ikm"),
-                             "ikm_respondents": (ikm_by_service.get(code) or {}).get("respondents", 0)})
+            services.append(
+                {
+                    "service": code,
+                    "name": name_of(code),
+                    "standard_minutes": sops[code].standard_minutes if code in sops else None,
+                    **t,
+                    **self._app_cols(a),
+                    "ikm": (ikm_by_service.get(code) or {}).get("ikm"),
+                    "ikm_respondents": (ikm_by_service.get(code) or {}).get("respondents", 0),
+                }
+            )
         loket = []
-        for cid, t in sorted(t_groups["counter"].items(),
-                             key=lambda kv: (counters[kv[0]].number if kv[0] in counters else 10**6)):
+        for cid, t in sorted(
+            t_groups["counter"].items(), key=lambda kv: counters[kv[0]].number if kv[0] in counters else 10**6
+        ):
             c = counters.get(cid)
-            loket.append({"counter": cid, "name": c.name if c else "(tanpa loket)", "number": c.number if c else None,
-                          **t})
+            loket.append(
+                {"counter": cid, "name": c.name if c else "(tanpa loket)", "number": c.number if c else None, **t}
+            )
         staff = []
-        for uid, t in sorted(t_groups["staff"].items(),
-                             key=lambda kv: names.get(kv[0]) or usernames.get(kv[0]) or "~"):
-            staff.append({"user": usernames.get(uid), "name": (names.get(uid) or usernames.get(uid)
-                                                               or "(tanpa petugas)"), **t})
+        for uid, t in sorted(t_groups["staff"].items(), key=lambda kv: names.get(kv[0]) or usernames.get(kv[0]) or "~"):
+            staff.append(
+                {"user": usernames.get(uid), "name": (names.get(uid) or usernames.get(uid) or "(tanpa petugas)"), **t}
+            )
         hours = []
         for h, t in sorted(t_groups["hour"].items()):
             hours.append({"hour": h, "label": f"{h:02d}.00–{h:02d}.59", **t})
         trend_t = t_groups["bucket"]
         trend_a = a_groups["bucket"]
-        trend = [{"bucket": b, "label": _bucket_label(b), **(trend_t.get(b) or empty),
-                  **self._app_cols(trend_a.get(b, {}))}
-                 for b in sorted(set(trend_t) | {k for k in trend_a if k is not None})]
+        trend = [
+            {"bucket": b, "label": _bucket_label(b), **(trend_t.get(b) or empty), **self._app_cols(trend_a.get(b, {}))}
+            for b in sorted(set(trend_t) | {k for k in trend_a if k is not None})
+        ]
         step_rows = []
         for (code, no), (n, total, within, std) in sorted(steps.items(), key=lambda kv: (name_of(kv[0][0]), kv[0][1])):
             sop = sops.get(code)
             step = next((x for x in sop.steps if x.no == no), None) if sop else None
-            step_rows.append({"service": code, "name": name_of(code), "step": no,
-                              "activity": step.activity if step else "", "role": step.role_name if step else "",
-                              "count": n, "mean_minutes": round(total / n, 1) if n else None,
-                              "standard_minutes": std, "measured": measured(std),
-                              "within": within if measured(std) else None,
-                              "within_pct": pct(within, n) if measured(std) else None})
+            step_rows.append(
+                {
+                    "service": code,
+                    "name": name_of(code),
+                    "step": no,
+                    "activity": step.activity if step else "",
+                    "role": step.role_name if step else "",
+                    "count": n,
+                    "mean_minutes": round(total / n, 1) if n else None,
+                    "standard_minutes": std,
+                    "measured": measured(std),
+                    "within": within if measured(std) else None,
+                    "within_pct": pct(within, n) if measured(std) else None,
+                }
+            )
         totals = dict(t_groups["total"].get(0) or empty)
         totals |= self._app_cols(a_groups["total"].get(0, {}))
-        return {"office": core.office(), "period": period.to_dict(), "generated_at": iso(utcnow()),
-                "totals": totals, "services": services, "counters": loket, "staff": staff, "hours": hours,
-                "trend": trend, "steps": step_rows,
-                "missing_documents": [{"document": d, "count": n} for d, n in missing.most_common(10)],
-                "ikm": ikm}
+        return {
+            "office": core.office(),
+            "period": period.to_dict(),
+            "generated_at": iso(utcnow()),
+            "totals": totals,
+            "services": services,
+            "counters": loket,
+            "staff": staff,
+            "hours": hours,
+            "trend": trend,
+            "steps": step_rows,
+            "missing_documents": [{"document": d, "count": n} for d, n in missing.most_common(10)],
+            "ikm": ikm,
+        }
 
     @staticmethod
     def service_rows(report: dict) -> list[dict]:
@@ -293,9 +343,12 @@ class ReportService:
         ``report_city`` and ``report_regency`` ("Pemerintah Kabupaten …"); blank lines to fill by hand
         when unset; dated today in the office's zone."""
         core = self.core
-        return {"signer": camat(core), "city": str(core.get_setting("report_city", "") or ""),
-                "regency": str(core.get_setting("report_regency", "") or ""),
-                "signed_on": local(now or utcnow(), core.tz).date()}
+        return {
+            "signer": camat(core),
+            "city": str(core.get_setting("report_city", "") or ""),
+            "regency": str(core.get_setting("report_regency", "") or ""),
+            "signed_on": local(now or utcnow(), core.tz).date(),
+        }
 
     # -- the kabupaten comparison --------------------------------------------------------------
     def regency(self, actor: Actor, period: Period) -> list[dict]:
@@ -303,21 +356,38 @@ class ReportService:
         _require_report(self.core, actor)
         core = self.core
         if core.db.dialect != "postgresql":
-            raise Invalid("Perbandingan kabupaten hanya tersedia dengan PostgreSQL (basis data bersama).", status=409,
-                          code="needs_postgresql")
+            raise Invalid(
+                "Perbandingan kabupaten hanya tersedia dengan PostgreSQL (basis data bersama).",
+                status=409,
+                code="needs_postgresql",
+            )
         with core.db.read() as s:
             if not is_regency(actor):
-                raise Forbidden("Perbandingan kabupaten hanya untuk admin kabupaten.",
-                                detail=f"user {actor.username!r} offices={actor.offices!r}, needs ['*']")
+                raise Forbidden(
+                    "Perbandingan kabupaten hanya untuk admin kabupaten.",
+                    detail=f"user {actor.username!r} offices={actor.offices!r}, needs ['*']",
+                )
             outcome, first_call, _ = _ticket_facts()
             wait = func.extract("epoch", first_call - Ticket.issued_at) / 60.0
             served = func.count().filter(outcome == "served")
-            t_rows = {r[0]: r for r in s.execute(
-                select(Ticket.office_id, func.count(), served, func.count().filter(outcome == "no_show"),
-                       func.percentile_cont(0.5).within_group(wait), func.percentile_cont(0.9).within_group(wait),
-                       func.percentile_cont(0.5).within_group(
-                           func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0))
-                .where(Ticket.day >= period.start, Ticket.day <= period.end).group_by(Ticket.office_id)).all()}
+            t_rows = {
+                r[0]: r
+                for r in s.execute(
+                    select(
+                        Ticket.office_id,
+                        func.count(),
+                        served,
+                        func.count().filter(outcome == "no_show"),
+                        func.percentile_cont(0.5).within_group(wait),
+                        func.percentile_cont(0.9).within_group(wait),
+                        func.percentile_cont(0.5).within_group(
+                            func.extract("epoch", Ticket.finished_at - Ticket.started_at) / 60.0
+                        ),
+                    )
+                    .where(Ticket.day >= period.start, Ticket.day <= period.end)
+                    .group_by(Ticket.office_id)
+                ).all()
+            }
             a_rows = {}
             for oid, code, done, within, returned in s.execute(self._app_within_query(None, period)):
                 row = a_rows.setdefault(oid, [0, 0, 0])
@@ -329,15 +399,26 @@ class ReportService:
         for o in office_rows:
             t = t_rows.get(o.id)
             done, within, returned = a_rows.get(o.id, [0, 0, 0])
-            r1 = (lambda v: None if v is None else round(float(v), 1))
+            r1 = lambda v: None if v is None else round(float(v), 1)
             ikm = _ikm(core, period.start, period.end, office=o.id)
-            out.append({"office": o.code, "name": o.name, "issued": t[1] if t else 0, "served": t[2] if t else 0,
-                        "no_show": t[3] if t else 0, "wait_median_minutes": r1(t[4]) if t else None,
-                        "wait_p90_minutes": r1(t[5]) if t else None,
-                        "service_median_minutes": r1(t[6]) if t else None,
-                        "applications_done": done, "applications_returned": returned,
-                        "within_standard_pct": pct(within, done),
-                        "ikm": ikm["ikm"], "ikm_grade": ikm["grade"], "ikm_respondents": ikm["respondents"]})
+            out.append(
+                {
+                    "office": o.code,
+                    "name": o.name,
+                    "issued": t[1] if t else 0,
+                    "served": t[2] if t else 0,
+                    "no_show": t[3] if t else 0,
+                    "wait_median_minutes": r1(t[4]) if t else None,
+                    "wait_p90_minutes": r1(t[5]) if t else None,
+                    "service_median_minutes": r1(t[6]) if t else None,
+                    "applications_done": done,
+                    "applications_returned": returned,
+                    "within_standard_pct": pct(within, done),
+                    "ikm": ikm["ikm"],
+                    "ikm_grade": ikm["grade"],
+                    "ikm_respondents": ikm["respondents"],
+                }
+            )
         return out
 
     # -- the queries ---------------------------------------------------------------------------
@@ -348,19 +429,37 @@ class ReportService:
         outcome, first_call, closer = _ticket_facts()
         clock = _Clock(self.core.tz, conn.dialect.name, period)
         rows = conn.execute(
-            select(Ticket.service_code, Ticket.day, Ticket.counter_id, closer, outcome, Ticket.issued_at, first_call,
-                   Ticket.started_at, Ticket.finished_at, clock.key(Ticket.issued_at))
-            .where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)).all()
+            select(
+                Ticket.service_code,
+                Ticket.day,
+                Ticket.counter_id,
+                closer,
+                outcome,
+                Ticket.issued_at,
+                first_call,
+                Ticket.started_at,
+                Ticket.finished_at,
+                clock.key(Ticket.issued_at),
+            ).where(Ticket.office_id.in_(offices), Ticket.day >= period.start, Ticket.day <= period.end)
+        ).all()
         if not rows:
             return {dim: {} for dim in ("service", "counter", "staff", "hour", "bucket", "total")}
         codes, days, counters, staff, outcomes, issued, first, started, finished, keys = zip(*rows)
         waits = [None if f is None else max(0.0, (f - i).total_seconds() / 60.0) for i, f in zip(issued, first)]
-        served = [None if o != "served" or a is None or b is None else max(0.0, (b - a).total_seconds() / 60.0)
-                  for o, a, b in zip(outcomes, started, finished)]
+        served = [
+            None if o != "served" or a is None or b is None else max(0.0, (b - a).total_seconds() / 60.0)
+            for o, a, b in zip(outcomes, started, finished)
+        ]
         bucket = {d: period.bucket(d) for d in set(days)}
         hour = {k: clock.local(k).hour for k in set(keys)}
-        dims = {"service": codes, "counter": counters, "staff": staff, "hour": [hour[k] for k in keys],
-                "bucket": [bucket[d] for d in days], "total": [0] * len(rows)}
+        dims = {
+            "service": codes,
+            "counter": counters,
+            "staff": staff,
+            "hour": [hour[k] for k in keys],
+            "bucket": [bucket[d] for d in days],
+            "total": [0] * len(rows),
+        }
         return {dim: self._ticket_rows_of(ks, outcomes, waits, served) for dim, ks in dims.items()}
 
     @classmethod
@@ -382,37 +481,55 @@ class ReportService:
         for k, c in counts.items():
             wait, service = stats(wait_of.get(k, [])), stats(served_of.get(k, []))
             closed = sum(c.get(o, 0) for o in OUTCOMES)
-            out[k] = {"issued": sum(c.values()), **{o: c.get(o, 0) for o in OUTCOMES}, "open": c.get(None, 0),
-                      **{f"wait_{s}_minutes": wait[s] for s in ("mean", "median", "p90")},
-                      **{f"service_{s}_minutes": service[s] for s in ("mean", "median", "p90")},
-                      "no_show_pct": pct(c.get("no_show", 0), closed)}
+            out[k] = {
+                "issued": sum(c.values()),
+                **{o: c.get(o, 0) for o in OUTCOMES},
+                "open": c.get(None, 0),
+                **{f"wait_{s}_minutes": wait[s] for s in ("mean", "median", "p90")},
+                **{f"service_{s}_minutes": service[s] for s in ("mean", "median", "p90")},
+                "no_show_pct": pct(c.get("no_show", 0), closed),
+            }
         return out
 
     @staticmethod
     def _no_tickets() -> dict:
         """The row of a group without tickets."""
-        return {"issued": 0, **{o: 0 for o in OUTCOMES}, "open": 0,
-                **{f"{m}_{s}_minutes": None for m in ("wait", "service") for s in ("mean", "median", "p90")},
-                "no_show_pct": None}
+        return {
+            "issued": 0,
+            **{o: 0 for o in OUTCOMES},
+            "open": 0,
+            **{f"{m}_{s}_minutes": None for m in ("wait", "service") for s in ("mean", "median", "p90")},
+            "no_show_pct": None,
+        }
 
     def _app_within_query(self, offices: list[int] | None, period: Period):
         """Per application completed or returned in the period: its measured minutes vs its SOP's standard."""
         measured_minutes = func.sum(case((StepLog.standard_minutes > 0, StepLog.minutes), else_=0.0))
-        per_app = (select(Application.id.label("id"), Application.office_id.label("office_id"),
-                          Application.service_code.label("service"), Application.status.label("status"),
-                          measured_minutes.label("minutes"))
-                   .join(StepLog, StepLog.application_id == Application.id)
-                   .where(Application.closed_at >= period.utc_start, Application.closed_at < period.utc_end,
-                          *([Application.office_id.in_(offices)] if offices is not None else []))
-                   .group_by(Application.id, Application.office_id, Application.service_code, Application.status)
-                   ).subquery()
+        per_app = (
+            select(
+                Application.id.label("id"),
+                Application.office_id.label("office_id"),
+                Application.service_code.label("service"),
+                Application.status.label("status"),
+                measured_minutes.label("minutes"),
+            )
+            .join(StepLog, StepLog.application_id == Application.id)
+            .where(
+                Application.closed_at >= period.utc_start,
+                Application.closed_at < period.utc_end,
+                *([Application.office_id.in_(offices)] if offices is not None else []),
+            )
+            .group_by(Application.id, Application.office_id, Application.service_code, Application.status)
+        ).subquery()
         standards = [(code, sop.standard_minutes) for code, sop in self.core.sops.items()]
         std = case(*[(per_app.c.service == code, m) for code, m in standards], else_=-1) if standards else -1
-        return (select(per_app.c.office_id, per_app.c.service,
-                       func.sum(case((per_app.c.status == "done", 1), else_=0)),
-                       func.sum(case((and_(per_app.c.status == "done", per_app.c.minutes <= std), 1), else_=0)),
-                       func.sum(case((per_app.c.status == "returned", 1), else_=0)))
-                .group_by(per_app.c.office_id, per_app.c.service))
+        return select(
+            per_app.c.office_id,
+            per_app.c.service,
+            func.sum(case((per_app.c.status == "done", 1), else_=0)),
+            func.sum(case((and_(per_app.c.status == "done", per_app.c.minutes <= std), 1), else_=0)),
+            func.sum(case((per_app.c.status == "returned", 1), else_=0)),
+        ).group_by(per_app.c.office_id, per_app.c.service)
 
     def _application_groups(self, conn, offices: list[int], period: Period) -> tuple[dict, Tally]:
         """Applications opened, completed (within standard) or returned in the period per ``service``,
@@ -420,27 +537,56 @@ class ReportService:
         missing from the returned ones."""
         opened = and_(Application.created_at >= period.utc_start, Application.created_at < period.utc_end)
         closed = and_(Application.closed_at >= period.utc_start, Application.closed_at < period.utc_end)
-        measured_minutes = (select(StepLog.application_id.label("app"), func.sum(StepLog.minutes).label("minutes"))
-                            .join(Application, Application.id == StepLog.application_id)
-                            .where(Application.office_id.in_(offices), closed, StepLog.standard_minutes > 0)
-                            .group_by(StepLog.application_id).subquery())  # one grouped pass, outer-joined
+        measured_minutes = (
+            select(StepLog.application_id.label("app"), func.sum(StepLog.minutes).label("minutes"))
+            .join(Application, Application.id == StepLog.application_id)
+            .where(Application.office_id.in_(offices), closed, StepLog.standard_minutes > 0)
+            .group_by(StepLog.application_id)
+            .subquery()
+        )  # one grouped pass, outer-joined
         standards = [(code, sop.standard_minutes) for code, sop in self.core.sops.items()]
-        std = case(*[(Application.service_code == code, m) for code, m in standards], else_=None) \
-            if standards else None
-        within = (case((and_(closed, Application.status == "done",
-                             func.coalesce(measured_minutes.c.minutes, 0.0) <= std + 1e-9), 1), else_=0)
-                  if std is not None else literal(0))
+        std = case(*[(Application.service_code == code, m) for code, m in standards], else_=None) if standards else None
+        within = (
+            case(
+                (
+                    and_(
+                        closed,
+                        Application.status == "done",
+                        func.coalesce(measured_minutes.c.minutes, 0.0) <= std + 1e-9,
+                    ),
+                    1,
+                ),
+                else_=0,
+            )
+            if std is not None
+            else literal(0)
+        )
         clock = _Clock(self.core.tz, conn.dialect.name, period)
-        per_app = (select(Application.service_code.label("service"), Application.status.label("status"),
-                          case((closed, clock.key(Application.closed_at)), else_=None).label("closed_key"),
-                          case((opened, 1), else_=0).label("opened"), within.label("within"))
-                   .outerjoin(measured_minutes, measured_minutes.c.app == Application.id)
-                   .where(Application.office_id.in_(offices), opened | closed)).subquery()
-        rows = conn.execute(select(per_app.c.service, per_app.c.status, per_app.c.closed_key,
-                                   func.sum(per_app.c.opened), func.count(), func.sum(per_app.c.within))
-                            .group_by(per_app.c.service, per_app.c.status, per_app.c.closed_key)).all()
-        out: dict = {dim: defaultdict(lambda: {"opened": 0, "done": 0, "returned": 0, "within": 0})
-                     for dim in ("service", "bucket", "total")}
+        per_app = (
+            select(
+                Application.service_code.label("service"),
+                Application.status.label("status"),
+                case((closed, clock.key(Application.closed_at)), else_=None).label("closed_key"),
+                case((opened, 1), else_=0).label("opened"),
+                within.label("within"),
+            )
+            .outerjoin(measured_minutes, measured_minutes.c.app == Application.id)
+            .where(Application.office_id.in_(offices), opened | closed)
+        ).subquery()
+        rows = conn.execute(
+            select(
+                per_app.c.service,
+                per_app.c.status,
+                per_app.c.closed_key,
+                func.sum(per_app.c.opened),
+                func.count(),
+                func.sum(per_app.c.within),
+            ).group_by(per_app.c.service, per_app.c.status, per_app.c.closed_key)
+        ).all()
+        out: dict = {
+            dim: defaultdict(lambda: {"opened": 0, "done": 0, "returned": 0, "within": 0})
+            for dim in ("service", "bucket", "total")
+        }
         for code, status, key, n_opened, n, n_within in rows:
             in_closed = key is not None
             bucket = period.bucket(clock.local(key).date()) if in_closed else None
@@ -451,32 +597,48 @@ class ReportService:
                 row["returned"] += n if in_closed and status == "returned" else 0
                 row["within"] += int(n_within or 0)
         missing = Tally()
-        for (docs,) in conn.execute(select(Application.missing_documents)
-                                    .where(Application.office_id.in_(offices), closed,
-                                           Application.status == "returned").order_by(Application.id)):
+        for (docs,) in conn.execute(
+            select(Application.missing_documents)
+            .where(Application.office_id.in_(offices), closed, Application.status == "returned")
+            .order_by(Application.id)
+        ):
             missing.update(docs or ["(alasan lain)"])
         return {dim: dict(v) for dim, v in out.items()}, missing
 
     @staticmethod
     def _app_cols(a: dict) -> dict:
         done = a.get("done", 0)
-        return {"applications_opened": a.get("opened", 0), "applications_done": done,
-                "applications_returned": a.get("returned", 0), "within_standard": a.get("within", 0),
-                "within_standard_pct": pct(a.get("within", 0), done)}
+        return {
+            "applications_opened": a.get("opened", 0),
+            "applications_done": done,
+            "applications_returned": a.get("returned", 0),
+            "within_standard": a.get("within", 0),
+            "within_standard_pct": pct(a.get("within", 0), done),
+        }
 
     def _steps(self, s, office: int, period: Period) -> dict:
         """(service, step) → (count, total minutes, within standard, standard) of steps ended in the period."""
         # SQLite (no ANALYZE statistics) would walk every application of the office and all its steps; ``+ 0``
         # keeps it off the office index so it reads the period's slice of ix_step_log_ended instead
         office_col = Application.office_id + 0 if self.core.db.dialect == "sqlite" else Application.office_id
-        rows = s.connection().execute(
-            select(Application.service_code, StepLog.step_no, func.count(), func.sum(StepLog.minutes),
-                   func.sum(case((StepLog.minutes <= StepLog.standard_minutes, 1), else_=0)),
-                   func.max(StepLog.standard_minutes))
-            .select_from(StepLog).join(Application, Application.id == StepLog.application_id)
-            .where(office_col == office, StepLog.ended_at >= period.utc_start,
-                   StepLog.ended_at < period.utc_end)
-            .group_by(Application.service_code, StepLog.step_no)).all()
+        rows = (
+            s.connection()
+            .execute(
+                select(
+                    Application.service_code,
+                    StepLog.step_no,
+                    func.count(),
+                    func.sum(StepLog.minutes),
+                    func.sum(case((StepLog.minutes <= StepLog.standard_minutes, 1), else_=0)),
+                    func.max(StepLog.standard_minutes),
+                )
+                .select_from(StepLog)
+                .join(Application, Application.id == StepLog.application_id)
+                .where(office_col == office, StepLog.ended_at >= period.utc_start, StepLog.ended_at < period.utc_end)
+                .group_by(Application.service_code, StepLog.step_no)
+            )
+            .all()
+        )
         return {(code, no): (n, float(total or 0), int(within or 0), std) for code, no, n, total, within, std in rows}
 
     # -- the live board ------------------------------------------------------------------------
@@ -490,28 +652,52 @@ class ReportService:
         outcome = _ticket_facts()[0]
         sops = core.sops
         with core.db.read() as s:
-            waiting = s.execute(select(Ticket.service_code, func.count(), func.min(Ticket.issued_at))
-                                .where(Ticket.office_id == core.office_id, Ticket.day == today,
-                                       Ticket.status == "waiting").group_by(Ticket.service_code)).all()
-            outcomes = dict(s.execute(select(outcome, func.count()).where(
-                Ticket.office_id == core.office_id, Ticket.day == today).group_by(outcome)).all())
-            counters = s.execute(select(Counter).where(Counter.office_id == core.office_id)
-                                 .order_by(Counter.number)).scalars().all()
+            waiting = s.execute(
+                select(Ticket.service_code, func.count(), func.min(Ticket.issued_at))
+                .where(Ticket.office_id == core.office_id, Ticket.day == today, Ticket.status == "waiting")
+                .group_by(Ticket.service_code)
+            ).all()
+            outcomes = dict(
+                s.execute(
+                    select(outcome, func.count())
+                    .where(Ticket.office_id == core.office_id, Ticket.day == today)
+                    .group_by(outcome)
+                ).all()
+            )
+            counters = (
+                s.execute(select(Counter).where(Counter.office_id == core.office_id).order_by(Counter.number))
+                .scalars()
+                .all()
+            )
             current = {}
-            for t in s.execute(select(Ticket).where(Ticket.office_id == core.office_id, Ticket.day == today,
-                                                    Ticket.status.in_(("called", "serving")))).scalars():
+            for t in s.execute(
+                select(Ticket).where(
+                    Ticket.office_id == core.office_id, Ticket.day == today, Ticket.status.in_(("called", "serving"))
+                )
+            ).scalars():
                 current[t.counter_id] = t
-            callers = dict(s.execute(
-                select(Call.counter_id, User.full_name).join(User, User.id == Call.actor_id)
-                .where(Call.seq.in_(select(func.max(Call.seq)).where(Call.office_id == core.office_id,
-                                                                     Call.at >= period.utc_start)
-                                    .group_by(Call.counter_id)))).all())
-            open_apps = s.execute(select(Application.service_code, Application.current_step,
-                                         Application.step_started_at, Service.role_map)
-                                  .join(Service, and_(Service.office_id == Application.office_id,
-                                                      Service.code == Application.service_code))
-                                  .where(Application.office_id == core.office_id,
-                                         Application.status == "open")).all()
+            callers = dict(
+                s.execute(
+                    select(Call.counter_id, User.full_name)
+                    .join(User, User.id == Call.actor_id)
+                    .where(
+                        Call.seq.in_(
+                            select(func.max(Call.seq))
+                            .where(Call.office_id == core.office_id, Call.at >= period.utc_start)
+                            .group_by(Call.counter_id)
+                        )
+                    )
+                ).all()
+            )
+            open_apps = s.execute(
+                select(
+                    Application.service_code, Application.current_step, Application.step_started_at, Service.role_map
+                )
+                .join(
+                    Service, and_(Service.office_id == Application.office_id, Service.code == Application.service_code)
+                )
+                .where(Application.office_id == core.office_id, Application.status == "open")
+            ).all()
         over: dict = defaultdict(lambda: {"open": 0, "red": 0, "amber": 0})
         rules = core.calendar.rules()  # a step's minutes are office minutes (workflow.step_minutes, one rule)
         for code, step_no, started, role_map in open_apps:
@@ -529,21 +715,41 @@ class ReportService:
                 row[state] += 1
         longest = min((w[2] for w in waiting), default=None)
         return {
-            "at": iso(now), "day": today.isoformat(),
-            "waiting": [{"service": code, "name": sops[code].short_name if code in sops else code, "count": n,
-                         "longest_minutes": round(_minutes(oldest, now) or 0, 1)}
-                        for code, n, oldest in sorted(waiting, key=lambda w: -w[1])],
+            "at": iso(now),
+            "day": today.isoformat(),
+            "waiting": [
+                {
+                    "service": code,
+                    "name": sops[code].short_name if code in sops else code,
+                    "count": n,
+                    "longest_minutes": round(_minutes(oldest, now) or 0, 1),
+                }
+                for code, n, oldest in sorted(waiting, key=lambda w: -w[1])
+            ],
             "waiting_total": sum(w[1] for w in waiting),
             "longest_wait_minutes": round(_minutes(longest, now) or 0, 1) if longest else None,
-            "counters": [{"id": c.id, "name": c.name, "number": c.number, "active": c.active,
-                          "ticket": current[c.id].number if c.id in current else None,
-                          "status": current[c.id].status if c.id in current else None,
-                          "staff": callers.get(c.id) if c.id in current else None} for c in counters],
-            "over_standard": [{"role": r, "role_name": STAFF_ROLES.get(r, r), **v}
-                              for r, v in sorted(over.items(), key=lambda kv: (-kv[1]["red"], kv[0]))],
+            "counters": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "number": c.number,
+                    "active": c.active,
+                    "ticket": current[c.id].number if c.id in current else None,
+                    "status": current[c.id].status if c.id in current else None,
+                    "staff": callers.get(c.id) if c.id in current else None,
+                }
+                for c in counters
+            ],
+            "over_standard": [
+                {"role": r, "role_name": STAFF_ROLES.get(r, r), **v}
+                for r, v in sorted(over.items(), key=lambda kv: (-kv[1]["red"], kv[0]))
+            ],
             "printers": [{k: p[k] for k in ("name", "state", "checked_at")} for p in _printers(core)],
-            "today": {"issued": sum(outcomes.values()), "served": outcomes.get("served", 0),
-                      "no_show": outcomes.get("no_show", 0)},
+            "today": {
+                "issued": sum(outcomes.values()),
+                "served": outcomes.get("served", 0),
+                "no_show": outcomes.get("no_show", 0),
+            },
             "ikm": _ikm(core, today, today),
         }
 
@@ -555,10 +761,24 @@ def _printers(core) -> list[dict]:
     return hardware.printers() if hardware is not None else []
 
 
-SUMMARY_FIELDS = ("service", "name", "issued", "served", "no_show", "transferred", "expired",
-                  "wait_mean_minutes", "wait_median_minutes", "wait_p90_minutes",
-                  "service_mean_minutes", "service_median_minutes", "service_p90_minutes",
-                  "applications_done", "applications_returned", "within_standard_pct")
+SUMMARY_FIELDS = (
+    "service",
+    "name",
+    "issued",
+    "served",
+    "no_show",
+    "transferred",
+    "expired",
+    "wait_mean_minutes",
+    "wait_median_minutes",
+    "wait_p90_minutes",
+    "service_mean_minutes",
+    "service_median_minutes",
+    "service_p90_minutes",
+    "applications_done",
+    "applications_returned",
+    "within_standard_pct",
+)
 
 
 def _bucket_label(b: str) -> str:

@@ -16,6 +16,7 @@ The IKM (Indeks Kepuasan Masyarakat) of any period:
 Computed from per-element SUM/COUNT aggregates in SQL over a covering index, then exactly with
 fractions (no float drift at the band edges). The queries never read who answered.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,53 +37,93 @@ from antrean.kernel.timeutil import as_utc, iso, office_day, utcnow
 
 #: The nine elements of Permenpan RB 14/2017 with the questionnaire's wording (answers 1 → 4).
 DEFAULT_ELEMENTS: list[dict[str, Any]] = [
-    {"code": "U1", "name": "Persyaratan", "name_en": "Requirements",
-     "question": "Bagaimana pendapat Saudara tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
-     "question_en": "How well do the service's requirements fit the service?",
-     "answers": ["Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"],
-     "answers_en": ["Not appropriate", "Less appropriate", "Appropriate", "Very appropriate"]},
-    {"code": "U2", "name": "Sistem, mekanisme dan prosedur", "name_en": "System, mechanism and procedure",
-     "question": "Bagaimana pemahaman Saudara tentang kemudahan prosedur pelayanan di unit ini?",
-     "question_en": "How easy was the service procedure here?",
-     "answers": ["Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah"],
-     "answers_en": ["Not easy", "Less easy", "Easy", "Very easy"]},
-    {"code": "U3", "name": "Waktu penyelesaian", "name_en": "Completion time",
-     "question": "Bagaimana pendapat Saudara tentang kecepatan waktu dalam memberikan pelayanan?",
-     "question_en": "How fast was the service?",
-     "answers": ["Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat"],
-     "answers_en": ["Not fast", "Less fast", "Fast", "Very fast"]},
-    {"code": "U4", "name": "Biaya/tarif", "name_en": "Cost/fee",
-     "question": "Bagaimana pendapat Saudara tentang kewajaran biaya/tarif dalam pelayanan?",
-     "question_en": "How fair was the cost of the service?",
-     "answers": ["Sangat mahal", "Cukup mahal", "Murah", "Gratis"],
-     "answers_en": ["Very expensive", "Rather expensive", "Cheap", "Free"]},
-    {"code": "U5", "name": "Produk spesifikasi jenis pelayanan", "name_en": "Service product",
-     "question": "Bagaimana pendapat Saudara tentang kesesuaian produk pelayanan antara yang tercantum dalam "
-                 "standar pelayanan dengan hasil yang diberikan?",
-     "question_en": "Did what you received match what the service standard promises?",
-     "answers": ["Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"],
-     "answers_en": ["Not matching", "Partly matching", "Matching", "Fully matching"]},
-    {"code": "U6", "name": "Kompetensi pelaksana", "name_en": "Staff competence",
-     "question": "Bagaimana pendapat Saudara tentang kompetensi/kemampuan petugas dalam pelayanan?",
-     "question_en": "How competent were the staff?",
-     "answers": ["Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten"],
-     "answers_en": ["Not competent", "Less competent", "Competent", "Very competent"]},
-    {"code": "U7", "name": "Perilaku pelaksana", "name_en": "Staff behaviour",
-     "question": "Bagaimana pendapat Saudara tentang perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
-     "question_en": "How polite and friendly were the staff?",
-     "answers": ["Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah"],
-     "answers_en": ["Not polite or friendly", "Less polite and friendly", "Polite and friendly",
-                    "Very polite and friendly"]},
-    {"code": "U8", "name": "Penanganan pengaduan, saran dan masukan", "name_en": "Complaints and suggestions",
-     "question": "Bagaimana pendapat Saudara tentang penanganan pengaduan pengguna layanan?",
-     "question_en": "How are complaints from service users handled?",
-     "answers": ["Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik"],
-     "answers_en": ["None", "Exists but does not work", "Works, not fully", "Well managed"]},
-    {"code": "U9", "name": "Sarana dan prasarana", "name_en": "Facilities",
-     "question": "Bagaimana pendapat Saudara tentang kualitas sarana dan prasarana?",
-     "question_en": "How good are the facilities?",
-     "answers": ["Buruk", "Cukup", "Baik", "Sangat baik"],
-     "answers_en": ["Poor", "Fair", "Good", "Very good"]},
+    {
+        "code": "U1",
+        "name": "Persyaratan",
+        "name_en": "Requirements",
+        "question": "Bagaimana pendapat Saudara tentang kesesuaian persyaratan pelayanan dengan jenis pelayanannya?",
+        "question_en": "How well do the service's requirements fit the service?",
+        "answers": ["Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"],
+        "answers_en": ["Not appropriate", "Less appropriate", "Appropriate", "Very appropriate"],
+    },
+    {
+        "code": "U2",
+        "name": "Sistem, mekanisme dan prosedur",
+        "name_en": "System, mechanism and procedure",
+        "question": "Bagaimana pemahaman Saudara tentang kemudahan prosedur pelayanan di unit ini?",
+        "question_en": "How easy was the service procedure here?",
+        "answers": ["Tidak mudah", "Kurang mudah", "Mudah", "Sangat mudah"],
+        "answers_en": ["Not easy", "Less easy", "Easy", "Very easy"],
+    },
+    {
+        "code": "U3",
+        "name": "Waktu penyelesaian",
+        "name_en": "Completion time",
+        "question": "Bagaimana pendapat Saudara tentang kecepatan waktu dalam memberikan pelayanan?",
+        "question_en": "How fast was the service?",
+        "answers": ["Tidak cepat", "Kurang cepat", "Cepat", "Sangat cepat"],
+        "answers_en": ["Not fast", "Less fast", "Fast", "Very fast"],
+    },
+    {
+        "code": "U4",
+        "name": "Biaya/tarif",
+        "name_en": "Cost/fee",
+        "question": "Bagaimana pendapat Saudara tentang kewajaran biaya/tarif dalam pelayanan?",
+        "question_en": "How fair was the cost of the service?",
+        "answers": ["Sangat mahal", "Cukup mahal", "Murah", "Gratis"],
+        "answers_en": ["Very expensive", "Rather expensive", "Cheap", "Free"],
+    },
+    {
+        "code": "U5",
+        "name": "Produk spesifikasi jenis pelayanan",
+        "name_en": "Service product",
+        "question": "Bagaimana pendapat Saudara tentang kesesuaian produk pelayanan antara yang tercantum dalam "
+        "standar pelayanan dengan hasil yang diberikan?",
+        "question_en": "Did what you received match what the service standard promises?",
+        "answers": ["Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"],
+        "answers_en": ["Not matching", "Partly matching", "Matching", "Fully matching"],
+    },
+    {
+        "code": "U6",
+        "name": "Kompetensi pelaksana",
+        "name_en": "Staff competence",
+        "question": "Bagaimana pendapat Saudara tentang kompetensi/kemampuan petugas dalam pelayanan?",
+        "question_en": "How competent were the staff?",
+        "answers": ["Tidak kompeten", "Kurang kompeten", "Kompeten", "Sangat kompeten"],
+        "answers_en": ["Not competent", "Less competent", "Competent", "Very competent"],
+    },
+    {
+        "code": "U7",
+        "name": "Perilaku pelaksana",
+        "name_en": "Staff behaviour",
+        "question": "Bagaimana pendapat Saudara tentang perilaku petugas dalam pelayanan terkait kesopanan dan keramahan?",
+        "question_en": "How polite and friendly were the staff?",
+        "answers": ["Tidak sopan dan ramah", "Kurang sopan dan ramah", "Sopan dan ramah", "Sangat sopan dan ramah"],
+        "answers_en": [
+            "Not polite or friendly",
+            "Less polite and friendly",
+            "Polite and friendly",
+            "Very polite and friendly",
+        ],
+    },
+    {
+        "code": "U8",
+        "name": "Penanganan pengaduan, saran dan masukan",
+        "name_en": "Complaints and suggestions",
+        "question": "Bagaimana pendapat Saudara tentang penanganan pengaduan pengguna layanan?",
+        "question_en": "How are complaints from service users handled?",
+        "answers": ["Tidak ada", "Ada tetapi tidak berfungsi", "Berfungsi kurang maksimal", "Dikelola dengan baik"],
+        "answers_en": ["None", "Exists but does not work", "Works, not fully", "Well managed"],
+    },
+    {
+        "code": "U9",
+        "name": "Sarana dan prasarana",
+        "name_en": "Facilities",
+        "question": "Bagaimana pendapat Saudara tentang kualitas sarana dan prasarana?",
+        "question_en": "How good are the facilities?",
+        "answers": ["Buruk", "Cukup", "Baik", "Sangat baik"],
+        "answers_en": ["Poor", "Fair", "Good", "Very good"],
+    },
 ]
 
 WEIGHT_MODES = ("equal", "regulation", "custom")
@@ -90,18 +131,35 @@ WEIGHT_MODES = ("equal", "regulation", "custom")
 REGULATION_WEIGHT = Fraction("0.111")
 
 #: Grade bands on the IKM rounded to 2 decimals (lower bounds; the bands' gaps close by rounding first).
-BANDS = ((Decimal("88.31"), "A", "Sangat baik", "Very good"), (Decimal("76.61"), "B", "Baik", "Good"),
-         (Decimal("65.00"), "C", "Kurang baik", "Fair"), (Decimal("25.00"), "D", "Tidak baik", "Poor"))
+BANDS = (
+    (Decimal("88.31"), "A", "Sangat baik", "Very good"),
+    (Decimal("76.61"), "B", "Baik", "Good"),
+    (Decimal("65.00"), "C", "Kurang baik", "Fair"),
+    (Decimal("25.00"), "D", "Tidak baik", "Poor"),
+)
 
 #: profile question -> answer code -> its label (a message id of the catalogs; translated where shown)
 PROFILE_CHOICES: dict[str, dict[str, str]] = {
     "sex": {"L": "Laki-laki", "P": "Perempuan"},
-    "age": {"u20": "< 20 tahun", "20_29": "20–29 tahun", "30_39": "30–39 tahun", "40_49": "40–49 tahun",
-            "50_59": "50–59 tahun", "60p": "≥ 60 tahun"},
+    "age": {
+        "u20": "< 20 tahun",
+        "20_29": "20–29 tahun",
+        "30_39": "30–39 tahun",
+        "40_49": "40–49 tahun",
+        "50_59": "50–59 tahun",
+        "60p": "≥ 60 tahun",
+    },
     "education": {"sd": "SD ke bawah", "smp": "SMP", "sma": "SMA/SMK", "d": "D1–D4", "s1": "S1", "s2": "S2/S3"},
-    "occupation": {"pns": "PNS", "tni_polri": "TNI/Polri", "swasta": "Pegawai swasta", "wirausaha": "Wirausaha",
-                   "petani": "Petani/Nelayan", "pelajar": "Pelajar/Mahasiswa", "irt": "Ibu rumah tangga",
-                   "lainnya": "Lainnya"},
+    "occupation": {
+        "pns": "PNS",
+        "tni_polri": "TNI/Polri",
+        "swasta": "Pegawai swasta",
+        "wirausaha": "Wirausaha",
+        "petani": "Petani/Nelayan",
+        "pelajar": "Pelajar/Mahasiswa",
+        "irt": "Ibu rumah tangga",
+        "lainnya": "Lainnya",
+    },
 }
 SUGGESTION_MAX = 1000
 SETTING = "survey"
@@ -141,7 +199,7 @@ def weights_of(config: dict) -> dict[str, Fraction]:
     mode = config.get("weight_mode", "equal")
     if mode == "regulation" and len(codes) == 9:
         return {c: REGULATION_WEIGHT for c in codes}
-    if mode == "regulation":   # the regulation's rounding for another element count: 1/n to 3 decimals
+    if mode == "regulation":  # the regulation's rounding for another element count: 1/n to 3 decimals
         return {c: Fraction(round(Fraction(1, len(codes)), 3)) for c in codes}
     if mode == "custom":
         return {c: Fraction(str(config["weights"][c])) for c in codes}
@@ -160,9 +218,17 @@ def compute_ikm(stats: dict[str, tuple[int, int]], config: dict, respondents: in
         if nrr is not None:
             acc += nrr * weights[e["code"]]
             used_w += weights[e["code"]]
-        elements.append({"code": e["code"], "name": e["name"], "name_en": e.get("name_en", e["name"]),
-                         "nrr": None if nrr is None else float(round(Decimal(nrr.numerator) / nrr.denominator, 4)),
-                         "respondents": int(n), "weight": float(weights[e["code"]]), "_nrr": nrr})
+        elements.append(
+            {
+                "code": e["code"],
+                "name": e["name"],
+                "name_en": e.get("name_en", e["name"]),
+                "nrr": None if nrr is None else float(round(Decimal(nrr.numerator) / nrr.denominator, 4)),
+                "respondents": int(n),
+                "weight": float(weights[e["code"]]),
+                "_nrr": nrr,
+            }
+        )
     ikm = None
     if used_w:
         ikm = round2(acc * total_w / used_w * 25)
@@ -173,7 +239,9 @@ def compute_ikm(stats: dict[str, tuple[int, int]], config: dict, respondents: in
         del e["_nrr"]
     return {
         "ikm": None if ikm is None else float(ikm),
-        "grade": g[0] if g else None, "kinerja": g[1] if g else None, "performance": g[2] if g else None,
+        "grade": g[0] if g else None,
+        "kinerja": g[1] if g else None,
+        "performance": g[2] if g else None,
         "respondents": int(respondents),
         "weight": float(next(iter(weights.values()))) if uniform and weights else None,
         "weight_mode": config.get("weight_mode", "equal"),
@@ -190,6 +258,7 @@ def weight_label(config: dict) -> str:
 
     def dec(x: float, digits: int) -> str:
         return f"{x:.{digits}f}".replace(".", ",")
+
     if mode == "regulation":
         w = weights_of(config)[config["elements"][0]["code"]]
         return f"bobot {dec(float(w), 3)} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {dec(1 / n, 6)})"
@@ -206,8 +275,7 @@ def validate_config(value: Any) -> dict:
         raise Invalid("Pengaturan survei tidak sah.", detail="expected an object")
     elements = value.get("elements", DEFAULT_ELEMENTS)
     if not isinstance(elements, list) or not 1 <= len(elements) <= 20:
-        raise Invalid("Daftar unsur survei harus berisi 1–20 unsur.",
-                      detail="elements: a list of 1..20 objects")
+        raise Invalid("Daftar unsur survei harus berisi 1–20 unsur.", detail="elements: a list of 1..20 objects")
     seen, out = set(), []
     for i, e in enumerate(elements):
         where = f"elements[{i}]"
@@ -215,27 +283,42 @@ def validate_config(value: Any) -> dict:
             raise Invalid("Unsur survei tidak sah.", detail=where)
         code = e.get("code")
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z][A-Z0-9]{0,11}", code) or code in seen:
-            raise Invalid("Kode unsur ke-%(value)s tidak sah atau ganda.", params={"value": i + 1},
-                          detail=f"{where}.code: unique, A-Z0-9, max 12")
+            raise Invalid(
+                "Kode unsur ke-%(value)s tidak sah atau ganda.",
+                params={"value": i + 1},
+                detail=f"{where}.code: unique, A-Z0-9, max 12",
+            )
         seen.add(code)
         clean = {"code": code}
         for key in ("name", "question"):
             text = e.get(key)
             if not isinstance(text, str) or not text.strip() or len(text) > 300:
-                raise Invalid("Unsur %(code)s: '%(key)s' wajib diisi.", params={"code": code, "key": key},
-                              detail=f"{where}.{key}: 1..300 characters")
+                raise Invalid(
+                    "Unsur %(code)s: '%(key)s' wajib diisi.",
+                    params={"code": code, "key": key},
+                    detail=f"{where}.{key}: 1..300 characters",
+                )
             clean[key] = text.strip()
             en = e.get(key + "_en")
             clean[key + "_en"] = en.strip() if isinstance(en, str) and en.strip() else clean[key]
         answers = e.get("answers")
-        if not isinstance(answers, list) or len(answers) != 4 or \
-                not all(isinstance(a, str) and a.strip() and len(a) <= 80 for a in answers):
-            raise Invalid("Unsur %(code)s: harus ada empat jawaban (1–4).", params={"code": code},
-                          detail=f"{where}.answers: 4 non-empty strings")
+        if (
+            not isinstance(answers, list)
+            or len(answers) != 4
+            or not all(isinstance(a, str) and a.strip() and len(a) <= 80 for a in answers)
+        ):
+            raise Invalid(
+                "Unsur %(code)s: harus ada empat jawaban (1–4).",
+                params={"code": code},
+                detail=f"{where}.answers: 4 non-empty strings",
+            )
         clean["answers"] = [a.strip() for a in answers]
         en = e.get("answers_en")
-        clean["answers_en"] = [a.strip() for a in en] if isinstance(en, list) and len(en) == 4 and \
-            all(isinstance(a, str) and a.strip() for a in en) else list(clean["answers"])
+        clean["answers_en"] = (
+            [a.strip() for a in en]
+            if isinstance(en, list) and len(en) == 4 and all(isinstance(a, str) and a.strip() for a in en)
+            else list(clean["answers"])
+        )
         out.append(clean)
     mode = value.get("weight_mode", "equal")
     if mode not in WEIGHT_MODES:
@@ -243,13 +326,21 @@ def validate_config(value: Any) -> dict:
     config = {"elements": out, "weight_mode": mode}
     if mode == "custom":
         weights = value.get("weights")
-        if not isinstance(weights, dict) or set(weights) != seen or not all(
-                isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w <= 1 for w in weights.values()):
-            raise Invalid("Setiap unsur perlu bobot antara 0 dan 1.",
-                          detail="weights: {code: number} for exactly the elements")
+        if (
+            not isinstance(weights, dict)
+            or set(weights) != seen
+            or not all(isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w <= 1 for w in weights.values())
+        ):
+            raise Invalid(
+                "Setiap unsur perlu bobot antara 0 dan 1.", detail="weights: {code: number} for exactly the elements"
+            )
         total = sum(Fraction(str(w)) for w in weights.values())
         if abs(total - 1) > Fraction(1, 10**6):
-            raise Invalid("Jumlah bobot harus 1 (sekarang %(value).4f).", params={"value": float(total)}, detail="sum(weights) == 1")
+            raise Invalid(
+                "Jumlah bobot harus 1 (sekarang %(value).4f).",
+                params={"value": float(total)},
+                detail="sum(weights) == 1",
+            )
         config["weights"] = {c: float(weights[c]) for c in (e["code"] for e in out)}
     return config
 
@@ -266,6 +357,7 @@ class SurveyService:
         def q(s):
             row = s.get(Setting, (office, SETTING))
             return row.value if row is not None and isinstance(row.value, dict) else None
+
         if session is not None:
             stored = q(session)
         else:
@@ -275,12 +367,12 @@ class SurveyService:
             return {"elements": [dict(e) for e in DEFAULT_ELEMENTS], "weight_mode": "equal"}
         try:
             return validate_config(stored)
-        except Invalid:   # a setting broken by hand in the database: fall back, never a 500 for citizens
+        except Invalid:  # a setting broken by hand in the database: fall back, never a 500 for citizens
             return {"elements": [dict(e) for e in DEFAULT_ELEMENTS], "weight_mode": "equal"}
 
     def set_config(self, actor, value: dict) -> dict:
         config = validate_config(value)
-        self.core.set_setting(SETTING, config, actor)   # admin only; audited
+        self.core.set_setting(SETTING, config, actor)  # admin only; audited
         return config
 
     # -- eligibility ----------------------------------------------------------------
@@ -289,7 +381,7 @@ class SurveyService:
         """Served-ness of a ticket, read in ONE place. With the records-lifecycle ``outcome`` column:
         ``outcome == "served"``; before it: finished after being started."""
         if hasattr(Ticket, "outcome"):
-            return getattr(ticket, "outcome") == "served"
+            return ticket.outcome == "served"
         return ticket.status == "done" and ticket.started_at is not None
 
     def last_served(self, counter_id: int, now: datetime | None = None) -> dict | None:
@@ -297,9 +389,17 @@ class SurveyService:
         {"id", "number", "token", "answered"} or None."""
         core = self.core
         with core.db.read() as s:
-            t = s.execute(select(Ticket).where(Ticket.office_id == core.office_id, Ticket.counter_id == counter_id,
-                                               Ticket.day == office_day(core.tz, now), served_clause())
-                          .order_by(Ticket.finished_at.desc(), Ticket.id.desc()).limit(1)).scalar_one_or_none()
+            t = s.execute(
+                select(Ticket)
+                .where(
+                    Ticket.office_id == core.office_id,
+                    Ticket.counter_id == counter_id,
+                    Ticket.day == office_day(core.tz, now),
+                    served_clause(),
+                )
+                .order_by(Ticket.finished_at.desc(), Ticket.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
             if t is None:
                 return None
             answered = s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar()
@@ -317,8 +417,9 @@ class SurveyService:
     def _ticket(self, s, token: Any) -> Ticket:
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise NotFound("Tiket tidak ditemukan.", detail="unknown status token")
-        t = s.execute(select(Ticket).where(Ticket.token == token, Ticket.office_id == self.core.office_id)) \
-            .scalar_one_or_none()
+        t = s.execute(
+            select(Ticket).where(Ticket.token == token, Ticket.office_id == self.core.office_id)
+        ).scalar_one_or_none()
         if t is None:
             raise NotFound("Tiket tidak ditemukan.", detail="unknown status token")
         return t
@@ -331,20 +432,40 @@ class SurveyService:
             answered = s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar()
             state = "answered" if answered else ("open" if self._eligible(s, t) else "not_served")
             sop = self.core.sops.get(t.service_code)
-            return {"state": state, "number": t.number, "service": t.service_code,
-                    "service_name": sop.name if sop else t.service_code, "day": t.day.isoformat()}
+            return {
+                "state": state,
+                "number": t.number,
+                "service": t.service_code,
+                "service_name": sop.name if sop else t.service_code,
+                "day": t.day.isoformat(),
+            }
 
     # -- answering --------------------------------------------------------------------
-    def submit(self, token: str, answers: Any, profile: Any = None, suggestion: Any = None, *,
-               channel: str = "api", now: datetime | None = None) -> dict:
+    def submit(
+        self,
+        token: str,
+        answers: Any,
+        profile: Any = None,
+        suggestion: Any = None,
+        *,
+        channel: str = "api",
+        now: datetime | None = None,
+    ) -> dict:
         """Record one response for the served ticket ``token``. 404 unknown token, 409 not served or answered
         already, 422 bad answers. Returns {"id", "ticket", "service", "day"} (nothing about the respondent)."""
         config = self.config()
         codes = [e["code"] for e in config["elements"]]
-        if not isinstance(answers, list) or len(answers) != len(codes) or not all(
-                isinstance(a, int) and not isinstance(a, bool) and 1 <= a <= 4 for a in answers):
-            raise Invalid("Jawaban harus %(value)s angka 1–4, satu untuk setiap unsur.", params={"value": len(codes)}, field="answers",
-                          detail=f"answers: list of {len(codes)} integers in 1..4 ({', '.join(codes)})")
+        if (
+            not isinstance(answers, list)
+            or len(answers) != len(codes)
+            or not all(isinstance(a, int) and not isinstance(a, bool) and 1 <= a <= 4 for a in answers)
+        ):
+            raise Invalid(
+                "Jawaban harus %(value)s angka 1–4, satu untuk setiap unsur.",
+                params={"value": len(codes)},
+                field="answers",
+                detail=f"answers: list of {len(codes)} integers in 1..4 ({', '.join(codes)})",
+            )
         prof = self._profile(profile)
         if suggestion is not None and not isinstance(suggestion, str):
             raise Invalid("Saran harus berupa teks.", field="suggestion")
@@ -359,18 +480,47 @@ class SurveyService:
                 if s.execute(select(SurveyResponse.id).where(SurveyResponse.ticket_id == t.id)).scalar():
                     raise _answered()
                 if not self._eligible(s, t):
-                    raise Conflict("Survei dapat diisi setelah Anda selesai dilayani.", code="not_served",
-                                   detail=f"ticket {t.number} is {t.status}, not served")
-                r = SurveyResponse(office_id=t.office_id, ticket_id=t.id, service_code=t.service_code, day=day,
-                                   submitted_at=now, channel=channel, suggestion=suggestion, **prof)
+                    raise Conflict(
+                        "Survei dapat diisi setelah Anda selesai dilayani.",
+                        code="not_served",
+                        detail=f"ticket {t.number} is {t.status}, not served",
+                    )
+                r = SurveyResponse(
+                    office_id=t.office_id,
+                    ticket_id=t.id,
+                    service_code=t.service_code,
+                    day=day,
+                    submitted_at=now,
+                    channel=channel,
+                    suggestion=suggestion,
+                    **prof,
+                )
                 s.add(r)
                 s.flush()
-                s.add_all([SurveyAnswer(response_id=r.id, element=c, value=v, office_id=t.office_id, day=day,
-                                        service_code=t.service_code) for c, v in zip(codes, answers)])
-                self.core.audit(s, Actor(None, f"survei:{channel}"), "survey.submit", "survey_response", r.id,
-                                event={"service": t.service_code, "channel": channel}, at=now)
+                s.add_all(
+                    [
+                        SurveyAnswer(
+                            response_id=r.id,
+                            element=c,
+                            value=v,
+                            office_id=t.office_id,
+                            day=day,
+                            service_code=t.service_code,
+                        )
+                        for c, v in zip(codes, answers)
+                    ]
+                )
+                self.core.audit(
+                    s,
+                    Actor(None, f"survei:{channel}"),
+                    "survey.submit",
+                    "survey_response",
+                    r.id,
+                    event={"service": t.service_code, "channel": channel},
+                    at=now,
+                )
                 out = {"id": r.id, "ticket": t.number, "service": t.service_code, "day": day.isoformat()}
-        except IntegrityError:   # another request for the same ticket committed first (unique ticket_id)
+        except IntegrityError:  # another request for the same ticket committed first (unique ticket_id)
             raise _answered() from None
         return out
 
@@ -380,10 +530,17 @@ class SurveyService:
         if profile is None:
             return out
         if not isinstance(profile, dict) or set(profile) - {"sex", "age", "education", "occupation"}:
-            raise Invalid("Profil responden tidak sah.", field="profile",
-                          detail="profile: {sex, age, education, occupation}, each optional")
-        for key, column in (("sex", "sex"), ("age", "age_group"), ("education", "education"),
-                            ("occupation", "occupation")):
+            raise Invalid(
+                "Profil responden tidak sah.",
+                field="profile",
+                detail="profile: {sex, age, education, occupation}, each optional",
+            )
+        for key, column in (
+            ("sex", "sex"),
+            ("age", "age_group"),
+            ("education", "education"),
+            ("occupation", "occupation"),
+        ):
             value = profile.get(key)
             if value in (None, ""):
                 continue
@@ -392,8 +549,12 @@ class SurveyService:
                     raise Invalid("Usia tidak sah.", field="profile.age", detail="age: 10..120")
                 value = age_group(value)
             if value not in PROFILE_CHOICES[key]:
-                raise Invalid("Isian profil '%(key)s' tidak dikenal.", params={"key": key},
-                              field=f"profile.{key}", detail=f"{key}: one of {sorted(PROFILE_CHOICES[key])}")
+                raise Invalid(
+                    "Isian profil '%(key)s' tidak dikenal.",
+                    params={"key": key},
+                    field=f"profile.{key}",
+                    detail=f"{key}: one of {sorted(PROFILE_CHOICES[key])}",
+                )
             out[column] = value
         return out
 
@@ -415,8 +576,16 @@ class SurveyService:
                 s.add(Setting(office_id=self.core.office_id, key=key, value=value))
             else:
                 row.value = value
-            self.core.audit(s, actor, "survey.offer", "ticket", t.id, event={"counter": c.id, "number": t.number},
-                            counter=c.id, number=t.number)
+            self.core.audit(
+                s,
+                actor,
+                "survey.offer",
+                "ticket",
+                t.id,
+                event={"counter": c.id, "number": t.number},
+                counter=c.id,
+                number=t.number,
+            )
             return {"counter": c.id, "number": t.number}
 
     def offered(self, counter_id: int, max_minutes: int = 15) -> dict | None:
@@ -446,9 +615,14 @@ class SurveyService:
             if service is not None:
                 conds.append(SurveyAnswer.service_code == service)
                 rconds.append(SurveyResponse.service_code == service)
-            stats = {e: (total, n) for e, total, n in s.execute(
-                select(SurveyAnswer.element, func.sum(SurveyAnswer.value), func.count())
-                .where(*conds).group_by(SurveyAnswer.element)).all()}
+            stats = {
+                e: (total, n)
+                for e, total, n in s.execute(
+                    select(SurveyAnswer.element, func.sum(SurveyAnswer.value), func.count())
+                    .where(*conds)
+                    .group_by(SurveyAnswer.element)
+                ).all()
+            }
             respondents = s.execute(select(func.count()).select_from(SurveyResponse).where(*rconds)).scalar_one()
         out = compute_ikm(stats, config, respondents)
         out.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": service})
@@ -465,15 +639,20 @@ class SurveyService:
         office = self.core.office_id if office is None else office
         with self.core.db.read() as s:
             config = self.config(office, session=s)
-            rows = s.execute(select(SurveyAnswer.service_code, SurveyAnswer.element, func.sum(SurveyAnswer.value),
-                                    func.count())
-                             .where(SurveyAnswer.office_id == office, SurveyAnswer.day >= from_day,
-                                    SurveyAnswer.day <= to_day)
-                             .group_by(SurveyAnswer.service_code, SurveyAnswer.element)).all()
-            counts = dict(s.execute(select(SurveyResponse.service_code, func.count())
-                                    .where(SurveyResponse.office_id == office, SurveyResponse.day >= from_day,
-                                           SurveyResponse.day <= to_day)
-                                    .group_by(SurveyResponse.service_code)).all())
+            rows = s.execute(
+                select(SurveyAnswer.service_code, SurveyAnswer.element, func.sum(SurveyAnswer.value), func.count())
+                .where(SurveyAnswer.office_id == office, SurveyAnswer.day >= from_day, SurveyAnswer.day <= to_day)
+                .group_by(SurveyAnswer.service_code, SurveyAnswer.element)
+            ).all()
+            counts = dict(
+                s.execute(
+                    select(SurveyResponse.service_code, func.count())
+                    .where(
+                        SurveyResponse.office_id == office, SurveyResponse.day >= from_day, SurveyResponse.day <= to_day
+                    )
+                    .group_by(SurveyResponse.service_code)
+                ).all()
+            )
         stats: dict[str, dict] = {}
         overall: dict[str, list] = {}
         for code, element, total, n in rows:
@@ -484,8 +663,10 @@ class SurveyService:
         out = []
         for code in sorted(stats):
             sop = self.core.sops.get(code)
-            out.append(compute_ikm(stats[code], config, counts.get(code, 0))
-                       | {"service": code, "service_name": sop.name if sop else code})
+            out.append(
+                compute_ikm(stats[code], config, counts.get(code, 0))
+                | {"service": code, "service_name": sop.name if sop else code}
+            )
         total = compute_ikm({e: (t, n) for e, (t, n) in overall.items()}, config, sum(counts.values()))
         total.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": None})
         return total, out
@@ -503,51 +684,84 @@ class SurveyService:
             if service is not None:
                 conds.append(SurveyAnswer.service_code == service)
                 rconds.append(SurveyResponse.service_code == service)
-            rows = s.execute(select(month, SurveyAnswer.element, func.sum(SurveyAnswer.value), func.count())
-                             .where(*conds).group_by(month, SurveyAnswer.element)).all()
-            counts = {str(m): n for m, n in s.execute(select(rmonth, func.count()).where(*rconds)
-                                                       .group_by(rmonth)).all()}
+            rows = s.execute(
+                select(month, SurveyAnswer.element, func.sum(SurveyAnswer.value), func.count())
+                .where(*conds)
+                .group_by(month, SurveyAnswer.element)
+            ).all()
+            counts = {
+                str(m): n for m, n in s.execute(select(rmonth, func.count()).where(*rconds).group_by(rmonth)).all()
+            }
         stats: dict[str, dict] = {}
         for m, element, total, n in rows:
             stats.setdefault(str(m), {})[element] = (total, n)
-        return [compute_ikm(stats.get(key, {}), config, counts.get(key, 0)) | {"month": key}
-                for key in (f"{year:04d}-{m:02d}" for m in range(1, 13))]
+        return [
+            compute_ikm(stats.get(key, {}), config, counts.get(key, 0)) | {"month": key}
+            for key in (f"{year:04d}-{m:02d}" for m in range(1, 13))
+        ]
 
     def _month(self, column):
         if self.core.db.dialect == "postgresql":
             return func.to_char(column, "YYYY-MM")
-        return func.substr(column, 1, 7)   # SQLite stores dates as 'YYYY-MM-DD'
+        return func.substr(column, 1, 7)  # SQLite stores dates as 'YYYY-MM-DD'
 
     def profile_counts(self, from_day: date, to_day: date, office: int | None = None) -> dict:
         """Respondents per profile answer: {"sex": {"L": n, …, None: n}, "age": …, …}."""
         office = self.core.office_id if office is None else office
         out = {}
         with self.core.db.read() as s:
-            for key, col in (("sex", SurveyResponse.sex), ("age", SurveyResponse.age_group),
-                             ("education", SurveyResponse.education), ("occupation", SurveyResponse.occupation)):
-                out[key] = dict(s.execute(select(col, func.count()).where(
-                    SurveyResponse.office_id == office, SurveyResponse.day >= from_day, SurveyResponse.day <= to_day)
-                    .group_by(col)).all())
+            for key, col in (
+                ("sex", SurveyResponse.sex),
+                ("age", SurveyResponse.age_group),
+                ("education", SurveyResponse.education),
+                ("occupation", SurveyResponse.occupation),
+            ):
+                out[key] = dict(
+                    s.execute(
+                        select(col, func.count())
+                        .where(
+                            SurveyResponse.office_id == office,
+                            SurveyResponse.day >= from_day,
+                            SurveyResponse.day <= to_day,
+                        )
+                        .group_by(col)
+                    ).all()
+                )
         return out
 
     def suggestions(self, actor, from_day: date, to_day: date, limit: int = 200) -> list[dict]:
         """The free-text suggestions of a period, newest first (report roles only; shown without the ticket)."""
         require_report_reader(self.core, actor)
         with self.core.db.read() as s:
-            rows = s.execute(select(SurveyResponse.day, SurveyResponse.service_code, SurveyResponse.suggestion)
-                             .where(SurveyResponse.office_id == self.core.office_id, SurveyResponse.day >= from_day,
-                                    SurveyResponse.day <= to_day, SurveyResponse.suggestion.is_not(None))
-                             .order_by(SurveyResponse.id.desc()).limit(limit)).all()
+            rows = s.execute(
+                select(SurveyResponse.day, SurveyResponse.service_code, SurveyResponse.suggestion)
+                .where(
+                    SurveyResponse.office_id == self.core.office_id,
+                    SurveyResponse.day >= from_day,
+                    SurveyResponse.day <= to_day,
+                    SurveyResponse.suggestion.is_not(None),
+                )
+                .order_by(SurveyResponse.id.desc())
+                .limit(limit)
+            ).all()
         return [{"day": d.isoformat(), "service": c, "suggestion": text} for d, c, text in rows]
 
     # -- rencana tindak lanjut ----------------------------------------------------------------
     def followups(self, period: str) -> dict[str, dict]:
         check_period(period)
         with self.core.db.read() as s:
-            rows = s.execute(select(SurveyFollowUp).where(SurveyFollowUp.office_id == self.core.office_id,
-                                                          SurveyFollowUp.period == period)).scalars().all()
-            return {r.element: {"plan": r.plan, "updated_at": iso(r.updated_at), "updated_by": r.updated_by}
-                    for r in rows}
+            rows = (
+                s.execute(
+                    select(SurveyFollowUp).where(
+                        SurveyFollowUp.office_id == self.core.office_id, SurveyFollowUp.period == period
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return {
+                r.element: {"plan": r.plan, "updated_at": iso(r.updated_at), "updated_by": r.updated_by} for r in rows
+            }
 
     def set_followup(self, actor, period: str, element: str, plan: str) -> dict:
         """Store the office's follow-up plan for an element in a period (report roles; audited with old and new)."""
@@ -556,27 +770,38 @@ class SurveyService:
         if element not in {e["code"] for e in self.config()["elements"]}:
             raise Invalid("Unsur tidak dikenal.", field="element")
         if not isinstance(plan, str) or len(plan) > 2000:
-            raise Invalid("Rencana tindak lanjut maksimal 2000 karakter.",
-                          field="plan")
+            raise Invalid("Rencana tindak lanjut maksimal 2000 karakter.", field="plan")
         plan = plan.strip()
         with self.core.db.write() as s:
-            row = s.execute(select(SurveyFollowUp).where(
-                SurveyFollowUp.office_id == self.core.office_id, SurveyFollowUp.period == period,
-                SurveyFollowUp.element == element)).scalar_one_or_none()
+            row = s.execute(
+                select(SurveyFollowUp).where(
+                    SurveyFollowUp.office_id == self.core.office_id,
+                    SurveyFollowUp.period == period,
+                    SurveyFollowUp.element == element,
+                )
+            ).scalar_one_or_none()
             old = None if row is None else row.plan
             if row is None:
                 row = SurveyFollowUp(office_id=self.core.office_id, period=period, element=element)
                 s.add(row)
             row.plan, row.updated_by, row.updated_at = plan, actor.id, utcnow()
-            self.core.audit(s, actor, "survey.followup", "survey_followup", f"{period}/{element}",
-                            event={"period": period, "element": element}, old=old, new=plan)
+            self.core.audit(
+                s,
+                actor,
+                "survey.followup",
+                "survey_followup",
+                f"{period}/{element}",
+                event={"period": period, "element": element},
+                old=old,
+                new=plan,
+            )
         return {"period": period, "element": element, "plan": plan}
 
 
 def served_clause():
     """The SQL twin of ``SurveyService._is_served`` (keep the two together)."""
     if hasattr(Ticket, "outcome"):
-        return getattr(Ticket, "outcome") == "served"
+        return Ticket.outcome == "served"
     return and_(Ticket.status == "done", Ticket.started_at.is_not(None))
 
 

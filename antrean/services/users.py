@@ -1,4 +1,5 @@
 """Staff accounts, password hashing, login throttling and API bearer tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,14 @@ def _hash_token(token: str) -> str:
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.username, frozenset(user.roles or ()), user.full_name,
-                 offices=None if user.offices is None else tuple(user.offices), epoch=user.session_epoch or 0)
+    return Actor(
+        user.id,
+        user.username,
+        frozenset(user.roles or ()),
+        user.full_name,
+        offices=None if user.offices is None else tuple(user.offices),
+        epoch=user.session_epoch or 0,
+    )
 
 
 def offices_of(user: User) -> list[str]:
@@ -67,7 +74,10 @@ class UserService:
 
     def _validate(self, username: str | None, password: str | None, roles) -> None:
         if username is not None and (not isinstance(username, str) or not USERNAME.match(username)):
-            raise Invalid("Nama pengguna 3–60 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.", field="username")
+            raise Invalid(
+                "Nama pengguna 3–60 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.",
+                field="username",
+            )
         if password is not None and (not isinstance(password, str) or len(password) < 8 or len(password) > 200):
             raise Invalid("Kata sandi minimal 8 karakter.", field="password")
         if roles is not None:
@@ -77,8 +87,9 @@ class UserService:
             if bad:
                 raise Invalid("Peran tidak dikenal.", field="roles", detail=f"unknown roles {bad}")
 
-    def create(self, actor: Actor, username: str, password: str, roles, full_name: str = "",
-               offices: list[str] | None = None) -> dict:
+    def create(
+        self, actor: Actor, username: str, password: str, roles, full_name: str = "", offices: list[str] | None = None
+    ) -> dict:
         """Create an account for this office (or the given office codes; ["*"] = every office)."""
         core = self.core
         if not policy.is_local_operator(actor):  # the CLI acts as SYSTEM (the person at the console owns the machine)
@@ -91,15 +102,22 @@ class UserService:
         with self.core.db.write() as s:
             if s.execute(select(User.id).where(User.username == username)).scalar():
                 raise Conflict("Nama pengguna sudah dipakai.", field="username")
-            u = User(username=username, password_hash=pw_hash, roles=sorted(set(roles)),
-                     full_name=(full_name or "").strip()[:120], active=True, offices=offices)
+            u = User(
+                username=username,
+                password_hash=pw_hash,
+                roles=sorted(set(roles)),
+                full_name=(full_name or "").strip()[:120],
+                active=True,
+                offices=offices,
+            )
             s.add(u)
             s.flush()
             self.core.audit(s, actor, "user.create", "user", u.id, username=username, roles=u.roles, offices=offices)
             return self._view(u)
 
-    def update(self, actor: Actor, user_id: int, *, roles=None, full_name=None, active=None, password=None,
-               offices=None) -> dict:
+    def update(
+        self, actor: Actor, user_id: int, *, roles=None, full_name=None, active=None, password=None, offices=None
+    ) -> dict:
         core = self.core
         policy.require(core, actor, "user.read")
         self._validate(None, password, roles)
@@ -166,8 +184,11 @@ class UserService:
     def _offices(self, offices) -> list[str]:
         if offices is None:
             return [self.core.settings.office_code]
-        if not isinstance(offices, (list, tuple)) or not offices or not all(
-                isinstance(o, str) and re.fullmatch(r"\*|[A-Za-z0-9._-]{1,40}", o) for o in offices):
+        if (
+            not isinstance(offices, (list, tuple))
+            or not offices
+            or not all(isinstance(o, str) and re.fullmatch(r"\*|[A-Za-z0-9._-]{1,40}", o) for o in offices)
+        ):
             raise Invalid("Daftar kantor tidak sah.", field="offices")
         return sorted(set(offices))
 
@@ -200,9 +221,15 @@ class UserService:
 
     @staticmethod
     def _view(u: User) -> dict:
-        return {"id": u.id, "username": u.username, "full_name": u.full_name, "roles": list(u.roles or []),
-                "offices": None if u.offices is None else list(u.offices), "active": u.active,
-                "created_at": iso(u.created_at)}
+        return {
+            "id": u.id,
+            "username": u.username,
+            "full_name": u.full_name,
+            "roles": list(u.roles or []),
+            "offices": None if u.offices is None else list(u.offices),
+            "active": u.active,
+            "created_at": iso(u.created_at),
+        }
 
     # -- authentication -------------------------------------------------------
     def authenticate(self, username: str, password: str, *, source: str = "") -> Actor:
@@ -216,27 +243,45 @@ class UserService:
         first failure, and the lock with its count), not once per guess.
         """
         core, st = self.core, self.core.settings
-        if not isinstance(username, str) or not isinstance(password, str) or not username or len(username) > 60 \
-                or len(password) > 200 or "\x00" in username or "\x00" in password:
+        if (
+            not isinstance(username, str)
+            or not isinstance(password, str)
+            or not username
+            or len(username) > 60
+            or len(password) > 200
+            or "\x00" in username
+            or "\x00" in password
+        ):
             raise Invalid("Nama pengguna dan kata sandi wajib diisi.")
         username = username.strip().lower()
         address = (source or "?")[:64]
         now = utcnow()
         window = timedelta(minutes=st.login_window_minutes)
         by_name, by_address = self._reserve(username, address, now, window)
-        over = ([by_name] if by_name[0] > st.login_max_failures else []) + \
-               ([by_address] if by_address[0] > st.login_max_failures_address else [])
+        over = ([by_name] if by_name[0] > st.login_max_failures else []) + (
+            [by_address] if by_address[0] > st.login_max_failures_address else []
+        )
         if over:
             count, started = max(over)
             if by_name[0] == st.login_max_failures + 1 or by_address[0] == st.login_max_failures_address + 1:
                 with core.db.write(durable=False) as s:  # the moment the lock trips: one row with the count
-                    core.audit(s, Actor(None, username), "auth.locked", "address", address, username=username,
-                               failures_for_name=by_name[0] - 1, failures_from_address=by_address[0] - 1,
-                               window_start=iso(started))
+                    core.audit(
+                        s,
+                        Actor(None, username),
+                        "auth.locked",
+                        "address",
+                        address,
+                        username=username,
+                        failures_for_name=by_name[0] - 1,
+                        failures_from_address=by_address[0] - 1,
+                        window_start=iso(started),
+                    )
             minutes = max(1, math.ceil((started + window - now).total_seconds() / 60))
-            raise TooManyAttempts("Terlalu banyak percobaan masuk dari perangkat ini. Coba lagi dalam "
-                                  "%(minutes)s menit.", params={"minutes": minutes},
-                                  retry_after=minutes * 60)
+            raise TooManyAttempts(
+                "Terlalu banyak percobaan masuk dari perangkat ini. Coba lagi dalam %(minutes)s menit.",
+                params={"minutes": minutes},
+                retry_after=minutes * 60,
+            )
         with core.db.read() as s:
             u = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
         # always one hash, of the account's or a dummy's: the time does not tell whether the name exists
@@ -246,14 +291,17 @@ class UserService:
         if not ok:
             if by_address[0] == 1 or by_name[0] == 1:
                 with core.db.write(durable=False) as s:
-                    core.audit(s, Actor(None, username), "auth.failed", "user", username, source=address,
-                               first_of_window=True)
+                    core.audit(
+                        s, Actor(None, username), "auth.failed", "user", username, source=address, first_of_window=True
+                    )
             raise Unauthorized("Nama pengguna atau kata sandi salah.")
         with core.db.write() as s:
             s.execute(delete(LoginThrottle).where(LoginThrottle.key == _name_key(username, address)))
-            s.execute(update(LoginThrottle).where(LoginThrottle.key == _address_key(address),
-                                                  LoginThrottle.count > 0)
-                      .values(count=LoginThrottle.count - 1))  # this attempt was not a failure
+            s.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.key == _address_key(address), LoginThrottle.count > 0)
+                .values(count=LoginThrottle.count - 1)
+            )  # this attempt was not a failure
             core.audit(s, actor_of(u), "auth.login", "user", username, source=source)
         return actor_of(u)
 
@@ -265,13 +313,19 @@ class UserService:
         out = []
         with db.write(durable=False) as s:
             for key, name in ((_name_key(username, address), username), (_address_key(address), "")):
-                ins = (postgresql if db.dialect == "postgresql" else sqlite).insert(table).values(
-                    key=key, username=name, address=address, count=1, window_start=now)
+                ins = (
+                    (postgresql if db.dialect == "postgresql" else sqlite)
+                    .insert(table)
+                    .values(key=key, username=name, address=address, count=1, window_start=now)
+                )
                 expired = table.c.window_start < since
-                stmt = ins.on_conflict_do_update(index_elements=[table.c.key], set_={
-                    "count": case((expired, 1), else_=table.c.count + 1),
-                    "window_start": case((expired, now), else_=table.c.window_start),
-                }).returning(table.c.count, table.c.window_start)
+                stmt = ins.on_conflict_do_update(
+                    index_elements=[table.c.key],
+                    set_={
+                        "count": case((expired, 1), else_=table.c.count + 1),
+                        "window_start": case((expired, now), else_=table.c.window_start),
+                    },
+                ).returning(table.c.count, table.c.window_start)
                 count, started = s.execute(stmt).one()
                 out.append((count, started))
         return out[0], out[1]
@@ -302,8 +356,11 @@ class UserService:
         if not token or len(token) > 100:
             return None
         with self.core.db.read() as s:
-            row = s.execute(select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
-                            .where(ApiToken.token_hash == _hash_token(token))).first()
+            row = s.execute(
+                select(User, ApiToken.expires_at)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == _hash_token(token))
+            ).first()
             if row is None:
                 return None
             user, expires = row

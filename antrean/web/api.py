@@ -6,6 +6,7 @@ Errors are JSON ``{"error", "message", "detail"?}`` with 400/401/403/404/409/
 endpoints take a bearer token (``POST /api/v1/auth/token``) or a logged-in
 console session plus an ``X-CSRFToken`` header.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,8 +43,12 @@ def field(data: dict, name: str, typ, *, required: bool = True, default=None):
     value = data[name]
     if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
         tname = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
-        raise Invalid(f"Kolom '{name}' tidak sah.", f"Field '{name}' must be {tname}.", field=name,
-                      detail=f"{name}: expected {tname}, got {type(value).__name__}")
+        raise Invalid(
+            f"Kolom '{name}' tidak sah.",
+            f"Field '{name}' must be {tname}.",
+            field=name,
+            detail=f"{name}: expected {tname}, got {type(value).__name__}",
+        )
     return value
 
 
@@ -62,12 +67,20 @@ def current_actor():
             try:
                 validate_csrf(request.headers.get("X-CSRFToken", ""))
             except ValidationError as exc:
-                raise Invalid("Token CSRF hilang atau tidak sah. Muat ulang halaman.", "CSRF token missing or invalid.",
-                              detail=str(exc), status=400, code="csrf") from None
+                raise Invalid(
+                    "Token CSRF hilang atau tidak sah. Muat ulang halaman.",
+                    "CSRF token missing or invalid.",
+                    detail=str(exc),
+                    status=400,
+                    code="csrf",
+                ) from None
         actor = current_user.actor
     else:
-        raise Unauthorized("Silakan masuk terlebih dahulu.", "Authentication required.",
-                           detail="send Authorization: Bearer <token> from POST /api/v1/auth/token")
+        raise Unauthorized(
+            "Silakan masuk terlebih dahulu.",
+            "Authentication required.",
+            detail="send Authorization: Bearer <token> from POST /api/v1/auth/token",
+        )
     g.actor = actor
     return actor
 
@@ -75,13 +88,16 @@ def current_actor():
 def staff(action: str):
     """A staff endpoint: log-in required, then ``antrean.kernel.policy`` decides ``action`` (the view's core call
     decides again on the record itself). The action is kept on the view for the route × role test."""
+
     def deco(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
             require(get_core(), current_actor(), action)
             return fn(*args, **kwargs)
+
         wrapper.policy_action = action
         return wrapper
+
     return deco
 
 
@@ -95,10 +111,15 @@ def services():
 
 @bp.post("/tickets")
 @public("ticket", per_service=True)
-@api("Issue a ticket (public; rate-limited per address and per service per day, or per registered kiosk)",
-     body=sc.TicketIn, ok=sc.Ticket, status=201, errors=(404, 409),
-     responses={200: (sc.Ticket, "The same idempotency key again: the first ticket")},
-     headers=(("Idempotency-Key", "instead of idempotency_key"), ("X-Device-Id", "instead of device_id")))
+@api(
+    "Issue a ticket (public; rate-limited per address and per service per day, or per registered kiosk)",
+    body=sc.TicketIn,
+    ok=sc.Ticket,
+    status=201,
+    errors=(404, 409),
+    responses={200: (sc.Ticket, "The same idempotency key again: the first ticket")},
+    headers=(("Idempotency-Key", "instead of idempotency_key"), ("X-Device-Id", "instead of device_id")),
+)
 def issue_ticket(body: sc.TicketIn):
     core = get_core()
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
@@ -110,8 +131,11 @@ def issue_ticket(body: sc.TicketIn):
 
 @bp.get("/calendar")
 @public("status")
-@api("The office calendar: open now or why not (until when), and each day's hours or closure",
-     query=sc.CalendarQuery, ok=sc.Calendar)
+@api(
+    "The office calendar: open now or why not (until when), and each day's hours or closure",
+    query=sc.CalendarQuery,
+    ok=sc.Calendar,
+)
 def calendar_days(query: sc.CalendarQuery):
     """The office calendar: now (open or why not, until when) and each day from..to (max 366 days)."""
     core = get_core()
@@ -119,13 +143,26 @@ def calendar_days(query: sc.CalendarQuery):
     first = query.from_ or today
     last = query.to or first + timedelta(days=13)
     if last < first or (last - first).days > 365:
-        raise Invalid("Rentang tanggal tidak sah (dari <= sampai, paling lama 366 hari).",
-                      "Invalid date range (from <= to, at most 366 days).", detail=f"from={first} to={last}")
+        raise Invalid(
+            "Rentang tanggal tidak sah (dari <= sampai, paling lama 366 hari).",
+            "Invalid date range (from <= to, at most 366 days).",
+            detail=f"from={first} to={last}",
+        )
     rules = core.calendar.rules()
     st = rules.status()
-    return jsonify({"now": {"open": st.open, "reason": st.reason_id, "reason_en": st.reason_en,
-                            "message": st.message_id, "message_en": st.message_en, "reopens_at": iso(st.reopens_at)},
-                    "days": rules.days(first, last)})
+    return jsonify(
+        {
+            "now": {
+                "open": st.open,
+                "reason": st.reason_id,
+                "reason_en": st.reason_en,
+                "message": st.message_id,
+                "message_en": st.message_en,
+                "reopens_at": iso(st.reopens_at),
+            },
+            "days": rules.days(first, last),
+        }
+    )
 
 
 @bp.get("/tickets/<token>")
@@ -138,8 +175,13 @@ def ticket_status(token):
 @bp.get("/counters")
 @api("Counters and the services each calls", ok=sc.Counters)
 def counters():
-    return jsonify({"counters": [{k: c[k] for k in ("id", "name", "number", "services", "active")}
-                                 for c in get_core().queue.counters()]})
+    return jsonify(
+        {
+            "counters": [
+                {k: c[k] for k in ("id", "name", "number", "services", "active")} for c in get_core().queue.counters()
+            ]
+        }
+    )
 
 
 @bp.post("/auth/token")
@@ -190,8 +232,7 @@ def _expected_current(body) -> dict:
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
 @staff("ticket.cancel")
-@api("Cancel an open ticket with a reason (outcome cancelled)", body=sc.CancelIn, ok=sc.TicketResult,
-     errors=(409,))
+@api("Cancel an open ticket with a reason (outcome cancelled)", body=sc.CancelIn, ok=sc.TicketResult, errors=(409,))
 def cancel_ticket(ticket_id, body: sc.CancelIn):
     """Staff cancel an open ticket with a reason: outcome ``cancelled``."""
     return jsonify({"ticket": get_core().queue.cancel(ticket_id, body.reason, current_actor())})
@@ -199,16 +240,28 @@ def cancel_ticket(ticket_id, body: sc.CancelIn):
 
 #: the counter's actions: (summary, body model, body required, response)
 COUNTER_ACTIONS = {
-    "call-next": ("Close the current ticket (served if started, else no_show) and call the next by policy; "
-                  "'current' (the ticket id the screen shows, or null) makes a stale second screen get 409",
-                  sc.CallNextIn, False, sc.CallResult),
+    "call-next": (
+        "Close the current ticket (served if started, else no_show) and call the next by policy; "
+        "'current' (the ticket id the screen shows, or null) makes a stale second screen get 409",
+        sc.CallNextIn,
+        False,
+        sc.CallResult,
+    ),
     "recall": ("Call the current ticket again", None, True, sc.CallResult),
     "call": ("Call a specific waiting, held or skipped ticket", sc.CallIn, True, sc.CallResult),
-    "skip": ("Nobody came: set the current ticket aside (no_show at day end unless called back)", None, True,
-             sc.TicketResult),
+    "skip": (
+        "Nobody came: set the current ticket aside (no_show at day end unless called back)",
+        None,
+        True,
+        sc.TicketResult,
+    ),
     "hold": ("Put the current ticket on hold", None, True, sc.TicketResult),
-    "transfer": ("Close the current ticket as transferred and continue it in another service's queue",
-                 sc.TransferIn, True, sc.TicketResult),
+    "transfer": (
+        "Close the current ticket as transferred and continue it in another service's queue",
+        sc.TransferIn,
+        True,
+        sc.TicketResult,
+    ),
     "start": ("Start serving the current ticket", None, True, sc.TicketResult),
     "finish": ("Finish the current, started ticket (outcome served)", None, True, sc.TicketResult),
 }
@@ -217,13 +270,18 @@ COUNTER_ACTIONS = {
 def _counter_view(action: str, summary: str, model, required: bool, result):
     def run(counter_id, **kw):
         return _counter_action(counter_id, action, kw.get("body"))
+
     run.__name__ = run.__qualname__ = f"counter_{action.replace('-', '_')}"
     return staff("counter.operate")(api(summary, body=model, body_required=required, ok=result, errors=(409, 422))(run))
 
 
 for _action, (_summary, _model, _required, _result) in COUNTER_ACTIONS.items():
-    bp.add_url_rule(f"/counters/<int:counter_id>/{_action}", f"counter_{_action.replace('-', '_')}",
-                    _counter_view(_action, _summary, _model, _required, _result), methods=["POST"])
+    bp.add_url_rule(
+        f"/counters/<int:counter_id>/{_action}",
+        f"counter_{_action.replace('-', '_')}",
+        _counter_view(_action, _summary, _model, _required, _result),
+        methods=["POST"],
+    )
 
 
 @bp.get("/counters/<int:counter_id>")
@@ -234,23 +292,43 @@ def counter_state(counter_id):
     c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
     if c is None:
         raise NotFound("Loket tidak ditemukan.", "Counter not found.")
-    return jsonify({"counter": c, "current": core.queue.current(counter_id),
-                    "waiting": core.tickets.waiting(c["services"]),
-                    "waiting_counts": core.tickets.waiting_counts()})
+    return jsonify(
+        {
+            "counter": c,
+            "current": core.queue.current(counter_id),
+            "waiting": core.tickets.waiting(c["services"]),
+            "waiting_counts": core.tickets.waiting_counts(),
+        }
+    )
 
 
 # -- staff: applications ------------------------------------------------------
 @bp.post("/applications")
 @staff("application.open")
-@api("Open an application (permohonan) from a ticket, or for a service", body=sc.ApplicationIn,
-     ok=sc.Application, status=201, errors=(404, 409))
+@api(
+    "Open an application (permohonan) from a ticket, or for a service",
+    body=sc.ApplicationIn,
+    ok=sc.Application,
+    status=201,
+    errors=(404, 409),
+)
 def open_application(body: sc.ApplicationIn):
     core = get_core()
     if body.ticket is None and body.service is None:
-        raise Invalid("Kolom '%(name)s' wajib diisi.", params={"name": "service"}, field="service",
-                      detail="service: is required without a ticket")
-    app = core.workflow.open(current_actor(), ticket_id=body.ticket, service_code=body.service,
-                             applicant_name=body.applicant_name, nik=body.nik, phone=body.phone)
+        raise Invalid(
+            "Kolom '%(name)s' wajib diisi.",
+            params={"name": "service"},
+            field="service",
+            detail="service: is required without a ticket",
+        )
+    app = core.workflow.open(
+        current_actor(),
+        ticket_id=body.ticket,
+        service_code=body.service,
+        applicant_name=body.applicant_name,
+        nik=body.nik,
+        phone=body.phone,
+    )
     return jsonify(app), 201
 
 
@@ -259,8 +337,15 @@ def open_application(body: sc.ApplicationIn):
 @api("Complete the current step (MS, TMS or DONE)", body=sc.StepIn, ok=sc.Application, errors=(409,))
 def complete_step(app_id, step_no, body: sc.StepIn):
     core = get_core()
-    app = core.workflow.complete_step(app_id, step_no, current_actor(), outcome=body.outcome, note=body.note,
-                                      missing_documents=body.missing_documents, counter_id=body.counter)
+    app = core.workflow.complete_step(
+        app_id,
+        step_no,
+        current_actor(),
+        outcome=body.outcome,
+        note=body.note,
+        missing_documents=body.missing_documents,
+        counter_id=body.counter,
+    )
     return jsonify(app)
 
 
@@ -289,9 +374,12 @@ def worklist():
 # -- staff: reports (report roles) ----------------------------------------------
 @bp.get("/reports/summary")
 @staff("report.read")
-@api("One row per service for a period (report roles); json, csv, xlsx or pdf", query=sc.SummaryQuery,
-     ok=sc.Summary, content=("text/csv", "application/pdf",
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+@api(
+    "One row per service for a period (report roles); json, csv, xlsx or pdf",
+    query=sc.SummaryQuery,
+    ok=sc.Summary,
+    content=("text/csv", "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 def report_summary(query: sc.SummaryQuery):
     """One row per service for ?from=YYYY-MM-DD&to=YYYY-MM-DD, as json (default), csv, xlsx or pdf."""
     core = get_core()
@@ -299,19 +387,28 @@ def report_summary(query: sc.SummaryQuery):
     period = core.reports.period(query.from_, query.to)
     report = core.reports.summary(current_actor(), period)
     if fmt == "json":
-        return jsonify({"period": report["period"], "office": report["office"]["code"],
-                        "rows": core.reports.service_rows(report)})
-    content = {"csv": lambda: to_csv(report, "services"), "xlsx": lambda: to_xlsx(report, ("services",)),
-               "pdf": lambda: to_pdf(report, **core.reports.signature())}[fmt]()
+        return jsonify(
+            {"period": report["period"], "office": report["office"]["code"], "rows": core.reports.service_rows(report)}
+        )
+    content = {
+        "csv": lambda: to_csv(report, "services"),
+        "xlsx": lambda: to_xlsx(report, ("services",)),
+        "pdf": lambda: to_pdf(report, **core.reports.signature()),
+    }[fmt]()
     name = f"ringkasan-{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
-    return current_app.response_class(content, content_type=CONTENT_TYPES[fmt],
-                                      headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return current_app.response_class(
+        content, content_type=CONTENT_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.get("/reports/regency")
 @staff("report.read")
-@api("One row per kecamatan (regency admin with offices [\"*\"], PostgreSQL)", query=sc.PeriodQuery,
-     ok=sc.Regency, errors=(409,))
+@api(
+    'One row per kecamatan (regency admin with offices ["*"], PostgreSQL)',
+    query=sc.PeriodQuery,
+    ok=sc.Regency,
+    errors=(409,),
+)
 def report_regency(query: sc.PeriodQuery):
     """One row per kecamatan (regency admin, PostgreSQL)."""
     core = get_core()
@@ -322,22 +419,37 @@ def report_regency(query: sc.PeriodQuery):
 # -- the SKM survey ----------------------------------------------------------------
 @bp.post("/surveys")
 @public("survey")
-@api("Answer the SKM survey for a served ticket (once per ticket)", body=sc.SurveyIn, ok=sc.SurveyRecorded,
-     status=201, errors=(404, 409))
+@api(
+    "Answer the SKM survey for a served ticket (once per ticket)",
+    body=sc.SurveyIn,
+    ok=sc.SurveyRecorded,
+    status=201,
+    errors=(404, 409),
+)
 def submit_survey(body: sc.SurveyIn):
     """A citizen's survey answers for their served ticket (public: the status token is the proof)."""
     core = get_core()
     channel = body.channel
-    out = core.survey.submit(body.ticket, body.answers, body.profile, body.suggestion,
-                             channel=channel if channel in ("phone", "tablet") else "api")
+    out = core.survey.submit(
+        body.ticket,
+        body.answers,
+        body.profile,
+        body.suggestion,
+        channel=channel if channel in ("phone", "tablet") else "api",
+    )
     return jsonify(out), 201
 
 
 # -- booking (antrean/services/booking.py, docs/booking.md) -----------------------------------------------------
 @bp.get("/booking/slots")
 @public("booking_read")
-@api("Free slots of a service on a day (public, rate-limited); a closed day (holiday, weekend) answers slots [] "
-     "and closed: the reason", query=sc.SlotsQuery, ok=sc.Slots, errors=(404,))
+@api(
+    "Free slots of a service on a day (public, rate-limited); a closed day (holiday, weekend) answers slots [] "
+    "and closed: the reason",
+    query=sc.SlotsQuery,
+    ok=sc.Slots,
+    errors=(404,),
+)
 def booking_slots(query: sc.SlotsQuery):
     """Free slots of a service on a day; a closed day answers {"slots": [], "closed": reason}."""
     return jsonify(get_core().booking.slots(query.service, query.date))
@@ -345,9 +457,15 @@ def booking_slots(query: sc.SlotsQuery):
 
 @bp.post("/bookings")
 @public("booking")
-@api("Book a slot (public, rate-limited). 409: the same NIK already booked this service that day, the slot is "
-     "full, or the day is closed", body=sc.BookingIn, ok=sc.Booking, status=201, errors=(404, 409),
-     description="Answers the code, the QR image URL and the cancel token (keep it: the manage_url link).")
+@api(
+    "Book a slot (public, rate-limited). 409: the same NIK already booked this service that day, the slot is "
+    "full, or the day is closed",
+    body=sc.BookingIn,
+    ok=sc.Booking,
+    status=201,
+    errors=(404, 409),
+    description="Answers the code, the QR image URL and the cancel token (keep it: the manage_url link).",
+)
 def create_booking(body: sc.BookingIn):
     out = get_core().booking.create(body.service, body.date, body.start, body.name, body.phone, body.nik)
     return jsonify(out), 201
@@ -363,33 +481,56 @@ def booking_status(code):
 def _cancel_token(data: dict | None = None) -> str:
     token = request.args.get("token") or request.headers.get("X-Cancel-Token") or (data or {}).get("token")
     if not isinstance(token, str) or not token:
-        raise Invalid("Token pembatalan wajib dikirim.", "The cancel token is required.", field="token",
-                      detail="send ?token=… (from the confirmation's manage_url) or the X-Cancel-Token header")
+        raise Invalid(
+            "Token pembatalan wajib dikirim.",
+            "The cancel token is required.",
+            field="token",
+            detail="send ?token=… (from the confirmation's manage_url) or the X-Cancel-Token header",
+        )
     return token
 
 
 @bp.delete("/bookings/<code>")
 @public("booking")
-@api("Cancel with the confirmation's cancel token", query=sc.TokenQuery, body=sc.CancelBookingIn,
-     body_required=False, ok=sc.Booking, errors=(403, 409), headers=(("X-Cancel-Token", "instead of ?token="),))
+@api(
+    "Cancel with the confirmation's cancel token",
+    query=sc.TokenQuery,
+    body=sc.CancelBookingIn,
+    body_required=False,
+    ok=sc.Booking,
+    errors=(403, 409),
+    headers=(("X-Cancel-Token", "instead of ?token="),),
+)
 def cancel_booking(code, query: sc.TokenQuery, body: sc.CancelBookingIn):
     return jsonify(get_core().booking.cancel(code, _cancel_token({"token": body.token})))
 
 
 @bp.post("/bookings/<code>/reschedule")
 @public("booking")
-@api("Move the booking to another slot (cancel token required)", query=sc.TokenQuery, body=sc.RescheduleIn,
-     ok=sc.Booking, errors=(403, 409), headers=(("X-Cancel-Token", "instead of token"),))
+@api(
+    "Move the booking to another slot (cancel token required)",
+    query=sc.TokenQuery,
+    body=sc.RescheduleIn,
+    ok=sc.Booking,
+    errors=(403, 409),
+    headers=(("X-Cancel-Token", "instead of token"),),
+)
 def reschedule_booking(code, query: sc.TokenQuery, body: sc.RescheduleIn):
     return jsonify(get_core().booking.reschedule(code, _cancel_token({"token": body.token}), body.date, body.start))
 
 
 @bp.post("/bookings/<code>/check-in")
 @public("booking_read")
-@api("Check a booking in at a registered kiosk (X-Device-Key) or a counter (staff token): issues its ticket, "
-     "marked booked", ok=sc.Ticket, status=201, errors=(409,), security="optional",
-     description="409 when too early, too late (no-show), cancelled or already checked in; the error's walk_in "
-                 "says a walk-in ticket can be taken instead.")
+@api(
+    "Check a booking in at a registered kiosk (X-Device-Key) or a counter (staff token): issues its ticket, "
+    "marked booked",
+    ok=sc.Ticket,
+    status=201,
+    errors=(409,),
+    security="optional",
+    description="409 when too early, too late (no-show), cancelled or already checked in; the error's walk_in "
+    "says a walk-in ticket can be taken instead.",
+)
 def check_in_booking(code):
     """A registered kiosk (X-Device-Key) or staff (token/session) checks a booking in: 201 with the ticket."""
     core = get_core()
@@ -408,8 +549,12 @@ def report_ikm(query: sc.IkmQuery):
     require_report_reader(core, current_actor())
     start, end = query.from_, query.to
     if end < start:
-        raise Invalid("Tanggal akhir sebelum tanggal awal.", "The end date is before the start date.", field="to",
-                      detail="from <= to")
+        raise Invalid(
+            "Tanggal akhir sebelum tanggal awal.",
+            "The end date is before the start date.",
+            field="to",
+            detail="from <= to",
+        )
     service = query.service
     if service is not None and service not in core.sops:
         raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service", detail=repr(service))

@@ -1,4 +1,5 @@
 """The app factory: one core, one plugin manager and one Socket.IO per app."""
+
 from __future__ import annotations
 
 import logging
@@ -17,9 +18,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from antrean.core import Antrean
+from antrean.kernel import i18n
 from antrean.kernel.config import load_settings
 from antrean.kernel.errors import AntreanError, Invalid, Unavailable
-from antrean.kernel import i18n
 from antrean.kernel.logs import request_id
 from antrean.kernel.runtime import PublicLane, patched
 from antrean.services.backup import hold_server_lock
@@ -52,7 +53,7 @@ class StaffUser:
 
 # -- input at the door: one parser and one check for every route (bad input is a 4xx, never a 500/503) ------------
 #: Integers the database can store (BIGINT / SQLite INTEGER); JSON nesting deeper than any request of ours needs.
-INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 JSON_MAX_DEPTH = 32
 
 
@@ -103,11 +104,13 @@ class _Request(Request):
     def on_json_loading_failed(self, e):
         """A body that is not valid JSON, or holds a value no route accepts: 400 with the reason."""
         if isinstance(e, BadInput):
-            raise Invalid("Data yang dikirim berisi nilai yang tidak sah.",
-                          detail=str(e), status=400, code="bad_json")
-        raise Invalid("Data yang dikirim bukan JSON yang sah.",
-                      detail=f"send Content-Type: application/json with a JSON object ({e})"[:300],
-                      status=400, code="bad_json")
+            raise Invalid("Data yang dikirim berisi nilai yang tidak sah.", detail=str(e), status=400, code="bad_json")
+        raise Invalid(
+            "Data yang dikirim bukan JSON yang sah.",
+            detail=f"send Content-Type: application/json with a JSON object ({e})"[:300],
+            status=400,
+            code="bad_json",
+        )
 
 
 class _Int(IntegerConverter):
@@ -120,17 +123,29 @@ class _Int(IntegerConverter):
 
 def _check_request_strings() -> None:
     """Query strings, form fields and path parts: no NUL bytes (PostgreSQL cannot store them; nobody types them)."""
-    for where, values in (("query", request.args), ("form", request.form if request.mimetype in (
-            "application/x-www-form-urlencoded", "multipart/form-data") else {})):
-        for key, value in (values.items(multi=True) if values else ()):
+    for where, values in (
+        ("query", request.args),
+        (
+            "form",
+            request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else {},
+        ),
+    ):
+        for key, value in values.items(multi=True) if values else ():
             if "\x00" in key or "\x00" in value:
-                raise Invalid("Permintaan berisi karakter yang tidak sah.",
-                              detail=f"{where} parameter {key[:40]!r} contains a NUL character", status=400,
-                              code="bad_request")
+                raise Invalid(
+                    "Permintaan berisi karakter yang tidak sah.",
+                    detail=f"{where} parameter {key[:40]!r} contains a NUL character",
+                    status=400,
+                    code="bad_request",
+                )
     for key, value in (request.view_args or {}).items():
         if isinstance(value, str) and "\x00" in value:
-            raise Invalid("Alamat berisi karakter yang tidak sah.",
-                          detail=f"path part {key!r} contains a NUL character", status=400, code="bad_request")
+            raise Invalid(
+                "Alamat berisi karakter yang tidak sah.",
+                detail=f"path part {key!r} contains a NUL character",
+                status=400,
+                code="bad_request",
+            )
 
 
 def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
@@ -163,9 +178,15 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     # gevent under ``antrean run`` (the entry point patched the process: antrean.kernel.runtime); threads under the
     # development server, the tests' in-process server and the test client.
 
-    socketio = SocketIO(app, async_mode="gevent" if patched() else "threading", message_queue=settings.redis_url or None,
-                        channel=f"antrean-{settings.office_code}", cors_allowed_origins=None,
-                        logger=False, engineio_logger=False)
+    socketio = SocketIO(
+        app,
+        async_mode="gevent" if patched() else "threading",
+        message_queue=settings.redis_url or None,
+        channel=f"antrean-{settings.office_code}",
+        cors_allowed_origins=None,
+        logger=False,
+        engineio_logger=False,
+    )
     app.extensions["antrean.socketio"] = socketio
 
     app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
@@ -195,7 +216,6 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
             return None
         actor = core.users.get(user_id, epoch=epoch)
         return StaffUser(actor) if actor else None
-
 
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated calls
     app.register_blueprint(api_bp)
@@ -235,9 +255,11 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
 #: only from files the app serves (no inline script, no handler attributes, no eval), nothing from outside the
 #: office's server, never framed (clickjacking of the console). Inline style attributes stay allowed.
 #: (Browser tests that poll with eval use a context that bypasses CSP; tests/e2e/test_security_browser.py doesn't.)
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def _request_ids(app: Flask) -> None:
@@ -261,9 +283,21 @@ def _request_ids(app: Flask) -> None:
         level = logging.WARNING if response.status_code >= 500 else logging.DEBUG if quiet else logging.INFO
         if access.isEnabledFor(level):
             ms = (time.perf_counter() - g.request_started) * 1000
-            access.log(level, "%s %s %s %.1fms", request.method, request.path, response.status_code, ms,
-                       extra={"method": request.method, "path": request.path, "status": response.status_code,
-                              "ms": round(ms, 1), "remote": request.remote_addr})
+            access.log(
+                level,
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                response.status_code,
+                ms,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round(ms, 1),
+                    "remote": request.remote_addr,
+                },
+            )
         return response
 
 
@@ -290,8 +324,12 @@ def _translations(app: Flask) -> None:
     locale chosen by ``lang()`` (the office's language wins over the browser's). In templates ``_("…")``,
     ``gettext``, ``ngettext`` and ``pgettext``; ``%(name)s`` is filled only when parameters are given
     (old-style callables, as ``tr()`` was), so a text with a bare ``%`` needs no escaping."""
-    babel = Babel(app, locale_selector=lang, default_locale=i18n.DEFAULT_LANGUAGE,
-                  default_translation_directories=str(i18n.CATALOG_DIR))
+    babel = Babel(
+        app,
+        locale_selector=lang,
+        default_locale=i18n.DEFAULT_LANGUAGE,
+        default_translation_directories=str(i18n.CATALOG_DIR),
+    )
     with app.app_context():
         cache = babel.domain_instance.cache
         for code in i18n.LANGUAGES:
@@ -315,8 +353,10 @@ def _domain_response(exc: AntreanError):
     if _wants_json():
         response = jsonify(exc.to_dict(lang()))
     else:
-        response = current_app.response_class(render_template_string(
-            _ERROR_PAGE, message=exc.message(lang()), status=exc.status, lang=lang()), mimetype="text/html")
+        response = current_app.response_class(
+            render_template_string(_ERROR_PAGE, message=exc.message(lang()), status=exc.status, lang=lang()),
+            mimetype="text/html",
+        )
     response.status_code = exc.status
     if exc.extra.get("retry_after"):
         response.headers["Retry-After"] = str(exc.extra["retry_after"])
@@ -344,11 +384,13 @@ def _error_handlers(app: Flask) -> None:
         if exc.code == 400 and "CSRF" in (exc.description or ""):
             text = i18n.gettext("Sesi formulir kedaluwarsa atau token CSRF hilang. Muat ulang halaman.", lang())
         if _wants_json():
-            response = jsonify({"error": exc.name.lower().replace(" ", "_"),
-                                "message": text, "detail": exc.description})
+            response = jsonify(
+                {"error": exc.name.lower().replace(" ", "_"), "message": text, "detail": exc.description}
+            )
         else:
-            response = current_app.response_class(render_template_string(
-                _ERROR_PAGE, message=text, status=exc.code, lang=lang()), mimetype="text/html")
+            response = current_app.response_class(
+                render_template_string(_ERROR_PAGE, message=text, status=exc.code, lang=lang()), mimetype="text/html"
+            )
         response.status_code = exc.code
         for name, value in exc.get_headers():  # Allow on 405, Retry-After on 429, WWW-Authenticate …
             if name.lower() != "content-type":
@@ -362,9 +404,13 @@ def _error_handlers(app: Flask) -> None:
         database being down. Values are checked at the door (check_value, _Int); this is the net under it."""
         orig = getattr(exc, "orig", exc)
         log.warning("database refused a value: %s", orig)
-        return _domain(Invalid("Data yang dikirim berisi nilai yang tidak sah.",
-                               detail=f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"[:200],
-                               code="invalid_value"))
+        return _domain(
+            Invalid(
+                "Data yang dikirim berisi nilai yang tidak sah.",
+                detail=f"{type(orig).__name__}: {str(orig).splitlines()[0] if str(orig) else ''}"[:200],
+                code="invalid_value",
+            )
+        )
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
@@ -373,9 +419,10 @@ def _error_handlers(app: Flask) -> None:
         if isinstance(getattr(exc, "orig", None), (OverflowError, ValueError)) or isinstance(exc, DataError):
             return _refused_value(exc)
         log.exception("database error")
-        err = Unavailable("Sistem sedang tidak dapat menyimpan data. Coba lagi sebentar lagi; data Anda tidak "
-                          "hilang.",
-                          detail=type(exc.orig if hasattr(exc, "orig") else exc).__name__)
+        err = Unavailable(
+            "Sistem sedang tidak dapat menyimpan data. Coba lagi sebentar lagi; data Anda tidak hilang.",
+            detail=type(exc.orig if hasattr(exc, "orig") else exc).__name__,
+        )
         return _domain(err)
 
 

@@ -1,5 +1,6 @@
 """What every web module needs from the running app, without importing the app factory
 (``antrean.web.app`` imports the API and meta blueprints; they must not import it back)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -24,6 +24,7 @@ Storage: memory in one process (one office PC), Redis when ``ANTREAN_REDIS_URL``
 share one count); keys are prefixed with the office code. If Redis goes away the limiter falls back to memory
 rather than refusing the office's kiosks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,15 +36,22 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
 
-from antrean.kernel.config import ConfigError
 from antrean.kernel import i18n
+from antrean.kernel.config import ConfigError
 from antrean.kernel.errors import AntreanError
 
 log = logging.getLogger(__name__)
 
 #: kind -> the setting holding its anonymous per-address limit
-KINDS = {"ticket": "rate_ticket", "status": "rate_status", "survey": "rate_survey", "login": "rate_login",
-         "board": "rate_board", "booking": "rate_booking", "booking_read": "rate_booking_read"}
+KINDS = {
+    "ticket": "rate_ticket",
+    "status": "rate_status",
+    "survey": "rate_survey",
+    "login": "rate_login",
+    "board": "rate_board",
+    "booking": "rate_booking",
+    "booking_read": "rate_booking_read",
+}
 SETTINGS = (*KINDS.values(), "rate_kiosk", "rate_ticket_service_day")
 MESSAGE = i18n.N_("Terlalu banyak permintaan dari perangkat ini. Silakan coba lagi dalam %(s)s detik.")
 
@@ -57,6 +65,7 @@ def public(kind: str, *, per_service: bool = False, methods: tuple[str, ...] | N
     def mark(fn):
         fn.antrean_rate = (kind, per_service, methods)
         return fn
+
     return mark
 
 
@@ -116,9 +125,16 @@ def _registered() -> bool:
 def init_app(app, core) -> Limiter:
     st = core.settings
     check_settings(st)
-    limiter = Limiter(address, app=app, storage_uri=st.redis_url or "memory://",
-                      key_prefix=f"antrean-{st.office_code}", strategy="fixed-window", headers_enabled=False,
-                      in_memory_fallback_enabled=bool(st.redis_url), swallow_errors=True)
+    limiter = Limiter(
+        address,
+        app=app,
+        storage_uri=st.redis_url or "memory://",
+        key_prefix=f"antrean-{st.office_code}",
+        strategy="fixed-window",
+        headers_enabled=False,
+        in_memory_fallback_enabled=bool(st.redis_url),
+        swallow_errors=True,
+    )
     app.extensions["antrean.limiter"] = limiter
     for endpoint, view in list(app.view_functions.items()):
         mark = getattr(view, "antrean_rate", None)
@@ -128,13 +144,20 @@ def init_app(app, core) -> Limiter:
         only = list(methods) if methods else None
         # shared limits: one count per kind across its routes (status page, its JSON, its QR, the API) and with
         # refused() below (Socket.IO); the keys are [key_prefix, caller, scope] both ways
-        wrapped = limiter.shared_limit(st.rate_kiosk, f"{kind}:kiosk", key_func=_device_key, exempt_when=_anonymous,
-                                       methods=only)(view)
-        wrapped = limiter.shared_limit(getattr(st, KINDS[kind]), kind, key_func=address, exempt_when=_registered,
-                                       methods=only)(wrapped)
+        wrapped = limiter.shared_limit(
+            st.rate_kiosk, f"{kind}:kiosk", key_func=_device_key, exempt_when=_anonymous, methods=only
+        )(view)
+        wrapped = limiter.shared_limit(
+            getattr(st, KINDS[kind]), kind, key_func=address, exempt_when=_registered, methods=only
+        )(wrapped)
         if per_service:
-            wrapped = limiter.shared_limit(st.rate_ticket_service_day, f"{kind}:service", key_func=_service_key,
-                                           exempt_when=_registered, methods=only)(wrapped)
+            wrapped = limiter.shared_limit(
+                st.rate_ticket_service_day,
+                f"{kind}:service",
+                key_func=_service_key,
+                exempt_when=_registered,
+                methods=only,
+            )(wrapped)
         app.view_functions[endpoint] = wrapped
 
     @app.errorhandler(RateLimitExceeded)
@@ -142,13 +165,20 @@ def init_app(app, core) -> Limiter:
         current = limiter.current_limit
         wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
         return too_many(wait)
+
     return limiter
 
 
 def too_many(wait: int):
     """The 429 response: the API's error shape with Retry-After (JSON or, for pages, the error page)."""
-    err = AntreanError(MESSAGE, params={"s": wait}, status=429, code="too_many_requests",
-                       detail=f"rate limit reached; retry after {wait} s", retry_after=wait)
+    err = AntreanError(
+        MESSAGE,
+        params={"s": wait},
+        status=429,
+        code="too_many_requests",
+        detail=f"rate limit reached; retry after {wait} s",
+        retry_after=wait,
+    )
     return current_app.handle_user_exception(err)  # the app's AntreanError handler; sets Retry-After from retry_after
 
 
@@ -160,8 +190,11 @@ def refused(kind: str) -> int:
     if exempt():
         return 0
     who = device()
-    items, scope, key = ((parse_many(st.rate_kiosk), f"{kind}:kiosk", f"device:{who}") if who else
-                         (parse_many(getattr(st, KINDS[kind])), kind, address()))
+    items, scope, key = (
+        (parse_many(st.rate_kiosk), f"{kind}:kiosk", f"device:{who}")
+        if who
+        else (parse_many(getattr(st, KINDS[kind])), kind, address())
+    )
     prefix = f"antrean-{st.office_code}"
     try:
         for item in items:

@@ -1,11 +1,12 @@
 """Introspection and the landing page: /-/plugins.json, /-/health, /."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template_string, url_for
 
+from antrean.kernel.i18n import N_
 from antrean.services.health import check
 from antrean.web.context import get_core
-from antrean.kernel.i18n import N_
 
 bp = Blueprint("meta", __name__)
 
@@ -34,11 +35,15 @@ def health():
 
 @bp.get("/")
 def index():
-    links = [(label, hint, url_for(ep)) for label, hint, ep in (
-        (N_("Kios antrean"), N_("Layar sentuh untuk mengambil nomor antrean"), "kiosk.index"),
-        (N_("Papan antrean"), N_("Layar TV ruang tunggu dengan suara panggilan"), "display.board"),
-        (N_("Konsol petugas"), N_("Loket, daftar kerja, langkah SOP, pengaturan"), "console.index"))
-        if ep in current_app.view_functions]
+    links = [
+        (label, hint, url_for(ep))
+        for label, hint, ep in (
+            (N_("Kios antrean"), N_("Layar sentuh untuk mengambil nomor antrean"), "kiosk.index"),
+            (N_("Papan antrean"), N_("Layar TV ruang tunggu dengan suara panggilan"), "display.board"),
+            (N_("Konsol petugas"), N_("Loket, daftar kerja, langkah SOP, pengaturan"), "console.index"),
+        )
+        if ep in current_app.view_functions
+    ]
     return render_template_string(_INDEX, office=get_core().office(), links=links)
 
 

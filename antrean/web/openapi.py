@@ -23,6 +23,7 @@ Why our own thin layer and not flask-openapi3 or spectree: both want their own a
 own error body, while every face here relies on plain Flask blueprints, on the one error shape and on the
 door's 400/422 split; the whole layer is this file, and it runs the same under gevent and threads.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,8 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import IntegerConverter
 
 from antrean import __version__
-from antrean.kernel.i18n import N_
 from antrean.kernel.errors import Invalid
+from antrean.kernel.i18n import N_
 from antrean.kernel.schema import INT_MAX, describe, expected, first
 
 PREFIX = "/api/v1"
@@ -60,6 +61,7 @@ class Error(Out):
     """Every error: a stable code, a message in the caller's language (Indonesian first), and for admins a
     precise ``detail``. Some errors carry more: ``field`` (422), ``retry_after`` (429), ``walk_in`` (booking
     check-in refused), ``reopens_at`` (office closed)."""
+
     model_config = ConfigDict(extra="allow")
     error: str
     message: str
@@ -69,11 +71,17 @@ class Error(Out):
 
 
 #: what each error status means, for the document
-ERRORS = {400: "Malformed JSON, not a JSON object, a value no field accepts (NUL, an integer beyond 64 bits, "
-               "nesting past 32 levels) or a missing CSRF token",
-          401: "Not logged in", 403: "Role not allowed", 404: "Not found", 409: "Conflicts with the current state",
-          413: "Body too large", 422: "A field or parameter is missing or invalid (field names it)",
-          429: "Too many requests (rate limit or login throttle); see Retry-After"}
+ERRORS = {
+    400: "Malformed JSON, not a JSON object, a value no field accepts (NUL, an integer beyond 64 bits, "
+    "nesting past 32 levels) or a missing CSRF token",
+    401: "Not logged in",
+    403: "Role not allowed",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Body too large",
+    422: "A field or parameter is missing or invalid (field names it)",
+    429: "Too many requests (rate limit or login throttle); see Retry-After",
+}
 
 
 @dataclass
@@ -94,17 +102,38 @@ class Operation:
     description: str = ""
 
 
-def api(summary: str, *, body: type[BaseModel] | None = None, body_required: bool = True,
-        query: type[Query] | None = None, ok: Any = None, status: int = 200, description: str = "",
-        responses: dict[int, tuple[Any, str]] | None = None, errors: tuple[int, ...] = (),
-        headers: tuple[tuple[str, str], ...] = (), security: str = "auto", content: tuple[str, ...] = ()):
+def api(
+    summary: str,
+    *,
+    body: type[BaseModel] | None = None,
+    body_required: bool = True,
+    query: type[Query] | None = None,
+    ok: Any = None,
+    status: int = 200,
+    description: str = "",
+    responses: dict[int, tuple[Any, str]] | None = None,
+    errors: tuple[int, ...] = (),
+    headers: tuple[tuple[str, str], ...] = (),
+    security: str = "auto",
+    content: tuple[str, ...] = (),
+):
     """Declare a route of ``/api/v1`` (see the module's doc). ``ok`` is the success response's model (status
     ``status``), ``responses`` any other success responses, ``errors`` the error statuses the route answers
     beyond those added from what it is."""
+
     def deco(fn):
-        op = Operation(summary, body, body_required, query, {status: (ok, summary)} | dict(responses or {}),
-                       tuple(errors), tuple(headers), security, tuple(content),
-                       description or _doc(fn))
+        op = Operation(
+            summary,
+            body,
+            body_required,
+            query,
+            {status: (ok, summary)} | dict(responses or {}),
+            tuple(errors),
+            tuple(headers),
+            security,
+            tuple(content),
+            description or _doc(fn),
+        )
 
         @wraps(fn)
         def view(*args, **kwargs):
@@ -113,8 +142,10 @@ def api(summary: str, *, body: type[BaseModel] | None = None, body_required: boo
             if op.query is not None:
                 kwargs["query"] = parse_query(op.query)
             return fn(*args, **kwargs)
+
         view.api_op = op
         return view
+
     return deco
 
 
@@ -127,8 +158,13 @@ def json_object() -> dict:
     """The request's JSON object. Malformed JSON, a value no column can store (NUL, an integer beyond 64 bits,
     nesting past 32 levels: app.check_value) or a non-object is a 400."""
     if not request.is_json:
-        raise Invalid("Data yang dikirim bukan JSON yang sah.", "The request body is not valid JSON.",
-                      detail="send Content-Type: application/json with a JSON object", status=400, code="bad_json")
+        raise Invalid(
+            "Data yang dikirim bukan JSON yang sah.",
+            "The request body is not valid JSON.",
+            detail="send Content-Type: application/json with a JSON object",
+            status=400,
+            code="bad_json",
+        )
     data = request.get_json(cache=True)  # on_json_loading_failed (app._Request) raises Invalid with the reason
     if not isinstance(data, dict):
         raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
@@ -159,11 +195,16 @@ def parse_query(model: type[Query]) -> Query:
 
 #: the 422 texts, per kind of input (a body's field, a query parameter): msgids of the catalogs
 INVALID_TEXTS = {
-    "body": {"missing": N_("Kolom '%(name)s' wajib diisi."), "date": N_("Kolom '%(name)s' harus tanggal YYYY-MM-DD."),
-             "other": N_("Kolom '%(name)s' tidak sah.")},
-    "query": {"missing": N_("Parameter '%(name)s' wajib diisi."),
-              "date": N_("Parameter '%(name)s' harus tanggal YYYY-MM-DD."),
-              "other": N_("Parameter '%(name)s' tidak sah.")},
+    "body": {
+        "missing": N_("Kolom '%(name)s' wajib diisi."),
+        "date": N_("Kolom '%(name)s' harus tanggal YYYY-MM-DD."),
+        "other": N_("Kolom '%(name)s' tidak sah."),
+    },
+    "query": {
+        "missing": N_("Parameter '%(name)s' wajib diisi."),
+        "date": N_("Parameter '%(name)s' harus tanggal YYYY-MM-DD."),
+        "other": N_("Parameter '%(name)s' tidak sah."),
+    },
 }
 
 
@@ -174,13 +215,18 @@ def invalid(exc: ValidationError, where: str) -> Invalid:
     name, detail = err["where"], describe(exc)
     kind = "missing" if err["type"] == "missing" else "date" if err["type"].startswith("date") else "other"
     want = expected(err) if kind == "other" else ""
-    return Invalid(INVALID_TEXTS[where][kind], params={"name": name}, field=name,
-                   detail=f"{detail} (expected {want})" if want else detail)
+    return Invalid(
+        INVALID_TEXTS[where][kind],
+        params={"name": name},
+        field=name,
+        detail=f"{detail} (expected {want})" if want else detail,
+    )
 
 
 def check_responses(app) -> None:
     """For tests: every JSON response of a declared /api/v1 route is checked against the model declared for its
     status (the error model for an error); a response outside its schema raises (a failing test names it)."""
+
     @app.after_request
     def _conforms(response):
         rule = request.url_rule
@@ -194,8 +240,10 @@ def check_responses(app) -> None:
             try:
                 model.model_validate_json(response.get_data(), strict=True)
             except ValidationError as exc:
-                raise AssertionError(f"{request.method} {rule.rule} {response.status_code}: the response is outside "
-                                     f"its schema {model.__name__}: {describe(exc, 5)}") from None
+                raise AssertionError(
+                    f"{request.method} {rule.rule} {response.status_code}: the response is outside "
+                    f"its schema {model.__name__}: {describe(exc, 5)}"
+                ) from None
         return response
 
 
@@ -251,11 +299,14 @@ def _query_parameters(model: type[Query]) -> list[dict]:
 
 
 def _path(rule) -> tuple[str, list[dict]]:
-    path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX):]) or "/"
+    path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule[len(PREFIX) :]) or "/"
     params = []
     for name, conv in rule._converters.items():
-        schema = ({"type": "integer", "minimum": 0, "maximum": INT_MAX} if isinstance(conv, IntegerConverter)
-                  else {"type": "string"})
+        schema = (
+            {"type": "integer", "minimum": 0, "maximum": INT_MAX}
+            if isinstance(conv, IntegerConverter)
+            else {"type": "string"}
+        )
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return path, params
 
@@ -292,13 +343,18 @@ def _build(app) -> dict:
                 paths.setdefault(path, {}).update(item)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Antrean API", "version": __version__,
-                 "description": "Queue and SOP tracking of a Kecamatan service office. Messages are Indonesian; "
-                                "send ?lang=en or Accept-Language: en for English. Generated from the routes' "
-                                "schemas (antrean/web/schemas.py and the plugins' own)."},
+        "info": {
+            "title": "Antrean API",
+            "version": __version__,
+            "description": "Queue and SOP tracking of a Kecamatan service office. Messages are Indonesian; "
+            "send ?lang=en or Accept-Language: en for English. Generated from the routes' "
+            "schemas (antrean/web/schemas.py and the plugins' own).",
+        },
         "servers": [{"url": PREFIX}],
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": defs.get("$defs", {})},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": defs.get("$defs", {}),
+        },
         "paths": paths,
     }
 
@@ -316,17 +372,26 @@ def _operation(rule, view, path_params: list[dict], refs: dict, method: str) -> 
     if op.query is not None:
         params += _query_parameters(op.query)
     for name, desc in op.headers:
-        params.append({"name": name, "in": "header", "required": False, "schema": {"type": "string"},
-                       "description": desc})
+        params.append(
+            {"name": name, "in": "header", "required": False, "schema": {"type": "string"}, "description": desc}
+        )
     if rate is not None and not any(h == "X-Device-Key" for h, _ in op.headers):
-        params.append({"name": "X-Device-Key", "in": "header", "required": False, "schema": {"type": "string"},
-                       "description": "key of a kiosk registered with `antrean kiosk add` (limited per device, "
-                                      "generously)"})
+        params.append(
+            {
+                "name": "X-Device-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "key of a kiosk registered with `antrean kiosk add` (limited per device, generously)",
+            }
+        )
     if params:
         out["parameters"] = params
     if op.body is not None:
-        out["requestBody"] = {"required": op.body_required,
-                              "content": {"application/json": {"schema": _schema_of(op.body, refs)}}}
+        out["requestBody"] = {
+            "required": op.body_required,
+            "content": {"application/json": {"schema": _schema_of(op.body, refs)}},
+        }
     responses: dict[str, Any] = {}
     for i, (status, (thing, desc)) in enumerate(sorted(op.responses.items())):
         r: dict[str, Any] = {"description": desc}
@@ -349,8 +414,9 @@ def _operation(rule, view, path_params: list[dict], refs: dict, method: str) -> 
         codes.add(404)
     error = _schema_of(Error, refs)
     for code in sorted(codes):
-        responses.setdefault(str(code), {"description": ERRORS.get(code, "Error"),
-                                         "content": {"application/json": {"schema": error}}})
+        responses.setdefault(
+            str(code), {"description": ERRORS.get(code, "Error"), "content": {"application/json": {"schema": error}}}
+        )
     out["responses"] = responses
     if op.security == "optional":
         out["security"] = [{"bearer": []}, {}]
@@ -359,5 +425,17 @@ def _operation(rule, view, path_params: list[dict], refs: dict, method: str) -> 
     return out
 
 
-__all__ = ["api", "Out", "Query", "Error", "Operation", "spec", "json_object", "parse_body", "parse_query",
-           "invalid", "operation_of", "PREFIX"]
+__all__ = [
+    "api",
+    "Out",
+    "Query",
+    "Error",
+    "Operation",
+    "spec",
+    "json_object",
+    "parse_body",
+    "parse_query",
+    "invalid",
+    "operation_of",
+    "PREFIX",
+]

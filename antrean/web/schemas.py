@@ -5,6 +5,7 @@ Declared once here and used twice: the routes validate requests with them (antre
 checked in production, but in every test (the ``app`` fixture applies antrean.web.openapi.check_responses: each
 /api/v1 answer of the suite is validated against its model) and by schemathesis (test_openapi_fuzz.py).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,7 +24,8 @@ Stamp = str | None  # an ISO 8601 instant with offset, or null
 class TicketIn(Strict):
     service: str = Field(description="the service's code (GET /services)")
     priority: Literal["lansia", "disabilitas", "ibu_hamil"] | None = Field(
-        None, description="a priority group, if the citizen belongs to one")
+        None, description="a priority group, if the citizen belongs to one"
+    )
     idempotency_key: str | None = Field(None, description="the same key again answers the first ticket (200)")
     device_id: str | None = Field(None, description="the kiosk's id (a claim unless X-Device-Key says who it is)")
 
@@ -36,8 +38,11 @@ class LoginIn(Strict):
 class CallNextIn(Strict):
     #: null is meaningful ("the screen shows no ticket"), absent means "don't check"
     keep_null: ClassVar[frozenset] = frozenset({"current"})
-    current: Int64 | None = Field(None, description="the ticket id the caller's screen shows (null: none); if the "
-                                                    "counter has moved on the call is refused with 409 stale")
+    current: Int64 | None = Field(
+        None,
+        description="the ticket id the caller's screen shows (null: none); if the "
+        "counter has moved on the call is refused with 409 stale",
+    )
 
 
 class CallIn(CallNextIn):
@@ -62,7 +67,8 @@ class ApplicationIn(Strict):
 
 class StepIn(Strict):
     outcome: Literal["MS", "TMS", "DONE"] = Field(
-        description="MS/DONE: the step is done; TMS: the file goes back (missing documents or a note)")
+        description="MS/DONE: the step is done; TMS: the file goes back (missing documents or a note)"
+    )
     note: str | None = ""
     missing_documents: list[str] | None = Field(None, description="items of the service's checklist")
     counter: Int64 | None = Field(None, description="the counter the applicant is called to for the next step")
@@ -70,15 +76,22 @@ class StepIn(Strict):
 
 class SurveyIn(Strict):
     ticket: str = Field(description="the ticket's status token")
-    answers: list[Any] = Field(description="one integer 1-4 per element (U1…U9 by default)",
-                               json_schema_extra={"items": {"type": "integer", "minimum": 1, "maximum": 4},
-                                                  "minItems": 1})
-    profile: dict[str, Any] | None = Field(None, description="optional: sex (L/P), age (years or a group), education, "
-                                                             "occupation", json_schema_extra={"properties": {
-                                                                 "sex": {"enum": ["L", "P"]},
-                                                                 "age": {"type": ["integer", "string"]},
-                                                                 "education": {"type": "string"},
-                                                                 "occupation": {"type": "string"}}})
+    answers: list[Any] = Field(
+        description="one integer 1-4 per element (U1…U9 by default)",
+        json_schema_extra={"items": {"type": "integer", "minimum": 1, "maximum": 4}, "minItems": 1},
+    )
+    profile: dict[str, Any] | None = Field(
+        None,
+        description="optional: sex (L/P), age (years or a group), education, occupation",
+        json_schema_extra={
+            "properties": {
+                "sex": {"enum": ["L", "P"]},
+                "age": {"type": ["integer", "string"]},
+                "education": {"type": "string"},
+                "occupation": {"type": "string"},
+            }
+        },
+    )
     suggestion: str | None = None
     channel: str | None = Field("api", description="phone or tablet (the office's own devices); anything else: api")
 
@@ -149,6 +162,7 @@ class Ticket(Out):
     """A ticket. Fields after ``booked`` come with a ticket read back (status, queue actions), not with a new
     one; ``now_calling`` with the status route; ``booking`` with a check-in; plugins may add fields when a ticket
     is issued (hook ticket_issuing: the hardware plugin adds ``print``)."""
+
     model_config = Out.model_config | {"extra": "allow"}
     id: int
     number: str = Field(description="letter and number, e.g. B007 (B10005 past 9,999)")
@@ -467,8 +481,10 @@ class Ikm(Out):
     kinerja: NS
     performance: NS
     respondents: int
-    weight: float | None = Field(description="each element's weight: 1/9 unrounded by default, 0.111 with "
-                                             "weight_mode 'regulation', null if custom")
+    weight: float | None = Field(
+        description="each element's weight: 1/9 unrounded by default, 0.111 with "
+        "weight_mode 'regulation', null if custom"
+    )
     weight_mode: str
     weight_label: str
     elements: list[IkmElement]
@@ -514,4 +530,3 @@ class Booking(Out):
     status_url: str
     cancel_token: str | None = Field(None, description="on creation only: keep it (the manage_url link)")
     manage_url: str | None = Field(None, description="on creation only")
-

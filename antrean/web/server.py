@@ -1,11 +1,12 @@
 """The production server behind ``antrean run``: gevent's WSGI server (one process) or gunicorn's
 gevent worker (several). The rules that come with gevent are in :mod:`antrean.kernel.runtime`;
 gevent and gunicorn are imported only here, at serve time (after ``antrean.entry`` patched)."""
+
 from __future__ import annotations
 
 import logging
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 from antrean.gunicorn_conf import settings as conf
 from antrean.kernel.runtime import nodelay, raise_file_limit
@@ -16,8 +17,10 @@ def serve(app, host: str, port: int, *, workers: int = 1, announce: Callable[[st
     """Serve ``app`` until SIGTERM/SIGINT. ``workers > 1`` runs gunicorn's gevent worker ×N."""
     soft, hard = raise_file_limit()
     if soft < 4096:
-        announce(f"warning: open-file limit is {soft} (hard {hard}); each connection needs one. "
-                 "Raise LimitNOFILE in the service unit.")
+        announce(
+            f"warning: open-file limit is {soft} (hard {hard}); each connection needs one. "
+            "Raise LimitNOFILE in the service unit."
+        )
     if workers > 1:
         _serve_gunicorn(host, port, workers)
         return
@@ -28,8 +31,7 @@ def serve(app, host: str, port: int, *, workers: int = 1, announce: Callable[[st
             nodelay(sock)
             return super().handle(sock, address)
 
-    server = Server((host, port), app, log=None, error_log=logging.getLogger("antrean.server"),
-                    backlog=2048)
+    server = Server((host, port), app, log=None, error_log=logging.getLogger("antrean.server"), backlog=2048)
     import gevent
 
     gevent.signal_handler(signal.SIGTERM, server.stop)

@@ -8,8 +8,9 @@ Revision ID: hardware_0001
 Revises: (none: branch "hardware", depends on the core's 0011)
 Create Date: 2026-11-27
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "hardware_0001"
 down_revision = None

@@ -1,6 +1,7 @@
 """Booking in Chromium (issue 11 §2): a citizen books on a phone-sized page, then checks in at the kiosk by
 "scanning" the QR — a USB/HID scanner types the code and Enter, which keyboard.type + Enter reproduces. The office
 calendar is on and the clock frozen (Monday 30 November 2026). Screenshots for a person to look at."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,8 +28,9 @@ def frozen(monkeypatch):
 
 
 def book_on_phone(browser, url, start, name, nik, shot=None) -> str:
-    ctx = browser.new_context(viewport=PHONE, locale="id-ID", timezone_id="Asia/Jakarta", is_mobile=True,
-                              has_touch=True)
+    ctx = browser.new_context(
+        viewport=PHONE, locale="id-ID", timezone_id="Asia/Jakarta", is_mobile=True, has_touch=True
+    )
     page = ctx.new_page()
     try:
         page.goto(url + "/booking")
@@ -47,8 +49,10 @@ def book_on_phone(browser, url, start, name, nik, shot=None) -> str:
         page.wait_for_selector("#confirmation")
         code = page.locator("#booking-code").text_content().strip()
         assert len(code) == 8
-        assert page.locator("#booking-slot").text_content() == f"{start.replace(':', '.')}–" + \
-            {"08:00": "08.30", "11:00": "11.30"}[start]
+        assert (
+            page.locator("#booking-slot").text_content()
+            == f"{start.replace(':', '.')}–" + {"08:00": "08.30", "11:00": "11.30"}[start]
+        )
         qr = page.locator("img.qr").evaluate("img => img.decode().then(() => img.naturalWidth)")
         assert qr > 100  # the QR image loaded
         assert name not in page.content() and nik not in page.content()  # nothing personal comes back
@@ -85,8 +89,10 @@ def test_book_on_a_phone_then_check_in_at_the_kiosk_with_the_scanner(live_server
         assert number.startswith(core.service("ktp")["letter"])
         screenshot(page, "booking-kiosk-checked-in")
         with core.db.read() as s:
-            from antrean.kernel.models import Booking, Ticket
             from sqlalchemy import select
+
+            from antrean.kernel.models import Booking, Ticket
+
             b = s.execute(select(Booking).where(Booking.code == code)).scalar_one()
             assert b.status == "checked_in" and s.get(Ticket, b.ticket_id).number == number
         # an early arrival (11:00 slot at 08:05) typing the code by hand: told when, offered a walk-in number

@@ -1,5 +1,6 @@
 """The calendar seen in Chromium: the kiosk on a Friday at 12:00 (prayer break) says so above its closed
 tiles and a tap refuses; the console's calendar page (screenshots for a person to look at)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,7 +14,9 @@ from tests.e2e.test_console_browser import _login
 
 pytestmark = pytest.mark.browser
 ADMIN = Actor(None, "test-admin", frozenset({"admin"}))
-FRIDAY_NOON = datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+FRIDAY_NOON = (
+    datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+)
 
 
 @pytest.fixture
@@ -38,7 +41,9 @@ def test_kiosk_on_friday_noon_shows_the_prayer_break(live_server, page, monkeypa
 
 def test_kiosk_on_a_holiday_names_it_and_the_reopening(live_server, page, monkeypatch):
     live_server.core.calendar.add(ADMIN, "2026-12-25", "Hari Raya Natal")
-    christmas = datetime(2026, 12, 25, 9, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    christmas = (
+        datetime(2026, 12, 25, 9, tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    )
     monkeypatch.setattr("antrean.services.tickets.utcnow", lambda: christmas)
     page.set_viewport_size({"width": 1080, "height": 1920})  # a portrait kiosk: the longest sentence, narrow tiles
     page.goto(live_server.url + "/kiosk?device=kiosk-1")
@@ -56,8 +61,9 @@ def test_kiosk_on_a_holiday_names_it_and_the_reopening(live_server, page, monkey
 def test_console_calendar_page(live_server, page, make_user):
     core = live_server.core
     make_user(core, "admin", ["admin"], "Admin Kantor")
-    core.calendar.import_csv(ADMIN, "2026-12-24,Cuti Bersama Hari Raya Natal,cuti_bersama\n"
-                                    "2026-12-25,Hari Raya Natal,libur_nasional\n")
+    core.calendar.import_csv(
+        ADMIN, "2026-12-24,Cuti Bersama Hari Raya Natal,cuti_bersama\n2026-12-25,Hari Raya Natal,libur_nasional\n"
+    )
     core.calendar.add(ADMIN, "2026-12-03", "Rapat koordinasi kecamatan", "penutupan", "13:00", "15:00")
     _login(page, live_server.url, "admin")
     page.goto(live_server.url + "/console/admin/kalender?tahun=2026")

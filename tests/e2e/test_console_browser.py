@@ -3,6 +3,7 @@ by four different users in four browser sessions; the timeline shows every step 
 
 Screenshots (screenshots/console-*.png) are for a person to look at.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,10 +25,12 @@ def office(live_server, make_user):
     admin = Actor(None, "test-admin", frozenset({"admin"}))
     counter = core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
     core.queue.save_counter(admin, name="Loket 2", number=2, services=list(core.sops))
-    users = {"clerk": make_user(core, "budi", ["petugas_pelayanan"], "Budi Santoso"),
-             "verifier": make_user(core, "rina", ["petugas_verifikasi"], "Rina Marlina"),
-             "register": make_user(core, "agus", ["petugas_register"], "Agus Salim"),
-             "kasi": make_user(core, "dewi", ["kasi_pelayanan"], "Dewi Kartika")}
+    users = {
+        "clerk": make_user(core, "budi", ["petugas_pelayanan"], "Budi Santoso"),
+        "verifier": make_user(core, "rina", ["petugas_verifikasi"], "Rina Marlina"),
+        "register": make_user(core, "agus", ["petugas_register"], "Agus Salim"),
+        "kasi": make_user(core, "dewi", ["kasi_pelayanan"], "Dewi Kartika"),
+    }
     return core, counter, users
 
 
@@ -44,8 +47,9 @@ def _call_first(page, base, counter, number):
     page.goto(f"{base}/console/loket/{counter['id']}")
     page.wait_for_selector("#live.on", timeout=TIMEOUT)
     page.keyboard.press("n")
-    page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{number}'",
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        f"document.getElementById('current-number').textContent.trim() === '{number}'", timeout=TIMEOUT
+    )
     page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)  # the action is done
 
 
@@ -82,8 +86,9 @@ def test_clerk_calls_board_shows_and_four_users_carry_one_sop(live_server, offic
     # the clerk: log in, pick the counter, call with the keyboard
     _login(page, base, "budi")
     _call_first(page, base, counter, first["number"])
-    board.wait_for_function(f"document.getElementById('now-number').textContent.includes('{first['number']}')",
-                            timeout=TIMEOUT)
+    board.wait_for_function(
+        f"document.getElementById('now-number').textContent.includes('{first['number']}')", timeout=TIMEOUT
+    )
     screenshot(board, "console-display-after-call")
     core.tickets.issue("kia", "lansia")  # a priority ticket shows in the list
 
@@ -162,19 +167,20 @@ def test_call_next_over_an_unstarted_number_asks_first_and_records_a_no_show(pag
     second, _ = core.tickets.issue("ktp")
     _login(page, base, "budi")
     _call_first(page, base, counter, first["number"])
-    assert page.locator("button[data-action=finish]").is_disabled()      # nothing to finish before a start
+    assert page.locator("button[data-action=finish]").is_disabled()  # nothing to finish before a start
     assert page.locator("#start-hint").is_visible()
-    page.keyboard.press("n")                                              # first press: asks
+    page.keyboard.press("n")  # first press: asks
     page.wait_for_selector(".flash.warn", timeout=TIMEOUT)
     assert f"{first['number']} belum mulai dilayani" in page.locator(".flash.warn").inner_text()
     screenshot(page, "console-confirm-no-show")
     assert core.tickets.get(first["id"])["outcome"] is None
-    page.keyboard.press("n")                                              # second press: no_show, next called
-    page.wait_for_function(f"document.getElementById('current-number').textContent.trim() === '{second['number']}'",
-                           timeout=TIMEOUT)
+    page.keyboard.press("n")  # second press: no_show, next called
+    page.wait_for_function(
+        f"document.getElementById('current-number').textContent.trim() === '{second['number']}'", timeout=TIMEOUT
+    )
     page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)
     assert core.tickets.get(first["id"])["outcome"] == "no_show"
-    page.keyboard.press("m")                                              # start, then finish: served
+    page.keyboard.press("m")  # start, then finish: served
     page.wait_for_selector("b[data-status=serving]", timeout=TIMEOUT)
     page.wait_for_selector("#panel[aria-busy=false]", state="attached", timeout=TIMEOUT)
     page.keyboard.press("s")
@@ -187,16 +193,19 @@ def test_front_desk_sees_the_printer_warning_and_reprints_from_the_console(live_
     from sqlalchemy import select, update
 
     from antrean.kernel.models import AuditLog
-    from hardware.models import Printer, PrintJob
     from hardware import store
+    from hardware.models import Printer, PrintJob
 
     core, counter, users = office
     store.save_printer(core, Actor(None, "test-admin", frozenset({"admin"})), "default", "tcp://127.0.0.1:9")
     tickets = [core.tickets.issue("ktp", device_id="kiosk-1")[0] for _ in range(2)]
     with core.db.write() as s:
         for t, status in zip(tickets, ("uncertain", "failed")):
-            s.execute(update(PrintJob).where(PrintJob.ticket_id == t["id"])
-                      .values(status=status, last_error="timeout: printer at 127.0.0.1:9 took the data …"))
+            s.execute(
+                update(PrintJob)
+                .where(PrintJob.ticket_id == t["id"])
+                .values(status=status, last_error="timeout: printer at 127.0.0.1:9 took the data …")
+            )
         s.execute(update(Printer).values(state="paper_out", detail="paper end"))
     ctx, page = _session(browser, live_server.url, "budi")
     try:
@@ -226,14 +235,14 @@ def test_kasi_cancels_the_current_number_with_a_reason(page, live_server, office
     second, _ = core.tickets.issue("ktp")
     _login(page, base, "dewi")  # Kasi Pelayanan holds a counter role: may cancel (policy ticket.cancel)
     _call_first(page, base, counter, first["number"])
-    assert page.locator(f"a[data-cancel='{second['id']}']").is_visible()   # also in the waiting list
+    assert page.locator(f"a[data-cancel='{second['id']}']").is_visible()  # also in the waiting list
     screenshot(page, "console-cancel-buttons")
     page.click("#cancel-current")
     page.wait_for_selector("#cancel-form", timeout=TIMEOUT)
-    page.click("#cancel-submit")                          # no reason chosen: the browser refuses (required)
+    page.click("#cancel-submit")  # no reason chosen: the browser refuses (required)
     assert page.url.endswith(f"/console/tiket/{first['id']}/batal?loket={counter['id']}")
     page.select_option("select[name=choice]", "lain")
-    page.click("#cancel-submit")                          # "Lainnya" without words: the server refuses
+    page.click("#cancel-submit")  # "Lainnya" without words: the server refuses
     page.wait_for_selector("#cancel-error", timeout=TIMEOUT)
     assert core.tickets.get(first["id"])["outcome"] is None
     page.fill("input[name=text]", "Pemohon salah mengambil nomor")

@@ -1,4 +1,5 @@
 """The core's own pages in a real browser: landing page and plugin introspection."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse

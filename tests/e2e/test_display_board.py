@@ -1,4 +1,5 @@
 """The board in a real Chromium (Playwright) against a real server."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,12 +13,18 @@ FHD = {"width": 1920, "height": 1080}
 def office(live_server, admin, make_user):
     core = live_server.core
     q = core.queue
-    counters = [q.save_counter(admin, name="Loket 1", number=1, services=["ektp", "ktp"]),
-                q.save_counter(admin, name="Loket 2", number=2, services=["kk", "akta_kelahiran"]),
-                q.save_counter(admin, name="Loket 3", number=3, services=["sktm", "ahli_waris"]),
-                q.save_counter(admin, name="Loket Pengaduan", number=4, services=["pengaduan"])]
-    core.set_setting("running_text", "Selamat datang di Kantor Kecamatan Uji. Seluruh layanan tidak dipungut biaya. "
-                     "Siapkan dokumen asli dan fotokopi sebelum dipanggil.", admin)
+    counters = [
+        q.save_counter(admin, name="Loket 1", number=1, services=["ektp", "ktp"]),
+        q.save_counter(admin, name="Loket 2", number=2, services=["kk", "akta_kelahiran"]),
+        q.save_counter(admin, name="Loket 3", number=3, services=["sktm", "ahli_waris"]),
+        q.save_counter(admin, name="Loket Pengaduan", number=4, services=["pengaduan"]),
+    ]
+    core.set_setting(
+        "running_text",
+        "Selamat datang di Kantor Kecamatan Uji. Seluruh layanan tidak dipungut biaya. "
+        "Siapkan dokumen asli dan fotokopi sebelum dipanggil.",
+        admin,
+    )
     clerk = make_user(core, "petugas", ["petugas_pelayanan"])
     for code in ("ektp", "ktp", "kk", "kk", "kk", "akta_kelahiran", "sktm", "pengaduan", "ktp", "ektp"):
         core.tickets.issue(code)
@@ -31,8 +38,9 @@ def open_board(page, url):
 
 
 def wait_played(page, n):
-    page.wait_for_function(f"window.antreanPlayed.length >= {n} && window.antreanPlayed.every(p => p.ended)",
-                           timeout=60000)
+    page.wait_for_function(
+        f"window.antreanPlayed.length >= {n} && window.antreanPlayed.every(p => p.ended)", timeout=60000
+    )
     return page.evaluate("window.antreanPlayed")
 
 
@@ -40,9 +48,11 @@ def test_board_after_three_calls_plays_them_in_order(page, live_server, office):
     core, counters, clerk = office
     open_board(page, live_server.url + "/display")
     assert "idle" in page.locator("#now").get_attribute("class")
-    calls = [core.queue.call_next(counters[0]["id"], clerk),
-             core.queue.call_next(counters[1]["id"], clerk),
-             core.queue.call_next(counters[2]["id"], clerk)]
+    calls = [
+        core.queue.call_next(counters[0]["id"], clerk),
+        core.queue.call_next(counters[1]["id"], clerk),
+        core.queue.call_next(counters[2]["id"], clerk),
+    ]
     played = wait_played(page, 3)
     # one after another, in seq order, never overlapping, each from the server's clip audio
     assert [p["seq"] for p in played] == [c["seq"] for c in calls]
@@ -56,11 +66,16 @@ def test_board_after_three_calls_plays_them_in_order(page, live_server, office):
     assert page.locator("#now-number").inner_text() == "K001"
     assert page.locator("#now-counter").inner_text() == "Loket 3"
     assert page.locator("#call-list li .num").all_inner_texts()[:3] == ["K001", "C001", "A001"]
-    nums = dict(zip(page.locator("#counter-list .name").all_inner_texts(),
-                    page.locator("#counter-list .num").all_inner_texts()))
+    nums = dict(
+        zip(page.locator("#counter-list .name").all_inner_texts(), page.locator("#counter-list .num").all_inner_texts())
+    )
     assert nums == {"Loket 1": "A001", "Loket 2": "C001", "Loket 3": "K001", "Loket Pengaduan": "—"}
-    waiting = dict(zip(page.locator("#waiting-list .name").all_inner_texts(),
-                       page.locator("#waiting-list .count").all_inner_texts()))
+    waiting = dict(
+        zip(
+            page.locator("#waiting-list .name").all_inner_texts(),
+            page.locator("#waiting-list .count").all_inner_texts(),
+        )
+    )
     assert waiting["Perubahan KK"] == "2" and waiting["Rekomendasi KTP"] == "2"
     assert "Seluruh layanan tidak dipungut biaya" in page.locator("#ticker-text").inner_text()
     assert page.locator("#connection").is_hidden()
@@ -134,7 +149,7 @@ def test_a_board_that_loads_just_after_a_call_announces_it_once(page, live_serve
     fresh = core.queue.call_next(counters[0]["id"], clerk)
     open_board(page, live_server.url + "/display")
     assert page.locator("#now-number").inner_text() == fresh["number"]
-    page.evaluate("window.antreanBoard.requestSnapshot()")   # a second snapshot must not replay it
+    page.evaluate("window.antreanBoard.requestSnapshot()")  # a second snapshot must not replay it
     page.wait_for_function("!window.antreanBoard.queue().length")
     barrier = core.queue.call_next(counters[2]["id"], clerk)  # the next call is heard after it, once
     played = wait_played(page, 2)
@@ -146,18 +161,21 @@ def test_open_board_follows_running_text_loket_and_office_name(page, live_server
     """board.js: a 'refresh' after a configuration change brings the new state, without reload."""
     core, counters, clerk = office
     open_board(page, live_server.url + "/display")
-    page.evaluate("window.__marker = 1")          # gone if the page reloads
+    page.evaluate("window.__marker = 1")  # gone if the page reloads
     core.set_setting("running_text", "Pengumuman baru: loket 5 dibuka.", admin)
     core.queue.save_counter(admin, name="Loket Lima", number=5, services=["kk"])
     core.update_office(admin, name="Kantor Kecamatan Sukamaju")
-    page.wait_for_function("document.getElementById('ticker-text').textContent === 'Pengumuman baru: loket 5 dibuka.'",
-                           timeout=3000)
-    page.wait_for_function("document.getElementById('office-name').textContent === 'Kantor Kecamatan Sukamaju'",
-                           timeout=3000)
+    page.wait_for_function(
+        "document.getElementById('ticker-text').textContent === 'Pengumuman baru: loket 5 dibuka.'", timeout=3000
+    )
+    page.wait_for_function(
+        "document.getElementById('office-name').textContent === 'Kantor Kecamatan Sukamaju'", timeout=3000
+    )
     title = page.title()
     assert title.endswith(" \u2013 Kantor Kecamatan Sukamaju"), title  # the browser tab too
-    page.wait_for_function("[...document.querySelectorAll('#counter-list .name')].some(e => e.textContent === 'Loket Lima')",
-                           timeout=3000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('#counter-list .name')].some(e => e.textContent === 'Loket Lima')", timeout=3000
+    )
     assert page.evaluate("window.__marker") == 1
     screenshot(page, "board-after-config-change")
     page.reload()

@@ -1,4 +1,5 @@
 """A real server and a python-socketio client on /display: snapshot, order, restart."""
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,16 @@ class Board:
 
     def __init__(self, url: str, **auth):
         self.events: queue.Queue = queue.Queue()
-        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1,
-                                   randomization_factor=0)
+        self.sio = socketio.Client(
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1, randomization_factor=0
+        )
         for name in ("state", "called", "tick", "waiting", "counters"):
             self.sio.on(name, lambda data, _n=name: self.events.put((_n, data)), namespace=NS)
 
-        def refresh(data):   # what board.js does: the configuration changed, ask for a fresh state
+        def refresh(data):  # what board.js does: the configuration changed, ask for a fresh state
             self.events.put(("refresh", data))
             self.sio.emit("snapshot", namespace=NS)
+
         self.sio.on("refresh", refresh, namespace=NS)
         self.sio.on("disconnect", lambda *a: self.events.put(("disconnect", None)), namespace=NS)
         self.sio.connect(url, namespaces=[NS], transports=["websocket"], auth=auth or None, wait_timeout=10)
@@ -56,15 +59,19 @@ def boards():
         b = Board(url, **auth)
         made.append(b)
         return b
+
     yield make
     for b in made:
         b.close()
 
 
 def api(url: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
-    req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    req = urllib.request.Request(
+        url + path,
+        data=json.dumps(body or {}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
 
@@ -118,7 +125,7 @@ def test_restart_loses_nothing(server_process, tmp_path, boards, admin, schema_t
     server.stop()
     board.next("disconnect", timeout=15)
     server.start()
-    state = board.next("state", timeout=30)   # the client reconnected by itself and got a fresh snapshot
+    state = board.next("state", timeout=30)  # the client reconnected by itself and got a fresh snapshot
     assert state["seq"] == call["seq"]
     assert state["calls"][0]["number"] == "C001"
     assert {c["counter"]["number"]: c["number"] for c in state["counters"]} == {2: "C001"}
@@ -164,6 +171,7 @@ def test_a_cancelled_ticket_leaves_the_boards_waiting_count(live_server, boards,
     assert {w["service"]: w["waiting"] for w in board.next("state")["waiting"]}["kk"] == 2
     core.queue.cancel(a["id"], "Tiket ganda", clerk)
     import time
-    deadline = time.monotonic() + 2.0     # the issuing broadcast (count 2) may still be on its way first
+
+    deadline = time.monotonic() + 2.0  # the issuing broadcast (count 2) may still be on its way first
     while board.next("waiting", timeout=max(0.01, deadline - time.monotonic()))["counts"]["kk"] != 1:
         pass

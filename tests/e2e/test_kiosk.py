@@ -1,4 +1,5 @@
 """The kiosk and the status page in Debian's Chromium against a real server (fixtures live_server, page)."""
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ def test_tap_a_tile_gets_a_number(live_server, page):
 
 def test_double_taps_give_one_ticket(live_server, page):
     open_kiosk(page, live_server)
-    page.dblclick("[data-service=kk]")           # the second tap must not answer the priority question
+    page.dblclick("[data-service=kk]")  # the second tap must not answer the priority question
     page.wait_for_selector("#s-priority.armed")
     tap(page, "[data-priority='']", "confirm")
     page.dblclick("#take")
@@ -77,11 +78,12 @@ def test_retry_after_a_network_blip_gives_one_ticket(live_server, page):
     def blip(route):
         seen.append(json.loads(route.request.post_data))
         if len(seen) == 1:
-            committed = route.fetch()         # the server issues and commits the ticket…
+            committed = route.fetch()  # the server issues and commits the ticket…
             assert committed.status == 201
-            route.abort("connectionreset")   # …but the answer never reaches the kiosk
+            route.abort("connectionreset")  # …but the answer never reaches the kiosk
         else:
             route.continue_()
+
     page.route("**/api/v1/tickets", blip)
     open_kiosk(page, live_server)
     number = take_ticket(page, "kk")
@@ -142,12 +144,19 @@ def _answer_with_print(page, print_field):
         if print_field is not None:
             body["print"] = print_field
         route.fulfill(response=resp, json=body)
+
     page.route("**/api/v1/tickets", handler)
 
 
-@pytest.mark.parametrize("print_field, note", [(None, False), ({"status": "disabled"}, True),
-                                               ({"status": "done", "printer_state": "online"}, False),
-                                               ({"status": "queued", "printer_state": "paper_out"}, True)])
+@pytest.mark.parametrize(
+    "print_field, note",
+    [
+        (None, False),
+        ({"status": "disabled"}, True),
+        ({"status": "done", "printer_state": "online"}, False),
+        ({"status": "queued", "printer_state": "paper_out"}, True),
+    ],
+)
 def test_printing_state_on_the_number_screen(live_server, page, print_field, note):
     _answer_with_print(page, print_field)
     open_kiosk(page, live_server)
@@ -162,9 +171,9 @@ def test_idle_and_ticket_screens_go_back_to_start(live_server, page):
     live_server.core.set_setting("kiosk", {"idle_seconds": 1, "ticket_seconds": 1, "note_seconds": 1}, ADMIN)
     open_kiosk(page, live_server)
     tap(page, "[data-service=ktp]", "priority")
-    page.wait_for_selector("#s-home.armed", timeout=5000)   # nobody touched the screen
+    page.wait_for_selector("#s-home.armed", timeout=5000)  # nobody touched the screen
     take_ticket(page)
-    page.wait_for_selector("#s-home.armed", timeout=5000)   # the number was shown, then the start again
+    page.wait_for_selector("#s-home.armed", timeout=5000)  # the number was shown, then the start again
 
 
 def test_staff_pin_screen_and_device_id(live_server, page):
@@ -198,8 +207,10 @@ def test_staff_pin_screen_and_device_id(live_server, page):
 
 def test_locked_down_and_offline_assets(live_server, page):
     foreign = []
-    page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:")
-            else foreign.append(r.url))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(live_server.url) or r.url.startswith("data:") else foreign.append(r.url),
+    )
     open_kiosk(page, live_server)
     take_ticket(page)
     assert foreign == []
@@ -218,8 +229,9 @@ def test_screenshots(live_server, browser, name, size):
     core.update_service("skck", ADMIN, open_time="00:00", close_time="00:00")
     for _ in range(3):
         core.tickets.issue("ktp")
-    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="id-ID",
-                              timezone_id="Asia/Jakarta")
+    ctx = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, locale="id-ID", timezone_id="Asia/Jakarta"
+    )
     page = ctx.new_page()
     try:
         open_kiosk(page, live_server)
@@ -230,7 +242,7 @@ def test_screenshots(live_server, browser, name, size):
             .map(t => t.dataset.service)""")
         assert overflow == []
         heights = page.evaluate("[...document.querySelectorAll('.tile')].map(t => t.getBoundingClientRect().height)")
-        assert len(heights) == 20 and min(heights) >= 120   # big targets for one finger
+        assert len(heights) == 20 and min(heights) >= 120  # big targets for one finger
         screenshot(page, f"kiosk-{name}-home")
         tap(page, "[data-service=ktp]", "priority")
         screenshot(page, f"kiosk-{name}-priority")
@@ -244,8 +256,13 @@ def test_screenshots(live_server, browser, name, size):
 
 
 def open_status_on_a_phone(browser, server, ticket):
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="id-ID", timezone_id="Asia/Jakarta",
-                              is_mobile=True, has_touch=True)
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+        is_mobile=True,
+        has_touch=True,
+    )
     page = ctx.new_page()
     page.goto(server.url + ticket["status_url"])
     page.wait_for_selector("#updated:not(:empty)")
@@ -265,10 +282,10 @@ def test_status_page_updates_live_after_a_call(live_server, browser, make_user):
         assert "1 orang di depan Anda" in page.text_content("#ahead")
         assert page.text_content("#now-calling") == "Belum ada panggilan"
         screenshot(page, "status-waiting")
-        core.queue.call_next(counter["id"], clerk)                  # B001 is called
+        core.queue.call_next(counter["id"], clerk)  # B001 is called
         expect(page.locator("#now-calling")).to_have_text("B001 di Loket 2", timeout=15000)
         assert page.text_content("#position") == "ke-1"
-        core.queue.call_next(counter["id"], clerk)                  # now mine
+        core.queue.call_next(counter["id"], clerk)  # now mine
         page.wait_for_selector("body[data-status=called]", timeout=15000)
         assert page.text_content("#message-text") == "Giliran Anda! Silakan menuju Loket 2"
         assert not page.is_visible("#facts")
@@ -297,6 +314,7 @@ def printing_server(settings_dict, fake):
         servers.append((server, app))
         app.extensions["antrean"].set_setting("kiosk", {"print_wait_seconds": 2}, ADMIN)
         return LiveServer(app, port)
+
     yield start
     for server, app in servers:
         server.shutdown()
@@ -320,6 +338,7 @@ def test_kiosk_says_take_your_ticket_once_it_printed(printing_server, fake, page
     expect(page.locator("#ticket-msg-title")).to_have_text("Silakan ambil tiket Anda", timeout=5000)
     assert page.evaluate("window.__titles") == ["Tiket sedang dicetak…", "Silakan ambil tiket Anda"]
     from tests.support.printing import printed_numbers
+
     fake.wait_for_jobs(1)
     assert printed_numbers(fake) == [number]
 
@@ -354,8 +373,12 @@ def test_kiosk_says_note_your_number_when_the_ticket_will_not_print(printing_ser
 def test_kiosk_and_status_page_speak_the_office_language_in_an_english_browser(live_server, browser):
     """Trial: from an English-locale browser the kiosk's errors (quota, closed, hours) came back in English."""
     core = live_server.core
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US", timezone_id="Asia/Jakarta",
-                              extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        locale="en-US",
+        timezone_id="Asia/Jakarta",
+        extra_http_headers={"Accept-Language": "en-US,en;q=0.9"},
+    )
     page = ctx.new_page()
     try:
         open_kiosk(page, live_server)
@@ -363,8 +386,11 @@ def test_kiosk_and_status_page_speak_the_office_language_in_an_english_browser(l
         # the tiles were open when the page loaded; the service closes before the citizen taps "Ambil Tiket"
         core.update_service("kk", ADMIN, daily_quota=1)
         core.tickets.issue("kk")
-        take = lambda code: (tap(page, f"[data-service={code}]", "priority"),
-                             tap(page, "[data-priority='']", "confirm"), tap(page, "#take", "error"))
+        take = lambda code: (
+            tap(page, f"[data-service={code}]", "priority"),
+            tap(page, "[data-priority='']", "confirm"),
+            tap(page, "#take", "error"),
+        )
         take("kk")
         assert page.text_content("#error-msg") == "Kuota harian layanan ini sudah habis. Silakan datang kembali besok."
         tap(page, "#s-error [data-action=home]", "home")
@@ -408,7 +434,8 @@ def test_status_page_after_reconnect_tms_and_finish(live_server, browser, make_u
         core.workflow.complete_step(app["id"], 3, verifier, outcome="TMS", missing_documents=missing, note="buram")
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         expect(page.locator("#message-text")).to_have_text(
-            "Berkas Anda dikembalikan. Silakan menuju Loket 2 untuk menerima slip pengembalian.", timeout=10000)
+            "Berkas Anda dikembalikan. Silakan menuju Loket 2 untuk menerima slip pengembalian.", timeout=10000
+        )
         assert page.is_visible("#returned")
         assert page.locator("#returned-missing li").all_text_contents() == missing
         assert not page.is_visible("#calling")
@@ -433,7 +460,7 @@ def test_device_key_from_the_url_once_then_from_storage(live_server, page):
     assert page.evaluate("location.search") == "?device=kiosk-1"
     assert page.evaluate("localStorage.getItem('antrean.kiosk.key')") == key
     assert take_ticket(page) == "B001"
-    open_kiosk(page, live_server, "?device=kiosk-1")          # the next start: the key comes from storage
+    open_kiosk(page, live_server, "?device=kiosk-1")  # the next start: the key comes from storage
     assert take_ticket(page, "kk") == "C001"
     screenshot(page, "kiosk-registered-ticket")
     assert [t.device_id for t in tickets(live_server.core)] == ["kiosk-lobi", "kiosk-lobi"]

@@ -4,6 +4,7 @@ Long-polling only works if every request of a Socket.IO session reaches the proc
 session (``ip_hash``); websocket needs the Upgrade headers passed. Both are checked through the
 file as shipped (only its ports are changed). nginx: ``apt-get install nginx-light`` (.ci/run does).
 """
+
 from __future__ import annotations
 
 import os
@@ -42,13 +43,18 @@ def nginx(tmp_path):
         (prefix / "logs").mkdir(parents=True)
         user = "user root;\n" if os.geteuid() == 0 else ""
         conf = prefix / "nginx.conf"
-        conf.write_text(f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/logs/error.log;\n"
-                        f"events {{ worker_connections 1024; }}\nhttp {{\naccess_log off;\n"
-                        f"client_body_temp_path {prefix}/body;\nproxy_temp_path {prefix}/proxy;\n{site}\n}}\n")
+        conf.write_text(
+            f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/logs/error.log;\n"
+            f"events {{ worker_connections 1024; }}\nhttp {{\naccess_log off;\n"
+            f"client_body_temp_path {prefix}/body;\nproxy_temp_path {prefix}/proxy;\n{site}\n}}\n"
+        )
         check = subprocess.run([NGINX, "-t", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-        p = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.Popen(
+            [NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         procs.append(p)
         url = f"http://127.0.0.1:{listen}"
         deadline = time.monotonic() + 10
@@ -60,6 +66,7 @@ def nginx(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, "nginx did not answer"
                 time.sleep(0.05)  # polling for nginx to start
+
     yield start
     for p in procs:
         p.terminate()
@@ -85,6 +92,7 @@ def test_boards_through_nginx_polling_and_websocket(server_process, pg_migrated_
             import queue
 
             import socketio
+
             board.events = queue.Queue()
             board.sio = socketio.Client(reconnection=False)
             for name in ("state", "called"):
@@ -121,5 +129,6 @@ def test_rate_limits_apply_through_nginx(server_process, nginx):
             return conn.getresponse().status
         finally:
             conn.close()
+
     assert [board("127.0.0.1", f"10.0.0.{i}") for i in range(3)] == [200, 200, 429]
     assert board("127.0.0.2", "127.0.0.1") == 200  # another caller (another address) has its own count

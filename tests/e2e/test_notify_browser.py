@@ -1,4 +1,5 @@
 """The citizen's opt-in on the status page and the opt-out link, in Chromium on a phone (real CSP)."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def settings_dict(instance):
-    return {"instance_path": str(instance), "testing": True, "start_workers": False, "notify_url": "log",
-            "office_name": "Kantor Kecamatan Uji", "office_address": "Jl. Uji No. 1"}
+    return {
+        "instance_path": str(instance),
+        "testing": True,
+        "start_workers": False,
+        "notify_url": "log",
+        "office_name": "Kantor Kecamatan Uji",
+        "office_address": "Jl. Uji No. 1",
+    }
 
 
 def test_opt_in_on_the_status_page_then_opt_out(live_server, browser):
@@ -38,7 +45,7 @@ def test_opt_in_on_the_status_page_then_opt_out(live_server, browser):
         page.locator("#kabar").scroll_into_view_if_needed()
         screenshot(page, "notify-status-opt-in")
         assert "6281234567890" not in page.content()
-        with core.db.read() as s:   # the first in the queue: 0 ahead, so the "near" message is queued at once
+        with core.db.read() as s:  # the first in the queue: 0 ahead, so the "near" message is queued at once
             body = s.execute(select(NotifyMessage.body)).scalar_one()
         assert "tinggal 0 lagi" in body
         link = re.search(r"/kabar/berhenti/\S+", body).group(0)
@@ -59,9 +66,10 @@ def test_console_outbox_and_message_texts(live_server, browser, make_user):
     make_user(core, "dewi", ["kasi_pelayanan"], "Dewi Kartika")
     make_user(core, "admin1", ["admin"], "Admin")
     core.notify.enqueue("near", "081234567890", {"number": "B004", "service": "KTP", "ahead": 3}, "near:demo")
-    core.notify.enqueue("survey", "085611112222", {"service": "KK", "number": "C001", "survey_url": "/survei/x"},
-                        "survey:demo")
-    core.extensions["notify.worker"].step()           # the log driver sends both
+    core.notify.enqueue(
+        "survey", "085611112222", {"service": "KK", "number": "C001", "survey_url": "/survei/x"}, "survey:demo"
+    )
+    core.extensions["notify.worker"].step()  # the log driver sends both
     core.notify.enqueue("ready", "081399998888", {"service": "KTP-el", "agenda": "0001/KTP"}, "ready:demo")
     ctx, page = _session(browser, live_server.url, "dewi")
     try:

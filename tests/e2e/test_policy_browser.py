@@ -3,6 +3,7 @@ masked NIK; "Tampilkan NIK" fetches the full one from the API (audited) and show
 
 Screenshots: screenshots/console-nik-masked.png, console-nik-reveal.png.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -38,6 +39,7 @@ def test_reveal_nik_on_demand(live_server, make_user, strict_page):
 def test_users_page_of_an_office_admin(live_server, make_user, strict_page):
     """The regency admin's row offers no edit form to an office admin (screenshots/console-users-office-admin.png)."""
     from antrean.kernel.actors import SYSTEM
+
     core, page, base = live_server.core, strict_page, live_server.url
     make_user(core, "admin-kec", ["admin"], "Admin Kecamatan")
     core.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], "Admin Kabupaten", offices=["*"])

@@ -1,5 +1,6 @@
 """The report page and the live board in Chromium (screenshots/report-*.png, screenshots/pantau-*.png
 are for a person to look at)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,7 +43,7 @@ def test_report_page_shows_charts_tabs_and_downloads(live_server, office, page, 
         core.tickets.issue(code)
         clock(issued + timedelta(minutes=i % 11))
         if core.queue.call_next(counter["id"], clerk, now=clock.now):
-            core.queue.start(counter["id"], clerk)   # served only after a start (records issue)
+            core.queue.start(counter["id"], clerk)  # served only after a start (records issue)
             clock(clock.now + timedelta(minutes=3))
             core.queue.finish(counter["id"], clerk)
     monkeypatch.undo()

@@ -2,6 +2,7 @@
 screens, quota/outage/restart mid-flow, idle at every step, rapid taps; the status page on a phone
 (yesterday's ticket, a bad link); the board with many lokets and services on a cheap 1366x768 TV, a burst
 of calls, a server restart. No sleeps: every wait is on page state."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -80,7 +81,7 @@ def test_documents_are_never_cut_off_and_buttons_stay_big(live_server, browser, 
         open_kiosk(page, live_server.url)
         for b in page.evaluate(VISIBLE_BUTTONS):
             assert min(b["w"], b["h"]) >= 64, (w, h, b)
-        to_confirm(page, "ktp")                       # the built-in checklist: five documents
+        to_confirm(page, "ktp")  # the built-in checklist: five documents
         docs = page.evaluate(DOCS)
         assert docs["cut"] == 0 and not docs["scroll"], docs
         assert docs["font"] >= 0.6 * 0.03 * min(w, h) - 0.5, docs
@@ -89,10 +90,10 @@ def test_documents_are_never_cut_off_and_buttons_stay_big(live_server, browser, 
         page.click("[data-action=back]")
         page.wait_for_selector("#s-priority.armed")
         tap(page, "#s-priority [data-action=home]", "home")
-        to_confirm(page, "kk")                        # an office's long checklist: ten long documents
+        to_confirm(page, "kk")  # an office's long checklist: ten long documents
         docs = page.evaluate(DOCS)
         assert docs["scroll"] or docs["cut"] == 0, docs
-        if docs["scroll"]:                            # the last document can be reached
+        if docs["scroll"]:  # the last document can be reached
             page.locator("#docs li").last.scroll_into_view_if_needed()
             expect(page.locator("#docs li").last).to_be_in_viewport()
         take = page.locator("#take").bounding_box()
@@ -107,10 +108,10 @@ def test_quota_reached_between_tile_and_take(live_server, page):
     open_kiosk(page, live_server.url)
     to_confirm(page, "ktp")
     core.update_service("ktp", ADMIN, daily_quota=1)
-    core.tickets.issue("ktp")                         # someone at the other kiosk took the last number
+    core.tickets.issue("ktp")  # someone at the other kiosk took the last number
     tap(page, "#take", "error")
     assert "Kuota" in page.text_content("#error-msg")
-    assert page.is_hidden("#retry")                   # retrying cannot help; going back can
+    assert page.is_hidden("#retry")  # retrying cannot help; going back can
     screenshot(page, "robust-kiosk-quota")
     tap(page, "#s-error [data-action=home]", "home")
     expect(page.locator("[data-service=ktp]")).to_have_class("tile closed", timeout=10000)
@@ -137,7 +138,7 @@ def test_server_restarts_between_taps(server_process, tmp_path, page):
     server = server_process()
     open_kiosk(page, server.url)
     tap(page, "[data-service=ktp]", "priority")
-    server.stop()                                      # restart between two taps
+    server.stop()  # restart between two taps
     server.start()
     tap(page, "[data-priority='']", "confirm")
     tap(page, "#take", "ticket")
@@ -187,9 +188,9 @@ def test_status_page_on_a_phone_old_ticket_and_bad_link(live_server, browser, ma
     clerk = make_user(core, "loket", ["petugas_pelayanan"])
     counter = core.queue.save_counter(ADMIN, name="Loket 2", number=2, services=["kk"])
     old, _ = core.tickets.issue("kk")
-    core.queue.call_next(counter["id"], clerk)         # old is called…
+    core.queue.call_next(counter["id"], clerk)  # old is called…
     yesterday = dt.date.fromisoformat(old["day"]) - dt.timedelta(days=1)
-    with core.db.write() as s:                         # …yesterday: the page is opened the next morning
+    with core.db.write() as s:  # …yesterday: the page is opened the next morning
         s.execute(update(Ticket).where(Ticket.token == old["token"]).values(day=yesterday, status="waiting"))
     mine, _ = core.tickets.issue("kk")
     ctx, page = new_page(browser, 360, 740, is_mobile=True, has_touch=True)
@@ -197,7 +198,7 @@ def test_status_page_on_a_phone_old_ticket_and_bad_link(live_server, browser, ma
         page.goto(live_server.url + mine["status_url"])
         page.wait_for_selector("#updated:not(:empty)")
         assert page.text_content("#number") == mine["number"]
-        assert page.text_content("#now-calling") == "Belum ada panggilan"   # not yesterday's last call
+        assert page.text_content("#now-calling") == "Belum ada panggilan"  # not yesterday's last call
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
         core.queue.call_next(counter["id"], clerk)
         page.wait_for_selector("body[data-status=called]", timeout=15000)
@@ -243,11 +244,20 @@ def open_board(page, url, w=1920, h=1080):
 def busy_office(live_server, make_user):
     core = live_server.core
     codes = list(core.sops)
-    names = ["Loket 1", "Loket 2", "Loket 3", "Loket Pengaduan Masyarakat", "Loket 5", "Loket Perizinan OSS",
-             "Loket 7", "Loket 8 Kependudukan"]
+    names = [
+        "Loket 1",
+        "Loket 2",
+        "Loket 3",
+        "Loket Pengaduan Masyarakat",
+        "Loket 5",
+        "Loket Perizinan OSS",
+        "Loket 7",
+        "Loket 8 Kependudukan",
+    ]
     counters = [core.queue.save_counter(ADMIN, name=n, number=i + 1, services=codes) for i, n in enumerate(names)]
-    core.set_setting("running_text", "Selamat datang di Kantor Kecamatan Uji. Seluruh layanan tidak dipungut biaya. "
-                     * 6, ADMIN)
+    core.set_setting(
+        "running_text", "Selamat datang di Kantor Kecamatan Uji. Seluruh layanan tidak dipungut biaya. " * 6, ADMIN
+    )
     clerk = make_user(core, "petugas", ["petugas_pelayanan"])
     for code in codes:
         for _ in range(3):
@@ -260,17 +270,22 @@ def test_board_with_8_lokets_and_20_services_cuts_nothing(page, live_server, bus
     core, counters, clerk = busy_office
     for c in counters:
         core.queue.call_next(c["id"], clerk)
-    for code in core.sops:                             # every one of the 20 services has people waiting
+    for code in core.sops:  # every one of the 20 services has people waiting
         core.tickets.issue(code)
     open_board(page, live_server.url, w, h)
     expect(page.locator("#counter-list li")).to_have_count(8)
     expect(page.locator("#waiting-list li")).to_have_count(20)
     page.wait_for_function("document.fonts.status === 'loaded'")
-    assert page.evaluate(OVERFLOW) == [], (page.evaluate(OVERFLOW), page.evaluate("[document.getElementById('waiting').style.cssText, document.getElementById('waiting-list').style.cssText]"))
+    assert page.evaluate(OVERFLOW) == [], (
+        page.evaluate(OVERFLOW),
+        page.evaluate(
+            "[document.getElementById('waiting').style.cssText, document.getElementById('waiting-list').style.cssText]"
+        ),
+    )
     assert page.locator("#now-counter").inner_text() == "Loket 8 Kependudukan"
     ticker = page.evaluate("""() => { const s = getComputedStyle(document.getElementById('ticker-text'));
                                       return [s.animationName, parseFloat(s.animationDuration)]; }""")
-    assert ticker[0] == "ticker" and ticker[1] > 60      # long text scrolls, slowly enough to read
+    assert ticker[0] == "ticker" and ticker[1] > 60  # long text scrolls, slowly enough to read
     screenshot(page, f"robust-board-8-lokets-{w}x{h}")
 
 
@@ -285,18 +300,19 @@ def test_board_burst_of_30_calls_does_not_replay_stale_numbers(page, live_server
     # the clips play 16x faster (the test is about which calls are heard, not how long each takes)
     page.wait_for_function(f"window.antreanBoard.state().latestSeq >= {seqs[-1]}", timeout=30000)
     set_audio_rate(page, 16)
-    page.wait_for_function(f"window.antreanPlayed.length >= 30 && window.antreanPlayed.every(p => p.ended)",
-                           timeout=60000)
+    page.wait_for_function(
+        "window.antreanPlayed.length >= 30 && window.antreanPlayed.every(p => p.ended)", timeout=60000
+    )
     played = page.evaluate("window.antreanPlayed")
-    assert [p["seq"] for p in played] == seqs                          # every call went through the queue…
+    assert [p["seq"] for p in played] == seqs  # every call went through the queue…
     heard = [p for p in played if p["via"] != "skipped"]
-    assert len(heard) <= 6, heard                                      # …but the room does not hear 30
-    assert {p["seq"] for p in heard} >= set(seqs[-3:])                 # the newest call of each loket is heard
+    assert len(heard) <= 6, heard  # …but the room does not hear 30
+    assert {p["seq"] for p in heard} >= set(seqs[-3:])  # the newest call of each loket is heard
     assert all(p["error"] == "superseded" for p in played if p["via"] == "skipped")
     # all are shown: the latest large, the last calls list newest first
     assert page.locator("#now-number").inner_text() == calls[-1]["number"]
     shown = page.locator("#call-list li .num").all_inner_texts()
-    assert shown == [c["number"] for c in reversed(calls)][:len(shown)] and len(shown) >= 3
+    assert shown == [c["number"] for c in reversed(calls)][: len(shown)] and len(shown) >= 3
     # a recall plays again
     recall = core.queue.recall(three[0]["id"], clerk)
     page.wait_for_function(f"window.antreanPlayed.some(p => p.seq === {recall['seq']} && p.ended)", timeout=30000)
@@ -311,9 +327,12 @@ def test_board_burst_of_30_calls_does_not_replay_stale_numbers(page, live_server
 
 
 def _api(url, path, body=None, token=None):
-    req = urllib.request.Request(url + path, data=json.dumps(body or {}).encode(), method="POST",
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    req = urllib.request.Request(
+        url + path,
+        data=json.dumps(body or {}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
 
@@ -356,7 +375,7 @@ def test_board_reconnects_after_restart_with_calls_made_meanwhile(page, server_p
 
 
 # -- issue 8 §4: a long office name on the board, "N menunggu" on the kiosk, readable waiting names ---------
-LONG_OFFICE = ("Kantor Kecamatan Sukamaju Kabupaten Bandung Barat – Pelayanan Administrasi Terpadu Kecamatan (PATEN)")
+LONG_OFFICE = "Kantor Kecamatan Sukamaju Kabupaten Bandung Barat – Pelayanan Administrasi Terpadu Kecamatan (PATEN)"
 LONG_ADDRESS = "Jl. Raya Sukamaju No. 123, Desa Sukamaju, Kecamatan Sukamaju, Kabupaten Bandung Barat, Jawa Barat 40552"
 HEADER = """() => { const box = e => e.getBoundingClientRect(), top = box(document.getElementById('top'));
   const clock = document.querySelector('#top .clock'), name = document.getElementById('office-name'),
@@ -381,7 +400,7 @@ def test_board_header_fits_a_long_office_name_and_never_cuts_the_clock(page, liv
     expect(page.locator("#office-name")).to_have_text(LONG_OFFICE)
     header = page.evaluate(HEADER)
     assert not header["clockCut"] and header["clockInside"] and not header["overlap"] and not header["nameCut"], header
-    assert header["nameFont"] >= 16, header      # still readable from the waiting room
+    assert header["nameFont"] >= 16, header  # still readable from the waiting room
     assert page.evaluate(OVERFLOW) == []
     screenshot(page, f"robust-board-long-office-{w}x{h}")
 
@@ -406,7 +425,7 @@ def test_board_waiting_names_are_at_least_28px_on_a_1366x768_tv(page, live_serve
         if len(seen) == 20:
             break
         page.evaluate("window.antreanBoard.nextWaitingPage()")
-    assert len(seen) == 20                            # every service is shown in turn
+    assert len(seen) == 20  # every service is shown in turn
     screenshot(page, "robust-board-waiting-1366x768")
 
 

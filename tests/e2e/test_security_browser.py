@@ -1,5 +1,6 @@
 """Security in Chromium: the pages work under their Content-Security-Policy (no violation, live updates over
 the same-origin websocket, print and filter buttons without inline handlers) and the console cannot be framed."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,9 +19,11 @@ def boss(office, make_user):
 def _watch_csp(page) -> list[str]:
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
-                         "console.error('Content Security Policy: ' + e.violatedDirective + ' ' + e.blockedURI));"
-                         "window.__printed = 0; window.print = () => { window.__printed += 1; };")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.error('Content Security Policy: ' + e.violatedDirective + ' ' + e.blockedURI));"
+        "window.__printed = 0; window.print = () => { window.__printed += 1; };"
+    )
     return violations
 
 

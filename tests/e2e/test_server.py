@@ -4,6 +4,7 @@ Kiosk, board and console against it in Chromium; blocking work (a device printer
 hashing) runs in OS threads and does not hold up a Socket.IO broadcast; ``--dev`` keeps Werkzeug;
 ``--workers 2`` (gunicorn) on PostgreSQL + Redis reaches boards on both processes.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -18,7 +19,6 @@ import pytest
 from sqlalchemy import select
 
 from antrean.core import Antrean
-
 from antrean.kernel.actors import SYSTEM
 from antrean.kernel.models import User
 from tests.conftest import screenshot, seed_schema
@@ -121,9 +121,11 @@ def test_a_stuck_device_printer_does_not_stop_a_broadcast(server_process, office
                 os.read(master, 65536)
             except OSError:
                 return
+
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     from hardware.models import PrintJob  # noqa: PLC0415
+
     deadline = time.monotonic() + 90
     while True:
         with core.db.read() as s:
@@ -164,6 +166,7 @@ def test_password_hashing_does_not_hold_up_a_broadcast(server_process, office, b
         go.wait()
         api(server.url, "/api/v1/auth/token", {"username": f"staf{i}", "password": "rahasia123"})
         finished.append(time.monotonic())
+
     threads = [threading.Thread(target=login, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
@@ -183,14 +186,18 @@ def test_kiosk_board_and_console_on_the_shipped_server(server_process, office, b
     inst, core, cid = office
     server = server_process(instance=inst)
     base = server.url
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta",
-                              bypass_csp=True)
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="id-ID", timezone_id="Asia/Jakarta", bypass_csp=True
+    )
     kiosk, board, console = ctx.new_page(), ctx.new_page(), None
     try:
         kiosk.goto(base + "/kiosk?device=kiosk-1")
         kiosk.wait_for_selector("body.ready #s-home.armed")
-        for selector, then in (("[data-service=kk]", "priority"), ("[data-priority='']", "confirm"),
-                               ("#take", "ticket")):
+        for selector, then in (
+            ("[data-service=kk]", "priority"),
+            ("[data-priority='']", "confirm"),
+            ("#take", "ticket"),
+        ):
             kiosk.click(selector)
             kiosk.wait_for_selector(f"#s-{then}.armed")
         number = kiosk.text_content("#ticket-number")
@@ -210,9 +217,11 @@ def test_kiosk_board_and_console_on_the_shipped_server(server_process, office, b
         console.wait_for_selector("#live.on", timeout=15000)
         console.keyboard.press("n")
         console.wait_for_function(
-            f"document.getElementById('current-number').textContent.trim() === '{number}'", timeout=15000)
-        board.wait_for_function(f"document.getElementById('now-number').textContent.includes('{number}')",
-                                timeout=15000)
+            f"document.getElementById('current-number').textContent.trim() === '{number}'", timeout=15000
+        )
+        board.wait_for_function(
+            f"document.getElementById('now-number').textContent.includes('{number}')", timeout=15000
+        )
         screenshot(board, "shipped-server-board-after-call")
     finally:
         ctx.close()
@@ -247,8 +256,9 @@ def test_two_workers_reach_every_board(server_process, pg_migrated_url, redis_ur
     for _ in range(2):
         core.tickets.issue("kk")
     core.close()
-    server = server_process({"ANTREAN_DATABASE_URL": pg_migrated_url, "ANTREAN_REDIS_URL": redis_url},
-                            args=["--workers", "2"])
+    server = server_process(
+        {"ANTREAN_DATABASE_URL": pg_migrated_url, "ANTREAN_REDIS_URL": redis_url}, args=["--workers", "2"]
+    )
     made, workers = [], set()
     while len(workers) < 2 and len(made) < 60:  # connect until boards sit on both workers
         b = boards(server.url)

@@ -1,5 +1,6 @@
 """The SKM survey and the transparency pages in Debian's Chromium, under the app's real CSP: on a phone (from the
 ticket's status page) and on a counter's tablet / the kiosk's screen. Screenshots go to screenshots/."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,12 +26,14 @@ def desk(live_server, make_user):
         core.queue.start(counter["id"], clerk)
         core.queue.finish(counter["id"], clerk)
         return t
+
     return core, counter, clerk, serve
 
 
 def context(browser, width, height, **kw):
-    return browser.new_context(viewport={"width": width, "height": height}, locale="id-ID",
-                               timezone_id="Asia/Jakarta", **kw)
+    return browser.new_context(
+        viewport={"width": width, "height": height}, locale="id-ID", timezone_id="Asia/Jakarta", **kw
+    )
 
 
 def answer_all(pg, values, shot=None):
@@ -70,8 +73,14 @@ def test_survey_on_a_phone_from_the_status_page(live_server, browser, desk):
     with core.db.read() as s:
         r = s.execute(select(SurveyResponse)).scalar_one()
         values = [a.value for a in s.execute(select(SurveyAnswer).order_by(SurveyAnswer.element)).scalars()]
-    assert (r.channel, r.sex, r.age_group, r.education, r.occupation, r.suggestion) == \
-        ("phone", "P", "30_39", "sma", None, "Kursi ruang tunggu kurang")
+    assert (r.channel, r.sex, r.age_group, r.education, r.occupation, r.suggestion) == (
+        "phone",
+        "P",
+        "30_39",
+        "sma",
+        None,
+        "Kursi ruang tunggu kurang",
+    )
     assert values == [4, 3, 2, 4, 3, 4, 4, 1, 3]
     pg.goto(live_server.url + t["status_url"])
     pg.wait_for_selector("#rate[hidden]", state="attached")
@@ -87,15 +96,16 @@ def test_survey_on_the_counter_tablet_opened_by_the_clerk(live_server, browser, 
     ctx = context(browser, 1280, 800, has_touch=True)
     pg = ctx.new_page()
     from hardware import devices
-    key = devices.add(core, "tablet-loket-1")                 # only a registered tablet reads the offer
+
+    key = devices.add(core, "tablet-loket-1")  # only a registered tablet reads the offer
     pg.goto(live_server.url + f"/survei?loket={counter['id']}&key={key}")
     pg.wait_for_selector("#s-wait")
-    assert "key=" not in pg.url                                # taken out of the address bar at once
+    assert "key=" not in pg.url  # taken out of the address bar at once
     screenshot(pg, "survey-tablet-waiting")
     with core.db.read() as s:
         tid = s.execute(select(Ticket.id).where(Ticket.token == t["token"])).scalar_one()
-    core.survey.offer(counter["id"], tid, clerk)              # the console's "Survei" button
-    pg.wait_for_selector("#s-intro:not([hidden])")            # the tablet opened it by itself
+    core.survey.offer(counter["id"], tid, clerk)  # the console's "Survei" button
+    pg.wait_for_selector("#s-intro:not([hidden])")  # the tablet opened it by itself
     assert "/survei/" in pg.url and pg.evaluate("document.body.classList.contains('tablet')")
     screenshot(pg, "survey-tablet-intro")
     pg.click("#start")
@@ -104,7 +114,7 @@ def test_survey_on_the_counter_tablet_opened_by_the_clerk(live_server, browser, 
     pg.click("#send")
     pg.wait_for_selector("#s-done:not([hidden])")
     screenshot(pg, "survey-tablet-thanks")
-    pg.wait_for_url(f"**/survei?loket={counter['id']}", timeout=15000)   # back to waiting for the next citizen
+    pg.wait_for_url(f"**/survei?loket={counter['id']}", timeout=15000)  # back to waiting for the next citizen
     with core.db.read() as s:
         assert s.execute(select(SurveyResponse.channel)).scalar_one() == "tablet"
     assert core.survey.offered(counter["id"]) is None
@@ -140,6 +150,7 @@ def test_transparency_page_on_the_kiosk_and_a_phone(live_server, browser, desk):
 def test_console_survey_button_ikm_page_and_settings(live_server, browser, desk, make_user):
     """The clerk's button puts the survey on the tablet; the Camat sees the IKM and writes the follow-up plan."""
     from tests.e2e.test_console_browser import _session
+
     core, counter, clerk, serve = desk
     make_user(core, "camat", ["camat"])
     make_user(core, "boss", ["admin"])

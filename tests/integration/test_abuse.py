@@ -1,5 +1,6 @@
 """Abuse and bad input at the door: rate limits, registered kiosks, login throttling over HTTP, bad input is a
 4xx (never a 500 or a false 503), printer URLs that would write files, numbers past 9,999."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from antrean.kernel.models import AuditLog, Ticket, TicketCounter
 
-PHONE = {"REMOTE_ADDR": "192.168.1.77"}     # a phone on the office's public Wi-Fi
+PHONE = {"REMOTE_ADDR": "192.168.1.77"}  # a phone on the office's public Wi-Fi
 OTHER = {"REMOTE_ADDR": "192.168.1.78"}
 
 
@@ -22,9 +23,17 @@ def limited(settings_dict, migrated_sqlite):
     """An app with small limits, so tests trip them in a few requests."""
     from antrean import create_app
 
-    app = create_app(settings_dict | {"rate_ticket": "5/minute", "rate_ticket_service_day": "2/day",
-                                      "rate_kiosk": "50/minute", "rate_status": "4/minute",
-                                      "rate_board": "3/minute", "rate_login": "4/minute"})
+    app = create_app(
+        settings_dict
+        | {
+            "rate_ticket": "5/minute",
+            "rate_ticket_service_day": "2/day",
+            "rate_kiosk": "50/minute",
+            "rate_status": "4/minute",
+            "rate_board": "3/minute",
+            "rate_login": "4/minute",
+        }
+    )
     yield app
     app.extensions["antrean"].close()
 
@@ -37,17 +46,17 @@ def issue(client, service="ktp", env=PHONE, **headers):
 def test_anonymous_ticket_issue_is_limited_per_service_per_day_with_429_and_retry_after(limited):
     core, c = limited.extensions["antrean"], limited.test_client()
     assert [issue(c).status_code for _ in range(2)] == [201, 201]
-    refused = issue(c)       # the third ktp ticket from this phone today
+    refused = issue(c)  # the third ktp ticket from this phone today
     assert refused.status_code == 429
     assert refused.json["error"] == "too_many_requests"
     assert refused.json["message"].startswith("Terlalu banyak permintaan")
     assert int(refused.headers["Retry-After"]) > 3600  # the per-day window
     assert refused.json["retry_after"] == int(refused.headers["Retry-After"])
-    assert tickets(core) == 2                          # nothing written
+    assert tickets(core) == 2  # nothing written
     english = c.post("/api/v1/tickets?lang=en", json={"service": "ktp"}, environ_base=PHONE)
     assert english.status_code == 429 and english.json["message"].startswith("Too many requests")
-    assert issue(c, "kk").status_code == 201           # another service is still allowed…
-    refused = issue(c, "kk")                           # …until the per-address limit (5/minute; refusals count)
+    assert issue(c, "kk").status_code == 201  # another service is still allowed…
+    refused = issue(c, "kk")  # …until the per-address limit (5/minute; refusals count)
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 61
     assert tickets(core) == 3
     assert issue(c, "kk", env=OTHER).status_code == 201  # another phone is not affected
@@ -58,15 +67,15 @@ def test_registered_kiosk_is_limited_per_device_not_at_office_rates(limited):
 
     core, c = limited.extensions["antrean"], limited.test_client()
     key = devices.add(core, "kiosk-1")
-    for i in range(12):   # far past the anonymous 3/minute and 2/day, from the same address as a phone
+    for i in range(12):  # far past the anonymous 3/minute and 2/day, from the same address as a phone
         r = issue(c, ["ktp", "kk"][i % 2], **{"X-Device-Key": key})
         assert r.status_code == 201, r.json
     with core.db.read() as s:  # tickets carry the registered name, whatever the request claimed
         assert set(s.execute(select(Ticket.device_id)).scalars()) == {"kiosk-1"}
-    assert [issue(c).status_code for _ in range(3)] == [201, 201, 429]      # a phone at the same address
+    assert [issue(c).status_code for _ in range(3)] == [201, 201, 429]  # a phone at the same address
     assert issue(c, **{"X-Device-Key": "ak_" + "x" * 43}).status_code == 429  # a made-up key is anonymous
     devices.remove(core, "kiosk-1")
-    assert issue(c, **{"X-Device-Key": key}).status_code == 429                # a removed key too
+    assert issue(c, **{"X-Device-Key": key}).status_code == 429  # a removed key too
 
 
 def test_registered_kiosk_has_its_own_generous_limit(settings_dict, migrated_sqlite):
@@ -86,22 +95,32 @@ def test_registered_kiosk_has_its_own_generous_limit(settings_dict, migrated_sql
 def test_status_login_and_board_are_limited_per_address(limited):
     core, c = limited.extensions["antrean"], limited.test_client()
     token = issue(c, env=OTHER).json["token"]
-    codes = [c.get(url, environ_base=PHONE).status_code
-             for url in (f"/t/{token}", f"/t/{token}.json", f"/api/v1/tickets/{token}", f"/t/{token}/qr.svg",
-                         f"/t/{token}.json")]
+    codes = [
+        c.get(url, environ_base=PHONE).status_code
+        for url in (
+            f"/t/{token}",
+            f"/t/{token}.json",
+            f"/api/v1/tickets/{token}",
+            f"/t/{token}/qr.svg",
+            f"/t/{token}.json",
+        )
+    ]
     assert codes == [200, 200, 200, 200, 429]
     board = [c.get("/display/state.json", environ_base=PHONE).status_code for _ in range(4)]
     assert board == [200, 200, 200, 429]
-    logins = [c.post("/api/v1/auth/token", json={"username": "nobody", "password": "x" * 8},
-                     environ_base=PHONE).status_code for _ in range(5)]
+    logins = [
+        c.post("/api/v1/auth/token", json={"username": "nobody", "password": "x" * 8}, environ_base=PHONE).status_code
+        for _ in range(5)
+    ]
     assert logins == [401, 401, 401, 401, 429]
     from .test_console import csrf_of
 
     page = limited.test_client()
     shown = page.get("/console/masuk", environ_base=PHONE)  # showing the form is not a guess
     assert shown.status_code == 200
-    form = page.post("/console/masuk", data={"username": "x", "password": "y", "csrf_token": csrf_of(shown.text)},
-                     environ_base=PHONE)
+    form = page.post(
+        "/console/masuk", data={"username": "x", "password": "y", "csrf_token": csrf_of(shown.text)}, environ_base=PHONE
+    )
     assert form.status_code == 429 and "Terlalu banyak permintaan" in form.text and form.headers["Retry-After"]
 
 
@@ -127,7 +146,7 @@ def test_socket_snapshots_are_limited_per_address(settings_dict, migrated_sqlite
         for _ in range(2):
             board.emit("snapshot", namespace="/display")
             assert [m["name"] for m in board.get_received("/display")] == ["state"]
-        board.emit("snapshot", namespace="/display")                     # the 4th snapshot: none sent
+        board.emit("snapshot", namespace="/display")  # the 4th snapshot: none sent
         assert board.get_received("/display") == []
         assert phone.get("/display/state.json").status_code == 429  # one count for both ways
         late = sio.test_client(app, namespace="/display", flask_test_client=phone)
@@ -150,12 +169,26 @@ def test_redis_storage_is_shared_by_two_apps(settings_dict, redis_url, tmp_path)
     from antrean import create_app
 
     db = f"sqlite:///{tmp_path / 'shared.db'}"
-    apps = [create_app(settings_dict | {"instance_path": str(tmp_path / f"i{n}"), "database_url": db,
-                                        "redis_url": redis_url, "rate_ticket": "3/minute"}) for n in (1, 2)]
+    apps = [
+        create_app(
+            settings_dict
+            | {
+                "instance_path": str(tmp_path / f"i{n}"),
+                "database_url": db,
+                "redis_url": redis_url,
+                "rate_ticket": "3/minute",
+            }
+        )
+        for n in (1, 2)
+    ]
     try:
         a, b = (app.test_client() for app in apps)
-        codes = [issue(a, "ktp").status_code, issue(b, "kk").status_code, issue(a, "akta_kelahiran").status_code,
-                 issue(b, "ktp").status_code]
+        codes = [
+            issue(a, "ktp").status_code,
+            issue(b, "kk").status_code,
+            issue(a, "akta_kelahiran").status_code,
+            issue(b, "ktp").status_code,
+        ]
         assert codes == [201, 201, 201, 429]
         assert type(apps[0].extensions["antrean.limiter"].storage).__name__ == "RedisStorage"
     finally:
@@ -212,12 +245,15 @@ def test_non_object_json_to_kiosk_pin_is_a_400(client, payload, app, admin):
     assert r.status_code == 400 and r.json["message"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"service": "ktp", "device_id": "kiosk\x00"}, "device_id"),
-    ({"service": "ktp\x00"}, "service"),
-    ({"service": "ktp", "priority": 2 ** 63}, "priority"),
-    ({"service": "ktp", "idempotency_key": -(2 ** 64)}, "idempotency_key"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"service": "ktp", "device_id": "kiosk\x00"}, "device_id"),
+        ({"service": "ktp\x00"}, "service"),
+        ({"service": "ktp", "priority": 2**63}, "priority"),
+        ({"service": "ktp", "idempotency_key": -(2**64)}, "idempotency_key"),
+    ],
+)
 def test_nul_bytes_and_huge_integers_are_refused_at_the_door(client, app, body, field):
     core = app.extensions["antrean"]
     r = client.post("/api/v1/tickets", json=body)
@@ -230,7 +266,7 @@ def test_huge_ids_in_paths_forms_and_queries(client, app, make_user):
     make_user(core, "ana", ["petugas_pelayanan"])
     tok = client.post("/api/v1/auth/token", json={"username": "ana", "password": "rahasia123"}).json["token"]
     auth = {"Authorization": "Bearer " + tok}
-    big = 2 ** 64
+    big = 2**64
     assert client.get(f"/api/v1/applications/{big}", headers=auth).status_code == 404
     assert client.post(f"/api/v1/counters/{big}/call-next", headers=auth).status_code == 404
     r = client.post("/api/v1/applications", headers=auth, json={"ticket": big, "applicant_name": "Siti"})
@@ -259,6 +295,7 @@ def test_database_refusing_a_value_is_not_database_down(app, client, monkeypatch
 
     def boom(*a, **k):
         raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
     monkeypatch.setattr(core.tickets, "issue", boom)
     r = client.post("/api/v1/tickets", json={"service": "ktp"})
     assert r.status_code == 422 and r.json["error"] == "invalid_value"
@@ -291,8 +328,13 @@ def test_printer_url_to_a_regular_file_is_refused_where_saved(app, admin, tmp_pa
 
     core = app.extensions["antrean"]
     db_file = core.db.engine.url.database
-    for url in (f"file://{db_file}", f"file://{tmp_path}/new-file", "file:///etc/passwd",
-                f"serial://{db_file}", "file:///dev/../etc/hostname"):
+    for url in (
+        f"file://{db_file}",
+        f"file://{tmp_path}/new-file",
+        "file:///etc/passwd",
+        f"serial://{db_file}",
+        "file:///dev/../etc/hostname",
+    ):
         with pytest.raises(Invalid) as info:
             store.save_printer(core, admin, "loket", url)
         assert "not" in info.value.detail, url
@@ -311,7 +353,7 @@ def test_printer_url_to_a_file_is_refused_where_opened(tmp_path):
     with pytest.raises(PrinterConfigError, match="not a character device"):
         print_job(f"file://{target}", PAPER_58, lambda p: p.text("x"))
     assert target.read_bytes() == b"precious"
-    with pytest.raises(PrinterError) as info:   # an unplugged device is offline, and no file is created in /dev
+    with pytest.raises(PrinterError) as info:  # an unplugged device is offline, and no file is created in /dev
         print_job("file:///dev/usb/lp-antrean-none", PAPER_58, lambda p: p.text("x"))
     assert info.value.kind == "offline"
     allowed = tmp_path / "printer.bin"
@@ -353,9 +395,14 @@ def test_behind_a_trusted_proxy_limits_key_on_the_forwarded_address(settings_dic
     app = create_app(settings_dict | {"trusted_proxies": 1, "rate_exempt": "", "rate_board": "2/minute"})
     try:
         c = app.test_client()
+
         def board(phone):
-            return c.get("/display/state.json", environ_base=PROXY,
-                         headers={"X-Forwarded-For": phone, "X-Forwarded-Proto": "https"}).status_code
+            return c.get(
+                "/display/state.json",
+                environ_base=PROXY,
+                headers={"X-Forwarded-For": phone, "X-Forwarded-Proto": "https"},
+            ).status_code
+
         assert [board("192.168.1.77") for _ in range(3)] == [200, 200, 429]
         assert board("192.168.1.78") == 200  # another phone behind the same proxy: its own count
     finally:
@@ -366,10 +413,14 @@ def test_without_the_setting_a_forged_forwarded_for_is_ignored(limited):
     """No trusted proxy (the default): X-Forwarded-For is just a header a script can forge; the limit keys on the
     socket's address, so rotating the header does not reset the count."""
     c = limited.test_client()
-    codes = [c.get("/display/state.json", environ_base=PHONE,
-                   headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(4)]
+    codes = [
+        c.get("/display/state.json", environ_base=PHONE, headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+        for i in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     forged_loopback = c.get("/display/state.json", environ_base=OTHER, headers={"X-Forwarded-For": "127.0.0.1"})
     assert forged_loopback.status_code == 200  # OTHER's first request: counted, and not exempt as "loopback"
-    assert [c.get("/display/state.json", environ_base=OTHER, headers={"X-Forwarded-For": "127.0.0.1"}).status_code
-            for _ in range(3)] == [200, 200, 429]
+    assert [
+        c.get("/display/state.json", environ_base=OTHER, headers={"X-Forwarded-For": "127.0.0.1"}).status_code
+        for _ in range(3)
+    ] == [200, 200, 429]

@@ -1,4 +1,5 @@
 """The REST API: happy paths, auth, and malformed input (never a 500, nothing half-written)."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,18 +59,21 @@ def test_idempotency_header(client):
     assert (a.status_code, b.status_code) == (201, 200) and a.json["number"] == b.json["number"]
 
 
-@pytest.mark.parametrize("kwargs,status,error", [
-    ({"data": "{not json", "content_type": "application/json"}, 400, "bad_json"),
-    ({"data": "service=ktp", "content_type": "application/x-www-form-urlencoded"}, 400, "bad_json"),
-    ({"json": ["ktp"]}, 400, "bad_json"),
-    ({"json": {}}, 422, "invalid"),
-    ({"json": {"service": 12}}, 422, "invalid"),
-    ({"json": {"service": ["ktp"]}}, 422, "invalid"),
-    ({"json": {"service": "ktp", "priority": 3}}, 422, "invalid"),
-    ({"json": {"service": "ktp", "priority": "vip"}}, 422, "invalid"),
-    ({"json": {"service": "nope"}}, 404, "not_found"),
-    ({"data": '{"service": "' + "x" * 70000 + '"}', "content_type": "application/json"}, 413, None),
-])
+@pytest.mark.parametrize(
+    "kwargs,status,error",
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400, "bad_json"),
+        ({"data": "service=ktp", "content_type": "application/x-www-form-urlencoded"}, 400, "bad_json"),
+        ({"json": ["ktp"]}, 400, "bad_json"),
+        ({"json": {}}, 422, "invalid"),
+        ({"json": {"service": 12}}, 422, "invalid"),
+        ({"json": {"service": ["ktp"]}}, 422, "invalid"),
+        ({"json": {"service": "ktp", "priority": 3}}, 422, "invalid"),
+        ({"json": {"service": "ktp", "priority": "vip"}}, 422, "invalid"),
+        ({"json": {"service": "nope"}}, 404, "not_found"),
+        ({"data": '{"service": "' + "x" * 70000 + '"}', "content_type": "application/json"}, 413, None),
+    ],
+)
 def test_malformed_ticket_requests(client, core_, kwargs, status, error):
     r = client.post("/api/v1/tickets", **kwargs)
     assert r.status_code == status, r.get_data(as_text=True)[:300]
@@ -105,7 +109,9 @@ def test_counter_actions_and_application_flow(client, core_, setup):
     h = token(client)
     cid = setup["id"]
     assert client.post(f"/api/v1/counters/{cid}/call-next", headers=h).json == {
-        "call": None, "message": "Tidak ada antrean yang menunggu."}
+        "call": None,
+        "message": "Tidak ada antrean yang menunggu.",
+    }
     client.post("/api/v1/tickets", json={"service": "ktp"})
     client.post("/api/v1/tickets", json={"service": "ktp"})
     call = client.post(f"/api/v1/counters/{cid}/call-next", headers=h).json["call"]
@@ -113,8 +119,11 @@ def test_counter_actions_and_application_flow(client, core_, setup):
     assert client.post(f"/api/v1/counters/{cid}/recall", headers=h).json["call"]["kind"] == "recall"
     state = client.get(f"/api/v1/counters/{cid}", headers=h).json
     assert state["current"]["number"] == "B001" and [w["number"] for w in state["waiting"]] == ["B002"]
-    r = client.post("/api/v1/applications", json={"ticket": call["ticket_id"], "applicant_name": "Budi",
-                                                   "nik": "3201011501900001"}, headers=h)
+    r = client.post(
+        "/api/v1/applications",
+        json={"ticket": call["ticket_id"], "applicant_name": "Budi", "nik": "3201011501900001"},
+        headers=h,
+    )
     assert r.status_code == 201
     app_id = r.json["id"]
     assert client.post(f"/api/v1/applications/{app_id}/steps/2", json={"outcome": "DONE"}, headers=h).status_code == 200
@@ -145,7 +154,7 @@ def test_lifecycle_over_the_api(client, core_, setup):
     assert r.status_code == 422
     r = client.post(f"/api/v1/tickets/{b['id']}/cancel", json={"reason": "Pemohon membatalkan"}, headers=h)
     assert r.json["ticket"]["outcome"] == "cancelled"
-    assert client.get(f"/t/{b['token']}.json").json["outcome"] == "cancelled"   # the status page says so
+    assert client.get(f"/t/{b['token']}.json").json["outcome"] == "cancelled"  # the status page says so
     assert client.post(f"/api/v1/tickets/{b['id']}/cancel", json={"reason": "x"}).status_code == 401
     client.post(f"/api/v1/counters/{cid}/start", headers=h)
     assert client.post(f"/api/v1/counters/{cid}/finish", headers=h).json["ticket"]["outcome"] == "served"
@@ -153,22 +162,28 @@ def test_lifecycle_over_the_api(client, core_, setup):
     assert status["outcome"] == "served" and status["started_at"] and status["finished_at"]
 
 
-@pytest.mark.parametrize("path,payload,status", [
-    ("/api/v1/applications", {"ticket": "1", "applicant_name": "A"}, 422),
-    ("/api/v1/applications", {"ticket": 99999, "applicant_name": "A"}, 404),
-    ("/api/v1/applications", {"service": "ktp"}, 422),
-    ("/api/v1/applications", {"service": "ktp", "applicant_name": "A", "nik": "12"}, 422),
-    ("/api/v1/applications/99999/steps/2", {"outcome": "DONE"}, 404),
-    ("/api/v1/counters/99999/call-next", None, 404),
-    ("/api/v1/counters/{cid}/transfer", {"service": 5}, 422),
-    ("/api/v1/counters/{cid}/transfer", {"service": "nope"}, 422),
-    ("/api/v1/counters/{cid}/skip", None, 409),
-    ("/api/v1/counters/{cid}/call", {"ticket": True}, 422),
-])
+@pytest.mark.parametrize(
+    "path,payload,status",
+    [
+        ("/api/v1/applications", {"ticket": "1", "applicant_name": "A"}, 422),
+        ("/api/v1/applications", {"ticket": 99999, "applicant_name": "A"}, 404),
+        ("/api/v1/applications", {"service": "ktp"}, 422),
+        ("/api/v1/applications", {"service": "ktp", "applicant_name": "A", "nik": "12"}, 422),
+        ("/api/v1/applications/99999/steps/2", {"outcome": "DONE"}, 404),
+        ("/api/v1/counters/99999/call-next", None, 404),
+        ("/api/v1/counters/{cid}/transfer", {"service": 5}, 422),
+        ("/api/v1/counters/{cid}/transfer", {"service": "nope"}, 422),
+        ("/api/v1/counters/{cid}/skip", None, 409),
+        ("/api/v1/counters/{cid}/call", {"ticket": True}, 422),
+    ],
+)
 def test_malformed_staff_requests(client, core_, setup, path, payload, status):
     h = token(client)
-    r = client.post(path.format(cid=setup["id"]), json=payload, headers=h) if payload is not None \
+    r = (
+        client.post(path.format(cid=setup["id"]), json=payload, headers=h)
+        if payload is not None
         else client.post(path.format(cid=setup["id"]), headers=h)
+    )
     assert r.status_code == status, r.json
     assert r.json["message"]
     assert count(core_, Application) == 0
@@ -180,7 +195,7 @@ def test_openapi_describes_every_api_route(client, app):
     documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and rule.endpoint.startswith("api."):
-            path = rule.rule[len("/api/v1"):].replace("<int:", "<")
+            path = rule.rule[len("/api/v1") :].replace("<int:", "<")
             if path != "/openapi.json":
                 assert path in documented, path
 
@@ -196,6 +211,7 @@ def test_plugins_json_and_health(client):
 def test_database_gone_gives_503_in_indonesian(client, core_):
     """The database file disappears under a running server: a clear 503, then recovery."""
     import os
+
     client.post("/api/v1/tickets", json={"service": "ktp"})
     core_.db.dispose()
     db_file = core_.settings.database_url.replace("sqlite:///", "")
@@ -213,6 +229,7 @@ def test_database_gone_gives_503_in_indonesian(client, core_):
 
 def test_plugins_page_lists_plugins_and_skipped_ones(settings_dict, migrated_sqlite):
     from antrean import create_app
+
     app = create_app(settings_dict, plugins=("tests.unit.fixtures.broken_sop_plugin",))
     try:
         html = app.test_client().get("/-/plugins").get_data(as_text=True)
@@ -258,6 +275,9 @@ def test_api_calls_of_the_offices_own_pages_follow_the_page_language(client):
     english = {"Accept-Language": "en-US,en;q=0.9"}
     r = client.post("/api/v1/tickets", json={"service": "nope"}, headers={**english, "Sec-Fetch-Site": "same-origin"})
     assert r.json["message"] == "Layanan tidak ditemukan."
-    assert client.post("/api/v1/tickets", json={"service": "nope"}, headers=english).json["message"] == "Service not found."
+    assert (
+        client.post("/api/v1/tickets", json={"service": "nope"}, headers=english).json["message"]
+        == "Service not found."
+    )
     r = client.post("/api/v1/tickets?lang=en", json={"service": "nope"}, headers={"Sec-Fetch-Site": "same-origin"})
     assert r.json["message"] == "Service not found."  # a chosen language still wins

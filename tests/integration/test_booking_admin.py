@@ -1,5 +1,6 @@
 """The booking settings admin page (/console/admin/booking): admin only, validated (Indonesian message, English
 with ?lang=en), saved through core.booking.set_config (audited), per-service overrides."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -7,8 +8,16 @@ from sqlalchemy import select
 from antrean.kernel.models import AuditLog
 from tests.integration.test_console import login
 
-FORM = {"enabled": "1", "slot_minutes": "20", "capacity": "6", "share_percent": "40", "days_ahead": "7",
-        "early_minutes": "15", "grace_minutes": "10", "remind_at": "15:30"}
+FORM = {
+    "enabled": "1",
+    "slot_minutes": "20",
+    "capacity": "6",
+    "share_percent": "40",
+    "days_ahead": "7",
+    "early_minutes": "15",
+    "grace_minutes": "10",
+    "remind_at": "15:30",
+}
 
 
 def test_booking_admin_page_saves_validates_and_audits(app, make_user):
@@ -31,14 +40,23 @@ def test_booking_admin_page_saves_validates_and_audits(app, make_user):
     text = post(**FORM, ktp_capacity="8", ktp_slot_minutes="", kk_slot_minutes="45")
     assert "Perubahan disimpan." in text
     cfg = core.booking.config()
-    assert {k: cfg[k] for k in FORM if k != "enabled"} == {"slot_minutes": 20, "capacity": 6, "share_percent": 40,
-                                                           "days_ahead": 7, "early_minutes": 15, "grace_minutes": 10,
-                                                           "remind_at": "15:30"}
+    assert {k: cfg[k] for k in FORM if k != "enabled"} == {
+        "slot_minutes": 20,
+        "capacity": 6,
+        "share_percent": 40,
+        "days_ahead": 7,
+        "early_minutes": 15,
+        "grace_minutes": 10,
+        "remind_at": "15:30",
+    }
     assert cfg["enabled"] is True and cfg["services"] == {"ktp": {"capacity": 8}, "kk": {"slot_minutes": 45}}
     assert 'name="ktp_capacity" type="number" min="0" value="8"' in text
     with core.db.read() as s:
-        audit = s.execute(select(AuditLog).where(AuditLog.action == "setting.update")
-                          .order_by(AuditLog.id.desc())).scalars().first()
+        audit = (
+            s.execute(select(AuditLog).where(AuditLog.action == "setting.update").order_by(AuditLog.id.desc()))
+            .scalars()
+            .first()
+        )
     assert audit.target_id == "booking"
 
     # bad input: an Indonesian message naming the field, nothing saved (English with ?lang=en)

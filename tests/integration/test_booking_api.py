@@ -1,6 +1,7 @@
 """The booking interfaces (issue 11 §2) through Flask: /api/v1/booking/slots, /api/v1/bookings (all three 409s),
 check-in by a registered kiosk or staff token, DELETE with the cancel token, the public pages and the QR PNG,
 the console list. The office calendar is on and the clock frozen at Monday 30 November 2026 07:00 WIB."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,8 +37,17 @@ def bapp(settings_dict, migrated_sqlite, monkeypatch):
 
 
 def booking(client, i=0, start="08:00", day=MON, service="ktp"):
-    return client.post("/api/v1/bookings", json={"service": service, "date": day, "start": start,
-                                                  "name": f"Warga {i}", "phone": "0812 3456 7890", "nik": nik(i)})
+    return client.post(
+        "/api/v1/bookings",
+        json={
+            "service": service,
+            "date": day,
+            "start": start,
+            "name": f"Warga {i}",
+            "phone": "0812 3456 7890",
+            "nik": nik(i),
+        },
+    )
 
 
 def test_slots_contract_and_closed_days(bapp):
@@ -66,8 +76,10 @@ def test_booking_conflicts_are_409(bapp):
     FROZEN["now"] = datetime(2026, 12, 20, 1)
     closed = booking(c, 3, day="2026-12-25")
     assert closed.status_code == 409 and "Hari Natal" in closed.json["message"]
-    bad = c.post("/api/v1/bookings", json={"service": "ktp", "date": MON, "start": "08:00", "name": "X",
-                                           "phone": "0812345678", "nik": "123"})
+    bad = c.post(
+        "/api/v1/bookings",
+        json={"service": "ktp", "date": MON, "start": "08:00", "name": "X", "phone": "0812345678", "nik": "123"},
+    )
     assert bad.status_code == 422 and bad.json["field"] == "nik"
 
 

@@ -1,4 +1,5 @@
 """The console's pages through Flask's test client: login, counter view, steps, TMS slip, admin, report, live."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,9 @@ NIK = "3201234507890001"
 
 
 def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf-token" content="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html
+    )
     return m.group(1)
 
 
@@ -27,10 +29,12 @@ def login(client, username, password="rahasia123"):
 @pytest.fixture
 def staff(app, counter, make_user):
     core = app.extensions["antrean"]
-    users = {"clerk": make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket"),
-             "verifier": make_user(core, "verif", ["petugas_verifikasi"], "Rina Verifikasi"),
-             "register": make_user(core, "register", ["petugas_register"], "Agus Register"),
-             "admin": make_user(core, "admin", ["admin"], "Admin Kantor")}
+    users = {
+        "clerk": make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket"),
+        "verifier": make_user(core, "verif", ["petugas_verifikasi"], "Rina Verifikasi"),
+        "register": make_user(core, "register", ["petugas_register"], "Agus Register"),
+        "admin": make_user(core, "admin", ["admin"], "Admin Kantor"),
+    }
     return core, users
 
 
@@ -48,8 +52,10 @@ def test_login_logout_session_and_safe_redirect(app, staff):
     core, users = staff
     c = app.test_client()
     token = csrf_of(c.get("/console/masuk").text)
-    r = c.post("/console/masuk?next=https://evil.example/x", data={"csrf_token": token, "username": "loket",
-                                                                    "password": "rahasia123"})
+    r = c.post(
+        "/console/masuk?next=https://evil.example/x",
+        data={"csrf_token": token, "username": "loket", "password": "rahasia123"},
+    )
     assert r.status_code == 302 and r.location == "/console/"
     cookie = c.get_cookie("session")
     assert cookie is not None and cookie.expires is not None  # permanent: PERMANENT_SESSION_LIFETIME applies
@@ -87,16 +93,20 @@ def test_counter_view_open_application_and_steps(app, staff, counter):
     panel = c.get(f"/console/loket/{counter['id']}/panel").text
     assert f'id="current-number">{ticket["number"]}<' in panel and "Terima berkas" in panel
     # a bad NIK: clear Indonesian error, the typed values kept
-    r = c.post("/console/permohonan/baru", data={"csrf_token": csrf, "ticket": ticket["id"],
-                                                 "applicant_name": "Siti Aminah", "nik": "12345"})
+    r = c.post(
+        "/console/permohonan/baru",
+        data={"csrf_token": csrf, "ticket": ticket["id"], "applicant_name": "Siti Aminah", "nik": "12345"},
+    )
     assert r.status_code == 422 and "NIK harus 16 angka." in r.text and 'value="Siti Aminah"' in r.text
-    r = c.post("/console/permohonan/baru", data={"csrf_token": csrf, "ticket": ticket["id"],
-                                                 "applicant_name": "Siti Aminah", "nik": NIK, "phone": ""})
+    r = c.post(
+        "/console/permohonan/baru",
+        data={"csrf_token": csrf, "ticket": ticket["id"], "applicant_name": "Siti Aminah", "nik": NIK, "phone": ""},
+    )
     assert r.status_code == 302
     app_id = int(r.location.rsplit("/", 1)[1])
     detail = c.get(r.location).text
     assert "3201********0001" in detail and "Siti Aminah" in detail
-    assert f"Buka permohonan</a>" not in detail
+    assert "Buka permohonan</a>" not in detail
     assert f"#{app_id}" in c.get(f"/console/loket/{counter['id']}/panel").text  # the counter links to it
     # step 2 by the clerk through the form
     r = c.post(f"/console/permohonan/{app_id}/langkah/2", data={"csrf_token": csrf, "outcome": "DONE", "note": "ok"})
@@ -134,8 +144,10 @@ def test_tms_slip(app, staff):
     v = app.test_client()
     csrf = login(v, "verif")
     assert v.get(f"/console/permohonan/{a['id']}/slip").status_code == 404  # not returned (yet)
-    r = v.post(f"/console/permohonan/{a['id']}/langkah/3",
-               data={"csrf_token": csrf, "outcome": "TMS", "missing": checklist[:2], "note": "Fotokopi buram"})
+    r = v.post(
+        f"/console/permohonan/{a['id']}/langkah/3",
+        data={"csrf_token": csrf, "outcome": "TMS", "missing": checklist[:2], "note": "Fotokopi buram"},
+    )
     assert r.status_code == 302 and r.location.endswith(f"/permohonan/{a['id']}/slip")
     slip = v.get(r.location).text
     assert "PENGEMBALIAN BERKAS PERMOHONAN" in slip and "Joko Susilo" in slip and "data-print" in slip
@@ -174,9 +186,18 @@ def test_call_the_applicant_back_defaults_to_the_loket_that_served_the_ticket(ap
 def test_admin_pages_are_admin_only(app, staff):
     c = app.test_client()
     login(c, "loket")
-    for url in ("/console/admin", "/console/admin/loket", "/console/admin/pengguna", "/console/admin/layanan",
-                "/console/admin/layanan/ktp", "/console/admin/kebijakan", "/console/admin/tampilan",
-                "/console/admin/printer", "/console/admin/audit", "/console/laporan"):
+    for url in (
+        "/console/admin",
+        "/console/admin/loket",
+        "/console/admin/pengguna",
+        "/console/admin/layanan",
+        "/console/admin/layanan/ktp",
+        "/console/admin/kebijakan",
+        "/console/admin/tampilan",
+        "/console/admin/printer",
+        "/console/admin/audit",
+        "/console/laporan",
+    ):
         assert c.get(url).status_code == 403, url
     csrf = csrf_of(c.get("/console/").text)
     r = c.post("/console/admin", data={"csrf_token": csrf, "name": "Dibajak"})
@@ -187,9 +208,18 @@ def test_admin_changes_are_saved_and_audited(app, staff, counter):
     core, users = staff
     c = app.test_client()
     csrf = login(c, "admin")
-    for url in ("/console/admin", "/console/admin/loket", "/console/admin/pengguna", "/console/admin/layanan",
-                "/console/admin/layanan/ktp", "/console/admin/kebijakan", "/console/admin/tampilan",
-                "/console/admin/printer", "/console/admin/audit", "/console/laporan"):
+    for url in (
+        "/console/admin",
+        "/console/admin/loket",
+        "/console/admin/pengguna",
+        "/console/admin/layanan",
+        "/console/admin/layanan/ktp",
+        "/console/admin/kebijakan",
+        "/console/admin/tampilan",
+        "/console/admin/printer",
+        "/console/admin/audit",
+        "/console/laporan",
+    ):
         assert c.get(url).status_code == 200, url
 
     def post(url, **data):
@@ -200,39 +230,74 @@ def test_admin_changes_are_saved_and_audited(app, staff, counter):
     assert "Perubahan disimpan." in post("/console/admin", name="Kecamatan Sukamaju", address="Jl. Merdeka 1")
     assert core.office()["name"] == "Kecamatan Sukamaju"
     post("/console/admin/loket", name="Loket Perizinan", number="5", active="1", services=["oss", "izin_keramaian"])
-    assert any(x["name"] == "Loket Perizinan" and x["services"] == ["izin_keramaian", "oss"]
-               for x in core.queue.counters())
+    assert any(
+        x["name"] == "Loket Perizinan" and x["services"] == ["izin_keramaian", "oss"] for x in core.queue.counters()
+    )
     page = post("/console/admin/loket", name="Loket X", number="abc")
     assert "Nomor loket harus angka." in page
-    post("/console/admin/pengguna", username="camat", full_name="Drs. Camat", password="rahasia-camat",
-         roles=["camat", "sekcam"])
+    post(
+        "/console/admin/pengguna",
+        username="camat",
+        full_name="Drs. Camat",
+        password="rahasia-camat",
+        roles=["camat", "sekcam"],
+    )
     camat = next(u for u in core.users.list() if u["username"] == "camat")
     assert sorted(camat["roles"]) == ["camat", "sekcam"]
     post("/console/admin/pengguna", id=str(camat["id"]), full_name="Drs. Camat", roles=["camat"])  # unticked: inactive
     camat = next(u for u in core.users.list() if u["username"] == "camat")
     assert camat["roles"] == ["camat"] and camat["active"] is False
     docs = core.sops["ktp"].documents
-    post("/console/admin/layanan/ktp", enabled="1", letter="kt", daily_quota="40", open_time="08:00",
-         close_time="14:30", checklist="\n".join(docs[:1] + ("Pas foto 3x4",)), role_petugas_verifikasi="kasi_pelayanan",
-         role_pemohon="petugas_pelayanan")
+    post(
+        "/console/admin/layanan/ktp",
+        enabled="1",
+        letter="kt",
+        daily_quota="40",
+        open_time="08:00",
+        close_time="14:30",
+        checklist="\n".join(docs[:1] + ("Pas foto 3x4",)),
+        role_petugas_verifikasi="kasi_pelayanan",
+        role_pemohon="petugas_pelayanan",
+    )
     svc = core.service("ktp")
     assert (svc["letter"], svc["daily_quota"], svc["open_time"], svc["close_time"]) == ("KT", 40, "08:00", "14:30")
     assert svc["documents"] == [docs[0], "Pas foto 3x4"] and svc["role_map"] == {"petugas_verifikasi": "kasi_pelayanan"}
     assert svc["steps"][2]["office_role"] == "kasi_pelayanan"
     page = post("/console/admin/layanan/kk", enabled="1", letter=core.service("ktp")["letter"])
     assert "sudah dipakai layanan lain" in page and core.service("kk")["letter"] != "KT"
-    post("/console/admin/kebijakan", mode="ratio", ratio_normal="3", ratio_priority="1", max_wait_minutes="45",
-         max_recalls="2", default_service_minutes="6")
+    post(
+        "/console/admin/kebijakan",
+        mode="ratio",
+        ratio_normal="3",
+        ratio_priority="1",
+        max_wait_minutes="45",
+        max_recalls="2",
+        default_service_minutes="6",
+    )
     assert core.policy()["mode"] == "ratio" and core.policy()["ratio_normal"] == 3
-    page = post("/console/admin/kebijakan", mode="acak", ratio_normal="3", ratio_priority="1", max_wait_minutes="45",
-                max_recalls="2", default_service_minutes="6")
+    page = post(
+        "/console/admin/kebijakan",
+        mode="acak",
+        ratio_normal="3",
+        ratio_priority="1",
+        max_wait_minutes="45",
+        max_recalls="2",
+        default_service_minutes="6",
+    )
     assert "Mode antrean tidak dikenal." in page and core.policy()["mode"] == "ratio"
     post("/console/admin/tampilan", form="running_text", running_text="Selamat datang  di PATEN ")
     assert core.get_setting("running_text") == "Selamat datang di PATEN"
-    post("/console/admin/tampilan", form="profile", slug="ruang-a", title="Ruang A", counters=[str(counter["number"])],
-         services=["ktp", "kk"])
-    assert core.get_setting("display_profiles") == {"ruang-a": {"title": "Ruang A", "counters": [counter["number"]],
-                                                                "services": ["ktp", "kk"]}}
+    post(
+        "/console/admin/tampilan",
+        form="profile",
+        slug="ruang-a",
+        title="Ruang A",
+        counters=[str(counter["number"])],
+        services=["ktp", "kk"],
+    )
+    assert core.get_setting("display_profiles") == {
+        "ruang-a": {"title": "Ruang A", "counters": [counter["number"]], "services": ["ktp", "kk"]}
+    }
     if "display.board" in app.view_functions:  # the board accepts the profile the console saved
         assert c.get("/display/?profile=ruang-a").status_code == 200
     post("/console/admin/tampilan", form="profile", slug="ruang-a", delete="1")
@@ -249,8 +314,11 @@ def test_admin_changes_are_saved_and_audited(app, staff, counter):
 def test_report_counts_the_month(app, staff):
     core, users = staff
     clerk = users["clerk"]
-    core.users.update(SYSTEM.__class__(None, "x", frozenset({"admin"})), users["admin"].id,
-                      roles=["admin", "petugas_verifikasi", "petugas_register", "kasi_pelayanan"])
+    core.users.update(
+        SYSTEM.__class__(None, "x", frozenset({"admin"})),
+        users["admin"].id,
+        roles=["admin", "petugas_verifikasi", "petugas_register", "kasi_pelayanan"],
+    )
     boss = core.users.get(users["admin"].id)
     for i, verdict in enumerate(("MS", "TMS")):
         a = core.workflow.open(clerk, service_code="ktp", applicant_name=f"P{i}")
@@ -290,7 +358,9 @@ def test_socketio_console_namespace_is_staff_only_and_pushes_updates(app, staff,
     core.workflow.complete_step(a["id"], 2, users["clerk"], outcome="DONE")
     events = [e["args"][0] for e in live.get_received("/console") if e["name"] == "update"]
     assert [(e["event"], e.get("application_id")) for e in events] == [
-        ("application.opened", a["id"]), ("application.step_completed", a["id"])]
+        ("application.opened", a["id"]),
+        ("application.step_completed", a["id"]),
+    ]
     assert events[1]["step"] == 2 and events[1]["status"] == "open"
     live.disconnect("/console")
 
@@ -298,8 +368,9 @@ def test_socketio_console_namespace_is_staff_only_and_pushes_updates(app, staff,
 def test_clerk_cancels_a_ticket_with_a_reason_from_the_counter_and_the_waiting_list(app, staff, counter):
     """'Batalkan' on the current number and on each waiting number: a form with a required reason (common
     reasons + free text), CSRF, closed by the core as outcome cancelled (audited with the clerk); admin may not."""
-    from antrean.kernel.models import AuditLog
     from sqlalchemy import select
+
+    from antrean.kernel.models import AuditLog
 
     core, users = staff
     current, _ = core.tickets.issue("ktp")
@@ -308,13 +379,13 @@ def test_clerk_cancels_a_ticket_with_a_reason_from_the_counter_and_the_waiting_l
     c = app.test_client()
     login(c, "loket")
     panel = c.get(f"/console/loket/{counter['id']}").text
-    assert f'/console/tiket/{current["id"]}/batal?loket={counter["id"]}' in panel  # the current number
-    assert f'data-cancel="{waiting["id"]}"' in panel                               # the waiting list
+    assert f"/console/tiket/{current['id']}/batal?loket={counter['id']}" in panel  # the current number
+    assert f'data-cancel="{waiting["id"]}"' in panel  # the waiting list
     form = c.get(f"/console/tiket/{waiting['id']}/batal?loket={counter['id']}")
     assert form.status_code == 200 and "Nomor ganda" in form.text and "Lainnya" in form.text
     token = csrf_of(form.text)
     url = f"/console/tiket/{waiting['id']}/batal"
-    assert c.post(url, data={"choice": "ganda"}).status_code == 400                 # no CSRF token
+    assert c.post(url, data={"choice": "ganda"}).status_code == 400  # no CSRF token
     for data in ({"choice": ""}, {"choice": "lain", "text": "  "}, {"choice": "bukan-alasan"}):
         r = c.post(url, data={"csrf_token": token, "loket": counter["id"], **data})
         assert r.status_code == 422 and "Pilih alasan pembatalan" in r.text, data
@@ -325,12 +396,15 @@ def test_clerk_cancels_a_ticket_with_a_reason_from_the_counter_and_the_waiting_l
     assert (t["outcome"], t["cancel_reason"]) == ("cancelled", "Nomor ganda (tiket dobel) – sama dengan A002")
     again = c.post(url, data={"csrf_token": token, "choice": "ganda"})
     assert again.status_code == 409 and core.tickets.get(waiting["id"])["outcome"] == "cancelled"
-    r = c.post(f"/console/tiket/{current['id']}/batal", data={"csrf_token": token, "loket": counter["id"],
-                                                             "choice": "lain", "text": "Pemohon salah kantor"})
+    r = c.post(
+        f"/console/tiket/{current['id']}/batal",
+        data={"csrf_token": token, "loket": counter["id"], "choice": "lain", "text": "Pemohon salah kantor"},
+    )
     assert r.status_code == 302 and core.tickets.get(current["id"])["cancel_reason"] == "Pemohon salah kantor"
     with core.db.read() as s:
-        audit = s.execute(select(AuditLog.actor, AuditLog.target_id).where(AuditLog.action == "ticket.close")
-                          .order_by(AuditLog.id)).all()
+        audit = s.execute(
+            select(AuditLog.actor, AuditLog.target_id).where(AuditLog.action == "ticket.close").order_by(AuditLog.id)
+        ).all()
     assert [tuple(a) for a in audit][-2:] == [("loket", str(waiting["id"])), ("loket", str(current["id"]))]
 
     other, _ = core.tickets.issue("ktp")

@@ -1,12 +1,12 @@
 """The board through Flask's test clients: page, profiles, audio endpoint, Socket.IO namespace /display."""
+
 from __future__ import annotations
 
 import io
 import re
+import time
 import wave
 from pathlib import Path
-
-import time
 
 import pytest
 
@@ -28,9 +28,11 @@ def hub(app):
 def counters(core, admin):
     """Loket 1 (e-KTP, KTP), loket 2 (KK), loket 3 (everything)."""
     q = core.queue
-    return [q.save_counter(admin, name="Loket 1", number=1, services=["ektp", "ktp"]),
-            q.save_counter(admin, name="Loket 2", number=2, services=["kk"]),
-            q.save_counter(admin, name="Loket Umum", number=3, services=list(core.sops))]
+    return [
+        q.save_counter(admin, name="Loket 1", number=1, services=["ektp", "ktp"]),
+        q.save_counter(admin, name="Loket 2", number=2, services=["kk"]),
+        q.save_counter(admin, name="Loket Umum", number=3, services=list(core.sops)),
+    ]
 
 
 @pytest.fixture
@@ -113,7 +115,7 @@ def test_audio_is_a_wav_as_long_as_its_clips(client, core, counters, clerk, hub)
     core.tickets.issue("kk")
     call = core.queue.call_next(counters[1]["id"], clerk)
     assert call["number"] == "C001"
-    r = client.get(f"/display/audio/call/C001/2.wav")
+    r = client.get("/display/audio/call/C001/2.wav")
     assert r.status_code == 200 and r.mimetype == "audio/wav"
     channels, width, rate, frames, _ = _wav(r.data)
     tokens = voice.announcement_tokens("C001", 2)
@@ -132,12 +134,13 @@ def test_audio_is_a_wav_as_long_as_its_clips(client, core, counters, clerk, hub)
 def test_audio_only_for_calls_made_today(client, core, counters, clerk):
     core.tickets.issue("kk")
     core.queue.call_next(counters[1]["id"], clerk)
-    assert client.get("/display/audio/call/C001/1.wav").status_code == 404   # not this loket
-    assert client.get("/display/audio/call/C002/2.wav").status_code == 404   # never called
+    assert client.get("/display/audio/call/C001/1.wav").status_code == 404  # not this loket
+    assert client.get("/display/audio/call/C002/2.wav").status_code == 404  # never called
     assert client.get("/display/audio/shout/C001/2.wav").status_code == 404
     assert client.get("/display/audio/call/c001%3B/2.wav").status_code == 404
-    assert list((Path(core.settings.instance_path) / "display-audio").glob("*.wav")), \
+    assert list((Path(core.settings.instance_path) / "display-audio").glob("*.wav")), (
         "the call's audio is built when the call is made"
+    )
 
 
 def test_volume_and_template_settings(client, core, admin, counters, clerk, hub):
@@ -150,7 +153,7 @@ def test_volume_and_template_settings(client, core, admin, counters, clerk, hub)
     quiet = _wav(client.get("/display/audio/call/C001/2.wav").data)
     tokens = ["chime", "ce", "satu", "loket", "dua"]
     assert quiet[3] == hub.announcer.library.nframes(tokens)
-    peak = lambda pcm: max(abs(int.from_bytes(pcm[i:i + 2], "little", signed=True)) for i in range(0, len(pcm), 2))
+    peak = lambda pcm: max(abs(int.from_bytes(pcm[i : i + 2], "little", signed=True)) for i in range(0, len(pcm), 2))
     assert peak(quiet[4]) <= peak(loud[4]) * 0.5 + 1
     assert hub.text("call", "C001", 2) == "C, satu, loket dua"
     # an unusable template (no clip for a word) falls back to the default, with a precise log line
@@ -190,9 +193,20 @@ def test_calls_in_order_without_personal_data(app, core, counters, clerk):
     first = calls[0]
     assert first["text"] == "Nomor antrean C, satu, silakan menuju loket dua"
     assert first["counter"] == {"id": counters[1]["id"], "name": "Loket 2", "number": 2}
-    assert set(first) == {"seq", "kind", "at", "number", "letter", "service", "service_name", "counter", "text", "audio",
-                          "waiting"}
-    assert [c["waiting"] for c in calls] == [{"kk": 2}, {"kk": 1}, {}]   # the counts ride along: one message a call
+    assert set(first) == {
+        "seq",
+        "kind",
+        "at",
+        "number",
+        "letter",
+        "service",
+        "service_name",
+        "counter",
+        "text",
+        "audio",
+        "waiting",
+    }
+    assert [c["waiting"] for c in calls] == [{"kk": 2}, {"kk": 1}, {}]  # the counts ride along: one message a call
 
 
 def test_recall_is_a_new_event(app, core, counters, clerk):
@@ -217,9 +231,9 @@ def test_profiles_use_rooms(app, core, counters, clerk):
     core.tickets.issue("kk")
     core.tickets.issue("ktp")
     core.tickets.issue("ktp")
-    a = core.queue.call_next(counters[1]["id"], clerk)   # C001 -> loket 2
-    b = core.queue.call_next(counters[0]["id"], clerk)   # B001 -> loket 1
-    c = core.queue.call_next(counters[2]["id"], clerk)   # B002 -> loket 3
+    a = core.queue.call_next(counters[1]["id"], clerk)  # C001 -> loket 2
+    b = core.queue.call_next(counters[0]["id"], clerk)  # B001 -> loket 1
+    c = core.queue.call_next(counters[2]["id"], clerk)  # B002 -> loket 3
     got = {name: received(sio) for name, sio in (("loket1", loket1), ("kk", kk), ("pair", pair), ("all", everything))}
     called = {name: [e["number"] for n, e in evs if n == "called"] for name, evs in got.items()}
     assert called == {"loket1": ["B001"], "kk": ["C001"], "pair": ["B002"], "all": ["C001", "B001", "B002"]}
@@ -243,6 +257,7 @@ def test_unknown_profile_is_refused(app, counters):
 def wait_for_event(sio, name, timeout=5.0):
     """Collect received events until one called ``name`` arrives (the waiting broadcast is coalesced)."""
     import threading
+
     got, tick, deadline = [], threading.Event(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         got += [(p["name"], p["args"][0] if p["args"] else None) for p in sio.get_received(NAMESPACE)]

@@ -5,6 +5,7 @@ The rest of the suite loads no third-party plugin (``ANTREAN_LOAD_PLUGINS=""``, 
 turned on, and the subprocesses run the installed ``antrean`` command with the product's default (every installed
 plugin loaded).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,10 +47,16 @@ def run_antrean(args: list[str], tmp_path: Path, **env) -> subprocess.CompletedP
     """The installed ``antrean`` command, outside the source tree, with the product's defaults."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
     base.pop("PYTHONPATH", None)
-    base.update({"ANTREAN_INSTANCE_PATH": str(tmp_path / "instance"), "ANTREAN_START_WORKERS": "false",
-                 "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH, "ANTREAN_CALENDAR": "false"}, **env)
-    return subprocess.run(antrean_command() + args, env=base, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    base.update(
+        {
+            "ANTREAN_INSTANCE_PATH": str(tmp_path / "instance"),
+            "ANTREAN_START_WORKERS": "false",
+            "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
+            "ANTREAN_CALENDAR": "false",
+        },
+        **env,
+    )
+    return subprocess.run(antrean_command() + args, env=base, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
 def test_discovered_through_its_entry_point_not_by_path(entry_point, contoh_on):
@@ -76,18 +83,31 @@ def test_antrean_plugins_json_lists_its_sop_and_setting(entry_point, tmp_path):
     assert data["errors"] == []
     [info] = [p for p in data["plugins"] if p["name"] == "contoh"]
     assert info["sops"] == ["domisili_usaha"] and info["builtin"] is False
-    assert info["settings"] == [{
-        "name": "masa_berlaku_bulan", "env": "ANTREAN_CONTOH_MASA_BERLAKU_BULAN", "file": "[contoh] masa_berlaku_bulan",
-        "type": "int", "default": 6, "value": 12, "source": "file", "secret": False, "min": 1, "max": 60,
-        "description": "masa berlaku Surat Keterangan Domisili Usaha, dalam bulan / months the Surat Keterangan "
-                       "Domisili Usaha is valid"}]
+    assert info["settings"] == [
+        {
+            "name": "masa_berlaku_bulan",
+            "env": "ANTREAN_CONTOH_MASA_BERLAKU_BULAN",
+            "file": "[contoh] masa_berlaku_bulan",
+            "type": "int",
+            "default": 6,
+            "value": 12,
+            "source": "file",
+            "secret": False,
+            "min": 1,
+            "max": 60,
+            "description": "masa berlaku Surat Keterangan Domisili Usaha, dalam bulan / months the Surat Keterangan "
+            "Domisili Usaha is valid",
+        }
+    ]
 
 
 def test_a_bad_value_of_its_setting_stops_start_up_in_one_line(entry_point, tmp_path):
     r = run_antrean(["plugins"], tmp_path, ANTREAN_CONTOH_MASA_BERLAKU_BULAN="enam")
     assert r.returncode == 1
-    assert r.stderr == ("Error: configuration error: ANTREAN_CONTOH_MASA_BERLAKU_BULAN: setting 'masa_berlaku_bulan' "
-                        "of the plugin contoh: expected a whole number from 1 to 60, got 'enam'\n")
+    assert r.stderr == (
+        "Error: configuration error: ANTREAN_CONTOH_MASA_BERLAKU_BULAN: setting 'masa_berlaku_bulan' "
+        "of the plugin contoh: expected a whole number from 1 to 60, got 'enam'\n"
+    )
     r = run_antrean(["plugins"], tmp_path, ANTREAN_CONTOH_MASA_BERLAKU="6")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "ANTREAN_CONTOH_MASA_BERLAKU: the plugin contoh has no setting 'masa_berlaku'" in r.stderr
@@ -121,23 +141,38 @@ def test_its_command_reads_the_setting(entry_point, contoh_on, cli_env):
     @click.group()
     def cli():
         pass
+
     build_plugin_host(builtins=(), entry_points=True).hook.register_commands(cli=cli)
     r = CliRunner().invoke(cli, ["contoh", "syarat", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["valid_months"] == 3 and data["standard_minutes"] == 16
-    assert [s["role"] for s in data["steps"]] == ["pemohon", "petugas_pelayanan", "kasi_pelayanan", "petugas_register",
-                                                  "sekcam", "camat", "petugas_pelayanan", "pemohon"]
+    assert [s["role"] for s in data["steps"]] == [
+        "pemohon",
+        "petugas_pelayanan",
+        "kasi_pelayanan",
+        "petugas_register",
+        "sekcam",
+        "camat",
+        "petugas_pelayanan",
+        "pemohon",
+    ]
 
 
 def test_its_command_runs_from_the_real_antrean_command(entry_point, tmp_path):
     """Needs antrean/cli.py to call the ``register_commands`` hook on its group (branch ``layers``)."""
     r = run_antrean(["contoh", "syarat"], tmp_path, ANTREAN_CONTOH_MASA_BERLAKU_BULAN="12")
     if r.returncode == 2 and "No such command 'contoh'" in r.stderr:
-        pytest.fail("`antrean contoh` is missing: antrean/cli.py does not call the register_commands hook yet "
-                    "(it comes with the `layers` branch); the plugin itself registers it (test above)")
+        pytest.fail(
+            "`antrean contoh` is missing: antrean/cli.py does not call the register_commands hook yet "
+            "(it comes with the `layers` branch); the plugin itself registers it (test above)"
+        )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("Surat Keterangan Domisili Usaha — standar waktu / time standard: 16 menit (minutes); "
-                               "berlaku / valid: 12 bulan (months)\nPersyaratan / Requirements:\n")
-    assert "  - Foto lokasi usaha\n" in r.stdout and "  6. Menandatangani Surat Keterangan Domisili Usaha (camat, 3 " \
-                                                   "menit)\n" in r.stdout
+    assert r.stdout.startswith(
+        "Surat Keterangan Domisili Usaha — standar waktu / time standard: 16 menit (minutes); "
+        "berlaku / valid: 12 bulan (months)\nPersyaratan / Requirements:\n"
+    )
+    assert (
+        "  - Foto lokasi usaha\n" in r.stdout
+        and "  6. Menandatangani Surat Keterangan Domisili Usaha (camat, 3 menit)\n" in r.stdout
+    )

@@ -1,4 +1,5 @@
 """GET /-/health: 200 {"status": "ok", …} or 503 with what is wrong (an interface monitoring relies on)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,10 @@ def test_health_reports_every_part(app, client):
 
 def _read_only(engine):
     """Make every new connection of ``engine`` refuse writes the way a read-only SQLite file does."""
+
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.execute("PRAGMA query_only=ON")
+
     event.listen(engine, "connect", _on_connect)
     engine.dispose()
     return _on_connect
@@ -52,7 +55,9 @@ def test_health_is_503_when_the_database_can_be_read_but_not_written(app, client
         _fresh(app)
         assert client.get("/-/health").status_code == 200
     assert [(r.levelname, r.getMessage().split(":")[0]) for r in caplog.records if r.name == "antrean.state"] == [
-        ("WARNING", "database unavailable"), ("INFO", "database available again")]
+        ("WARNING", "database unavailable"),
+        ("INFO", "database available again"),
+    ]
 
 
 def test_health_flood_costs_one_check(app, client):
@@ -82,9 +87,10 @@ def test_printer_trouble_is_reported_but_keeps_the_server_healthy(app, client, a
 
 
 def test_health_checks_redis_when_configured(core, redis_url):
+    from dataclasses import replace
+
     from antrean.services import health
 
-    from dataclasses import replace
     core.settings = replace(core.settings, redis_url=redis_url)
     ok, body = health.check(core)
     assert ok and body["redis"] == {"ok": True}
@@ -149,8 +155,8 @@ def test_health_on_postgresql_notices_a_read_only_database(pg_url, settings_dict
     """A PostgreSQL that answers SELECT but refuses writes (a standby, default_transaction_read_only)."""
     import psycopg
 
-    from antrean.services import health
     from antrean.core import Antrean
+    from antrean.services import health
 
     core = Antrean(settings_dict | {"database_url": pg_url}, builtins=(), entry_points=False)
     try:
@@ -183,5 +189,7 @@ def test_database_failing_under_real_traffic_is_logged_once_and_its_return_too(a
         assert client.post("/api/v1/tickets", json={"service": "ktp"}).status_code == 201
         assert client.post("/api/v1/tickets", json={"service": "ktp"}).status_code == 201
     states = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "antrean.state"]
-    assert states == [("WARNING", "database unavailable: attempt to write a readonly database"),
-                      ("INFO", "database available again")]
+    assert states == [
+        ("WARNING", "database unavailable: attempt to write a readonly database"),
+        ("INFO", "database available again"),
+    ]

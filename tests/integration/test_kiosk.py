@@ -1,4 +1,5 @@
 """The kiosk face over the Flask test client: page, state, PIN, status page, QR."""
+
 from __future__ import annotations
 
 import re
@@ -212,8 +213,9 @@ def test_cli_set_pin(tmp_path, monkeypatch):
     assert bad.exit_code != 0 and "4–12 digits" in bad.output
     ok = runner.invoke(main, ["kiosk", "set-pin", "--pin", "97531"])
     assert ok.exit_code == 0, ok.output
-    from antrean.core import Antrean
     from werkzeug.security import check_password_hash
+
+    from antrean.core import Antrean
 
     core = Antrean({"instance_path": str(tmp_path)})
     try:

@@ -1,4 +1,5 @@
 """Notifications: the outbox, its worker against a real local gateway, the triggers, opt-in/out, console."""
+
 from __future__ import annotations
 
 import re
@@ -39,9 +40,11 @@ def make_app(settings_dict, migrated_sqlite):
 
     def make(**extra):
         from antrean import create_app
+
         app = create_app({**settings_dict, **extra})
         apps.append(app)
         return app
+
     yield make
     for a in apps:
         a.extensions["antrean"].close()
@@ -59,12 +62,19 @@ def notifier(app):
 def test_gateway_down_slow_500_then_back_each_message_delivered_exactly_once(make_app, clock):
     port = closed_port()
     gw = FakeGateway(port)
-    app = make_app(notify_url=f"webhook+{gw.url}", notify_webhook_headers='{"Authorization": "rahasia"}',
-                   notify_timeout=0.3)
+    app = make_app(
+        notify_url=f"webhook+{gw.url}", notify_webhook_headers='{"Authorization": "rahasia"}', notify_timeout=0.3
+    )
     core, worker = app.extensions["antrean"], notifier(app)
-    ids = [core.notify.enqueue("booking_confirmed", "0812-3456-78%02d" % i,
-                               {"service": "KTP", "date": "1 Des", "start": "08:00", "code": f"B{i}",
-                                "manage_url": "http://x/b"}, f"booking:B{i}:confirmed") for i in range(4)]
+    ids = [
+        core.notify.enqueue(
+            "booking_confirmed",
+            "0812-3456-78%02d" % i,
+            {"service": "KTP", "date": "1 Des", "start": "08:00", "code": f"B{i}", "manage_url": "http://x/b"},
+            f"booking:B{i}:confirmed",
+        )
+        for i in range(4)
+    ]
     assert len(set(ids)) == 4
     # the same dedupe key again: the same message, nothing new
     assert core.notify.enqueue("booking_confirmed", "081234567800", {}, "booking:B0:confirmed") == ids[0]
@@ -74,7 +84,7 @@ def test_gateway_down_slow_500_then_back_each_message_delivered_exactly_once(mak
     rows = messages(core)
     assert {m.status for m in rows.values()} == {"pending"}
     assert all("unreachable" in m.last_error for m in rows.values())
-    assert worker.step() == 0                      # nothing due before the backoff ends
+    assert worker.step() == 0  # nothing due before the backoff ends
     clock.advance(worker.retry_min)
 
     # 2. gateway up but answering 500: not delivered, retried later (longer backoff)
@@ -83,7 +93,7 @@ def test_gateway_down_slow_500_then_back_each_message_delivered_exactly_once(mak
         gw.mode = "error"
         assert worker.step() == 4
         assert sum(gw.delivered.values()) == 0 and gw.requests == 4
-        clock.advance(worker.retry_min)            # attempt 2's backoff is 2 x retry_min: not yet
+        clock.advance(worker.retry_min)  # attempt 2's backoff is 2 x retry_min: not yet
         assert worker.step() == 0
         clock.advance(worker.retry_min)
 
@@ -117,6 +127,7 @@ def test_a_refused_message_fails_and_a_stale_claim_turns_uncertain(make_app, clo
 
     def refuse(*a):
         raise SendError("HTTP 400: bad number", permanent=True)
+
     worker.driver.send = refuse
     worker.step()
     assert messages(core)["near:1"].status == "failed"
@@ -128,8 +139,13 @@ def test_a_refused_message_fails_and_a_stale_claim_turns_uncertain(make_app, clo
     worker.step()
     assert messages(core)["near:2"].status == "uncertain"
     # staff resend it (audited); it goes once more
-    staff = core.users.create(__import__("antrean.kernel.actors", fromlist=["SYSTEM"]).SYSTEM, "kasi", "rahasia123",
-                              ["kasi_pelayanan"], "Kasi")
+    staff = core.users.create(
+        __import__("antrean.kernel.actors", fromlist=["SYSTEM"]).SYSTEM,
+        "kasi",
+        "rahasia123",
+        ["kasi_pelayanan"],
+        "Kasi",
+    )
     kasi = core.users.get(staff["id"])
     core.notify.resend(kasi, messages(core)["near:2"].id)
     worker.driver.send = lambda *a: None
@@ -169,8 +185,12 @@ def test_smtp_driver_delivers_and_reports_a_refused_recipient(make_app, clock):
 
 def test_bad_notify_url_is_one_line_at_start_up(make_app):
     from antrean.kernel.config import ConfigError
-    for url, words in (("whatsapp://x", "unknown scheme"), ("smtp://host", "?from="),
-                       ("http:///send", "expected webhook+https://")):
+
+    for url, words in (
+        ("whatsapp://x", "unknown scheme"),
+        ("smtp://host", "?from="),
+        ("http:///send", "expected webhook+https://"),
+    ):
         with pytest.raises(ConfigError, match=re.escape(words)) as exc:
             make_app(notify_url=url)
         assert str(exc.value).startswith("notify_url: ") and "\n" not in str(exc.value)
@@ -178,6 +198,7 @@ def test_bad_notify_url_is_one_line_at_start_up(make_app):
 
 def test_bad_webhook_body_is_refused(make_app):
     from antrean.kernel.config import ConfigError
+
     with pytest.raises(ConfigError, match="notify_webhook_body is not JSON"):
         make_app(notify_url="https://gw.example/send", notify_webhook_body="{not json")
 
@@ -204,10 +225,10 @@ def test_status_page_opt_in_and_near_message_once(make_app, clock, admin, make_u
     assert "62812*****890" in page and "6281234567890" not in page
     assert {k: m.body for k, m in messages(core).items()} == {}  # 5 ahead, N = 3: not yet
     c = core.queue.save_counter(admin, name="Loket 1", number=1, services=[SERVICE])
-    core.queue.call_next(c["id"], clerk)           # 4 ahead
+    core.queue.call_next(c["id"], clerk)  # 4 ahead
     assert messages(core) == {}
-    core.queue.call_next(c["id"], clerk)           # 3 ahead: the message
-    core.queue.call_next(c["id"], clerk)           # 2 ahead: no second one
+    core.queue.call_next(c["id"], clerk)  # 3 ahead: the message
+    core.queue.call_next(c["id"], clerk)  # 2 ahead: no second one
     rows = messages(core)
     assert list(rows) == [f"near:{last['id']}"]
     assert "tinggal 3 lagi" in rows[f"near:{last['id']}"].body
@@ -230,8 +251,10 @@ def test_no_phone_no_message_and_events_never_carry_the_phone(make_app, clock, a
     core, client = app.extensions["antrean"], app.test_client()
     clerk = make_user(core, "loket", ["petugas_pelayanan"])
     seen = []
-    core.plugins.pm.register(type("Spy", (), {"event_published": staticmethod(
-        lambda core, event: seen.append(event.to_dict()))})(), name="spy")
+    core.plugins.pm.register(
+        type("Spy", (), {"event_published": staticmethod(lambda core, event: seen.append(event.to_dict()))})(),
+        name="spy",
+    )
     for _ in range(2):
         issue(client)
     c = core.queue.save_counter(admin, name="Loket 1", number=1, services=[SERVICE])
@@ -255,7 +278,7 @@ def test_returned_file_sends_the_missing_documents_and_service_sends_the_survey_
     tms_step = next(s for s in sop.steps if s.tms)
     docs = list(sop.documents)[:2]
     # walk to the TMS step as its roles
-    for step in sop.steps[app_view["current_step"]["no"] - 1:]:
+    for step in sop.steps[app_view["current_step"]["no"] - 1 :]:
         who = make_user(core, f"user{step.no}", [core.effective_role(sop, step.role, None)])
         if step.no == tms_step.no:
             core.workflow.complete_step(app_view["id"], step.no, who, outcome="TMS", missing_documents=docs)
@@ -305,10 +328,13 @@ def test_console_outbox_masks_numbers_and_admin_edits_texts(make_app, clock, mak
     assert "6281234567890" in client.get("/console/kabar").get_data(as_text=True)
     page = client.get("/console/admin/kabar").get_data(as_text=True)
     assert "Nomor hampir dipanggil" in page and "Your number is near" in page
-    r = client.post("/console/admin/kabar", data={"csrf_token": token, "near": "Nomor {nomor} hampir"}, follow_redirects=True)
+    r = client.post(
+        "/console/admin/kabar", data={"csrf_token": token, "near": "Nomor {nomor} hampir"}, follow_redirects=True
+    )
     assert "nomor" in r.get_data(as_text=True) and core.notify.templates()["near"].startswith("Nomor antrean")
-    client.post("/console/admin/kabar", data={"csrf_token": token, "near": "Nomor {number} tinggal {ahead}!",
-                                                "near_ahead": "5"})
+    client.post(
+        "/console/admin/kabar", data={"csrf_token": token, "near": "Nomor {number} tinggal {ahead}!", "near_ahead": "5"}
+    )
     assert core.notify.templates()["near"] == "Nomor {number} tinggal {ahead}!"
     assert core.notify.near_ahead() == 5
 
@@ -319,14 +345,14 @@ def test_file_ready_for_collection_is_announced_once_to_the_recorded_phone(make_
     front = make_user(core, "front", ["petugas_pelayanan"])
     sop = core.sops[SERVICE]
     opened = core.workflow.open(front, service_code=SERVICE, applicant_name="Siti", phone="0813 1111 2222")
-    for step in sop.steps[opened["current_step"]["no"] - 1:]:
+    for step in sop.steps[opened["current_step"]["no"] - 1 :]:
         if step.applicant_present and step.kind == "collect":
             break
-        assert messages(core) == {}                # nothing before the file reaches the collection step
+        assert messages(core) == {}  # nothing before the file reaches the collection step
         who = make_user(core, f"user{step.no}", [core.effective_role(sop, step.role, None)])
         core.workflow.complete_step(opened["id"], step.no, who, outcome="DONE")
     rows = messages(core)
     assert list(rows) == [f"ready:{opened['id']}:{step.no}"]
     assert "siap diambil" in rows[f"ready:{opened['id']}:{step.no}"].body
-    core.notify.ready(opened["id"])               # the same event again: still one message
+    core.notify.ready(opened["id"])  # the same event again: still one message
     assert len(messages(core)) == 1

@@ -6,16 +6,29 @@ response in its documented schema, content types and headers (Allow on 405) as d
 Not checked: that every schema-valid request is accepted (positive_data_acceptance): the description does not
 model every business rule (an unknown service code, a 4-digit PIN…), which answer 404/409/422 by design.
 """
+
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import (allow_header_conformance, content_type_conformance, not_a_server_error,
-                                 response_headers_conformance, response_schema_conformance, status_code_conformance)
+from schemathesis.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, allow_header_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    allow_header_conformance,
+]
 MAX_EXAMPLES = 15
 GENEROUS = "100000/second"
 
@@ -26,11 +39,22 @@ def fuzz_app(tmp_path_factory):
     from antrean import create_app
     from antrean.kernel.actors import SYSTEM, Actor
 
-    app = create_app({"instance_path": str(tmp_path_factory.mktemp("fuzz")), "testing": True, "start_workers": False,
-                      "rate_ticket": GENEROUS, "rate_ticket_service_day": GENEROUS, "rate_status": GENEROUS,
-                      "rate_login": GENEROUS, "rate_board": GENEROUS,
-                      "rate_booking": GENEROUS, "rate_booking_read": GENEROUS, "login_max_failures": 10 ** 6,
-                      "login_max_failures_address": 10 ** 6})
+    app = create_app(
+        {
+            "instance_path": str(tmp_path_factory.mktemp("fuzz")),
+            "testing": True,
+            "start_workers": False,
+            "rate_ticket": GENEROUS,
+            "rate_ticket_service_day": GENEROUS,
+            "rate_status": GENEROUS,
+            "rate_login": GENEROUS,
+            "rate_board": GENEROUS,
+            "rate_booking": GENEROUS,
+            "rate_booking_read": GENEROUS,
+            "login_max_failures": 10**6,
+            "login_max_failures_address": 10**6,
+        }
+    )
     core = app.extensions["antrean"]
     admin = Actor(None, "fuzz-admin", frozenset({"admin"}))
     core.queue.save_counter(admin, name="Loket 1", number=1, services=list(core.sops))
@@ -42,8 +66,14 @@ def fuzz_app(tmp_path_factory):
     core.close()
 
 
-FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck), print_blob=False)
+FUZZ = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    print_blob=False,
+)
 
 
 def fuzz(app, headers=None) -> list[str]:
@@ -71,6 +101,7 @@ def fuzz(app, headers=None) -> list[str]:
             def run(case):
                 calls[label] += 1  # noqa: B023 - run() is called below, in this iteration
                 case.call_and_validate(headers=headers, checks=CHECKS)
+
             try:
                 run()
             except Exception as exc:  # noqa: BLE001 - collected and reported below
@@ -106,7 +137,7 @@ def test_the_description_lists_every_api_route(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
             assert operation_of(app.view_functions[rule.endpoint]) is not None, f"{rule.rule} declares no schema"
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 routes += 1
                 op = paths.get(path, {}).get(method.lower())
@@ -140,18 +171,21 @@ def _check_keys(spec, schema, value, where, exact):
         props = obj.get("properties")
         if props is None:
             return
-        assert set(value) <= set(props) or obj.get("additionalProperties") is True, \
+        assert set(value) <= set(props) or obj.get("additionalProperties") is True, (
             f"{where}: undeclared {sorted(set(value) - set(props))}"
+        )
         name = schema.get("$ref", "").rsplit("/", 1)[-1]
         if name in exact:
-            assert set(value) == set(props) - exact[name], f"{where}: declared but not sent " \
-                f"{sorted(set(props) - exact[name] - set(value))}"
+            assert set(value) == set(props) - exact[name], (
+                f"{where}: declared but not sent {sorted(set(props) - exact[name] - set(value))}"
+            )
         for k, v in value.items():
             if k in props:
                 _check_keys(spec, props[k], v, f"{where}.{k}", exact)
     elif isinstance(value, list) and value:
         items = _resolve(spec, schema).get("items") or next(
-            (b.get("items") for b in _resolve(spec, schema).get("anyOf", ()) if "items" in b), None)
+            (b.get("items") for b in _resolve(spec, schema).get("anyOf", ()) if "items" in b), None
+        )
         if items:
             for i, v in enumerate(value[:3]):
                 _check_keys(spec, items, v, f"{where}[{i}]", exact)
@@ -168,9 +202,12 @@ def test_every_field_of_the_main_objects_is_in_the_schema(app, make_user):
     ticket_props = spec["components"]["schemas"]["Ticket"]["properties"]
     assert len(ticket_props) >= 30
     make_user(core, "ana", ["admin", "petugas_pelayanan", "petugas_verifikasi", "camat"])
-    h = {"Authorization": "Bearer " + c.post("/api/v1/auth/token",
-                                               json={"username": "ana", "password": "rahasia123"}).json["token"]}
+    h = {
+        "Authorization": "Bearer "
+        + c.post("/api/v1/auth/token", json={"username": "ana", "password": "rahasia123"}).json["token"]
+    }
     from antrean.core import Actor
+
     core.queue.save_counter(Actor(None, "t", frozenset({"admin"})), name="Loket 1", number=1, services=list(core.sops))
     cid = core.queue.counters()[0]["id"]
 
@@ -180,24 +217,54 @@ def test_every_field_of_the_main_objects_is_in_the_schema(app, make_user):
         _check_keys(spec, schema, response.json, path, exact or {})
 
     issued = c.post("/api/v1/tickets", json={"service": "ktp"})
-    check("/tickets", issued, "201", {"Ticket": {"outcome", "outcome_at", "first_called_at", "started_at",
-                                                  "finished_at", "recall_count", "cancel_reason", "transferred_from",
-                                                  "now_calling", "booking"}}, "post")
+    check(
+        "/tickets",
+        issued,
+        "201",
+        {
+            "Ticket": {
+                "outcome",
+                "outcome_at",
+                "first_called_at",
+                "started_at",
+                "finished_at",
+                "recall_count",
+                "cancel_reason",
+                "transferred_from",
+                "now_calling",
+                "booking",
+            }
+        },
+        "post",
+    )
     check("/tickets/{token}", c.get(f"/api/v1/tickets/{issued.json['token']}"), exact={"Ticket": {"booking", "print"}})
     check("/services", c.get("/api/v1/services"), exact={"Service": set(), "Step": set()})
     call = c.post(f"/api/v1/counters/{cid}/call-next", headers=h)
     check("/counters/{counter_id}/call-next", call, exact={"Call": set(), "CallResult": {"message"}}, method="post")
-    check("/counters/{counter_id}", c.get(f"/api/v1/counters/{cid}", headers=h),
-          exact={"CounterState": set(), "CounterFull": set(), "Ticket": {"booking", "print", "now_calling"}})
-    opened = c.post("/api/v1/applications", headers=h, json={"ticket": issued.json["id"], "applicant_name": "Siti",
-                                                              "nik": "3201010101010001"})
+    check(
+        "/counters/{counter_id}",
+        c.get(f"/api/v1/counters/{cid}", headers=h),
+        exact={"CounterState": set(), "CounterFull": set(), "Ticket": {"booking", "print", "now_calling"}},
+    )
+    opened = c.post(
+        "/api/v1/applications",
+        headers=h,
+        json={"ticket": issued.json["id"], "applicant_name": "Siti", "nik": "3201010101010001"},
+    )
     check("/applications", opened, "201", {"Application": set(), "CurrentStep": set()}, "post")
     step = c.post(f"/api/v1/applications/{opened.json['id']}/steps/2", headers=h, json={"outcome": "DONE"})
-    check("/applications/{app_id}/steps/{step_no}", step, exact={"Application": set(), "TimelineEntry": set()},
-          method="post")
+    check(
+        "/applications/{app_id}/steps/{step_no}",
+        step,
+        exact={"Application": set(), "TimelineEntry": set()},
+        method="post",
+    )
     check("/worklist", c.get("/api/v1/worklist", headers=h), exact={"WorkItem": set()})
-    check("/reports/ikm", c.get("/api/v1/reports/ikm?from=2026-01-01&to=2026-12-31", headers=h),
-          exact={"Ikm": set(), "IkmElement": set()})
+    check(
+        "/reports/ikm",
+        c.get("/api/v1/reports/ikm?from=2026-01-01&to=2026-12-31", headers=h),
+        exact={"Ikm": set(), "IkmElement": set()},
+    )
     check("/reports/summary", c.get("/api/v1/reports/summary", headers=h), exact={"Summary": set(), "Period": set()})
     check("/calendar", c.get("/api/v1/calendar"), exact={"CalendarNow": set(), "CalendarDay": set()})
     day = (date.today() + timedelta(days=1)).isoformat()
@@ -206,20 +273,35 @@ def test_every_field_of_the_main_objects_is_in_the_schema(app, make_user):
     free = [s for s in slots.json["slots"] if s["free"]]
     assert free  # the tests' calendar is off: every day is open
     if free:
-        booked = c.post("/api/v1/bookings", json={"service": "ktp", "date": day, "start": free[0]["start"],
-                                                  "name": "Siti", "phone": "081234567890", "nik": "3201010101010002"})
+        booked = c.post(
+            "/api/v1/bookings",
+            json={
+                "service": "ktp",
+                "date": day,
+                "start": free[0]["start"],
+                "name": "Siti",
+                "phone": "081234567890",
+                "nik": "3201010101010002",
+            },
+        )
         check("/bookings", booked, "201", {"Booking": set()}, "post")
-        check("/bookings/{code}", c.get(f"/api/v1/bookings/{booked.json['code']}"),
-              exact={"Booking": {"cancel_token", "manage_url"}})
+        check(
+            "/bookings/{code}",
+            c.get(f"/api/v1/bookings/{booked.json['code']}"),
+            exact={"Booking": {"cancel_token", "manage_url"}},
+        )
 
 
-@pytest.mark.parametrize("payload, status, field, message", [
-    ({}, 422, "service", "Kolom 'service' wajib diisi."),
-    ({"service": None}, 422, "service", "Kolom 'service' wajib diisi."),
-    ({"service": 12}, 422, "service", "Kolom 'service' tidak sah."),
-    ({"service": "ktp", "priority": "vip"}, 422, "priority", "Kolom 'priority' tidak sah."),
-    ({"service": "ktp", "device_id": ["k"]}, 422, "device_id", "Kolom 'device_id' tidak sah."),
-])
+@pytest.mark.parametrize(
+    "payload, status, field, message",
+    [
+        ({}, 422, "service", "Kolom 'service' wajib diisi."),
+        ({"service": None}, 422, "service", "Kolom 'service' wajib diisi."),
+        ({"service": 12}, 422, "service", "Kolom 'service' tidak sah."),
+        ({"service": "ktp", "priority": "vip"}, 422, "priority", "Kolom 'priority' tidak sah."),
+        ({"service": "ktp", "device_id": ["k"]}, 422, "device_id", "Kolom 'device_id' tidak sah."),
+    ],
+)
 def test_a_request_outside_its_schema_is_a_422_naming_the_field(client, payload, status, field, message):
     r = client.post("/api/v1/tickets", json=payload)
     assert r.status_code == status and r.json["error"] == "invalid"

@@ -7,10 +7,11 @@ a policy action or without a row here. The application used for record reads is 
 file: its SOP's roles are petugas_pelayanan, petugas_verifikasi, petugas_register and kasi_pelayanan; the
 other staff get 404 for it (as for an application that does not exist), the office heads and admins read it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -24,18 +25,33 @@ ADMIN = frozenset({"admin"})
 COUNTER = ALL - ADMIN
 REPORT = frozenset({"camat", "sekcam", "kasi_pelayanan", "admin"})
 REPRINT = frozenset({"petugas_pelayanan", "kasi_pelayanan", "admin"})
-KK_READERS = frozenset({"petugas_pelayanan", "petugas_verifikasi", "petugas_register", "kasi_pelayanan",
-                        "camat", "sekcam", "admin"})
+KK_READERS = frozenset(
+    {"petugas_pelayanan", "petugas_verifikasi", "petugas_register", "kasi_pelayanan", "camat", "sekcam", "admin"}
+)
 FRONT = frozenset({"petugas_pelayanan"})  # kk's first two steps
-PUBLIC = {"console.login", "console.logout", "console.static", "api.services", "api.issue_ticket",
-          "api.ticket_status", "api.counters", "api.auth_token", "api.openapi", "kiosk.check_pin",
-          "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
-          "api.calendar_days",  # the office's published hours and holidays (no personal data)
-          "hardware_public.ticket_print_status",  # the kiosk asks whether its ticket printed (token, no personal data)
-          # booking (antrean/services/booking.py): citizens with the cancel token; check-in by a registered kiosk's key or
-          # staff (booking.check_in, asked in the core), tested in tests/integration/test_booking_api.py
-          "api.booking_slots", "api.create_booking", "api.booking_status", "api.cancel_booking",
-          "api.reschedule_booking", "api.check_in_booking"}
+PUBLIC = {
+    "console.login",
+    "console.logout",
+    "console.static",
+    "api.services",
+    "api.issue_ticket",
+    "api.ticket_status",
+    "api.counters",
+    "api.auth_token",
+    "api.openapi",
+    "kiosk.check_pin",
+    "api.submit_survey",  # a citizen's survey: the ticket's status token is the proof
+    "api.calendar_days",  # the office's published hours and holidays (no personal data)
+    "hardware_public.ticket_print_status",  # the kiosk asks whether its ticket printed (token, no personal data)
+    # booking (antrean/services/booking.py): citizens with the cancel token; check-in by a registered kiosk's key or
+    # staff (booking.check_in, asked in the core), tested in tests/integration/test_booking_api.py
+    "api.booking_slots",
+    "api.create_booking",
+    "api.booking_status",
+    "api.cancel_booking",
+    "api.reschedule_booking",
+    "api.check_in_booking",
+}
 
 
 @dataclass
@@ -45,8 +61,8 @@ class World:
     clients: dict
     tokens: dict
     counter: int
-    kk: int          # an open kk application (step 2) with a NIK
-    returned: int    # a kk application returned at step 3 (TMS)
+    kk: int  # an open kk application (step 2) with a NIK
+    returned: int  # a kk application returned at step 3 (TMS)
     ticket: int
     users: dict
 
@@ -74,8 +90,9 @@ def world(tmp_path_factory):
     for role in STAFF_ROLES:
         c = app.test_client()
         token = csrf_of(c.get("/console/masuk").text)
-        r = c.post("/console/masuk", data={"csrf_token": token, "username": role.replace("_", "-"),
-                                           "password": "rahasia123"})
+        r = c.post(
+            "/console/masuk", data={"csrf_token": token, "username": role.replace("_", "-"), "password": "rahasia123"}
+        )
         assert r.status_code == 302, r.text
         clients[role], tokens[role] = c, csrf_of(c.get("/console/kerja").text)
     clients["anon"], tokens["anon"] = app.test_client(), ""
@@ -94,7 +111,7 @@ class Route:
     method: str
     url: Callable[[World], str]
     allowed: frozenset
-    denied: int = 403           # 404 for the records a role may not read
+    denied: int = 403  # 404 for the records a role may not read
     json: dict | None = None
     form: dict | None = None
 
@@ -106,18 +123,40 @@ def api(endpoint, method, url, allowed, **kw):
 MATRIX: list[Route] = [
     # -- API: the queue
     api("api.counter_state", "GET", lambda w: f"/api/v1/counters/{w.counter}", COUNTER),
-    *[api(f"api.counter_{a.replace('-', '_')}", "POST", lambda w, a=a: f"/api/v1/counters/{w.counter}/{a}", COUNTER,
-          json={"ticket": 1, "service": "kk"})
-      for a in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish")],
-    api("api.cancel_ticket", "POST", lambda w: f"/api/v1/tickets/{w.ticket}/cancel", COUNTER,
-        json={"reason": "salah layanan"}),  # the first allowed role cancels; the rest get 409 (closed already)
+    *[
+        api(
+            f"api.counter_{a.replace('-', '_')}",
+            "POST",
+            lambda w, a=a: f"/api/v1/counters/{w.counter}/{a}",
+            COUNTER,
+            json={"ticket": 1, "service": "kk"},
+        )
+        for a in ("call-next", "recall", "call", "skip", "hold", "transfer", "start", "finish")
+    ],
+    api(
+        "api.cancel_ticket",
+        "POST",
+        lambda w: f"/api/v1/tickets/{w.ticket}/cancel",
+        COUNTER,
+        json={"reason": "salah layanan"},
+    ),  # the first allowed role cancels; the rest get 409 (closed already)
     # -- API: applications (reads guarded by the application's SOP)
-    api("api.open_application", "POST", lambda w: "/api/v1/applications", FRONT,
-        json={"service": "kk", "applicant_name": "Warga Baru"}),
+    api(
+        "api.open_application",
+        "POST",
+        lambda w: "/api/v1/applications",
+        FRONT,
+        json={"service": "kk", "applicant_name": "Warga Baru"},
+    ),
     api("api.application", "GET", lambda w: f"/api/v1/applications/{w.kk}", KK_READERS, denied=404),
     api("api.reveal_nik", "POST", lambda w: f"/api/v1/applications/{w.kk}/nik", KK_READERS, denied=404, json={}),
-    api("api.complete_step", "POST", lambda w: f"/api/v1/applications/{fresh_kk(w)}/steps/2", FRONT,
-        json={"outcome": "DONE"}),
+    api(
+        "api.complete_step",
+        "POST",
+        lambda w: f"/api/v1/applications/{fresh_kk(w)}/steps/2",
+        FRONT,
+        json={"outcome": "DONE"},
+    ),
     api("api.worklist", "GET", lambda w: "/api/v1/worklist", ALL),
     api("api.auth_logout", "POST", None, ALL),  # asked separately (it ends the session)
     # -- API: printers
@@ -134,13 +173,23 @@ MATRIX: list[Route] = [
     api("console.counter", "GET", lambda w: f"/console/loket/{w.counter}", COUNTER),
     api("console.counter_panel", "GET", lambda w: f"/console/loket/{w.counter}/panel", COUNTER),
     api("console.open_application", "GET", lambda w: "/console/permohonan/baru", ALL),
-    api("console.open_application", "POST", lambda w: "/console/permohonan/baru", FRONT,
-        form={"service": "kk", "applicant_name": "Warga Konsol"}),
+    api(
+        "console.open_application",
+        "POST",
+        lambda w: "/console/permohonan/baru",
+        FRONT,
+        form={"service": "kk", "applicant_name": "Warga Konsol"},
+    ),
     api("console.application", "GET", lambda w: f"/console/permohonan/{w.kk}", KK_READERS, denied=404),
     api("console.reveal_nik", "POST", lambda w: f"/console/permohonan/{w.kk}/nik", KK_READERS, denied=404, form={}),
     api("console.slip", "GET", lambda w: f"/console/permohonan/{w.returned}/slip", KK_READERS, denied=404),
-    api("console.complete_step", "POST", lambda w: f"/console/permohonan/{fresh_kk(w)}/langkah/2", FRONT,
-        form={"outcome": "DONE"}),
+    api(
+        "console.complete_step",
+        "POST",
+        lambda w: f"/console/permohonan/{fresh_kk(w)}/langkah/2",
+        FRONT,
+        form={"outcome": "DONE"},
+    ),
     api("console.report", "GET", lambda w: "/console/laporan", REPORT),
     api("console.report_download", "GET", lambda w: "/console/laporan/unduh?format=csv", REPORT),
     api("console.report_regency", "GET", lambda w: "/console/laporan/kabupaten", REPORT),  # 409 on SQLite
@@ -159,18 +208,30 @@ MATRIX: list[Route] = [
     api("console.bookings", "GET", lambda w: "/console/booking", ALL),
     api("console.bookings", "POST", lambda w: "/console/booking", ALL, form={"code": "ZZZZZZZZ"}),
     api("api.report_ikm", "GET", lambda w: "/api/v1/reports/ikm?from=2026-11-01&to=2026-11-30", REPORT),
-    *[api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
-      for e, u in (("admin", "/console/admin"), ("admin_policy", "/console/admin/kebijakan"),
-                   ("admin_counters", "/console/admin/loket"), ("admin_users", "/console/admin/pengguna"),
-                   ("admin_display", "/console/admin/tampilan"), ("admin_service", "/console/admin/layanan/kk"))
-      for m in ("GET", "POST")],
+    *[
+        api(f"console.{e}", m, (lambda w, u=u: u), ADMIN, **({"form": {}} if m == "POST" else {}))
+        for e, u in (
+            ("admin", "/console/admin"),
+            ("admin_policy", "/console/admin/kebijakan"),
+            ("admin_counters", "/console/admin/loket"),
+            ("admin_users", "/console/admin/pengguna"),
+            ("admin_display", "/console/admin/tampilan"),
+            ("admin_service", "/console/admin/layanan/kk"),
+        )
+        for m in ("GET", "POST")
+    ],
     api("console.admin_services", "GET", lambda w: "/console/admin/layanan", ADMIN),
     api("console.admin_printers", "GET", lambda w: "/console/admin/printer", ADMIN),
     api("console.admin_audit", "GET", lambda w: "/console/admin/audit", ADMIN),
     # -- notifications (docs/notifications.md)
     api("console.notify_outbox", "GET", lambda w: "/console/kabar", frozenset({"kasi_pelayanan", "admin"})),
-    api("console.notify_resend", "POST", lambda w: "/console/kabar", frozenset({"kasi_pelayanan", "admin"}),
-        form={"id": "0"}),
+    api(
+        "console.notify_resend",
+        "POST",
+        lambda w: "/console/kabar",
+        frozenset({"kasi_pelayanan", "admin"}),
+        form={"id": "0"},
+    ),
     api("console.admin_notify", "GET", lambda w: "/console/admin/kabar", ADMIN),
     api("console.admin_notify", "POST", lambda w: "/console/admin/kabar", ADMIN, form={}),
     api("console.admin_calendar", "GET", lambda w: "/console/admin/kalender", ADMIN),
@@ -190,23 +251,26 @@ def _ask(w: World, route: Route, who: str):
     return c.open(url, method=route.method, json=route.json, headers={"X-CSRFToken": token})
 
 
-@pytest.mark.parametrize("route", [r for r in MATRIX if r.url is not None],
-                         ids=lambda r: f"{r.method} {r.endpoint}")
+@pytest.mark.parametrize("route", [r for r in MATRIX if r.url is not None], ids=lambda r: f"{r.method} {r.endpoint}")
 def test_role_x_route(world, route):
     wrong = []
     for role in STAFF_ROLES:
         r = _ask(world, route, role)
         if role in route.allowed:
-            ok = r.status_code < 500 and r.status_code not in (401, 403, 404) and \
-                not (r.status_code == 302 and "/console/masuk" in r.location)
+            ok = (
+                r.status_code < 500
+                and r.status_code not in (401, 403, 404)
+                and not (r.status_code == 302 and "/console/masuk" in r.location)
+            )
         else:
             ok = r.status_code == route.denied
         if not ok:
             wrong.append((role, r.status_code, r.get_data(as_text=True)[:200]))
     r = _ask(world, route, "anon")
     if route.endpoint.startswith("console."):  # to the login form (a POST is refused by CSRF before that)
-        assert (r.status_code == 302 and "/console/masuk" in r.location) or \
-            (route.method == "POST" and r.status_code == 400), r.status_code
+        assert (r.status_code == 302 and "/console/masuk" in r.location) or (
+            route.method == "POST" and r.status_code == 400
+        ), r.status_code
     else:
         assert r.status_code == 401, r.text
     assert not wrong, wrong
@@ -233,6 +297,7 @@ def test_every_staff_route_is_in_the_matrix(world):
         view = world.app.view_functions[rule.endpoint]
         assert getattr(view, "policy_action", None), f"{rule.rule} has no policy action"
         from antrean.kernel.policy import ACTIONS
+
         assert view.policy_action in ACTIONS
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (rule.endpoint, method) in covered, f"{method} {rule.rule} is not in MATRIX"
@@ -249,8 +314,9 @@ def test_nik_is_masked_until_revealed_and_the_reveal_is_audited(world):
     assert r.status_code == 200 and r.json["nik"] == NIK
     shown = c.post(f"/console/permohonan/{w.kk}/nik", data={"csrf_token": w.tokens["petugas_verifikasi"]})
     assert shown.status_code == 200 and NIK in shown.text
-    new = [e for e in w.core.audit_log(w.users["admin"], action="application.reveal_nik")["items"]
-           if e["id"] not in before]
+    new = [
+        e for e in w.core.audit_log(w.users["admin"], action="application.reveal_nik")["items"] if e["id"] not in before
+    ]
     assert len(new) == 2 and {e["actor"] for e in new} == {"petugas-verifikasi"}
     assert all(e["target_id"] == str(w.kk) and e["at"] for e in new)
     assert c.get(f"/console/permohonan/{w.kk}/nik").status_code == 405  # a reveal is never a plain link
@@ -280,11 +346,17 @@ def test_step_events_carry_no_personal_data(world):
         @hookimpl
         def step_completed(self, core, application, step, log):
             seen.append(repr(application) + repr(log))
+
     spy = Spy()
     w.core.plugins.pm.register(spy)
     try:
-        a = w.core.workflow.open(w.users["petugas_pelayanan"], service_code="kk", applicant_name="Rahasia Warga",
-                                 nik=NIK, phone="081234567890")
+        a = w.core.workflow.open(
+            w.users["petugas_pelayanan"],
+            service_code="kk",
+            applicant_name="Rahasia Warga",
+            nik=NIK,
+            phone="081234567890",
+        )
         w.core.workflow.complete_step(a["id"], 2, w.users["petugas_pelayanan"], outcome="DONE", note="catatan pribadi")
     finally:
         w.core.plugins.pm.unregister(spy)
@@ -299,17 +371,25 @@ def two_offices(settings_dict, tmp_path, schema_template):
 
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
+
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     shutil.copyfile(schema_template, tmp_path / "shared.db")  # the migrated template: migrate() finds it at head
-    a, b = (Antrean(settings_dict | {"database_url": url, "office_code": code}, builtins=tuple(BUILTIN_SOP_MODULES),
-                    entry_points=False) for code in ("kec-a", "kec-b"))
+    a, b = (
+        Antrean(
+            settings_dict | {"database_url": url, "office_code": code},
+            builtins=tuple(BUILTIN_SOP_MODULES),
+            entry_points=False,
+        )
+        for code in ("kec-a", "kec-b")
+    )
     for c in (a, b):
         c.migrate()
-    people = {"a_admin": a.users.create(SYSTEM, "admin-a", "rahasia123", ["admin"]),
-              "regent": a.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"]),
-              "shared": a.users.create(SYSTEM, "bersama", "rahasia123", ["petugas_pelayanan"],
-                                       offices=["kec-a", "kec-b"]),
-              "clerk_a": a.users.create(SYSTEM, "loket-a", "rahasia123", ["petugas_pelayanan"])}
+    people = {
+        "a_admin": a.users.create(SYSTEM, "admin-a", "rahasia123", ["admin"]),
+        "regent": a.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"]),
+        "shared": a.users.create(SYSTEM, "bersama", "rahasia123", ["petugas_pelayanan"], offices=["kec-a", "kec-b"]),
+        "clerk_a": a.users.create(SYSTEM, "loket-a", "rahasia123", ["petugas_pelayanan"]),
+    }
     yield a, b, people
     a.close()
     b.close()
@@ -319,6 +399,7 @@ def test_office_admin_cannot_touch_the_regency_admin_or_shared_accounts(two_offi
     """Measured: an admin of A reset the regency admin's password and logged into B with it, and made an
     account shared with B an admin there."""
     from antrean.kernel.errors import Forbidden, Unauthorized
+
     a, b, p = two_offices
     admin_a = a.users.authenticate("admin-a", "rahasia123")
     with pytest.raises(Forbidden):
@@ -351,6 +432,7 @@ def test_office_admin_cannot_touch_the_regency_admin_or_shared_accounts(two_offi
 
 def test_console_users_page_offers_no_edit_of_accounts_beyond_the_office(app, make_user):
     from .test_console import login
+
     core = app.extensions["antrean"]
     make_user(core, "admin-kec", ["admin"])
     core.users.create(SYSTEM, "bupati", "rahasia123", ["admin"], offices=["*"])
@@ -360,8 +442,11 @@ def test_console_users_page_offers_no_edit_of_accounts_beyond_the_office(app, ma
     row = html.split('data-user="bupati"')[1].split("</tr>")[0]
     assert 'name="password"' not in row and "admin kabupaten" in row
     regent = core.users.list()[[u["username"] for u in core.users.list()].index("bupati")]
-    r = c.post("/console/admin/pengguna", data={"csrf_token": token, "id": regent["id"], "roles": ["admin"],
-                                                 "active": "1", "password": "punya-saya-1"}, follow_redirects=True)
+    r = c.post(
+        "/console/admin/pengguna",
+        data={"csrf_token": token, "id": regent["id"], "roles": ["admin"], "active": "1", "password": "punya-saya-1"},
+        follow_redirects=True,
+    )
     assert "admin kabupaten" in r.text
     with pytest.raises(Exception):
         core.users.authenticate("bupati", "punya-saya-1")
@@ -369,6 +454,7 @@ def test_console_users_page_offers_no_edit_of_accounts_beyond_the_office(app, ma
 
 def test_a_ticket_token_is_valid_only_at_its_own_office(two_offices):
     from antrean.kernel.errors import NotFound
+
     a, b, _ = two_offices
     ticket, _ = a.tickets.issue("ktp")
     assert a.tickets.by_token(ticket["token"])["number"] == ticket["number"]
@@ -380,6 +466,7 @@ def test_a_ticket_token_is_valid_only_at_its_own_office(two_offices):
 @pytest.fixture
 def sessions(app, make_user):
     from .test_console import login
+
     core = app.extensions["antrean"]
     clerk = make_user(core, "loket", ["petugas_pelayanan", "petugas_verifikasi"])
     admin = make_user(core, "admin", ["admin"])
@@ -392,6 +479,7 @@ def sessions(app, make_user):
         copy.set_cookie("session", c.get_cookie("session").value)
         assert copy.get("/console/kerja").status_code == 200
         return c, copy, token
+
     return core, clerk, admin, open_session
 
 
@@ -422,8 +510,15 @@ def test_api_logout_ends_the_token_and_the_sessions(sessions, app):
     assert _refused(copy)
 
 
-@pytest.mark.parametrize("change", [{"password": "baru-sekali-1"}, {"active": False},
-                                    {"roles": ["petugas_pelayanan"]}, {"offices": ["kecamatan", "kec-2"]}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"password": "baru-sekali-1"},
+        {"active": False},
+        {"roles": ["petugas_pelayanan"]},
+        {"offices": ["kecamatan", "kec-2"]},
+    ],
+)
 def test_password_change_disabling_or_narrowing_ends_every_session_and_token(sessions, change):
     core, clerk, admin, open_session = sessions
     c, copy, _ = open_session()
@@ -437,8 +532,9 @@ def test_password_change_disabling_or_narrowing_ends_every_session_and_token(ses
 def test_adding_a_role_or_renaming_keeps_the_session(sessions):
     core, clerk, admin, open_session = sessions
     c, copy, _ = open_session()
-    core.users.update(admin, clerk.id, roles=["petugas_pelayanan", "petugas_verifikasi", "petugas_register"],
-                      full_name="Nama Baru")
+    core.users.update(
+        admin, clerk.id, roles=["petugas_pelayanan", "petugas_verifikasi", "petugas_register"], full_name="Nama Baru"
+    )
     assert not _refused(c) and not _refused(copy)
 
 
@@ -446,6 +542,7 @@ def test_an_account_from_before_offices_counts_as_every_office(two_offices):
     """users.offices NULL (revision 0001) is every office: only a regency admin may change it."""
     from antrean.kernel.errors import Forbidden
     from antrean.kernel.models import User
+
     a, _, p = two_offices
     with a.db.write() as s:
         s.get(User, p["clerk_a"]["id"]).offices = None

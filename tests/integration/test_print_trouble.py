@@ -3,6 +3,7 @@
 Every clerk sees a printer warning on every console page; ``uncertain`` and ``failed`` ticket jobs are
 listed with a reprint button (audited); the kiosk reads a ticket's print status by its token.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select, update
@@ -27,8 +28,11 @@ def test_every_clerk_sees_the_printer_warning_and_the_front_desk_reprints(make_a
     make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket")
     make_user(core, "verif", ["petugas_verifikasi"], "Rina Verifikasi")
     a, b, ok = issue(app), issue(app), issue(app)
-    _trouble(core, {a["print"]["job"]: "uncertain", b["print"]["job"]: "failed", ok["print"]["job"]: "done"},
-             printer_state="paper_out")
+    _trouble(
+        core,
+        {a["print"]["job"]: "uncertain", b["print"]["job"]: "failed", ok["print"]["job"]: "done"},
+        printer_state="paper_out",
+    )
 
     verifier = app.test_client()
     login(verifier, "verif")
@@ -63,8 +67,12 @@ def test_kiosk_reads_the_print_status_of_its_ticket_by_token(make_app, fake):
     t = issue(client)
     assert t["print"]["printer_state"] == "unknown"  # no probe yet
     r = client.get(f"/api/v1/tickets/{t['token']}/print")
-    assert r.status_code == 200 and r.get_json() == {"status": "queued", "printer": "default",
-                                                     "job": t["print"]["job"], "printer_state": "unknown"}
+    assert r.status_code == 200 and r.get_json() == {
+        "status": "queued",
+        "printer": "default",
+        "job": t["print"]["job"],
+        "printer_state": "unknown",
+    }
     _trouble(core, {}, printer_state="offline")
     assert issue(client)["print"]["printer_state"] == "offline"  # the kiosk notes the number at once
     assert client.get(f"/api/v1/tickets/{t['token']}/print").get_json()["printer_state"] == "offline"
@@ -96,8 +104,16 @@ def test_print_trouble_reaches_every_console_live(make_app, fake, make_user):
     worker = PrinterWorker(get_spooler(core), "default")
     worker._finish(a["print"]["job"], "uncertain", "timeout after the bytes were sent (test)")
     pushed = [m["args"][0] for m in screen.get_received("/console") if m["name"] == "update"]
-    assert pushed == [{"event": "print.job_failed", "job": a["print"]["job"], "status": "uncertain",
-                       "ticket": a["id"], "number": a["number"], "printer": "default"}]
+    assert pushed == [
+        {
+            "event": "print.job_failed",
+            "job": a["print"]["job"],
+            "status": "uncertain",
+            "ticket": a["id"],
+            "number": a["number"],
+            "printer": "default",
+        }
+    ]
     assert a["number"] in other.get("/console/cetak?fragment=jobs").text
 
     clerk = app.test_client()
@@ -105,6 +121,13 @@ def test_print_trouble_reaches_every_console_live(make_app, fake, make_user):
     r = clerk.post("/api/v1/printers/reprint", json={"ticket_id": a["id"]}, headers={"X-CSRFToken": token})
     assert r.status_code == 201, r.get_json()
     pushed = [m["args"][0] for m in screen.get_received("/console") if m["name"] == "update"]
-    assert pushed == [{"event": "print.reprinted", "ticket": a["id"], "number": a["number"],
-                       "job": r.get_json()["job"]["id"], "printer": "default"}]
+    assert pushed == [
+        {
+            "event": "print.reprinted",
+            "ticket": a["id"],
+            "number": a["number"],
+            "job": r.get_json()["job"]["id"],
+            "printer": "default",
+        }
+    ]
     assert a["number"] not in other.get("/console/cetak?fragment=jobs").text  # reprinted: off the list

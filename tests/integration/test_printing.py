@@ -1,4 +1,5 @@
 """Issuing a ticket prints it: job row in the ticket's transaction, worker, bytes on a real TCP printer."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,7 @@ from antrean.kernel.models import AuditLog, Ticket
 from hardware.models import PrintJob
 from hardware.plugin import get_spooler
 from tests.support.fake_printer import FakeNetworkPrinter, decode_escpos
-from tests.support.printing import (PUBLIC_URL, SERVICE, fake, issue, jobs, make_app,  # noqa: F401
-                                    printed_numbers, wait_for)
-
+from tests.support.printing import PUBLIC_URL, SERVICE, fake, issue, jobs, make_app, printed_numbers, wait_for  # noqa: F401
 
 
 def token(app, make_user, username, roles):
@@ -48,11 +47,16 @@ def test_issued_ticket_is_printed_with_number_service_documents_and_status_qr(ma
 
 def test_job_row_is_written_in_the_ticket_transaction(make_app, fake):
     """A plugin refusing the ticket after the job was added rolls back both."""
+
     class Refuse:
         @hookimpl(trylast=True)
         def ticket_issuing(self, core, conn, ticket):
-            assert conn.execute(select(func.count()).select_from(PrintJob)
-                                .where(PrintJob.ticket_id == ticket["id"])).scalar_one() == 1
+            assert (
+                conn.execute(
+                    select(func.count()).select_from(PrintJob).where(PrintJob.ticket_id == ticket["id"])
+                ).scalar_one()
+                == 1
+            )
             raise RuntimeError("refused by test plugin")
 
     app = make_app(fake.url, start=False, plugins=(Refuse(),))
@@ -71,8 +75,12 @@ def test_request_returns_before_printing(make_app, fake):
     core = app.extensions["antrean"]
     ticket = issue(app.test_client())
     assert [j.status for j in jobs(core)] == ["pending"] and fake.jobs == []
-    assert ticket["print"] == {"status": "queued", "printer": "default", "job": jobs(core)[0].id,
-                               "printer_state": "unknown"}  # not probed yet: the kiosk waits for the job
+    assert ticket["print"] == {
+        "status": "queued",
+        "printer": "default",
+        "job": jobs(core)[0].id,
+        "printer_state": "unknown",
+    }  # not probed yet: the kiosk waits for the job
     get_spooler(core).start()
     fake.wait_for_jobs(1)
     assert printed_numbers(fake) == [ticket["number"]]
@@ -91,6 +99,7 @@ def test_each_kiosk_prints_on_its_own_printer(make_app, fake, admin):
         app = make_app(fake.url)
         core = app.extensions["antrean"]
         from hardware import store
+
         store.save_printer(core, admin, "lobi", lobby.url, "58mm")
         store.assign_device(core, admin, "kios-lobi", "lobi")
         client = app.test_client()
@@ -165,6 +174,7 @@ def cli(instance, monkeypatch):
 
     def run(*args, env=None):
         return runner.invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
     return run
 
 
@@ -201,8 +211,7 @@ def test_cli_errors_are_clear_and_exit_1(cli, fake):
 
 
 def test_default_printer_follows_settings(cli, fake):
-    r = cli("printer", "status", "--no-probe", env={"ANTREAN_PRINTER_URL": fake.url,
-                                                      "ANTREAN_PRINTER_PROFILE": "58mm"})
+    r = cli("printer", "status", "--no-probe", env={"ANTREAN_PRINTER_URL": fake.url, "ANTREAN_PRINTER_PROFILE": "58mm"})
     assert r.exit_code == 0 and fake.url in r.output and "58mm" in r.output
     # the setting removed: the default printer is what it was before the setting (here: none, the default width)
     r = cli("printer", "status", "--no-probe")
@@ -226,6 +235,7 @@ def test_register_printer_drivers_hook_adds_a_scheme(make_app):
             def factory(spec, profile):  # the two-argument form of the hook spec
                 made.append(spec.url)
                 return Dummy()
+
             return {"memori": factory}
 
     app = make_app("memori://", plugins=(Drivers(),))
@@ -258,7 +268,11 @@ def test_a_retried_tap_gets_the_same_print_status_and_prints_once(make_app, fake
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json["number"] == first.json["number"]
     assert again.json["print"]["job"] == first.json["print"]["job"]
-    assert again.json["print"]["printer"] == "default" and again.json["print"]["status"] in ("queued", "printing", "done")
+    assert again.json["print"]["printer"] == "default" and again.json["print"]["status"] in (
+        "queued",
+        "printing",
+        "done",
+    )
     fake.wait_for_jobs(1)
     assert len(jobs(core)) == 1
 

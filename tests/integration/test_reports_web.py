@@ -1,5 +1,6 @@
 """Report pages, downloads (XLSX opened with openpyxl, CSV parsed, PDF parsed and rendered), the
 summary API, authorization, and the live board's Socket.IO updates."""
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,7 @@ def test_report_page_has_period_tabs_charts_and_downloads(app, seeded):
     c = app.test_client()
     login(c, "camat")
     html = c.get(f"/console/laporan?{MARCH}").text
-    assert "Maret 2026" in html and html.count("<svg class=\"chart\"") >= 3
+    assert "Maret 2026" in html and html.count('<svg class="chart"') >= 3
     assert "Waktu tunggu per jam" in html and "Nomor antrean per layanan" in html
     for fmt in ("xlsx", "csv", "pdf"):
         assert f"format={fmt}" in html
@@ -84,7 +85,9 @@ def test_csv_is_the_chosen_section(app, seeded):
     assert r.content_type == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert [(x["label"], x["issued"], x["wait_median_minutes"]) for x in rows] == [
-        ("08.00–08.59", "4", "14.0"), ("09.00–09.59", "1", "1.0")]
+        ("08.00–08.59", "4", "14.0"),
+        ("09.00–09.59", "1", "1.0"),
+    ]
 
 
 def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_path):
@@ -92,8 +95,12 @@ def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_pa
 
     core = seeded
     from antrean.kernel.actors import SYSTEM
-    core.set_setting("camat", {"name": "Drs. Sutrisno, M.Si", "nip": "19700101 199003 1 001",
-                               "rank": "Pembina Tk. I"}, SYSTEM.__class__(None, "t", frozenset({"admin"})))
+
+    core.set_setting(
+        "camat",
+        {"name": "Drs. Sutrisno, M.Si", "nip": "19700101 199003 1 001", "rank": "Pembina Tk. I"},
+        SYSTEM.__class__(None, "t", frozenset({"admin"})),
+    )
     core.set_setting("report_city", "Sukamaju", SYSTEM.__class__(None, "t", frozenset({"admin"})))
     core.set_setting("report_regency", "Pemerintah Kabupaten Bogor", SYSTEM.__class__(None, "t", frozenset({"admin"})))
     c = app.test_client()
@@ -102,9 +109,19 @@ def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_pa
     assert r.status_code == 200 and r.content_type == "application/pdf" and r.data[:5] == b"%PDF-"
     reader = PdfReader(io.BytesIO(r.data))
     text = " ".join(p.extract_text() for p in reader.pages)
-    for expected in ("PEMERINTAH KABUPATEN BOGOR", "KANTOR KECAMATAN UJI", "Jl. Uji No. 1", "Maret 2026", "Rekomendasi KTP", "CAMAT",
-                     "Drs. Sutrisno, M.Si", "NIP. 19700101 199003 1 001", "Sukamaju", "Surat pengantar RT/RW",
-                     "Indeks Kepuasan Masyarakat: 87,50"):
+    for expected in (
+        "PEMERINTAH KABUPATEN BOGOR",
+        "KANTOR KECAMATAN UJI",
+        "Jl. Uji No. 1",
+        "Maret 2026",
+        "Rekomendasi KTP",
+        "CAMAT",
+        "Drs. Sutrisno, M.Si",
+        "NIP. 19700101 199003 1 001",
+        "Sukamaju",
+        "Surat pengantar RT/RW",
+        "Indeks Kepuasan Masyarakat: 87,50",
+    ):
         assert expected in text, expected
     fonts = {str(f) for p in reader.pages for f in (p["/Resources"]["/Font"].values())}
     assert fonts  # and every font is embedded (a FontFile2 stream), never looked up on the printing PC
@@ -119,6 +136,7 @@ def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_pa
     pdf = tmp_path / "laporan.pdf"
     pdf.write_bytes(r.data)
     from tests.conftest import SCREENSHOTS
+
     SCREENSHOTS.mkdir(exist_ok=True)
     subprocess.run([pdftoppm, "-png", "-r", "60", str(pdf), str(SCREENSHOTS / "report-pdf")], check=True)
     pngs = sorted(SCREENSHOTS.glob("report-pdf*.png"))
@@ -132,23 +150,48 @@ def test_summary_api_rows_in_every_format(app, seeded):
     r = c.get("/api/v1/reports/summary?from=2026-03-01&to=2026-03-31", headers=h)
     assert r.status_code == 200
     [row] = r.json["rows"]
-    assert {k: row[k] for k in ("service", "issued", "served", "no_show", "wait_median_minutes",
-                                "service_median_minutes", "within_standard_pct")} == {
-        "service": "ktp", "issued": 5, "served": 4, "no_show": 1, "wait_median_minutes": 10.0,
-        "service_median_minutes": 5.5, "within_standard_pct": 50.0}
+    assert {
+        k: row[k]
+        for k in (
+            "service",
+            "issued",
+            "served",
+            "no_show",
+            "wait_median_minutes",
+            "service_median_minutes",
+            "within_standard_pct",
+        )
+    } == {
+        "service": "ktp",
+        "issued": 5,
+        "served": 4,
+        "no_show": 1,
+        "wait_median_minutes": 10.0,
+        "service_median_minutes": 5.5,
+        "within_standard_pct": 50.0,
+    }
     r = c.get("/api/v1/reports/summary?from=2026-03-01&to=2026-03-31&format=csv", headers=h)
     assert r.content_type.startswith("text/csv")
     [crow] = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert (crow["service"], crow["issued"], crow["wait_median_minutes"], crow["within_standard_pct"]) == \
-        ("ktp", "5", "10.0", "50.0")
+    assert (crow["service"], crow["issued"], crow["wait_median_minutes"], crow["within_standard_pct"]) == (
+        "ktp",
+        "5",
+        "10.0",
+        "50.0",
+    )
     r = c.get("/api/v1/reports/summary?from=2026-03-01&to=2026-03-31&format=xlsx", headers=h)
     from openpyxl import load_workbook
+
     ws = load_workbook(io.BytesIO(r.data))["Per layanan"]
     assert ws["A2"].value == "ktp" and r.content_type.startswith("application/vnd.openxmlformats")
     r = c.get("/api/v1/reports/summary?from=2026-03-01&to=2026-03-31&format=pdf", headers=h)
     assert r.content_type == "application/pdf" and r.data.startswith(b"%PDF")
-    for q, code in (("from=2026-02-30", 422), ("from=x&to=y", 422), ("format=doc", 422),
-                    ("from=2026-03-31&to=2026-03-01", 422)):
+    for q, code in (
+        ("from=2026-02-30", 422),
+        ("from=x&to=y", 422),
+        ("format=doc", 422),
+        ("from=2026-03-31&to=2026-03-01", 422),
+    ):
         bad = c.get(f"/api/v1/reports/summary?{q}", headers=h)
         assert bad.status_code == code and bad.json["message"], q
     assert c.get("/api/v1/reports/summary").status_code == 401
@@ -158,9 +201,16 @@ def test_summary_api_rows_in_every_format(app, seeded):
 def test_non_report_roles_get_403_everywhere(app, seeded):
     c = app.test_client()
     login(c, "loket")
-    for url in ("/console/laporan", "/console/laporan/unduh?format=xlsx", "/console/laporan/unduh?format=pdf",
-                "/console/laporan/kabupaten", "/console/pantau", "/console/pantau.json",
-                "/api/v1/reports/summary", "/api/v1/reports/summary?format=csv"):
+    for url in (
+        "/console/laporan",
+        "/console/laporan/unduh?format=xlsx",
+        "/console/laporan/unduh?format=pdf",
+        "/console/laporan/kabupaten",
+        "/console/pantau",
+        "/console/pantau.json",
+        "/api/v1/reports/summary",
+        "/api/v1/reports/summary?format=csv",
+    ):
         assert c.get(url).status_code == 403, url
     home = c.get("/console/").text
     assert "/console/laporan" not in home

@@ -1,4 +1,5 @@
 """Security and privacy of the web faces: headers, redirects, Socket.IO origin and channel, escaping, CSRF, audit."""
+
 from __future__ import annotations
 
 import re
@@ -13,10 +14,12 @@ EVIL = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 @pytest.fixture
 def people(app, counter, make_user):
     core = app.extensions["antrean"]
-    return core, {"clerk": make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket"),
-                  "verifier": make_user(core, "verif", ["petugas_verifikasi"], "Rina Verifikasi"),
-                  "admin": make_user(core, "admin", ["admin"], "Admin Kantor"),
-                  "boss": make_user(core, "boss", ["admin", "petugas_pelayanan", "petugas_verifikasi"], "Kepala")}
+    return core, {
+        "clerk": make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket"),
+        "verifier": make_user(core, "verif", ["petugas_verifikasi"], "Rina Verifikasi"),
+        "admin": make_user(core, "admin", ["admin"], "Admin Kantor"),
+        "boss": make_user(core, "boss", ["admin", "petugas_pelayanan", "petugas_verifikasi"], "Kepala"),
+    }
 
 
 def returned(core, users, name="Siti", note="kurang KK"):
@@ -48,29 +51,48 @@ def test_console_pages_carry_no_inline_script_the_csp_would_block(app, people):
     a = returned(core, users)
     c = app.test_client()
     login(c, "boss")
-    for url in ("/console/", "/console/kerja", "/console/laporan", f"/console/permohonan/{a['id']}/slip",
-                f"/console/loket/{core.queue.counters()[0]['id']}", "/console/admin"):
+    for url in (
+        "/console/",
+        "/console/kerja",
+        "/console/laporan",
+        f"/console/permohonan/{a['id']}/slip",
+        f"/console/loket/{core.queue.counters()[0]['id']}",
+        "/console/admin",
+    ):
         html = c.get(url).text
         assert not re.search(r"\son[a-z]+\s*=", html), url
         assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html), url
 
 
 # -- login -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("target", ["/\\evil.example", "/\\/evil.example", "/\t/evil.example", "//evil.example",
-                                    "https://evil.example/", "\\\\evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example",
+        "/\\/evil.example",
+        "/\t/evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "\\\\evil.example",
+    ],
+)
 def test_login_next_never_leaves_the_site(app, people, target):
     c = app.test_client()
     token = csrf_of(c.get("/console/masuk").text)
-    r = c.post("/console/masuk", query_string={"next": target},
-               data={"csrf_token": token, "username": "loket", "password": "rahasia123"})
+    r = c.post(
+        "/console/masuk",
+        query_string={"next": target},
+        data={"csrf_token": token, "username": "loket", "password": "rahasia123"},
+    )
     assert r.status_code == 302 and r.location == "/console/"
 
 
 def test_login_next_inside_the_console_is_kept(app, people):
     c = app.test_client()
     token = csrf_of(c.get("/console/masuk").text)
-    r = c.post("/console/masuk?next=/console/kerja", data={"csrf_token": token, "username": "loket",
-                                                            "password": "rahasia123"})
+    r = c.post(
+        "/console/masuk?next=/console/kerja", data={"csrf_token": token, "username": "loket", "password": "rahasia123"}
+    )
     assert r.location == "/console/kerja"
 
 
@@ -109,8 +131,9 @@ def test_each_office_has_its_own_message_queue_channel(settings_dict, instance, 
     for code in ("sukamaju", "sukamakmur"):
         inst = tmp_path / code
         inst.mkdir()
-        app = create_app(settings_dict | {"instance_path": str(inst), "office_code": code,
-                                          "redis_url": "redis://127.0.0.1:6379/15"})
+        app = create_app(
+            settings_dict | {"instance_path": str(inst), "office_code": code, "redis_url": "redis://127.0.0.1:6379/15"}
+        )
         try:
             channels.append(app.extensions["antrean.socketio"].server.manager.channel)
         finally:
@@ -130,9 +153,16 @@ def test_socket_events_never_carry_personal_data(app, people):
     ticket, _ = core.tickets.issue("kia")
     cid = core.queue.counters()[0]["id"]
     core.queue.call_next(cid, users["clerk"])
-    r = c.post("/console/permohonan/baru", data={"csrf_token": csrf_of(c.get("/console/").text),
-                                                 "ticket": ticket["id"], "applicant_name": "Rahasia Warga",
-                                                 "nik": NIK, "phone": "081234567890"})
+    r = c.post(
+        "/console/permohonan/baru",
+        data={
+            "csrf_token": csrf_of(c.get("/console/").text),
+            "ticket": ticket["id"],
+            "applicant_name": "Rahasia Warga",
+            "nik": NIK,
+            "phone": "081234567890",
+        },
+    )
     assert r.status_code == 302
     app_id = int(r.location.rsplit("/", 1)[1])
     step = core.workflow.get(app_id)["current_step"]["no"]
@@ -156,10 +186,16 @@ def test_user_typed_text_is_escaped_on_every_page(app, people):
     core.update_office(users["admin"], name="Kantor " + EVIL)
     c = app.test_client()
     login(c, "boss")
-    pages = [c.get(f"/console/permohonan/{a['id']}").text, c.get(f"/console/permohonan/{a['id']}/slip").text,
-             c.get("/console/kerja").text, c.get("/console/admin/audit").text, c.get("/console/admin/tampilan").text,
-             app.test_client().get("/display/").text, app.test_client().get("/kiosk").text,
-             app.test_client().get("/").text]
+    pages = [
+        c.get(f"/console/permohonan/{a['id']}").text,
+        c.get(f"/console/permohonan/{a['id']}/slip").text,
+        c.get("/console/kerja").text,
+        c.get("/console/admin/audit").text,
+        c.get("/console/admin/tampilan").text,
+        app.test_client().get("/display/").text,
+        app.test_client().get("/kiosk").text,
+        app.test_client().get("/").text,
+    ]
     for html in pages:
         assert "<script>alert(2)" not in html and '<img src=x onerror="alert(1)">' not in html
     assert "&lt;script&gt;alert(2)" in pages[0]

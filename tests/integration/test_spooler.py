@@ -1,4 +1,5 @@
 """The spooler: failures and recovery, restarts, several workers on one database."""
+
 from __future__ import annotations
 
 import threading
@@ -11,9 +12,7 @@ from antrean.kernel.hookspecs import hookimpl
 from antrean.kernel.timeutil import utcnow
 from hardware.models import PrintJob
 from hardware.plugin import get_spooler
-from tests.support.printing import (SERVICE, fake, issue, job, jobs, make_app, printed_numbers,  # noqa: F401
-                                    printer_row, wait_for)
-
+from tests.support.printing import SERVICE, fake, issue, job, jobs, make_app, printed_numbers, printer_row, wait_for  # noqa: F401
 
 
 def settle(app, fake, n_before: int) -> list[str]:
@@ -80,6 +79,7 @@ class _StallWhileSending:
     @hookimpl
     def register_printer_drivers(self):
         from hardware._escpos import Dummy
+
         outer = self
 
         class Stalling(Dummy):
@@ -88,6 +88,7 @@ class _StallWhileSending:
                 if outer.writes > 3:
                     raise TimeoutError("timed out")
                 super()._raw(msg)
+
         return {"macet": lambda spec, profile, timeout: Stalling()}
 
 
@@ -96,8 +97,13 @@ def test_a_write_that_times_out_midway_is_uncertain_and_never_resent(make_app):
     app = make_app("macet://", plugins=(driver,))
     core = app.extensions["antrean"]
     ticket = issue(app)
-    wait_for(lambda: job(core, ticket["print"]["job"]).status not in ("pending", "printing")
-             or job(core, ticket["print"]["job"]).attempts > 1, what="the attempt to end")
+    wait_for(
+        lambda: (
+            job(core, ticket["print"]["job"]).status not in ("pending", "printing")
+            or job(core, ticket["print"]["job"]).attempts > 1
+        ),
+        what="the attempt to end",
+    )
     row = job(core, ticket["print"]["job"])
     assert (row.status, row.attempts) == ("uncertain", 1), (row.status, row.attempts, row.last_error)
     assert "timeout" in row.last_error
@@ -154,20 +160,29 @@ def test_restart_of_a_real_server_process(server_process, fake, tmp_path):
     instance = tmp_path / "proc"
     instance.mkdir()
     (instance / "antrean.toml").write_text(
-        'print_retry_min = 0.05\nprint_retry_max = 0.3\nprint_idle_poll = 0.2\nprinter_poll_seconds = 0.3\n'
-        'printer_timeout = 1.5\npublic_url = "http://antrean.test"\n')
+        "print_retry_min = 0.05\nprint_retry_max = 0.3\nprint_idle_poll = 0.2\nprinter_poll_seconds = 0.3\n"
+        'printer_timeout = 1.5\npublic_url = "http://antrean.test"\n'
+    )
     env = {"ANTREAN_PRINTER_URL": fake.url}
     fake.set_mode("refuse")
     server = server_process(env, instance=instance)
     import json
     import urllib.request
-    req = urllib.request.Request(server.url + "/api/v1/tickets", data=json.dumps({"service": SERVICE}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+
+    req = urllib.request.Request(
+        server.url + "/api/v1/tickets",
+        data=json.dumps({"service": SERVICE}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         ticket = json.load(r)
     assert ticket["print"]["status"] == "queued"
-    reader = Antrean({"instance_path": str(instance), "start_workers": False},
-                     builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+    reader = Antrean(
+        {"instance_path": str(instance), "start_workers": False},
+        builtins=tuple(BUILTIN_SOP_MODULES),
+        entry_points=False,
+    )
     try:
         wait_for(lambda: job(reader, ticket["print"]["job"]).attempts >= 1, what="a failed attempt")
         server.stop()
@@ -203,6 +218,7 @@ def test_two_spoolers_on_one_database_never_print_a_job_twice(make_app, fake, sh
     def start(app):
         go.wait()
         get_spooler(app.extensions["antrean"]).start()
+
     threads = [threading.Thread(target=start, args=(a,)) for a in (one, two)]
     for t in threads:
         t.start()
@@ -224,11 +240,17 @@ def test_stale_printing_job_becomes_uncertain_and_is_not_reprinted(make_app, fak
     core = app.extensions["antrean"]
     crashed, live = issue(app), issue(app)
     with core.db.write() as s:
-        s.execute(update(PrintJob).where(PrintJob.id == crashed["print"]["job"])
-                  .values(status="printing", attempts=1, next_attempt_at=utcnow() - timedelta(seconds=1)))
+        s.execute(
+            update(PrintJob)
+            .where(PrintJob.id == crashed["print"]["job"])
+            .values(status="printing", attempts=1, next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
         # another process is printing this one right now: its lease is still running
-        s.execute(update(PrintJob).where(PrintJob.id == live["print"]["job"])
-                  .values(status="printing", attempts=1, next_attempt_at=utcnow() + timedelta(minutes=5)))
+        s.execute(
+            update(PrintJob)
+            .where(PrintJob.id == live["print"]["job"])
+            .values(status="printing", attempts=1, next_attempt_at=utcnow() + timedelta(minutes=5))
+        )
     get_spooler(core).start()
     wait_for(lambda: job(core, crashed["print"]["job"]).status == "uncertain", what="uncertain")
     assert "may" in job(core, crashed["print"]["job"]).last_error
@@ -245,6 +267,7 @@ class _DropAfterSend:
     @hookimpl
     def register_printer_drivers(self):
         from hardware._escpos import Dummy
+
         outer = self
 
         class Dropping(Dummy):
@@ -255,6 +278,7 @@ class _DropAfterSend:
                     self.closed = True
                     outer.sent.append(self.output)
                     raise BrokenPipeError(32, "Broken pipe")
+
         return {"putus": lambda spec, profile, timeout: Dropping()}
 
 
@@ -277,8 +301,11 @@ def test_old_pending_job_expires_instead_of_printing(make_app, fake):
     core = app.extensions["antrean"]
     old = issue(app)
     with core.db.write() as s:
-        s.execute(update(PrintJob).where(PrintJob.id == old["print"]["job"])
-                  .values(created_at=utcnow() - timedelta(minutes=31)))
+        s.execute(
+            update(PrintJob)
+            .where(PrintJob.id == old["print"]["job"])
+            .values(created_at=utcnow() - timedelta(minutes=31))
+        )
     get_spooler(core).start()
     wait_for(lambda: job(core, old["print"]["job"]).status == "failed", what="expired")
     assert job(core, old["print"]["job"]).last_error.startswith("expired")
@@ -297,8 +324,8 @@ def test_bad_payload_fails_without_blocking_the_queue(make_app, fake):
 
 
 def test_shutdown_stops_every_worker_promptly(make_app, fake):
-    from hardware import store
     from antrean.kernel.actors import Actor
+    from hardware import store
 
     app = make_app(fake.url)
     core = app.extensions["antrean"]
@@ -312,6 +339,7 @@ def test_shutdown_stops_every_worker_promptly(make_app, fake):
     def stop():
         spooler.stop()
         done.set()
+
     threading.Thread(target=stop).start()
     assert done.wait(5), "spooler.stop() did not return"
     assert not any(t.is_alive() for t in threads)
@@ -324,4 +352,3 @@ def test_status_poller_reports_a_printer_switched_off_while_idle(make_app, fake)
     fake.set_mode("refuse")
     wait_for(lambda: printer_row(core).state == "offline", what="offline")
     assert "refused" in printer_row(core).detail.lower()
-

@@ -1,4 +1,5 @@
 """The survey's REST interfaces: POST /api/v1/surveys and GET /api/v1/reports/ikm (contract of issue 10)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,31 +28,47 @@ def served(core_, admin, make_user):
         core_.queue.start(counter["id"], clerk)
         core_.queue.finish(counter["id"], clerk)
         return tok
+
     return serve
 
 
 def test_submit_201_then_409_and_the_ikm_report(client, core_, served):
     tok = served()
-    r = client.post("/api/v1/surveys", json={"ticket": tok, "answers": [4, 4, 4, 4, 4, 4, 4, 4, 4],
-                                             "profile": {"sex": "L", "age": 41, "education": "s1",
-                                                         "occupation": "pns"}, "suggestion": "Mantap"})
+    r = client.post(
+        "/api/v1/surveys",
+        json={
+            "ticket": tok,
+            "answers": [4, 4, 4, 4, 4, 4, 4, 4, 4],
+            "profile": {"sex": "L", "age": 41, "education": "s1", "occupation": "pns"},
+            "suggestion": "Mantap",
+        },
+    )
     assert r.status_code == 201, r.json
     assert set(r.json) == {"id", "ticket", "service", "day"}
     again = client.post("/api/v1/surveys", json={"ticket": tok, "answers": [1] * 9})
     assert again.status_code == 409 and again.json["error"] == "already_answered"
     assert "sudah diisi" in again.json["message"]
-    assert client.post("/api/v1/surveys?lang=en", json={"ticket": tok, "answers": [1] * 9}).json["message"] \
+    assert (
+        client.post("/api/v1/surveys?lang=en", json={"ticket": tok, "answers": [1] * 9})
+        .json["message"]
         .startswith("The survey for this ticket")
+    )
     client.post("/api/v1/surveys", json={"ticket": served("kk"), "answers": [3] * 9})
     today = date.today().isoformat()
     for user in ("camat", "sekcam", "kasi", "boss"):
         r = client.get(f"/api/v1/reports/ikm?from=2020-01-01&to={today}", headers=token(client, user))
         assert r.status_code == 200, (user, r.json)
     body = r.json
-    assert (body["ikm"], body["grade"], body["respondents"]) == (87.5, "B", 2)   # NRR 3.5 → 87.50
+    assert (body["ikm"], body["grade"], body["respondents"]) == (87.5, "B", 2)  # NRR 3.5 → 87.50
     assert body["weight"] == pytest.approx(1 / 9)
-    assert body["elements"][2] == {"code": "U3", "name": "Waktu penyelesaian", "name_en": "Completion time",
-                                   "nrr": 3.5, "respondents": 2, "weight": pytest.approx(1 / 9)}
+    assert body["elements"][2] == {
+        "code": "U3",
+        "name": "Waktu penyelesaian",
+        "name_en": "Completion time",
+        "nrr": 3.5,
+        "respondents": 2,
+        "weight": pytest.approx(1 / 9),
+    }
     kk = client.get(f"/api/v1/reports/ikm?from=2020-01-01&to={today}&service=kk", headers=token(client, "camat"))
     assert (kk.json["ikm"], kk.json["grade"], kk.json["respondents"]) == (75.0, "C", 1)
 
@@ -62,11 +79,17 @@ def test_unserved_unknown_and_bad_input(client, core_, served):
     r = client.post("/api/v1/surveys", json={"ticket": waiting, "answers": [4] * 9})
     assert r.status_code == 409 and r.json["error"] == "not_served"
     assert client.post("/api/v1/surveys", json={"ticket": "tidakadatokenini", "answers": [4] * 9}).status_code == 404
-    for bad in ({"ticket": tok, "answers": [4] * 8}, {"ticket": tok, "answers": [5] * 9},
-                {"ticket": tok, "answers": "444444444"}, {"ticket": tok}, {"ticket": tok, "answers": [4.0] * 9},
-                {"ticket": tok, "answers": [4] * 9, "profile": {"sex": "?"}},
-                {"ticket": tok, "answers": [4] * 9, "suggestion": 12},
-                {"ticket": 5, "answers": [4] * 9}, {"answers": [4] * 9}):
+    for bad in (
+        {"ticket": tok, "answers": [4] * 8},
+        {"ticket": tok, "answers": [5] * 9},
+        {"ticket": tok, "answers": "444444444"},
+        {"ticket": tok},
+        {"ticket": tok, "answers": [4.0] * 9},
+        {"ticket": tok, "answers": [4] * 9, "profile": {"sex": "?"}},
+        {"ticket": tok, "answers": [4] * 9, "suggestion": 12},
+        {"ticket": 5, "answers": [4] * 9},
+        {"answers": [4] * 9},
+    ):
         r = client.post("/api/v1/surveys", json=bad)
         assert r.status_code == 422, (bad, r.status_code, r.json)
         assert r.json["message"]
@@ -79,8 +102,13 @@ def test_ikm_report_needs_a_report_role_and_valid_dates(client, core_, served, m
     forbidden = client.get("/api/v1/reports/ikm?from=2026-01-01&to=2026-01-31", headers=token(client, "ana"))
     assert forbidden.status_code == 403
     h = token(client, "camat")
-    for q in ("from=2026-01-01", "from=2026-13-01&to=2026-12-31", "from=2026-02-01&to=2026-01-01",
-              "from=2026-01-01&to=2026-01-31&service=nope", "from=x&to=y"):
+    for q in (
+        "from=2026-01-01",
+        "from=2026-13-01&to=2026-12-31",
+        "from=2026-02-01&to=2026-01-01",
+        "from=2026-01-01&to=2026-01-31&service=nope",
+        "from=x&to=y",
+    ):
         r = client.get(f"/api/v1/reports/ikm?{q}", headers=h)
         assert r.status_code == 422, (q, r.json)
     empty = client.get("/api/v1/reports/ikm?from=2026-01-01&to=2026-01-31", headers=h).json

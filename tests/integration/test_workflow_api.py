@@ -5,6 +5,7 @@ each step a user with another role tries and gets 403 with nothing changed.
 Also: 401 without login, 400 when a session-authenticated POST lacks the CSRF
 header, the TMS path, and agenda numbers under concurrent registrations.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,14 @@ class Office:
 def office(tmp_path_factory):
     from antrean import create_app
 
-    app = create_app({"instance_path": str(tmp_path_factory.mktemp("instance")), "testing": True,
-                      "start_workers": False, "office_name": "Kantor Kecamatan Uji"})
+    app = create_app(
+        {
+            "instance_path": str(tmp_path_factory.mktemp("instance")),
+            "testing": True,
+            "start_workers": False,
+            "office_name": "Kantor Kecamatan Uji",
+        }
+    )
     yield Office(app)
     app.extensions["antrean"].close()
 
@@ -62,8 +69,11 @@ def _issue_and_open(o, code: str) -> dict:
     call = c.post(f"/api/v1/counters/{o.counter['id']}/call-next", headers=o.h["petugas_pelayanan"]).json["call"]
     assert call["number"] == ticket["number"]
     front = o.core.service(code)["steps"][0]["office_role"]
-    r = c.post("/api/v1/applications", headers=o.h[front],
-               json={"ticket": ticket["id"], "applicant_name": "Siti Aminah", "nik": NIK, "phone": "081234567890"})
+    r = c.post(
+        "/api/v1/applications",
+        headers=o.h[front],
+        json={"ticket": ticket["id"], "applicant_name": "Siti Aminah", "nik": NIK, "phone": "081234567890"},
+    )
     assert r.status_code == 201, r.json
     return r.json
 
@@ -122,15 +132,21 @@ def test_no_login_gets_401_and_changes_nothing(office):
     o, c = office, office.client
     app = _issue_and_open(o, "ktp")
     audit = o.core.audit_log(o.admin)["total"]
-    for method, url, body in [("post", f"/api/v1/applications/{app['id']}/steps/2", {"outcome": "DONE"}),
-                              ("post", "/api/v1/applications", {"service": "ktp", "applicant_name": "X"}),
-                              ("post", f"/api/v1/counters/{o.counter['id']}/call-next", {}),
-                              ("get", "/api/v1/worklist", None), ("get", f"/api/v1/applications/{app['id']}", None)]:
+    for method, url, body in [
+        ("post", f"/api/v1/applications/{app['id']}/steps/2", {"outcome": "DONE"}),
+        ("post", "/api/v1/applications", {"service": "ktp", "applicant_name": "X"}),
+        ("post", f"/api/v1/counters/{o.counter['id']}/call-next", {}),
+        ("get", "/api/v1/worklist", None),
+        ("get", f"/api/v1/applications/{app['id']}", None),
+    ]:
         r = getattr(c, method)(url, json=body)
         assert r.status_code == 401, url
         assert r.json["error"] == "unauthorized"
-    r = c.post(f"/api/v1/applications/{app['id']}/steps/2", json={"outcome": "DONE"},
-               headers={"Authorization": "Bearer not-a-token"})
+    r = c.post(
+        f"/api/v1/applications/{app['id']}/steps/2",
+        json={"outcome": "DONE"},
+        headers={"Authorization": "Bearer not-a-token"},
+    )
     assert r.status_code == 401
     assert o.core.workflow.get(app["id"])["current_step"]["no"] == 2
     assert o.core.audit_log(o.admin)["total"] == audit
@@ -191,6 +207,7 @@ def test_two_clerks_calling_at_once_never_get_the_same_ticket(app, core_admin_co
         for _ in range(5):
             r = client.post(f"/api/v1/counters/{cid}/call-next", headers={"Authorization": f"Bearer {token}"})
             (got.append(r.json["call"]["number"]) if r.status_code == 200 else errors.append(r.json))
+
     threads = [threading.Thread(target=clerk, args=(c["id"],)) for c in counters]
     for t in threads:
         t.start()

@@ -1,4 +1,5 @@
 """Two server processes on PostgreSQL + Redis: a call made through one reaches boards on the other."""
+
 from __future__ import annotations
 
 from antrean.core import Antrean
@@ -33,5 +34,6 @@ def test_call_reaches_a_board_on_the_other_process(server_process, pg_url, redis
     assert "called" not in [name for name, _ in seen]
     # and the audio for it is served by the process that did not make the call
     import urllib.request
+
     with urllib.request.urlopen(a.url + got["audio"], timeout=10) as r:
         assert r.status == 200 and r.read(4) == b"RIFF"

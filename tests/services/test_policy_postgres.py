@@ -1,5 +1,6 @@
 """The read rule of antrean.kernel.policy as SQL, on PostgreSQL (skips without it; fails in CI): worklists and
 their counts hold only applications the actor may read, after the office's role mapping."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,14 +26,17 @@ def test_worklists_filter_in_the_database(pg_core, make_user):  # noqa: F811
     assert [i["id"] for i in core.workflow.worklist(verifier)] == [ids[0]]
     assert core.workflow.worklist_counts(verifier) == {"kk": 1}
     assert core.workflow.worklist(teknis) == [] and core.workflow.worklist_counts(teknis) == {}
+    from sqlalchemy import select
+
     from antrean.kernel import policy
     from antrean.kernel.models import Application
-    from sqlalchemy import select
+
     with core.db.read() as s:
         readable = set(s.execute(select(Application.id).where(policy.application_filter(core, teknis, s))).scalars())
         assert readable == set()
-        assert set(s.execute(select(Application.id).where(policy.application_filter(core, camat, s))).scalars()) \
-            == set(ids)
+        assert set(s.execute(select(Application.id).where(policy.application_filter(core, camat, s))).scalars()) == set(
+            ids
+        )
     admin = SYSTEM.__class__(None, "setup", frozenset({"admin"}))
     core.update_service("kk", admin, role_map={"petugas_verifikasi": "tim_teknis"})
     assert [i["id"] for i in core.workflow.worklist(teknis)] == [ids[0]]

@@ -1,10 +1,10 @@
 """Reports on PostgreSQL: the same hand-computed figures as on SQLite, and the kabupaten comparison."""
+
 from __future__ import annotations
 
 import pytest
 
 from antrean.core import Antrean
-
 from antrean.kernel.actors import SYSTEM
 from antrean.kernel.errors import Forbidden
 from tests.support.report_data import Clock, at, seed
@@ -19,11 +19,15 @@ def pg_cores(pg_migrated_url, settings_dict):
     made = []
 
     def make(code: str) -> Antrean:
-        c = Antrean(settings_dict | {"database_url": pg_migrated_url, "office_code": code, "office_name": f"Kecamatan {code}"},
-                    builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
+        c = Antrean(
+            settings_dict | {"database_url": pg_migrated_url, "office_code": code, "office_name": f"Kecamatan {code}"},
+            builtins=tuple(BUILTIN_SOP_MODULES),
+            entry_points=False,
+        )
         c.migrate()
         made.append(c)
         return c
+
     yield make
     for c in made:
         c.close()
@@ -60,8 +64,13 @@ def test_figures_match_sqlite_and_the_regency_has_one_row_per_kecamatan(pg_cores
     rows = {row["office"]: row for row in core.reports.regency(core.users.get(regent["id"]), march)}
     assert set(rows) == {"sukamaju", "cibeber"}
     s, c = rows["sukamaju"], rows["cibeber"]
-    assert (s["issued"], s["served"], s["no_show"], s["wait_median_minutes"], s["wait_p90_minutes"]) == \
-        (5, 4, 1, 10.0, 21.6)  # percentile_cont on the server agrees with the Python percentiles
+    assert (s["issued"], s["served"], s["no_show"], s["wait_median_minutes"], s["wait_p90_minutes"]) == (
+        5,
+        4,
+        1,
+        10.0,
+        21.6,
+    )  # percentile_cont on the server agrees with the Python percentiles
     assert (s["applications_done"], s["applications_returned"], s["within_standard_pct"]) == (2, 2, 50.0)
     assert (s["ikm"], s["ikm_respondents"]) == (87.5, 2)
     assert (c["issued"], c["served"], c["wait_median_minutes"], c["service_median_minutes"]) == (1, 1, 7.0, 3.0)

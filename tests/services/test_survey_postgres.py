@@ -1,4 +1,5 @@
 """The SKM on PostgreSQL: one response per ticket under concurrent submits, the IKM aggregates per month."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,7 +7,8 @@ from datetime import date, datetime
 import pytest
 
 from tests.services.test_postgres_core import pg_core  # noqa: F401  (fixture)
-from tests.unit.test_survey import serve, test_one_response_per_ticket_under_concurrency as _concurrent
+from tests.unit.test_survey import serve
+from tests.unit.test_survey import test_one_response_per_ticket_under_concurrency as _concurrent
 
 pytestmark = pytest.mark.postgres
 

@@ -5,6 +5,7 @@ its ``mode`` decides the answer: "ok" (200), "error" (500, not delivered), "slow
 accepted, then no answer until ``release()``: the client times out). ``stop()`` closes the port
 (the gateway is "down"); ``start()`` opens it again on the same port.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ class FakeGateway:
         self._server = None
         self._lock = threading.Lock()
 
-    def start(self) -> "FakeGateway":
+    def start(self) -> FakeGateway:
         gw = self
 
         class Handler(BaseHTTPRequestHandler):

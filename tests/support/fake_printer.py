@@ -60,7 +60,7 @@ class FakeNetworkPrinter:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def __enter__(self) -> "FakeNetworkPrinter":
+    def __enter__(self) -> FakeNetworkPrinter:
         self.start()
         return self
 
@@ -269,7 +269,7 @@ def _strip_status_queries(data: bytes) -> bytes:
     out = bytearray()
     i = 0
     while i < len(data):
-        if data[i:i + 2] == b"\x10\x04" and i + 2 < len(data):
+        if data[i : i + 2] == b"\x10\x04" and i + 2 < len(data):
             i += 3
             continue
         out.append(data[i])
@@ -282,8 +282,24 @@ def _strip_status_queries(data: bytes) -> bytes:
 # ESC t n -> Python codec (the pages the ticket layout may select).
 _CODEPAGES = {0: "cp437", 2: "cp850", 16: "cp1252", 19: "cp858"}
 # ESC commands with a fixed number of parameter bytes.
-_ESC_ARGS = {b"@": 0, b"2": 0, b"t": 1, b"!": 1, b"E": 1, b"-": 1, b"a": 1, b"M": 1,
-             b"d": 1, b"G": 1, b"V": 1, b"{": 1, b"3": 1, b"J": 1, b"p": 3, b"c": 2}
+_ESC_ARGS = {
+    b"@": 0,
+    b"2": 0,
+    b"t": 1,
+    b"!": 1,
+    b"E": 1,
+    b"-": 1,
+    b"a": 1,
+    b"M": 1,
+    b"d": 1,
+    b"G": 1,
+    b"V": 1,
+    b"{": 1,
+    b"3": 1,
+    b"J": 1,
+    b"p": 3,
+    b"c": 2,
+}
 _GS_ARGS = {b"!": 1, b"B": 1, b"b": 1, b"h": 1, b"w": 1, b"H": 1, b"f": 1}
 
 
@@ -340,8 +356,7 @@ def decode_escpos(data: bytes) -> DecodedTicket:
     line_meta: dict | None = None  # style of the current line, fixed by its first character
 
     def state() -> dict:
-        return {"width": st.width, "height": st.height, "bold": st.bold,
-                "inverted": st.inverted, "align": st.align}
+        return {"width": st.width, "height": st.height, "bold": st.bold, "inverted": st.inverted, "align": st.align}
 
     def flush() -> None:
         nonlocal buf, cols, line_meta
@@ -362,7 +377,7 @@ def decode_escpos(data: bytes) -> DecodedTicket:
             i += 1
         elif b == 0x1B:  # ESC
             need(i, 2)
-            cmd = data[i + 1:i + 2]
+            cmd = data[i + 1 : i + 2]
             if cmd not in _ESC_ARGS:
                 raise ValueError(f"unknown command ESC {cmd!r} at byte {i}")
             n = _ESC_ARGS[cmd]
@@ -390,13 +405,13 @@ def decode_escpos(data: bytes) -> DecodedTicket:
             i += 2 + n
         elif b == 0x1D:  # GS
             need(i, 2)
-            cmd = data[i + 1:i + 2]
+            cmd = data[i + 1 : i + 2]
             if cmd == b"(":  # GS ( k / GS ( L: pL pH then payload
                 need(i, 5)
                 length = data[i + 3] | (data[i + 4] << 8)
                 need(i, 5 + length)
-                body = data[i + 5:i + 5 + length]
-                if data[i + 2:i + 3] == b"k" and body[:3] == b"1P0":
+                body = data[i + 5 : i + 5 + length]
+                if data[i + 2 : i + 3] == b"k" and body[:3] == b"1P0":
                     out.qr_payloads.append(body[3:].decode("utf-8"))
                 i += 5 + length
             elif cmd == b"v":  # GS v 0 m xL xH yL yH data

@@ -1,4 +1,5 @@
 """Helpers for the spooler/printing tests: settings for a fast spooler, waiting on DB state."""
+
 from __future__ import annotations
 
 import threading
@@ -9,8 +10,14 @@ from sqlalchemy import select
 PUBLIC_URL = "http://antrean.test:5000"
 
 # Fast retries so "printer comes back" tests finish quickly; still real backoff code.
-FAST_SPOOLER = {"public_url": PUBLIC_URL, "printer_timeout": 1.5, "print_retry_min": 0.05,
-                "print_retry_max": 0.4, "print_idle_poll": 0.2, "printer_poll_seconds": 0.3}
+FAST_SPOOLER = {
+    "public_url": PUBLIC_URL,
+    "printer_timeout": 1.5,
+    "print_retry_min": 0.05,
+    "print_retry_max": 0.4,
+    "print_idle_poll": 0.2,
+    "printer_poll_seconds": 0.3,
+}
 
 
 def wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
@@ -93,12 +100,14 @@ def make_app(settings_dict, migrated_sqlite):
     apps = []
 
     def make(printer_url, start=True, plugins=(), settings=None, **extra):
-        app = create_app({**(settings or settings_dict), **FAST_SPOOLER, "printer_url": printer_url, **extra},
-                         plugins=plugins)
+        app = create_app(
+            {**(settings or settings_dict), **FAST_SPOOLER, "printer_url": printer_url, **extra}, plugins=plugins
+        )
         apps.append(app)
         if start:
             get_spooler(app.extensions["antrean"]).start()
         return app
+
     yield make
     for app in apps:
         app.extensions["antrean"].close()

@@ -1,9 +1,10 @@
 """A seeded office day for the report tests, its answers worked out by hand (see ``seed``)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-DAY = date(2026, 3, 10)   # a Tuesday; WIB = UTC+7, so 01:00 UTC is 08:00 at the office
+DAY = date(2026, 3, 10)  # a Tuesday; WIB = UTC+7, so 01:00 UTC is 08:00 at the office
 
 
 def at(h: int, m: int, day: int = 10) -> datetime:
@@ -15,7 +16,13 @@ class Clock:
 
     def __init__(self, monkeypatch):
         self.now = at(0, 0)
-        for mod in ("antrean.services.tickets", "antrean.services.queue", "antrean.services.workflow", "antrean.services.reports", "antrean.services.survey"):
+        for mod in (
+            "antrean.services.tickets",
+            "antrean.services.queue",
+            "antrean.services.workflow",
+            "antrean.services.reports",
+            "antrean.services.survey",
+        ):
             monkeypatch.setattr(f"{mod}.utcnow", lambda: self.now)
 
     def __call__(self, when: datetime) -> datetime:
@@ -36,16 +43,24 @@ def seed(core, counter, make_user, clock):
     service sorted 2 5 6 8: median 5.5, p90 = 6 + 0.7 × (8 − 6) = 7.4
     """
     clerk = make_user(core, "loket", ["petugas_pelayanan"], "Budi Loket")
-    boss = make_user(core, "boss", ["petugas_pelayanan", "petugas_verifikasi", "petugas_register",
-                                    "kasi_pelayanan", "camat"], "Ibu Camat")
-    plan = [((1, 0), (1, 4), (1, 5), (1, 11)), ((1, 1), (1, 11), (1, 12), (1, 20)),
-            ((1, 2), (1, 20), None, (1, 25)), ((1, 3), (1, 27), (1, 27), (1, 29)),
-            ((2, 0), (2, 1), (2, 1), (2, 6))]
+    boss = make_user(
+        core,
+        "boss",
+        ["petugas_pelayanan", "petugas_verifikasi", "petugas_register", "kasi_pelayanan", "camat"],
+        "Ibu Camat",
+    )
+    plan = [
+        ((1, 0), (1, 4), (1, 5), (1, 11)),
+        ((1, 1), (1, 11), (1, 12), (1, 20)),
+        ((1, 2), (1, 20), None, (1, 25)),
+        ((1, 3), (1, 27), (1, 27), (1, 29)),
+        ((2, 0), (2, 1), (2, 1), (2, 6)),
+    ]
     tickets = []
     for issued, *_ in plan:
         clock(at(*issued))
         tickets.append(core.tickets.issue("ktp")[0])
-    for (issued, called, started, finished) in plan:
+    for issued, called, started, finished in plan:
         clock(at(*called))
         core.queue.call_next(counter["id"], clerk, now=at(*called))
         if started is None:
@@ -56,6 +71,7 @@ def seed(core, counter, make_user, clock):
         core.queue.start(counter["id"], clerk)
         clock(at(*finished))
         core.queue.finish(counter["id"], clerk)
+
     # applications (walk-in): minutes of steps 2..7; KTP's standard is 15 = 2 + 5 + 2 + 5 + 1 (+ 0 + 0)
     def run(start: datetime, minutes: list[int], verdict="MS", missing=None):
         clock(start)
@@ -65,11 +81,19 @@ def seed(core, counter, make_user, clock):
             t = t + timedelta(minutes=mins)
             clock(t)
             out = verdict if no == 3 else "DONE"
-            core.workflow.complete_step(a["id"], no, boss, outcome=out, now=t, note="kurang" if out == "TMS" else "",
-                                        missing_documents=missing if out == "TMS" else None)
+            core.workflow.complete_step(
+                a["id"],
+                no,
+                boss,
+                outcome=out,
+                now=t,
+                note="kurang" if out == "TMS" else "",
+                missing_documents=missing if out == "TMS" else None,
+            )
             if out == "TMS":
                 break
         return a
+
     # A: exactly the standard on measured steps; the applicant collects 5 hours later (not measured) -> within
     run(at(3, 0), [2, 5, 2, 5, 1, 300])
     # B: the Kasi's signature takes 9 instead of 5 -> 19 measured minutes -> not within

@@ -30,6 +30,7 @@ CLIPS = ROOT / "display" / "clips"
 
 # --------------------------------------------------------------------------- numbers
 
+
 @pytest.mark.parametrize(
     "n, expected",
     [
@@ -74,17 +75,20 @@ def test_negative_numbers_are_refused():
         number_to_words(-1)
 
 
-@pytest.mark.parametrize("n, words", [
-    (10000, "sepuluh ribu"),
-    (10001, "sepuluh ribu satu"),
-    (11000, "sebelas ribu"),
-    (12005, "dua belas ribu lima"),
-    (99999, "sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
-    (100000, "seratus ribu"),
-    (123456, "seratus dua puluh tiga ribu empat ratus lima puluh enam"),
-    (999999, "sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
-    (1000000, "satu nol nol nol nol nol nol"),
-])
+@pytest.mark.parametrize(
+    "n, words",
+    [
+        (10000, "sepuluh ribu"),
+        (10001, "sepuluh ribu satu"),
+        (11000, "sebelas ribu"),
+        (12005, "dua belas ribu lima"),
+        (99999, "sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
+        (100000, "seratus ribu"),
+        (123456, "seratus dua puluh tiga ribu empat ratus lima puluh enam"),
+        (999999, "sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
+        (1000000, "satu nol nol nol nol nol nol"),
+    ],
+)
 def test_numbers_past_9999_are_said_in_words(n, words):
     """A busy day past 9,999 tickets of one letter is still called properly (beyond 999,999: digit by digit)."""
     assert number_to_text(n) == words
@@ -96,8 +100,17 @@ def test_ticket_past_9999_is_announced():
 
     number = format_number("A", 12005)
     assert number == "A12005"
-    assert announcement_tokens(number, 2) == ["chime", "nomor_antrean", "a", "dua", "belas", "ribu", "lima",
-                                              "silakan_menuju_loket", "dua"]
+    assert announcement_tokens(number, 2) == [
+        "chime",
+        "nomor_antrean",
+        "a",
+        "dua",
+        "belas",
+        "ribu",
+        "lima",
+        "silakan_menuju_loket",
+        "dua",
+    ]
     assert announcement_text(number, 2) == "Nomor antrean A, dua belas ribu lima, silakan menuju loket dua"
 
 
@@ -109,12 +122,35 @@ def test_every_number_has_clips():
 
 # --------------------------------------------------------------------------- letters
 
+
 def test_letters():
     expected = {
-        "A": "a", "B": "be", "C": "ce", "D": "de", "E": "e", "F": "ef", "G": "ge",
-        "H": "ha", "I": "i", "J": "je", "K": "ka", "L": "el", "M": "em", "N": "en",
-        "O": "o", "P": "pe", "Q": "ki", "R": "er", "S": "es", "T": "te", "U": "u",
-        "V": "fe", "W": "we", "X": "eks", "Y": "ye", "Z": "zet",
+        "A": "a",
+        "B": "be",
+        "C": "ce",
+        "D": "de",
+        "E": "e",
+        "F": "ef",
+        "G": "ge",
+        "H": "ha",
+        "I": "i",
+        "J": "je",
+        "K": "ka",
+        "L": "el",
+        "M": "em",
+        "N": "en",
+        "O": "o",
+        "P": "pe",
+        "Q": "ki",
+        "R": "er",
+        "S": "es",
+        "T": "te",
+        "U": "u",
+        "V": "fe",
+        "W": "we",
+        "X": "eks",
+        "Y": "ye",
+        "Z": "zet",
     }
     for letter, name in expected.items():
         assert letter_tokens(letter) == [name]
@@ -127,20 +163,38 @@ def test_letters():
 
 # --------------------------------------------------------------------------- calls
 
+
 def test_announcement_tokens_a023():
     assert announcement_tokens("A023", 2) == [
-        "chime", "nomor_antrean", "a", "dua", "puluh", "tiga", "silakan_menuju_loket", "dua",
+        "chime",
+        "nomor_antrean",
+        "a",
+        "dua",
+        "puluh",
+        "tiga",
+        "silakan_menuju_loket",
+        "dua",
     ]
 
 
 def test_announcement_tokens_variants():
     assert announcement_tokens("b100", "3") == [
-        "chime", "nomor_antrean", "be", "seratus", "silakan_menuju_loket", "tiga",
+        "chime",
+        "nomor_antrean",
+        "be",
+        "seratus",
+        "silakan_menuju_loket",
+        "tiga",
     ]
     assert announcement_tokens("AB007", 10)[2:4] == ["a", "be"]
     assert announcement_tokens("C000", 1)[3] == "nol"
     assert announcement_tokens("A023", 2, template="{letter} {number} loket {counter}") == [
-        "a", "dua", "puluh", "tiga", "loket", "dua",
+        "a",
+        "dua",
+        "puluh",
+        "tiga",
+        "loket",
+        "dua",
     ]
     assert announcement_tokens("A023", 2, RECALL_TEMPLATE)[:3] == ["chime", "panggilan_ulang", "nomor_antrean"]
 
@@ -174,6 +228,7 @@ def test_announcement_text():
 
 
 # --------------------------------------------------------------------------- clips
+
 
 def _clip_frames_from_disk(token):
     """Frames and rate of one clip, read straight from the files via manifest.json."""
@@ -271,6 +326,7 @@ def test_library_rejects_mixed_rates(tmp_path):
 
 
 # --------------------------------------------------------------------------- announcer / cache
+
 
 def test_audio_for_builds_then_reads_cache(tmp_path, monkeypatch):
     announcer = Announcer(CLIPS, tmp_path / "cache")

@@ -2,6 +2,7 @@
 per NIK, cancel/reschedule, check-in issuing a booked ticket, no-shows, the queue's booked precedence, events.
 The clock is frozen (``now=``): Monday 30 November 2026 is a working day, Saturday 5 December a weekend,
 Friday 4 December has the prayer break, 25 December is a holiday."""
+
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from antrean.core import Antrean
-
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid
 from antrean.kernel.models import AuditLog, Booking, Ticket
@@ -24,8 +24,8 @@ ADMIN = Actor(None, "admin", frozenset({"admin"}))
 CLERK = Actor(None, "loket", frozenset({"petugas_pelayanan"}))
 VERIFIER = Actor(None, "verif", frozenset({"petugas_verifikasi"}))
 MON = "2026-11-30"
-MON_0700 = datetime(2026, 11, 30, 0, 0)      # 07:00 WIB, before opening
-MON_0800 = datetime(2026, 11, 30, 1, 0)      # 08:00 WIB
+MON_0700 = datetime(2026, 11, 30, 0, 0)  # 07:00 WIB, before opening
+MON_0800 = datetime(2026, 11, 30, 1, 0)  # 08:00 WIB
 
 
 def nik(i: int) -> str:
@@ -34,8 +34,12 @@ def nik(i: int) -> str:
 
 def make_core(settings_dict, **extra) -> Antrean:
     sink = Sink()
-    c = Antrean(settings_dict | {"calendar": True} | extra, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES),
-                entry_points=False)
+    c = Antrean(
+        settings_dict | {"calendar": True} | extra,
+        plugins=(sink,),
+        builtins=tuple(BUILTIN_SOP_MODULES),
+        entry_points=False,
+    )
     c.migrate()
     c.sink = sink
     return c
@@ -62,7 +66,10 @@ def test_slots_follow_the_calendar(bk):
     assert "11:00" in starts and "11:30" not in starts and "12:30" not in starts and "13:00" in starts
     assert len(fri) == 11  # the Friday prayer break 11:30-13:00 has no slots
     assert bk.booking.slots("ktp", "2026-12-05", now=MON_0700) == {
-        "slots": [], "closed": "Tutup — hari Sabtu", "closed_en": "Closed — Saturday"}
+        "slots": [],
+        "closed": "Tutup — hari Sabtu",
+        "closed_en": "Closed — Saturday",
+    }
     xmas = bk.booking.slots("ktp", "2026-12-25", now=datetime(2026, 12, 20, 1))
     assert xmas["slots"] == [] and xmas["closed"] == "Tutup — libur nasional: Hari Natal"
     far = bk.booking.slots("ktp", "2027-01-29", now=MON_0700)
@@ -141,8 +148,12 @@ def test_check_in_early_on_time_twice_and_no_show(bk):
         rows = {r.code: (r.status, r.active) for r in s.execute(select(Booking)).scalars()}
         assert rows == {a["code"]: ("checked_in", True), b["code"]: ("no_show", None)}
         assert s.execute(select(Ticket.booked_slot)).scalar() == datetime(2026, 11, 30, 2, 0)
-        actions = [x for (x,) in s.execute(select(AuditLog.action).where(AuditLog.action.like("booking.%"))
-                                           .order_by(AuditLog.id))]
+        actions = [
+            x
+            for (x,) in s.execute(
+                select(AuditLog.action).where(AuditLog.action.like("booking.%")).order_by(AuditLog.id)
+            )
+        ]
     assert actions == ["booking.create", "booking.create", "booking.check_in", "booking.no_show"]
     events = [e for e in bk.sink.events if e.type.startswith("booking.")]
     assert [e.type for e in events] == ["booking.created", "booking.created", "booking.checked_in", "booking.no_show"]
@@ -211,6 +222,7 @@ def race(c, n=12, start="08:00") -> tuple[int, list[str]]:
             ok.append(i)
         except Conflict as exc:
             refused.append(exc.code)
+
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -242,6 +254,7 @@ def test_overbooking_refused_under_concurrency(settings_dict, database_url):
                 got.append(book(c, 50, start=start)["start"])
             except Conflict as exc:
                 got.append(exc.code)
+
         ts = [threading.Thread(target=twice, args=(s,)) for s in ("10:00", "11:00")]
         [t.start() for t in ts]
         [t.join() for t in ts]
@@ -258,27 +271,38 @@ def test_confirmed_and_cancelled_messages_go_through_the_notifier_once(settings_
         b = book(c, 0)
         c.booking.cancel(b["code"], b["cancel_token"], now=MON_0700)
         with c.db.read() as s:
-            rows = s.execute(select(NotifyMessage.kind, NotifyMessage.dedupe_key, NotifyMessage.body)
-                             .order_by(NotifyMessage.id)).all()
-        assert [(k, d) for k, d, _ in rows] == [("booking_confirmed", f"booking:{b['code']}:booking_confirmed"),
-                                                ("booking_cancelled", f"booking:{b['code']}:booking_cancelled")]
+            rows = s.execute(
+                select(NotifyMessage.kind, NotifyMessage.dedupe_key, NotifyMessage.body).order_by(NotifyMessage.id)
+            ).all()
+        assert [(k, d) for k, d, _ in rows] == [
+            ("booking_confirmed", f"booking:{b['code']}:booking_confirmed"),
+            ("booking_cancelled", f"booking:{b['code']}:booking_cancelled"),
+        ]
         assert b["code"] in rows[0][2] and "08.00" in rows[0][2] and f"?t={b['cancel_token']}" in rows[0][2]
     finally:
         c.close()
 
 
 SUN = "2026-11-29"
-SUN_1000 = datetime(2026, 11, 29, 3, 0)      # Sunday 10:00 WIB: the day before MON
-SUN_1559 = datetime(2026, 11, 29, 8, 59)     # 15:59 WIB, a minute before the reminder time
-SUN_1600 = datetime(2026, 11, 29, 9, 0)      # 16:00 WIB: reminders for Monday go out
+SUN_1000 = datetime(2026, 11, 29, 3, 0)  # Sunday 10:00 WIB: the day before MON
+SUN_1559 = datetime(2026, 11, 29, 8, 59)  # 15:59 WIB, a minute before the reminder time
+SUN_1600 = datetime(2026, 11, 29, 9, 0)  # 16:00 WIB: reminders for Monday go out
 SUN_1700 = datetime(2026, 11, 29, 10, 0)
 
 
 def reminders(c) -> list[str]:
     from antrean.kernel.models import NotifyMessage
+
     with c.db.read() as s:
-        return s.execute(select(NotifyMessage.dedupe_key).where(NotifyMessage.kind == "booking_reminder")
-                         .order_by(NotifyMessage.id)).scalars().all()
+        return (
+            s.execute(
+                select(NotifyMessage.dedupe_key)
+                .where(NotifyMessage.kind == "booking_reminder")
+                .order_by(NotifyMessage.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 def test_reminder_the_day_before_once_per_booking_following_its_current_slot(settings_dict):
@@ -286,25 +310,26 @@ def test_reminder_the_day_before_once_per_booking_following_its_current_slot(set
 
     c = make_core(settings_dict, notify_url="log://", start_workers=False)
     try:
-        early = book(c, 0, now=SUN_1000)                       # booked before 16:00 the day before: reminded
-        gone = book(c, 1, now=SUN_1000)                        # cancelled: no reminder
+        early = book(c, 0, now=SUN_1000)  # booked before 16:00 the day before: reminded
+        gone = book(c, 1, now=SUN_1000)  # cancelled: no reminder
         c.booking.cancel(gone["code"], gone["cancel_token"], now=SUN_1000)
-        moved = book(c, 2, start="09:00", day="2026-12-01", now=SUN_1000)   # Tuesday, moved to Monday below
-        assert c.booking.remind(SUN_1559) == 0 and reminders(c) == []      # not before the reminder time
+        moved = book(c, 2, start="09:00", day="2026-12-01", now=SUN_1000)  # Tuesday, moved to Monday below
+        assert c.booking.remind(SUN_1559) == 0 and reminders(c) == []  # not before the reminder time
         c.booking.reschedule(moved["code"], moved["cancel_token"], MON, "09:00", now=SUN_1000)
-        late = book(c, 3, now=SUN_1700)                        # booked after 16:00: the confirmation suffices
+        late = book(c, 3, now=SUN_1700)  # booked after 16:00: the confirmation suffices
 
         worker = Notifier(c, driver=None)
-        assert worker.tick(SUN_1600) == 2                      # the periodic job of the notifier's worker
-        assert worker.tick(SUN_1600) == 0                      # at most once a minute
-        assert c.booking.remind(SUN_1700) == 0                 # again later: deduplicated, nothing new
-        assert sorted(reminders(c)) == sorted([f"booking:{early['code']}:reminder:{MON}",
-                                               f"booking:{moved['code']}:reminder:{MON}"])
+        assert worker.tick(SUN_1600) == 2  # the periodic job of the notifier's worker
+        assert worker.tick(SUN_1600) == 0  # at most once a minute
+        assert c.booking.remind(SUN_1700) == 0  # again later: deduplicated, nothing new
+        assert sorted(reminders(c)) == sorted(
+            [f"booking:{early['code']}:reminder:{MON}", f"booking:{moved['code']}:reminder:{MON}"]
+        )
         assert late["code"] not in " ".join(reminders(c))
 
         # moved on to Tuesday after Monday's reminder: Tuesday's reminder follows the new slot
         c.booking.reschedule(early["code"], early["cancel_token"], "2026-12-01", "10:00", now=SUN_1700)
-        assert c.booking.remind(datetime(2026, 11, 30, 8, 59)) == 0       # Monday 15:59 WIB
+        assert c.booking.remind(datetime(2026, 11, 30, 8, 59)) == 0  # Monday 15:59 WIB
         # ... but it was moved after Sunday 16:00, i.e. before Monday's 16:00: it is reminded on Monday
         assert c.booking.remind(datetime(2026, 11, 30, 9, 0)) == 1
         assert reminders(c)[-1] == f"booking:{early['code']}:reminder:2026-12-01"

@@ -2,6 +2,7 @@
 closures; ticketing and the kiosk's availability follow it; step minutes count office time only.
 The clock is frozen (``now=``) at chosen local moments: Friday 27 November 2026 is a Friday, Christmas
 2026 falls on a Friday too."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -10,12 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from antrean.services.calendar import DEFAULT_HOURS, Rules, clean_entry, parse_csv, validate_hours
 from antrean.core import Antrean
-from antrean.kernel.actors import SYSTEM
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.hookspecs import hookimpl
 from antrean.kernel.models import AuditLog, CalendarDay, StepLog
+from antrean.services.calendar import DEFAULT_HOURS, Rules, clean_entry, parse_csv, validate_hours
 from plugins import BUILTIN_SOP_MODULES
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -45,8 +45,9 @@ class Sink:
 def cal(settings_dict, migrated_sqlite):
     """A core that follows the office calendar (the default outside tests), with an event sink."""
     sink = Sink()
-    c = Antrean(settings_dict | {"calendar": True}, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES),
-                entry_points=False)
+    c = Antrean(
+        settings_dict | {"calendar": True}, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False
+    )
     c.migrate()
     c.sink = sink
     yield c
@@ -138,21 +139,26 @@ def test_always_open_when_the_calendar_is_off():
     assert r.is_open(SATURDAY) and r.office_minutes_between(SATURDAY, SATURDAY + timedelta(hours=2)) == 120
 
 
-@pytest.mark.parametrize("hours", [
-    {"days": {"mon": ["15:00", "08:00"]}},
-    {"days": {"mon": ["8:00", "15:00"]}},
-    {"days": {"fri": ["08:00", "11:00"]}, "breaks": {"fri": [["11:30", "13:00"]]}},
-    {"days": {"sab": ["08:00", "12:00"]}},
-    "08:00-15:00",
-])
+@pytest.mark.parametrize(
+    "hours",
+    [
+        {"days": {"mon": ["15:00", "08:00"]}},
+        {"days": {"mon": ["8:00", "15:00"]}},
+        {"days": {"fri": ["08:00", "11:00"]}, "breaks": {"fri": [["11:30", "13:00"]]}},
+        {"days": {"sab": ["08:00", "12:00"]}},
+        "08:00-15:00",
+    ],
+)
 def test_bad_office_hours_are_refused(hours):
     with pytest.raises(Invalid):
         validate_hours(hours)
 
 
 def test_csv_errors_name_their_lines_and_nothing_is_half_imported(cal, admin):
-    text = ("date,name,kind\n2026-01-01,Tahun Baru Masehi\n2026-02-30,Salah tanggal\n"
-            "2026-03-19,Hari Suci Nyepi,liburan\n2026-01-01,Dua kali\n2026-05-01\n")
+    text = (
+        "date,name,kind\n2026-01-01,Tahun Baru Masehi\n2026-02-30,Salah tanggal\n"
+        "2026-03-19,Hari Suci Nyepi,liburan\n2026-01-01,Dua kali\n2026-05-01\n"
+    )
     with pytest.raises(Invalid) as exc:
         cal.calendar.import_csv(admin, text)
     msg = exc.value.id_text
@@ -175,12 +181,17 @@ def test_import_add_remove_are_admin_only_audited_and_publish(cal, admin, make_u
     assert cal.calendar.remove(admin, "2026-12-31")["name"] == "Tutup buku"
     with pytest.raises(NotFound):
         cal.calendar.remove(admin, "2026-12-31")
-    cal.calendar.set_hours(admin, {"days": DEFAULT_HOURS["days"] | {"fri": ["07:30", "14:00"]},
-                                   "breaks": {"fri": [["11:30", "13:00"]]}})
+    cal.calendar.set_hours(
+        admin, {"days": DEFAULT_HOURS["days"] | {"fri": ["07:30", "14:00"]}, "breaks": {"fri": [["11:30", "13:00"]]}}
+    )
     assert cal.calendar.hours()["days"]["fri"] == ["07:30", "14:00"]
     with cal.db.read() as s:
-        actions = [a for (a,) in s.execute(select(AuditLog.action).where(AuditLog.action.like("calendar.%"))
-                                           .order_by(AuditLog.id))]
+        actions = [
+            a
+            for (a,) in s.execute(
+                select(AuditLog.action).where(AuditLog.action.like("calendar.%")).order_by(AuditLog.id)
+            )
+        ]
     assert actions == ["calendar.import", "calendar.add", "calendar.remove", "calendar.hours"]
     changes = [e.data["change"] for e in cal.sink.events if e.type == "calendar.changed"]
     assert changes == ["import", "add", "remove", "hours"]
@@ -191,9 +202,11 @@ def test_tickets_follow_the_calendar(cal, admin):
     cal.calendar.add(admin, "2026-12-25", "Hari Natal")
     ticket, created = cal.tickets.issue("ktp", now=THURSDAY)
     assert created and ticket["status"] == "waiting"
-    for when, message in ((FRIDAY_NOON, "Istirahat salat Jumat, buka kembali 13.00"),
-                          (CHRISTMAS, "Tutup — libur nasional: Hari Natal, buka kembali Senin, 28 Desember 08.00"),
-                          (SATURDAY, "Tutup — hari Sabtu, buka kembali Senin, 30 November 08.00")):
+    for when, message in (
+        (FRIDAY_NOON, "Istirahat salat Jumat, buka kembali 13.00"),
+        (CHRISTMAS, "Tutup — libur nasional: Hari Natal, buka kembali Senin, 28 Desember 08.00"),
+        (SATURDAY, "Tutup — hari Sabtu, buka kembali Senin, 30 November 08.00"),
+    ):
         with pytest.raises(Conflict) as exc:
             cal.tickets.issue("ktp", now=when)
         assert exc.value.code == "office_closed" and exc.value.id_text == message
@@ -233,6 +246,7 @@ def cli(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from antrean.cli import main
+
     for key in [k for k in __import__("os").environ if k.startswith("ANTREAN_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("ANTREAN_INSTANCE_PATH", str(tmp_path))
@@ -247,8 +261,11 @@ def test_cli_holiday_add_list_remove_and_import(cli, tmp_path):
     r = cli("calendar", "holiday", "add", "2026-12-24", "Cuti Bersama Natal", "--kind", "cuti bersama")
     assert r.exit_code == 0, r.output
     good = tmp_path / "libur2027.csv"
-    good.write_text("tanggal,nama,jenis\n2027-01-01,Tahun Baru 2027 Masehi\n2027-08-17,Hari Kemerdekaan RI,libur nasional\n"
-                    "2026-12-24,Cuti Bersama Hari Natal,cuti_bersama\n", encoding="utf-8")
+    good.write_text(
+        "tanggal,nama,jenis\n2027-01-01,Tahun Baru 2027 Masehi\n2027-08-17,Hari Kemerdekaan RI,libur nasional\n"
+        "2026-12-24,Cuti Bersama Hari Natal,cuti_bersama\n",
+        encoding="utf-8",
+    )
     r = cli("calendar", "import", str(good))
     assert r.exit_code == 0 and "3 rows: 2 added, 1 replaced" in r.output
     bad = tmp_path / "salah.csv"
@@ -257,7 +274,9 @@ def test_cli_holiday_add_list_remove_and_import(cli, tmp_path):
     assert r.exit_code == 1 and "baris 2:" in r.output and "baris 3:" in r.output and "line 2:" in r.output
     r = cli("calendar", "holiday", "list", "--year", "2027")
     assert r.exit_code == 0 and r.output.splitlines() == [
-        "2027-01-01  libur_nasional  Tahun Baru 2027 Masehi", "2027-08-17  libur_nasional  Hari Kemerdekaan RI"]
+        "2027-01-01  libur_nasional  Tahun Baru 2027 Masehi",
+        "2027-08-17  libur_nasional  Hari Kemerdekaan RI",
+    ]
     assert "Nyepi" not in cli("calendar", "holiday", "list").output  # nothing half-imported
     r = cli("calendar", "holiday", "remove", "2026-12-25")
     assert r.exit_code == 0 and "Removed 2026-12-25" in r.output
@@ -272,8 +291,11 @@ def test_rules_are_cached_and_a_change_applies_at_once(cal, admin, monkeypatch):
     made through the calendar service is seen by the very next question (no stale cache)."""
     loads = []
     real = cal.get_setting
-    monkeypatch.setattr(cal, "get_setting", lambda key, *a, **kw: (loads.append(key) if key == "office_hours" else None)
-                        or real(key, *a, **kw))
+    monkeypatch.setattr(
+        cal,
+        "get_setting",
+        lambda key, *a, **kw: (loads.append(key) if key == "office_hours" else None) or real(key, *a, **kw),
+    )
     for _ in range(3):
         assert cal.calendar.is_open(THURSDAY)
     assert loads == ["office_hours"]

@@ -1,4 +1,5 @@
 """The console's hook implementations, without Flask: what they push, and that a core without a web app is fine."""
+
 from __future__ import annotations
 
 import pytest
@@ -38,11 +39,24 @@ def test_hooks_push_updates_without_personal_data(core, counter, make_user):
     core.workflow.complete_step(app["id"], 2, clerk, outcome="DONE")
     events = [d for e, d, ns, to in sio.sent if (e, ns, to) == ("update", "/console", "staff")]
     assert len(events) == len(sio.sent)
-    assert [e["event"] for e in events] == ["ticket.issued", "ticket.called", "ticket.started", "application.opened",
-                                            "application.step_completed"]
-    assert events[1] == {"event": "ticket.called", "seq": call["seq"], "number": ticket["number"],
-                         "ticket_id": ticket["id"], "status": "called", "service": "sktm", "recalls": 0,
-                         "counter": {"id": counter["id"], "number": 1, "name": "Loket 1"}, "kind": "call"}
+    assert [e["event"] for e in events] == [
+        "ticket.issued",
+        "ticket.called",
+        "ticket.started",
+        "application.opened",
+        "application.step_completed",
+    ]
+    assert events[1] == {
+        "event": "ticket.called",
+        "seq": call["seq"],
+        "number": ticket["number"],
+        "ticket_id": ticket["id"],
+        "status": "called",
+        "service": "sktm",
+        "recalls": 0,
+        "counter": {"id": counter["id"], "number": 1, "name": "Loket 1"},
+        "kind": "call",
+    }
     assert "Rahasia" not in repr(events) and "3201234507890001" not in repr(events)
 
 

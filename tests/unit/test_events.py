@@ -1,5 +1,6 @@
 """The event stream: published after commit, in order, never for a rollback or a rolled-back savepoint,
 never with personal data, and nothing is audited without its event."""
+
 from __future__ import annotations
 
 import re
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from antrean.kernel.batch import GroupCommitter
 from antrean.core import Antrean
 from antrean.kernel.actors import SYSTEM
+from antrean.kernel.batch import GroupCommitter
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, EVENT_TYPES, Event
 from antrean.kernel.hookspecs import hookimpl
 from antrean.kernel.models import Ticket
@@ -54,7 +55,7 @@ def test_events_are_published_after_commit_in_order(ecore, admin, make_user):
     ecore.queue.hold(cid, clerk)
     assert types(ecore)[-4:] == ["counter.changed", "ticket.issued", "ticket.called", "ticket.held"]
     issued = ecore.sink.events[-3]
-    assert issued.data["_committed_tickets"] == 1      # dispatched after the commit
+    assert issued.data["_committed_tickets"] == 1  # dispatched after the commit
     assert issued.actor == "system" and issued.office_id == ecore.office_id
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", issued.at)
     called = ecore.sink.events[-2]
@@ -69,22 +70,24 @@ def test_nothing_is_published_for_a_rollback(ecore, admin):
             ecore.emit(s, "settings.changed", actor=admin, key="running_text")
             raise RuntimeError("boom")
     assert len(ecore.sink.events) == before
-    with ecore.db.write() as s:   # the session pool gives a clean session: nothing left over
+    with ecore.db.write() as s:  # the session pool gives a clean session: nothing left over
         ecore.emit(s, "settings.changed", actor=admin, key="display_volume")
     assert [e.data["key"] for e in ecore.sink.events[before:]] == ["display_volume"]
 
 
 def test_a_rolled_back_savepoint_publishes_nothing_and_the_batch_publishes_after_commit(ecore):
     """Group commit: each request in its own savepoint of one transaction."""
+
     def ok(tag):
         def fn(s):
             ecore.emit(s, "settings.changed", key=tag)
             return tag
+
         return fn
 
     def fails(s):
         ecore.emit(s, "settings.changed", key="failed")
-        with s.begin_nested():    # an inner savepoint that committed, inside one that rolls back
+        with s.begin_nested():  # an inner savepoint that committed, inside one that rolls back
             ecore.emit(s, "settings.changed", key="failed-inner")
         raise ValueError("refused")
 
@@ -103,6 +106,7 @@ def test_a_refused_ticket_in_a_group_commit_is_not_announced(ecore, admin):
     ecore.tickets.issue("kk")
     before = len(ecore.sink.events)
     from antrean.kernel.errors import Conflict
+
     with pytest.raises(Conflict):
         ecore.tickets.issue("kk")
     assert types(ecore)[before:] == []
@@ -147,8 +151,13 @@ def test_every_state_change_publishes(ecore, admin, make_user):
     u = ecore.users.create(admin, "baru", "rahasia123", ["petugas_pelayanan"], "Nama Rahasia")
     ecore.users.update(admin, u["id"], full_name="Nama Lain")
     got = [(e.type, e.actor) for e in ecore.sink.events[before:]]
-    assert got == [("settings.changed", "test-admin"), ("office.changed", "test-admin"),
-                   ("service.changed", "test-admin"), ("counter.changed", "test-admin"),
-                   ("user.changed", "test-admin"), ("user.changed", "test-admin")]
+    assert got == [
+        ("settings.changed", "test-admin"),
+        ("office.changed", "test-admin"),
+        ("service.changed", "test-admin"),
+        ("counter.changed", "test-admin"),
+        ("user.changed", "test-admin"),
+        ("user.changed", "test-admin"),
+    ]
     assert ecore.sink.events[before].data["key"] == "queue_policy"
     assert "Rahasia" not in repr([e.to_dict() for e in ecore.sink.events])

@@ -1,4 +1,5 @@
 """Every hookspec has a test in test_hooks.py and a section in docs/plugins.md, the plugin-author page (as Datasette does)."""
+
 from __future__ import annotations
 
 import inspect
@@ -10,8 +11,7 @@ import pytest
 from antrean.kernel import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
-HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-               if hasattr(fn, "antrean_spec"))
+HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "antrean_spec"))
 
 
 def test_there_are_hooks():
@@ -21,6 +21,7 @@ def test_there_are_hooks():
 @pytest.mark.parametrize("hook", HOOKS)
 def test_hook_has_a_test(hook):
     from tests.unit import test_hooks
+
     assert hasattr(test_hooks, f"test_hook_{hook}"), f"add test_hook_{hook} to tests/unit/test_hooks.py"
 
 

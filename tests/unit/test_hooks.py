@@ -1,8 +1,9 @@
 """One test per hook (tests/unit/test_hook_meta.py checks that every hookspec has one here)."""
+
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from antrean.core import Antrean
 from antrean.kernel.hookspecs import hookimpl
@@ -35,7 +36,9 @@ class Recorder:
         # after commit: a separate connection sees the row
         engine = create_engine(core.settings.database_url)
         with engine.connect() as c:
-            self.seen_committed = c.execute(text("SELECT number FROM ticket WHERE id = :i"), {"i": ticket["id"]}).scalar()
+            self.seen_committed = c.execute(
+                text("SELECT number FROM ticket WHERE id = :i"), {"i": ticket["id"]}
+            ).scalar()
         engine.dispose()
         self.events.append(("issued", ticket["number"]))
 
@@ -72,8 +75,11 @@ def clerk(rec_core, make_user):
 
 
 def test_hook_register_sops(settings_dict):
-    c = Antrean(settings_dict, builtins=tuple(BUILTIN_SOP_MODULES) + ("tests.unit.fixtures.good_sop_plugin",),
-                entry_points=False)
+    c = Antrean(
+        settings_dict,
+        builtins=tuple(BUILTIN_SOP_MODULES) + ("tests.unit.fixtures.good_sop_plugin",),
+        entry_points=False,
+    )
     try:
         c.migrate()
         assert "legalisir" in c.sops and c.service("legalisir")["standard_minutes"] == 7
@@ -95,6 +101,7 @@ def test_hook_register_printer_drivers(settings_dict):
             return {"testprn": lambda spec, profile, timeout: made.append(spec) or "printer-object"}
 
     from antrean import create_app
+
     app = create_app(settings_dict, plugins=(Drivers(),))
     other = Antrean(settings_dict, builtins=("hardware.plugin",), entry_points=False)
     try:
@@ -195,11 +202,13 @@ def test_hook_authenticate_device(settings_dict):
     app = create_app(settings_dict, plugins=(Badges(),))
     try:
         client = app.test_client()
-        r = client.post("/api/v1/tickets", json={"service": "ktp", "device_id": "claimed"},
-                        headers={"X-Device-Key": "badge-123"})
+        r = client.post(
+            "/api/v1/tickets", json={"service": "ktp", "device_id": "claimed"}, headers={"X-Device-Key": "badge-123"}
+        )
         assert r.status_code == 201 and r.get_json()["device_id"] == "kiosk-badge"
-        r = client.post("/api/v1/tickets", json={"service": "ktp", "device_id": "claimed"},
-                        headers={"X-Device-Key": "ak_unknown"})  # nobody knows it: only a claim
+        r = client.post(
+            "/api/v1/tickets", json={"service": "ktp", "device_id": "claimed"}, headers={"X-Device-Key": "ak_unknown"}
+        )  # nobody knows it: only a claim
         assert r.status_code == 201 and r.get_json()["device_id"] == "claimed"
         key = app.extensions["antrean"].extensions["hardware"].devices.add("kiosk-lobi")  # the hardware plugin's
         r = client.post("/api/v1/tickets", json={"service": "ktp"}, headers={"X-Device-Key": key})
@@ -228,8 +237,18 @@ def test_hook_health_check(settings_dict):
         r = app.test_client().get("/-/health")
         body = r.get_json()
         assert r.status_code == 200 and body["status"] == "ok"
-        assert set(body) == {"status", "version", "office", "database", "redis", "printers", "spooler", "ups",
-                             "problems", "checked_at"}
+        assert set(body) == {
+            "status",
+            "version",
+            "office",
+            "database",
+            "redis",
+            "printers",
+            "spooler",
+            "ups",
+            "problems",
+            "checked_at",
+        }
         assert body["ups"] == {"on_battery": True} and [p["name"] for p in body["printers"]] == ["default"]
         assert body["problems"] == ["ups: on battery", "plugin Broken: health check failed (RuntimeError)"]
     finally:
@@ -328,8 +347,12 @@ def test_hook_event_published(rec_core, counter, clerk, admin):
     events = rec_core.recorder.events
     # each event first, then the specific hook it belongs to: one dispatcher, one order
     assert [e for e in events if e[0] in ("event", "issued", "called") and e[1] != "user.changed"] == [
-        ("event", "ticket.issued"), ("issued", "B001"), ("event", "ticket.called"), ("called", "B001", "call", 1, 1),
-        ("event", "settings.changed")]
+        ("event", "ticket.issued"),
+        ("issued", "B001"),
+        ("event", "ticket.called"),
+        ("called", "B001", "call", 1, 1),
+        ("event", "settings.changed"),
+    ]
 
 
 def test_hook_ticket_issuing(rec_core):
@@ -343,8 +366,10 @@ def test_hook_ticket_replayed(rec_core):
     again, created = rec_core.tickets.issue("ktp", idempotency_key="tap-123456")
     assert first["recorded_in_transaction"] is True and not created
     assert again["recorded_in_transaction"] == "replayed"
-    assert [e for e in rec_core.recorder.events if e[0] not in ("issued", "event")] == [("issuing", "B001"),
-                                                                                       ("replayed", "B001")]
+    assert [e for e in rec_core.recorder.events if e[0] not in ("issued", "event")] == [
+        ("issuing", "B001"),
+        ("replayed", "B001"),
+    ]
 
 
 def test_hook_ticket_issued(rec_core):
@@ -375,8 +400,10 @@ def test_hook_step_completed(rec_core, counter, clerk):
     app = rec_core.workflow.open(clerk, ticket_id=call["ticket_id"], applicant_name="Ani")
     rec_core.workflow.complete_step(app["id"], 2, clerk, outcome="DONE")
     rec_core.workflow.complete_step(app["id"], 3, clerk, outcome="MS")
-    assert [e for e in rec_core.recorder.events if e[0] == "step"] == [("step", app["id"], 2, "DONE"),
-                                                                        ("step", app["id"], 3, "MS")]
+    assert [e for e in rec_core.recorder.events if e[0] == "step"] == [
+        ("step", app["id"], 2, "DONE"),
+        ("step", app["id"], 3, "MS"),
+    ]
 
 
 def test_hook_shutdown(settings_dict):
@@ -393,8 +420,10 @@ def test_hook_openapi_paths(settings_dict):
     class Surveys:
         @hookimpl
         def openapi_paths(self, core):
-            return {"/surveys": {"post": {"summary": "Answer the survey",
-                                          "responses": {"201": {"description": "Saved"}}}}}
+            return {
+                "/surveys": {"post": {"summary": "Answer the survey", "responses": {"201": {"description": "Saved"}}}}
+            }
+
     app = create_app(settings_dict | {"start_workers": False}, plugins=(Surveys(),))
     try:
         paths = app.test_client().get("/api/v1/openapi.json").json["paths"]
@@ -412,8 +441,17 @@ def test_hook_register_settings(settings_dict, monkeypatch):
 
         @hookimpl
         def register_settings(self):
-            return [{"name": "idle_seconds", "type": "int", "default": 40, "min": 5, "max": 600,
-                     "description": "back to the start after this long"}]
+            return [
+                {
+                    "name": "idle_seconds",
+                    "type": "int",
+                    "default": 40,
+                    "min": 5,
+                    "max": 600,
+                    "description": "back to the start after this long",
+                }
+            ]
+
     monkeypatch.setenv("ANTREAN_KIOS2_IDLE_SECONDS", "90")
     c = Antrean(settings_dict, plugins=(Kiosk2(),), builtins=(), entry_points=False)
     try:
@@ -421,8 +459,11 @@ def test_hook_register_settings(settings_dict, monkeypatch):
     finally:
         c.close()
     monkeypatch.setenv("ANTREAN_KIOS2_IDLE_SECONDS", "1")
-    with pytest.raises(ConfigError, match="ANTREAN_KIOS2_IDLE_SECONDS: setting 'idle_seconds' of the plugin kios2: "
-                                          "expected a whole number from 5 to 600, got '1'"):
+    with pytest.raises(
+        ConfigError,
+        match="ANTREAN_KIOS2_IDLE_SECONDS: setting 'idle_seconds' of the plugin kios2: "
+        "expected a whole number from 5 to 600, got '1'",
+    ):
         Antrean(settings_dict, plugins=(Kiosk2(),), builtins=(), entry_points=False)
 
 
@@ -445,6 +486,7 @@ def test_hook_register_commands():
     @click.group()
     def cli():
         pass
+
     host = build_plugin_host((Greeter(),), builtins=(), entry_points=False)
     host.hook.register_commands(cli=cli)
     r = CliRunner().invoke(cli, ["salam", "Ani"])

@@ -1,4 +1,5 @@
 """The one translation system: catalogs complete, every message id in code found in them, pages in id and en."""
+
 from __future__ import annotations
 
 import re
@@ -13,10 +14,23 @@ from antrean.kernel.errors import Conflict, Invalid, NotFound
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["antrean", "console", "kiosk", "display", "publik", "notifier", "hardware", "plugins"]
-ERROR_CLASSES = ["Invalid", "NotFound", "Conflict", "Forbidden", "Unauthorized", "Unavailable", "AntreanError",
-                 "TooManyAttempts"]
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "lazy_gettext": None, "LazyString": None,
-            **{name: None for name in ERROR_CLASSES}}
+ERROR_CLASSES = [
+    "Invalid",
+    "NotFound",
+    "Conflict",
+    "Forbidden",
+    "Unauthorized",
+    "Unavailable",
+    "AntreanError",
+    "TooManyAttempts",
+]
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "N_": None,
+    "lazy_gettext": None,
+    "LazyString": None,
+    **{name: None for name in ERROR_CLASSES},
+}
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 
@@ -31,7 +45,8 @@ def extracted() -> dict[str, str]:
     found = {}
     for top in SOURCES:
         for filename, lineno, message, _comments, context in extract_from_dir(
-                str(ROOT / top), METHODS, keywords=KEYWORDS, strip_comment_tags=True):
+            str(ROOT / top), METHODS, keywords=KEYWORDS, strip_comment_tags=True
+        ):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
                 found.setdefault(msgid if context is None else (context, msgid), f"{top}/{filename}:{lineno}")
@@ -41,29 +56,36 @@ def extracted() -> dict[str, str]:
 def table_msgids() -> dict[str, str]:
     """Message ids kept in tables (shown through ``_(…)`` or ``gettext`` where they are used)."""
     from antrean.services import booking, calendar, exports, notify
-    from console import views  # first: it imports the console's other modules
     from console import notify as console_notify
+    from console import views  # first: it imports the console's other modules
     from kiosk import texts as kiosk_texts
     from publik import texts as publik_texts
 
     out = {}
-    from display import plugin as display
-
     from console import audit_text
+    from display import plugin as display
 
     for table in (audit_text.ACTIONS, audit_text.FIELDS):
         for key, text in table.items():
             out[text] = f"console.audit_text[{key}]"
     for key, text in audit_text.TARGETS.items():
         out["audit", text] = f"console.audit_text.TARGETS[{key}]"
-    for name, table in [("kiosk.texts.ID", kiosk_texts.ID), ("publik.texts.ID", publik_texts.ID),
-                        ("display.LABEL_IDS", display.LABEL_IDS), ("console.views.SCRIPT_TEXTS", views.SCRIPT_TEXTS)]:
+    for name, table in [
+        ("kiosk.texts.ID", kiosk_texts.ID),
+        ("publik.texts.ID", publik_texts.ID),
+        ("display.LABEL_IDS", display.LABEL_IDS),
+        ("console.views.SCRIPT_TEXTS", views.SCRIPT_TEXTS),
+    ]:
         for key, text in table.items():
             out[text] = f"{name}[{key}]"  # a (context, msgid) tuple stays a tuple
-    labels = {"console.views.SLA_LABELS": views.SLA_LABELS, "console.views.OUTCOMES": views.OUTCOMES,
-              "console.views.STATUS": views.STATUS, "console.views.PRINTER_STATES": views.PRINTER_STATES,
-              "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS, "console.views.CANCEL_REASONS":
-              dict(views.CANCEL_REASONS)}
+    labels = {
+        "console.views.SLA_LABELS": views.SLA_LABELS,
+        "console.views.OUTCOMES": views.OUTCOMES,
+        "console.views.STATUS": views.STATUS,
+        "console.views.PRINTER_STATES": views.PRINTER_STATES,
+        "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS,
+        "console.views.CANCEL_REASONS": dict(views.CANCEL_REASONS),
+    }
     for name, table in labels.items():
         for key, value in table.items():
             out[value] = f"{name}[{key}]"
@@ -110,8 +132,11 @@ def test_no_catalog_entry_is_untranslated_or_fuzzy():
 
 def test_the_checks_catch_an_untranslated_entry(tmp_path):
     po = tmp_path / "messages.po"
-    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
-                  'msgid "Tiket"\nmsgstr ""\n\n#, fuzzy\nmsgid "Loket"\nmsgstr "Counter"\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Tiket"\nmsgstr ""\n\n#, fuzzy\nmsgid "Loket"\nmsgstr "Counter"\n',
+        encoding="utf-8",
+    )
     with po.open("rb") as f:
         cat = read_po(f, locale="en")
     assert [m.id for m in cat if m.id and (not m.string or m.fuzzy)] == ["Tiket", "Loket"]
@@ -158,10 +183,13 @@ def test_kernel_does_not_import_flask():
     assert not {n for n in names if n and n.split(".")[0].startswith("flask")}
 
 
-@pytest.mark.parametrize("lang, expect, absent", [
-    ("id", ["Masuk", "Kata sandi"], ["Password"]),
-    ("en", ["Password"], ["Kata sandi"]),
-])
+@pytest.mark.parametrize(
+    "lang, expect, absent",
+    [
+        ("id", ["Masuk", "Kata sandi"], ["Password"]),
+        ("en", ["Password"], ["Kata sandi"]),
+    ],
+)
 def test_login_page_in_both_languages(client, lang, expect, absent):
     html = client.get(f"/console/masuk?lang={lang}").get_data(as_text=True)
     for text in expect:
@@ -170,8 +198,9 @@ def test_login_page_in_both_languages(client, lang, expect, absent):
         assert text not in html
     # a required field left empty: the form's (lazy) message in the page's language
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-    html = client.post(f"/console/masuk?lang={lang}", data={"username": "", "password": "", "csrf_token": token}
-                       ).get_data(as_text=True)
+    html = client.post(
+        f"/console/masuk?lang={lang}", data={"username": "", "password": "", "csrf_token": token}
+    ).get_data(as_text=True)
     assert ("Nama pengguna wajib diisi." in html) == (lang == "id")
     assert ("Username is required." in html) == (lang == "en")
 
@@ -192,14 +221,23 @@ def test_every_audited_action_reads_as_a_sentence():
 
     missing = (set(AUDIT_EVENTS) | set(AUDIT_ONLY)) - set(audit_text.ACTIONS)
     assert not missing, f"audited actions without a sentence in console/audit_text.py: {sorted(missing)}"
-    entry = {"action": "service.update", "target_type": "service", "target_id": "kk", "actor": "admin",
-             "detail": {"old": {"quota": 50, "active": True}, "new": {"quota": 60, "active": True}}}
+    entry = {
+        "action": "service.update",
+        "target_type": "service",
+        "target_id": "kk",
+        "actor": "admin",
+        "detail": {"old": {"quota": 50, "active": True}, "new": {"quota": 60, "active": True}},
+    }
     assert audit_text.action(entry, "id") == "Mengubah layanan kk"
     assert audit_text.action(entry, "en") == "Changed service kk"
     assert audit_text.details(entry, "id") == ["Kuota: 50 → 60"]
     assert audit_text.details(entry, "en") == ["Quota: 50 → 60"]
-    call = {"action": "ticket.call", "target_type": "ticket", "target_id": "12",
-            "detail": {"at": "x", "event": {"number": "A-007", "counter": 2}}}
+    call = {
+        "action": "ticket.call",
+        "target_type": "ticket",
+        "target_id": "12",
+        "detail": {"at": "x", "event": {"number": "A-007", "counter": 2}},
+    }
     assert audit_text.action(call, "id") == "Memanggil tiket A-007"
     assert audit_text.details(call, "en") == ["Counter: 2"]
 

@@ -11,6 +11,7 @@ Only runtime imports count: an ``if TYPE_CHECKING:`` block is skipped. The rules
   services import no underscore name of another service, and no module reaches one through the core
   (``core.tickets._view``).
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,13 +21,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("antrean", "kiosk", "display", "console", "publik", "notifier", "hardware", "plugins")
 FACES = ("kiosk", "display", "console", "publik", "notifier")
-ABOVE_KERNEL = ("antrean.services", "antrean.web", "antrean.core", "antrean.cli", "antrean.entry",
-                "antrean.gunicorn_conf", "antrean.__main__") + FACES + ("hardware", "plugins")
+ABOVE_KERNEL = (
+    (
+        "antrean.services",
+        "antrean.web",
+        "antrean.core",
+        "antrean.cli",
+        "antrean.entry",
+        "antrean.gunicorn_conf",
+        "antrean.__main__",
+    )
+    + FACES
+    + ("hardware", "plugins")
+)
 
 #: (importing module, imported module or its package, reason): the only imports allowed inside a function
 ALLOWED_LOCAL = {
-    ("antrean", "antrean.web.app", "``import antrean`` (the command's first import) stays light: antrean.entry "
-                                   "monkey-patches for gevent before Flask, ssl or psycopg are imported"),
+    (
+        "antrean",
+        "antrean.web.app",
+        "``import antrean`` (the command's first import) stays light: antrean.entry "
+        "monkey-patches for gevent before Flask, ssl or psycopg are imported",
+    ),
     ("antrean.entry", "gevent", "the patch itself, only for ``antrean run``"),
     ("antrean.entry", "antrean.cli", "imported after the patch, never before"),
     ("antrean.kernel.runtime", "gevent", "only in a process that gevent patched (``patched()`` checks first)"),
@@ -47,8 +63,9 @@ def _module_name(path: Path) -> str:
 
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
-        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +88,7 @@ def project() -> tuple[dict, list]:
                     base = child.module or ""
                     if child.level:  # relative: from the module's package
                         package = module.split(".") if is_package else module.split(".")[:-1]
-                        package = package[:len(package) - (child.level - 1)]
+                        package = package[: len(package) - (child.level - 1)]
                         base = ".".join(package + ([base] if base else []))
                     names = tuple(a.name for a in child.names)
                     for name in names:  # ``from pkg import submodule`` imports the submodule
@@ -107,8 +124,15 @@ def _where(module: str, line: int) -> str:
 
 def test_the_graph_is_the_project():
     modules, imports = project()
-    assert {"antrean.core", "antrean.kernel.db", "antrean.services.queue", "antrean.web.app", "console.views",
-            "hardware.plugin", "plugins.ektp"} <= set(modules)
+    assert {
+        "antrean.core",
+        "antrean.kernel.db",
+        "antrean.services.queue",
+        "antrean.web.app",
+        "console.views",
+        "hardware.plugin",
+        "plugins.ektp",
+    } <= set(modules)
     assert len(imports) > 500
 
 
@@ -185,12 +209,24 @@ def test_layers():
         if _within(module, "antrean.kernel"):
             if target == "antrean" and set(names) <= {"__version__"}:
                 continue
-            if _within(target, *ABOVE_KERNEL) or _within(target, "flask", "flask_login", "flask_wtf",
-                                                         "flask_socketio", "flask_limiter"):
+            if _within(target, *ABOVE_KERNEL) or _within(
+                target, "flask", "flask_login", "flask_wtf", "flask_socketio", "flask_limiter"
+            ):
                 wrong.append(f"{where} (the kernel imports nothing above it)")
         elif _within(module, "antrean.services"):
-            if _within(target, "antrean.web", "antrean.core", "antrean.cli", "flask", "flask_login", "flask_wtf",
-                       "flask_socketio", "flask_limiter", *FACES, "hardware"):
+            if _within(
+                target,
+                "antrean.web",
+                "antrean.core",
+                "antrean.cli",
+                "flask",
+                "flask_login",
+                "flask_wtf",
+                "flask_socketio",
+                "flask_limiter",
+                *FACES,
+                "hardware",
+            ):
                 wrong.append(f"{where} (services import the kernel, never Flask, the web layer or the core)")
             if _within(target, "antrean.services") and target != module and any(n.startswith("_") for n in names):
                 wrong.append(f"{where} {names} (another service's private names)")
@@ -206,8 +242,11 @@ def test_no_import_inside_a_function_unless_listed():
     _modules, imports = project()
     allowed = {(m, t) for m, t, _reason in ALLOWED_LOCAL}
     local = [(m, t, line) for m, t, _names, line, in_function in imports if in_function]
-    wrong = [f"{_where(m, line)}: {m} imports {t} inside a function"
-             for m, t, line in local if not any(m == am and _within(t, at) for am, at in allowed)]
+    wrong = [
+        f"{_where(m, line)}: {m} imports {t} inside a function"
+        for m, t, line in local
+        if not any(m == am and _within(t, at) for am, at in allowed)
+    ]
     assert not wrong, "import at the top (or add it to ALLOWED_LOCAL with its reason):\n" + "\n".join(wrong)
     stale = {(am, at) for am, at in allowed if not any(m == am and _within(t, at) for m, t, _line in local)}
     assert not stale, f"ALLOWED_LOCAL lists imports that are gone: {sorted(stale)}"
@@ -237,6 +276,9 @@ def test_no_private_service_attribute_across_modules():
     services = "tickets|queue|workflow|users|reports|survey|notify|booking|calendar"
     private = re.compile(rf"\bcore\.({services})\._[a-z]\w*")
     modules, _imports = project()
-    wrong = [f"{path.relative_to(ROOT)}: {m.group(0)}" for module, path in modules.items()
-             for m in private.finditer(path.read_text(encoding="utf-8"))]
+    wrong = [
+        f"{path.relative_to(ROOT)}: {m.group(0)}"
+        for module, path in modules.items()
+        for m in private.finditer(path.read_text(encoding="utf-8"))
+    ]
     assert not wrong, "\n".join(wrong)

@@ -1,4 +1,5 @@
 """Ticket lifecycle: every ticket ends in exactly one outcome with time and actor; never served without a start."""
+
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,7 @@ from antrean.kernel.errors import Conflict, Invalid
 from antrean.kernel.models import AuditLog, Ticket
 from antrean.kernel.timeutil import utcnow
 
-DAY1 = datetime(2026, 11, 26, 2, 0)   # 09:00 WIB, naive UTC as the models store it
+DAY1 = datetime(2026, 11, 26, 2, 0)  # 09:00 WIB, naive UTC as the models store it
 
 
 @pytest.fixture
@@ -32,12 +33,12 @@ def issue(core, n, service="ktp", at=None):
 def test_call_next_closes_a_called_but_never_started_ticket_as_no_show(core, counter, clerk):
     a, b = issue(core, 2)
     core.queue.call_next(counter["id"], clerk)
-    core.queue.call_next(counter["id"], clerk)           # A was never started
+    core.queue.call_next(counter["id"], clerk)  # A was never started
     t = row(core, a["id"])
     assert (t.status, t.outcome, t.outcome_by) == ("done", "no_show", clerk.id)
     assert t.started_at is None and t.finished_at is None and t.outcome_at is not None
     core.queue.start(counter["id"], clerk)
-    core.queue.call_next(counter["id"], clerk)           # B was started: served, its service ends now
+    core.queue.call_next(counter["id"], clerk)  # B was started: served, its service ends now
     t = row(core, b["id"])
     assert (t.outcome, t.outcome_by) == ("served", clerk.id)
     assert t.started_at <= t.finished_at == t.outcome_at
@@ -65,8 +66,8 @@ def test_timestamps_and_recalls_are_kept(core, counter, clerk):
     core.queue.call_ticket(counter["id"], a["id"], clerk, now=t0 + timedelta(minutes=5))
     core.queue.recall(counter["id"], clerk, now=t0 + timedelta(minutes=6))
     t = row(core, a["id"])
-    assert t.first_called_at == t0 and t.called_at == t0 + timedelta(minutes=6)   # the latest call
-    assert t.recall_count == 3 and t.recalls == 1     # all recalls of the visit; recalls of the current call
+    assert t.first_called_at == t0 and t.called_at == t0 + timedelta(minutes=6)  # the latest call
+    assert t.recall_count == 3 and t.recalls == 1  # all recalls of the visit; recalls of the current call
 
 
 def test_cancel_needs_a_reason_and_closes_once(core, counter, clerk):
@@ -77,14 +78,14 @@ def test_cancel_needs_a_reason_and_closes_once(core, counter, clerk):
     assert view["outcome"] == "cancelled" and view["cancel_reason"].startswith("Tiket ganda")
     with pytest.raises(Conflict):
         core.queue.cancel(a["id"], "lagi", clerk)
-    assert core.queue.call_next(counter["id"], clerk)["number"] == b["number"]   # a cancelled ticket is not called
+    assert core.queue.call_next(counter["id"], clerk)["number"] == b["number"]  # a cancelled ticket is not called
 
 
 def test_skipped_ticket_can_come_back_and_be_served(core, counter, clerk):
     (a,) = issue(core, 1)
     core.queue.call_next(counter["id"], clerk)
     core.queue.skip(counter["id"], clerk)
-    assert row(core, a["id"]).outcome is None             # still may come back today
+    assert row(core, a["id"]).outcome is None  # still may come back today
     core.queue.call_ticket(counter["id"], a["id"], clerk)
     core.queue.start(counter["id"], clerk)
     assert core.queue.finish(counter["id"], clerk)["outcome"] == "served"
@@ -105,21 +106,35 @@ def test_the_next_day_closes_yesterdays_open_tickets(core, admin, make_user):
     core.queue.start(lokets[3], clerk, now=at)
 
     day2 = DAY1 + timedelta(days=1)
-    today = core.tickets.issue("ktp", now=day2)[0]       # the first action of the next day
-    got = {name: row(core, t["id"]) for name, t in
-           {"waiting": waiting, "called": called, "skipped": skipped, "held": held, "serving": serving}.items()}
-    assert {k: t.outcome for k, t in got.items()} == {"waiting": "expired", "called": "no_show",
-                                                     "skipped": "no_show", "held": "expired", "serving": "served"}
+    today = core.tickets.issue("ktp", now=day2)[0]  # the first action of the next day
+    got = {
+        name: row(core, t["id"])
+        for name, t in {
+            "waiting": waiting,
+            "called": called,
+            "skipped": skipped,
+            "held": held,
+            "serving": serving,
+        }.items()
+    }
+    assert {k: t.outcome for k, t in got.items()} == {
+        "waiting": "expired",
+        "called": "no_show",
+        "skipped": "no_show",
+        "held": "expired",
+        "serving": "served",
+    }
     assert all(t.outcome_by is None and t.outcome_at == day2 and t.status == "done" for t in got.values())
-    assert got["serving"].finished_at is None            # nobody recorded the end: not invented
+    assert got["serving"].finished_at is None  # nobody recorded the end: not invented
     assert row(core, today["id"]).outcome is None
-    assert core.queue.close_past_days(day2) == 0          # once per day
+    assert core.queue.close_past_days(day2) == 0  # once per day
 
 
 def test_close_day_command(core, settings_dict):
     from click.testing import CliRunner
 
     from antrean.cli import main
+
     issue(core, 2, at=DAY1)
     r = CliRunner().invoke(main, ["close-day"], env={"ANTREAN_INSTANCE_PATH": settings_dict["instance_path"]})
     assert r.exit_code == 0, r.output
@@ -136,10 +151,14 @@ def test_transfer_closes_the_visit_and_links_its_continuation(core, admin, count
     moved = core.queue.transfer(counter["id"], "kk", clerk)
     old = row(core, a["id"])
     assert (old.outcome, old.outcome_by, old.service_code) == ("transferred", clerk.id, "ktp")
-    assert old.finished_at is not None                   # the KTP desk's part was served and ended
+    assert old.finished_at is not None  # the KTP desk's part was served and ended
     assert (moved["number"], moved["service"], moved["status"], moved["transferred_from"]) == (
-        a["number"], "kk", "waiting", a["id"])
-    assert moved["issued_at"] == a["issued_at"]          # keeps its place by arrival
+        a["number"],
+        "kk",
+        "waiting",
+        a["id"],
+    )
+    assert moved["issued_at"] == a["issued_at"]  # keeps its place by arrival
     # the citizen's paper (the old token) follows the visit
     assert core.tickets.by_token(a["token"])["service"] == "kk"
     call = core.queue.call_next(kk["id"], clerk)
@@ -158,6 +177,7 @@ def test_ticket_closed_events_carry_the_outcome(core, counter, clerk):
         def event_published(self, core, event):
             if event.type == "ticket.closed":
                 seen.append((event.data["number"], event.data["outcome"], event.actor))
+
     core.plugins.pm.register(Sink())
     a, b = issue(core, 2)
     core.queue.call_next(counter["id"], clerk)
@@ -171,6 +191,7 @@ def test_ticket_closed_events_carry_the_outcome(core, counter, clerk):
 
 def test_application_starts_the_ticket_and_its_last_step_serves_it(core, counter, make_user):
     from antrean.kernel.sop import STAFF_ROLES
+
     clerk = make_user(core, "loket", [r for r in STAFF_ROLES if r != "admin"])
     (a,) = issue(core, 1, service="sktm")
     core.queue.call_next(counter["id"], clerk)
@@ -196,6 +217,7 @@ def race(core, cid, clerk, expected):
             results.append(core.queue.call_next(cid, clerk, **kw))
         except Conflict as exc:
             results.append(exc.code)
+
     threads = [threading.Thread(target=press) for _ in range(2)]
     for t in threads:
         t.start()
@@ -255,30 +277,54 @@ def test_migration_gives_old_rows_their_true_outcome(tmp_path):
     try:
         upgrade(db, "0002")
         with db.engine.begin() as c:
-            c.execute(text("INSERT INTO office (id, code, name, address, timezone) VALUES (1, 'x', 'X', '', 'Asia/Jakarta')"))
+            c.execute(
+                text("INSERT INTO office (id, code, name, address, timezone) VALUES (1, 'x', 'X', '', 'Asia/Jakarta')")
+            )
             c.execute(text("INSERT INTO counter (id, office_id, name, number, active) VALUES (1, 1, 'L1', 1, 1)"))
-            for tid, status, started, finished in ((1, "done", None, "2026-11-20 03:10:00"),
-                                                   (2, "done", "2026-11-20 03:05:00", "2026-11-20 03:20:00"),
-                                                   (3, "waiting", None, None)):
-                c.execute(text(
-                    "INSERT INTO ticket (id, office_id, service_code, letter, day, seq, number, status, token, "
-                    "recalls, issued_at, called_at, started_at, finished_at, counter_id) VALUES (:id, 1, 'ktp', 'B', "
-                    "'2026-11-20', :id, :num, :st, :tok, 0, '2026-11-20 02:00:00', '2026-11-20 03:00:00', :sa, :fa, 1)"),
-                    {"id": tid, "num": f"B00{tid}", "st": status, "tok": f"token-{tid}-abcdef", "sa": started,
-                     "fa": finished})
-            for seq, tid, kind, at in ((1, 1, "call", "2026-11-20 02:50:00"), (2, 1, "recall", "2026-11-20 02:55:00"),
-                                       (3, 2, "call", "2026-11-20 03:00:00")):
-                c.execute(text("INSERT INTO call (seq, office_id, ticket_id, counter_id, kind, at) "
-                               "VALUES (:s, 1, :t, 1, :k, :a)"), {"s": seq, "t": tid, "k": kind, "a": at})
+            for tid, status, started, finished in (
+                (1, "done", None, "2026-11-20 03:10:00"),
+                (2, "done", "2026-11-20 03:05:00", "2026-11-20 03:20:00"),
+                (3, "waiting", None, None),
+            ):
+                c.execute(
+                    text(
+                        "INSERT INTO ticket (id, office_id, service_code, letter, day, seq, number, status, token, "
+                        "recalls, issued_at, called_at, started_at, finished_at, counter_id) VALUES (:id, 1, 'ktp', 'B', "
+                        "'2026-11-20', :id, :num, :st, :tok, 0, '2026-11-20 02:00:00', '2026-11-20 03:00:00', :sa, :fa, 1)"
+                    ),
+                    {
+                        "id": tid,
+                        "num": f"B00{tid}",
+                        "st": status,
+                        "tok": f"token-{tid}-abcdef",
+                        "sa": started,
+                        "fa": finished,
+                    },
+                )
+            for seq, tid, kind, at in (
+                (1, 1, "call", "2026-11-20 02:50:00"),
+                (2, 1, "recall", "2026-11-20 02:55:00"),
+                (3, 2, "call", "2026-11-20 03:00:00"),
+            ):
+                c.execute(
+                    text(
+                        "INSERT INTO call (seq, office_id, ticket_id, counter_id, kind, at) "
+                        "VALUES (:s, 1, :t, 1, :k, :a)"
+                    ),
+                    {"s": seq, "t": tid, "k": kind, "a": at},
+                )
         upgrade(db)
         with db.read() as s:
             rows = {t.id: t for t in s.execute(select(Ticket)).scalars()}
-        assert [(rows[i].outcome, rows[i].outcome_by) for i in (1, 2, 3)] == [("no_show", None), ("served", None),
-                                                                             (None, None)]
+        assert [(rows[i].outcome, rows[i].outcome_by) for i in (1, 2, 3)] == [
+            ("no_show", None),
+            ("served", None),
+            (None, None),
+        ]
         assert rows[1].outcome_at == datetime(2026, 11, 20, 3, 10) and rows[2].outcome_at == rows[2].finished_at
         assert rows[1].first_called_at == datetime(2026, 11, 20, 2, 50) and rows[1].recall_count == 1
         assert rows[3].leg == 0 and rows[3].recall_count == 0 and rows[3].first_called_at is None
-        with db.engine.connect() as c:   # the foreign keys still hold after the table copy
+        with db.engine.connect() as c:  # the foreign keys still hold after the table copy
             assert c.execute(text("PRAGMA foreign_key_check")).all() == []
             assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
     finally:

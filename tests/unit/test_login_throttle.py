@@ -1,5 +1,6 @@
 """Login throttling that holds: counted atomically before a password is checked, per (name, address) and per
 address; no account lock anyone could trigger; the same work whether the name exists; few audit rows."""
+
 from __future__ import annotations
 
 import threading
@@ -9,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from antrean.services import users as users_mod
 from antrean.kernel.errors import Unauthorized
 from antrean.kernel.models import AuditLog
+from antrean.services import users as users_mod
 from antrean.services.users import TooManyAttempts
 
 ATTACKER, DESK = "10.0.0.66", "10.0.0.10"
@@ -28,6 +29,7 @@ def evaluated(monkeypatch):
         with lock:
             calls.append(hash_)
         return real(hash_, password)
+
     monkeypatch.setattr(users_mod, "password_matches", counting)
     return calls
 
@@ -53,6 +55,7 @@ def parallel_guesses(core, n=40) -> list[str]:
     def guess(i):
         barrier.wait()
         return attempt(core, "camat", f"tebakan-{i:03d}")
+
     with ThreadPoolExecutor(n) as pool:
         return list(pool.map(guess, range(n)))
 
@@ -77,7 +80,7 @@ def test_forty_parallel_guesses_get_at_most_five_evaluated(settings_dict, databa
 def test_the_lock_is_per_address_not_per_account(core, camat, evaluated):
     for i in range(5):
         assert attempt(core, "camat", f"salah-{i}") == "wrong"
-    assert attempt(core, "camat", "rahasia123") == "locked"          # the right password: still refused there
+    assert attempt(core, "camat", "rahasia123") == "locked"  # the right password: still refused there
     assert attempt(core, "camat", "rahasia123", source=DESK) == "ok"  # the Camat at her desk is not locked out
 
 
@@ -94,7 +97,7 @@ def test_known_and_unknown_names_cost_the_same_hash(core, camat, evaluated):
     attempt(core, "camat", "salah-salah")
     attempt(core, "tidak-ada", "salah-salah")
     assert len(evaluated) == 2
-    assert evaluated[0].split("$")[0] == evaluated[1].split("$")[0]   # same method and cost parameters
+    assert evaluated[0].split("$")[0] == evaluated[1].split("$")[0]  # same method and cost parameters
 
 
 def test_a_disabled_account_is_hashed_too(core, make_user, admin, evaluated):
@@ -118,7 +121,7 @@ def test_success_clears_the_names_count(core, camat):
     for _ in range(3):
         attempt(core, "camat", "salah-salah")
     assert attempt(core, "camat", "rahasia123") == "ok"
-    for _ in range(4):   # 3 earlier failures are forgotten: 4 more are still allowed
+    for _ in range(4):  # 3 earlier failures are forgotten: 4 more are still allowed
         assert attempt(core, "camat", "salah-salah") == "wrong"
 
 

@@ -1,10 +1,11 @@
 """Gap-free, unique ticket numbers per (office, letter, office day): the races on SQLite and PostgreSQL
 (``any_core``), the rest on SQLite; more PostgreSQL locking in tests/services."""
+
 from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -53,6 +54,7 @@ def test_idempotency_key_returns_the_same_ticket(core):
 
 def test_rolled_back_issue_leaves_no_hole(core):
     """A hook that fails inside the issuing transaction rolls the counter back too."""
+
     class Boom:
         from antrean.kernel.hookspecs import hookimpl
 
@@ -93,9 +95,16 @@ def test_service_hours_and_disabled(core, admin):
     assert exc.value.code == "service_disabled"
 
 
-@pytest.mark.parametrize("service,priority,key", [
-    ("nope", None, None), (5, None, None), ("ktp", "vip", None), ("ktp", None, "short"), ("ktp", None, "bad key!!"),
-])
+@pytest.mark.parametrize(
+    "service,priority,key",
+    [
+        ("nope", None, None),
+        (5, None, None),
+        ("ktp", "vip", None),
+        ("ktp", None, "short"),
+        ("ktp", None, "bad key!!"),
+    ],
+)
 def test_bad_input_is_refused(core, service, priority, key):
     with pytest.raises((Invalid, NotFound)):
         core.tickets.issue(service, priority, idempotency_key=key)
@@ -105,6 +114,7 @@ def _numbers(core, service="ktp"):
     from sqlalchemy import select
 
     from antrean.kernel.models import Ticket
+
     with core.db.read() as s:
         return sorted(s.execute(select(Ticket.seq).where(Ticket.service_code == service)).scalars())
 
@@ -144,8 +154,13 @@ core.close()
 
 def run_processes(instance, url, processes=2, each=100):
     import subprocess
-    procs = [subprocess.Popen([sys.executable, "-c", ISSUER, str(instance), url, str(each)],
-                              stdin=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(processes)]
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", ISSUER, str(instance), url, str(each)], stdin=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(processes)
+    ]
     for p in procs:
         p.stdin.write(b"go\n")
         p.stdin.flush()
@@ -178,6 +193,7 @@ def test_a_failing_request_in_a_group_commit_leaves_no_hole(core):
             return core.tickets.issue("ktp", "disabilitas" if i % 4 == 0 else None)[0]["number"]
         except RuntimeError:
             return None
+
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(200)))
     issued = [r for r in results if r]

@@ -1,4 +1,5 @@
 """Operations: settings checked at start-up, logging, backup/restore, user management from the CLI."""
+
 from __future__ import annotations
 
 import io
@@ -21,30 +22,33 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- settings ----------------------------------------------------------------------
-@pytest.mark.parametrize("env,message", [
-    ({"ANTREAN_AGENDA_FORMAT": "{nomor}/{code}"}, "agenda_format: '{nomor}/{code}' does not render (KeyError"),
-    ({"ANTREAN_AGENDA_FORMAT": "{seq:04d/{code}"}, "agenda_format"),
-    ({"ANTREAN_AGENDA_FORMAT": "KTP/{code}/{year}"}, "agenda_format: 'KTP/{code}/{year}' has no {seq}"),
-    ({"ANTREAN_PUBLIC_URL": "192.168.1.10:5000"}, "public_url: expected http://HOST"),
-    ({"ANTREAN_PUBLIC_URL": "http://192.168.1.10:99999"}, "public_url: bad port"),
-    ({"ANTREAN_PUBLIC_URL": "ftp://host/"}, "public_url"),
-    ({"ANTREAN_TOKEN_HOURS": "0"}, "token_hours: expected a whole number from 1"),
-    ({"ANTREAN_TOKEN_HOURS": "-3"}, "token_hours"),
-    ({"ANTREAN_SESSION_MINUTES": "0"}, "session_minutes"),
-    ({"ANTREAN_OFFICE_CODE": "kec sukamaju"}, "office_code: 1-40 characters"),
-    ({"ANTREAN_OFFICE_CODE": "*"}, "office_code"),
-    ({"ANTREAN_OFFICE_CODE": ""}, "office_code"),
-    ({"ANTREAN_PRINTER_PROFILE": "72mm"}, "printer_profile: expected 58mm or 80mm"),
-    ({"ANTREAN_LOG_FORMAT": "xml"}, "log_format"),
-    ({"ANTREAN_LOG_LEVEL": "loud"}, "log_level"),
-    ({"ANTREAN_DATABASE_URL": "mysql://u@h/db"}, "database_url: unknown scheme 'mysql'"),
-    ({"ANTREAN_DATABASE_URL": "foo"}, "database_url: cannot parse 'foo'"),
-    ({"ANTREAN_DATABASE_URL": "sqlite://"}, "database_url: no database named"),
-    ({"ANTREAN_DATABASE_URL": "postgresql://127.0.0.1/"}, "database_url: no database named"),
-    ({"ANTREAN_REDIS_URL": "127.0.0.1:6379"}, "redis_url: expected redis://"),
-    ({"ANTREAN_SECRET_KEY": "CHANGE-ME"}, "secret_key: too short or still the example"),
-    ({"ANTREAN_SECRET_KEY": "rahasia"}, "secret_key: too short"),
-])
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"ANTREAN_AGENDA_FORMAT": "{nomor}/{code}"}, "agenda_format: '{nomor}/{code}' does not render (KeyError"),
+        ({"ANTREAN_AGENDA_FORMAT": "{seq:04d/{code}"}, "agenda_format"),
+        ({"ANTREAN_AGENDA_FORMAT": "KTP/{code}/{year}"}, "agenda_format: 'KTP/{code}/{year}' has no {seq}"),
+        ({"ANTREAN_PUBLIC_URL": "192.168.1.10:5000"}, "public_url: expected http://HOST"),
+        ({"ANTREAN_PUBLIC_URL": "http://192.168.1.10:99999"}, "public_url: bad port"),
+        ({"ANTREAN_PUBLIC_URL": "ftp://host/"}, "public_url"),
+        ({"ANTREAN_TOKEN_HOURS": "0"}, "token_hours: expected a whole number from 1"),
+        ({"ANTREAN_TOKEN_HOURS": "-3"}, "token_hours"),
+        ({"ANTREAN_SESSION_MINUTES": "0"}, "session_minutes"),
+        ({"ANTREAN_OFFICE_CODE": "kec sukamaju"}, "office_code: 1-40 characters"),
+        ({"ANTREAN_OFFICE_CODE": "*"}, "office_code"),
+        ({"ANTREAN_OFFICE_CODE": ""}, "office_code"),
+        ({"ANTREAN_PRINTER_PROFILE": "72mm"}, "printer_profile: expected 58mm or 80mm"),
+        ({"ANTREAN_LOG_FORMAT": "xml"}, "log_format"),
+        ({"ANTREAN_LOG_LEVEL": "loud"}, "log_level"),
+        ({"ANTREAN_DATABASE_URL": "mysql://u@h/db"}, "database_url: unknown scheme 'mysql'"),
+        ({"ANTREAN_DATABASE_URL": "foo"}, "database_url: cannot parse 'foo'"),
+        ({"ANTREAN_DATABASE_URL": "sqlite://"}, "database_url: no database named"),
+        ({"ANTREAN_DATABASE_URL": "postgresql://127.0.0.1/"}, "database_url: no database named"),
+        ({"ANTREAN_REDIS_URL": "127.0.0.1:6379"}, "redis_url: expected redis://"),
+        ({"ANTREAN_SECRET_KEY": "CHANGE-ME"}, "secret_key: too short or still the example"),
+        ({"ANTREAN_SECRET_KEY": "rahasia"}, "secret_key: too short"),
+    ],
+)
 def test_every_bad_setting_is_one_line_naming_it(tmp_path, env, message):
     with pytest.raises(ConfigError) as exc:
         load_settings({"instance_path": str(tmp_path)}, environ=env)
@@ -53,11 +57,19 @@ def test_every_bad_setting_is_one_line_naming_it(tmp_path, env, message):
 
 
 def test_good_settings_pass(tmp_path):
-    s = load_settings({"instance_path": str(tmp_path)}, environ={
-        "ANTREAN_PUBLIC_URL": "http://192.168.1.10:5000/antrean", "ANTREAN_OFFICE_CODE": "kec-sukamaju_1",
-        "ANTREAN_AGENDA_FORMAT": "{office}-{seq}/{month}", "ANTREAN_PRINTER_PROFILE": "58mm",
-        "ANTREAN_DATABASE_URL": "postgresql://antrean@db.local/antrean", "ANTREAN_REDIS_URL": "redis://r:6379/2",
-        "ANTREAN_LOG_FORMAT": "json", "ANTREAN_LOG_LEVEL": "warning"})
+    s = load_settings(
+        {"instance_path": str(tmp_path)},
+        environ={
+            "ANTREAN_PUBLIC_URL": "http://192.168.1.10:5000/antrean",
+            "ANTREAN_OFFICE_CODE": "kec-sukamaju_1",
+            "ANTREAN_AGENDA_FORMAT": "{office}-{seq}/{month}",
+            "ANTREAN_PRINTER_PROFILE": "58mm",
+            "ANTREAN_DATABASE_URL": "postgresql://antrean@db.local/antrean",
+            "ANTREAN_REDIS_URL": "redis://r:6379/2",
+            "ANTREAN_LOG_FORMAT": "json",
+            "ANTREAN_LOG_LEVEL": "warning",
+        },
+    )
     assert s.office_code == "kec-sukamaju_1" and s.log_format == "json"
 
 
@@ -67,8 +79,9 @@ def test_database_reasons_in_one_line(tmp_path):
     closed = __import__("tests.conftest", fromlist=["free_port"]).free_port()
     with pytest.raises(ConfigError) as exc:
         Database(f"postgresql://antrean@127.0.0.1:{closed}/antrean").check()
-    assert str(exc.value) == (f"database_url: cannot connect to postgresql+psycopg://antrean@127.0.0.1:{closed}/antrean: "
-                              "Connection refused")
+    assert str(exc.value) == (
+        f"database_url: cannot connect to postgresql+psycopg://antrean@127.0.0.1:{closed}/antrean: Connection refused"
+    )
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError) as exc:  # a folder where the database should be: SQLite cannot open it
         Database(f"sqlite:///{tmp_path / 'file' / 'antrean.db'}").check()
@@ -88,22 +101,35 @@ def _clean_env(tmp_path, **env) -> dict:
     from tests.conftest import TEST_PASSWORD_HASH
 
     base = {k: v for k, v in os.environ.items() if not k.startswith("ANTREAN_")}
-    return {**base, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
-            **env}
+    return {
+        **base,
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "ANTREAN_PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
+        **env,
+    }
 
 
 def _antrean(args, env, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "antrean.cli", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "antrean.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_init_demo_with_every_setting_from_the_environment(tmp_path):
     """Measured before: ANTREAN_SECRET_KEY (and a database URL) set → a traceback and no instance folder."""
     instance = tmp_path / "srv" / "instance"
-    env = _clean_env(tmp_path, ANTREAN_SECRET_KEY="k" * 64, ANTREAN_INSTANCE_PATH=str(instance),
-                     ANTREAN_DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'antrean.db'}",
-                     ANTREAN_OFFICE_CODE="kec-uji", ANTREAN_OFFICE_NAME="Kecamatan Uji", ANTREAN_START_WORKERS="0",
-                     ANTREAN_PUBLIC_URL="http://10.0.0.5:5000", ANTREAN_TOKEN_HOURS="8")
+    env = _clean_env(
+        tmp_path,
+        ANTREAN_SECRET_KEY="k" * 64,
+        ANTREAN_INSTANCE_PATH=str(instance),
+        ANTREAN_DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'antrean.db'}",
+        ANTREAN_OFFICE_CODE="kec-uji",
+        ANTREAN_OFFICE_NAME="Kecamatan Uji",
+        ANTREAN_START_WORKERS="0",
+        ANTREAN_PUBLIC_URL="http://10.0.0.5:5000",
+        ANTREAN_TOKEN_HOURS="8",
+    )
     done = _antrean(["init", "--demo"], env, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "Demo users" in done.stdout
@@ -113,14 +139,19 @@ def test_init_demo_with_every_setting_from_the_environment(tmp_path):
 
 def test_bad_database_url_is_one_line_not_a_traceback(tmp_path):
     closed = __import__("tests.conftest", fromlist=["free_port"]).free_port()
-    for url, reason in (("foo://x", "unknown scheme 'foo'"),
-                        (f"postgresql://127.0.0.1:{closed}/antrean", "Connection refused")):
+    for url, reason in (
+        ("foo://x", "unknown scheme 'foo'"),
+        (f"postgresql://127.0.0.1:{closed}/antrean", "Connection refused"),
+    ):
         for command in (["init"], ["run", "--port", str(closed)], ["user", "list"], ["backup"]):
             done = _antrean(command, _clean_env(tmp_path, ANTREAN_DATABASE_URL=url), tmp_path)
             assert done.returncode == 1
             lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
-            assert len(lines) == 1 and lines[0].startswith("Error: configuration error: database_url:") \
-                and reason in lines[0], (command, done.stderr)
+            assert (
+                len(lines) == 1
+                and lines[0].startswith("Error: configuration error: database_url:")
+                and reason in lines[0]
+            ), (command, done.stderr)
 
 
 # -- logging -----------------------------------------------------------------------
@@ -150,7 +181,10 @@ def test_text_log_is_one_timestamped_levelled_line_per_event(log_stream):
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     import re
-    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ERROR antrean.test \[-\] it failed \| Traceback", lines[0])
+
+    assert re.match(
+        r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ERROR antrean.test \[-\] it failed \| Traceback", lines[0]
+    )
     assert "RuntimeError: boom | second line" in lines[0]
     assert lines[1].endswith("INFO antrean.test [-] hello")
 
@@ -159,6 +193,7 @@ def test_escpos_import_does_not_add_a_second_handler(log_stream):
     setup, stream = log_stream
     setup("text")
     import escpos.printer  # noqa: F401  (calls logging.basicConfig() on import)
+
     logging.getLogger("antrean.test").warning("once")
     assert stream.getvalue().count("once") == 1
     assert [h.get_name() for h in logging.getLogger().handlers].count("antrean") == 1
@@ -180,7 +215,7 @@ def test_request_ids_generated_and_unsafe_ones_replaced(app):
     client = app.test_client()
     a, b = client.get("/api/v1/services"), client.get("/api/v1/services")
     assert len(a.headers["X-Request-Id"]) == 32 and a.headers["X-Request-Id"] != b.headers["X-Request-Id"]
-    c = client.get("/api/v1/services", headers={"X-Request-Id": "x\" injected=1 " + "y" * 200})
+    c = client.get("/api/v1/services", headers={"X-Request-Id": 'x" injected=1 ' + "y" * 200})
     assert len(c.headers["X-Request-Id"]) == 32
     assert client.get("/nope").headers["X-Request-Id"]  # errors have one too
 
@@ -190,21 +225,23 @@ def test_state_changes_logged_once_each(caplog):
 
     states = StateLog(logging.getLogger("antrean.state"))
     with caplog.at_level(logging.INFO, logger="antrean.state"):
-        states.report("database", True)           # first good state: not news
+        states.report("database", True)  # first good state: not news
         states.report("database", False, "disk I/O error")
         states.report("database", False, "disk I/O error")
         states.report("database", True)
         states.report("database", True)
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "database unavailable: disk I/O error"), ("INFO", "database available again")]
+        ("WARNING", "database unavailable: disk I/O error"),
+        ("INFO", "database available again"),
+    ]
 
 
 # -- backup and restore -------------------------------------------------------------
 def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, tmp_path):
     """Four threads issue tickets while the backup runs; every ticket acknowledged before the backup
     started is in the restored copy, and each service's numbers there run 1..n without a gap."""
-    from antrean.services import backup as bk
     from antrean.kernel.migrate import known_revisions
+    from antrean.services import backup as bk
 
     acknowledged: list[tuple[int, str]] = []
     served: set[str] = set()
@@ -222,7 +259,9 @@ def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, t
             with lock:
                 acknowledged.append((t["id"], t["number"]))
                 served.add(service)
-                if len(acknowledged) >= 60 and len(served) == 3:  # every series has begun, however threads are scheduled
+                if (
+                    len(acknowledged) >= 60 and len(served) == 3
+                ):  # every series has begun, however threads are scheduled
                     enough.set()
 
     threads = [threading.Thread(target=issue, args=(svc,)) for svc in ("ktp", "kk", "ktp", "sktm")]
@@ -256,9 +295,9 @@ def test_backup_during_a_ticket_burst_restores_every_acknowledged_ticket(core, t
 
 
 def test_restore_refuses_what_is_not_an_antrean_database_and_a_running_server(tmp_path, settings_dict):
-    from antrean.services import backup as bk
     from antrean import create_app
     from antrean.kernel.migrate import known_revisions
+    from antrean.services import backup as bk
 
     known = known_revisions()
     other = tmp_path / "other.db"
@@ -321,8 +360,22 @@ def test_backup_cli_with_retention(cli_env):
 # -- users from the command line ---------------------------------------------------------
 def test_user_passwd_disable_list(cli_env):
     runner = CliRunner()
-    r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--role", "admin", "--name", "Siti Aminah",
-                             "--password", "rahasia-lama"])
+    r = runner.invoke(
+        main,
+        [
+            "user",
+            "add",
+            "siti",
+            "--role",
+            "camat",
+            "--role",
+            "admin",
+            "--name",
+            "Siti Aminah",
+            "--password",
+            "rahasia-lama",
+        ],
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(main, ["user", "list"])
     line = next(ln for ln in r.output.splitlines() if ln.startswith("siti"))
@@ -330,6 +383,7 @@ def test_user_passwd_disable_list(cli_env):
 
     from antrean.core import Antrean
     from antrean.kernel.errors import Unauthorized
+
     core = Antrean(load_settings(), entry_points=False)
     try:
         token = core.users.issue_token(core.users.authenticate("siti", "rahasia-lama"))["token"]
@@ -343,8 +397,9 @@ def test_user_passwd_disable_list(cli_env):
         assert r.exit_code == 0 and "disabled" in r.output
         with pytest.raises(Unauthorized):
             core.users.authenticate("siti", "rahasia-baru")
-        assert "disabled" in next(ln for ln in runner.invoke(main, ["user", "list"]).output.splitlines()
-                                  if ln.startswith("siti"))
+        assert "disabled" in next(
+            ln for ln in runner.invoke(main, ["user", "list"]).output.splitlines() if ln.startswith("siti")
+        )
         assert runner.invoke(main, ["user", "disable", "siti", "--enable"]).exit_code == 0
         assert core.users.authenticate("siti", "rahasia-baru").username == "siti"
     finally:
@@ -357,7 +412,9 @@ def test_user_passwd_disable_list(cli_env):
 
 def test_user_add_refuses_an_unknown_office(cli_env):
     runner = CliRunner()
-    r = runner.invoke(main, ["user", "add", "siti", "--role", "camat", "--office", "kec-typo", "--password", "rahasia123"])
+    r = runner.invoke(
+        main, ["user", "add", "siti", "--role", "camat", "--office", "kec-typo", "--password", "rahasia123"]
+    )
     assert r.exit_code == 1 and "unknown office kec-typo; offices in this database: kecamatan" in r.output
     assert "siti" not in runner.invoke(main, ["user", "list"]).output
 
@@ -431,6 +488,7 @@ def test_backup_into_a_folder_that_does_not_exist_yet(cli_env):
 @pytest.mark.postgres
 def test_backup_on_postgresql_runs_pg_dump(cli_env, monkeypatch, pg_url):
     import shutil
+
     if shutil.which("pg_dump") is None:
         pytest.skip("pg_dump not installed (the command then prints how to run it)")
     monkeypatch.setenv("ANTREAN_DATABASE_URL", pg_url)

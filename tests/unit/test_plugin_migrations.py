@@ -3,6 +3,7 @@
 A database made by the older chain (core 0001…0011 created printer, kiosk_device and print_job) keeps its rows
 when upgraded: the plugin's first revision adopts the tables. A new database gets them from the plugin.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,47 +28,65 @@ def _old_hardware_tables(conn, *, with_keys: bool) -> None:
     """The three tables exactly as the core's chain made them before the plugin owned them: the old 0001's
     operations, and the old 0005's when the database had reached it."""
     op = Operations(MigrationContext.configure(conn))
-    op.create_table('kiosk_device',
-                    sa.Column('id', sa.Integer(), nullable=False),
-                    sa.Column('office_id', sa.Integer(), nullable=False),
-                    sa.Column('device_id', sa.String(length=80), nullable=False),
-                    sa.Column('name', sa.String(length=80), nullable=False),
-                    sa.Column('printer_name', sa.String(length=60), nullable=True),
-                    sa.Column('last_seen', sa.DateTime(), nullable=True),
-                    sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-                    sa.PrimaryKeyConstraint('id'),
-                    sa.UniqueConstraint('office_id', 'device_id'))
-    op.create_table('printer',
-                    sa.Column('id', sa.Integer(), nullable=False),
-                    sa.Column('office_id', sa.Integer(), nullable=False),
-                    sa.Column('name', sa.String(length=60), nullable=False),
-                    sa.Column('url', sa.String(length=300), nullable=False),
-                    sa.Column('profile', sa.String(length=10), nullable=False),
-                    sa.Column('state', sa.String(length=20), nullable=False),
-                    sa.Column('detail', sa.Text(), nullable=False),
-                    sa.Column('checked_at', sa.DateTime(), nullable=True),
-                    sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-                    sa.PrimaryKeyConstraint('id'),
-                    sa.UniqueConstraint('office_id', 'name'))
-    op.create_table('print_job',
-                    sa.Column('id', sa.Integer(), nullable=False),
-                    sa.Column('office_id', sa.Integer(), nullable=False),
-                    sa.Column('ticket_id', sa.Integer(), nullable=True),
-                    sa.Column('printer_name', sa.String(length=60), nullable=False),
-                    sa.Column('kind', sa.String(length=12), nullable=False),
-                    sa.Column('status', sa.String(length=12), nullable=False),
-                    sa.Column('attempts', sa.Integer(), nullable=False),
-                    sa.Column('last_error', sa.Text(), nullable=False),
-                    sa.Column('payload', sa.JSON(), nullable=False),
-                    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
-                    sa.Column('created_at', sa.DateTime(), nullable=False),
-                    sa.Column('printed_at', sa.DateTime(), nullable=True),
-                    sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-                    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
-                    sa.PrimaryKeyConstraint('id'))
-    with op.batch_alter_table('print_job', schema=None) as batch_op:
-        batch_op.create_index('ix_print_job_pending', ['office_id', 'printer_name', 'status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_print_job_ticket_id'), ['ticket_id'], unique=False)
+    op.create_table(
+        "kiosk_device",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("office_id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.String(length=80), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("printer_name", sa.String(length=60), nullable=True),
+        sa.Column("last_seen", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["office_id"],
+            ["office.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("office_id", "device_id"),
+    )
+    op.create_table(
+        "printer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("office_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("url", sa.String(length=300), nullable=False),
+        sa.Column("profile", sa.String(length=10), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("checked_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["office_id"],
+            ["office.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("office_id", "name"),
+    )
+    op.create_table(
+        "print_job",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("office_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=True),
+        sa.Column("printer_name", sa.String(length=60), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("printed_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["office_id"],
+            ["office.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["ticket.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("print_job", schema=None) as batch_op:
+        batch_op.create_index("ix_print_job_pending", ["office_id", "printer_name", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_print_job_ticket_id"), ["ticket_id"], unique=False)
     if with_keys:
         with op.batch_alter_table("kiosk_device") as batch:
             batch.add_column(sa.Column("key_hash", sa.String(64), nullable=True))
@@ -86,29 +105,53 @@ def _old_database(url: str, revision: str) -> dict:
         assert current(db) == (revision,)
         with db.engine.begin() as c:
             _old_hardware_tables(c, with_keys=revision >= "0005")
-            office = c.execute(sa.text("INSERT INTO office (code, name, address, timezone) VALUES "
-                                       "('kecamatan', 'Kantor Lama', '', 'Asia/Jakarta') RETURNING id")).scalar_one()
+            office = c.execute(
+                sa.text(
+                    "INSERT INTO office (code, name, address, timezone) VALUES "
+                    "('kecamatan', 'Kantor Lama', '', 'Asia/Jakarta') RETURNING id"
+                )
+            ).scalar_one()
             outcomes = ", recall_count, leg" if revision == "0011" else ""  # columns of 0003 (after 0005)
-            ticket = c.execute(sa.text(
-                f"INSERT INTO ticket (office_id, service_code, letter, day, seq, number, status, token, recalls, "
-                f"issued_at{outcomes}) VALUES (:o, 'ktp', 'B', :d, 1, 'B001', 'waiting', 'token-lama-0001', 0, "
-                f"'2026-11-20 01:00:00'{', 0, 0' if outcomes else ''}) RETURNING id"),
-                {"o": office, "d": OLD_DAY}).scalar_one()
-            c.execute(sa.text("INSERT INTO printer (office_id, name, url, profile, state, detail) VALUES "
-                              "(:o, 'lobi', 'tcp://192.0.2.5:9100', '58mm', 'paper_out', 'paper end')"), {"o": office})
+            ticket = c.execute(
+                sa.text(
+                    f"INSERT INTO ticket (office_id, service_code, letter, day, seq, number, status, token, recalls, "
+                    f"issued_at{outcomes}) VALUES (:o, 'ktp', 'B', :d, 1, 'B001', 'waiting', 'token-lama-0001', 0, "
+                    f"'2026-11-20 01:00:00'{', 0, 0' if outcomes else ''}) RETURNING id"
+                ),
+                {"o": office, "d": OLD_DAY},
+            ).scalar_one()
+            c.execute(
+                sa.text(
+                    "INSERT INTO printer (office_id, name, url, profile, state, detail) VALUES "
+                    "(:o, 'lobi', 'tcp://192.0.2.5:9100', '58mm', 'paper_out', 'paper end')"
+                ),
+                {"o": office},
+            )
             if revision >= "0005":
-                c.execute(sa.text("INSERT INTO kiosk_device (office_id, device_id, name, printer_name, key_hash, "
-                                  "registered_at) VALUES (:o, 'kios-1', 'Kios 1', 'lobi', :h, '2026-11-19 02:00:00')"),
-                          {"o": office, "h": hashlib.sha256(OLD_KEY.encode()).hexdigest()})
+                c.execute(
+                    sa.text(
+                        "INSERT INTO kiosk_device (office_id, device_id, name, printer_name, key_hash, "
+                        "registered_at) VALUES (:o, 'kios-1', 'Kios 1', 'lobi', :h, '2026-11-19 02:00:00')"
+                    ),
+                    {"o": office, "h": hashlib.sha256(OLD_KEY.encode()).hexdigest()},
+                )
             else:
-                c.execute(sa.text("INSERT INTO kiosk_device (office_id, device_id, name, printer_name) VALUES "
-                                  "(:o, 'kios-1', 'Kios 1', 'lobi')"), {"o": office})
+                c.execute(
+                    sa.text(
+                        "INSERT INTO kiosk_device (office_id, device_id, name, printer_name) VALUES "
+                        "(:o, 'kios-1', 'Kios 1', 'lobi')"
+                    ),
+                    {"o": office},
+                )
             for kind, status, tid in (("ticket", "uncertain", ticket), ("test", "done", None)):
-                c.execute(sa.text(
-                    "INSERT INTO print_job (office_id, ticket_id, printer_name, kind, status, attempts, last_error, "
-                    "payload, next_attempt_at, created_at) VALUES (:o, :t, 'lobi', :k, :s, 1, 'timeout: lama', "
-                    "'{\"number\": \"B001\"}', '2026-11-20 01:00:00', '2026-11-20 01:00:00')"),
-                    {"o": office, "t": tid, "k": kind, "s": status})
+                c.execute(
+                    sa.text(
+                        "INSERT INTO print_job (office_id, ticket_id, printer_name, kind, status, attempts, last_error, "
+                        "payload, next_attempt_at, created_at) VALUES (:o, :t, 'lobi', :k, :s, 1, 'timeout: lama', "
+                        "'{\"number\": \"B001\"}', '2026-11-20 01:00:00', '2026-11-20 01:00:00')"
+                    ),
+                    {"o": office, "t": tid, "k": kind, "s": status},
+                )
         return {name: _rows(db, name) for name in sorted(HARDWARE_TABLES)}
     finally:
         db.dispose()
@@ -148,8 +191,11 @@ def _upgrade_keeps_every_row(url: str, revision: str, settings_dict) -> None:
     finally:
         db.dispose()
 
-    core = Antrean(settings_dict | {"database_url": url},
-                   builtins=tuple(BUILTIN_SOP_MODULES) + ("hardware.plugin",), entry_points=False)
+    core = Antrean(
+        settings_dict | {"database_url": url},
+        builtins=tuple(BUILTIN_SOP_MODULES) + ("hardware.plugin",),
+        entry_points=False,
+    )
     try:
         core.migrate()  # nothing left to do
         hw = core.extensions["hardware"]

@@ -1,4 +1,5 @@
 """Settings a plugin declares (hook register_settings): declaration, channels, start-up errors, listing."""
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from antrean.kernel.plugins import build_plugin_host
 
 class Gateway:
     """A plugin reading three settings; registered under the name ``gateway``."""
+
     __name__ = "gateway"
 
     @hookimpl
@@ -34,6 +36,7 @@ def declares(*settings, name="gateway"):
         @hookimpl
         def register_settings(self):
             return list(settings)
+
     plugin = P()
     plugin.__name__ = name
     return plugin
@@ -54,8 +57,14 @@ def test_defaults_are_typed_and_read_only(settings_dict, env):
     core = make(settings_dict, Gateway())
     try:
         s = core.plugin_settings("gateway")
-        assert dict(s) == {"url": "http://127.0.0.1:9000", "timeout": 2.5, "retries": 3, "mode": "fast",
-                           "enabled": True, "token": ""}
+        assert dict(s) == {
+            "url": "http://127.0.0.1:9000",
+            "timeout": 2.5,
+            "retries": 3,
+            "mode": "fast",
+            "enabled": True,
+            "token": "",
+        }
         with pytest.raises(TypeError):
             s["retries"] = 4  # type: ignore[index]
         with pytest.raises(KeyError, match="no plugin declares settings under 'nobody'"):
@@ -66,33 +75,56 @@ def test_defaults_are_typed_and_read_only(settings_dict, env):
 
 def test_channels_and_precedence(settings_dict, instance, env):
     """config/flat key > ANTREAN_<PLUGIN>_<NAME> > [plugin] table of antrean.toml > default."""
-    (instance / "antrean.toml").write_text('[gateway]\nurl = "http://file"\ntimeout = 5\nretries = 7\n'
-                                           'enabled = false\n', "utf-8")
+    (instance / "antrean.toml").write_text(
+        '[gateway]\nurl = "http://file"\ntimeout = 5\nretries = 7\nenabled = false\n', "utf-8"
+    )
     env.setenv("ANTREAN_GATEWAY_URL", "http://env")
     env.setenv("ANTREAN_GATEWAY_TIMEOUT", "9.5")
     core = make(settings_dict | {"gateway_timeout": "1.5"}, Gateway())
     try:
-        assert dict(core.plugin_settings("gateway")) == {"url": "http://env", "timeout": 1.5, "retries": 7,
-                                                         "mode": "fast", "enabled": False, "token": ""}
-        assert core.plugins.settings_sources["gateway"] == {"url": "env", "timeout": "config", "retries": "file",
-                                                            "mode": "default", "enabled": "file", "token": "default"}
+        assert dict(core.plugin_settings("gateway")) == {
+            "url": "http://env",
+            "timeout": 1.5,
+            "retries": 7,
+            "mode": "fast",
+            "enabled": False,
+            "token": "",
+        }
+        assert core.plugins.settings_sources["gateway"] == {
+            "url": "env",
+            "timeout": "config",
+            "retries": "file",
+            "mode": "default",
+            "enabled": "file",
+            "token": "default",
+        }
     finally:
         core.close()
 
 
-@pytest.mark.parametrize("given, message", [
-    ({"ANTREAN_GATEWAY_RETRIES": "many"},
-     "ANTREAN_GATEWAY_RETRIES: setting 'retries' of the plugin gateway: expected a whole number from 0 to 10, "
-     "got 'many'"),
-    ({"ANTREAN_GATEWAY_RETRIES": "11"}, "expected a whole number from 0 to 10, got '11'"),
-    ({"ANTREAN_GATEWAY_TIMEOUT": "nan"}, "ANTREAN_GATEWAY_TIMEOUT: setting 'timeout' of the plugin gateway: "
-                                         "expected a number from 0.1 to 60"),
-    ({"ANTREAN_GATEWAY_MODE": "slow"}, "expected one of 'fast', 'safe', got 'slow'"),
-    ({"ANTREAN_GATEWAY_ENABLED": "maybe"}, "expected a boolean (true/false), got 'maybe'"),
-    ({"ANTREAN_GATEWAY_TOKEN": 5}, "setting 'token' of the plugin gateway: expected a text, got (secret)"),
-    ({"ANTREAN_GATEWAY_RETRY": "3"}, "ANTREAN_GATEWAY_RETRY: the plugin gateway has no setting 'retry' (its settings: "
-                                     "enabled, mode, retries, timeout, token, url)"),
-])
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (
+            {"ANTREAN_GATEWAY_RETRIES": "many"},
+            "ANTREAN_GATEWAY_RETRIES: setting 'retries' of the plugin gateway: expected a whole number from 0 to 10, "
+            "got 'many'",
+        ),
+        ({"ANTREAN_GATEWAY_RETRIES": "11"}, "expected a whole number from 0 to 10, got '11'"),
+        (
+            {"ANTREAN_GATEWAY_TIMEOUT": "nan"},
+            "ANTREAN_GATEWAY_TIMEOUT: setting 'timeout' of the plugin gateway: expected a number from 0.1 to 60",
+        ),
+        ({"ANTREAN_GATEWAY_MODE": "slow"}, "expected one of 'fast', 'safe', got 'slow'"),
+        ({"ANTREAN_GATEWAY_ENABLED": "maybe"}, "expected a boolean (true/false), got 'maybe'"),
+        ({"ANTREAN_GATEWAY_TOKEN": 5}, "setting 'token' of the plugin gateway: expected a text, got (secret)"),
+        (
+            {"ANTREAN_GATEWAY_RETRY": "3"},
+            "ANTREAN_GATEWAY_RETRY: the plugin gateway has no setting 'retry' (its settings: "
+            "enabled, mode, retries, timeout, token, url)",
+        ),
+    ],
+)
 def test_a_bad_or_unknown_value_stops_start_up_naming_it(settings_dict, env, given, message):
     for key, value in given.items():
         if isinstance(value, str):
@@ -114,21 +146,26 @@ def test_unknown_keys_in_the_file_are_refused(settings_dict, instance, env):
     (instance / "antrean.toml").write_text('gateway = "x"\n', "utf-8")
     with pytest.raises(ConfigError, match=r"^gateway: expected a \[gateway\] table"):
         make(settings_dict, Gateway())
-    (instance / "antrean.toml").write_text('[quiet]\nx = 1\n', "utf-8")  # a plugin that declares nothing
+    (instance / "antrean.toml").write_text("[quiet]\nx = 1\n", "utf-8")  # a plugin that declares nothing
     with pytest.raises(ConfigError, match=r"^\[quiet\] in antrean.toml: the plugin quiet declares no settings"):
         make(settings_dict, Gateway(), declares(name="quiet"))
 
 
-@pytest.mark.parametrize("decl, message", [
-    ({"name": "Bad Name", "default": "", "description": "d"}, "settings[0].name: expected a-z"),
-    ({"name": "x", "type": "list", "default": [], "description": "d"}, "settings[0] (x).type: expected one of str"),
-    ({"name": "x", "type": "int", "description": "d"}, "settings[0] (x).default: None is not valid"),
-    ({"name": "x", "type": "int", "default": 0, "min": 1, "description": "d"},
-     "settings[0] (x).default: 0 is not valid: expected a whole number of at least 1"),
-    ({"name": "x", "default": ""}, "settings[0] (x).description: required"),
-    ({"name": "x", "default": "", "description": "d", "colour": "red"}, "settings[0]: unknown key(s) colour"),
-    ({"name": "x", "default": "", "description": "d", "min": 1}, "settings[0] (x).min: only for int and float"),
-])
+@pytest.mark.parametrize(
+    "decl, message",
+    [
+        ({"name": "Bad Name", "default": "", "description": "d"}, "settings[0].name: expected a-z"),
+        ({"name": "x", "type": "list", "default": [], "description": "d"}, "settings[0] (x).type: expected one of str"),
+        ({"name": "x", "type": "int", "description": "d"}, "settings[0] (x).default: None is not valid"),
+        (
+            {"name": "x", "type": "int", "default": 0, "min": 1, "description": "d"},
+            "settings[0] (x).default: 0 is not valid: expected a whole number of at least 1",
+        ),
+        ({"name": "x", "default": ""}, "settings[0] (x).description: required"),
+        ({"name": "x", "default": "", "description": "d", "colour": "red"}, "settings[0]: unknown key(s) colour"),
+        ({"name": "x", "default": "", "description": "d", "min": 1}, "settings[0] (x).min: only for int and float"),
+    ],
+)
 def test_a_malformed_declaration_skips_the_plugin_with_the_field_named(decl, message):
     host = build_plugin_host((declares(decl), declares(name="other")), builtins=(), entry_points=False)
     [err] = host.errors
@@ -137,13 +174,19 @@ def test_a_malformed_declaration_skips_the_plugin_with_the_field_named(decl, mes
 
 
 def test_namespace_taken_or_core_setting_refused():
-    host = build_plugin_host((Gateway(), declares({"name": "x", "default": "", "description": "d"},
-                                                  name="acme.gateway")), builtins=(), entry_points=False)
+    host = build_plugin_host(
+        (Gateway(), declares({"name": "x", "default": "", "description": "d"}, name="acme.gateway")),
+        builtins=(),
+        entry_points=False,
+    )
     [err] = host.errors
-    assert err.plugin == "acme.gateway" and "the settings namespace 'gateway' is taken by the plugin gateway" \
-        in err.message
-    host = build_plugin_host((declares({"name": "url", "default": "", "description": "d"}, name="printer"),),
-                             builtins=(), entry_points=False)
+    assert (
+        err.plugin == "acme.gateway"
+        and "the settings namespace 'gateway' is taken by the plugin gateway" in err.message
+    )
+    host = build_plugin_host(
+        (declares({"name": "url", "default": "", "description": "d"}, name="printer"),), builtins=(), entry_points=False
+    )
     assert "printer_url is a setting of the core" in host.errors[0].message
 
 
@@ -154,9 +197,17 @@ def test_listing_masks_secrets(settings_dict, env):
         assert core.plugin_settings("gateway")["token"] == "s3cr3t-token"
         [info] = [p for p in core.plugins.describe() if p["name"] == "gateway"]
         by_name = {s["name"]: s for s in info["settings"]}
-        assert by_name["token"] == {"name": "token", "env": "ANTREAN_GATEWAY_TOKEN", "file": "[gateway] token",
-                                    "type": "str", "default": "", "value": MASK, "source": "env", "secret": True,
-                                    "description": "API token"}
+        assert by_name["token"] == {
+            "name": "token",
+            "env": "ANTREAN_GATEWAY_TOKEN",
+            "file": "[gateway] token",
+            "type": "str",
+            "default": "",
+            "value": MASK,
+            "source": "env",
+            "secret": True,
+            "description": "API token",
+        }
         assert by_name["retries"]["value"] == 3 and by_name["retries"]["min"] == 0 and by_name["retries"]["max"] == 10
         assert "s3cr3t" not in json.dumps(core.plugins.describe())
     finally:
@@ -191,14 +242,24 @@ def test_cli_plugins_lists_settings_and_a_bad_one_is_one_line(cli_env, monkeypat
     assert r.exit_code == 0, r.output
     [display] = [p for p in json.loads(r.output)["plugins"] if p["name"] == "display.plugin"]
     assert display["settings"][0] | {"description": ""} == {
-        "name": "media_dir", "env": "ANTREAN_DISPLAY_MEDIA_DIR", "file": "[display] media_dir", "type": "str",
-        "default": "", "value": "/srv/papan", "source": "env", "secret": False, "description": ""}
+        "name": "media_dir",
+        "env": "ANTREAN_DISPLAY_MEDIA_DIR",
+        "file": "[display] media_dir",
+        "type": "str",
+        "default": "",
+        "value": "/srv/papan",
+        "source": "env",
+        "secret": False,
+        "description": "",
+    }
     r = runner.invoke(main, ["plugins"])
     assert "  setting media_dir (str) = '/srv/papan' [env; default ''; ANTREAN_DISPLAY_MEDIA_DIR]" in r.output
     monkeypatch.setenv("ANTREAN_DISPLAY_MEDIADIR", "/srv/papan")
     r = runner.invoke(main, ["plugins"])
-    assert r.exit_code == 1 and r.output == ("Error: configuration error: ANTREAN_DISPLAY_MEDIADIR: the plugin "
-                                             "display.plugin has no setting 'mediadir' (its settings: media_dir)\n")
+    assert r.exit_code == 1 and r.output == (
+        "Error: configuration error: ANTREAN_DISPLAY_MEDIADIR: the plugin "
+        "display.plugin has no setting 'mediadir' (its settings: media_dir)\n"
+    )
 
 
 def test_plugins_json_and_page_show_settings(app, client):
@@ -225,12 +286,18 @@ def test_a_check_function_refuses_in_one_line(settings_dict, monkeypatch):
 
     def broken(value):
         raise RuntimeError("bug")
+
     monkeypatch.setenv("ANTREAN_ARSIP_FOLDER", "arsip")
     monkeypatch.setenv("ANTREAN_ARSIP_OTHER", "x")
-    plugin = declares({"name": "folder", "default": "/srv", "check": folder, "description": "d"},
-                      {"name": "other", "default": "", "description": "d"}, name="arsip")
-    with pytest.raises(ConfigError, match="^ANTREAN_ARSIP_FOLDER: setting 'folder' of the plugin arsip: "
-                                          "expected an absolute folder, got 'arsip'$"):
+    plugin = declares(
+        {"name": "folder", "default": "/srv", "check": folder, "description": "d"},
+        {"name": "other", "default": "", "description": "d"},
+        name="arsip",
+    )
+    with pytest.raises(
+        ConfigError,
+        match="^ANTREAN_ARSIP_FOLDER: setting 'folder' of the plugin arsip: expected an absolute folder, got 'arsip'$",
+    ):
         make(settings_dict, plugin)
     monkeypatch.setenv("ANTREAN_ARSIP_FOLDER", "/srv/arsip")
     core = make(settings_dict, plugin)
@@ -239,5 +306,7 @@ def test_a_check_function_refuses_in_one_line(settings_dict, monkeypatch):
     # a check that crashes is the plugin's bug: caught on its default, the plugin is skipped and reported
     plugin = declares({"name": "other", "default": "", "check": broken, "description": "d"}, name="arsip")
     [err] = build_plugin_host((plugin,), builtins=(), entry_points=False).errors
-    assert "settings[0] (other).default: '' is not valid: the plugin's check of this setting failed " \
-           "(RuntimeError('bug'))" in err.message
+    assert (
+        "settings[0] (other).default: '' is not valid: the plugin's check of this setting failed "
+        "(RuntimeError('bug'))" in err.message
+    )

@@ -1,4 +1,5 @@
 """The plugin manager: built-ins, broken plugins reported and skipped, introspection."""
+
 from __future__ import annotations
 
 import copy
@@ -42,6 +43,7 @@ def test_a_misspelt_hook_is_caught_by_check_pending():
         @hookimpl
         def ticket_isued(self, core, ticket):  # noqa: D401 - deliberate typo
             pass
+
     host = build_plugin_host((Typo(),), builtins=SOPS, entry_points=False)
     assert len(host.sops) == 20
     assert any("ticket_isued" in e.message for e in host.errors)
@@ -52,8 +54,14 @@ def test_third_party_plugin_and_describe():
     assert "legalisir" in host.sops
     info = {p["name"]: p for p in host.describe()}
     good = info["tests.unit.fixtures.good_sop_plugin"]
-    assert good == {"name": "tests.unit.fixtures.good_sop_plugin", "version": "2.3.4", "builtin": True,
-                    "hooks": ["register_sops"], "sops": ["legalisir"], "settings": []}
+    assert good == {
+        "name": "tests.unit.fixtures.good_sop_plugin",
+        "version": "2.3.4",
+        "builtin": True,
+        "hooks": ["register_sops"],
+        "sops": ["legalisir"],
+        "settings": [],
+    }
     assert info["plugins.ktp"]["sops"] == ["ktp"]
 
 
@@ -67,6 +75,7 @@ def test_entry_point_plugins_are_loaded(monkeypatch):
 
         def load(self):
             import tests.unit.fixtures.good_sop_plugin as m
+
             return m
 
     class Broken(EP):
@@ -76,8 +85,11 @@ def test_entry_point_plugins_are_loaded(monkeypatch):
             raise ImportError("missing dependency foo")
 
     real = metadata.entry_points
-    monkeypatch.setattr(metadata, "entry_points", lambda group=None, **kw: [EP(), Broken()] if group == "antrean"
-                        else real(group=group, **kw))
+    monkeypatch.setattr(
+        metadata,
+        "entry_points",
+        lambda group=None, **kw: [EP(), Broken()] if group == "antrean" else real(group=group, **kw),
+    )
     host = build_plugin_host(builtins=SOPS)
     assert "legalisir" in host.sops
     assert any(e.plugin == "broken-ep" and "missing dependency foo" in e.message for e in host.errors)
@@ -85,6 +97,7 @@ def test_entry_point_plugins_are_loaded(monkeypatch):
 
 def test_third_party_sop_with_a_taken_letter_gets_a_free_one(settings_dict, migrated_sqlite):
     from antrean.core import Antrean
+
     core = Antrean(settings_dict, builtins=SOPS + ("tests.unit.fixtures.good_sop_plugin",), entry_points=False)
     core.migrate()
     try:
@@ -98,20 +111,23 @@ def test_third_party_sop_with_a_taken_letter_gets_a_free_one(settings_dict, migr
 VALID = copy.deepcopy(__import__("tests.unit.fixtures.good_sop_plugin", fromlist=["SOP"]).SOP)
 
 
-@pytest.mark.parametrize("path,value,field", [
-    (("code",), "Bad Code", "code"),
-    (("group",), "lainnya", "group"),
-    (("letter",), "a", "letter"),
-    (("standard_minutes",), 99, "standard_minutes"),
-    (("steps", 1, "role"), "lurah", "steps[1].role"),
-    (("steps", 1, "kind"), "magic", "steps[1].kind"),
-    (("steps", 1, "minutes"), "5", "steps[1].minutes"),
-    (("steps", 1, "no"), 7, "steps[1].no"),
-    (("steps", 1, "tms"), "yes", "steps[1].tms"),
-    (("documents",), "KTP", "documents"),
-    (("short_name",), "x" * 40, "short_name"),
-    (("extra_field",), 1, "extra_field"),
-])
+@pytest.mark.parametrize(
+    "path,value,field",
+    [
+        (("code",), "Bad Code", "code"),
+        (("group",), "lainnya", "group"),
+        (("letter",), "a", "letter"),
+        (("standard_minutes",), 99, "standard_minutes"),
+        (("steps", 1, "role"), "lurah", "steps[1].role"),
+        (("steps", 1, "kind"), "magic", "steps[1].kind"),
+        (("steps", 1, "minutes"), "5", "steps[1].minutes"),
+        (("steps", 1, "no"), 7, "steps[1].no"),
+        (("steps", 1, "tms"), "yes", "steps[1].tms"),
+        (("documents",), "KTP", "documents"),
+        (("short_name",), "x" * 40, "short_name"),
+        (("extra_field",), 1, "extra_field"),
+    ],
+)
 def test_sop_validation_names_the_field(path, value, field):
     d = copy.deepcopy(VALID)
     target = d

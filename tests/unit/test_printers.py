@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-
 from hardware import printers
 from hardware._escpos import Dummy, File, Network
 from hardware.printers import (
@@ -77,8 +76,7 @@ def test_usb_url_passes_ids_by_keyword(monkeypatch):
 def test_serial_url(monkeypatch):
     monkeypatch.setattr(printers, "Serial", Recorder)
     printer = open_printer("serial:///dev/ttyUSB0?baudrate=19200&parity=e", PAPER_58, timeout=4)
-    assert printer.kwargs == {"devfile": "/dev/ttyUSB0", "baudrate": 19200, "bytesize": 8, "timeout": 4,
-                              "parity": "E"}
+    assert printer.kwargs == {"devfile": "/dev/ttyUSB0", "baudrate": 19200, "bytesize": 8, "timeout": 4, "parity": "E"}
     default = open_printer("serial:///dev/ttyS0", PAPER_58)
     assert default.kwargs["baudrate"] == 9600
 
@@ -101,8 +99,11 @@ def test_dummy_and_none():
 
 @pytest.mark.parametrize(
     ("scheme", "cls", "package"),
-    [("usb://0416:5011", "Usb", "pyusb"), ("serial:///dev/ttyUSB0", "Serial", "pyserial"),
-     ("cups://tiket", "CupsPrinter", "pycups")],
+    [
+        ("usb://0416:5011", "Usb", "pyusb"),
+        ("serial:///dev/ttyUSB0", "Serial", "pyserial"),
+        ("cups://tiket", "CupsPrinter", "pycups"),
+    ],
 )
 def test_missing_driver_dependency_is_a_clear_config_error(monkeypatch, scheme, cls, package):
     class Missing(Recorder):

@@ -1,4 +1,5 @@
 """Queue policy and counter actions (core, no Flask)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,7 +19,9 @@ def clerk(core, make_user):
 
 def issue(core, n, priority=None, service="ktp", start=None, step=1):
     start = start or utcnow() - timedelta(minutes=30)
-    return [core.tickets.issue(service, priority, now=start + timedelta(seconds=i * step))[0]["number"] for i in range(n)]
+    return [
+        core.tickets.issue(service, priority, now=start + timedelta(seconds=i * step))[0]["number"] for i in range(n)
+    ]
 
 
 def test_priority_first_calls_priority_then_arrival(core, counter, clerk):
@@ -32,7 +35,7 @@ def test_priority_first_calls_priority_then_arrival(core, counter, clerk):
 def test_ratio_two_normal_then_one_priority(core, counter, clerk):
     core.set_setting("queue_policy", {"mode": "ratio", "ratio_normal": 2, "ratio_priority": 1}, core_admin(core))
     start = utcnow() - timedelta(minutes=20)
-    issue(core, 4, start=start)                                   # B001..B004
+    issue(core, 4, start=start)  # B001..B004
     issue(core, 2, "disabilitas", start=start + timedelta(minutes=1))  # B005, B006
     order = [core.queue.call_next(counter["id"], clerk)["number"] for _ in range(6)]
     assert order == ["B001", "B002", "B005", "B003", "B004", "B006"]
@@ -112,8 +115,10 @@ def test_every_action_is_a_logged_row(core, counter, clerk):
     core.queue.call_next(counter["id"], clerk)
     core.queue.skip(counter["id"], clerk)
     with core.db.read() as s:
-        actions = [a for a in s.execute(select(AuditLog.action).where(AuditLog.actor == "clerk")
-                                        .order_by(AuditLog.id)).scalars()]
+        actions = [
+            a
+            for a in s.execute(select(AuditLog.action).where(AuditLog.actor == "clerk").order_by(AuditLog.id)).scalars()
+        ]
         calls = s.execute(select(Call.kind).order_by(Call.seq)).scalars().all()
     assert actions == ["ticket.call", "ticket.recall", "ticket.hold", "ticket.call", "ticket.skip"]
     assert calls == ["call", "recall", "call"]
@@ -146,8 +151,13 @@ def test_estimated_wait_uses_recent_service_times(core, counter, clerk):
 def test_snapshot_rebuilds_board_state(core, counter, clerk):
     issue(core, 3)
     first = core.queue.call_next(counter["id"], clerk)
-    core.workflow.open(clerk, ticket_id=first["ticket_id"], applicant_name="Siti Rahmawati",
-                       nik="3201014506900002", phone="081234567890")
+    core.workflow.open(
+        clerk,
+        ticket_id=first["ticket_id"],
+        applicant_name="Siti Rahmawati",
+        nik="3201014506900002",
+        phone="081234567890",
+    )
     core.queue.call_next(counter["id"], clerk)
     snap = core.queue.snapshot()
     assert snap["seq"] == 2
@@ -160,4 +170,5 @@ def test_snapshot_rebuilds_board_state(core, counter, clerk):
 
 def core_admin(core):
     from antrean.kernel.actors import Actor
+
     return Actor(None, "test-admin", frozenset({"admin"}))

@@ -1,4 +1,5 @@
 """Report figures against a seeded day whose answers are worked out by hand below."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,19 +58,30 @@ def test_summary_figures_match_the_hand_computed_day(seeded):
     assert steps[("ktp", 1)]["count"] == 4 and steps[("ktp", 1)]["within"] is None
     assert (r["ikm"]["ikm"], r["ikm"]["grade"], r["ikm"]["respondents"]) == (87.5, "B", 2)
     assert (ktp["ikm"], ktp["ikm_respondents"]) == (87.5, 2)
-    assert r["missing_documents"] == [{"document": "Surat pengantar RT/RW", "count": 2},
-                                      {"document": "Fotokopi Kartu Keluarga (KK)", "count": 1}]
+    assert r["missing_documents"] == [
+        {"document": "Surat pengantar RT/RW", "count": 2},
+        {"document": "Fotokopi Kartu Keluarga (KK)", "count": 1},
+    ]
 
 
 def test_yearly_report_groups_by_month_and_the_api_rows(seeded):
     core, boss, _ = seeded
     r = core.reports.summary(boss, core.reports.year(2026))
     assert r["period"]["label"] == "Tahun 2026" and r["period"]["grain"] == "month"
-    assert [(t["bucket"], t["label"], t["issued"]) for t in r["trend"]] == [("2026-03", "Maret 2026", 5),
-                                                                           ("2026-04", "April 2026", 1)]
+    assert [(t["bucket"], t["label"], t["issued"]) for t in r["trend"]] == [
+        ("2026-03", "Maret 2026", 5),
+        ("2026-04", "April 2026", 1),
+    ]
     rows = core.reports.service_rows(r)
-    assert {"service", "issued", "served", "no_show", "wait_median_minutes", "service_median_minutes",
-            "within_standard_pct"} <= set(rows[0])
+    assert {
+        "service",
+        "issued",
+        "served",
+        "no_show",
+        "wait_median_minutes",
+        "service_median_minutes",
+        "within_standard_pct",
+    } <= set(rows[0])
 
 
 def test_reports_are_for_report_roles_only(seeded):

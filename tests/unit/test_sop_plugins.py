@@ -13,36 +13,55 @@ import re
 import pluggy
 import pytest
 
-
 from plugins import BUILTIN_SOP_MODULES
 
 # --- expected table, from READING.md ------------------------------------------
 
-PEM, PEL, VER, REG = ("pemohon", "petugas_pelayanan", "petugas_verifikasi",
-                      "petugas_register")
+PEM, PEL, VER, REG = ("pemohon", "petugas_pelayanan", "petugas_verifikasi", "petugas_register")
 KASI, SEKCAM, CAMAT = "kasi_pelayanan", "sekcam", "camat"
 TEKNIS, OLAH, ADUAN = "tim_teknis", "pengolah_data", "tim_pengaduan"
 
 # Template R: Pemohon, Pelayanan, Verifikasi, Register, Kasi, Pelayanan, Pemohon
-R = dict(roles=(PEM, PEL, VER, REG, KASI, PEL, PEM),
-         minutes=(0, 2, 5, 2, 5, 1, 0), total=15, tms=(3,), present=(1, 2, 7),
-         register=4, kinds=("submit", "receive", "verify", "register", "sign",
-                            "handover", "collect"))
+R = dict(
+    roles=(PEM, PEL, VER, REG, KASI, PEL, PEM),
+    minutes=(0, 2, 5, 2, 5, 1, 0),
+    total=15,
+    tms=(3,),
+    present=(1, 2, 7),
+    register=4,
+    kinds=("submit", "receive", "verify", "register", "sign", "handover", "collect"),
+)
 EKTP = dict(R, minutes=(0, 1, 5, 2, 2, 5, 0), present=(1, 2, 6, 7))
 # Template C: Pemohon, Pelayanan, Kasi, Register, Sekcam, Camat, Pelayanan, Pemohon
-C = dict(roles=(PEM, PEL, KASI, REG, SEKCAM, CAMAT, PEL, PEM),
-         minutes=(0, 2, 5, 2, 2, 3, 1, 0), total=15, tms=(3,),
-         present=(1, 2, 8), register=4,
-         kinds=("submit", "receive", "verify", "register", "sign", "sign",
-                "handover", "collect"))
+C = dict(
+    roles=(PEM, PEL, KASI, REG, SEKCAM, CAMAT, PEL, PEM),
+    minutes=(0, 2, 5, 2, 2, 3, 1, 0),
+    total=15,
+    tms=(3,),
+    present=(1, 2, 8),
+    register=4,
+    kinds=("submit", "receive", "verify", "register", "sign", "sign", "handover", "collect"),
+)
 # Template S: as R, verified by the Kasi, signed by the Sekretaris Kecamatan
 S = dict(R, roles=(PEM, PEL, KASI, REG, SEKCAM, PEL, PEM))
-OSS = dict(roles=(PEM, TEKNIS, KASI, OLAH, PEM), minutes=(0, 2, 3, 10, 0),
-           total=15, tms=(2,), present=(1, 5), register=None,
-           kinds=("submit", "verify", "process", "process", "collect"))
-PENGADUAN = dict(roles=(PEM, PEL, ADUAN, SEKCAM, CAMAT, PEL),
-                 minutes=(0, 2, 5, 18, 20, 15), total=60, tms=(2,),
-                 present=(1, 2, 6), register=None, kinds=None)
+OSS = dict(
+    roles=(PEM, TEKNIS, KASI, OLAH, PEM),
+    minutes=(0, 2, 3, 10, 0),
+    total=15,
+    tms=(2,),
+    present=(1, 5),
+    register=None,
+    kinds=("submit", "verify", "process", "process", "collect"),
+)
+PENGADUAN = dict(
+    roles=(PEM, PEL, ADUAN, SEKCAM, CAMAT, PEL),
+    minutes=(0, 2, 5, 18, 20, 15),
+    total=60,
+    tms=(2,),
+    present=(1, 2, 6),
+    register=None,
+    kinds=None,
+)
 
 # (name, expected shape) in document order; letters A..T follow this order.
 EXPECTED = [
@@ -71,24 +90,60 @@ STEP_COUNTS = [7] * 8 + [8, 8, 7, 8, 8, 8, 7, 8, 8, 8, 5, 6]  # READING summary
 
 # --- format, as the core will validate it -------------------------------------
 
-SOP_KEYS = {"code", "name", "short_name", "group", "letter", "agenda_code",
-            "icon", "version", "standard_minutes", "front_desk_role",
-            "documents", "steps"}
-STEP_KEYS = {"no", "activity", "role", "minutes", "kelengkapan", "output",
-             "applicant_present", "tms", "kind"}
+SOP_KEYS = {
+    "code",
+    "name",
+    "short_name",
+    "group",
+    "letter",
+    "agenda_code",
+    "icon",
+    "version",
+    "standard_minutes",
+    "front_desk_role",
+    "documents",
+    "steps",
+}
+STEP_KEYS = {"no", "activity", "role", "minutes", "kelengkapan", "output", "applicant_present", "tms", "kind"}
 ROLES = {PEM, PEL, VER, REG, KASI, SEKCAM, CAMAT, TEKNIS, OLAH, ADUAN}
 GROUPS = {"kependudukan", "surat_keterangan", "perizinan", "pengaduan"}
-ICONS = {"idcard", "family", "child", "arrive", "move", "birth", "death",
-         "letter", "travel", "heart", "worker", "crowd", "police", "ring",
-         "people", "gift", "briefcase", "megaphone", "money", "home"}
-KINDS = {"submit", "receive", "verify", "register", "sign", "process",
-         "handover", "collect"}
+ICONS = {
+    "idcard",
+    "family",
+    "child",
+    "arrive",
+    "move",
+    "birth",
+    "death",
+    "letter",
+    "travel",
+    "heart",
+    "worker",
+    "crowd",
+    "police",
+    "ring",
+    "people",
+    "gift",
+    "briefcase",
+    "megaphone",
+    "money",
+    "home",
+}
+KINDS = {"submit", "receive", "verify", "register", "sign", "process", "handover", "collect"}
 
-MISSPELLINGS = ["Identias", "Perizian", "Perizinaan", "Adminsitrasi",
-                "Administasi", "cheklist", "member nomor", "Ijin", "mauapun",
-                "antrian"]  # KBBI: antrean
-CORRECT_SPELLINGS = ["Identitas", "Perizinan", "Administrasi", "checklist",
-                     "memberi", "Izin", "maupun"]
+MISSPELLINGS = [
+    "Identias",
+    "Perizian",
+    "Perizinaan",
+    "Adminsitrasi",
+    "Administasi",
+    "cheklist",
+    "member nomor",
+    "Ijin",
+    "mauapun",
+    "antrian",
+]  # KBBI: antrean
+CORRECT_SPELLINGS = ["Identitas", "Perizinan", "Administrasi", "checklist", "memberi", "Izin", "maupun"]
 
 
 def _load(dotted):
@@ -121,6 +176,7 @@ def _ids(cases):
 
 # --- package ---------------------------------------------------------------------
 
+
 def test_twenty_modules_in_document_order():
     assert len(BUILTIN_SOP_MODULES) == 20
     assert len(set(BUILTIN_SOP_MODULES)) == 20
@@ -147,11 +203,11 @@ def test_hooks_register_through_pluggy():
     for dotted in BUILTIN_SOP_MODULES:
         pm.register(importlib.import_module(dotted))
     registered = [sop for batch in pm.hook.register_sops() for sop in batch]
-    assert sorted(s["code"] for s in registered) == sorted(
-        s["code"] for s in SOPS)
+    assert sorted(s["code"] for s in registered) == sorted(s["code"] for s in SOPS)
 
 
 # --- each SOP against READING.md ------------------------------------------------
+
 
 @pytest.mark.parametrize("sop,expected", CASES, ids=_ids(CASES))
 def test_matches_reading(sop, expected):
@@ -164,8 +220,7 @@ def test_matches_reading(sop, expected):
     assert sop["standard_minutes"] == shape["total"]
     assert sop["standard_minutes"] == sum(s["minutes"] for s in steps)
     assert tuple(s["no"] for s in steps if s["tms"]) == shape["tms"]
-    assert tuple(s["no"] for s in steps
-                 if s["applicant_present"]) == shape["present"]
+    assert tuple(s["no"] for s in steps if s["applicant_present"]) == shape["present"]
     registers = [s["no"] for s in steps if s["kind"] == "register"]
     assert registers == ([shape["register"]] if shape["register"] else [])
     if shape["kinds"] is not None:
@@ -197,8 +252,8 @@ def test_format(sop, expected):
         assert isinstance(step["kelengkapan"], list) and step["kelengkapan"]
         assert all(isinstance(k, str) and k for k in step["kelengkapan"])
         activity = step["activity"]
-        assert activity[0].isupper(), activity            # sentence case
-        assert not activity.endswith(" i"), activity       # stray "i"
+        assert activity[0].isupper(), activity  # sentence case
+        assert not activity.endswith(" i"), activity  # stray "i"
         assert "  " not in activity and activity.strip() == activity
 
 
@@ -210,15 +265,12 @@ def test_steps_share_the_documented_mutu_baku():
         s1, s2, s3, s4 = sop["steps"][:4]
         assert s1["kelengkapan"] == s2["kelengkapan"] == ["Dokumen pendukung"]
         assert s3["kelengkapan"] == ["Dokumen pendukung", "Checklist permohonan"]
-        assert s4["kelengkapan"] == ["Buku register", "Dokumen pendukung",
-                                     "Checklist permohonan"]
-        assert s3["activity"] == ("Memverifikasi kelengkapan berkas dan "
-                                  "memberi nomor antrean")
+        assert s4["kelengkapan"] == ["Buku register", "Dokumen pendukung", "Checklist permohonan"]
+        assert s3["activity"] == ("Memverifikasi kelengkapan berkas dan memberi nomor antrean")
         assert s4["activity"] == "Validasi dan memberi nomor agenda/register"
     oss, pengaduan = SOPS[18], SOPS[19]
     assert oss["steps"][-1]["output"] == "Sertifikat NIB dan IUM"
-    assert [s["output"] for s in pengaduan["steps"][4:]] == [
-        "Berita acara kesepakatan"] * 2
+    assert [s["output"] for s in pengaduan["steps"][4:]] == ["Berita acara kesepakatan"] * 2
 
 
 def test_template_c_letter_is_the_output_of_steps_5_to_8():
@@ -227,7 +279,7 @@ def test_template_c_letter_is_the_output_of_steps_5_to_8():
             continue
         outputs = [s["output"] for s in sop["steps"][4:]]
         assert outputs[0].startswith("Berkas "), name
-        assert outputs[1:] == [outputs[0][len("Berkas "):]] * 3, name
+        assert outputs[1:] == [outputs[0][len("Berkas ") :]] * 3, name
 
 
 def test_no_misspellings_anywhere():

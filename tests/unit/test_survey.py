@@ -1,5 +1,6 @@
 """The SKM survey (core, no Flask): the IKM formula against hand-computed cases, one response per served
 ticket (also under concurrency), refusals, settings validation, per-service/per-month aggregates."""
+
 from __future__ import annotations
 
 import threading
@@ -42,39 +43,51 @@ def test_all_three_is_75_grade_c():
     assert [e["nrr"] for e in r["elements"]] == [3.0] * 9
 
 
-@pytest.mark.parametrize("total,expected,letter", [
-    # 278 respondents × 9 elements = 2502 answers; IKM = 25 × total / 2502 (equal weights), by hand:
-    (6504, "64.99", "D"),   # 25 × 6504 / 2502 = 64.988…  → 64.99
-    (6505, "65.00", "C"),   # 64.998… → 65.00
-    (7666, "76.60", "C"),   # 76.598… → 76.60
-    (7667, "76.61", "B"),   # 76.608… → 76.61
-    (8837, "88.30", "B"),   # 88.299… → 88.30
-    (8838, "88.31", "A"),   # 88.309… → 88.31
-])
+@pytest.mark.parametrize(
+    "total,expected,letter",
+    [
+        # 278 respondents × 9 elements = 2502 answers; IKM = 25 × total / 2502 (equal weights), by hand:
+        (6504, "64.99", "D"),  # 25 × 6504 / 2502 = 64.988…  → 64.99
+        (6505, "65.00", "C"),  # 64.998… → 65.00
+        (7666, "76.60", "C"),  # 76.598… → 76.60
+        (7667, "76.61", "B"),  # 76.608… → 76.61
+        (8837, "88.30", "B"),  # 88.299… → 88.30
+        (8838, "88.31", "A"),  # 88.309… → 88.31
+    ],
+)
 def test_band_edges_on_the_ikm_rounded_to_two_decimals(total, expected, letter):
     n = 278
     per = [total // 9] * 9
-    per[0] += total - sum(per)     # the spread over elements does not matter with equal weights
+    per[0] += total - sum(per)  # the spread over elements does not matter with equal weights
     r = compute_ikm(uniform(per, n), EQUAL, n)
     assert Decimal(str(r["ikm"])) == Decimal(expected)
     assert r["grade"] == letter
 
 
 def test_grade_function_on_the_exact_edges_and_the_gaps():
-    assert [grade(x)[0] for x in (25, 64.99, 65.0, 76.6, 76.61, 88.3, 88.31, 100)] == \
-        ["D", "D", "C", "C", "B", "B", "A", "A"]
-    assert grade(Decimal("76.605"))[0] == "B"   # in the gap between bands: rounded half up first
+    assert [grade(x)[0] for x in (25, 64.99, 65.0, 76.6, 76.61, 88.3, 88.31, 100)] == [
+        "D",
+        "D",
+        "C",
+        "C",
+        "B",
+        "B",
+        "A",
+        "A",
+    ]
+    assert grade(Decimal("76.605"))[0] == "B"  # in the gap between bands: rounded half up first
     assert grade(Decimal("64.994"))[0] == "D"
     assert grade(None) is None
 
 
 def test_custom_weights_and_an_element_nobody_answered():
-    cfg = validate_config({"elements": DEFAULT_ELEMENTS[:2], "weight_mode": "custom",
-                           "weights": {"U1": 0.75, "U2": 0.25}})
-    r = compute_ikm({"U1": (8, 2), "U2": (4, 2)}, cfg, 2)   # NRR 4 and 2 → 25 × (3 + 0.5) = 87.5
+    cfg = validate_config(
+        {"elements": DEFAULT_ELEMENTS[:2], "weight_mode": "custom", "weights": {"U1": 0.75, "U2": 0.25}}
+    )
+    r = compute_ikm({"U1": (8, 2), "U2": (4, 2)}, cfg, 2)  # NRR 4 and 2 → 25 × (3 + 0.5) = 87.5
     assert (r["ikm"], r["grade"], r["weight"]) == (87.5, "B", None)
     assert r["weakest"][0] == "U2"
-    only_u1 = compute_ikm({"U1": (8, 2)}, cfg, 2)               # U2 unanswered: U1 carries the whole weight
+    only_u1 = compute_ikm({"U1": (8, 2)}, cfg, 2)  # U2 unanswered: U1 carries the whole weight
     assert only_u1["ikm"] == 100.0 and only_u1["elements"][1]["nrr"] is None
     assert compute_ikm({}, EQUAL, 0)["ikm"] is None
 
@@ -124,9 +137,13 @@ def serve(core, counter, clerk, service="ktp", *, start=True) -> str:
 def test_a_served_ticket_answers_once_and_nothing_personal_is_stored(core, counter, clerk):
     token = serve(core, counter, clerk)
     assert core.survey.status(token)["state"] == "open"
-    out = core.survey.submit(token, [4, 3, 4, 2, 3, 4, 4, 1, 3],
-                             {"sex": "P", "age": 34, "education": "sma", "occupation": "wirausaha"},
-                             "  Ruang tunggu panas  ", channel="phone")
+    out = core.survey.submit(
+        token,
+        [4, 3, 4, 2, 3, 4, 4, 1, 3],
+        {"sex": "P", "age": 34, "education": "sma", "occupation": "wirausaha"},
+        "  Ruang tunggu panas  ",
+        channel="phone",
+    )
     assert out["service"] == "ktp"
     assert core.survey.status(token)["state"] == "answered"
     with pytest.raises(Conflict) as exc:
@@ -134,12 +151,27 @@ def test_a_served_ticket_answers_once_and_nothing_personal_is_stored(core, count
     assert exc.value.status == 409 and "sudah diisi" in exc.value.message("id")
     with core.db.read() as s:
         r = s.execute(select(SurveyResponse)).scalar_one()
-        assert (r.sex, r.age_group, r.education, r.occupation, r.suggestion, r.channel) == \
-            ("P", "30_39", "sma", "wirausaha", "Ruang tunggu panas", "phone")
+        assert (r.sex, r.age_group, r.education, r.occupation, r.suggestion, r.channel) == (
+            "P",
+            "30_39",
+            "sma",
+            "wirausaha",
+            "Ruang tunggu panas",
+            "phone",
+        )
         cols = set(SurveyResponse.__table__.columns.keys())
         assert not cols & {"name", "nik", "phone", "applicant_name"}
-        assert [a.value for a in s.execute(select(SurveyAnswer).order_by(SurveyAnswer.element)).scalars()] == \
-            [4, 3, 4, 2, 3, 4, 4, 1, 3]
+        assert [a.value for a in s.execute(select(SurveyAnswer).order_by(SurveyAnswer.element)).scalars()] == [
+            4,
+            3,
+            4,
+            2,
+            3,
+            4,
+            4,
+            1,
+            3,
+        ]
 
 
 def test_unserved_unknown_and_bad_answers_are_refused(core, counter, clerk):
@@ -150,7 +182,7 @@ def test_unserved_unknown_and_bad_answers_are_refused(core, counter, clerk):
     assert core.survey.status(waiting)["state"] == "not_served"
     skipped = core.tickets.issue("kk")[0]["token"]
     core.queue.call_next(counter["id"], clerk)
-    core.queue.skip(counter["id"], clerk)                      # a no-show was never served
+    core.queue.skip(counter["id"], clerk)  # a no-show was never served
     with pytest.raises(Conflict):
         core.survey.submit(skipped, [4] * 9)
     with pytest.raises(NotFound):
@@ -169,9 +201,10 @@ def test_unserved_unknown_and_bad_answers_are_refused(core, counter, clerk):
 
 
 def test_a_completed_application_opens_the_survey(core, counter, clerk):
-    token = serve(core, counter, clerk, start=False)   # closed without "start": not served by itself
+    token = serve(core, counter, clerk, start=False)  # closed without "start": not served by itself
     assert core.survey.status(token)["state"] == "not_served"
     from antrean.kernel.models import Application, Ticket
+
     with core.db.write() as s:
         t = s.execute(select(Ticket).where(Ticket.token == token)).scalar_one()
         s.add(Application(office_id=core.office_id, ticket_id=t.id, service_code="ktp", status="done", current_step=1))
@@ -190,6 +223,7 @@ def test_one_response_per_ticket_under_concurrency(core, counter, clerk):
             results.append("ok")
         except Conflict:
             results.append("conflict")
+
     threads = [threading.Thread(target=go) for _ in range(8)]
     for t in threads:
         t.start()
@@ -202,21 +236,33 @@ def test_one_response_per_ticket_under_concurrency(core, counter, clerk):
 
 
 def test_ikm_per_period_service_and_month(core, counter, clerk):
-    t1, t2, t3 = serve(core, counter, clerk, "ktp"), serve(core, counter, clerk, "ktp"), serve(core, counter, clerk, "kk")
+    t1, t2, t3 = (
+        serve(core, counter, clerk, "ktp"),
+        serve(core, counter, clerk, "ktp"),
+        serve(core, counter, clerk, "kk"),
+    )
     core.survey.submit(t1, [4] * 9, now=datetime(2026, 3, 10, 3))
     core.survey.submit(t2, [2] * 9, now=datetime(2026, 3, 20, 3))
     core.survey.submit(t3, [3] * 9, now=datetime(2026, 8, 1, 3))
     year = core.survey.ikm(date(2026, 1, 1), date(2026, 12, 31))
-    assert (year["ikm"], year["grade"], year["respondents"]) == (75.0, "C", 3)   # NRR 3 everywhere
-    assert year["elements"][0] == {"code": "U1", "name": "Persyaratan", "name_en": "Requirements", "nrr": 3.0,
-                                   "respondents": 3, "weight": pytest.approx(1 / 9)}
+    assert (year["ikm"], year["grade"], year["respondents"]) == (75.0, "C", 3)  # NRR 3 everywhere
+    assert year["elements"][0] == {
+        "code": "U1",
+        "name": "Persyaratan",
+        "name_en": "Requirements",
+        "nrr": 3.0,
+        "respondents": 3,
+        "weight": pytest.approx(1 / 9),
+    }
     march = core.survey.ikm(date(2026, 3, 1), date(2026, 3, 31))
     assert (march["ikm"], march["respondents"]) == (75.0, 2)
     assert core.survey.ikm(date(2026, 3, 1), date(2026, 3, 31), service="kk")["respondents"] == 0
     kk = core.survey.ikm(date(2026, 1, 1), date(2026, 12, 31), service="kk")
     assert (kk["ikm"], kk["respondents"]) == (75.0, 1)
-    by_service = {r["service"]: (r["ikm"], r["respondents"]) for r in core.survey.ikm_by_service(
-        date(2026, 1, 1), date(2026, 12, 31))}
+    by_service = {
+        r["service"]: (r["ikm"], r["respondents"])
+        for r in core.survey.ikm_by_service(date(2026, 1, 1), date(2026, 12, 31))
+    }
     assert by_service == {"kk": (75.0, 1), "ktp": (75.0, 2)}
     months = core.survey.ikm_by_month(2026)
     assert [m["month"] for m in months][:3] == ["2026-01", "2026-02", "2026-03"]
@@ -259,13 +305,14 @@ def test_followup_plan_is_stored_per_period_and_audited(core, make_user, clerk):
 def test_offer_to_the_counter_tablet(core, counter, clerk):
     token = serve(core, counter, clerk)
     from antrean.kernel.models import Ticket
+
     with core.db.read() as s:
         tid = s.execute(select(Ticket.id).where(Ticket.token == token)).scalar_one()
     assert core.survey.offered(counter["id"]) is None
     core.survey.offer(counter["id"], tid, clerk)
     assert core.survey.offered(counter["id"])["token"] == token
     core.survey.submit(token, [4] * 9, channel="tablet")
-    assert core.survey.offered(counter["id"]) is None            # answered: the tablet waits again
+    assert core.survey.offered(counter["id"]) is None  # answered: the tablet waits again
     with pytest.raises(Conflict):
         core.survey.offer(counter["id"], tid, clerk)
 
@@ -274,6 +321,7 @@ def test_a_submitted_survey_publishes_an_event_without_the_ticket_or_answers(set
     from antrean.core import Antrean
     from plugins import BUILTIN_SOP_MODULES
     from tests.unit.test_events import Sink
+
     sink = Sink()
     c = Antrean(settings_dict, plugins=(sink,), builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False)
     c.migrate()
@@ -287,6 +335,6 @@ def test_a_submitted_survey_publishes_an_event_without_the_ticket_or_answers(set
         assert {k: v for k, v in ev.data.items() if not k.startswith("_")} == {"service": "ktp", "channel": "phone"}
         with pytest.raises(Conflict):
             c.survey.submit(token, [4] * 9)
-        assert [e.type for e in sink.events].count("survey.submitted") == 1   # the refused one published nothing
+        assert [e.type for e in sink.events].count("survey.submitted") == 1  # the refused one published nothing
     finally:
         c.close()

@@ -1,4 +1,5 @@
 """Applications carried through their SOP: roles, TMS, agenda numbers, step calls (core, no Flask)."""
+
 from __future__ import annotations
 
 import threading
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from antrean.kernel.errors import Conflict, Forbidden, Invalid
-from antrean.kernel.models import Application, AuditLog, StepLog
+from antrean.kernel.models import Application, AuditLog
 from antrean.kernel.timeutil import utcnow
 from antrean.services.workflow import format_agenda, mask_nik, sla_state, validate_nik
 
@@ -20,6 +21,7 @@ NIK = "3201011501900001"
 def staff(core, make_user):
     """One user per staff role, keyed by role."""
     from antrean.kernel.sop import STAFF_ROLES
+
     return {r: make_user(core, r.replace("_", "-"), [r]) for r in STAFF_ROLES if r != "admin"}
 
 
@@ -37,8 +39,14 @@ def test_full_template_r_path_with_agenda_and_collection_call(core, staff, count
     calls_before = core.queue.snapshot()["seq"]
     for st in steps[1:]:
         outcome = "MS" if st.tms else "DONE"
-        app = core.workflow.complete_step(app["id"], st.no, staff[st.role if st.role != "pemohon" else "petugas_pelayanan"],
-                                          outcome=outcome, note=f"langkah {st.no}", counter_id=counter["id"])
+        app = core.workflow.complete_step(
+            app["id"],
+            st.no,
+            staff[st.role if st.role != "pemohon" else "petugas_pelayanan"],
+            outcome=outcome,
+            note=f"langkah {st.no}",
+            counter_id=counter["id"],
+        )
         if st.kind == "register":
             assert app["agenda_number"].startswith("0001/KTP/Kec/")
     assert app["status"] == "done"
@@ -76,10 +84,17 @@ def test_tms_returns_the_file_with_missing_documents(core, staff, counter):
     with pytest.raises(Invalid):
         core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="TMS")  # no reason
     with pytest.raises(Invalid):
-        core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="TMS",
-                                    missing_documents=["Surat dari bulan"])  # not in checklist
-    app = core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="TMS",
-                                      missing_documents=[checklist[0]], note="Fotokopi belum dibawa")
+        core.workflow.complete_step(
+            app["id"], 3, staff["petugas_verifikasi"], outcome="TMS", missing_documents=["Surat dari bulan"]
+        )  # not in checklist
+    app = core.workflow.complete_step(
+        app["id"],
+        3,
+        staff["petugas_verifikasi"],
+        outcome="TMS",
+        missing_documents=[checklist[0]],
+        note="Fotokopi belum dibawa",
+    )
     assert app["status"] == "returned" and app["missing_documents"] == [checklist[0]]
     assert app["tms_reason"] == "Fotokopi belum dibawa" and app["current_step"] is None
     with pytest.raises(Conflict) as exc:
@@ -104,8 +119,9 @@ def test_minutes_are_measured_against_the_standard(core, staff, counter):
     app = open_app(core, staff, counter)
     t0 = utcnow()
     core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE", now=t0)
-    app = core.workflow.complete_step(app["id"], 3, staff["petugas_verifikasi"], outcome="MS",
-                                      now=t0 + timedelta(minutes=9))
+    app = core.workflow.complete_step(
+        app["id"], 3, staff["petugas_verifikasi"], outcome="MS", now=t0 + timedelta(minutes=9)
+    )
     log = app["timeline"][2]
     assert log["minutes"] == 9.0 and log["standard_minutes"] == 5 and log["over_standard"]
 
@@ -113,8 +129,11 @@ def test_minutes_are_measured_against_the_standard(core, staff, counter):
 def test_ektp_recording_step_calls_the_applicant_back(core, staff, counter):
     app = open_app(core, staff, counter, service="ektp")
     seq = core.queue.snapshot()["seq"]
-    for no, role, outcome in ((2, "petugas_pelayanan", "DONE"), (3, "petugas_verifikasi", "MS"),
-                              (4, "petugas_register", "DONE")):
+    for no, role, outcome in (
+        (2, "petugas_pelayanan", "DONE"),
+        (3, "petugas_verifikasi", "MS"),
+        (4, "petugas_register", "DONE"),
+    ):
         core.workflow.complete_step(app["id"], no, staff[role], outcome=outcome, counter_id=counter["id"])
     assert core.queue.snapshot()["seq"] == seq
     core.workflow.complete_step(app["id"], 5, staff["kasi_pelayanan"], outcome="DONE", counter_id=counter["id"])
@@ -125,8 +144,12 @@ def test_ektp_recording_step_calls_the_applicant_back(core, staff, counter):
 def test_open_validates_applicant_data(core, staff, counter):
     core.tickets.issue("ktp")
     call = core.queue.call_next(counter["id"], staff["petugas_pelayanan"])
-    for kwargs in ({"applicant_name": ""}, {"applicant_name": "A", "nik": "123"},
-                   {"applicant_name": "A", "nik": "3201019913900001"}, {"applicant_name": "A", "phone": "12ab"}):
+    for kwargs in (
+        {"applicant_name": ""},
+        {"applicant_name": "A", "nik": "123"},
+        {"applicant_name": "A", "nik": "3201019913900001"},
+        {"applicant_name": "A", "phone": "12ab"},
+    ):
         with pytest.raises(Invalid):
             core.workflow.open(staff["petugas_pelayanan"], ticket_id=call["ticket_id"], **kwargs)
     with pytest.raises(Forbidden):
@@ -168,8 +191,12 @@ def test_a_zero_minute_step_is_never_a_breach_in_timeline_worklist_or_report(cor
     app = open_app(core, staff, counter)
     steps = core.sops["ktp"].steps
     for st in steps[1:-1]:
-        core.workflow.complete_step(app["id"], st.no, staff[st.role if st.role != "pemohon" else "petugas_pelayanan"],
-                                    outcome="MS" if st.tms else "DONE")
+        core.workflow.complete_step(
+            app["id"],
+            st.no,
+            staff[st.role if st.role != "pemohon" else "petugas_pelayanan"],
+            outcome="MS" if st.tms else "DONE",
+        )
     collect = steps[-1]
     assert collect.minutes == 0 and collect.role == "pemohon"
     with core.db.write() as s:  # the applicant comes back for the result five hours later
@@ -197,8 +224,12 @@ def test_a_zero_minute_step_is_never_a_breach_in_timeline_worklist_or_report(cor
 
 def test_agenda_format():
     from datetime import datetime
+
     when = datetime(2026, 11, 25)
-    assert format_agenda("{seq:04d}/{code}/Kec/{month_roman}/{year}", seq=7, code="KTP", when=when) == "0007/KTP/Kec/XI/2026"
+    assert (
+        format_agenda("{seq:04d}/{code}/Kec/{month_roman}/{year}", seq=7, code="KTP", when=when)
+        == "0007/KTP/Kec/XI/2026"
+    )
     with pytest.raises(Invalid):
         format_agenda("{nope}", seq=1, code="X", when=when)
 
@@ -207,8 +238,9 @@ def test_every_step_writes_an_audit_row(core, staff, counter):
     app = open_app(core, staff, counter)
     core.workflow.complete_step(app["id"], 2, staff["petugas_pelayanan"], outcome="DONE")
     with core.db.read() as s:
-        rows = s.execute(select(AuditLog.action, AuditLog.actor).where(AuditLog.target_type == "application")
-                         .order_by(AuditLog.id)).all()
+        rows = s.execute(
+            select(AuditLog.action, AuditLog.actor).where(AuditLog.target_type == "application").order_by(AuditLog.id)
+        ).all()
     assert rows == [("application.open", "petugas-pelayanan"), ("step.complete", "petugas-pelayanan")]
 
 
@@ -218,9 +250,8 @@ def _agenda_race(core, make_user, n=24):
     The one copy of this race: SQLite here, PostgreSQL in tests/services/test_postgres_core.py."""
     from antrean.kernel.actors import Actor
 
-    codes = list(core.sops)[:8]   # template R: step 2 front desk, 3 verify, 4 register
-    counter = core.queue.save_counter(Actor(None, "t", frozenset({"admin"})), name="Loket R", number=9,
-                                      services=codes)
+    codes = list(core.sops)[:8]  # template R: step 2 front desk, 3 verify, 4 register
+    counter = core.queue.save_counter(Actor(None, "t", frozenset({"admin"})), name="Loket R", number=9, services=codes)
     front = make_user(core, "front", ["petugas_pelayanan", "petugas_verifikasi"])
     registrar = make_user(core, "registrar", ["petugas_register"])
     ids = []
@@ -240,6 +271,7 @@ def _agenda_race(core, make_user, n=24):
     def register(chunk):
         barrier.wait(30)
         return [core.workflow.complete_step(i, 4, registrar, outcome="DONE")["agenda_number"] for i in chunk]
+
     with ThreadPoolExecutor(8) as pool:
         numbers = [a for part in pool.map(register, [ids[i::8] for i in range(8)]) for a in part]
     seqs = sorted(int(a.split("/")[0]) for a in numbers)

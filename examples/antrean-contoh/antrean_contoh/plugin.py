@@ -7,15 +7,16 @@
 * ``register_commands``: ``antrean contoh syarat [--json]``, the requirements of the service
   as the office's settings make them.
 """
+
 from __future__ import annotations
 
 import json
 
 import click
 
+from antrean import hookimpl
 from antrean.core import Antrean
 from antrean.kernel.config import load_settings
-from antrean import hookimpl
 
 from . import __version__
 from .sop import CODE, SOP
@@ -32,18 +33,26 @@ def register_sops():
 
 @hookimpl
 def register_settings():
-    return [{
-        "name": "masa_berlaku_bulan", "type": "int", "default": 6, "min": 1, "max": 60,
-        "description": "masa berlaku Surat Keterangan Domisili Usaha, dalam bulan / "
-                       "months the Surat Keterangan Domisili Usaha is valid",
-    }]
+    return [
+        {
+            "name": "masa_berlaku_bulan",
+            "type": "int",
+            "default": 6,
+            "min": 1,
+            "max": 60,
+            "description": "masa berlaku Surat Keterangan Domisili Usaha, dalam bulan / "
+            "months the Surat Keterangan Domisili Usaha is valid",
+        }
+    ]
 
 
 def requirements(core) -> dict:
     """What a citizen needs to know, from the SOP as loaded and this plugin's setting."""
     sop = core.sops[CODE]
     return {
-        "service": sop.code, "name": sop.name, "standard_minutes": sop.standard_minutes,
+        "service": sop.code,
+        "name": sop.name,
+        "standard_minutes": sop.standard_minutes,
         "documents": list(sop.documents),
         "steps": [{"no": s.no, "activity": s.activity, "role": s.role, "minutes": s.minutes} for s in sop.steps],
         "valid_months": core.plugin_settings(NAMESPACE)["masa_berlaku_bulan"],
@@ -68,8 +77,10 @@ def register_commands(cli):
         if as_json:
             click.echo(json.dumps(info, ensure_ascii=False, indent=2))
             return
-        click.echo(f"{info['name']} — standar waktu / time standard: {info['standard_minutes']} menit (minutes); "
-                   f"berlaku / valid: {info['valid_months']} bulan (months)")
+        click.echo(
+            f"{info['name']} — standar waktu / time standard: {info['standard_minutes']} menit (minutes); "
+            f"berlaku / valid: {info['valid_months']} bulan (months)"
+        )
         click.echo("Persyaratan / Requirements:")
         for doc in info["documents"]:
             click.echo(f"  - {doc}")

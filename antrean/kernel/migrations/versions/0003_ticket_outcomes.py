@@ -14,8 +14,9 @@ Conversion of existing rows (the old records only knew ``status``):
   queue action after the upgrade closes them by the day-end rule (``QueueService.close_past_days``).
 ``outcome_by`` stays NULL for converted rows (the system decided, not a person).
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0005"  # chain: 0002 → 0006 → 0004 → 0005 → 0003
@@ -41,12 +42,18 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket") as batch:
         batch.alter_column("recall_count", server_default=None)
         batch.alter_column("leg", server_default=None)
-    op.execute("UPDATE ticket SET first_called_at = (SELECT MIN(call.at) FROM call WHERE call.ticket_id = ticket.id),"
-               " recall_count = (SELECT COUNT(*) FROM call WHERE call.ticket_id = ticket.id AND call.kind = 'recall')")
-    op.execute("UPDATE ticket SET outcome = 'served', outcome_at = finished_at"
-               " WHERE status = 'done' AND started_at IS NOT NULL")
-    op.execute("UPDATE ticket SET outcome = 'no_show', outcome_at = COALESCE(finished_at, called_at, issued_at)"
-               " WHERE status = 'done' AND started_at IS NULL")
+    op.execute(
+        "UPDATE ticket SET first_called_at = (SELECT MIN(call.at) FROM call WHERE call.ticket_id = ticket.id),"
+        " recall_count = (SELECT COUNT(*) FROM call WHERE call.ticket_id = ticket.id AND call.kind = 'recall')"
+    )
+    op.execute(
+        "UPDATE ticket SET outcome = 'served', outcome_at = finished_at"
+        " WHERE status = 'done' AND started_at IS NOT NULL"
+    )
+    op.execute(
+        "UPDATE ticket SET outcome = 'no_show', outcome_at = COALESCE(finished_at, called_at, issued_at)"
+        " WHERE status = 'done' AND started_at IS NULL"
+    )
 
 
 def downgrade() -> None:
@@ -56,6 +63,14 @@ def downgrade() -> None:
         batch.drop_constraint("uq_ticket_transferred_from", type_="unique")
         batch.drop_constraint("fk_ticket_transferred_from", type_="foreignkey")
         batch.drop_constraint("fk_ticket_outcome_by_users", type_="foreignkey")
-        for col in ("transferred_from_id", "leg", "cancel_reason", "outcome_by", "outcome_at", "outcome",
-                    "recall_count", "first_called_at"):
+        for col in (
+            "transferred_from_id",
+            "leg",
+            "cancel_reason",
+            "outcome_by",
+            "outcome_at",
+            "outcome",
+            "recall_count",
+            "first_called_at",
+        ):
             batch.drop_column(col)

@@ -5,8 +5,9 @@ Revision ID: 0004
 Revises: 0006
 Create Date: 2026-11-27
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0004"
 down_revision = "0006"  # re-chained after main's 0006 (survey) on merging main; was "0002"

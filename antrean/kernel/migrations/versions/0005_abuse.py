@@ -7,8 +7,9 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-27
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"  # re-chained after main's 0004 (session epoch) on merging main; was "0002"

@@ -4,8 +4,9 @@ Revision ID: 0006
 Revises: 0002
 Create Date: 2026-11-27
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0002"
@@ -46,9 +47,12 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["response_id"], ["survey_response.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("response_id", "element"),
     )
-    op.create_index("ix_survey_answer_period", "survey_answer", ["office_id", "day", "service_code", "element", "value"])
-    op.create_index("ix_survey_answer_service", "survey_answer",
-                    ["office_id", "service_code", "day", "element", "value"])
+    op.create_index(
+        "ix_survey_answer_period", "survey_answer", ["office_id", "day", "service_code", "element", "value"]
+    )
+    op.create_index(
+        "ix_survey_answer_service", "survey_answer", ["office_id", "service_code", "day", "element", "value"]
+    )
     op.create_table(
         "survey_followup",
         sa.Column("id", sa.Integer(), nullable=False),

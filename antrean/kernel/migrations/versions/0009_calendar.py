@@ -4,8 +4,9 @@ Revision ID: 0009
 Revises: 0005
 Create Date: 2026-11-27
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0009"
 down_revision = "0003"  # chain: 0002 → 0006 → 0004 → 0005 → 0003 → 0009

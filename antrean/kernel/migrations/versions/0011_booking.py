@@ -4,8 +4,9 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-27
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0011"
 down_revision = "0008"  # chain: … → 0009 → 0010 → 0008 → 0011
