@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from tests.conftest import need
 from tests.integration.test_console import login
 from tests.support.report_data import Clock, seed
 
@@ -132,7 +133,7 @@ def test_pdf_has_letterhead_period_and_signature_and_renders(app, seeded, tmp_pa
             assert "/FontFile2" in desc.get_object()
     pdftoppm = shutil.which("pdftoppm")
     if pdftoppm is None:
-        pytest.skip("pdftoppm (poppler-utils) not installed: PDF not rendered")
+        need("pdftoppm", "pdftoppm (poppler-utils) not installed: PDF not rendered")
     pdf = tmp_path / "laporan.pdf"
     pdf.write_bytes(r.data)
     from tests.conftest import SCREENSHOTS
