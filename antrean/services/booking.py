@@ -476,11 +476,10 @@ class BookingService:
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)
         with core.db.read() as s:
             b = self._by_code(s, code)
-            bid, service, starts_at, ends_at, status, day = (
+            bid, service, starts_at, status, day = (
                 b.id,
                 b.service_code,
                 b.starts_at,
-                b.ends_at,
                 b.status,
                 b.day,
             )

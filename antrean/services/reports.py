@@ -389,7 +389,7 @@ class ReportService:
                 ).all()
             }
             a_rows = {}
-            for oid, code, done, within, returned in s.execute(self._app_within_query(None, period)):
+            for oid, _code, done, within, returned in s.execute(self._app_within_query(None, period)):
                 row = a_rows.setdefault(oid, [0, 0, 0])
                 row[0] += done
                 row[1] += within  # an SOP no longer installed has standard -1: never within

@@ -167,8 +167,9 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     app.json.ensure_ascii = False
     core = Antrean(settings, plugins=plugins)
     if settings.extra.get("auto_migrate", True):
-        core.migrate()
-    core.office_id  # create office and service rows
+        core.migrate()  # also creates the office and service rows
+    else:
+        core.ensure_office()  # create office and service rows
     app.extensions["antrean"] = core
     app.extensions["antrean.server_lock"] = hold_server_lock(settings.database_url)  # restore waits for it
 

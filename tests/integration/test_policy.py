@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from antrean.kernel.actors import SYSTEM
+from antrean.kernel.errors import Unauthorized
 from antrean.kernel.sop import STAFF_ROLES
 
 from .test_console import NIK, csrf_of
@@ -448,7 +449,7 @@ def test_console_users_page_offers_no_edit_of_accounts_beyond_the_office(app, ma
         follow_redirects=True,
     )
     assert "admin kabupaten" in r.text
-    with pytest.raises(Exception):
+    with pytest.raises(Unauthorized):  # the password was not changed
         core.users.authenticate("bupati", "punya-saya-1")
 
 
