@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from sqlalchemy import func, select
@@ -150,7 +151,7 @@ class _Main(click.Group):
             raise click.ClickException(f"configuration error: {exc}") from None
 
 
-def _fail(exc: AntreanError):
+def _fail(exc: AntreanError) -> NoReturn:
     detail = f" ({exc.detail})" if exc.detail else ""
     raise click.ClickException(f"{exc.message('en')}{detail}")
 
@@ -182,7 +183,7 @@ def init(demo: bool):
 
 def _demo(core: Antrean) -> None:
     with core.db.write() as s:
-        o = s.get(Office, core.office_id)
+        o = core.office_row(s)
         if o.name == "Kantor Kecamatan" and not o.address:
             o.name, o.address = "Kantor Kecamatan Sukamaju", "Jl. Merdeka No. 1, Sukamaju"
         has_counters = s.execute(

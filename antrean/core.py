@@ -15,12 +15,13 @@ from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from antrean.kernel import i18n, policy
 from antrean.kernel.actors import DEFAULT_POLICY, SYSTEM, Actor
 from antrean.kernel.config import ConfigError, Settings, load_settings
 from antrean.kernel.db import Database
-from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel.errors import Invalid, NotFound, Unavailable
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, Event, check_data, queue
 from antrean.kernel.migrate import upgrade
 from antrean.kernel.models import AuditLog, Office, Service, Setting
@@ -354,9 +355,21 @@ class Antrean:
         p.update(counter_policy or {})
         return p
 
-    def office(self) -> dict:
+    def office_row(self, session: Session) -> Office:
+        """This office's row. Missing only when the database was replaced under a running core (another file, a
+        wiped schema): a clear 503 naming the cause, not an AttributeError on None."""
+        o = session.get(Office, self.office_id)
+        if o is None:
+            raise Unavailable(
+                "Data kantor tidak ditemukan di basis data. Hubungi admin (jalankan antrean init).",
+                detail=f"office row {self.office_id} ({self.settings.office_code!r}) is missing: "
+                "was the database replaced while the server ran? restart it, or run `antrean init`",
+            )
+        return o
+
+    def office(self) -> dict[str, Any]:
         with self.db.read() as s:
-            o = s.get(Office, self.office_id)
+            o = self.office_row(s)
             return {
                 "code": o.code,
                 "name": o.name,
@@ -368,7 +381,7 @@ class Antrean:
     def update_office(self, actor: Actor, *, name: str | None = None, address: str | None = None) -> dict:
         policy.require(self, actor, "office.write")
         with self.db.write() as s:
-            o = s.get(Office, self.office_id)
+            o = self.office_row(s)
             old = {"name": o.name, "address": o.address}
             if name is not None:
                 name = name.strip()

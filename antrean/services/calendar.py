@@ -164,7 +164,7 @@ class Rules:
         if entry is not None and entry.whole_day:
             return [], entry
         spans = self._week()[d.weekday()]
-        if entry is not None and spans:  # a partial closure
+        if entry is not None and entry.start is not None and entry.end is not None and spans:  # a partial closure
             spans = _cut(spans, entry.start, entry.end)
         return spans, entry
 
@@ -212,7 +212,10 @@ class Rules:
                     i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])),
                     "weekend",
                 )
-        elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
+        elif (
+            entry is not None and entry.start is not None and entry.end is not None and entry.start <= now_m < entry.end
+        ):
+            # a partial closure
             (rid, ren), kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
             (rid, ren), kind = i18n.pair("Belum buka"), "before"
@@ -396,7 +399,7 @@ def clean_entry(day, name, kind=None, start=None, end=None) -> Entry:
     s, e = (start or None), (end or None)
     if (s is None) != (e is None):
         raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.")
-    if s is not None:
+    if s is not None and e is not None:
         if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and _minutes(s) < _minutes(e)):
             raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).", detail=f"{s!r}-{e!r}")
         if k != "penutupan":
@@ -409,7 +412,9 @@ def parse_csv(text: str) -> list[Entry]:
     """``date,name[,kind]`` per line (a header line ``date,name,kind`` or ``tanggal,nama,jenis`` is
     skipped, blank lines and lines starting with # too). All rows or none: the first bad rows raise
     Invalid naming their line numbers."""
-    errors, out, seen = [], [], {}
+    errors: list[str] = []
+    out: list[Entry] = []
+    seen: dict[date, int] = {}
     for lineno, row in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
         cells = [c.strip() for c in row]
         if not cells or not any(cells) or cells[0].startswith("#"):

@@ -32,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select
 
@@ -85,7 +86,7 @@ def pct(part: int, whole: int) -> float | None:
 class Period:
     start: date  # first office day, inclusive
     end: date  # last office day, inclusive
-    tz: object
+    tz: ZoneInfo
 
     @property
     def days(self) -> int:
@@ -144,12 +145,15 @@ class _Clock:
     or minute text where the zone's offset is not a whole number of hours: a year's 60,000 timestamps are
     ~2,000 distinct hours, each converted once here."""
 
-    def __init__(self, tz, dialect: str, period: Period):
+    def __init__(self, tz: ZoneInfo, dialect: str, period: Period):
         self.tz, self.dialect = tz, dialect
         months = {(d.year, d.month) for d in (period.start, period.end)} | {
             (y, m) for y in range(period.start.year, period.end.year + 1) for m in range(1, 13)
         }
-        self.minutes = any(local(datetime(y, m, 1), tz).utcoffset() % timedelta(hours=1) for y, m in months)
+        # local() gives an aware datetime: its offset is never None
+        self.minutes = any(
+            (local(datetime(y, m, 1), tz).utcoffset() or timedelta(0)) % timedelta(hours=1) for y, m in months
+        )
         self._cache: dict = {}
 
     def key(self, column):
@@ -388,7 +392,7 @@ class ReportService:
                     .group_by(Ticket.office_id)
                 ).all()
             }
-            a_rows = {}
+            a_rows: dict[int, list[int]] = {}
             for oid, _code, done, within, returned in s.execute(self._app_within_query(None, period)):
                 row = a_rows.setdefault(oid, [0, 0, 0])
                 row[0] += done
@@ -596,7 +600,7 @@ class ReportService:
                 row["done"] += n if in_closed and status == "done" else 0
                 row["returned"] += n if in_closed and status == "returned" else 0
                 row["within"] += int(n_within or 0)
-        missing = Tally()
+        missing: Tally[str] = Tally()
         for (docs,) in conn.execute(
             select(Application.missing_documents)
             .where(Application.office_id.in_(offices), closed, Application.status == "returned")

@@ -289,7 +289,7 @@ def validate_config(value: Any) -> dict:
                 detail=f"{where}.code: unique, A-Z0-9, max 12",
             )
         seen.add(code)
-        clean = {"code": code}
+        clean: dict[str, Any] = {"code": code}
         for key in ("name", "question"):
             text = e.get(key)
             if not isinstance(text, str) or not text.strip() or len(text) > 300:
@@ -334,7 +334,7 @@ def validate_config(value: Any) -> dict:
             raise Invalid(
                 "Setiap unsur perlu bobot antara 0 dan 1.", detail="weights: {code: number} for exactly the elements"
             )
-        total = sum(Fraction(str(w)) for w in weights.values())
+        total = sum((Fraction(str(w)) for w in weights.values()), Fraction(0))
         if abs(total - 1) > Fraction(1, 10**6):
             raise Invalid(
                 "Jumlah bobot harus 1 (sekarang %(value).4f).",
@@ -526,7 +526,7 @@ class SurveyService:
 
     @staticmethod
     def _profile(profile: Any) -> dict:
-        out = {"sex": None, "age_group": None, "education": None, "occupation": None}
+        out: dict[str, str | None] = {"sex": None, "age_group": None, "education": None, "occupation": None}
         if profile is None:
             return out
         if not isinstance(profile, dict) or set(profile) - {"sex", "age", "education", "occupation"}:

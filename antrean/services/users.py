@@ -6,7 +6,9 @@ import hashlib
 import math
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -128,7 +130,7 @@ class UserService:
             if u is None or not member_of(u, self.core.settings.office_code):
                 raise NotFound("Pengguna tidak ditemukan.")
             policy.require(core, actor, "user.manage", offices_of(u))  # the account as it is…
-            changed = {}
+            changed: dict[str, Any] = {}
             if offices is not None:
                 new = self._offices(offices)
                 policy.require(core, actor, "user.manage", new)  # …and as it would be
@@ -153,7 +155,7 @@ class UserService:
             return self._view(u)
 
     @staticmethod
-    def _narrows(changed: dict) -> bool:
+    def _narrows(changed: Mapping[str, Any]) -> bool:
         """Does the change end the account's sessions? A new password, disabling, a role or office taken away."""
         if "password" in changed or "offices" in changed:
             return True

@@ -96,7 +96,7 @@ class WorkflowService:
                 if s.execute(select(Application.id).where(Application.ticket_id == ticket.id)).scalar():
                     raise Conflict("Tiket ini sudah memiliki permohonan.")
                 service_code = ticket.service_code
-            if service_code not in core.sops:
+            if service_code is None or service_code not in core.sops:
                 raise Invalid("Layanan tidak dikenal.", field="service")
             sop = core.sops[service_code]
             row = self._service_row(s, service_code)
@@ -155,7 +155,7 @@ class WorkflowService:
         actor: Actor,
         *,
         outcome: str,
-        note: str = "",
+        note: str | None = "",
         missing_documents: list[str] | None = None,
         counter_id: int | None = None,
         now: datetime | None = None,
@@ -285,10 +285,10 @@ class WorkflowService:
                 )
             elif app.status == "done":
                 core.emit(s, "application.closed", actor=actor, at=now, **public)
-            if close_ticket:
+            if close_ticket and ticket is not None:
                 counter = s.get(Counter, ticket.counter_id) if ticket.counter_id is not None else None
                 core.queue.close_in(s, ticket, "served", actor, now, counter)
-            if call_back:
+            if call_back and ticket is not None:
                 self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
         return self.get(app_id, actor)
