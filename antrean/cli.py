@@ -370,7 +370,7 @@ def close_day():
         core.close()
 
 
-def _known_offices(core, offices) -> None:
+def _known_offices(core: Antrean, offices) -> None:
     with core.db.read() as s:
         known = set(s.execute(select(Office.code)).scalars())
     unknown = sorted(set(offices) - known)
@@ -400,7 +400,7 @@ def user_list():
         core.close()
 
 
-def _user_id(core, username: str) -> int:
+def _user_id(core: Antrean, username: str) -> int:
     for u in core.users.list():
         if u["username"] == username.strip().lower():
             return u["id"]

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -32,6 +33,9 @@ from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import CalendarDay, Setting
 from antrean.kernel.timeutil import BULAN, HARI, as_utc, day_names, month_names, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HARI_EN = tuple(day_names("en"))
@@ -449,7 +453,7 @@ def parse_csv(text: str) -> list[Entry]:
 class CalendarService:
     """``core.calendar``: loads the office's rules and changes them (admin, audited, events)."""
 
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
         self._cached: tuple[float, Rules] | None = None
         self._generation = 0  # bumped by each change: a load that raced a change is not kept

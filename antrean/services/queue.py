@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import EllipsisType
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,13 +29,16 @@ from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it 
 from antrean.kernel.policy import require as authorize
 from antrean.kernel.timeutil import iso, office_day, utcnow
 
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
+
 ACTIVE = ("called", "serving")
 
 
 class QueueService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
-        self._closed_through = None  # the office day whose past days this process has closed already
+        self._closed_through: date | None = None  # the office day whose past days this process has closed already
 
     # -- counters -----------------------------------------------------------
     def counters(self) -> list[dict]:
@@ -91,9 +94,10 @@ class QueueService:
                 s.add(c)
                 s.flush()
             else:
-                c = s.get(Counter, counter_id)
-                if c is None or c.office_id != core.office_id:
+                found = s.get(Counter, counter_id)
+                if found is None or found.office_id != core.office_id:
                     raise NotFound("Loket tidak ditemukan.")
+                c = found
                 c.name, c.number, c.active, c.policy = name.strip(), number, active, policy
                 for link in s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars():
                     s.delete(link)

@@ -32,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select
@@ -45,11 +46,14 @@ from antrean.kernel.timeutil import BULAN, iso, local, utcnow
 from antrean.services.transparency import camat
 from antrean.services.workflow import measured, sla_state, step_minutes
 
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
+
 MAX_DAYS = 3 * 366 + 1
 OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
 
 
-def _require_report(core, actor: Actor) -> None:
+def _require_report(core: Antrean, actor: Actor) -> None:
     """The one permission check of every report: ``antrean.kernel.policy``, action ``report.read``."""
     require(core, actor, "report.read")
 
@@ -193,20 +197,20 @@ def _ticket_facts():
     return Ticket.outcome, Ticket.first_called_at, func.coalesce(Ticket.outcome_by, last_caller)
 
 
-def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None):
+def _ikm(core: Antrean, start: date, end: date, *, service: str | None = None, office: int | None = None):
     """The SKM's IKM (antrean/services/survey.py, ``core.survey``): the one place reports read it.
     ``{"ikm","grade","respondents","weight","weight_label","elements":[{"code","name","nrr"}]}``."""
     return core.survey.ikm(start, end, service=service, office=office)
 
 
-def _ikm_with_services(core, start: date, end: date, office: int | None = None) -> tuple[dict, dict]:
+def _ikm_with_services(core: Antrean, start: date, end: date, office: int | None = None) -> tuple[dict, dict]:
     """The period's IKM and a dict service → its IKM, from one grouped read (``core.survey``)."""
     overall, rows = core.survey.ikm_with_services(start, end, office=office)
     return overall, {row["service"]: row for row in rows}
 
 
 class ReportService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     # -- periods ----------------------------------------------------------------------------
@@ -661,7 +665,7 @@ class ReportService:
                 .where(Ticket.office_id == core.office_id, Ticket.day == today, Ticket.status == "waiting")
                 .group_by(Ticket.service_code)
             ).all()
-            outcomes = dict(
+            outcomes: dict[str, int] = dict(
                 s.execute(
                     select(outcome, func.count())
                     .where(Ticket.office_id == core.office_id, Ticket.day == today)
@@ -758,7 +762,7 @@ class ReportService:
         }
 
 
-def _printers(core) -> list[dict]:
+def _printers(core: Antrean) -> list[dict]:
     """The office's printers as the hardware plugin reports them (its service on core.extensions); none
     without the plugin."""
     hardware = core.extensions.get("hardware")

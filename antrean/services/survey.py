@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,9 @@ from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import Application, Counter, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import as_utc, iso, office_day, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 #: The nine elements of Permenpan RB 14/2017 with the questionnaire's wording (answers 1 → 4).
 DEFAULT_ELEMENTS: list[dict[str, Any]] = [
@@ -347,7 +350,7 @@ def validate_config(value: Any) -> dict:
 
 @dataclass
 class SurveyService:
-    core: Any
+    core: Antrean
 
     # -- settings -------------------------------------------------------------------
     def config(self, office: int | None = None, session=None) -> dict:
@@ -667,9 +670,9 @@ class SurveyService:
                 compute_ikm(stats[code], config, counts.get(code, 0))
                 | {"service": code, "service_name": sop.name if sop else code}
             )
-        total = compute_ikm({e: (t, n) for e, (t, n) in overall.items()}, config, sum(counts.values()))
-        total.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": None})
-        return total, out
+        summary = compute_ikm({e: (t, n) for e, (t, n) in overall.items()}, config, sum(counts.values()))
+        summary.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": None})
+        return summary, out
 
     def ikm_by_month(self, year: int, office: int | None = None, service: str | None = None) -> list[dict]:
         """Twelve entries {"month": "YYYY-MM", …IKM…} of a year (months without responses have ikm None)."""
@@ -824,7 +827,7 @@ def check_period(period: Any) -> str:
     return period
 
 
-def require_report_reader(core, actor) -> None:
+def require_report_reader(core: Antrean, actor) -> None:
     """The one permission check of survey reports: ``antrean.kernel.policy``, action ``report.read``."""
     require(core, actor, "report.read")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +22,9 @@ from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from antrean.kernel.sop import ROLES, STAFF_ROLES, Sop
 from antrean.kernel.timeutil import ROMAN, iso, local, office_day, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -44,7 +48,7 @@ def mask_nik(nik: str | None) -> str | None:
 
 
 class WorkflowService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     # -- helpers ------------------------------------------------------------
