@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from types import EllipsisType
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -442,6 +442,7 @@ class QueueService:
         if reason is not None:
             t.cancel_reason = reason
         self.core.tickets.invalidate_rates()
+        extra: dict[str, Any] = {"reason": reason} if reason else {}
         self.core.audit(
             s,
             actor,
@@ -454,7 +455,7 @@ class QueueService:
             outcome=outcome,
             counter=c.id if c else None,
             auto=auto,
-            **({"reason": reason} if reason else {}),
+            **extra,
         )
 
     #: public, for the workflow service: end a ticket inside the caller's transaction

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -247,7 +247,7 @@ class WorkflowService:
                     nxt = sop.step(step_no + 1)
                     app.current_step, app.step_started_at = nxt.no, now
                     call_back = nxt.applicant_present and not step.applicant_present and ticket is not None
-            public = {"application_id": app.id, "service": app.service_code}
+            public: dict[str, Any] = {"application_id": app.id, "service": app.service_code}
             core.audit(
                 s,
                 actor,
