@@ -187,7 +187,8 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         async_mode="gevent" if patched() else "threading",
         message_queue=settings.redis_url or None,
         channel=f"antrean-{settings.office_code}",
-        cors_allowed_origins=None,
+        # None is python-engineio's documented default (same origin only); the types-Flask-SocketIO stubs omit it
+        cors_allowed_origins=None,  # type: ignore[arg-type]
         logger=False,
         engineio_logger=False,
     )
