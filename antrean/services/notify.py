@@ -529,24 +529,22 @@ class NotifyService:
         (the gateway may have them: never resent automatically). Returns how many."""
         core = self.core
         with core.db.write(durable=False) as s:
+            result = s.execute(
+                update(NotifyMessage)
+                .where(
+                    NotifyMessage.office_id == core.office_id,
+                    NotifyMessage.status == "sending",
+                    NotifyMessage.next_attempt_at < now,
+                )
+                .values(
+                    status="uncertain",
+                    claim=None,
+                    last_error="the sender stopped while sending (process ended); the gateway may "
+                    "have it: check, and resend from the console if it did not arrive",
+                )
+            )
             # an UPDATE's result is a CursorResult (Session.execute is typed for any statement)
-            return cast(
-                "CursorResult[Any]",
-                s.execute(
-                    update(NotifyMessage)
-                    .where(
-                        NotifyMessage.office_id == core.office_id,
-                        NotifyMessage.status == "sending",
-                        NotifyMessage.next_attempt_at < now,
-                    )
-                    .values(
-                        status="uncertain",
-                        claim=None,
-                        last_error="the sender stopped while sending (process ended); the gateway may "
-                        "have it: check, and resend from the console if it did not arrive",
-                    )
-                ),
-            ).rowcount
+            return cast("CursorResult[Any]", result).rowcount
 
     def claim_due(
         self, now: datetime, batch: int, seconds_each: float, margin: float
