@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from sqlalchemy import func, select
@@ -150,7 +151,7 @@ class _Main(click.Group):
             raise click.ClickException(f"configuration error: {exc}") from None
 
 
-def _fail(exc: AntreanError):
+def _fail(exc: AntreanError) -> NoReturn:
     detail = f" ({exc.detail})" if exc.detail else ""
     raise click.ClickException(f"{exc.message('en')}{detail}")
 
@@ -182,7 +183,7 @@ def init(demo: bool):
 
 def _demo(core: Antrean) -> None:
     with core.db.write() as s:
-        o = s.get(Office, core.office_id)
+        o = core.office_row(s)
         if o.name == "Kantor Kecamatan" and not o.address:
             o.name, o.address = "Kantor Kecamatan Sukamaju", "Jl. Merdeka No. 1, Sukamaju"
         has_counters = s.execute(
@@ -369,7 +370,7 @@ def close_day():
         core.close()
 
 
-def _known_offices(core, offices) -> None:
+def _known_offices(core: Antrean, offices) -> None:
     with core.db.read() as s:
         known = set(s.execute(select(Office.code)).scalars())
     unknown = sorted(set(offices) - known)
@@ -399,7 +400,7 @@ def user_list():
         core.close()
 
 
-def _user_id(core, username: str) -> int:
+def _user_id(core: Antrean, username: str) -> int:
     for u in core.users.list():
         if u["username"] == username.strip().lower():
             return u["id"]

@@ -9,21 +9,24 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+from pluggy import HookRelay
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from antrean.kernel import i18n, policy
 from antrean.kernel.actors import DEFAULT_POLICY, SYSTEM, Actor
 from antrean.kernel.config import ConfigError, Settings, load_settings
 from antrean.kernel.db import Database
-from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel.errors import Invalid, NotFound, Unavailable
 from antrean.kernel.events import AUDIT_EVENTS, AUDIT_ONLY, Event, check_data, queue
 from antrean.kernel.migrate import upgrade
-from antrean.kernel.models import AuditLog, Office, Service, Setting
+from antrean.kernel.models import AuditLog, Base, Office, Service, Setting
 from antrean.kernel.plugin_settings import namespace_of
 from antrean.kernel.plugins import FACE_PLUGINS, PluginHost, build_plugin_host
 from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES, Sop
@@ -41,6 +44,9 @@ from plugins import BUILTIN_SOP_MODULES
 
 log = logging.getLogger(__name__)
 
+#: a model with ``id`` and ``office_id`` columns (Ticket, Counter, Application …)
+_Row = TypeVar("_Row", bound=Base)
+
 
 def builtin_plugin_names() -> tuple[str, ...]:
     """The built-in plugins, SOPs first: what every core (and the CLI's command loader) registers."""
@@ -52,12 +58,12 @@ class Antrean:
 
     def __init__(
         self,
-        settings: Settings | dict | None = None,
+        settings: Settings | Mapping[str, Any] | None = None,
         *,
-        plugins: tuple = (),
+        plugins: tuple[object, ...] = (),
         builtins: tuple[str, ...] | None = None,
         entry_points: bool = True,
-    ):
+    ) -> None:
         self.settings = settings if isinstance(settings, Settings) else load_settings(settings)
         self.db = Database(self.settings.database_url)
         self.db.on_commit(self._publish)
@@ -85,7 +91,7 @@ class Antrean:
 
     # -- plumbing -------------------------------------------------------
     @property
-    def hook(self):
+    def hook(self) -> HookRelay:
         return self.plugins.hook
 
     @property
@@ -102,10 +108,10 @@ class Antrean:
         return MappingProxyType(values)
 
     @property
-    def tz(self):
+    def tz(self) -> ZoneInfo:
         return self.settings.tz
 
-    def on_close(self, stop) -> None:
+    def on_close(self, stop: Callable[[], object]) -> None:
         """Call ``stop()`` when the core closes (background workers of the kernel itself)."""
         self.extensions.setdefault("antrean.on_close", []).append(stop)
 
@@ -132,7 +138,7 @@ class Antrean:
                     self._office_id = self.ensure_office()
         return self._office_id
 
-    def ensure_office(self, session=None) -> int:
+    def ensure_office(self, session: Session | None = None) -> int:
         """Create the office row and one service row per SOP if missing (idempotent).
 
         Pass the caller's write session when already inside a transaction:
@@ -152,7 +158,7 @@ class Antrean:
         self._office_id = office.id
         return office.id
 
-    def _sync_services(self, session, office_id: int) -> None:
+    def _sync_services(self, session: Session, office_id: int) -> None:
         rows = {r.code: r for r in session.execute(select(Service).where(Service.office_id == office_id)).scalars()}
         used = {r.letter for r in rows.values()}
         for code, sop in self.sops.items():
@@ -170,21 +176,21 @@ class Antrean:
             session.add(Service(office_id=office_id, code=code, letter=letter, enabled=True, role_map={}))
 
     # -- audit and events --------------------------------------------------
-    def _office_in(self, session) -> int:
+    def _office_in(self, session: Session) -> int:
         return self._office_id if self._office_id is not None else self.ensure_office(session)
 
     def audit(
         self,
-        session,
+        session: Session,
         actor: Actor,
         action: str,
         target_type: str = "",
         target_id: Any = "",
         *,
-        event: dict | None = None,
-        legacy=None,
+        event: dict[str, Any] | None = None,
+        legacy: tuple[str, Any] | None = None,
         at: datetime | None = None,
-        **detail,
+        **detail: Any,
     ) -> Event | None:
         """Write one audit row and queue the action's event (``events.AUDIT_EVENTS``) in the same call.
 
@@ -217,7 +223,14 @@ class Antrean:
         return self.emit(session, AUDIT_EVENTS[action], actor=actor, at=at, legacy=legacy, **data)
 
     def emit(
-        self, session, type: str, *, actor: Actor | None = None, at: datetime | None = None, legacy=None, **data
+        self,
+        session: Session,
+        type: str,
+        *,
+        actor: Actor | None = None,
+        at: datetime | None = None,
+        legacy: tuple[str, Any] | None = None,
+        **data: Any,
     ) -> Event:
         """Queue an event on ``session``; it is published after the transaction commits (never on
         rollback, nor when the savepoint it was emitted in rolls back).
@@ -312,13 +325,14 @@ class Antrean:
                 ],
             }
 
-    def lock_row(self, session, model, row_id, what: tuple[str, str]):
+    def lock_row(self, session: Session, model: type[_Row], row_id: object, what: tuple[str, str]) -> _Row:
         """This office's ``model`` row ``row_id``, locked for the transaction (FOR UPDATE on
         PostgreSQL; SQLite's write transaction holds the database lock already).
         ``what`` is the (Indonesian, English) noun for messages, e.g. ("Tiket", "Ticket")."""
         if not isinstance(row_id, int) or isinstance(row_id, bool):
             raise Invalid("Nomor %(what)s tidak sah.", params={"what": i18n.LazyString(what[0].lower())})
-        q = select(model).where(model.id == row_id, model.office_id == self.office_id)
+        cols = model.__table__.c
+        q = select(model).where(cols.id == row_id, cols.office_id == self.office_id)
         if self.db.dialect == "postgresql":
             q = q.with_for_update()
         row = session.execute(q).scalar_one_or_none()
@@ -327,8 +341,8 @@ class Antrean:
         return row
 
     # -- office settings ------------------------------------------------
-    def get_setting(self, key: str, default=None, session=None):
-        def q(s):
+    def get_setting(self, key: str, default: Any = None, session: Session | None = None) -> Any:
+        def q(s: Session) -> Any:
             row = s.get(Setting, (self.office_id, key))
             return default if row is None or row.value is None else row.value
 
@@ -337,7 +351,7 @@ class Antrean:
         with self.db.read() as s:
             return q(s)
 
-    def set_setting(self, key: str, value, actor: Actor) -> None:
+    def set_setting(self, key: str, value: Any, actor: Actor) -> None:
         policy.require(self, actor, "settings.write")
         with self.db.write() as s:
             row = s.get(Setting, (self.office_id, key))
@@ -348,15 +362,27 @@ class Antrean:
                 row.value = value
             self.audit(s, actor, "setting.update", "setting", key, event={"key": key}, old=old, new=value)
 
-    def policy(self, counter_policy: dict | None = None, session=None) -> dict:
+    def policy(self, counter_policy: dict[str, Any] | None = None, session: Session | None = None) -> dict[str, Any]:
         p = dict(DEFAULT_POLICY)
         p.update(self.get_setting("queue_policy", {}, session=session) or {})
         p.update(counter_policy or {})
         return p
 
-    def office(self) -> dict:
+    def office_row(self, session: Session) -> Office:
+        """This office's row. Missing only when the database was replaced under a running core (another file, a
+        wiped schema): a clear 503 naming the cause, not an AttributeError on None."""
+        o = session.get(Office, self.office_id)
+        if o is None:
+            raise Unavailable(
+                "Data kantor tidak ditemukan di basis data. Hubungi admin (jalankan antrean init).",
+                detail=f"office row {self.office_id} ({self.settings.office_code!r}) is missing: "
+                "was the database replaced while the server ran? restart it, or run `antrean init`",
+            )
+        return o
+
+    def office(self) -> dict[str, Any]:
         with self.db.read() as s:
-            o = s.get(Office, self.office_id)
+            o = self.office_row(s)
             return {
                 "code": o.code,
                 "name": o.name,
@@ -368,7 +394,7 @@ class Antrean:
     def update_office(self, actor: Actor, *, name: str | None = None, address: str | None = None) -> dict:
         policy.require(self, actor, "office.write")
         with self.db.write() as s:
-            o = s.get(Office, self.office_id)
+            o = self.office_row(s)
             old = {"name": o.name, "address": o.address}
             if name is not None:
                 name = name.strip()
@@ -381,8 +407,8 @@ class Antrean:
         return self.office()
 
     # -- services -------------------------------------------------------
-    def services(self, *, enabled_only: bool = False, session=None) -> list[dict]:
-        def q(s):
+    def services(self, *, enabled_only: bool = False, session: Session | None = None) -> list[dict[str, Any]]:
+        def q(s: Session) -> list[dict[str, Any]]:
             rows = s.execute(select(Service).where(Service.office_id == self.office_id)).scalars().all()
             by_code = {r.code: r for r in rows}
             out = []
@@ -398,7 +424,7 @@ class Antrean:
         with self.db.read() as s:
             return q(s)
 
-    def service(self, code: str, session=None) -> dict:
+    def service(self, code: str, session: Session | None = None) -> dict[str, Any]:
         for svc in self.services(session=session):
             if svc["code"] == code:
                 return svc
@@ -434,7 +460,7 @@ class Antrean:
             role = role_map.get("pemohon", sop.front_desk_role)
         return role_map.get(role, role)
 
-    def update_service(self, code: str, actor: Actor, **changes) -> dict:
+    def update_service(self, code: str, actor: Actor, **changes: Any) -> dict[str, Any]:
         policy.require(self, actor, "service.write")
         sop = self.sops.get(code)
         if sop is None:

@@ -104,7 +104,7 @@ def limiter_cost(rounds: int, n: int = 150) -> None:
     )
     client = app.test_client()
     per = {"exempt (loopback)": [], "limited (anonymous)": []}
-    for r in range(rounds):
+    for _ in range(rounds):
         for label, addr in (("exempt (loopback)", "127.0.0.1"), ("limited (anonymous)", "192.168.5.5")):
             t0 = time.perf_counter()
             for _ in range(n):

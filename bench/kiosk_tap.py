@@ -86,7 +86,7 @@ def main() -> None:
         proc = start(inst, port)
         base = f"http://127.0.0.1:{port}"
         try:
-            for i in range(10):  # warm up
+            for _ in range(10):  # warm up
                 post(base + "/api/v1/tickets", {"service": "ktp", "device_id": "kiosk-1"})
             issue, retry, state = [], [], []
             for i in range(args.n):
@@ -96,8 +96,8 @@ def main() -> None:
                     "device_id": "kiosk-1",
                     "priority": None,
                 }
-                issue.append(timed(lambda: post(base + "/api/v1/tickets", body)))
-                retry.append(timed(lambda: post(base + "/api/v1/tickets", body)))
+                issue.append(timed(lambda body=body: post(base + "/api/v1/tickets", body)))
+                retry.append(timed(lambda body=body: post(base + "/api/v1/tickets", body)))
                 state.append(timed(lambda: urllib.request.urlopen(base + "/kiosk/state.json", timeout=10).read()))
         finally:
             proc.terminate()

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from antrean.core import Antrean  # noqa: E402
-from antrean.kernel.actors import Actor
+from antrean.kernel.actors import Actor  # noqa: E402
 from plugins import BUILTIN_SOP_MODULES  # noqa: E402
 
 ADMIN = Actor(None, "bench", frozenset({"admin"}))

@@ -342,7 +342,7 @@ def main() -> None:
             ops["regency, 30 offices, year (29 have June only)"] = lambda: rep.regency(bupati, rep.year(YEAR))
         times: dict[str, list[float]] = {k: [] for k in ops}
         cpu: dict[str, list[float]] = {k: [] for k in ops}
-        for name, fn in ops.items():  # warm-up
+        for fn in ops.values():  # warm-up
             fn()
         for _ in range(args.rounds):  # interleaved rounds
             for name, fn in ops.items():

@@ -496,7 +496,7 @@ def audio(kind: str, number: str, counter: int):
     try:
         path, key = hub.announcer.audio_for(number, counter, hub.template(kind), volume=hub.volume())
     except (ValueError, voice.MissingClip) as exc:
-        raise NotFound("Suara panggilan tidak dapat dibuat.", detail=str(exc))
+        raise NotFound("Suara panggilan tidak dapat dibuat.", detail=str(exc)) from exc
     response = send_file(path, mimetype="audio/wav", etag=key, max_age=60, conditional=True)
     return response
 

@@ -263,7 +263,7 @@ def check_device_path(spec: PrinterURL, files: tuple[str, ...] = (), *, opening:
                 "other paths only when listed in the setting printer_files)"
             ) from None
         if opening:
-            raise PrinterError("offline", f"device {path} is not present (printer unplugged or off?)")
+            raise PrinterError("offline", f"device {path} is not present (printer unplugged or off?)") from None
         return
     except OSError as exc:
         raise spec.fail(f"cannot check {path}: {exc.strerror}") from None

@@ -24,7 +24,16 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from antrean.kernel.db import Database
+
+T = TypeVar("T")
+#: a request of the batch: its function (in the caller's context) and the future its caller waits on
+_Item = tuple[Callable[[Session], Any], "Future[Any]"]
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +41,15 @@ MAX_BATCH = 64
 
 
 class GroupCommitter:
-    def __init__(self, db, name: str = "antrean-group-commit"):
+    def __init__(self, db: Database, name: str = "antrean-group-commit") -> None:
         self.db = db
         self.name = name
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
 
-    def run(self, fn: Callable[[Any], Any], timeout: float = 60.0):
+    def run(self, fn: Callable[[Session], T], timeout: float = 60.0) -> T:
         """Run ``fn(session)`` in the next group transaction; return its result after commit.
 
         ``fn`` runs in the writer thread inside a copy of the caller's context, so hooks
@@ -49,7 +58,7 @@ class GroupCommitter:
         if self._closed:
             raise RuntimeError("group committer is closed")
         self._ensure_thread()
-        fut: Future = Future()
+        fut: Future[T] = Future()
         ctx = contextvars.copy_context()
         self._queue.put((lambda s: ctx.run(fn, s), fut))
         return fut.result(timeout)
@@ -84,8 +93,8 @@ class GroupCommitter:
                 batch.append(nxt)
             self._run_batch(batch)
 
-    def _run_batch(self, batch) -> None:
-        done: list[tuple[Future, Any]] = []
+    def _run_batch(self, batch: list[_Item]) -> None:
+        done: list[tuple[Future[Any], Any]] = []
         try:
             with self.db.write() as s:
                 for fn, fut in batch:

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -75,7 +75,7 @@ class Settings:
     login_max_failures_address: int = 20  # failed logins per address (any usernames) in the window
     login_window_minutes: int = 15
     testing: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -95,7 +95,7 @@ class Settings:
 _BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-def _boolean(value):
+def _boolean(value: object) -> object:
     """Environment and file spellings of a boolean (anything else: 'expected true or false')."""
     if isinstance(value, str):
         return _BOOL.get(value.strip().lower(), value)
@@ -105,11 +105,11 @@ def _boolean(value):
 _BeforeBool = BeforeValidator(_boolean)
 
 
-def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     overrides = {k.lower(): v for k, v in (overrides or {}).items()}
     instance = Path(overrides.get("instance_path") or env.get("ANTREAN_INSTANCE_PATH") or "instance").resolve()
-    values: dict = {}
+    values: dict[str, Any] = {}
     sources: dict[str, str] = {}  # where each value was set, for the error message
     file = instance / "antrean.toml"
     if file.exists():
@@ -147,10 +147,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PASSWORD_HASH_METHOD = re.compile(r"scrypt(:\d+:\d+:\d+)?|pbkdf2:sha(256|512)(:[1-9]\d*)?")
 
 
-def _check(test: Callable[[Any], bool], message: str):
+def _check(test: Callable[[Any], bool], message: str) -> AfterValidator:
     """A rule: ``test(value)`` or ValueError(message) (``{value!r}`` in it is the value)."""
 
-    def run(value):
+    def run(value: Any) -> Any:
         if not test(value):
             raise ValueError(message.format(value=value))
         return value
@@ -158,7 +158,7 @@ def _check(test: Callable[[Any], bool], message: str):
     return AfterValidator(run)
 
 
-def _between(low: int, high: int):
+def _between(low: int, high: int) -> AfterValidator:
     return _check(lambda v: low <= v <= high, f"expected a whole number from {low} to {high}, got {{value}}")
 
 
@@ -207,7 +207,7 @@ def _database(url: str) -> str:
 
 
 #: each setting's rule beyond its type (the type is the Settings field's)
-RULES: dict[str, tuple] = {
+RULES: dict[str, tuple[AfterValidator, ...]] = {
     "timezone": (_check(_zone, "unknown time zone {value!r}"),),
     "language": (_check(lambda v: v in ("id", "en"), "expected 'id' or 'en', got {value!r}"),),
     "office_code": (
@@ -248,7 +248,7 @@ RULES: dict[str, tuple] = {
 _TYPES = {"str": str, "int": int, "bool": bool}
 
 
-def settings_schema():
+def settings_schema() -> type[BaseModel]:
     """The pydantic model of the settings: built from :class:`Settings` (type) and ``RULES`` (rule), once."""
     global _SCHEMA
     if _SCHEMA is None:
@@ -266,10 +266,10 @@ def settings_schema():
     return _SCHEMA
 
 
-_SCHEMA = None
+_SCHEMA: type[BaseModel] | None = None
 
 
-def validate_values(values: dict, sources: dict | None = None) -> dict:
+def validate_values(values: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The given settings converted to their types and checked; ConfigError in one line naming the setting and
     where it was set (the environment variable or the file)."""
     known = {k: v for k, v in values.items() if k != "extra"}
@@ -293,7 +293,7 @@ def _say(name: str, err: Mapping[str, Any]) -> str:
     return f"{name}: expected {want}, got {err.get('input')!r}"
 
 
-def _source(name: str, sources: dict | None) -> str:
+def _source(name: str, sources: Mapping[str, str] | None) -> str:
     where = (sources or {}).get(name)
     return "" if where in (None, "configuration") else f" (set in {where})"
 

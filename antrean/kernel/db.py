@@ -16,18 +16,21 @@ locks (``ON CONFLICT DO UPDATE`` on counter rows, ``FOR UPDATE SKIP LOCKED``).
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from antrean.kernel.config import ConfigError
-from antrean.kernel.events import install
+from antrean.kernel.events import Event, install
 from antrean.kernel.runtime import offload, patched
 
 
@@ -39,10 +42,11 @@ def _normalise(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 20):
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = _normalise(url)
         u = make_url(self.url)
         self.dialect = u.get_backend_name()
+        self._relaxed_engine: Engine | None
         if self.dialect == "sqlite":
             if u.database and u.database != ":memory:":
                 try:
@@ -64,13 +68,14 @@ class Database:
             )
             self._relaxed_engine = None
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._gate = None
+        self._gate: AbstractContextManager[Any] | None = None
         if self.dialect == "sqlite":
             if patched():
                 # gevent's by now (patch_all patches the module in place): a lock greenlets wait on cooperatively
                 self._gate = threading.RLock()
                 for engine in (self.engine, self._relaxed_engine):
-                    _commit_off_hub(engine)
+                    if engine is not None:
+                        _commit_off_hub(engine)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._writer, expire_on_commit=False)
         self._write_relaxed = (
@@ -122,7 +127,7 @@ class Database:
         except DBAPIError as exc:
             raise ConfigError(f"database_url: cannot connect to {shown}: {db_reason(exc)}") from None
 
-    def on_commit(self, publish) -> None:
+    def on_commit(self, publish: Callable[[list[Event]], None]) -> None:
         """Dispatch the events queued on write sessions (``antrean.kernel.events``) after each commit."""
         install(self._write, publish)
         if self._write_relaxed is not self._write:
@@ -148,12 +153,17 @@ def db_reason(exc: BaseException) -> str:
 def _commit_off_hub(engine: Engine) -> None:
     """The DBAPI commit (SQLite's fsync) in a real OS thread; SQLAlchemy's after-commit events (and the
     Socket.IO emits they lead to) still run in the calling greenlet."""
-    engine.dialect.do_commit = lambda dbapi_connection: offload(dbapi_connection.commit)
+
+    def do_commit(dbapi_connection: Any) -> None:  # the driver's connection (sqlite3's here)
+        offload(dbapi_connection.commit)
+
+    # replaces the method on this engine's dialect instance only (SQLAlchemy has no hook around the DBAPI commit)
+    setattr(engine.dialect, "do_commit", do_commit)  # noqa: B010 - a method replaced on one instance, on purpose
 
 
 def _sqlite_events(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -163,6 +173,6 @@ def _sqlite_events(engine: Engine, synchronous: str) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")

@@ -26,8 +26,8 @@ class AntreanError(Exception):
         code: str | None = None,
         status: int | None = None,
         params: dict[str, Any] | None = None,
-        **extra,
-    ):
+        **extra: Any,
+    ) -> None:
         if isinstance(msgid, i18n.LazyString):
             params = {**msgid.params, **(params or {})}
             msgid = msgid.msgid
@@ -57,8 +57,8 @@ class AntreanError(Exception):
     def en_text(self) -> str:
         return self.message("en")
 
-    def to_dict(self, lang: str = "id") -> dict:
-        d = {"error": self.code, "message": self.message(lang)}
+    def to_dict(self, lang: str = "id") -> dict[str, Any]:
+        d: dict[str, Any] = {"error": self.code, "message": self.message(lang)}
         if self.detail:
             d["detail"] = self.detail
         d.update(self.extra)

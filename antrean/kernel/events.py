@@ -16,12 +16,13 @@ keys, so a plugin can forward events to a public board or a log without filterin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import sessionmaker as SessionMaker
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +137,12 @@ class Event:
     office_id: int | None
     at: str
     actor: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     #: (hook name, kwargs or a callable returning kwargs) of the older specific hook, if any;
     #: in-process only, never part of the public event
     legacy: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "office_id": self.office_id,
@@ -151,7 +152,7 @@ class Event:
         }
 
 
-def check_data(type_: str, data: dict) -> None:
+def check_data(type_: str, data: Mapping[str, Any]) -> None:
     bad = sorted(PERSONAL_KEYS.intersection(data))
     if bad:
         raise ValueError(f"event {type_}: personal data {bad} must not be published")
@@ -170,19 +171,20 @@ def queue(session: Session, ev: Event) -> None:
     session.info.setdefault(_KEY, []).append((tx, ev))
 
 
-def _alive(tx: SessionTransaction, dropped: set) -> bool:
-    while tx is not None:
-        if tx in dropped:
+def _alive(tx: SessionTransaction, dropped: set[SessionTransaction]) -> bool:
+    at: SessionTransaction | None = tx
+    while at is not None:
+        if at in dropped:
             return False
-        tx = tx.parent
+        at = at.parent
     return True
 
 
-def install(sessionmaker, publish: Callable[[list[Event]], None]) -> None:
+def install(sessionmaker: SessionMaker[Session], publish: Callable[[list[Event]], None]) -> None:
     """Dispatch the events queued on ``sessionmaker``'s sessions after each commit."""
 
     @sa_event.listens_for(sessionmaker, "after_soft_rollback")
-    def _rolled_back(session, previous):
+    def _rolled_back(session: Session, previous: SessionTransaction) -> None:
         if previous.parent is None:  # the whole transaction: nothing happened
             session.info.pop(_KEY, None)
             session.info.pop(_DROPPED, None)
@@ -190,7 +192,7 @@ def install(sessionmaker, publish: Callable[[list[Event]], None]) -> None:
             session.info.setdefault(_DROPPED, set()).add(previous)
 
     @sa_event.listens_for(sessionmaker, "after_commit")
-    def _committed(session):
+    def _committed(session: Session) -> None:
         if session.in_nested_transaction():  # a savepoint released: the real commit is still to come
             return
         pending = session.info.pop(_KEY, None)

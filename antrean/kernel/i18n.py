@@ -31,7 +31,7 @@ DOMAIN = "messages"
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 _lock = threading.Lock()
-_cache: dict[str, Translations] = {}
+_cache: dict[str, Translations | NullTranslations] = {}
 #: Who says which language a lazy string renders in when it is turned into ``str`` without one (the web layer
 #: sets this to the request's language; outside a request: the default).
 _current_language: Callable[[], str] = lambda: DEFAULT_LANGUAGE  # noqa: E731
@@ -120,7 +120,7 @@ def gettext(msgid: str, lang: str | None = None, /, **params: Any) -> str:
 
 
 def pgettext(context: str, msgid: str, lang: str | None = None, /, **params: Any) -> str:
-    return _format(translations(lang or current_language()).pgettext(context, msgid), params)
+    return _format(str(translations(lang or current_language()).pgettext(context, msgid)), params)
 
 
 def ngettext(singular: str, plural: str, n: int, lang: str | None = None, /, **params: Any) -> str:
@@ -178,7 +178,8 @@ class LazyString:
         return str(other) + str(self)
 
     def __mod__(self, other: Any) -> str:
-        return str(self) % other
+        text: str = str(self) % other
+        return text
 
     def format(self, *args: Any, **kwargs: Any) -> str:
         return str(self).format(*args, **kwargs)

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from typing import IO
 
 #: a client-supplied id is kept only when it looks like one (no spaces, no control characters)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,100}")
@@ -32,7 +33,7 @@ def _current_request_id() -> str:
     # the kernel does not import the web layer's Flask: if nothing imported it, there is no request either
     flask = sys.modules.get("flask")
     if flask is not None and flask.has_request_context():
-        return flask.g.get("request_id", "-")
+        return str(flask.g.get("request_id", "-"))
     return "-"
 
 
@@ -45,16 +46,21 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+def utc_time(record: logging.LogRecord) -> str:
+    """``2026-11-27T07:40:01.123Z``: the record's time in UTC, to the millisecond."""
+    t = time.gmtime(record.created)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{int(record.msecs):03d}Z"
+
+
 class TextFormatter(logging.Formatter):
     """``2026-11-27T07:40:01.123+0000 INFO antrean.request [id] message`` — one line: a traceback is folded
     onto the same line (`` | ``-separated) so that a log reader never sees an unattributed line."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
-    def formatTime(self, record, datefmt=None):
-        t = time.gmtime(record.created)
-        return time.strftime("%Y-%m-%dT%H:%M:%S", t) + f".{int(record.msecs):03d}Z"
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_time(record)
 
     def format(self, record: logging.LogRecord) -> str:
         return " | ".join(line for line in super().format(record).splitlines() if line.strip())
@@ -63,7 +69,7 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "time": TextFormatter.formatTime(self, record),
+            "time": utc_time(record),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", "-"),
@@ -77,28 +83,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[IO[str]]):
     """Writes to whatever ``sys.stderr`` is at the time of the record (test runners swap it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(sys.stderr)
 
     @property
-    def stream(self):
+    def stream(self) -> IO[str]:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value):
+    def stream(self, _value: IO[str]) -> None:
         pass
 
 
-def setup(level: str = "INFO", fmt: str = "text", stream=None) -> logging.Handler:
+def setup(level: str = "INFO", fmt: str = "text", stream: IO[str] | None = None) -> logging.Handler:
     """Install (or replace) Antrean's handler on the root logger. Idempotent."""
     root = logging.getLogger()
     for h in list(root.handlers):
         if h.get_name() == _HANDLER_NAME or (type(h) is logging.StreamHandler and h.stream in (sys.stdout, sys.stderr)):
             root.removeHandler(h)  # ours from an earlier setup, or escpos's basicConfig() one
-    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler: logging.StreamHandler[IO[str]] = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(_RequestIdFilter())

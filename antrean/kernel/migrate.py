@@ -28,7 +28,7 @@ from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 
 from antrean.kernel.config import ConfigError
-from antrean.kernel.plugins import FACE_PLUGINS, build_plugin_host
+from antrean.kernel.plugins import FACE_PLUGINS, PluginHost, build_plugin_host
 
 if TYPE_CHECKING:
     from antrean.kernel.db import Database
@@ -43,10 +43,10 @@ _SEPARATOR = (
 )
 
 
-def _locations_of(host) -> list[str]:
+def _locations_of(host: PluginHost) -> list[str]:
     """The version folders the plugins of ``host`` register (``register_migrations``); a result that is not an
     existing folder is logged and skipped."""
-    out = []
+    out: list[str] = []
     for impl in host.pm.hook.register_migrations.get_hookimpls():
         try:
             result = impl.function()
@@ -67,7 +67,7 @@ def _builtin_locations() -> tuple[str, ...]:
     return tuple(_locations_of(build_plugin_host(builtins=FACE_PLUGINS, entry_points=False)))
 
 
-def version_locations(plugins=None) -> list[str]:
+def version_locations(plugins: PluginHost | None = None) -> list[str]:
     """The core's folder, every built-in plugin's, and those of ``plugins`` (a ``PluginHost``: the core's own,
     with its entry-point plugins); without ``plugins``, those of the installed entry-point plugins."""
     if plugins is None:
@@ -76,14 +76,14 @@ def version_locations(plugins=None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def alembic_config(db, plugins=None) -> Config:
+def alembic_config(db: Database, plugins: PluginHost | None = None) -> Config:
     cfg = _config(plugins)
     cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
     cfg.attributes["engine"] = db.engine
     return cfg
 
 
-def _config(plugins=None) -> Config:
+def _config(plugins: PluginHost | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE / "migrations"))
     # os.pathsep between folders (a folder name may hold a space); "%" would be read as interpolation
@@ -131,7 +131,7 @@ def _at_heads(db: Database, script: ScriptDirectory) -> bool:
     return set(script.get_heads()) <= applied
 
 
-def upgrade(db, revision: str = "heads", *, plugins=None) -> None:
+def upgrade(db: Database, revision: str = "heads", *, plugins: PluginHost | None = None) -> None:
     """Upgrade to ``revision`` (default: every branch to its head). A database holding a revision no
     folder knows (a plugin's, the plugin uninstalled; a newer Antrean's) is a ConfigError naming it."""
     cfg = alembic_config(db, plugins)
@@ -149,7 +149,7 @@ def upgrade(db, revision: str = "heads", *, plugins=None) -> None:
         raise
 
 
-def current(db) -> tuple[str, ...]:
+def current(db: Database) -> tuple[str, ...]:
     """The database's current revisions (its heads, sorted; empty for a new database). A branch whose head
     another branch depends on is implied by that one: a database at the hardware branch's first revision
     holds the one row "hardware_0001" (the core's 0011 it depends on is applied)."""
@@ -157,12 +157,12 @@ def current(db) -> tuple[str, ...]:
         return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
 
 
-def heads(plugins=None) -> tuple[str, ...]:
+def heads(plugins: PluginHost | None = None) -> tuple[str, ...]:
     """The head revision of every branch this installation has (what ``upgrade`` brings a database to)."""
     return tuple(sorted(_script(_config(plugins)).get_heads()))
 
 
-def known_revisions(plugins=None) -> set[str]:
+def known_revisions(plugins: PluginHost | None = None) -> set[str]:
     """Every migration revision this installation has, the core's and the plugins' (a database at any of
     them can be upgraded)."""
     return {s.revision for s in _script(_config(plugins)).walk_revisions()}

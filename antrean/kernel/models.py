@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from antrean.kernel.timeutil import utcnow
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # every model here maps a Table (SQLAlchemy types ``__table__`` as any FromClause: a join, a select)
+        __table__: ClassVar[Table]
 
 
 class Office(Base):
@@ -33,8 +49,8 @@ class Service(Base):
     code: Mapped[str] = mapped_column(String(60))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     letter: Mapped[str] = mapped_column(String(2))
-    role_map: Mapped[dict] = mapped_column(JSON, default=dict)  # sop role -> office role
-    checklist: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: the plugin's documents
+    role_map: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # sop role -> office role
+    checklist: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # None: the plugin's documents
     daily_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
     open_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "08:00" local
     close_time: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "15:00" local
@@ -49,7 +65,7 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(80))
     number: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    policy: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # overrides the office policy
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # overrides the office policy
 
 
 class CounterService(Base):
@@ -153,7 +169,7 @@ class Application(Base):
     step_started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     agenda_number: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
     tms_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    missing_documents: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    missing_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -184,7 +200,7 @@ class StepLog(Base):
     standard_minutes: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text, default="")
-    missing_documents: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    missing_documents: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class User(Base):
@@ -193,10 +209,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(60), unique=True)
     full_name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    roles: Mapped[list] = mapped_column(JSON, default=list)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: office codes this account may act in; ["*"] = every office (a regency admin).
     #: NULL (accounts from before revision 0002) is treated as every office.
-    offices: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    offices: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: bumped by logout, a password change, disabling the account or taking a role or office away: every
@@ -226,7 +242,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(60), index=True)
     target_type: Mapped[str] = mapped_column(String(40), default="")
     target_id: Mapped[str] = mapped_column(String(80), default="")
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Setting(Base):
@@ -235,7 +251,7 @@ class Setting(Base):
     __tablename__ = "setting"
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    value: Mapped[dict | list | str | int | None] = mapped_column(JSON, nullable=True)
+    value: Mapped[dict[str, Any] | list[Any] | str | int | None] = mapped_column(JSON, nullable=True)
 
 
 class LoginThrottle(Base):

@@ -23,6 +23,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ class PluginSetting:
     default: Any = None
     description: str = ""
     secret: bool = False
-    choices: tuple = ()
+    choices: tuple[Any, ...] = ()
     min: float | None = None
     max: float | None = None
     #: extra check of a typed value: raise ValueError("what is expected") to refuse it
@@ -131,7 +132,9 @@ def namespace_of(plugin_name: str) -> str:
     return name.rsplit(".", 1)[-1].replace("-", "_").lower()
 
 
-def parse_declarations(result: Any, *, reserved: set[str] = frozenset(), namespace: str = "") -> list[PluginSetting]:
+def parse_declarations(
+    result: Any, *, reserved: AbstractSet[str] = frozenset(), namespace: str = ""
+) -> list[PluginSetting]:
     """Validate what ``register_settings`` returned; SettingDeclarationError names the field."""
     if not isinstance(result, (list, tuple)):
         raise SettingDeclarationError("register_settings must return a list of settings")
@@ -202,7 +205,7 @@ def resolve(
     extra: Mapping[str, Any],
     environ: Mapping[str, str],
     *,
-    reserved: set[str] = frozenset(),
+    reserved: AbstractSet[str] = frozenset(),
     plugin_names: tuple[str, ...] = (),
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
     """Every declared setting's value: ``({namespace: {name: value}}, {namespace: {name: source}})``.

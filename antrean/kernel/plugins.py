@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from importlib import metadata
+from typing import Any
 
 import pluggy
 
@@ -39,7 +40,7 @@ class PluginError:
     source: str
     message: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str]:
         return {"plugin": self.plugin, "source": self.source, "error": self.message}
 
 
@@ -53,14 +54,14 @@ class PluginHost:
     #: declared settings: namespace -> (plugin name, declarations) (hook register_settings)
     settings_declared: dict[str, tuple[str, list[PluginSetting]]] = field(default_factory=dict)
     #: their values once the core resolved them (antrean.kernel.plugin_settings.resolve)
-    settings_values: dict[str, dict] = field(default_factory=dict)
-    settings_sources: dict[str, dict] = field(default_factory=dict)
+    settings_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings_sources: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
-    def hook(self):
+    def hook(self) -> pluggy.HookRelay:
         return self.pm.hook
 
-    def describe(self) -> list[dict]:
+    def describe(self) -> list[dict[str, Any]]:
         """Every registered plugin with version, hooks and the SOPs it registers."""
         out = []
         for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda x: x[0]):
@@ -94,7 +95,7 @@ class PluginHost:
         """The settings namespace of every loaded plugin."""
         return tuple(namespace_of(n) for n, p in self.pm.list_name_plugin() if p is not None)
 
-    def describe_settings(self, plugin_name: str) -> list[dict]:
+    def describe_settings(self, plugin_name: str) -> list[dict[str, Any]]:
         """A plugin's declared settings with their current values (a secret's value masked)."""
         ns = namespace_of(plugin_name)
         owner, decls = self.settings_declared.get(ns, (None, []))
@@ -120,24 +121,24 @@ class PluginHost:
         ]
 
 
-def _builtin_version(plugin) -> str:
+def _builtin_version(plugin: object) -> str:
     version = getattr(plugin, "__version__", None)
     if version:
         return str(version)
     sop = getattr(plugin, "SOP", None)
     if isinstance(sop, dict) and isinstance(sop.get("version"), str):
-        return sop["version"]
+        return str(sop["version"])
     return __version__
 
 
-def _source_of(plugin) -> str:
+def _source_of(plugin: object) -> str:
     path = getattr(plugin, "__file__", None)
     if path:
         try:
-            return os.path.relpath(path)
+            return os.path.relpath(str(path))
         except ValueError:
-            return path
-    return getattr(plugin, "__name__", repr(plugin))
+            return str(path)
+    return str(getattr(plugin, "__name__", repr(plugin)))
 
 
 #: the faces and the hardware are built-in plugins: named here (data, not imports), imported by the plugin
@@ -153,7 +154,7 @@ FACE_PLUGINS = (
 
 
 def build_plugin_host(
-    extra: tuple = (),
+    extra: tuple[object, ...] = (),
     *,
     builtins: tuple[str, ...] | None = None,
     entry_points: bool = True,
@@ -218,7 +219,7 @@ def _record(host: PluginHost, name: str, source: str, message: str) -> None:
     host.errors.append(PluginError(name, source, message))
 
 
-def _register(host: PluginHost, item, disabled) -> None:
+def _register(host: PluginHost, item: object, disabled: tuple[str, ...]) -> None:
     name = item if isinstance(item, str) else getattr(item, "__name__", None) or type(item).__name__
     if name in disabled:
         return

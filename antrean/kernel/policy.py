@@ -20,15 +20,42 @@ Offices are a hard wall: an office admin manages only accounts of its own office
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import false, select
+from sqlalchemy import ColumnElement, false, select
+from sqlalchemy.orm import Session
 
-from antrean.kernel.errors import Forbidden, NotFound
+from antrean.kernel.actors import Actor
+from antrean.kernel.config import Settings
+from antrean.kernel.errors import Forbidden, NotFound, Unauthorized
 from antrean.kernel.models import Application, Service
-from antrean.kernel.sop import STAFF_ROLES
+from antrean.kernel.sop import STAFF_ROLES, Sop
+
+RoleMap = dict[str, str]
+
+
+class PolicyCore(Protocol):
+    """What the policy reads of the core (``antrean.core.Antrean`` is one; the kernel does not import it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def office_id(self) -> int: ...
+
+    @property
+    def sops(self) -> Mapping[str, Sop]: ...
+
+    def effective_role(self, sop: Sop, role: str, role_map: RoleMap | None) -> str: ...
+
+    def service(self, code: str) -> dict[str, Any]: ...
+
+
+#: a rule's target: an Application row, an application view dict or a service code (reads); (sop, step number,
+#: role map) (steps); the account's offices (accounts)
+Target = Any
 
 #: the office heads: they read every application of their office
 HEADS = ("camat", "sekcam")
@@ -51,23 +78,23 @@ class Rule:
 
     roles: tuple[str, ...]
     who: str
-    check: Callable[[Any, Any, Any], bool] | None = None
+    check: Callable[[PolicyCore, Actor, Target], bool] | None = None
     read: bool = False
 
 
-def is_local_operator(actor) -> bool:
+def is_local_operator(actor: Actor) -> bool:
     """The person at the server's command line (``antrean user add``): the CLI acts as SYSTEM."""
     return actor.id is None and actor.username == "system" and not actor.roles
 
 
-def is_regency(actor) -> bool:
+def is_regency(actor: Actor) -> bool:
     """An account of every office (offices ``["*"]`` or an account from before offices existed)."""
     offices = getattr(actor, "offices", None)
     return offices is None or "*" in offices
 
 
 # -- applications ------------------------------------------------------------------------------
-def sop_roles(core, code: str, role_map: dict | None) -> frozenset[str]:
+def sop_roles(core: PolicyCore, code: str, role_map: RoleMap | None) -> frozenset[str]:
     """The office roles that perform some step of the SOP ``code`` (after the office's role mapping)."""
     sop = core.sops.get(code)
     if sop is None:
@@ -75,7 +102,7 @@ def sop_roles(core, code: str, role_map: dict | None) -> frozenset[str]:
     return frozenset(core.effective_role(sop, st.role, role_map) for st in sop.steps)
 
 
-def _role_maps(core, session) -> dict[str, dict]:
+def _role_maps(core: PolicyCore, session: Session) -> dict[str, RoleMap]:
     return {
         code: rm or {}
         for code, rm in session.execute(
@@ -84,7 +111,9 @@ def _role_maps(core, session) -> dict[str, dict]:
     }
 
 
-def readable_services(core, actor, session, role_maps: dict | None = None) -> frozenset[str] | None:
+def readable_services(
+    core: PolicyCore, actor: Actor, session: Session, role_maps: Mapping[str, RoleMap | None] | None = None
+) -> frozenset[str] | None:
     """Service codes whose applications the actor may read (None: every service of the office).
     ``role_maps`` (code → the office's role map) saves a query when the caller has the service rows."""
     if actor.roles.intersection(HEADS + ("admin",)):
@@ -93,7 +122,9 @@ def readable_services(core, actor, session, role_maps: dict | None = None) -> fr
     return frozenset(code for code in core.sops if actor.roles & sop_roles(core, code, maps.get(code)))
 
 
-def application_filter(core, actor, session, role_maps: dict | None = None):
+def application_filter(
+    core: PolicyCore, actor: Actor, session: Session, role_maps: Mapping[str, RoleMap | None] | None = None
+) -> ColumnElement[bool]:
     """The rule of ``application.read`` as an SQL condition on ``Application`` (runs in the database)."""
     codes = readable_services(core, actor, session, role_maps)
     office = Application.office_id == core.office_id
@@ -104,16 +135,16 @@ def application_filter(core, actor, session, role_maps: dict | None = None):
     return office & Application.service_code.in_(sorted(codes))
 
 
-def _service_of(target) -> tuple[str, dict | None]:
+def _service_of(target: Target) -> tuple[str, RoleMap | None]:
     """(service code, role map or None) of an Application row, a view dict or a service code."""
     if isinstance(target, str):
         return target, None
     if isinstance(target, dict):
-        return target.get("service"), target.get("role_map")
-    return target.service_code, None
+        return str(target.get("service") or ""), target.get("role_map")
+    return str(target.service_code), None
 
 
-def _reads_application(core, actor, target) -> bool:
+def _reads_application(core: PolicyCore, actor: Actor, target: Target) -> bool:
     if actor.roles.intersection(HEADS + ("admin",)):
         return True
     code, role_map = _service_of(target)
@@ -122,16 +153,16 @@ def _reads_application(core, actor, target) -> bool:
     return bool(actor.roles & sop_roles(core, code, role_map))
 
 
-def step_role(core, sop, step_no: int, role_map: dict | None) -> str:
+def step_role(core: PolicyCore, sop: Sop, step_no: int, role_map: RoleMap | None) -> str:
     return core.effective_role(sop, sop.step(step_no).role, role_map)
 
 
-def _does_step(core, actor, target) -> bool:
+def _does_step(core: PolicyCore, actor: Actor, target: Target) -> bool:
     sop, step_no, role_map = target
     return step_role(core, sop, step_no, role_map) in actor.roles
 
 
-def _step_refusal(core, actor, target) -> Forbidden:
+def _step_refusal(core: PolicyCore, actor: Actor, target: Target) -> Forbidden:
     sop, step_no, role_map = target
     step, role = sop.step(step_no), step_role(core, sop, step_no, role_map)
     name = STAFF_ROLES.get(role, role)
@@ -143,7 +174,7 @@ def _step_refusal(core, actor, target) -> Forbidden:
 
 
 # -- accounts ------------------------------------------------------------------------------------
-def _manages_account(core, actor, target_offices) -> bool:
+def _manages_account(core: PolicyCore, actor: Actor, target_offices: Iterable[str]) -> bool:
     """``target_offices``: the account's offices (an existing account's, or the ones asked for a new one).
     An office admin manages accounts of this office alone; anything wider needs a regency admin."""
     if is_regency(actor):
@@ -200,11 +231,11 @@ ACTIONS: dict[str, Rule] = {
 }
 
 
-def _roles_ok(actor, rule: Rule) -> bool:
+def _roles_ok(actor: Actor, rule: Rule) -> bool:
     return bool(actor.roles.intersection(rule.roles))
 
 
-def can(core, actor, action: str, target=None) -> bool:
+def can(core: PolicyCore, actor: Actor | None, action: str, target: Target = None) -> bool:
     """May ``actor`` do ``action`` (on ``target``, when given)? Unknown actions are refused."""
     rule = ACTIONS.get(action)
     if rule is None or actor is None:
@@ -216,10 +247,12 @@ def can(core, actor, action: str, target=None) -> bool:
     return target is None or rule.check is None or bool(rule.check(core, actor, target))
 
 
-def require(core, actor, action: str, target=None) -> None:
+def require(core: PolicyCore, actor: Actor | None, action: str, target: Target = None) -> None:
     """``can`` or raise: Forbidden (403) for a refused action, NotFound (404) for a record the actor may not read."""
     if can(core, actor, action, target):
         return
+    if actor is None:  # nobody logged in: a clear 401, not an AttributeError on the missing actor
+        raise Unauthorized("Silakan masuk terlebih dahulu.", detail=f"{action!r} needs a logged-in staff member")
     rule = ACTIONS.get(action)
     if rule is None:
         raise Forbidden("Tindakan tidak dikenal.", detail=f"no policy for {action!r}")
@@ -241,7 +274,7 @@ def require(core, actor, action: str, target=None) -> None:
     )
 
 
-def redact(application: dict) -> dict:
+def redact(application: dict[str, Any]) -> dict[str, Any]:
     """An application view without personal data, for events and hooks (no name, NIK, phone or notes)."""
     out = {
         k: v for k, v in application.items() if k not in ("applicant_name", "nik", "nik_masked", "phone", "tms_reason")
@@ -251,6 +284,6 @@ def redact(application: dict) -> dict:
     return out
 
 
-def redact_log(log: dict) -> dict:
+def redact_log(log: dict[str, Any]) -> dict[str, Any]:
     """A timeline entry without its note (free text may name the applicant)."""
     return {k: v for k, v in log.items() if k != "note"}

@@ -26,12 +26,17 @@ import resource
 import socket
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def patched() -> bool:
@@ -40,10 +45,10 @@ def patched() -> bool:
         return False
     from gevent import monkey
 
-    return monkey.is_module_patched("socket")
+    return bool(monkey.is_module_patched("socket"))
 
 
-def offload(fn: Callable[..., Any], *args, **kwargs) -> Any:
+def offload(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` in a real OS thread when gevent is in charge, else right here.
 
     The calling greenlet waits; every other greenlet keeps running. Exceptions propagate.
@@ -56,10 +61,11 @@ def offload(fn: Callable[..., Any], *args, **kwargs) -> Any:
     hub = gevent.get_hub()
     if hub is not _main_hub():  # already in a threadpool thread (nested offload)
         return fn(*args, **kwargs)
-    return hub.threadpool.apply(fn, args, kwargs)
+    result: T = hub.threadpool.apply(fn, args, kwargs)
+    return result
 
 
-def _main_hub():
+def _main_hub() -> Any:  # gevent's Hub (gevent ships no type information)
     import gevent
 
     global _MAIN_HUB
@@ -68,7 +74,7 @@ def _main_hub():
     return _MAIN_HUB
 
 
-_MAIN_HUB = None
+_MAIN_HUB: Any = None
 
 
 def raise_file_limit() -> tuple[int, int]:
@@ -87,7 +93,7 @@ def raise_file_limit() -> tuple[int, int]:
     return soft, hard
 
 
-def nodelay(sock) -> None:
+def nodelay(sock: socket.socket) -> None:
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError):  # not TCP (a unix socket) or already closed
@@ -124,12 +130,14 @@ class PublicLane:
     request can find ahead of it.
     """
 
-    def __init__(self, app, limit: int = PUBLIC_IN_FLIGHT, paths: tuple[str, ...] = PUBLIC_PATHS):
+    def __init__(
+        self, app: WSGIApplication, limit: int = PUBLIC_IN_FLIGHT, paths: tuple[str, ...] = PUBLIC_PATHS
+    ) -> None:
         self.app, self.paths = app, paths
         # gevent's when patched (patch_all replaces the module's classes: a greenlet-aware semaphore), else a real one
         self.slots = threading.BoundedSemaphore(limit)
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if "HTTP_AUTHORIZATION" in environ or not path.startswith(self.paths):
             return self.app(environ, start_response)

@@ -7,7 +7,7 @@ field the way a person finds it (``steps[2].minutes``, ``profile.sex``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,7 +23,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
 
-def where(loc: tuple | list) -> str:
+def where(loc: Sequence[int | str]) -> str:
     """pydantic's error location as a path: ('steps', 2, 'minutes') -> 'steps[2].minutes'."""
     out = ""
     for part in loc:
@@ -73,7 +73,7 @@ def explain(err: Mapping[str, Any]) -> str:
         return f"must be one of {ctx.get('expected', '')}"
     if kind == "extra_forbidden":
         return "unknown field"
-    msg = err.get("msg", kind)
+    msg = str(err.get("msg", kind))
     return msg[:1].lower() + msg[1:]
 
 

@@ -12,6 +12,7 @@ down.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -123,7 +124,7 @@ class Sop:
 
 
 # -- the schema of an SOP definition (pydantic, like the API's requests and the settings) ------------------------
-def _text(max_len: int = 300):
+def _text(max_len: int = 300) -> AfterValidator:
     def check(value: str) -> str:
         value = value.strip()
         if not value:
@@ -135,7 +136,7 @@ def _text(max_len: int = 300):
     return AfterValidator(check)
 
 
-def _one_of(what: str, allowed, *, exclude: tuple = ()):
+def _one_of(what: str, allowed: Collection[str], *, exclude: tuple[str, ...] = ()) -> AfterValidator:
     def check(value: str) -> str:
         if value not in allowed or value in exclude:
             raise ValueError(
@@ -146,7 +147,7 @@ def _one_of(what: str, allowed, *, exclude: tuple = ()):
     return AfterValidator(check)
 
 
-def _pattern(regex: re.Pattern, says: str):
+def _pattern(regex: re.Pattern[str], says: str) -> AfterValidator:
     def check(value: str) -> str:
         if not regex.match(value):
             raise ValueError(f"{value!r} {says}")
@@ -155,7 +156,7 @@ def _pattern(regex: re.Pattern, says: str):
     return AfterValidator(check)
 
 
-def _tuple_as_list(value):
+def _tuple_as_list(value: object) -> object:
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -207,7 +208,7 @@ class SopSchema(Strict):
     steps: Annotated[list[StepSchema], BeforeValidator(_tuple_as_list)]
 
 
-def _validated(d: dict, source: str) -> SopSchema:
+def _validated(d: dict[str, Any], source: str) -> SopSchema:
     try:
         return SopSchema.model_validate(d)
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -43,7 +44,16 @@ def office_day(tz: ZoneInfo, now: datetime | None = None) -> date:
     return local(now or utcnow(), tz).date()
 
 
+@overload
+def iso(dt: datetime) -> str: ...
+@overload
+def iso(dt: None) -> None: ...
+@overload
+def iso(dt: datetime | None) -> str | None: ...
+
+
 def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` (None stays None)."""
     return None if dt is None else as_utc(dt).isoformat().replace("+00:00", "Z")
 
 

@@ -17,15 +17,16 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; restore then only warns
+if sys.platform == "win32":  # no advisory locks; restore then only warns
     fcntl = None
+else:
+    import fcntl
 
 #: tables an Antrean database has had since revision 0001
 REQUIRED_TABLES = {"alembic_version", "office", "service", "ticket", "users", "audit_log"}

@@ -27,6 +27,7 @@ import math
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,6 +42,9 @@ from antrean.services.calendar import hhmm as _hhmm
 from antrean.services.calendar import minutes_of as _minutes
 from antrean.services.calendar import parse_day
 from antrean.services.workflow import mask_nik, validate_nik
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 #: the office setting ``booking`` (admin; per-service overrides in ``services``: {code: {slot_minutes, capacity}})
 DEFAULTS: dict = {
@@ -61,7 +65,7 @@ PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 log = logging.getLogger("antrean.services.booking")
 
 
-def may_read_personal(core, actor: Actor) -> bool:
+def may_read_personal(core: Antrean, actor: Actor) -> bool:
     """Whether ``actor`` sees bookings' name, phone and masked NIK (antrean/kernel/policy.py ``booking.read_personal``)."""
     return policy.can(core, actor, "booking.read_personal")
 
@@ -111,7 +115,7 @@ _BUMP = _Bump()
 
 
 class BookingService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     # -- settings -------------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ class BookingService:
         pct = int(cfg["share_percent"])
         lo = _minutes(svc.open_time) if svc.open_time else 0
         hi = _minutes(svc.close_time) if svc.close_time else 1440
-        slots = []
+        slots: list[dict[str, Any]] = []
         for a, b in rules._day_spans(day)[0]:
             t = max(a, lo)
             while t + length <= min(b, hi):
@@ -476,16 +480,16 @@ class BookingService:
         who = actor or (Actor(None, f"kiosk:{device}") if device else SYSTEM)
         with core.db.read() as s:
             b = self._by_code(s, code)
-            bid, service, starts_at, ends_at, status, day = (
+            bid, service, starts_at, status, day = (
                 b.id,
                 b.service_code,
                 b.starts_at,
-                b.ends_at,
                 b.status,
                 b.day,
             )
             slot = f"{b.start}–{b.end}"
-            tn = s.get(Ticket, b.ticket_id).number if b.ticket_id else None
+            booked = s.get(Ticket, b.ticket_id) if b.ticket_id else None
+            tn = booked.number if booked is not None else None
         cfg = self.config()
         if status == "checked_in":
             raise Conflict(

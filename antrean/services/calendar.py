@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -32,6 +33,9 @@ from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import CalendarDay, Setting
 from antrean.kernel.timeutil import BULAN, HARI, as_utc, day_names, month_names, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HARI_EN = tuple(day_names("en"))
@@ -164,7 +168,7 @@ class Rules:
         if entry is not None and entry.whole_day:
             return [], entry
         spans = self._week()[d.weekday()]
-        if entry is not None and spans:  # a partial closure
+        if entry is not None and entry.start is not None and entry.end is not None and spans:  # a partial closure
             spans = _cut(spans, entry.start, entry.end)
         return spans, entry
 
@@ -212,7 +216,10 @@ class Rules:
                     i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])),
                     "weekend",
                 )
-        elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
+        elif (
+            entry is not None and entry.start is not None and entry.end is not None and entry.start <= now_m < entry.end
+        ):
+            # a partial closure
             (rid, ren), kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
             (rid, ren), kind = i18n.pair("Belum buka"), "before"
@@ -396,7 +403,7 @@ def clean_entry(day, name, kind=None, start=None, end=None) -> Entry:
     s, e = (start or None), (end or None)
     if (s is None) != (e is None):
         raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.")
-    if s is not None:
+    if s is not None and e is not None:
         if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and _minutes(s) < _minutes(e)):
             raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).", detail=f"{s!r}-{e!r}")
         if k != "penutupan":
@@ -409,7 +416,9 @@ def parse_csv(text: str) -> list[Entry]:
     """``date,name[,kind]`` per line (a header line ``date,name,kind`` or ``tanggal,nama,jenis`` is
     skipped, blank lines and lines starting with # too). All rows or none: the first bad rows raise
     Invalid naming their line numbers."""
-    errors, out, seen = [], [], {}
+    errors: list[str] = []
+    out: list[Entry] = []
+    seen: dict[date, int] = {}
     for lineno, row in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
         cells = [c.strip() for c in row]
         if not cells or not any(cells) or cells[0].startswith("#"):
@@ -444,7 +453,7 @@ def parse_csv(text: str) -> list[Entry]:
 class CalendarService:
     """``core.calendar``: loads the office's rules and changes them (admin, audited, events)."""
 
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
         self._cached: tuple[float, Rules] | None = None
         self._generation = 0  # bumped by each change: a load that raced a change is not kept

@@ -10,8 +10,13 @@ import csv
 import io
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from antrean.kernel.timeutil import BULAN
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+    from reportlab.platypus import Flowable
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -171,7 +176,7 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
-    cover = wb.active
+    cover = cast("Worksheet", wb.active)  # a new workbook has one sheet, active
     cover.title = "Ringkasan"
     office, period, totals = report["office"], report["period"], report["totals"]
     bold = Font(bold=True)
@@ -307,7 +312,7 @@ def to_pdf(
         if total:
             body.append([Paragraph(esc(_num(total.get(c[0]), c[3])), st["cellb"]) for c in cols])
         t = Table([head] + body, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        style = [
+        style: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), font),  # tables set their cell font even around Paragraphs
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#8a94a6")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f1")),
@@ -319,7 +324,7 @@ def to_pdf(
         t.setStyle(TableStyle(style))
         return t
 
-    story = [
+    story: list[Flowable] = [
         Paragraph(esc(regency or "PEMERINTAH KABUPATEN").upper(), st["sub"]),
         Paragraph(esc(office["name"]).upper(), st["head"]),
     ]

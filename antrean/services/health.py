@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -25,6 +26,9 @@ from antrean.kernel.logs import StateLog
 from antrean.kernel.models import Setting
 from antrean.kernel.timeutil import iso, utcnow
 
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
+
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 2.0
@@ -32,14 +36,14 @@ CACHE_SECONDS = 2.0
 PROBE_KEY = "_health_probe"
 
 
-def state_log(core) -> StateLog:
+def state_log(core: Antrean) -> StateLog:
     states = core.extensions.get("antrean.states")
     if states is None:
         states = core.extensions["antrean.states"] = StateLog(logging.getLogger("antrean.state"))
     return states
 
 
-def watch_database(core) -> None:
+def watch_database(core: Antrean) -> None:
     """Log the database going away (WARNING) and coming back (INFO), seen from real traffic."""
     states = state_log(core)
 
@@ -64,7 +68,7 @@ class Monitor:
     (readable and writable) and Redis going away and coming back are logged even when nobody
     polls ``/-/health``. Started by the app factory with the other background workers."""
 
-    def __init__(self, core, interval: float = 30.0):
+    def __init__(self, core: Antrean, interval: float = 30.0):
         self.core, self.interval = core, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="antrean-health", daemon=True)
@@ -86,7 +90,7 @@ class Monitor:
                 log.exception("health check failed")
 
 
-def check(core) -> tuple[bool, dict]:
+def check(core: Antrean) -> tuple[bool, dict]:
     cache = core.extensions.setdefault("antrean.services.health", {"at": 0.0, "result": None, "lock": threading.Lock()})
     with cache["lock"]:
         if cache["result"] is not None and time.monotonic() - cache["at"] < CACHE_SECONDS:
@@ -96,7 +100,7 @@ def check(core) -> tuple[bool, dict]:
         return result
 
 
-def _check(core) -> tuple[bool, dict]:
+def _check(core: Antrean) -> tuple[bool, dict]:
     problems: list[str] = []
     states = state_log(core)
     database = _database(core)
@@ -110,7 +114,7 @@ def _check(core) -> tuple[bool, dict]:
         if not redis["ok"]:
             problems.append(f"redis: {redis['error']}")
     ok = not problems
-    report = {
+    report: dict[str, Any] = {
         "status": "ok" if ok else "error",
         "version": __version__,
         "office": core.settings.office_code,
@@ -124,7 +128,7 @@ def _check(core) -> tuple[bool, dict]:
     return ok, report
 
 
-def _plugin_sections(core, database: dict) -> list[dict]:
+def _plugin_sections(core: Antrean, database: dict) -> list[dict]:
     """The plugins' ``health_check`` sections in registration order; a plugin whose check fails is a problem
     (never an error page)."""
     out = []
@@ -140,7 +144,7 @@ def _plugin_sections(core, database: dict) -> list[dict]:
     return out
 
 
-def _database(core) -> dict:
+def _database(core: Antrean) -> dict:
     out = {"ok": False, "dialect": core.db.dialect, "writable": False}
     try:
         with core.db.read() as s:
@@ -157,7 +161,7 @@ def _database(core) -> dict:
     return out
 
 
-def _write_probe(core) -> None:
+def _write_probe(core: Antrean) -> None:
     """A real committed write (not a rolled-back one: a file system remounted read-only fails only
     when SQLite writes its WAL), of one bookkeeping row."""
     office_id = core.office_id

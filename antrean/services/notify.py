@@ -23,9 +23,12 @@ import logging
 import re
 import secrets
 import string
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from antrean.kernel import policy
@@ -33,6 +36,9 @@ from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
 from antrean.kernel.timeutil import iso, office_day, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +136,7 @@ def mask_address(address: str | None) -> str:
     return address[:5] + "*" * max(0, len(address) - 8) + address[-3:]
 
 
-def may_reveal(core, actor: Actor) -> bool:
+def may_reveal(core: Antrean, actor: Actor) -> bool:
     """May ``actor`` see full phone numbers in the outbox? (policy action ``notify.reveal_phone``: admins)"""
     return policy.can(core, actor, "notify.reveal_phone")
 
@@ -168,7 +174,7 @@ def check_template(kind: str, text: str) -> str:
 
 
 class NotifyService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     # -- settings -----------------------------------------------------------
@@ -401,7 +407,7 @@ class NotifyService:
             if m.status not in ("uncertain", "failed"):
                 raise Invalid("Hanya pesan 'tidak pasti' atau 'gagal' yang dapat dikirim ulang.", detail=m.status)
             c = s.get(NotifyContact, m.contact_id)
-            if c.opted_out_at is not None:
+            if c is None or c.opted_out_at is not None:
                 raise Invalid("Nomor ini sudah berhenti berlangganan.")
             old = m.status
             m.status, m.next_attempt_at, m.last_error = "pending", utcnow(), f"resent by {actor.username} ({old})"
@@ -483,7 +489,7 @@ class NotifyService:
                 return
             sop = core.sops.get(app.service_code)
             step = sop.step(app.current_step) if sop else None
-            if step is None or not step.applicant_present or step.kind not in ("handover", "collect"):
+            if sop is None or step is None or not step.applicant_present or step.kind not in ("handover", "collect"):
                 return
             address = self._app_address(s, app)
             params = {"service": sop.name, "agenda": app.agenda_number or "-"}
@@ -523,7 +529,7 @@ class NotifyService:
         (the gateway may have them: never resent automatically). Returns how many."""
         core = self.core
         with core.db.write(durable=False) as s:
-            return s.execute(
+            result = s.execute(
                 update(NotifyMessage)
                 .where(
                     NotifyMessage.office_id == core.office_id,
@@ -536,9 +542,13 @@ class NotifyService:
                     last_error="the sender stopped while sending (process ended); the gateway may "
                     "have it: check, and resend from the console if it did not arrive",
                 )
-            ).rowcount
+            )
+            # an UPDATE's result is a CursorResult (Session.execute is typed for any statement)
+            return cast("CursorResult[Any]", result).rowcount
 
-    def claim_due(self, now: datetime, batch: int, seconds_each: float, margin: float) -> tuple[str | None, list]:
+    def claim_due(
+        self, now: datetime, batch: int, seconds_each: float, margin: float
+    ) -> tuple[str | None, Sequence[Any]]:
         """One durable UPDATE claims up to ``batch`` due messages (never two senders), leased for ``seconds_each``
         per message plus ``margin`` seconds.
         Returns (claim id, rows with id, kind, body, dedupe_key, attempts, created_at, address)."""

@@ -13,9 +13,13 @@ Policy (office setting ``queue_policy``, overridable per counter):
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from antrean.kernel import i18n
 from antrean.kernel.actors import SYSTEM, Actor
@@ -25,13 +29,16 @@ from antrean.kernel.policy import COUNTER_ROLES  # noqa: F401  (faces import it 
 from antrean.kernel.policy import require as authorize
 from antrean.kernel.timeutil import iso, office_day, utcnow
 
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
+
 ACTIVE = ("called", "serving")
 
 
 class QueueService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
-        self._closed_through = None  # the office day whose past days this process has closed already
+        self._closed_through: date | None = None  # the office day whose past days this process has closed already
 
     # -- counters -----------------------------------------------------------
     def counters(self) -> list[dict]:
@@ -43,7 +50,7 @@ class QueueService:
                 .all()
             )
             links = s.execute(select(CounterService)).scalars().all()
-            by = {}
+            by: dict[int, list[str]] = {}
             for link in links:
                 by.setdefault(link.counter_id, []).append(link.service_code)
             order = list(core.sops)
@@ -87,9 +94,10 @@ class QueueService:
                 s.add(c)
                 s.flush()
             else:
-                c = s.get(Counter, counter_id)
-                if c is None or c.office_id != core.office_id:
+                found = s.get(Counter, counter_id)
+                if found is None or found.office_id != core.office_id:
                     raise NotFound("Loket tidak ditemukan.")
+                c = found
                 c.name, c.number, c.active, c.policy = name.strip(), number, active, policy
                 for link in s.execute(select(CounterService).where(CounterService.counter_id == c.id)).scalars():
                     s.delete(link)
@@ -170,7 +178,7 @@ class QueueService:
         actor: Actor,
         now: datetime | None = None,
         *,
-        expected_current: int | None | type(...) = ...,
+        expected_current: int | None | EllipsisType = ...,
     ) -> dict | None:
         """Close the counter's current ticket (``served`` if started, else ``no_show``) and call the next by
         policy; None if nobody waits.
@@ -180,7 +188,7 @@ class QueueService:
         done and ``Conflict`` (code ``stale``) is raised, so a ticket nobody saw is never closed.
         """
 
-        def choose(s, c, now):
+        def choose(s: Session, c: Counter, now: datetime) -> Ticket | None:
             self._check_expected(s, c, expected_current)
             self._finish_current(s, c, actor, now)
             services = [
@@ -198,11 +206,11 @@ class QueueService:
         actor: Actor,
         now: datetime | None = None,
         *,
-        expected_current: int | None | type(...) = ...,
+        expected_current: int | None | EllipsisType = ...,
     ) -> dict:
         """Call one ticket out of order (a held or skipped one coming back, say)."""
 
-        def choose(s, c, now):
+        def choose(s: Session, c: Counter, now: datetime) -> Ticket:
             self._check_expected(s, c, expected_current)
             t = self._lock_ticket(s, ticket_id)
             if (
@@ -220,7 +228,7 @@ class QueueService:
         return self._calling(counter_id, actor, now, "call", choose)
 
     def recall(self, counter_id: int, actor: Actor, now: datetime | None = None) -> dict:
-        def choose(s, c, now):
+        def choose(s: Session, c: Counter, now: datetime) -> Ticket:
             t = self._require_current(s, c)
             limit = self.core.policy(c.policy, session=s)["max_recalls"]
             if t.recalls >= limit:
@@ -234,7 +242,32 @@ class QueueService:
 
         return self._calling(counter_id, actor, now, "recall", choose)
 
-    def _calling(self, counter_id: int, actor: Actor, now: datetime | None, kind: str, choose) -> dict | None:
+    @overload
+    def _calling(
+        self,
+        counter_id: int,
+        actor: Actor,
+        now: datetime | None,
+        kind: str,
+        choose: Callable[[Session, Counter, datetime], Ticket],
+    ) -> dict: ...
+    @overload
+    def _calling(
+        self,
+        counter_id: int,
+        actor: Actor,
+        now: datetime | None,
+        kind: str,
+        choose: Callable[[Session, Counter, datetime], Ticket | None],
+    ) -> dict | None: ...
+    def _calling(
+        self,
+        counter_id: int,
+        actor: Actor,
+        now: datetime | None,
+        kind: str,
+        choose: Callable[[Session, Counter, datetime], Ticket | None],
+    ) -> dict | None:
         """The frame of every call: role, past days closed, one write transaction with the loket locked,
         ``choose(s, counter, now)`` picks the ticket (None: nobody to call), the Call row and its event."""
         authorize(self.core, actor, "counter.operate")
@@ -248,7 +281,7 @@ class QueueService:
                 return None
             return self._call(s, c, ticket, actor, kind, now)
 
-    def _check_expected(self, s, c: Counter, expected) -> None:
+    def _check_expected(self, s: Session, c: Counter, expected: int | None | EllipsisType) -> None:
         if expected is ...:
             return
         current = self._current(s, c)
@@ -320,6 +353,8 @@ class QueueService:
             elif action == "hold":
                 t.status = "held"
             elif action == "transfer":
+                if service_code is None:  # transfer() always names one
+                    raise Invalid("Layanan tujuan tidak dikenal.", detail="no service code")
                 svc = s.execute(
                     select(Service).where(Service.office_id == core.office_id, Service.code == service_code)
                 ).scalar_one()
@@ -407,6 +442,7 @@ class QueueService:
         if reason is not None:
             t.cancel_reason = reason
         self.core.tickets.invalidate_rates()
+        extra: dict[str, Any] = {"reason": reason} if reason else {}
         self.core.audit(
             s,
             actor,
@@ -419,7 +455,7 @@ class QueueService:
             outcome=outcome,
             counter=c.id if c else None,
             auto=auto,
-            **({"reason": reason} if reason else {}),
+            **extra,
         )
 
     #: public, for the workflow service: end a ticket inside the caller's transaction

@@ -32,6 +32,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select
 
@@ -44,11 +46,14 @@ from antrean.kernel.timeutil import BULAN, iso, local, utcnow
 from antrean.services.transparency import camat
 from antrean.services.workflow import measured, sla_state, step_minutes
 
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
+
 MAX_DAYS = 3 * 366 + 1
 OUTCOMES = ("served", "no_show", "transferred", "cancelled", "expired")
 
 
-def _require_report(core, actor: Actor) -> None:
+def _require_report(core: Antrean, actor: Actor) -> None:
     """The one permission check of every report: ``antrean.kernel.policy``, action ``report.read``."""
     require(core, actor, "report.read")
 
@@ -85,7 +90,7 @@ def pct(part: int, whole: int) -> float | None:
 class Period:
     start: date  # first office day, inclusive
     end: date  # last office day, inclusive
-    tz: object
+    tz: ZoneInfo
 
     @property
     def days(self) -> int:
@@ -144,12 +149,15 @@ class _Clock:
     or minute text where the zone's offset is not a whole number of hours: a year's 60,000 timestamps are
     ~2,000 distinct hours, each converted once here."""
 
-    def __init__(self, tz, dialect: str, period: Period):
+    def __init__(self, tz: ZoneInfo, dialect: str, period: Period):
         self.tz, self.dialect = tz, dialect
         months = {(d.year, d.month) for d in (period.start, period.end)} | {
             (y, m) for y in range(period.start.year, period.end.year + 1) for m in range(1, 13)
         }
-        self.minutes = any(local(datetime(y, m, 1), tz).utcoffset() % timedelta(hours=1) for y, m in months)
+        # local() gives an aware datetime: its offset is never None
+        self.minutes = any(
+            (local(datetime(y, m, 1), tz).utcoffset() or timedelta(0)) % timedelta(hours=1) for y, m in months
+        )
         self._cache: dict = {}
 
     def key(self, column):
@@ -189,20 +197,20 @@ def _ticket_facts():
     return Ticket.outcome, Ticket.first_called_at, func.coalesce(Ticket.outcome_by, last_caller)
 
 
-def _ikm(core, start: date, end: date, *, service: str | None = None, office: int | None = None):
+def _ikm(core: Antrean, start: date, end: date, *, service: str | None = None, office: int | None = None):
     """The SKM's IKM (antrean/services/survey.py, ``core.survey``): the one place reports read it.
     ``{"ikm","grade","respondents","weight","weight_label","elements":[{"code","name","nrr"}]}``."""
     return core.survey.ikm(start, end, service=service, office=office)
 
 
-def _ikm_with_services(core, start: date, end: date, office: int | None = None) -> tuple[dict, dict]:
+def _ikm_with_services(core: Antrean, start: date, end: date, office: int | None = None) -> tuple[dict, dict]:
     """The period's IKM and a dict service → its IKM, from one grouped read (``core.survey``)."""
     overall, rows = core.survey.ikm_with_services(start, end, office=office)
     return overall, {row["service"]: row for row in rows}
 
 
 class ReportService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     # -- periods ----------------------------------------------------------------------------
@@ -388,8 +396,8 @@ class ReportService:
                     .group_by(Ticket.office_id)
                 ).all()
             }
-            a_rows = {}
-            for oid, code, done, within, returned in s.execute(self._app_within_query(None, period)):
+            a_rows: dict[int, list[int]] = {}
+            for oid, _code, done, within, returned in s.execute(self._app_within_query(None, period)):
                 row = a_rows.setdefault(oid, [0, 0, 0])
                 row[0] += done
                 row[1] += within  # an SOP no longer installed has standard -1: never within
@@ -596,7 +604,7 @@ class ReportService:
                 row["done"] += n if in_closed and status == "done" else 0
                 row["returned"] += n if in_closed and status == "returned" else 0
                 row["within"] += int(n_within or 0)
-        missing = Tally()
+        missing: Tally[str] = Tally()
         for (docs,) in conn.execute(
             select(Application.missing_documents)
             .where(Application.office_id.in_(offices), closed, Application.status == "returned")
@@ -657,7 +665,7 @@ class ReportService:
                 .where(Ticket.office_id == core.office_id, Ticket.day == today, Ticket.status == "waiting")
                 .group_by(Ticket.service_code)
             ).all()
-            outcomes = dict(
+            outcomes: dict[str, int] = dict(
                 s.execute(
                     select(outcome, func.count())
                     .where(Ticket.office_id == core.office_id, Ticket.day == today)
@@ -754,7 +762,7 @@ class ReportService:
         }
 
 
-def _printers(core) -> list[dict]:
+def _printers(core: Antrean) -> list[dict]:
     """The office's printers as the hardware plugin reports them (its service on core.extensions); none
     without the plugin."""
     hardware = core.extensions.get("hardware")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,9 @@ from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import Application, Counter, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import as_utc, iso, office_day, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 #: The nine elements of Permenpan RB 14/2017 with the questionnaire's wording (answers 1 → 4).
 DEFAULT_ELEMENTS: list[dict[str, Any]] = [
@@ -289,7 +292,7 @@ def validate_config(value: Any) -> dict:
                 detail=f"{where}.code: unique, A-Z0-9, max 12",
             )
         seen.add(code)
-        clean = {"code": code}
+        clean: dict[str, Any] = {"code": code}
         for key in ("name", "question"):
             text = e.get(key)
             if not isinstance(text, str) or not text.strip() or len(text) > 300:
@@ -334,7 +337,7 @@ def validate_config(value: Any) -> dict:
             raise Invalid(
                 "Setiap unsur perlu bobot antara 0 dan 1.", detail="weights: {code: number} for exactly the elements"
             )
-        total = sum(Fraction(str(w)) for w in weights.values())
+        total = sum((Fraction(str(w)) for w in weights.values()), Fraction(0))
         if abs(total - 1) > Fraction(1, 10**6):
             raise Invalid(
                 "Jumlah bobot harus 1 (sekarang %(value).4f).",
@@ -347,7 +350,7 @@ def validate_config(value: Any) -> dict:
 
 @dataclass
 class SurveyService:
-    core: Any
+    core: Antrean
 
     # -- settings -------------------------------------------------------------------
     def config(self, office: int | None = None, session=None) -> dict:
@@ -526,7 +529,7 @@ class SurveyService:
 
     @staticmethod
     def _profile(profile: Any) -> dict:
-        out = {"sex": None, "age_group": None, "education": None, "occupation": None}
+        out: dict[str, str | None] = {"sex": None, "age_group": None, "education": None, "occupation": None}
         if profile is None:
             return out
         if not isinstance(profile, dict) or set(profile) - {"sex", "age", "education", "occupation"}:
@@ -667,9 +670,9 @@ class SurveyService:
                 compute_ikm(stats[code], config, counts.get(code, 0))
                 | {"service": code, "service_name": sop.name if sop else code}
             )
-        total = compute_ikm({e: (t, n) for e, (t, n) in overall.items()}, config, sum(counts.values()))
-        total.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": None})
-        return total, out
+        summary = compute_ikm({e: (t, n) for e, (t, n) in overall.items()}, config, sum(counts.values()))
+        summary.update({"from": from_day.isoformat(), "to": to_day.isoformat(), "service": None})
+        return summary, out
 
     def ikm_by_month(self, year: int, office: int | None = None, service: str | None = None) -> list[dict]:
         """Twelve entries {"month": "YYYY-MM", …IKM…} of a year (months without responses have ikm None)."""
@@ -824,7 +827,7 @@ def check_period(period: Any) -> str:
     return period
 
 
-def require_report_reader(core, actor) -> None:
+def require_report_reader(core: Antrean, actor) -> None:
     """The one permission check of survey reports: ``antrean.kernel.policy``, action ``report.read``."""
     require(core, actor, "report.read")
 

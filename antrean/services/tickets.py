@@ -14,6 +14,7 @@ import re
 import secrets
 from datetime import datetime, time
 from time import monotonic as time_monotonic
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +25,9 @@ from antrean.kernel.batch import GroupCommitter
 from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import Call, Counter, CounterService, Service, Ticket, TicketCounter
 from antrean.kernel.timeutil import as_utc, iso, local, office_day, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 _IDEMPOTENCY = re.compile(r"^[A-Za-z0-9._:-]{8,80}$")
 
@@ -77,7 +81,7 @@ RATE_TTL = 10.0
 
 
 class TicketService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
         self._rates: dict[str, tuple[float, float]] = {}
 
@@ -288,7 +292,7 @@ class TicketService:
                 ).all()
             )
             for svc in s.execute(select(Service).where(Service.office_id == core.office_id)).scalars():
-                state = {
+                state: dict[str, Any] = {
                     "open": True,
                     "reason": None,
                     "message": None,

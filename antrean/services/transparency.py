@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -17,6 +17,9 @@ from antrean.kernel.errors import Invalid
 from antrean.kernel.models import Application, Call, StepLog, Ticket
 from antrean.kernel.timeutil import BULAN, local, utcnow
 from antrean.services.survey import served_clause
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 SETTING = "publik"
 DEFAULTS: dict[str, Any] = {
@@ -37,13 +40,13 @@ CAMAT_LIMITS = {"name": 120, "nip": 30, "rank": 80}
 LETTERHEAD_LIMITS = {"report_city": 80, "report_regency": 120}
 
 
-def camat(core) -> dict:
+def camat(core: Antrean) -> dict:
     """``{"name", "nip", "rank"}`` of the office's Camat (empty strings when unset)."""
     stored = core.get_setting(CAMAT, {}) or {}
     return {k: str(stored.get(k) or "") if isinstance(stored, dict) else "" for k in CAMAT_LIMITS}
 
 
-def save_camat(core, actor, value: dict) -> dict:
+def save_camat(core: Antrean, actor, value: dict) -> dict:
     """Validate and store the Camat (``name``, ``nip``, ``rank``) and, when given, the letterhead's
     ``report_city`` and ``report_regency`` (admin; audited by set_setting)."""
     if not isinstance(value, dict) or set(value) - set(CAMAT_LIMITS) - set(LETTERHEAD_LIMITS):
@@ -66,7 +69,7 @@ def save_camat(core, actor, value: dict) -> dict:
     return out
 
 
-def settings(core) -> dict:
+def settings(core: Antrean) -> dict:
     stored = core.get_setting(SETTING, {}) or {}
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
     for key, default in DEFAULTS.items():
@@ -78,7 +81,7 @@ def settings(core) -> dict:
     return out
 
 
-def save_settings(core, actor, value: dict) -> dict:
+def save_settings(core: Antrean, actor, value: dict) -> dict:
     """Validate and store the office setting ``publik`` (admin; audited by set_setting)."""
     if not isinstance(value, dict) or set(value) - set(DEFAULTS):
         raise Invalid("Pengaturan halaman publik tidak sah.", detail=f"keys: {sorted(DEFAULTS)}")
@@ -108,7 +111,7 @@ def save_settings(core, actor, value: dict) -> dict:
     return out
 
 
-def standard(core) -> list[dict]:
+def standard(core: Antrean) -> list[dict]:
     """The six published components per enabled service, from the SOP plugins and the office's settings."""
     cfg = settings(core)
     out = []
@@ -145,7 +148,7 @@ def _utc(d: date, tz) -> datetime:
     return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
-def figures(core, first: date, last: date) -> dict:
+def figures(core: Antrean, first: date, last: date) -> dict:
     """The public figures of a period (office-local dates, inclusive): IKM and grade, tickets served, median
     waiting minutes (issue → first call) of served tickets, % of completed applications within the SOP standard."""
     office = core.office_id

@@ -6,10 +6,13 @@ import hashlib
 import math
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 
 from antrean.kernel import policy
 from antrean.kernel.actors import SYSTEM, Actor
@@ -18,6 +21,9 @@ from antrean.kernel.models import ApiToken, LoginThrottle, User
 from antrean.kernel.runtime import hash_password, password_matches
 from antrean.kernel.sop import STAFF_ROLES
 from antrean.kernel.timeutil import iso, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 _dummy: dict[str, str] = {}
@@ -69,7 +75,7 @@ def member_of(user: User, office_code: str) -> bool:
 
 
 class UserService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     def _validate(self, username: str | None, password: str | None, roles) -> None:
@@ -128,7 +134,7 @@ class UserService:
             if u is None or not member_of(u, self.core.settings.office_code):
                 raise NotFound("Pengguna tidak ditemukan.")
             policy.require(core, actor, "user.manage", offices_of(u))  # the account as it is…
-            changed = {}
+            changed: dict[str, Any] = {}
             if offices is not None:
                 new = self._offices(offices)
                 policy.require(core, actor, "user.manage", new)  # …and as it would be
@@ -143,7 +149,7 @@ class UserService:
             if active is not None:
                 changed["active"] = [u.active, bool(active)]
                 u.active = bool(active)
-            if password is not None:
+            if new_hash is not None:  # a password was given
                 u.password_hash = new_hash
                 changed["password"] = "changed"
             if self._narrows(changed):
@@ -153,7 +159,7 @@ class UserService:
             return self._view(u)
 
     @staticmethod
-    def _narrows(changed: dict) -> bool:
+    def _narrows(changed: Mapping[str, Any]) -> bool:
         """Does the change end the account's sessions? A new password, disabling, a role or office taken away."""
         if "password" in changed or "offices" in changed:
             return True
@@ -214,10 +220,11 @@ class UserService:
         ``epoch``, the value the session was opened with) logged out / changed since."""
         with self.core.db.read() as s:
             u = s.get(User, user_id)
-            ok = u is not None and u.active and member_of(u, self.core.settings.office_code)
-            if ok and epoch is not None and epoch != (u.session_epoch or 0):
-                ok = False
-            return actor_of(u) if ok else None
+            if u is None or not u.active or not member_of(u, self.core.settings.office_code):
+                return None
+            if epoch is not None and epoch != (u.session_epoch or 0):
+                return None
+            return actor_of(u)
 
     @staticmethod
     def _view(u: User) -> dict:
@@ -288,7 +295,7 @@ class UserService:
         stored = u.password_hash if u is not None else _dummy_hash(core.settings.password_hash_method)
         good = password_matches(stored, password)
         ok = good and u is not None and u.active and member_of(u, core.settings.office_code)
-        if not ok:
+        if u is None or not ok:
             if by_address[0] == 1 or by_name[0] == 1:
                 with core.db.write(durable=False) as s:
                     core.audit(
@@ -340,7 +347,8 @@ class UserService:
             cond = LoginThrottle.username == username
             if address:
                 cond = or_(cond, LoginThrottle.key == _address_key(address))
-            n = s.execute(delete(LoginThrottle).where(cond)).rowcount
+            # a DELETE's result is a CursorResult (Session.execute is typed for any statement)
+            n = cast("CursorResult[Any]", s.execute(delete(LoginThrottle).where(cond))).rowcount
             self.core.audit(s, actor, "auth.unlock", "user", username, address=address or "", rows=n)
         return n
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +22,9 @@ from antrean.kernel.errors import Conflict, Invalid, NotFound
 from antrean.kernel.models import AgendaCounter, Application, Counter, Service, StepLog, Ticket, User
 from antrean.kernel.sop import ROLES, STAFF_ROLES, Sop
 from antrean.kernel.timeutil import ROMAN, iso, local, office_day, utcnow
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    from antrean.core import Antrean
 
 NIK = re.compile(r"^\d{16}$")
 PHONE = re.compile(r"^\+?\d{8,15}$")
@@ -44,7 +48,7 @@ def mask_nik(nik: str | None) -> str | None:
 
 
 class WorkflowService:
-    def __init__(self, core):
+    def __init__(self, core: Antrean) -> None:
         self.core = core
 
     # -- helpers ------------------------------------------------------------
@@ -96,7 +100,7 @@ class WorkflowService:
                 if s.execute(select(Application.id).where(Application.ticket_id == ticket.id)).scalar():
                     raise Conflict("Tiket ini sudah memiliki permohonan.")
                 service_code = ticket.service_code
-            if service_code not in core.sops:
+            if service_code is None or service_code not in core.sops:
                 raise Invalid("Layanan tidak dikenal.", field="service")
             sop = core.sops[service_code]
             row = self._service_row(s, service_code)
@@ -155,7 +159,7 @@ class WorkflowService:
         actor: Actor,
         *,
         outcome: str,
-        note: str = "",
+        note: str | None = "",
         missing_documents: list[str] | None = None,
         counter_id: int | None = None,
         now: datetime | None = None,
@@ -243,7 +247,7 @@ class WorkflowService:
                     nxt = sop.step(step_no + 1)
                     app.current_step, app.step_started_at = nxt.no, now
                     call_back = nxt.applicant_present and not step.applicant_present and ticket is not None
-            public = {"application_id": app.id, "service": app.service_code}
+            public: dict[str, Any] = {"application_id": app.id, "service": app.service_code}
             core.audit(
                 s,
                 actor,
@@ -285,10 +289,10 @@ class WorkflowService:
                 )
             elif app.status == "done":
                 core.emit(s, "application.closed", actor=actor, at=now, **public)
-            if close_ticket:
+            if close_ticket and ticket is not None:
                 counter = s.get(Counter, ticket.counter_id) if ticket.counter_id is not None else None
                 core.queue.close_in(s, ticket, "served", actor, now, counter)
-            if call_back:
+            if call_back and ticket is not None:
                 self._step_call(s, app, ticket, counter_id, actor, now)
             s.flush()
         return self.get(app_id, actor)

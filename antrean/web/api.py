@@ -95,7 +95,7 @@ def staff(action: str):
             require(get_core(), current_actor(), action)
             return fn(*args, **kwargs)
 
-        wrapper.policy_action = action
+        wrapper.__dict__["policy_action"] = action  # read by the route × role test (getattr(view, "policy_action"))
         return wrapper
 
     return deco

@@ -13,6 +13,7 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError, StatementError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -127,10 +128,12 @@ def _check_request_strings() -> None:
         ("query", request.args),
         (
             "form",
-            request.form if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else {},
+            request.form
+            if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+            else MultiDict(),
         ),
     ):
-        for key, value in values.items(multi=True) if values else ():
+        for key, value in values.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 raise Invalid(
                     "Permintaan berisi karakter yang tidak sah.",
@@ -167,8 +170,9 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
     app.json.ensure_ascii = False
     core = Antrean(settings, plugins=plugins)
     if settings.extra.get("auto_migrate", True):
-        core.migrate()
-    core.office_id  # create office and service rows
+        core.migrate()  # also creates the office and service rows
+    else:
+        core.ensure_office()  # create office and service rows
     app.extensions["antrean"] = core
     app.extensions["antrean.server_lock"] = hold_server_lock(settings.database_url)  # restore waits for it
 
@@ -183,20 +187,22 @@ def create_app(config: dict | None = None, *, plugins: tuple = ()) -> Flask:
         async_mode="gevent" if patched() else "threading",
         message_queue=settings.redis_url or None,
         channel=f"antrean-{settings.office_code}",
-        cors_allowed_origins=None,
+        # None is python-engineio's documented default (same origin only); the types-Flask-SocketIO stubs omit it
+        cors_allowed_origins=None,  # type: ignore[arg-type]
         logger=False,
         engineio_logger=False,
     )
     app.extensions["antrean.socketio"] = socketio
 
-    app.wsgi_app = PublicLane(app.wsgi_app)  # a ticket flood waits its turn; staff calls go ahead
+    # wrapping ``app.wsgi_app`` is Flask's documented way to add WSGI middleware; Flask types it as a method
+    app.wsgi_app = PublicLane(app.wsgi_app)  # type: ignore[method-assign]  # a ticket flood waits; staff go ahead
     if settings.trusted_proxies:
         # behind N reverse proxies (docs/nginx.conf): the client's address, scheme and host are the proxy's
         # X-Forwarded-* headers, so rate limits and logs see the caller, not the proxy. Without the setting those
         # headers are ignored (a caller could otherwise forge its address).
 
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]  # as above
     core.extensions["socketio"] = socketio
 
     _translations(app)
@@ -334,7 +340,10 @@ def _translations(app: Flask) -> None:
         cache = babel.domain_instance.cache
         for code in i18n.LANGUAGES:
             cache[code, i18n.DOMAIN] = i18n.translations(code)
-    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=False, pgettext=pgettext)
+    # added to the environment by jinja2.ext.i18n (Flask-Babel enables it): jinja2's Environment does not declare it
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=False, pgettext=pgettext
+    )
     i18n.set_language_source(_current_language)
 
 
@@ -380,8 +389,9 @@ def _error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        text = i18n.gettext(messages[exc.code], lang()) if exc.code in messages else exc.name
-        if exc.code == 400 and "CSRF" in (exc.description or ""):
+        status = exc.code or 500  # Flask hands only exceptions that have a code to error handlers
+        text = i18n.gettext(messages[status], lang()) if status in messages else exc.name
+        if status == 400 and "CSRF" in (exc.description or ""):
             text = i18n.gettext("Sesi formulir kedaluwarsa atau token CSRF hilang. Muat ulang halaman.", lang())
         if _wants_json():
             response = jsonify(
@@ -389,9 +399,9 @@ def _error_handlers(app: Flask) -> None:
             )
         else:
             response = current_app.response_class(
-                render_template_string(_ERROR_PAGE, message=text, status=exc.code, lang=lang()), mimetype="text/html"
+                render_template_string(_ERROR_PAGE, message=text, status=status, lang=lang()), mimetype="text/html"
             )
-        response.status_code = exc.code
+        response.status_code = status
         for name, value in exc.get_headers():  # Allow on 405, Retry-After on 429, WWW-Authenticate …
             if name.lower() != "content-type":
                 response.headers[name] = value

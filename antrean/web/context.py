@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import Flask, current_app
 
 if TYPE_CHECKING:
     from antrean.core import Antrean
 
 
-def get_core(app=None) -> Antrean:
+def get_core(app: Flask | None = None) -> Antrean:
     return (app or current_app).extensions["antrean"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
 
 from flask import current_app, g, request
 from flask_limiter import Limiter
@@ -39,6 +40,9 @@ from limits import parse_many
 from antrean.kernel import i18n
 from antrean.kernel.config import ConfigError
 from antrean.kernel.errors import AntreanError
+
+if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
+    pass
 
 log = logging.getLogger(__name__)
 

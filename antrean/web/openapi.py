@@ -143,7 +143,7 @@ def api(
                 kwargs["query"] = parse_query(op.query)
             return fn(*args, **kwargs)
 
-        view.api_op = op
+        view.__dict__["api_op"] = op  # the operation, for the generated document (getattr(view, "api_op"))
         return view
 
     return deco

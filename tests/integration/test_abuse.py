@@ -93,7 +93,7 @@ def test_registered_kiosk_has_its_own_generous_limit(settings_dict, migrated_sql
 
 
 def test_status_login_and_board_are_limited_per_address(limited):
-    core, c = limited.extensions["antrean"], limited.test_client()
+    c = limited.test_client()
     token = issue(c, env=OTHER).json["token"]
     codes = [
         c.get(url, environ_base=PHONE).status_code

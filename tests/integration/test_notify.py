@@ -69,7 +69,7 @@ def test_gateway_down_slow_500_then_back_each_message_delivered_exactly_once(mak
     ids = [
         core.notify.enqueue(
             "booking_confirmed",
-            "0812-3456-78%02d" % i,
+            f"0812-3456-78{i:02d}",
             {"service": "KTP", "date": "1 Des", "start": "08:00", "code": f"B{i}", "manage_url": "http://x/b"},
             f"booking:B{i}:confirmed",
         )
@@ -298,7 +298,7 @@ def test_issuing_never_waits_for_a_hanging_gateway(make_app, clock):
     gw.mode = "slow"
     try:
         app = make_app(notify_url=gw.url, start_workers=True, notify_timeout=5)
-        core, client = app.extensions["antrean"], app.test_client()
+        client = app.test_client()
         first = issue(client)
         client.post(f"{first['status_url']}/kabar", data={"phone": "081234567890"})  # 0 ahead: queued now
         numbers = [issue(client)["number"] for _ in range(20)]  # the worker is stuck on the gateway meanwhile

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from antrean.kernel.actors import SYSTEM
+from antrean.kernel.errors import Unauthorized
 from antrean.kernel.sop import STAFF_ROLES
 
 from .test_console import NIK, csrf_of
@@ -448,7 +449,7 @@ def test_console_users_page_offers_no_edit_of_accounts_beyond_the_office(app, ma
         follow_redirects=True,
     )
     assert "admin kabupaten" in r.text
-    with pytest.raises(Exception):
+    with pytest.raises(Unauthorized):  # the password was not changed
         core.users.authenticate("bupati", "punya-saya-1")
 
 
@@ -548,3 +549,14 @@ def test_an_account_from_before_offices_counts_as_every_office(two_offices):
         s.get(User, p["clerk_a"]["id"]).offices = None
     with pytest.raises(Forbidden):
         a.users.update(a.users.authenticate("admin-a", "rahasia123"), p["clerk_a"]["id"], password="lama-sekali-1")
+
+
+def test_no_actor_is_refused_with_a_clear_401(app):
+    """``require`` with nobody logged in (a face that forgot its log-in check) is a 401, not an AttributeError."""
+    from antrean.kernel import policy
+
+    core = app.extensions["antrean"]
+    assert policy.can(core, None, "report.read") is False
+    with pytest.raises(Unauthorized) as exc:
+        policy.require(core, None, "report.read")
+    assert exc.value.message("id") == "Silakan masuk terlebih dahulu."

@@ -19,8 +19,7 @@ def pg_core(pg_migrated_url, settings_dict):
     c = Antrean(
         settings_dict | {"database_url": pg_migrated_url}, builtins=tuple(BUILTIN_SOP_MODULES), entry_points=False
     )
-    c.migrate()
-    c.office_id
+    c.migrate()  # also creates the office and service rows
     yield c
     c.close()
 

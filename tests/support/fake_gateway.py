@@ -117,8 +117,8 @@ class FakeSmtp:
                     elif cmd == "DATA":
                         out.write(b"354 go\r\n")
                         data = []
-                        while (l := self.rfile.readline().decode()) not in (".\r\n", ""):
-                            data.append(l)
+                        while (data_line := self.rfile.readline().decode()) not in (".\r\n", ""):
+                            data.append(data_line)
                         smtp.messages.append((rcpt, "".join(data)))
                         out.write(b"250 queued\r\n")
                     elif cmd == "QUIT":

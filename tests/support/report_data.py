@@ -60,7 +60,7 @@ def seed(core, counter, make_user, clock):
     for issued, *_ in plan:
         clock(at(*issued))
         tickets.append(core.tickets.issue("ktp")[0])
-    for issued, called, started, finished in plan:
+    for _issued, called, started, finished in plan:
         clock(at(*called))
         core.queue.call_next(counter["id"], clerk, now=at(*called))
         if started is None:

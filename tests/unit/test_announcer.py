@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 from display.announcer import (
     RECALL_TEMPLATE,
     Announcer,
@@ -25,6 +23,7 @@ from display.announcer import (
     number_to_words,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 CLIPS = ROOT / "display" / "clips"
 
 

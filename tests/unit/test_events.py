@@ -161,3 +161,15 @@ def test_every_state_change_publishes(ecore, admin, make_user):
     ]
     assert ecore.sink.events[before].data["key"] == "queue_policy"
     assert "Rahasia" not in repr([e.to_dict() for e in ecore.sink.events])
+
+
+def test_a_missing_office_row_is_a_clear_503_not_a_crash(core):
+    """The office row gone under a running core (the database replaced): a named 503, not AttributeError on None."""
+    from antrean.kernel.errors import Unavailable
+
+    core.office()  # the row exists
+    core._office_id = 10**9  # as if the database had been swapped for one without this office's row
+    with pytest.raises(Unavailable) as exc:
+        core.office()
+    assert "antrean init" in exc.value.message("id") and "missing" in exc.value.detail
+    assert exc.value.message("en").startswith("The office's record is missing")

@@ -68,6 +68,40 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
+def _runtime_imports(module: str, path: Path, modules: dict) -> list:
+    """[(module, target, names, line, in_function)] for the runtime imports of one module."""
+    is_package = path.name == "__init__.py"
+    imports = []
+
+    def visit(body, in_function):  # statements only: an import is a statement (fast: no expressions)
+        for child in body:
+            if isinstance(child, ast.Import):
+                for alias in child.names:
+                    imports.append((module, alias.name, (), child.lineno, in_function))
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:  # relative: from the module's package
+                    package = module.split(".") if is_package else module.split(".")[:-1]
+                    package = package[: len(package) - (child.level - 1)]
+                    base = ".".join(package + ([base] if base else []))
+                names = tuple(a.name for a in child.names)
+                for name in names:  # ``from pkg import submodule`` imports the submodule
+                    if f"{base}.{name}" in modules:
+                        imports.append((module, f"{base}.{name}", (), child.lineno, in_function))
+                imports.append((module, base, names, child.lineno, in_function))
+            elif isinstance(child, ast.If) and _is_type_checking(child):
+                visit(child.orelse, in_function)
+            else:
+                inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+                for field in ("body", "orelse", "finalbody"):
+                    visit(getattr(child, field, ()) or (), inner)
+                for part in getattr(child, "handlers", ()) or getattr(child, "cases", ()) or ():
+                    visit(part.body, inner)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), str(path)).body, False)
+    return imports
+
+
 @lru_cache(maxsize=1)
 def project() -> tuple[dict, list]:
     """({module: path}, [(module, target, names, line, in_function)]) for every runtime import."""
@@ -77,34 +111,7 @@ def project() -> tuple[dict, list]:
             modules[_module_name(path)] = path
     imports = []
     for module, path in modules.items():
-        is_package = path.name == "__init__.py"
-
-        def visit(body, in_function):  # statements only: an import is a statement (fast: no expressions)
-            for child in body:
-                if isinstance(child, ast.Import):
-                    for alias in child.names:
-                        imports.append((module, alias.name, (), child.lineno, in_function))
-                elif isinstance(child, ast.ImportFrom):
-                    base = child.module or ""
-                    if child.level:  # relative: from the module's package
-                        package = module.split(".") if is_package else module.split(".")[:-1]
-                        package = package[: len(package) - (child.level - 1)]
-                        base = ".".join(package + ([base] if base else []))
-                    names = tuple(a.name for a in child.names)
-                    for name in names:  # ``from pkg import submodule`` imports the submodule
-                        if f"{base}.{name}" in modules:
-                            imports.append((module, f"{base}.{name}", (), child.lineno, in_function))
-                    imports.append((module, base, names, child.lineno, in_function))
-                elif isinstance(child, ast.If) and _is_type_checking(child):
-                    visit(child.orelse, in_function)
-                else:
-                    inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
-                    for field in ("body", "orelse", "finalbody"):
-                        visit(getattr(child, field, ()) or (), inner)
-                    for part in getattr(child, "handlers", ()) or getattr(child, "cases", ()) or ():
-                        visit(part.body, inner)
-
-        visit(ast.parse(path.read_text(encoding="utf-8"), str(path)).body, False)
+        imports.extend(_runtime_imports(module, path, modules))
     return modules, imports
 
 

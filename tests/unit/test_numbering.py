@@ -171,7 +171,7 @@ def run_processes(instance, url, processes=2, each=100):
 
 def test_two_processes_hundred_tickets_each_no_duplicate_no_gap(any_core, instance):
     core = any_core
-    core.office_id  # office and services exist before the race
+    core.ensure_office()  # office and services exist before the race
     run_processes(instance, core.settings.database_url)
     assert _numbers(core) == list(range(1, 201))
 

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 from hardware._escpos import Dummy
 from hardware.ticket import (
     PAPER_58,
@@ -33,6 +31,7 @@ from hardware.ticket import (
 )
 from tests.support.fake_printer import decode_escpos
 
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 STATUS_URL = "https://antrean.example.go.id/s/A023-7KQ2"
 LONG_SERVICE = "Pelayanan Administrasi Kependudukan dan Pencatatan Sipil (KTP-el, KK, Akta Kelahiran)"
