@@ -59,8 +59,8 @@ def require_role(actor: Actor, *roles: str) -> None:
     if not actor.roles.intersection(roles):
         names = ", ".join(STAFF_ROLES.get(r, r) for r in roles)
         raise Forbidden(
-            f"Tindakan ini memerlukan peran: {names}.",
-            f"This action needs the role: {names}.",
+            "Tindakan ini memerlukan peran: %(names)s.",
+            params={"names": names},
             detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, needs one of {list(roles)}",
         )
 

@@ -97,6 +97,10 @@ def _cut(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
     return [piece for s, e in spans for piece in ((s, min(e, a)), (max(s, b), e)) if piece[0] < piece[1]]
 
 
+def _weekday_reason(wd: int) -> i18n.LazyString:
+    return i18n.LazyString("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd]))
+
+
 @dataclass(frozen=True)
 class Entry:
     """One calendar day: a holiday, a cuti bersama day or a closure (whole day when start is None)."""
@@ -111,11 +115,11 @@ class Entry:
     def whole_day(self) -> bool:
         return self.start is None
 
-    def reason(self) -> tuple[str, str]:
+    def reason(self) -> i18n.LazyString:
         id_kind, en_kind = KINDS[self.kind]
         if self.kind == "penutupan":
-            return i18n.pair("Tutup — %(name)s", name=self.name)
-        return i18n.pair("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(id_kind), name=self.name)
+            return i18n.LazyString("Tutup — %(name)s", name=self.name)
+        return i18n.LazyString("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(id_kind), name=self.name)
 
     def to_dict(self) -> dict:
         id_kind, en_kind = KINDS[self.kind]
@@ -141,6 +145,7 @@ class Status:
     kind: str | None = None  # libur_nasional | cuti_bersama | penutupan | weekend | break | before | after
     message_id: str | None = None  # reason and reopening, the sentence faces show
     message_en: str | None = None
+    message: i18n.LazyString | None = None  # message_id/_en as a message id and its parameters
 
     def __iter__(self):  # open, reason_id, reason_en, reopens_at = status
         return iter((self.open, self.reason_id, self.reason_en, self.reopens_at))
@@ -206,39 +211,44 @@ class Rules:
         wd = d.weekday()
         if not spans:
             if entry is not None:
-                (rid, ren), kind = entry.reason(), entry.kind
+                reason, kind = entry.reason(), entry.kind
             else:
-                (rid, ren), kind = (
-                    i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])),
-                    "weekend",
-                )
+                reason, kind = _weekday_reason(wd), "weekend"
         elif entry is not None and entry.start <= now_m < entry.end:  # a partial closure
-            (rid, ren), kind = entry.reason(), entry.kind
+            reason, kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
-            (rid, ren), kind = i18n.pair("Belum buka"), "before"
+            reason, kind = i18n.LazyString("Belum buka"), "before"
         elif now_m >= spans[-1][1]:
-            (rid, ren), kind = i18n.pair("Tutup — di luar jam layanan"), "after"
+            reason, kind = i18n.LazyString("Tutup — di luar jam layanan"), "after"
         elif WEEKDAYS[wd] == "fri":
-            (rid, ren), kind = i18n.pair("Istirahat salat Jumat"), "break"
+            reason, kind = i18n.LazyString("Istirahat salat Jumat"), "break"
         else:
-            (rid, ren), kind = i18n.pair("Istirahat"), "break"
-        mid, men = self._reopen_text(local, reopens)
-        return Status(False, rid, ren, reopens, kind, f"{rid}, {mid}" if mid else rid, f"{ren}, {men}" if men else ren)
+            reason, kind = i18n.LazyString("Istirahat"), "break"
+        reopen = self._reopen_text(local, reopens)
+        message = reason if reopen is None else i18n.LazyString("%(reason)s, %(reopen)s", reason=reason, reopen=reopen)
+        return Status(False, *reason.pair(), reopens, kind, *message.pair(), message)
 
-    def _reopen_text(self, local_now: datetime, reopens: datetime | None) -> tuple[str, str]:
+    def _reopen_text(self, local_now: datetime, reopens: datetime | None) -> i18n.LazyString | None:
         if reopens is None:
-            return "", ""
+            return None
         r = as_utc(reopens).astimezone(self.tz)
         at = i18n.PerLanguage(id=f"{r.hour:02d}.{r.minute:02d}", en=f"{r.hour:02d}:{r.minute:02d}")
         if r.date() == local_now.date():
-            return i18n.pair("buka kembali %(time)s", time=at)
+            return i18n.LazyString("buka kembali %(time)s", time=at)
         if r.date() == local_now.date() + timedelta(days=1):
-            return i18n.pair("buka kembali besok %(time)s", time=at)
+            return i18n.LazyString("buka kembali besok %(time)s", time=at)
         day = i18n.PerLanguage(
             id=f"{HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]}",
             en=f"{HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]}",
         )
-        return i18n.pair("buka kembali %(day)s %(time)s", day=day, time=at)
+        return i18n.LazyString("buka kembali %(day)s %(time)s", day=day, time=at)
+
+    def day_reason(self, d: date) -> i18n.LazyString | None:
+        """Why local day ``d`` is closed all day (None when it has open hours)."""
+        spans, entry = self._day_spans(d)
+        if spans:
+            return None
+        return entry.reason() if entry else _weekday_reason(d.weekday())
 
     def is_open(self, at: datetime | None = None) -> bool:
         return self.status(at).open
@@ -310,13 +320,7 @@ class Rules:
                 "reason_en": None,
             }
             if not spans:
-                row["reason"], row["reason_en"] = (
-                    entry.reason()
-                    if entry
-                    else i18n.pair(
-                        "Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[d.weekday()], en=HARI_EN[d.weekday()])
-                    )
-                )
+                row["reason"], row["reason_en"] = (entry.reason() if entry else _weekday_reason(d.weekday())).pair()
             out.append(row)
             d += timedelta(days=1)
         return out
@@ -335,7 +339,7 @@ def validate_hours(value) -> dict:
         or set(days_in) - set(WEEKDAYS)
         or set(breaks_in) - set(WEEKDAYS)
     ):
-        raise Invalid(bad.id_text, bad.en_text, detail="days/breaks must map mon..sun")
+        raise Invalid(bad.msgid, detail="days/breaks must map mon..sun")
     days: dict = {}
     for wd in WEEKDAYS:
         h = days_in.get(wd)
@@ -348,7 +352,7 @@ def validate_hours(value) -> dict:
             and all(isinstance(x, str) and _HHMM.match(x) for x in h)
             and _minutes(h[0]) < _minutes(h[1])
         ):
-            raise Invalid(bad.id_text, bad.en_text, detail=f"{wd}: {h!r}")
+            raise Invalid(bad.msgid, detail=f"{wd}: {h!r}")
         days[wd] = [h[0], h[1]]
     breaks: dict = {}
     for wd, items in breaks_in.items():
@@ -363,7 +367,7 @@ def validate_hours(value) -> dict:
                 and _minutes(days[wd][0]) <= _minutes(b[0])
                 and _minutes(b[1]) <= _minutes(days[wd][1])
             ):
-                raise Invalid(bad.id_text, bad.en_text, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
+                raise Invalid(bad.msgid, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
             clean.append([b[0], b[1]])
         if clean:
             breaks[wd] = sorted(clean)

@@ -252,8 +252,7 @@ class TicketService:
             raise Conflict("Layanan ini sedang tidak tersedia.", code="service_disabled")
         if not office.open:
             raise Conflict(
-                office.message_id,
-                office.message_en,
+                office.message,
                 code="office_closed",
                 detail=f"calendar: {office.kind}",
                 reopens_at=iso(office.reopens_at),

@@ -168,10 +168,27 @@ def test_domain_errors_carry_a_message_id_and_params():
     assert err.to_dict("en") == {"error": "closed", "message": err.message("en")}
     nf = NotFound("%(what)s tidak ditemukan.", params={"what": i18n.LazyString("Loket")})
     assert (nf.message("id"), nf.message("en")) == ("Loket tidak ditemukan.", "Counter not found.")
-    # the older two-text form still works (English used when the catalog lacks the id)
-    legacy = Invalid("Teks baru yang belum dikatalogkan.", "A new text not in the catalog yet.", detail="x")
-    assert legacy.message("en") == "A new text not in the catalog yet." and legacy.id_text.startswith("Teks baru")
-    assert legacy.to_dict("id") == {"error": "invalid", "message": "Teks baru yang belum dikatalogkan.", "detail": "x"}
+    lazy = Conflict(i18n.LazyString("Nomor %(number)s sudah ditutup.", number="B-002"), code="closed")
+    assert lazy.message("id") == "Nomor B-002 sudah ditutup." and lazy.params == {"number": "B-002"}
+    with pytest.raises(TypeError):  # the older two-text form (an English second text) is gone
+        Invalid("Teks baru.", "A new text.")
+
+
+def test_no_error_is_raised_with_a_second_text():
+    """English comes from the catalog only: an error class called with two positional texts is the old form."""
+    import ast
+
+    found = []
+    for top in SOURCES:
+        for path in (ROOT / top).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and (
+                    len(node.args) >= 2 or any(isinstance(a, ast.Starred) for a in node.args)
+                ):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    if name in ERROR_CLASSES:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, f"errors raised with a second (English) text: {found}"
 
 
 def test_kernel_does_not_import_flask():
