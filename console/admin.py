@@ -192,14 +192,14 @@ def save_policy(core, f):
 
 
 # -- booking settings (antrean/services/booking.py, docs/booking.md) ------------------------------------------------
-def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | None:
+def _whole(raw: str, label: i18n.LazyString, blank_ok: bool = False) -> int | None:
     raw = (raw or "").strip()
     if blank_ok and not raw:
         return None
     if not raw.isdecimal():
         raise Invalid(
             "%(label)s: isi dengan bilangan bulat 0 atau lebih.",
-            params={"label": i18n.LazyString(label[0])},
+            params={"label": label},
             detail=f"{raw!r}",
         )
     return int(raw)
@@ -215,7 +215,7 @@ def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | No
 def save_booking(core, f):
     value = {"enabled": f.get("enabled") == "1", "remind_at": f.get("remind_at", "").strip()}
     for key, label in BOOKING_INTS.items():
-        value[key] = _whole(f.get(key), label)
+        value[key] = _whole(f.get(key), i18n.LazyString(label))
     services = {}
     for code in core.sops:
         own = {
@@ -224,7 +224,7 @@ def save_booking(core, f):
             if (
                 n := _whole(
                     f.get(f"{code}_{k}"),
-                    (f"{code}: {BOOKING_INTS[k][0]}", f"{code}: {BOOKING_INTS[k][1]}"),
+                    i18n.LazyString("%(service)s: %(label)s", service=code, label=i18n.LazyString(BOOKING_INTS[k])),
                     blank_ok=True,
                 )
             )

@@ -675,13 +675,14 @@ def _clean_person(name, phone, nik) -> tuple[str, str, str]:
 
 
 #: the numeric settings' names for people (the admin page's labels and the validation messages)
-LABELS = {
-    "slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
-    "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
-    "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
-    "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
-    "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
-    "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)"),
+#: setting -> its label (a message id of the catalogs; translated where shown)
+LABELS: dict[str, str] = {
+    "slot_minutes": i18n.N_("Panjang slot (menit)"),
+    "capacity": i18n.N_("Kapasitas per slot (booking + datang langsung)"),
+    "share_percent": i18n.N_("Bagian untuk booking (%)"),
+    "days_ahead": i18n.N_("Bisa dipesan sampai (hari ke depan)"),
+    "early_minutes": i18n.N_("Check-in dibuka sebelum slot (menit)"),
+    "grace_minutes": i18n.N_("Toleransi terlambat setelah slot (menit)"),
 }
 
 
@@ -703,7 +704,7 @@ def validate_config(value, sops) -> dict:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise Invalid(
                 "%(label)s: harus %(lo)s–%(hi)s.",
-                params={"label": i18n.LazyString(LABELS[key][0]), "lo": lo, "hi": hi},
+                params={"label": i18n.LazyString(LABELS[key]), "lo": lo, "hi": hi},
                 field=key,
                 detail=f"{key}={v!r}",
             )

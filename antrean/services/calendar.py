@@ -37,11 +37,11 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HARI_EN = tuple(day_names("en"))
 MONTH_EN = tuple(month_names("en"))
 
-#: kind -> (Indonesian, English) label
-KINDS: dict[str, tuple[str, str]] = {
-    "libur_nasional": ("libur nasional", "national holiday"),
-    "cuti_bersama": ("cuti bersama", "collective leave day"),
-    "penutupan": ("penutupan kantor", "office closure"),
+#: kind -> its label (a message id of the catalogs; translated where shown)
+KINDS: dict[str, str] = {
+    "libur_nasional": i18n.N_("libur nasional"),
+    "cuti_bersama": i18n.N_("cuti bersama"),
+    "penutupan": i18n.N_("penutupan kantor"),
 }
 #: spellings accepted in CSV files and forms
 KIND_ALIASES = {
@@ -116,18 +116,16 @@ class Entry:
         return self.start is None
 
     def reason(self) -> i18n.LazyString:
-        id_kind, en_kind = KINDS[self.kind]
         if self.kind == "penutupan":
             return i18n.LazyString("Tutup — %(name)s", name=self.name)
-        return i18n.LazyString("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(id_kind), name=self.name)
+        return i18n.LazyString("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(KINDS[self.kind]), name=self.name)
 
     def to_dict(self) -> dict:
-        id_kind, en_kind = KINDS[self.kind]
         return {
             "date": self.day.isoformat(),
             "kind": self.kind,
-            "kind_label": id_kind,
-            "kind_label_en": en_kind,
+            "kind_label": KINDS[self.kind],
+            "kind_label_en": i18n.gettext(KINDS[self.kind], "en"),  # kept for API clients
             "name": self.name,
             "start": None if self.start is None else _hhmm(self.start),
             "end": None if self.end is None else _hhmm(self.end),

@@ -29,8 +29,10 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.kernel.i18n import N_
 from antrean.kernel.models import Application, Counter, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import as_utc, iso, office_day, utcnow
@@ -130,12 +132,13 @@ WEIGHT_MODES = ("equal", "regulation", "custom")
 #: The regulation prints the weight of nine elements rounded: 1/9 ≈ 0.111 (all-4 → 99.90).
 REGULATION_WEIGHT = Fraction("0.111")
 
-#: Grade bands on the IKM rounded to 2 decimals (lower bounds; the bands' gaps close by rounding first).
+#: Grade bands on the IKM rounded to 2 decimals (lower bounds; the bands' gaps close by rounding first), with
+#: the performance (kinerja) as a message id of the catalogs.
 BANDS = (
-    (Decimal("88.31"), "A", "Sangat baik", "Very good"),
-    (Decimal("76.61"), "B", "Baik", "Good"),
-    (Decimal("65.00"), "C", "Kurang baik", "Fair"),
-    (Decimal("25.00"), "D", "Tidak baik", "Poor"),
+    (Decimal("88.31"), "A", N_("Sangat baik")),
+    (Decimal("76.61"), "B", N_("Baik")),
+    (Decimal("65.00"), "C", N_("Kurang baik")),
+    (Decimal("25.00"), "D", N_("Tidak baik")),
 )
 
 #: profile question -> answer code -> its label (a message id of the catalogs; translated where shown)
@@ -183,14 +186,13 @@ def round2(x: Fraction | float) -> Decimal:
 
 
 def grade(ikm: Decimal | float | None) -> tuple[str, str, str] | None:
-    """(mutu, kinerja, performance) of an IKM, graded on its value rounded to 2 decimals."""
+    """(mutu, kinerja, performance) of an IKM, graded on its value rounded to 2 decimals (kinerja in
+    Indonesian, performance in English, both from the catalogs)."""
     if ikm is None:
         return None
     value = round2(Fraction(str(ikm)) if not isinstance(ikm, Decimal) else Fraction(ikm))
-    for low, letter, kinerja, perf in BANDS:
-        if value >= low:
-            return letter, kinerja, perf
-    return "D", "Tidak baik", "Poor"
+    letter, kinerja = next(((letter, kinerja) for low, letter, kinerja in BANDS if value >= low), BANDS[-1][1:])
+    return letter, i18n.gettext(kinerja, "id"), i18n.gettext(kinerja, "en")
 
 
 def weights_of(config: dict) -> dict[str, Fraction]:

@@ -85,20 +85,18 @@ def table_msgids() -> dict[str, str]:
         "console.views.PRINTER_STATES": views.PRINTER_STATES,
         "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS,
         "console.views.CANCEL_REASONS": dict(views.CANCEL_REASONS),
+        "calendar.KINDS": calendar.KINDS,
+        "booking.LABELS": booking.LABELS,
     }
     for name, table in labels.items():
         for key, value in table.items():
             out[value] = f"{name}[{key}]"
-    pairs = {"calendar.KINDS": calendar.KINDS, "booking.LABELS": booking.LABELS}
-    for name, table in pairs.items():
-        for key, value in table.items():
-            out[value[0]] = f"{name}[{key}]"
     from antrean.services.survey import PROFILE_CHOICES
 
     for question, answers in PROFILE_CHOICES.items():
         for code, label in answers.items():
             out[label] = f"survey.PROFILE_CHOICES[{question}][{code}]"
-    for key, (label, _en, _default) in notify.TEMPLATES.items():
+    for key, (label, _default) in notify.TEMPLATES.items():
         out[label] = f"notify.TEMPLATES[{key}]"
     for key, (label, _en, columns) in exports.SECTIONS.items():
         out[label] = f"exports.SECTIONS[{key}]"
