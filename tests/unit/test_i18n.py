@@ -98,7 +98,7 @@ def table_msgids() -> dict[str, str]:
             out[label] = f"survey.PROFILE_CHOICES[{question}][{code}]"
     for key, (label, _default) in notify.TEMPLATES.items():
         out[label] = f"notify.TEMPLATES[{key}]"
-    for key, (label, _en, columns) in exports.SECTIONS.items():
+    for key, (label, columns) in exports.SECTIONS.items():
         out[label] = f"exports.SECTIONS[{key}]"
         for col in columns:
             out[col[1]] = f"exports.SECTIONS[{key}][{col[0]}]"
