@@ -29,10 +29,11 @@ from . import audit_text
 from .base import actor, allowed, bp
 from .views import hardware_printers
 
+#: mode -> its label (a message id of the catalogs; translated where shown)
 POLICY_MODES = {
-    "priority_first": ("Prioritas lebih dulu", "Priority first"),
-    "ratio": ("Berselang (rasio)", "Alternating (ratio)"),
-    "fifo": ("Urut kedatangan", "Arrival order"),
+    "priority_first": i18n.N_("Prioritas lebih dulu"),
+    "ratio": i18n.N_("Berselang (rasio)"),
+    "fifo": i18n.N_("Urut kedatangan"),
 }
 POLICY_INTS = ("ratio_normal", "ratio_priority", "max_wait_minutes", "max_recalls", "default_service_minutes")
 

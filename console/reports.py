@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from antrean.kernel.errors import Invalid
 from antrean.kernel.timeutil import local, utcnow
 from antrean.services.exports import CONTENT_TYPES, SECTIONS, rows_to_csv, to_csv, to_pdf, to_xlsx
+from antrean.services.survey import weight_text
 from antrean.web.app import get_core, lang
 
 from . import charts
@@ -126,6 +127,7 @@ def report():
         presets=presets,
         charts=_charts(r),
         sections=SECTIONS,
+        weight=weight_text(core.survey.config()),
         month_value=f"{period.start:%Y-%m}",
         regency=core.db.dialect == "postgresql",
     )

@@ -7,7 +7,7 @@ Roles are checked by the core; the pages only hide what a user cannot do.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from babel.dates import format_date
@@ -62,6 +62,12 @@ def _tanggal_jam(value) -> str:
         return ""
     t = local(dt, get_core().tz)
     return f"{format_date(t, 'd MMM y', locale=lang())} {t:%H:%M}"
+
+
+@bp.app_template_filter("hari_tanggal")
+def _hari_tanggal(value) -> str:
+    """An ISO day in the page's language: "Jumat, 27 November 2026" / "Friday, 27 November 2026"."""
+    return tanggal(date.fromisoformat(value) if isinstance(value, str) else value, lang())
 
 
 @bp.app_template_filter("menit")

@@ -101,7 +101,7 @@ def kiosk_state(core) -> dict:
     groups: dict[str, dict] = {code: {"code": code, "name": name, "services": []} for code, name in GROUPS.items()}
     for svc in core.services(enabled_only=True):
         state = avail.get(svc["code"], {"open": True})
-        message = state.get("message_en") if lang() == "en" else state.get("message")
+        message = state["message"].render(lang()) if state.get("message") else None
         closed_label = None
         if state.get("reason") == "service_closed":
             closed_label = t["closed_hours"].format(
@@ -130,7 +130,7 @@ def kiosk_state(core) -> dict:
     closed = next((st for st in avail.values() if st.get("reason") == "office_closed"), None)
     office = {
         "open": closed is None,
-        "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"]),
+        "message": None if closed is None else closed["message"].render(lang()),
     }
     return {"now": int(time.time() * 1000), "office": office, "groups": [g for g in groups.values() if g["services"]]}
 

@@ -21,7 +21,7 @@ from flask_login import current_user
 from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Forbidden, NotFound
 from antrean.services import transparency
-from antrean.services.survey import PROFILE_CHOICES
+from antrean.services.survey import PROFILE_CHOICES, weight_text
 from antrean.web.app import get_core, lang
 from antrean.web.limits import device, public
 
@@ -163,7 +163,14 @@ def _public_data(core) -> dict:
 def publik():
     core = get_core()
     return _page(
-        render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False, **_public_data(core))
+        render_template(
+            "publik/publik.html",
+            t=texts.for_lang(lang()),
+            lang=lang(),
+            kiosk=False,
+            weight=weight_text(core.survey.config()),
+            **_public_data(core),
+        )
     )
 
 
@@ -171,9 +178,15 @@ def publik():
 @public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_kiosk():
     """The kiosk's "Info" screen (back to /kiosk: the kiosk remembers its device id itself)."""
+    core = get_core()
     return _page(
         render_template(
-            "publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True, **_public_data(get_core())
+            "publik/publik.html",
+            t=texts.for_lang(lang()),
+            lang=lang(),
+            kiosk=True,
+            weight=weight_text(core.survey.config()),
+            **_public_data(core),
         )
     )
 

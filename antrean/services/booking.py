@@ -496,14 +496,18 @@ class BookingService:
         if now < opens:
             when = local(opens, core.tz)
             today = day == office_day(core.tz, now)
-            on_day = i18n.PerLanguage(
-                id="" if today else f"pada {_label_day(day)[0]} ", en="" if today else f"on {_label_day(day)[1]} "
-            )
             raise Conflict(
-                "Terlalu awal: slot Anda %(day)spukul %(slot)s. Check-in dibuka pukul %(opens)s. "
-                "Anda juga dapat mengambil nomor antrean biasa sekarang.",
+                i18n.N_(
+                    "Terlalu awal: slot Anda pukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                    "Anda juga dapat mengambil nomor antrean biasa sekarang."
+                )
+                if today
+                else i18n.N_(
+                    "Terlalu awal: slot Anda pada %(day)s pukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                    "Anda juga dapat mengambil nomor antrean biasa sekarang."
+                ),
                 params={
-                    "day": on_day,
+                    "day": i18n.PerLanguage(id=tanggal(day, "id"), en=tanggal(day, "en")),
                     "slot": i18n.PerLanguage(id=slot.replace(":", "."), en=slot),
                     "opens": i18n.PerLanguage(id=f"{when:%H.%M}", en=f"{when:%H:%M}"),
                 },

@@ -253,20 +253,30 @@ def compute_ikm(stats: dict[str, tuple[int, int]], config: dict, respondents: in
     }
 
 
-def weight_label(config: dict) -> str:
-    """Which weight the IKM uses, in Indonesian (decimal comma), for reports and /publik."""
+def weight_text(config: dict) -> i18n.LazyString:
+    """Which weight the IKM uses, as a catalog message (decimal comma in Indonesian, point in English)."""
     n = len(config["elements"])
     mode = config.get("weight_mode", "equal")
 
-    def dec(x: float, digits: int) -> str:
-        return f"{x:.{digits}f}".replace(".", ",")
+    def dec(x: float, digits: int) -> i18n.PerLanguage:
+        return i18n.PerLanguage(id=f"{x:.{digits}f}".replace(".", ","), en=f"{x:.{digits}f}")
 
     if mode == "regulation":
         w = weights_of(config)[config["elements"][0]["code"]]
-        return f"bobot {dec(float(w), 3)} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {dec(1 / n, 6)})"
+        return i18n.LazyString(
+            "bobot %(weight)s per unsur (angka tercetak Permenpan RB 14/2017; 1/%(n)s = %(exact)s)",
+            weight=dec(float(w), 3),
+            n=n,
+            exact=dec(1 / n, 6),
+        )
     if mode == "custom":
-        return "bobot khusus kantor (jumlah = 1)"
-    return f"bobot 1/{n} = {dec(1 / n, 6)} per unsur (tidak dibulatkan)"
+        return i18n.LazyString("bobot khusus kantor (jumlah = 1)")
+    return i18n.LazyString("bobot 1/%(n)s = %(exact)s per unsur (tidak dibulatkan)", n=n, exact=dec(1 / n, 6))
+
+
+def weight_label(config: dict) -> str:
+    """:func:`weight_text` in Indonesian, for the reports' and /publik's data (pages show ``weight_text``)."""
+    return weight_text(config).render("id")
 
 
 # -- settings -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import PRIORITIES, SYSTEM, Actor
 from antrean.kernel.batch import GroupCommitter
 from antrean.kernel.errors import Conflict, Invalid, NotFound
@@ -269,7 +270,8 @@ class TicketService:
                 )
 
     def availability(self, now: datetime | None = None) -> dict[str, dict]:
-        """Whether each enabled service can issue a ticket now: {code: {open, reason, message, message_en}}.
+        """Whether each enabled service can issue a ticket now: {code: {open, reason, message, issued_today}};
+        ``message`` is the refusal as an ``i18n.LazyString`` (message id and params), rendered by the face.
 
         Same rules as :meth:`issue` (office calendar, service hours, daily quota), read-only, for kiosks to show closed tiles.
         """
@@ -291,7 +293,6 @@ class TicketService:
                     "open": True,
                     "reason": None,
                     "message": None,
-                    "message_en": None,
                     "issued_today": issued.get(svc.letter, 0),
                 }
                 try:
@@ -301,7 +302,7 @@ class TicketService:
                             "Kuota harian layanan ini sudah habis. Silakan datang kembali besok.", code="quota_reached"
                         )
                 except Conflict as exc:
-                    state.update(open=False, reason=exc.code, message=exc.message("id"), message_en=exc.message("en"))
+                    state.update(open=False, reason=exc.code, message=i18n.LazyString(exc.msgid, **exc.params))
                 out[svc.code] = state
         return out
 

@@ -211,7 +211,8 @@ def test_tickets_follow_the_calendar(cal, admin):
             cal.tickets.issue("ktp", now=when)
         assert exc.value.code == "office_closed" and exc.value.id_text == message
         avail = cal.tickets.availability(now=when)["ktp"]
-        assert (avail["open"], avail["reason"], avail["message"]) == (False, "office_closed", message)
+        assert (avail["open"], avail["reason"], avail["message"].render("id")) == (False, "office_closed", message)
+        assert avail["message"].render("en") == exc.value.message("en") != message
     assert cal.tickets.availability(now=THURSDAY)["ktp"]["open"]
 
 

@@ -56,6 +56,7 @@ def extracted() -> dict[str, str]:
 def table_msgids() -> dict[str, str]:
     """Message ids kept in tables (shown through ``_(…)`` or ``gettext`` where they are used)."""
     from antrean.services import booking, calendar, exports, notify
+    from console import admin as console_admin
     from console import notify as console_notify
     from console import views  # first: it imports the console's other modules
     from kiosk import texts as kiosk_texts
@@ -86,6 +87,7 @@ def table_msgids() -> dict[str, str]:
         "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS,
         "console.views.CANCEL_REASONS": dict(views.CANCEL_REASONS),
         "calendar.KINDS": calendar.KINDS,
+        "console.admin.POLICY_MODES": console_admin.POLICY_MODES,
         "booking.LABELS": booking.LABELS,
     }
     for name, table in labels.items():
