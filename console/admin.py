@@ -19,7 +19,7 @@ from antrean.kernel import i18n
 from antrean.kernel.actors import DEFAULT_POLICY
 from antrean.kernel.errors import AntreanError, Invalid
 from antrean.kernel.sop import ROLES, STAFF_ROLES
-from antrean.kernel.timeutil import HARI, office_day
+from antrean.kernel.timeutil import day_names, office_day
 from antrean.services.booking import LABELS as BOOKING_INTS
 from antrean.services.calendar import KINDS, WEEKDAYS
 from antrean.services.queue import check_policy
@@ -286,10 +286,11 @@ def _calendar_context(core) -> dict:
     today = office_day(core.tz)
     year = request.args.get("tahun", today.year, type=int)
     hours = core.calendar.hours()
+    names = day_names(lang())  # the page's language
     rows = [
         {
             "key": wd,
-            "name": HARI[i],
+            "name": names[i],
             "hours": (hours.get("days") or {}).get(wd),
             "break": ((hours.get("breaks") or {}).get(wd) or [None])[0],
         }
@@ -302,7 +303,10 @@ def _calendar_context(core) -> dict:
         "kinds": KINDS,
         "status": core.calendar.status(),
         "enabled": core.calendar.enabled,
-        "coming": [d for d in core.calendar.days(today, today + timedelta(days=13))],
+        "coming": [
+            d | {"weekday": names[datetime.fromisoformat(d["date"]).weekday()]}
+            for d in core.calendar.days(today, today + timedelta(days=13))
+        ],
     }
 
 

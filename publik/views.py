@@ -15,11 +15,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user
 
 from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Forbidden, NotFound
+from antrean.kernel.timeutil import month_names
 from antrean.services import transparency
 from antrean.services.survey import PROFILE_CHOICES, weight_text
 from antrean.web.app import get_core, lang
@@ -158,6 +161,15 @@ def _public_data(core) -> dict:
     }
 
 
+def _localized(data: dict) -> dict:
+    """The page's copy of the data with the period's month in the page's language ("Oktober 2026" / "October 2026")."""
+    f = data["figures"]
+    first, last = date.fromisoformat(f["from"]), date.fromisoformat(f["to"])
+    if (first.year, first.month) == (last.year, last.month):
+        f = f | {"label": f"{month_names(lang())[first.month - 1]} {first.year}"}
+    return data | {"figures": f}
+
+
 @bp.get("/publik")
 @public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik():
@@ -169,7 +181,7 @@ def publik():
             lang=lang(),
             kiosk=False,
             weight=weight_text(core.survey.config()),
-            **_public_data(core),
+            **_localized(_public_data(core)),
         )
     )
 
@@ -186,7 +198,7 @@ def publik_kiosk():
             lang=lang(),
             kiosk=True,
             weight=weight_text(core.survey.config()),
-            **_public_data(core),
+            **_localized(_public_data(core)),
         )
     )
 

@@ -275,3 +275,27 @@ def test_staff_pages_and_audit_log_in_both_languages(app, client, make_user):
         en = client.get(path + "?lang=en").get_data(as_text=True)
         idn = client.get(path + "?lang=id").get_data(as_text=True)
         assert '<html lang="en">' in en and '<html lang="id">' in idn and en != idn
+
+
+def test_day_and_month_names_follow_the_page_language(app, client, make_user):
+    from tests.integration.test_console import login
+
+    core = app.extensions["antrean"]
+    make_user(core, "boss", ["admin"])
+    weekdays_id, weekdays_en = ("Senin", "Selasa", "Rabu", "Kamis"), ("Monday", "Tuesday", "Wednesday", "Thursday")
+    for path in ("/booking", "/console/admin/kalender"):
+        if path.startswith("/console"):
+            login(client, "boss")
+        en = client.get(path + "?lang=en").get_data(as_text=True)
+        idn = client.get(path + "?lang=id").get_data(as_text=True)
+        assert all(d in en for d in weekdays_en) and not any(f">{d}" in en for d in weekdays_id), path
+        assert all(d in idn for d in weekdays_id), path
+    from antrean.kernel.timeutil import month_names
+    from antrean.services import transparency
+
+    first, _last = transparency.last_month(None, core.tz)  # the month /publik reports on
+    for lang in ("id", "en"):
+        html = client.get(f"/publik?lang={lang}").get_data(as_text=True)
+        assert f"{month_names(lang)[first.month - 1]} {first.year}" in html
+    months_en = client.get("/publik?lang=en").get_data(as_text=True)
+    assert not any(f"{m} {first.year}" in months_en for m in set(month_names("id")) - set(month_names("en")))
