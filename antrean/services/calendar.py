@@ -419,25 +419,45 @@ def parse_csv(text: str) -> list[Entry]:
         if lineno == 1 and cells[0].lower() in ("date", "tanggal"):
             continue
         if len(cells) not in (2, 3):
-            errors.append(f"baris {lineno}: perlu 2 atau 3 kolom (tanggal,nama[,jenis]), ada {len(cells)}")
+            errors.append(
+                i18n.LazyString(
+                    "baris %(line)s: perlu 2 atau 3 kolom (tanggal,nama[,jenis]), ada %(n)s", line=lineno, n=len(cells)
+                )
+            )
             continue
         try:
             e = clean_entry(cells[0], cells[1], cells[2] if len(cells) == 3 else None)
         except Invalid as exc:
-            errors.append(f"baris {lineno}: {exc.id_text} ({', '.join(cells)})")
+            error = i18n.LazyString(exc.msgid, **exc.params)
+            errors.append(
+                i18n.LazyString(
+                    "baris %(line)s: %(error)s (%(cells)s)", line=lineno, error=error, cells=", ".join(cells)
+                )
+            )
             continue
         if e.day in seen:
-            errors.append(f"baris {lineno}: tanggal {e.day.isoformat()} sudah ada di baris {seen[e.day]}")
+            errors.append(
+                i18n.LazyString(
+                    "baris %(line)s: tanggal %(date)s sudah ada di baris %(first)s",
+                    line=lineno,
+                    date=e.day.isoformat(),
+                    first=seen[e.day],
+                )
+            )
             continue
         seen[e.day] = lineno
         out.append(e)
     if errors:
-        shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
-        lines = "\n".join(shown)
+        more = [i18n.LazyString("… dan %(n)s kesalahan lain", n=len(errors) - 10)] if len(errors) > 10 else []
+        shown = errors[:10] + more
         raise Invalid(
             "Berkas CSV tidak diimpor, tidak ada yang berubah:\n%(errors)s",
-            params={"errors": i18n.PerLanguage(id=lines, en=lines.replace("baris", "line"))},
-            detail="; ".join(errors[10:]),
+            params={
+                "errors": i18n.PerLanguage(
+                    **{lang: "\n".join(e.render(lang) for e in shown) for lang in i18n.LANGUAGES}
+                )
+            },
+            detail="; ".join(e.render("en") for e in errors[10:]),
         )
     return out
 
