@@ -100,7 +100,7 @@ def save_counter(core, f):
     "admin_users",
     "console/admin/users.html",
     "users",
-    lambda core: {"users": core.users.list(actor()), "staff_roles": STAFF_ROLES},
+    lambda core: {"users": core.users.list(actor()), "staff_roles": {k: _(v) for k, v in STAFF_ROLES.items()}},
     action="user.read",
 )
 def save_user(core, f):
@@ -137,8 +137,8 @@ def _service_context(core, code):
         "svc": svc,
         "sop": core.sops[code],
         "mappable": _mappable(core.sops[code]),
-        "ROLES": ROLES,
-        "staff_roles": {k: v for k, v in STAFF_ROLES.items() if k != "admin"},
+        "ROLES": {k: _(v) for k, v in ROLES.items()},
+        "staff_roles": {k: _(v) for k, v in STAFF_ROLES.items() if k != "admin"},
     }
 
 

@@ -171,15 +171,20 @@ def report_regency():
 
 
 # -- the live board ----------------------------------------------------------------------------
+def _live() -> dict:
+    """The live board's data with the role titles in the page's language."""
+    data = get_core().reports.live(actor())
+    data["over_standard"] = [o | {"role_name": _(o["role_name"])} for o in data["over_standard"]]
+    return data
+
+
 @bp.get("/pantau", endpoint="live")
 @allowed("report.read")
 def live():
-    return render_template(
-        "console/pantau.html", data=get_core().reports.live(actor()), data_url=url_for("console.live_data")
-    )
+    return render_template("console/pantau.html", data=_live(), data_url=url_for("console.live_data"))
 
 
 @bp.get("/pantau.json", endpoint="live_data")
 @allowed("report.read")
 def live_data():
-    return jsonify(get_core().reports.live(actor()))
+    return jsonify(_live())

@@ -90,7 +90,7 @@ def _context():
     return {
         "office": g._console_office,
         "lang": lang(),
-        "STAFF_ROLES": STAFF_ROLES,
+        "STAFF_ROLES": {k: _(v) for k, v in STAFF_ROLES.items()},  # role titles in the page's language
         "SLA_LABELS": SLA_LABELS,
         "OUTCOMES": OUTCOMES,
         "STATUS": STATUS,

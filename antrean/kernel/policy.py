@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import false, select
 
+from antrean.kernel import i18n
 from antrean.kernel.errors import Forbidden, NotFound
 from antrean.kernel.models import Application, Service
 from antrean.kernel.sop import STAFF_ROLES
@@ -134,7 +135,7 @@ def _does_step(core, actor, target) -> bool:
 def _step_refusal(core, actor, target) -> Forbidden:
     sop, step_no, role_map = target
     step, role = sop.step(step_no), step_role(core, sop, step_no, role_map)
-    name = STAFF_ROLES.get(role, role)
+    name = i18n.LazyString(STAFF_ROLES.get(role, role))  # a role title: a message id of the catalogs
     return Forbidden(
         "Langkah %(step_no)s (%(activity)s) hanya boleh dikerjakan oleh %(name)s.",
         params={"step_no": step_no, "activity": step.activity, "name": name},

@@ -55,6 +55,7 @@ def extracted() -> dict[str, str]:
 
 def table_msgids() -> dict[str, str]:
     """Message ids kept in tables (shown through ``_(…)`` or ``gettext`` where they are used)."""
+    from antrean.kernel.sop import ROLES, STAFF_ROLES
     from antrean.services import booking, calendar, exports, notify
     from console import admin as console_admin
     from console import notify as console_notify
@@ -88,6 +89,8 @@ def table_msgids() -> dict[str, str]:
         "console.views.CANCEL_REASONS": dict(views.CANCEL_REASONS),
         "calendar.KINDS": calendar.KINDS,
         "console.admin.POLICY_MODES": console_admin.POLICY_MODES,
+        "kernel.sop.ROLES": ROLES,
+        "kernel.sop.STAFF_ROLES": STAFF_ROLES,
         "booking.LABELS": booking.LABELS,
     }
     for name, table in labels.items():
@@ -271,6 +274,9 @@ def test_staff_pages_and_audit_log_in_both_languages(app, client, make_user):
     html = client.get("/console/admin/audit?lang=en").get_data(as_text=True)
     assert "Created user boss" in html and "Logged in to the console" in html and "Membuat pengguna" not in html
     assert '"username"' not in html  # no raw JSON
+    assert "Admin" in html
+    users = client.get("/console/admin/pengguna?lang=en").get_data(as_text=True)
+    assert "Service officer" in users and "Petugas Pelayanan" not in users  # role titles in the page's language
     for path in ("/console/", "/console/admin/layanan", "/console/laporan"):
         en = client.get(path + "?lang=en").get_data(as_text=True)
         idn = client.get(path + "?lang=id").get_data(as_text=True)
