@@ -55,7 +55,7 @@ def extracted() -> dict[str, str]:
 
 def table_msgids() -> dict[str, str]:
     """Message ids kept in tables (shown through ``_(…)`` or ``gettext`` where they are used)."""
-    from antrean.kernel.sop import ROLES, STAFF_ROLES
+    from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES
     from antrean.services import booking, calendar, exports, notify
     from console import admin as console_admin
     from console import notify as console_notify
@@ -91,6 +91,7 @@ def table_msgids() -> dict[str, str]:
         "console.admin.POLICY_MODES": console_admin.POLICY_MODES,
         "kernel.sop.ROLES": ROLES,
         "kernel.sop.STAFF_ROLES": STAFF_ROLES,
+        "kernel.sop.GROUPS": GROUPS,
         "booking.LABELS": booking.LABELS,
     }
     for name, table in labels.items():
@@ -305,3 +306,8 @@ def test_day_and_month_names_follow_the_page_language(app, client, make_user):
         assert f"{month_names(lang)[first.month - 1]} {first.year}" in html
     months_en = client.get("/publik?lang=en").get_data(as_text=True)
     assert not any(f"{m} {first.year}" in months_en for m in set(month_names("id")) - set(month_names("en")))
+
+
+def test_kiosk_state_in_english(client):
+    state = client.get("/kiosk/state.json?lang=en").get_json()
+    assert [g["name"] for g in state["groups"]] == ["Population records", "Certificates", "Permits", "Complaints"]
