@@ -13,11 +13,11 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from antrean.kernel import i18n
 from antrean.kernel.errors import Invalid, NotFound, Unauthorized
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import iso, office_day
@@ -208,7 +208,7 @@ def _counter_action(counter_id: int, action: str, body=None):
     if action == "call-next":
         call = q.call_next(counter_id, actor, **_expected_current(body))
         if call is None:
-            return jsonify({"call": None, "message": _("Tidak ada antrean yang menunggu.")})
+            return jsonify({"call": None, "message": i18n.gettext("Tidak ada antrean yang menunggu.")})
         return jsonify({"call": call})
     if action == "recall":
         return jsonify({"call": q.recall(counter_id, actor)})
