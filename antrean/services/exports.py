@@ -175,26 +175,27 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
     cover["A1"], cover["A1"].font = f"Laporan Pelayanan {office['name']}", Font(bold=True, size=14)
     cover["A2"] = f"Periode / Period: {period['label']} ({period['from']} s.d. {period['to']})"
     summary = [
-        ("Nomor antrean diambil / Tickets issued", totals["issued"], "int"),
-        ("Dilayani / Served", totals["served"], "int"),
-        ("Tidak hadir / No-show", totals["no_show"], "int"),
-        ("Waktu tunggu median (mnt) / Median wait (min)", totals["wait_median_minutes"], "min"),
-        ("Waktu tunggu p90 (mnt) / Wait p90 (min)", totals["wait_p90_minutes"], "min"),
-        ("Waktu layan median (mnt) / Median service (min)", totals["service_median_minutes"], "min"),
-        ("Permohonan selesai / Applications completed", totals["applications_done"], "int"),
-        ("Dikembalikan (TMS) / Returned", totals["applications_returned"], "int"),
-        ("Selesai sesuai standar (%) / Within standard (%)", totals["within_standard_pct"], "pct"),
+        (N_("Nomor antrean diambil"), totals["issued"], "int"),
+        (N_("Dilayani"), totals["served"], "int"),
+        (N_("Tidak hadir"), totals["no_show"], "int"),
+        (N_("Waktu tunggu median (mnt)"), totals["wait_median_minutes"], "min"),
+        (N_("Waktu tunggu p90 (mnt)"), totals["wait_p90_minutes"], "min"),
+        (N_("Waktu layan median (mnt)"), totals["service_median_minutes"], "min"),
+        (N_("Permohonan selesai"), totals["applications_done"], "int"),
+        (N_("Dikembalikan (TMS)"), totals["applications_returned"], "int"),
+        (N_("Selesai sesuai standar (%)"), totals["within_standard_pct"], "pct"),
     ]
     ikm = report.get("ikm")
     if ikm and ikm.get("respondents"):
         summary += [
-            ("IKM", ikm.get("ikm"), "nrr"),
-            ("Mutu / Grade", ikm.get("grade"), "text"),
-            ("Responden / Respondents", ikm.get("respondents"), "int"),
-            ("Bobot per unsur / Weight", ikm.get("weight_label") or ikm.get("weight"), "text"),
+            (N_("IKM"), ikm.get("ikm"), "nrr"),
+            (N_("Mutu"), ikm.get("grade"), "text"),
+            (N_("Responden"), ikm.get("respondents"), "int"),
+            (N_("Bobot per unsur"), ikm.get("weight_label") or ikm.get("weight"), "text"),
         ]
     for i, (label, value, kind) in enumerate(summary, start=4):
-        cover.cell(i, 1, label).font = bold
+        id_text, en_text = i18n.gettext(label, "id"), i18n.gettext(label, "en")
+        cover.cell(i, 1, id_text if id_text == en_text else f"{id_text} / {en_text}").font = bold
         c = _xlsx_cell(cover, i, 2, value)
         c.number_format = _FORMATS[kind]
     cover.column_dimensions["A"].width = 52
