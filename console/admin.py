@@ -19,7 +19,7 @@ from antrean.kernel import i18n
 from antrean.kernel.actors import DEFAULT_POLICY
 from antrean.kernel.errors import AntreanError, Invalid
 from antrean.kernel.sop import ROLES, STAFF_ROLES
-from antrean.kernel.timeutil import HARI, office_day
+from antrean.kernel.timeutil import day_names, office_day
 from antrean.services.booking import LABELS as BOOKING_INTS
 from antrean.services.calendar import KINDS, WEEKDAYS
 from antrean.services.queue import check_policy
@@ -29,10 +29,11 @@ from . import audit_text
 from .base import actor, allowed, bp
 from .views import hardware_printers
 
+#: mode -> its label (a message id of the catalogs; translated where shown)
 POLICY_MODES = {
-    "priority_first": ("Prioritas lebih dulu", "Priority first"),
-    "ratio": ("Berselang (rasio)", "Alternating (ratio)"),
-    "fifo": ("Urut kedatangan", "Arrival order"),
+    "priority_first": i18n.N_("Prioritas lebih dulu"),
+    "ratio": i18n.N_("Berselang (rasio)"),
+    "fifo": i18n.N_("Urut kedatangan"),
 }
 POLICY_INTS = ("ratio_normal", "ratio_priority", "max_wait_minutes", "max_recalls", "default_service_minutes")
 
@@ -99,7 +100,7 @@ def save_counter(core, f):
     "admin_users",
     "console/admin/users.html",
     "users",
-    lambda core: {"users": core.users.list(actor()), "staff_roles": STAFF_ROLES},
+    lambda core: {"users": core.users.list(actor()), "staff_roles": {k: _(v) for k, v in STAFF_ROLES.items()}},
     action="user.read",
 )
 def save_user(core, f):
@@ -136,8 +137,8 @@ def _service_context(core, code):
         "svc": svc,
         "sop": core.sops[code],
         "mappable": _mappable(core.sops[code]),
-        "ROLES": ROLES,
-        "staff_roles": {k: v for k, v in STAFF_ROLES.items() if k != "admin"},
+        "ROLES": {k: _(v) for k, v in ROLES.items()},
+        "staff_roles": {k: _(v) for k, v in STAFF_ROLES.items() if k != "admin"},
     }
 
 
@@ -192,14 +193,14 @@ def save_policy(core, f):
 
 
 # -- booking settings (antrean/services/booking.py, docs/booking.md) ------------------------------------------------
-def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | None:
+def _whole(raw: str, label: i18n.LazyString, blank_ok: bool = False) -> int | None:
     raw = (raw or "").strip()
     if blank_ok and not raw:
         return None
     if not raw.isdecimal():
         raise Invalid(
             "%(label)s: isi dengan bilangan bulat 0 atau lebih.",
-            params={"label": i18n.LazyString(label[0])},
+            params={"label": label},
             detail=f"{raw!r}",
         )
     return int(raw)
@@ -215,7 +216,7 @@ def _whole(raw: str, label: tuple[str, str], blank_ok: bool = False) -> int | No
 def save_booking(core, f):
     value = {"enabled": f.get("enabled") == "1", "remind_at": f.get("remind_at", "").strip()}
     for key, label in BOOKING_INTS.items():
-        value[key] = _whole(f.get(key), label)
+        value[key] = _whole(f.get(key), i18n.LazyString(label))
     services = {}
     for code in core.sops:
         own = {
@@ -224,7 +225,7 @@ def save_booking(core, f):
             if (
                 n := _whole(
                     f.get(f"{code}_{k}"),
-                    (f"{code}: {BOOKING_INTS[k][0]}", f"{code}: {BOOKING_INTS[k][1]}"),
+                    i18n.LazyString("%(service)s: %(label)s", service=code, label=i18n.LazyString(BOOKING_INTS[k])),
                     blank_ok=True,
                 )
             )
@@ -285,10 +286,11 @@ def _calendar_context(core) -> dict:
     today = office_day(core.tz)
     year = request.args.get("tahun", today.year, type=int)
     hours = core.calendar.hours()
+    names = day_names(lang())  # the page's language
     rows = [
         {
             "key": wd,
-            "name": HARI[i],
+            "name": names[i],
             "hours": (hours.get("days") or {}).get(wd),
             "break": ((hours.get("breaks") or {}).get(wd) or [None])[0],
         }
@@ -301,7 +303,10 @@ def _calendar_context(core) -> dict:
         "kinds": KINDS,
         "status": core.calendar.status(),
         "enabled": core.calendar.enabled,
-        "coming": [d for d in core.calendar.days(today, today + timedelta(days=13))],
+        "coming": [
+            d | {"weekday": names[datetime.fromisoformat(d["date"]).weekday()]}
+            for d in core.calendar.days(today, today + timedelta(days=13))
+        ],
     }
 
 

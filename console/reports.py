@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from antrean.kernel.errors import Invalid
 from antrean.kernel.timeutil import local, utcnow
 from antrean.services.exports import CONTENT_TYPES, SECTIONS, rows_to_csv, to_csv, to_pdf, to_xlsx
+from antrean.services.survey import weight_text
 from antrean.web.app import get_core, lang
 
 from . import charts
@@ -126,6 +127,7 @@ def report():
         presets=presets,
         charts=_charts(r),
         sections=SECTIONS,
+        weight=weight_text(core.survey.config()),
         month_value=f"{period.start:%Y-%m}",
         regency=core.db.dialect == "postgresql",
     )
@@ -169,15 +171,20 @@ def report_regency():
 
 
 # -- the live board ----------------------------------------------------------------------------
+def _live() -> dict:
+    """The live board's data with the role titles in the page's language."""
+    data = get_core().reports.live(actor())
+    data["over_standard"] = [o | {"role_name": _(o["role_name"])} for o in data["over_standard"]]
+    return data
+
+
 @bp.get("/pantau", endpoint="live")
 @allowed("report.read")
 def live():
-    return render_template(
-        "console/pantau.html", data=get_core().reports.live(actor()), data_url=url_for("console.live_data")
-    )
+    return render_template("console/pantau.html", data=_live(), data_url=url_for("console.live_data"))
 
 
 @bp.get("/pantau.json", endpoint="live_data")
 @allowed("report.read")
 def live_data():
-    return jsonify(get_core().reports.live(actor()))
+    return jsonify(_live())

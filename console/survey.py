@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from antrean.kernel.errors import AntreanError, Invalid
 from antrean.kernel.timeutil import local, month_names, utcnow
 from antrean.services import transparency
-from antrean.services.survey import PROFILE_CHOICES, period_bounds
+from antrean.services.survey import PROFILE_CHOICES, period_bounds, weight_text
 from antrean.web.app import get_core, lang
 
 from .admin import admin_page
@@ -94,6 +94,7 @@ def survey_report():
         period=period,
         label=period_label(period),
         r=result,
+        weight=weight_text(core.survey.config()),
         weakest=[by_name[c] for c in result["weakest"]],
         plans=core.survey.followups(period),
         services=core.survey.ikm_by_service(first, last),

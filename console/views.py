@@ -7,7 +7,7 @@ Roles are checked by the core; the pages only hide what a user cannot do.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from babel.dates import format_date
@@ -64,6 +64,12 @@ def _tanggal_jam(value) -> str:
     return f"{format_date(t, 'd MMM y', locale=lang())} {t:%H:%M}"
 
 
+@bp.app_template_filter("hari_tanggal")
+def _hari_tanggal(value) -> str:
+    """An ISO day in the page's language: "Jumat, 27 November 2026" / "Friday, 27 November 2026"."""
+    return tanggal(date.fromisoformat(value) if isinstance(value, str) else value, lang())
+
+
 @bp.app_template_filter("menit")
 def _menit(value) -> str:
     """Minutes the Indonesian way: 2,5 (decimal comma), whole numbers without decimals."""
@@ -84,7 +90,7 @@ def _context():
     return {
         "office": g._console_office,
         "lang": lang(),
-        "STAFF_ROLES": STAFF_ROLES,
+        "STAFF_ROLES": {k: _(v) for k, v in STAFF_ROLES.items()},  # role titles in the page's language
         "SLA_LABELS": SLA_LABELS,
         "OUTCOMES": OUTCOMES,
         "STATUS": STATUS,

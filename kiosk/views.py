@@ -22,6 +22,7 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import PRIORITIES
 from antrean.kernel.errors import Invalid, NotFound
 from antrean.kernel.policy import require as authorize
@@ -98,10 +99,12 @@ def kiosk_state(core) -> dict:
     t = texts.for_lang(lang())
     avail = core.tickets.availability()
     waiting = core.tickets.waiting_counts()
-    groups: dict[str, dict] = {code: {"code": code, "name": name, "services": []} for code, name in GROUPS.items()}
+    groups: dict[str, dict] = {
+        code: {"code": code, "name": i18n.gettext(name, lang()), "services": []} for code, name in GROUPS.items()
+    }
     for svc in core.services(enabled_only=True):
         state = avail.get(svc["code"], {"open": True})
-        message = state.get("message_en") if lang() == "en" else state.get("message")
+        message = state["message"].render(lang()) if state.get("message") else None
         closed_label = None
         if state.get("reason") == "service_closed":
             closed_label = t["closed_hours"].format(
@@ -109,7 +112,9 @@ def kiosk_state(core) -> dict:
             )
         elif state.get("reason") == "quota_reached":
             closed_label = t["closed_quota"]
-        groups.setdefault(svc["group"], {"code": svc["group"], "name": svc["group_name"], "services": []})
+        groups.setdefault(
+            svc["group"], {"code": svc["group"], "name": i18n.gettext(svc["group_name"], lang()), "services": []}
+        )
         groups[svc["group"]]["services"].append(
             {
                 "code": svc["code"],
@@ -130,7 +135,7 @@ def kiosk_state(core) -> dict:
     closed = next((st for st in avail.values() if st.get("reason") == "office_closed"), None)
     office = {
         "open": closed is None,
-        "message": None if closed is None else (closed["message_en"] if lang() == "en" else closed["message"]),
+        "message": None if closed is None else closed["message"].render(lang()),
     }
     return {"now": int(time.time() * 1000), "office": office, "groups": [g for g in groups.values() if g["services"]]}
 

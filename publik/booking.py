@@ -14,13 +14,13 @@ Nothing personal is ever shown here: name, phone and NIK go in, never come out (
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import qrcode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from antrean.kernel.errors import AntreanError
-from antrean.kernel.timeutil import office_day, utcnow
+from antrean.kernel.timeutil import day_names, office_day, utcnow
 from antrean.web.app import get_core, lang
 from antrean.web.limits import public
 
@@ -32,7 +32,11 @@ bp = Blueprint("booking", __name__, template_folder="templates")
 def _days(core) -> list[dict]:
     cfg = core.booking.config()
     today = office_day(core.tz, utcnow())
-    return core.calendar.days(today, today + timedelta(days=int(cfg["days_ahead"])))
+    names = day_names(lang())  # the page's language
+    return [
+        d | {"weekday": names[date.fromisoformat(d["date"]).weekday()]}
+        for d in core.calendar.days(today, today + timedelta(days=int(cfg["days_ahead"])))
+    ]
 
 
 def _form(error: str | None = None, status: int = 200, values=None) -> Response:

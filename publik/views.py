@@ -15,13 +15,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user
 
 from antrean.kernel import i18n, policy
 from antrean.kernel.errors import Forbidden, NotFound
+from antrean.kernel.timeutil import month_names
 from antrean.services import transparency
-from antrean.services.survey import PROFILE_CHOICES
+from antrean.services.survey import PROFILE_CHOICES, weight_text
 from antrean.web.app import get_core, lang
 from antrean.web.limits import device, public
 
@@ -158,12 +161,28 @@ def _public_data(core) -> dict:
     }
 
 
+def _localized(data: dict) -> dict:
+    """The page's copy of the data with the period's month in the page's language ("Oktober 2026" / "October 2026")."""
+    f = data["figures"]
+    first, last = date.fromisoformat(f["from"]), date.fromisoformat(f["to"])
+    if (first.year, first.month) == (last.year, last.month):
+        f = f | {"label": f"{month_names(lang())[first.month - 1]} {first.year}"}
+    return data | {"figures": f}
+
+
 @bp.get("/publik")
 @public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik():
     core = get_core()
     return _page(
-        render_template("publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=False, **_public_data(core))
+        render_template(
+            "publik/publik.html",
+            t=texts.for_lang(lang()),
+            lang=lang(),
+            kiosk=False,
+            weight=weight_text(core.survey.config()),
+            **_localized(_public_data(core)),
+        )
     )
 
 
@@ -171,9 +190,15 @@ def publik():
 @public("board")  # anonymous snapshots computed from a month of records: limited like the board
 def publik_kiosk():
     """The kiosk's "Info" screen (back to /kiosk: the kiosk remembers its device id itself)."""
+    core = get_core()
     return _page(
         render_template(
-            "publik/publik.html", t=texts.for_lang(lang()), lang=lang(), kiosk=True, **_public_data(get_core())
+            "publik/publik.html",
+            t=texts.for_lang(lang()),
+            lang=lang(),
+            kiosk=True,
+            weight=weight_text(core.survey.config()),
+            **_localized(_public_data(core)),
         )
     )
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from antrean.kernel import i18n
 from antrean.kernel.errors import Forbidden
 from antrean.kernel.sop import STAFF_ROLES
 from antrean.kernel.timeutil import utcnow
@@ -57,10 +58,11 @@ SYSTEM = Actor(None, "system")
 def require_role(actor: Actor, *roles: str) -> None:
     """A bare role check, kept for third-party plugins. Antrean's own decisions live in :mod:`antrean.kernel.policy`."""
     if not actor.roles.intersection(roles):
-        names = ", ".join(STAFF_ROLES.get(r, r) for r in roles)
+        titles = [STAFF_ROLES.get(r, r) for r in roles]  # role titles: message ids of the catalogs
+        names = i18n.PerLanguage(**{lang: ", ".join(i18n.gettext(t, lang) for t in titles) for lang in i18n.LANGUAGES})
         raise Forbidden(
-            f"Tindakan ini memerlukan peran: {names}.",
-            f"This action needs the role: {names}.",
+            "Tindakan ini memerlukan peran: %(names)s.",
+            params={"names": names},
             detail=f"user {actor.username!r} has roles {sorted(actor.roles)}, needs one of {list(roles)}",
         )
 

@@ -2,8 +2,8 @@
 
 An error carries a message id (the Indonesian text, see ``antrean.kernel.i18n``) and its ``params``;
 faces show ``message(lang)`` in the request's language; admins also get ``detail`` (precise, English).
-``Invalid("Nomor %(number)s sudah ditutup.", params={"number": n})``. A second positional text (English)
-is still accepted and used for English when the catalog has no entry for the message id.
+``Invalid("Nomor %(number)s sudah ditutup.", params={"number": n})`` (or a ``LazyString`` with its params).
+There is no second text: English comes from the ``en`` catalog only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class AntreanError(Exception):
     def __init__(
         self,
         msgid: Any,
-        en_text: str | None = None,
+        /,
         *,
         detail: str = "",
         code: str | None = None,
@@ -31,7 +31,7 @@ class AntreanError(Exception):
         if isinstance(msgid, i18n.LazyString):
             params = {**msgid.params, **(params or {})}
             msgid = msgid.msgid
-        self.msgid, self.params, self._en_text, self.detail = str(msgid), dict(params or {}), en_text, detail
+        self.msgid, self.params, self.detail = str(msgid), dict(params or {}), detail
         super().__init__(self.message("en"))
         if code:
             self.code = code
@@ -40,14 +40,8 @@ class AntreanError(Exception):
         self.extra = extra
 
     def message(self, lang: str = "id") -> str:
-        if lang == "en" and self._en_text is not None and not i18n.has(self.msgid, "en"):
-            return self._en_text
         lang = lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
-        params = {
-            k: v.render(lang) if isinstance(v, (i18n.LazyString, i18n.PerLanguage)) else v
-            for k, v in self.params.items()
-        }
-        return i18n.gettext(self.msgid, lang, **params)
+        return i18n.render(self.msgid, lang, **self.params)
 
     @property
     def id_text(self) -> str:

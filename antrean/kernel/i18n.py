@@ -149,9 +149,15 @@ class LazyString:
         self.msgid, self.context, self.params = msgid, context, params
 
     def render(self, lang: str | None = None) -> str:
+        lang = lang or current_language()
+        params = _rendered(self.params, lang)
         if self.context is not None:
-            return pgettext(self.context, self.msgid, lang, **self.params)
-        return gettext(self.msgid, lang, **self.params)
+            return pgettext(self.context, self.msgid, lang, **params)
+        return gettext(self.msgid, lang, **params)
+
+    def pair(self) -> tuple[str, str]:
+        """(Indonesian, English), for records that keep both."""
+        return self.render("id"), self.render("en")
 
     def __str__(self) -> str:
         return self.render()
@@ -201,11 +207,14 @@ class PerLanguage:
         return self.render()
 
 
+def _rendered(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``params`` with LazyString / PerLanguage values rendered in ``lang``."""
+    return {k: v.render(lang) if isinstance(v, (LazyString, PerLanguage)) else v for k, v in params.items()}
+
+
 def render(msgid: str, lang: str, /, **params: Any) -> str:
     """``gettext`` whose LazyString / PerLanguage parameters render in the same ``lang``."""
-    return gettext(
-        msgid, lang, **{k: v.render(lang) if isinstance(v, (LazyString, PerLanguage)) else v for k, v in params.items()}
-    )
+    return gettext(msgid, lang, **_rendered(params, lang))
 
 
 def pair(msgid: str, /, **params: Any) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import Actor
 from antrean.kernel.config import Settings
 from antrean.kernel.errors import Forbidden, NotFound, Unauthorized
@@ -165,7 +166,7 @@ def _does_step(core: PolicyCore, actor: Actor, target: Target) -> bool:
 def _step_refusal(core: PolicyCore, actor: Actor, target: Target) -> Forbidden:
     sop, step_no, role_map = target
     step, role = sop.step(step_no), step_role(core, sop, step_no, role_map)
-    name = STAFF_ROLES.get(role, role)
+    name = i18n.LazyString(STAFF_ROLES.get(role, role))  # a role title: a message id of the catalogs
     return Forbidden(
         "Langkah %(step_no)s (%(activity)s) hanya boleh dikerjakan oleh %(name)s.",
         params={"step_no": step_no, "activity": step.activity, "name": name},

@@ -144,21 +144,19 @@ class BookingService:
         ).scalar_one()
 
     def _day_slots(self, s, svc: Service, day: date, now: datetime, cfg: dict):
-        """(slots, closed): slots as dicts with start/end/cap and the hour bucket; closed = (id, en) reason or None."""
+        """(slots, closed): slots as dicts with start/end/cap and the hour bucket; closed = the reason (a LazyString) or None."""
         core = self.core
         today = office_day(core.tz, now)
         if not cfg.get("enabled", True) or not svc.enabled:
-            return [], ("Layanan ini tidak dapat dipesan.", "This service cannot be booked.")
+            return [], i18n.LazyString("Layanan ini tidak dapat dipesan.")
         if day < today or day > today + timedelta(days=int(cfg["days_ahead"])):
-            n = int(cfg["days_ahead"])
-            return [], (
-                f"Pemesanan hanya untuk hari ini sampai {n} hari ke depan.",
-                f"Bookings are for today up to {n} days ahead only.",
+            return [], i18n.LazyString(
+                "Pemesanan hanya untuk hari ini sampai %(n)s hari ke depan.", n=int(cfg["days_ahead"])
             )
         rules = core.calendar.rules(s)
-        row = rules.days(day, day)[0]
-        if not row["open"]:
-            return [], (row["reason"], row["reason_en"])
+        reason = rules.day_reason(day)
+        if reason is not None:
+            return [], reason
         length, capacity = self.service_conf(cfg, svc.code)
         pct = int(cfg["share_percent"])
         lo = _minutes(svc.open_time) if svc.open_time else 0
@@ -183,7 +181,7 @@ class BookingService:
         for sl in slots:
             sl["hour_cap"] = hour_caps[sl["hour"]] * pct // 100
         if not slots:
-            return [], ("Tidak ada slot pada hari ini.", "No slots on this day.")
+            return [], i18n.LazyString("Tidak ada slot pada hari ini.")
         return slots, None
 
     def slots(self, service: str, day, now: datetime | None = None) -> dict:
@@ -198,7 +196,8 @@ class BookingService:
             svc = self._service(s, service)
             slots, closed = self._day_slots(s, svc, d, now, cfg)
             if closed:
-                return {"slots": [], "closed": closed[0], "closed_en": closed[1]}
+                closed_id, closed_en = closed.pair()
+                return {"slots": [], "closed": closed_id, "closed_en": closed_en}
             taken = dict(
                 s.execute(
                     select(BookingCount.bucket, BookingCount.taken).where(
@@ -282,7 +281,7 @@ class BookingService:
             raise Invalid("Jam slot wajib dipilih.", field="start")
         slots, closed = self._day_slots(s, svc, d, now, cfg)
         if closed:
-            raise Conflict(closed[0], closed[1], code="booking_closed", detail=f"{service} {d.isoformat()}")
+            raise Conflict(closed, code="booking_closed", detail=f"{service} {d.isoformat()}")
         sl = next((x for x in slots if x["start"] == start.strip()), None)
         if sl is None:
             raise Invalid(
@@ -351,7 +350,7 @@ class BookingService:
         if not isinstance(token, str) or not secrets.compare_digest(token, b.cancel_token):
             raise Forbidden("Tautan pembatalan tidak sah.", code="booking_token")
         if b.status != "booked":
-            raise Conflict(*_status_text(b.status), code=f"booking_{b.status}")
+            raise Conflict(_status_text(b.status), code=f"booking_{b.status}")
         return b
 
     def cancel(self, code, token, now: datetime | None = None) -> dict:
@@ -496,19 +495,23 @@ class BookingService:
                 "Booking ini sudah check-in: nomor antrean Anda %(tn)s.", params={"tn": tn}, code="booking_checked_in"
             )
         if status != "booked":
-            raise Conflict(*_status_text(status), code=f"booking_{status}", walk_in=True)
+            raise Conflict(_status_text(status), code=f"booking_{status}", walk_in=True)
         opens = starts_at - timedelta(minutes=int(cfg["early_minutes"]))
         if now < opens:
             when = local(opens, core.tz)
             today = day == office_day(core.tz, now)
-            on_day = i18n.PerLanguage(
-                id="" if today else f"pada {_label_day(day)[0]} ", en="" if today else f"on {_label_day(day)[1]} "
-            )
             raise Conflict(
-                "Terlalu awal: slot Anda %(day)spukul %(slot)s. Check-in dibuka pukul %(opens)s. "
-                "Anda juga dapat mengambil nomor antrean biasa sekarang.",
+                i18n.N_(
+                    "Terlalu awal: slot Anda pukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                    "Anda juga dapat mengambil nomor antrean biasa sekarang."
+                )
+                if today
+                else i18n.N_(
+                    "Terlalu awal: slot Anda pada %(day)s pukul %(slot)s. Check-in dibuka pukul %(opens)s. "
+                    "Anda juga dapat mengambil nomor antrean biasa sekarang."
+                ),
                 params={
-                    "day": on_day,
+                    "day": i18n.PerLanguage(id=tanggal(day, "id"), en=tanggal(day, "en")),
                     "slot": i18n.PerLanguage(id=slot.replace(":", "."), en=slot),
                     "opens": i18n.PerLanguage(id=f"{when:%H.%M}", en=f"{when:%H:%M}"),
                 },
@@ -655,15 +658,12 @@ class BookingService:
         return notify.enqueue(kind, phone, params, key or f"booking:{view['code']}:{kind}", session=s)
 
 
-def _status_text(status: str) -> tuple[str, str]:
+def _status_text(status: str) -> str:
     return {
-        "cancelled": ("Booking ini sudah dibatalkan.", "This booking was cancelled."),
-        "no_show": (
-            "Waktu check-in booking ini sudah lewat. Silakan ambil nomor antrean biasa.",
-            "The check-in time of this booking has passed. Please take a regular walk-in number.",
-        ),
-        "checked_in": ("Booking ini sudah check-in.", "This booking is already checked in."),
-    }.get(status, ("Booking ini tidak aktif.", "This booking is not active."))
+        "cancelled": i18n.N_("Booking ini sudah dibatalkan."),
+        "no_show": i18n.N_("Waktu check-in booking ini sudah lewat. Silakan ambil nomor antrean biasa."),
+        "checked_in": i18n.N_("Booking ini sudah check-in."),
+    }.get(status, i18n.N_("Booking ini tidak aktif."))
 
 
 def _new_code() -> str:
@@ -683,13 +683,14 @@ def _clean_person(name, phone, nik) -> tuple[str, str, str]:
 
 
 #: the numeric settings' names for people (the admin page's labels and the validation messages)
-LABELS = {
-    "slot_minutes": ("Panjang slot (menit)", "Slot length (minutes)"),
-    "capacity": ("Kapasitas per slot (booking + datang langsung)", "Capacity per slot (bookings + walk-ins)"),
-    "share_percent": ("Bagian untuk booking (%)", "Share for bookings (%)"),
-    "days_ahead": ("Bisa dipesan sampai (hari ke depan)", "Bookable up to (days ahead)"),
-    "early_minutes": ("Check-in dibuka sebelum slot (menit)", "Check-in opens before the slot (minutes)"),
-    "grace_minutes": ("Toleransi terlambat setelah slot (menit)", "Grace after the slot (minutes)"),
+#: setting -> its label (a message id of the catalogs; translated where shown)
+LABELS: dict[str, str] = {
+    "slot_minutes": i18n.N_("Panjang slot (menit)"),
+    "capacity": i18n.N_("Kapasitas per slot (booking + datang langsung)"),
+    "share_percent": i18n.N_("Bagian untuk booking (%)"),
+    "days_ahead": i18n.N_("Bisa dipesan sampai (hari ke depan)"),
+    "early_minutes": i18n.N_("Check-in dibuka sebelum slot (menit)"),
+    "grace_minutes": i18n.N_("Toleransi terlambat setelah slot (menit)"),
 }
 
 
@@ -711,7 +712,7 @@ def validate_config(value, sops) -> dict:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise Invalid(
                 "%(label)s: harus %(lo)s–%(hi)s.",
-                params={"label": i18n.LazyString(LABELS[key][0]), "lo": lo, "hi": hi},
+                params={"label": i18n.LazyString(LABELS[key]), "lo": lo, "hi": hi},
                 field=key,
                 detail=f"{key}={v!r}",
             )

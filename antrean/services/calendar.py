@@ -41,11 +41,11 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HARI_EN = tuple(day_names("en"))
 MONTH_EN = tuple(month_names("en"))
 
-#: kind -> (Indonesian, English) label
-KINDS: dict[str, tuple[str, str]] = {
-    "libur_nasional": ("libur nasional", "national holiday"),
-    "cuti_bersama": ("cuti bersama", "collective leave day"),
-    "penutupan": ("penutupan kantor", "office closure"),
+#: kind -> its label (a message id of the catalogs; translated where shown)
+KINDS: dict[str, str] = {
+    "libur_nasional": i18n.N_("libur nasional"),
+    "cuti_bersama": i18n.N_("cuti bersama"),
+    "penutupan": i18n.N_("penutupan kantor"),
 }
 #: spellings accepted in CSV files and forms
 KIND_ALIASES = {
@@ -101,6 +101,10 @@ def _cut(spans: list[tuple[int, int]], a: int, b: int) -> list[tuple[int, int]]:
     return [piece for s, e in spans for piece in ((s, min(e, a)), (max(s, b), e)) if piece[0] < piece[1]]
 
 
+def _weekday_reason(wd: int) -> i18n.LazyString:
+    return i18n.LazyString("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd]))
+
+
 @dataclass(frozen=True)
 class Entry:
     """One calendar day: a holiday, a cuti bersama day or a closure (whole day when start is None)."""
@@ -115,19 +119,17 @@ class Entry:
     def whole_day(self) -> bool:
         return self.start is None
 
-    def reason(self) -> tuple[str, str]:
-        id_kind, en_kind = KINDS[self.kind]
+    def reason(self) -> i18n.LazyString:
         if self.kind == "penutupan":
-            return i18n.pair("Tutup — %(name)s", name=self.name)
-        return i18n.pair("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(id_kind), name=self.name)
+            return i18n.LazyString("Tutup — %(name)s", name=self.name)
+        return i18n.LazyString("Tutup — %(kind)s: %(name)s", kind=i18n.LazyString(KINDS[self.kind]), name=self.name)
 
     def to_dict(self) -> dict:
-        id_kind, en_kind = KINDS[self.kind]
         return {
             "date": self.day.isoformat(),
             "kind": self.kind,
-            "kind_label": id_kind,
-            "kind_label_en": en_kind,
+            "kind_label": KINDS[self.kind],
+            "kind_label_en": i18n.gettext(KINDS[self.kind], "en"),  # kept for API clients
             "name": self.name,
             "start": None if self.start is None else _hhmm(self.start),
             "end": None if self.end is None else _hhmm(self.end),
@@ -145,6 +147,7 @@ class Status:
     kind: str | None = None  # libur_nasional | cuti_bersama | penutupan | weekend | break | before | after
     message_id: str | None = None  # reason and reopening, the sentence faces show
     message_en: str | None = None
+    message: i18n.LazyString | None = None  # message_id/_en as a message id and its parameters
 
     def __iter__(self):  # open, reason_id, reason_en, reopens_at = status
         return iter((self.open, self.reason_id, self.reason_en, self.reopens_at))
@@ -210,42 +213,46 @@ class Rules:
         wd = d.weekday()
         if not spans:
             if entry is not None:
-                (rid, ren), kind = entry.reason(), entry.kind
+                reason, kind = entry.reason(), entry.kind
             else:
-                (rid, ren), kind = (
-                    i18n.pair("Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[wd], en=HARI_EN[wd])),
-                    "weekend",
-                )
+                reason, kind = _weekday_reason(wd), "weekend"
         elif (
             entry is not None and entry.start is not None and entry.end is not None and entry.start <= now_m < entry.end
-        ):
-            # a partial closure
-            (rid, ren), kind = entry.reason(), entry.kind
+        ):  # a partial closure
+            reason, kind = entry.reason(), entry.kind
         elif now_m < spans[0][0]:
-            (rid, ren), kind = i18n.pair("Belum buka"), "before"
+            reason, kind = i18n.LazyString("Belum buka"), "before"
         elif now_m >= spans[-1][1]:
-            (rid, ren), kind = i18n.pair("Tutup — di luar jam layanan"), "after"
+            reason, kind = i18n.LazyString("Tutup — di luar jam layanan"), "after"
         elif WEEKDAYS[wd] == "fri":
-            (rid, ren), kind = i18n.pair("Istirahat salat Jumat"), "break"
+            reason, kind = i18n.LazyString("Istirahat salat Jumat"), "break"
         else:
-            (rid, ren), kind = i18n.pair("Istirahat"), "break"
-        mid, men = self._reopen_text(local, reopens)
-        return Status(False, rid, ren, reopens, kind, f"{rid}, {mid}" if mid else rid, f"{ren}, {men}" if men else ren)
+            reason, kind = i18n.LazyString("Istirahat"), "break"
+        reopen = self._reopen_text(local, reopens)
+        message = reason if reopen is None else i18n.LazyString("%(reason)s, %(reopen)s", reason=reason, reopen=reopen)
+        return Status(False, *reason.pair(), reopens, kind, *message.pair(), message)
 
-    def _reopen_text(self, local_now: datetime, reopens: datetime | None) -> tuple[str, str]:
+    def _reopen_text(self, local_now: datetime, reopens: datetime | None) -> i18n.LazyString | None:
         if reopens is None:
-            return "", ""
+            return None
         r = as_utc(reopens).astimezone(self.tz)
         at = i18n.PerLanguage(id=f"{r.hour:02d}.{r.minute:02d}", en=f"{r.hour:02d}:{r.minute:02d}")
         if r.date() == local_now.date():
-            return i18n.pair("buka kembali %(time)s", time=at)
+            return i18n.LazyString("buka kembali %(time)s", time=at)
         if r.date() == local_now.date() + timedelta(days=1):
-            return i18n.pair("buka kembali besok %(time)s", time=at)
+            return i18n.LazyString("buka kembali besok %(time)s", time=at)
         day = i18n.PerLanguage(
             id=f"{HARI[r.weekday()]}, {r.day} {BULAN[r.month - 1]}",
             en=f"{HARI_EN[r.weekday()]}, {r.day} {MONTH_EN[r.month - 1]}",
         )
-        return i18n.pair("buka kembali %(day)s %(time)s", day=day, time=at)
+        return i18n.LazyString("buka kembali %(day)s %(time)s", day=day, time=at)
+
+    def day_reason(self, d: date) -> i18n.LazyString | None:
+        """Why local day ``d`` is closed all day (None when it has open hours)."""
+        spans, entry = self._day_spans(d)
+        if spans:
+            return None
+        return entry.reason() if entry else _weekday_reason(d.weekday())
 
     def is_open(self, at: datetime | None = None) -> bool:
         return self.status(at).open
@@ -317,13 +324,7 @@ class Rules:
                 "reason_en": None,
             }
             if not spans:
-                row["reason"], row["reason_en"] = (
-                    entry.reason()
-                    if entry
-                    else i18n.pair(
-                        "Tutup — hari %(day)s", day=i18n.PerLanguage(id=HARI[d.weekday()], en=HARI_EN[d.weekday()])
-                    )
-                )
+                row["reason"], row["reason_en"] = (entry.reason() if entry else _weekday_reason(d.weekday())).pair()
             out.append(row)
             d += timedelta(days=1)
         return out
@@ -342,7 +343,7 @@ def validate_hours(value) -> dict:
         or set(days_in) - set(WEEKDAYS)
         or set(breaks_in) - set(WEEKDAYS)
     ):
-        raise Invalid(bad.id_text, bad.en_text, detail="days/breaks must map mon..sun")
+        raise Invalid(bad.msgid, detail="days/breaks must map mon..sun")
     days: dict = {}
     for wd in WEEKDAYS:
         h = days_in.get(wd)
@@ -355,7 +356,7 @@ def validate_hours(value) -> dict:
             and all(isinstance(x, str) and _HHMM.match(x) for x in h)
             and _minutes(h[0]) < _minutes(h[1])
         ):
-            raise Invalid(bad.id_text, bad.en_text, detail=f"{wd}: {h!r}")
+            raise Invalid(bad.msgid, detail=f"{wd}: {h!r}")
         days[wd] = [h[0], h[1]]
     breaks: dict = {}
     for wd, items in breaks_in.items():
@@ -370,7 +371,7 @@ def validate_hours(value) -> dict:
                 and _minutes(days[wd][0]) <= _minutes(b[0])
                 and _minutes(b[1]) <= _minutes(days[wd][1])
             ):
-                raise Invalid(bad.id_text, bad.en_text, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
+                raise Invalid(bad.msgid, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
             clean.append([b[0], b[1]])
         if clean:
             breaks[wd] = sorted(clean)
@@ -426,25 +427,45 @@ def parse_csv(text: str) -> list[Entry]:
         if lineno == 1 and cells[0].lower() in ("date", "tanggal"):
             continue
         if len(cells) not in (2, 3):
-            errors.append(f"baris {lineno}: perlu 2 atau 3 kolom (tanggal,nama[,jenis]), ada {len(cells)}")
+            errors.append(
+                i18n.LazyString(
+                    "baris %(line)s: perlu 2 atau 3 kolom (tanggal,nama[,jenis]), ada %(n)s", line=lineno, n=len(cells)
+                )
+            )
             continue
         try:
             e = clean_entry(cells[0], cells[1], cells[2] if len(cells) == 3 else None)
         except Invalid as exc:
-            errors.append(f"baris {lineno}: {exc.id_text} ({', '.join(cells)})")
+            error = i18n.LazyString(exc.msgid, **exc.params)
+            errors.append(
+                i18n.LazyString(
+                    "baris %(line)s: %(error)s (%(cells)s)", line=lineno, error=error, cells=", ".join(cells)
+                )
+            )
             continue
         if e.day in seen:
-            errors.append(f"baris {lineno}: tanggal {e.day.isoformat()} sudah ada di baris {seen[e.day]}")
+            errors.append(
+                i18n.LazyString(
+                    "baris %(line)s: tanggal %(date)s sudah ada di baris %(first)s",
+                    line=lineno,
+                    date=e.day.isoformat(),
+                    first=seen[e.day],
+                )
+            )
             continue
         seen[e.day] = lineno
         out.append(e)
     if errors:
-        shown = errors[:10] + ([f"… dan {len(errors) - 10} kesalahan lain"] if len(errors) > 10 else [])
-        lines = "\n".join(shown)
+        more = [i18n.LazyString("… dan %(n)s kesalahan lain", n=len(errors) - 10)] if len(errors) > 10 else []
+        shown = errors[:10] + more
         raise Invalid(
             "Berkas CSV tidak diimpor, tidak ada yang berubah:\n%(errors)s",
-            params={"errors": i18n.PerLanguage(id=lines, en=lines.replace("baris", "line"))},
-            detail="; ".join(errors[10:]),
+            params={
+                "errors": i18n.PerLanguage(
+                    **{lang: "\n".join(e.render(lang) for e in shown) for lang in i18n.LANGUAGES}
+                )
+            },
+            detail="; ".join(e.render("en") for e in errors[10:]),
         )
     return out
 

@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from antrean.kernel import i18n
+from antrean.kernel.i18n import N_
 from antrean.kernel.timeutil import BULAN
 
 if TYPE_CHECKING:
@@ -24,39 +26,39 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
 }
 
-# column: (key, Indonesian, English, kind) — kind: text | int | min | pct
+# column: (key, label: a message id of the catalogs, kind) — kind: text | int | min | pct
 _WAIT = [
-    ("wait_mean_minutes", "Tunggu rata-rata (mnt)", "Wait mean (min)", "min"),
-    ("wait_median_minutes", "Tunggu median (mnt)", "Wait median (min)", "min"),
-    ("wait_p90_minutes", "Tunggu p90 (mnt)", "Wait p90 (min)", "min"),
+    ("wait_mean_minutes", N_("Tunggu rata-rata (mnt)"), "min"),
+    ("wait_median_minutes", N_("Tunggu median (mnt)"), "min"),
+    ("wait_p90_minutes", N_("Tunggu p90 (mnt)"), "min"),
 ]
 _SERVE = [
-    ("service_mean_minutes", "Layan rata-rata (mnt)", "Service mean (min)", "min"),
-    ("service_median_minutes", "Layan median (mnt)", "Service median (min)", "min"),
-    ("service_p90_minutes", "Layan p90 (mnt)", "Service p90 (min)", "min"),
+    ("service_mean_minutes", N_("Layan rata-rata (mnt)"), "min"),
+    ("service_median_minutes", N_("Layan median (mnt)"), "min"),
+    ("service_p90_minutes", N_("Layan p90 (mnt)"), "min"),
 ]
 _OUT = [
-    ("issued", "Diambil", "Issued", "int"),
-    ("served", "Dilayani", "Served", "int"),
-    ("no_show", "Tidak hadir", "No-show", "int"),
-    ("transferred", "Dialihkan", "Transferred", "int"),
-    ("expired", "Kedaluwarsa", "Expired", "int"),
+    ("issued", N_("Diambil"), "int"),
+    ("served", N_("Dilayani"), "int"),
+    ("no_show", N_("Tidak hadir"), "int"),
+    ("transferred", N_("Dialihkan"), "int"),
+    ("expired", N_("Kedaluwarsa"), "int"),
 ]
 _APPS = [
-    ("applications_done", "Permohonan selesai", "Applications completed", "int"),
-    ("applications_returned", "Dikembalikan (TMS)", "Returned (TMS)", "int"),
-    ("within_standard_pct", "Sesuai standar (%)", "Within standard (%)", "pct"),
+    ("applications_done", N_("Permohonan selesai"), "int"),
+    ("applications_returned", N_("Dikembalikan (TMS)"), "int"),
+    ("within_standard_pct", N_("Sesuai standar (%)"), "pct"),
 ]
-_IKM = [("ikm", "IKM", "IKM", "nrr"), ("ikm_respondents", "Responden SKM", "SKM respondents", "int")]
+_IKM = [("ikm", N_("IKM"), "nrr"), ("ikm_respondents", N_("Responden SKM"), "int")]
 
-SECTIONS: dict[str, tuple[str, str, list]] = {
+#: section -> (title: a message id of the catalogs, columns); translated where shown
+SECTIONS: dict[str, tuple[str, list]] = {
     "services": (
-        "Per layanan",
-        "Per service",
+        N_("Per layanan"),
         [
-            ("service", "Kode", "Code", "text"),
-            ("name", "Layanan", "Service", "text"),
-            ("standard_minutes", "Standar (mnt)", "Standard (min)", "int"),
+            ("service", N_("Kode"), "text"),
+            ("name", N_("Layanan"), "text"),
+            ("standard_minutes", N_("Standar (mnt)"), "int"),
             *_OUT,
             *_WAIT,
             *_SERVE,
@@ -64,48 +66,42 @@ SECTIONS: dict[str, tuple[str, str, list]] = {
             *_IKM,
         ],
     ),
-    "counters": ("Per loket", "Per counter", [("name", "Loket", "Counter", "text"), *_OUT[:3], *_WAIT, *_SERVE]),
+    "counters": (N_("Per loket"), [("name", N_("Loket"), "text"), *_OUT[:3], *_WAIT, *_SERVE]),
     "staff": (
-        "Per petugas",
-        "Per staff member",
-        [("name", "Petugas", "Staff member", "text"), *_OUT[1:3], *_WAIT[1:2], *_SERVE],
+        N_("Per petugas"),
+        [("name", N_("Petugas"), "text"), *_OUT[1:3], *_WAIT[1:2], *_SERVE],
     ),
     "trend": (
-        "Per periode",
-        "Per period",
-        [("label", "Periode", "Period", "text"), *_OUT[:3], *_WAIT, *_SERVE[1:2], *_APPS],
+        N_("Per periode"),
+        [("label", N_("Periode"), "text"), *_OUT[:3], *_WAIT, *_SERVE[1:2], *_APPS],
     ),
     "hours": (
-        "Per jam",
-        "Per hour",
-        [("label", "Jam", "Hour", "text"), ("issued", "Diambil", "Issued", "int"), *_WAIT],
+        N_("Per jam"),
+        [("label", N_("Jam"), "text"), ("issued", N_("Diambil"), "int"), *_WAIT],
     ),
     "steps": (
-        "Langkah SOP",
-        "SOP steps",
+        N_("Langkah SOP"),
         [
-            ("name", "Layanan", "Service", "text"),
-            ("step", "Langkah", "Step", "int"),
-            ("activity", "Kegiatan", "Activity", "text"),
-            ("role", "Pelaksana", "Role", "text"),
-            ("count", "Jumlah", "Count", "int"),
-            ("mean_minutes", "Rata-rata (mnt)", "Mean (min)", "min"),
-            ("standard_minutes", "Mutu Baku (mnt)", "Standard (min)", "int"),
-            ("within_pct", "Sesuai standar (%)", "Within standard (%)", "pct"),
+            ("name", N_("Layanan"), "text"),
+            ("step", N_("Langkah"), "int"),
+            ("activity", N_("Kegiatan"), "text"),
+            ("role", N_("Pelaksana"), "text"),
+            ("count", N_("Jumlah"), "int"),
+            ("mean_minutes", N_("Rata-rata (mnt)"), "min"),
+            ("standard_minutes", N_("Mutu Baku (mnt)"), "int"),
+            ("within_pct", N_("Sesuai standar (%)"), "pct"),
         ],
     ),
     "missing_documents": (
-        "Dokumen kurang",
-        "Missing documents",
-        [("document", "Dokumen", "Document", "text"), ("count", "Jumlah", "Count", "int")],
+        N_("Dokumen kurang"),
+        [("document", N_("Dokumen"), "text"), ("count", N_("Jumlah"), "int")],
     ),
     "ikm": (
-        "IKM",
-        "IKM (SKM)",
+        N_("IKM"),
         [
-            ("code", "Unsur", "Element", "text"),
-            ("name", "Nama unsur", "Element name", "text"),
-            ("nrr", "NRR", "NRR", "nrr"),
+            ("code", N_("Unsur"), "text"),
+            ("name", N_("Nama unsur"), "text"),
+            ("nrr", N_("NRR"), "nrr"),
         ],
     ),
 }
@@ -140,13 +136,14 @@ def _xlsx_cell(ws, row: int, col: int, value):
 
 
 def _heading(col) -> str:
-    return f"{col[1]} / {col[2]}"
+    """A bilingual column heading from the catalogs: "Kode / Code"."""
+    return f"{i18n.gettext(col[1], 'id')} / {i18n.gettext(col[1], 'en')}"
 
 
 # -- CSV ----------------------------------------------------------------------------------------
 def to_csv(report: dict, section: str = "services") -> bytes:
     """One section as CSV (UTF-8 with BOM so spreadsheet programs read the accents; machine keys as headers)."""
-    cols = SECTIONS[section][2]
+    cols = SECTIONS[section][1]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([c[0] for c in cols])
@@ -183,44 +180,45 @@ def to_xlsx(report: dict, sections: tuple[str, ...] | None = None) -> bytes:
     cover["A1"], cover["A1"].font = f"Laporan Pelayanan {office['name']}", Font(bold=True, size=14)
     cover["A2"] = f"Periode / Period: {period['label']} ({period['from']} s.d. {period['to']})"
     summary = [
-        ("Nomor antrean diambil / Tickets issued", totals["issued"], "int"),
-        ("Dilayani / Served", totals["served"], "int"),
-        ("Tidak hadir / No-show", totals["no_show"], "int"),
-        ("Waktu tunggu median (mnt) / Median wait (min)", totals["wait_median_minutes"], "min"),
-        ("Waktu tunggu p90 (mnt) / Wait p90 (min)", totals["wait_p90_minutes"], "min"),
-        ("Waktu layan median (mnt) / Median service (min)", totals["service_median_minutes"], "min"),
-        ("Permohonan selesai / Applications completed", totals["applications_done"], "int"),
-        ("Dikembalikan (TMS) / Returned", totals["applications_returned"], "int"),
-        ("Selesai sesuai standar (%) / Within standard (%)", totals["within_standard_pct"], "pct"),
+        (N_("Nomor antrean diambil"), totals["issued"], "int"),
+        (N_("Dilayani"), totals["served"], "int"),
+        (N_("Tidak hadir"), totals["no_show"], "int"),
+        (N_("Waktu tunggu median (mnt)"), totals["wait_median_minutes"], "min"),
+        (N_("Waktu tunggu p90 (mnt)"), totals["wait_p90_minutes"], "min"),
+        (N_("Waktu layan median (mnt)"), totals["service_median_minutes"], "min"),
+        (N_("Permohonan selesai"), totals["applications_done"], "int"),
+        (N_("Dikembalikan (TMS)"), totals["applications_returned"], "int"),
+        (N_("Selesai sesuai standar (%)"), totals["within_standard_pct"], "pct"),
     ]
     ikm = report.get("ikm")
     if ikm and ikm.get("respondents"):
         summary += [
-            ("IKM", ikm.get("ikm"), "nrr"),
-            ("Mutu / Grade", ikm.get("grade"), "text"),
-            ("Responden / Respondents", ikm.get("respondents"), "int"),
-            ("Bobot per unsur / Weight", ikm.get("weight_label") or ikm.get("weight"), "text"),
+            (N_("IKM"), ikm.get("ikm"), "nrr"),
+            (N_("Mutu"), ikm.get("grade"), "text"),
+            (N_("Responden"), ikm.get("respondents"), "int"),
+            (N_("Bobot per unsur"), ikm.get("weight_label") or ikm.get("weight"), "text"),
         ]
     for i, (label, value, kind) in enumerate(summary, start=4):
-        cover.cell(i, 1, label).font = bold
+        id_text, en_text = i18n.gettext(label, "id"), i18n.gettext(label, "en")
+        cover.cell(i, 1, id_text if id_text == en_text else f"{id_text} / {en_text}").font = bold
         c = _xlsx_cell(cover, i, 2, value)
         c.number_format = _FORMATS[kind]
     cover.column_dimensions["A"].width = 52
     cover.column_dimensions["B"].width = 16
     fill = PatternFill("solid", fgColor="DCE6F1")
     for key in sections or tuple(SECTIONS):
-        title_id, _, cols = SECTIONS[key]
-        ws = wb.create_sheet(title_id[:31])
+        title, cols = SECTIONS[key]
+        ws = wb.create_sheet(title[:31])
         for j, col in enumerate(cols, start=1):
             c = ws.cell(1, j, _heading(col))
             c.font, c.fill = bold, fill
             c.alignment = Alignment(wrap_text=True, vertical="top")
-            ws.column_dimensions[get_column_letter(j)].width = 34 if col[3] == "text" else 14
+            ws.column_dimensions[get_column_letter(j)].width = 34 if col[2] == "text" else 14
         rows = section_rows(report, key)
         for i, row in enumerate(rows, start=2):
             for j, col in enumerate(cols, start=1):
                 c = _xlsx_cell(ws, i, j, row.get(col[0]))
-                c.number_format = _FORMATS[col[3]]
+                c.number_format = _FORMATS[col[2]]
         ws.freeze_panes = "B2"
         if rows:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
@@ -308,9 +306,9 @@ def to_pdf(
 
     def table(cols, rows, widths=None, total=None):
         head = [Paragraph(esc(short.get(c[0], c[1])), st["cellb"]) for c in cols]
-        body = [[Paragraph(esc(_num(r.get(c[0]), c[3])), st["cell"]) for c in cols] for r in rows]
+        body = [[Paragraph(esc(_num(r.get(c[0]), c[2])), st["cell"]) for c in cols] for r in rows]
         if total:
-            body.append([Paragraph(esc(_num(total.get(c[0]), c[3])), st["cellb"]) for c in cols])
+            body.append([Paragraph(esc(_num(total.get(c[0]), c[2])), st["cellb"]) for c in cols])
         t = Table([head] + body, colWidths=widths, repeatRows=1, hAlign="LEFT")
         style: list[tuple[Any, ...]] = [
             ("FONTNAME", (0, 0), (-1, -1), font),  # tables set their cell font even around Paragraphs
@@ -379,7 +377,7 @@ def to_pdf(
     story += [t, Paragraph("A. Rekapitulasi per layanan", st["h2"])]
     cols = [
         c
-        for c in SECTIONS["services"][2]
+        for c in SECTIONS["services"][1]
         if c[0]
         not in ("service", "transferred", "expired", "wait_mean_minutes", "service_mean_minutes", "ikm_respondents")
     ]
@@ -388,11 +386,11 @@ def to_pdf(
     steps = [r for r in report["steps"] if r["measured"]]
     if steps:
         story.append(Paragraph("B. Waktu langkah SOP terhadap Mutu Baku (langkah pemohon tidak diukur)", st["h2"]))
-        cols = SECTIONS["steps"][2]
+        cols = SECTIONS["steps"][1]
         story.append(table(cols, steps, [48 * mm, 12 * mm, 97 * mm, 40 * mm, 16 * mm, 18 * mm, 18 * mm, 18 * mm]))
     if report["missing_documents"]:
         story.append(Paragraph("C. Dokumen yang paling sering kurang (TMS)", st["h2"]))
-        story.append(table(SECTIONS["missing_documents"][2], report["missing_documents"], [150 * mm, 20 * mm]))
+        story.append(table(SECTIONS["missing_documents"][1], report["missing_documents"], [150 * mm, 20 * mm]))
     if ikm:
         story.append(
             Paragraph(
@@ -402,7 +400,7 @@ def to_pdf(
             )
         )
         story.append(Paragraph(esc(ikm.get("weight_label") or f"bobot per unsur {ikm.get('weight')}"), st["p"]))
-        story.append(table(SECTIONS["ikm"][2], ikm.get("elements") or [], [20 * mm, 110 * mm, 20 * mm]))
+        story.append(table(SECTIONS["ikm"][1], ikm.get("elements") or [], [20 * mm, 110 * mm, 20 * mm]))
     note = Paragraph(
         "Waktu tunggu: dari pengambilan nomor sampai panggilan pertama; waktu layan: dari mulai "
         "sampai selesai dilayani di loket; median dan p90 (90% pemohon menunggu paling lama "

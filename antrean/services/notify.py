@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from antrean.kernel import policy
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Invalid, NotFound
+from antrean.kernel.i18n import N_
 from antrean.kernel.models import Application, NotifyContact, NotifyMessage, NotifySubscription, Ticket
 from antrean.kernel.timeutil import iso, office_day, utcnow
 
@@ -42,50 +43,43 @@ if TYPE_CHECKING:  # type-only: the core composes the services; they never impor
 
 log = logging.getLogger(__name__)
 
-#: kind -> (Indonesian label, English label, default text). Placeholders in {braces}; every text may use
+#: kind -> (label: a message id of the catalogs, default text). Placeholders in {braces}; every text may use
 #: {office} and {optout_url}; the footer is appended to every message.
-TEMPLATES: dict[str, tuple[str, str, str]] = {
+TEMPLATES: dict[str, tuple[str, str]] = {
     "near": (
-        "Nomor hampir dipanggil",
-        "Your number is near",
+        N_("Nomor hampir dipanggil"),
         "Nomor antrean {number} ({service}) tinggal {ahead} lagi sebelum dipanggil. "
         "Mohon bersiap di ruang tunggu {office}.",
     ),
     "ready": (
-        "Berkas siap diambil",
-        "Your document is ready",
+        N_("Berkas siap diambil"),
         "Berkas {service} Anda (nomor agenda {agenda}) siap diambil di {office}. Bawa tanda terima atau tiket Anda.",
     ),
     "returned": (
-        "Berkas dikembalikan (TMS)",
-        "File returned (incomplete)",
+        N_("Berkas dikembalikan (TMS)"),
         "Berkas {service} Anda dikembalikan karena belum lengkap. Dokumen yang kurang: {missing}. "
         "Silakan lengkapi lalu datang kembali ke {office}.",
     ),
     "survey": (
-        "Tautan survei kepuasan (SKM)",
-        "Satisfaction survey link (SKM)",
+        N_("Tautan survei kepuasan (SKM)"),
         "Terima kasih telah berkunjung ke {office}. Mohon isi Survei Kepuasan Masyarakat "
         "untuk layanan {service}: {survey_url}",
     ),
     "booking_confirmed": (
-        "Pemesanan dikonfirmasi",
-        "Booking confirmed",
+        N_("Pemesanan dikonfirmasi"),
         "Pemesanan {service} di {office} pada {date} pukul {start} dikonfirmasi. "
         "Kode: {code}. Ubah atau batalkan: {manage_url}",
     ),
     "booking_reminder": (
-        "Pengingat sehari sebelumnya",
-        "Reminder the day before",
+        N_("Pengingat sehari sebelumnya"),
         "Pengingat: besok, {date} pukul {start}, jadwal {service} Anda di {office}. "
         "Kode: {code}. Tunjukkan kode QR di kios saat tiba.",
     ),
     "booking_cancelled": (
-        "Pemesanan dibatalkan",
-        "Booking cancelled",
+        N_("Pemesanan dibatalkan"),
         "Pemesanan {service} pada {date} pukul {start} (kode {code}) telah dibatalkan.",
     ),
-    "footer": ("Penutup setiap pesan", "Footer of every message", "Berhenti menerima pesan: {optout_url}"),
+    "footer": (N_("Penutup setiap pesan"), "Berhenti menerima pesan: {optout_url}"),
 }
 #: placeholders each kind is given (the admin editor refuses others)
 PARAMS: dict[str, tuple[str, ...]] = {
@@ -184,13 +178,13 @@ class NotifyService:
 
     def templates(self, session=None) -> dict[str, str]:
         stored = self.core.get_setting(TEMPLATE_SETTING, {}, session=session) or {}
-        return {k: stored.get(k) or default for k, (_, _, default) in TEMPLATES.items()}
+        return {k: stored.get(k) or default for k, (_, default) in TEMPLATES.items()}
 
     def set_templates(self, actor: Actor, texts: dict) -> dict[str, str]:
         """Admin: store the texts that differ from the defaults (audited as a setting change)."""
         policy.require(self.core, actor, "settings.write")
         out = {}
-        for kind, (_, _, default) in TEMPLATES.items():
+        for kind, (_, default) in TEMPLATES.items():
             if kind in texts:
                 text = check_template(kind, texts[kind])
                 if text != default:

@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import Actor
 from antrean.kernel.errors import Conflict, Invalid, NotFound
+from antrean.kernel.i18n import N_
 from antrean.kernel.models import Application, Counter, Setting, SurveyAnswer, SurveyFollowUp, SurveyResponse, Ticket
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import as_utc, iso, office_day, utcnow
@@ -133,12 +135,13 @@ WEIGHT_MODES = ("equal", "regulation", "custom")
 #: The regulation prints the weight of nine elements rounded: 1/9 ≈ 0.111 (all-4 → 99.90).
 REGULATION_WEIGHT = Fraction("0.111")
 
-#: Grade bands on the IKM rounded to 2 decimals (lower bounds; the bands' gaps close by rounding first).
+#: Grade bands on the IKM rounded to 2 decimals (lower bounds; the bands' gaps close by rounding first), with
+#: the performance (kinerja) as a message id of the catalogs.
 BANDS = (
-    (Decimal("88.31"), "A", "Sangat baik", "Very good"),
-    (Decimal("76.61"), "B", "Baik", "Good"),
-    (Decimal("65.00"), "C", "Kurang baik", "Fair"),
-    (Decimal("25.00"), "D", "Tidak baik", "Poor"),
+    (Decimal("88.31"), "A", N_("Sangat baik")),
+    (Decimal("76.61"), "B", N_("Baik")),
+    (Decimal("65.00"), "C", N_("Kurang baik")),
+    (Decimal("25.00"), "D", N_("Tidak baik")),
 )
 
 #: profile question -> answer code -> its label (a message id of the catalogs; translated where shown)
@@ -186,14 +189,13 @@ def round2(x: Fraction | float) -> Decimal:
 
 
 def grade(ikm: Decimal | float | None) -> tuple[str, str, str] | None:
-    """(mutu, kinerja, performance) of an IKM, graded on its value rounded to 2 decimals."""
+    """(mutu, kinerja, performance) of an IKM, graded on its value rounded to 2 decimals (kinerja in
+    Indonesian, performance in English, both from the catalogs)."""
     if ikm is None:
         return None
     value = round2(Fraction(str(ikm)) if not isinstance(ikm, Decimal) else Fraction(ikm))
-    for low, letter, kinerja, perf in BANDS:
-        if value >= low:
-            return letter, kinerja, perf
-    return "D", "Tidak baik", "Poor"
+    letter, kinerja = next(((letter, kinerja) for low, letter, kinerja in BANDS if value >= low), BANDS[-1][1:])
+    return letter, i18n.gettext(kinerja, "id"), i18n.gettext(kinerja, "en")
 
 
 def weights_of(config: dict) -> dict[str, Fraction]:
@@ -254,20 +256,30 @@ def compute_ikm(stats: dict[str, tuple[int, int]], config: dict, respondents: in
     }
 
 
-def weight_label(config: dict) -> str:
-    """Which weight the IKM uses, in Indonesian (decimal comma), for reports and /publik."""
+def weight_text(config: dict) -> i18n.LazyString:
+    """Which weight the IKM uses, as a catalog message (decimal comma in Indonesian, point in English)."""
     n = len(config["elements"])
     mode = config.get("weight_mode", "equal")
 
-    def dec(x: float, digits: int) -> str:
-        return f"{x:.{digits}f}".replace(".", ",")
+    def dec(x: float, digits: int) -> i18n.PerLanguage:
+        return i18n.PerLanguage(id=f"{x:.{digits}f}".replace(".", ","), en=f"{x:.{digits}f}")
 
     if mode == "regulation":
         w = weights_of(config)[config["elements"][0]["code"]]
-        return f"bobot {dec(float(w), 3)} per unsur (angka tercetak Permenpan RB 14/2017; 1/{n} = {dec(1 / n, 6)})"
+        return i18n.LazyString(
+            "bobot %(weight)s per unsur (angka tercetak Permenpan RB 14/2017; 1/%(n)s = %(exact)s)",
+            weight=dec(float(w), 3),
+            n=n,
+            exact=dec(1 / n, 6),
+        )
     if mode == "custom":
-        return "bobot khusus kantor (jumlah = 1)"
-    return f"bobot 1/{n} = {dec(1 / n, 6)} per unsur (tidak dibulatkan)"
+        return i18n.LazyString("bobot khusus kantor (jumlah = 1)")
+    return i18n.LazyString("bobot 1/%(n)s = %(exact)s per unsur (tidak dibulatkan)", n=n, exact=dec(1 / n, 6))
+
+
+def weight_label(config: dict) -> str:
+    """:func:`weight_text` in Indonesian, for the reports' and /publik's data (pages show ``weight_text``)."""
+    return weight_text(config).render("id")
 
 
 # -- settings -------------------------------------------------------------------------

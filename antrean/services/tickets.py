@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from antrean.kernel import i18n
 from antrean.kernel.actors import PRIORITIES, SYSTEM, Actor
 from antrean.kernel.batch import GroupCommitter
 from antrean.kernel.errors import Conflict, Invalid, NotFound
@@ -256,8 +257,7 @@ class TicketService:
             raise Conflict("Layanan ini sedang tidak tersedia.", code="service_disabled")
         if not office.open:
             raise Conflict(
-                office.message_id,
-                office.message_en,
+                office.message,
                 code="office_closed",
                 detail=f"calendar: {office.kind}",
                 reopens_at=iso(office.reopens_at),
@@ -274,7 +274,8 @@ class TicketService:
                 )
 
     def availability(self, now: datetime | None = None) -> dict[str, dict]:
-        """Whether each enabled service can issue a ticket now: {code: {open, reason, message, message_en}}.
+        """Whether each enabled service can issue a ticket now: {code: {open, reason, message, issued_today}};
+        ``message`` is the refusal as an ``i18n.LazyString`` (message id and params), rendered by the face.
 
         Same rules as :meth:`issue` (office calendar, service hours, daily quota), read-only, for kiosks to show closed tiles.
         """
@@ -296,7 +297,6 @@ class TicketService:
                     "open": True,
                     "reason": None,
                     "message": None,
-                    "message_en": None,
                     "issued_today": issued.get(svc.letter, 0),
                 }
                 try:
@@ -306,7 +306,7 @@ class TicketService:
                             "Kuota harian layanan ini sudah habis. Silakan datang kembali besok.", code="quota_reached"
                         )
                 except Conflict as exc:
-                    state.update(open=False, reason=exc.code, message=exc.message("id"), message_en=exc.message("en"))
+                    state.update(open=False, reason=exc.code, message=i18n.LazyString(exc.msgid, **exc.params))
                 out[svc.code] = state
         return out
 

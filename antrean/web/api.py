@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from antrean.kernel import i18n
 from antrean.kernel.errors import Invalid, NotFound, Unauthorized
 from antrean.kernel.policy import require
 from antrean.kernel.timeutil import iso, office_day
@@ -38,14 +39,14 @@ def field(data: dict, name: str, typ, *, required: bool = True, default=None):
     """One field of a JSON object, by hand (for JSON routes outside /api/v1; the API's routes declare models)."""
     if name not in data or data[name] is None:
         if required:
-            raise Invalid(f"Kolom '{name}' wajib diisi.", f"Field '{name}' is required.", field=name)
+            raise Invalid("Kolom '%(name)s' wajib diisi.", params={"name": name}, field=name)
         return default
     value = data[name]
     if (typ is int and isinstance(value, bool)) or not isinstance(value, typ):
         tname = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
         raise Invalid(
-            f"Kolom '{name}' tidak sah.",
-            f"Field '{name}' must be {tname}.",
+            "Kolom '%(name)s' tidak sah.",
+            params={"name": name},
             field=name,
             detail=f"{name}: expected {tname}, got {type(value).__name__}",
         )
@@ -61,7 +62,7 @@ def current_actor():
     if auth.lower().startswith("bearer "):
         actor = core.users.actor_for_token(auth[7:].strip())
         if actor is None:
-            raise Unauthorized("Token tidak sah atau kedaluwarsa. Silakan masuk lagi.", "Invalid or expired token.")
+            raise Unauthorized("Token tidak sah atau kedaluwarsa. Silakan masuk lagi.")
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
@@ -69,7 +70,6 @@ def current_actor():
             except ValidationError as exc:
                 raise Invalid(
                     "Token CSRF hilang atau tidak sah. Muat ulang halaman.",
-                    "CSRF token missing or invalid.",
                     detail=str(exc),
                     status=400,
                     code="csrf",
@@ -78,7 +78,6 @@ def current_actor():
     else:
         raise Unauthorized(
             "Silakan masuk terlebih dahulu.",
-            "Authentication required.",
             detail="send Authorization: Bearer <token> from POST /api/v1/auth/token",
         )
     g.actor = actor
@@ -145,7 +144,6 @@ def calendar_days(query: sc.CalendarQuery):
     if last < first or (last - first).days > 365:
         raise Invalid(
             "Rentang tanggal tidak sah (dari <= sampai, paling lama 366 hari).",
-            "Invalid date range (from <= to, at most 366 days).",
             detail=f"from={first} to={last}",
         )
     rules = core.calendar.rules()
@@ -210,7 +208,7 @@ def _counter_action(counter_id: int, action: str, body=None):
     if action == "call-next":
         call = q.call_next(counter_id, actor, **_expected_current(body))
         if call is None:
-            return jsonify({"call": None, "message": "Tidak ada antrean yang menunggu."})
+            return jsonify({"call": None, "message": i18n.gettext("Tidak ada antrean yang menunggu.")})
         return jsonify({"call": call})
     if action == "recall":
         return jsonify({"call": q.recall(counter_id, actor)})
@@ -291,7 +289,7 @@ def counter_state(counter_id):
     core = get_core()
     c = next((c for c in core.queue.counters() if c["id"] == counter_id), None)
     if c is None:
-        raise NotFound("Loket tidak ditemukan.", "Counter not found.")
+        raise NotFound("Loket tidak ditemukan.")
     return jsonify(
         {
             "counter": c,
@@ -483,7 +481,6 @@ def _cancel_token(data: dict | None = None) -> str:
     if not isinstance(token, str) or not token:
         raise Invalid(
             "Token pembatalan wajib dikirim.",
-            "The cancel token is required.",
             field="token",
             detail="send ?token=… (from the confirmation's manage_url) or the X-Cancel-Token header",
         )
@@ -551,13 +548,12 @@ def report_ikm(query: sc.IkmQuery):
     if end < start:
         raise Invalid(
             "Tanggal akhir sebelum tanggal awal.",
-            "The end date is before the start date.",
             field="to",
             detail="from <= to",
         )
     service = query.service
     if service is not None and service not in core.sops:
-        raise Invalid("Layanan tidak dikenal.", "Unknown service.", field="service", detail=repr(service))
+        raise Invalid("Layanan tidak dikenal.", field="service", detail=repr(service))
     return jsonify(core.survey.ikm(start, end, service=service))
 
 

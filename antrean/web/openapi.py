@@ -160,14 +160,13 @@ def json_object() -> dict:
     if not request.is_json:
         raise Invalid(
             "Data yang dikirim bukan JSON yang sah.",
-            "The request body is not valid JSON.",
             detail="send Content-Type: application/json with a JSON object",
             status=400,
             code="bad_json",
         )
     data = request.get_json(cache=True)  # on_json_loading_failed (app._Request) raises Invalid with the reason
     if not isinstance(data, dict):
-        raise Invalid("Data harus berupa objek JSON.", "The body must be a JSON object.", status=400, code="bad_json")
+        raise Invalid("Data harus berupa objek JSON.", status=400, code="bad_json")
     return data
 
 

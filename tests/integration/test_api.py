@@ -112,6 +112,8 @@ def test_counter_actions_and_application_flow(client, core_, setup):
         "call": None,
         "message": "Tidak ada antrean yang menunggu.",
     }
+    english = client.post(f"/api/v1/counters/{cid}/call-next", headers=h | {"Accept-Language": "en"}).json
+    assert english == {"call": None, "message": "Nobody is waiting."}  # from the catalog, in the asked language
     client.post("/api/v1/tickets", json={"service": "ktp"})
     client.post("/api/v1/tickets", json={"service": "ktp"})
     call = client.post(f"/api/v1/counters/{cid}/call-next", headers=h).json["call"]

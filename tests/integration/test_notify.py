@@ -327,7 +327,9 @@ def test_console_outbox_masks_numbers_and_admin_edits_texts(make_app, clock, mak
     token = login(client, "adm")
     assert "6281234567890" in client.get("/console/kabar").get_data(as_text=True)
     page = client.get("/console/admin/kabar").get_data(as_text=True)
-    assert "Nomor hampir dipanggil" in page and "Your number is near" in page
+    assert "Nomor hampir dipanggil" in page and "Your number is near" not in page
+    page_en = client.get("/console/admin/kabar?lang=en").get_data(as_text=True)
+    assert "Your number is near" in page_en and "Nomor hampir dipanggil" not in page_en
     r = client.post(
         "/console/admin/kabar", data={"csrf_token": token, "near": "Nomor {nomor} hampir"}, follow_redirects=True
     )

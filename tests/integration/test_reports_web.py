@@ -74,6 +74,7 @@ def test_xlsx_has_one_sheet_per_section_with_headers_and_number_formats(app, see
     assert ws.freeze_panes == "B2"
     cover = wb["Ringkasan"]
     assert "Maret 2026" in cover["A2"].value and cover["B4"].value == 5
+    assert cover["A4"].value == "Nomor antrean diambil / Tickets issued"  # both halves from the catalogs
     assert [c.value for c in wb["IKM"][2]] == ["U1", "Persyaratan", 3.5] and wb["IKM"]["C2"].number_format == "0.00"
     docs = wb["Dokumen kurang"]
     assert [docs["A2"].value, docs["B2"].value] == ["Surat pengantar RT/RW", 2]

@@ -165,6 +165,7 @@ def test_csv_errors_name_their_lines_and_nothing_is_half_imported(cal, admin):
     for n in (3, 4, 5, 6):
         assert f"baris {n}:" in msg
     assert "baris 2:" not in msg and "line 3:" in exc.value.en_text
+    assert "Date must be YYYY-MM-DD" in exc.value.en_text and "berformat" not in exc.value.en_text  # all English
     with cal.db.read() as s:
         assert s.execute(select(CalendarDay)).first() is None
     assert [e.name for e in parse_csv("# komentar\n\n2026-08-17,Hari Kemerdekaan RI\n")] == ["Hari Kemerdekaan RI"]
@@ -211,7 +212,8 @@ def test_tickets_follow_the_calendar(cal, admin):
             cal.tickets.issue("ktp", now=when)
         assert exc.value.code == "office_closed" and exc.value.id_text == message
         avail = cal.tickets.availability(now=when)["ktp"]
-        assert (avail["open"], avail["reason"], avail["message"]) == (False, "office_closed", message)
+        assert (avail["open"], avail["reason"], avail["message"].render("id")) == (False, "office_closed", message)
+        assert avail["message"].render("en") == exc.value.message("en") != message
     assert cal.tickets.availability(now=THURSDAY)["ktp"]["open"]
 
 

@@ -55,7 +55,9 @@ def extracted() -> dict[str, str]:
 
 def table_msgids() -> dict[str, str]:
     """Message ids kept in tables (shown through ``_(…)`` or ``gettext`` where they are used)."""
+    from antrean.kernel.sop import GROUPS, ROLES, STAFF_ROLES
     from antrean.services import booking, calendar, exports, notify
+    from console import admin as console_admin
     from console import notify as console_notify
     from console import views  # first: it imports the console's other modules
     from kiosk import texts as kiosk_texts
@@ -85,22 +87,24 @@ def table_msgids() -> dict[str, str]:
         "console.views.PRINTER_STATES": views.PRINTER_STATES,
         "console.notify.STATUS_LABELS": console_notify.STATUS_LABELS,
         "console.views.CANCEL_REASONS": dict(views.CANCEL_REASONS),
+        "calendar.KINDS": calendar.KINDS,
+        "console.admin.POLICY_MODES": console_admin.POLICY_MODES,
+        "kernel.sop.ROLES": ROLES,
+        "kernel.sop.STAFF_ROLES": STAFF_ROLES,
+        "kernel.sop.GROUPS": GROUPS,
+        "booking.LABELS": booking.LABELS,
     }
     for name, table in labels.items():
         for key, value in table.items():
             out[value] = f"{name}[{key}]"
-    pairs = {"calendar.KINDS": calendar.KINDS, "booking.LABELS": booking.LABELS}
-    for name, table in pairs.items():
-        for key, value in table.items():
-            out[value[0]] = f"{name}[{key}]"
     from antrean.services.survey import PROFILE_CHOICES
 
     for question, answers in PROFILE_CHOICES.items():
         for code, label in answers.items():
             out[label] = f"survey.PROFILE_CHOICES[{question}][{code}]"
-    for key, (label, _en, _default) in notify.TEMPLATES.items():
+    for key, (label, _default) in notify.TEMPLATES.items():
         out[label] = f"notify.TEMPLATES[{key}]"
-    for key, (label, _en, columns) in exports.SECTIONS.items():
+    for key, (label, columns) in exports.SECTIONS.items():
         out[label] = f"exports.SECTIONS[{key}]"
         for col in columns:
             out[col[1]] = f"exports.SECTIONS[{key}][{col[0]}]"
@@ -168,10 +172,27 @@ def test_domain_errors_carry_a_message_id_and_params():
     assert err.to_dict("en") == {"error": "closed", "message": err.message("en")}
     nf = NotFound("%(what)s tidak ditemukan.", params={"what": i18n.LazyString("Loket")})
     assert (nf.message("id"), nf.message("en")) == ("Loket tidak ditemukan.", "Counter not found.")
-    # the older two-text form still works (English used when the catalog lacks the id)
-    legacy = Invalid("Teks baru yang belum dikatalogkan.", "A new text not in the catalog yet.", detail="x")
-    assert legacy.message("en") == "A new text not in the catalog yet." and legacy.id_text.startswith("Teks baru")
-    assert legacy.to_dict("id") == {"error": "invalid", "message": "Teks baru yang belum dikatalogkan.", "detail": "x"}
+    lazy = Conflict(i18n.LazyString("Nomor %(number)s sudah ditutup.", number="B-002"), code="closed")
+    assert lazy.message("id") == "Nomor B-002 sudah ditutup." and lazy.params == {"number": "B-002"}
+    with pytest.raises(TypeError):  # the older two-text form (an English second text) is gone
+        Invalid("Teks baru.", "A new text.")
+
+
+def test_no_error_is_raised_with_a_second_text():
+    """English comes from the catalog only: an error class called with two positional texts is the old form."""
+    import ast
+
+    found = []
+    for top in SOURCES:
+        for path in (ROOT / top).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and (
+                    len(node.args) >= 2 or any(isinstance(a, ast.Starred) for a in node.args)
+                ):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    if name in ERROR_CLASSES:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, f"errors raised with a second (English) text: {found}"
 
 
 def test_kernel_does_not_import_flask():
@@ -254,7 +275,39 @@ def test_staff_pages_and_audit_log_in_both_languages(app, client, make_user):
     html = client.get("/console/admin/audit?lang=en").get_data(as_text=True)
     assert "Created user boss" in html and "Logged in to the console" in html and "Membuat pengguna" not in html
     assert '"username"' not in html  # no raw JSON
+    assert "Admin" in html
+    users = client.get("/console/admin/pengguna?lang=en").get_data(as_text=True)
+    assert "Service officer" in users and "Petugas Pelayanan" not in users  # role titles in the page's language
     for path in ("/console/", "/console/admin/layanan", "/console/laporan"):
         en = client.get(path + "?lang=en").get_data(as_text=True)
         idn = client.get(path + "?lang=id").get_data(as_text=True)
         assert '<html lang="en">' in en and '<html lang="id">' in idn and en != idn
+
+
+def test_day_and_month_names_follow_the_page_language(app, client, make_user):
+    from tests.integration.test_console import login
+
+    core = app.extensions["antrean"]
+    make_user(core, "boss", ["admin"])
+    weekdays_id, weekdays_en = ("Senin", "Selasa", "Rabu", "Kamis"), ("Monday", "Tuesday", "Wednesday", "Thursday")
+    for path in ("/booking", "/console/admin/kalender"):
+        if path.startswith("/console"):
+            login(client, "boss")
+        en = client.get(path + "?lang=en").get_data(as_text=True)
+        idn = client.get(path + "?lang=id").get_data(as_text=True)
+        assert all(d in en for d in weekdays_en) and not any(f">{d}" in en for d in weekdays_id), path
+        assert all(d in idn for d in weekdays_id), path
+    from antrean.kernel.timeutil import month_names
+    from antrean.services import transparency
+
+    first, _last = transparency.last_month(None, core.tz)  # the month /publik reports on
+    for lang in ("id", "en"):
+        html = client.get(f"/publik?lang={lang}").get_data(as_text=True)
+        assert f"{month_names(lang)[first.month - 1]} {first.year}" in html
+    months_en = client.get("/publik?lang=en").get_data(as_text=True)
+    assert not any(f"{m} {first.year}" in months_en for m in set(month_names("id")) - set(month_names("en")))
+
+
+def test_kiosk_state_in_english(client):
+    state = client.get("/kiosk/state.json?lang=en").get_json()
+    assert [g["name"] for g in state["groups"]] == ["Population records", "Certificates", "Permits", "Complaints"]

@@ -35,6 +35,9 @@ def test_all_four_is_100_with_one_ninth_and_99_90_with_the_printed_0_111():
     p = compute_ikm(stats, PRINTED, 10)
     assert (p["ikm"], p["grade"], p["weight"]) == (99.9, "A", 0.111)
     assert "0,111 per unsur" in p["weight_label"]
+    from antrean.services.survey import weight_text
+
+    assert weight_text(PRINTED).render("en").startswith("weight 0.111 per element")  # pages: the page's language
 
 
 def test_all_three_is_75_grade_c():
