@@ -417,7 +417,7 @@ def parse_csv(text: str) -> list[Entry]:
     """``date,name[,kind]`` per line (a header line ``date,name,kind`` or ``tanggal,nama,jenis`` is
     skipped, blank lines and lines starting with # too). All rows or none: the first bad rows raise
     Invalid naming their line numbers."""
-    errors: list[str] = []
+    errors: list[i18n.LazyString] = []
     out: list[Entry] = []
     seen: dict[date, int] = {}
     for lineno, row in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), start=1):
