@@ -218,7 +218,7 @@ def invalid(exc: ValidationError, where: str) -> Invalid:
         INVALID_TEXTS[where][kind],
         params={"name": name},
         field=name,
-        detail=f"{detail} (expected {want})" if want else detail,
+        detail=f"{detail} (expected {want})" if want and want not in detail else detail,
     )
 
 
