@@ -38,9 +38,7 @@ from antrean.kernel.actors import SYSTEM, Actor
 from antrean.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from antrean.kernel.models import Booking, BookingCount, NotifyMessage, Service, Ticket
 from antrean.kernel.timeutil import iso, local, office_day, tanggal, utcnow
-from antrean.services.calendar import hhmm as _hhmm
-from antrean.services.calendar import minutes_of as _minutes
-from antrean.services.calendar import parse_day
+from antrean.services.calendar import hhmm, minutes_of, parse_day
 from antrean.services.workflow import mask_nik, validate_nik
 
 if TYPE_CHECKING:  # type-only: the core composes the services; they never import it at run time
@@ -159,16 +157,16 @@ class BookingService:
             return [], reason
         length, capacity = self.service_conf(cfg, svc.code)
         pct = int(cfg["share_percent"])
-        lo = _minutes(svc.open_time) if svc.open_time else 0
-        hi = _minutes(svc.close_time) if svc.close_time else 1440
+        lo = minutes_of(svc.open_time) if svc.open_time else 0
+        hi = minutes_of(svc.close_time) if svc.close_time else 1440
         slots: list[dict[str, Any]] = []
         for a, b in rules._day_spans(day)[0]:
             t = max(a, lo)
             while t + length <= min(b, hi):
                 slots.append(
                     {
-                        "start": _hhmm(t),
-                        "end": _hhmm(t + length),
+                        "start": hhmm(t),
+                        "end": hhmm(t + length),
                         "hour": f"h{t // 60:02d}",
                         "cap": math.ceil(capacity * pct / 100),
                         "_m": t,
@@ -319,11 +317,11 @@ class BookingService:
                     detail=f"{svc.code} {d.isoformat()} {bucket} cap {cap}",
                 )
         b.service_code, b.day, b.start, b.end = svc.code, d, sl["start"], sl["end"]
-        b.starts_at, b.ends_at = starts_at, starts_at + timedelta(minutes=_minutes(sl["end"]) - sl["_m"])
+        b.starts_at, b.ends_at = starts_at, starts_at + timedelta(minutes=minutes_of(sl["end"]) - sl["_m"])
 
     def _release(self, s, b: Booking) -> None:
         bc = BookingCount.__table__
-        hour = f"h{_minutes(b.start) // 60:02d}"
+        hour = f"h{minutes_of(b.start) // 60:02d}"
         s.execute(
             update(bc)
             .where(
@@ -578,7 +576,7 @@ class BookingService:
         at = cfg.get("remind_at") or ""
         if not at:
             return None
-        local_at = datetime.combine(day - timedelta(days=1), datetime.min.time()) + timedelta(minutes=_minutes(at))
+        local_at = datetime.combine(day - timedelta(days=1), datetime.min.time()) + timedelta(minutes=minutes_of(at))
         return local_at.replace(tzinfo=self.core.tz).astimezone(UTC).replace(tzinfo=None)
 
     def remind(self, now: datetime | None = None) -> int:

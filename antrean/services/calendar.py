@@ -89,9 +89,6 @@ def hhmm(minutes: int, sep: str = ":") -> str:
     return f"{minutes // 60:02d}{sep}{minutes % 60:02d}"
 
 
-_minutes, _hhmm = minutes_of, hhmm  # this module's short names
-
-
 def _to_utc_naive(at: datetime | None) -> datetime:
     return as_utc(at or utcnow()).replace(tzinfo=None)
 
@@ -131,8 +128,8 @@ class Entry:
             "kind_label": KINDS[self.kind],
             "kind_label_en": i18n.gettext(KINDS[self.kind], "en"),  # kept for API clients
             "name": self.name,
-            "start": None if self.start is None else _hhmm(self.start),
-            "end": None if self.end is None else _hhmm(self.end),
+            "start": None if self.start is None else hhmm(self.start),
+            "end": None if self.end is None else hhmm(self.end),
         }
 
 
@@ -182,9 +179,9 @@ class Rules:
             week = []
             for wd in WEEKDAYS:
                 hours = (self.hours.get("days") or {}).get(wd)
-                spans = [(_minutes(hours[0]), _minutes(hours[1]))] if hours else []
+                spans = [(minutes_of(hours[0]), minutes_of(hours[1]))] if hours else []
                 for a, b in (self.hours.get("breaks") or {}).get(wd) or ():
-                    spans = _cut(spans, _minutes(a), _minutes(b))
+                    spans = _cut(spans, minutes_of(a), minutes_of(b))
                 week.append(spans)
             self.__dict__["_week_spans"] = week
         return week
@@ -318,7 +315,7 @@ class Rules:
                 "date": d.isoformat(),
                 "weekday": HARI[d.weekday()],
                 "open": bool(spans),
-                "hours": [[_hhmm(s), _hhmm(e)] for s, e in spans],
+                "hours": [[hhmm(s), hhmm(e)] for s, e in spans],
                 "entry": entry.to_dict() if entry else None,
                 "reason": None,
                 "reason_en": None,
@@ -354,7 +351,7 @@ def validate_hours(value) -> dict:
             isinstance(h, (list, tuple))
             and len(h) == 2
             and all(isinstance(x, str) and _HHMM.match(x) for x in h)
-            and _minutes(h[0]) < _minutes(h[1])
+            and minutes_of(h[0]) < minutes_of(h[1])
         ):
             raise Invalid(bad.msgid, detail=f"{wd}: {h!r}")
         days[wd] = [h[0], h[1]]
@@ -366,10 +363,10 @@ def validate_hours(value) -> dict:
                 isinstance(b, (list, tuple))
                 and len(b) == 2
                 and all(isinstance(x, str) and _HHMM.match(x) for x in b)
-                and _minutes(b[0]) < _minutes(b[1])
+                and minutes_of(b[0]) < minutes_of(b[1])
                 and days[wd]
-                and _minutes(days[wd][0]) <= _minutes(b[0])
-                and _minutes(b[1]) <= _minutes(days[wd][1])
+                and minutes_of(days[wd][0]) <= minutes_of(b[0])
+                and minutes_of(b[1]) <= minutes_of(days[wd][1])
             ):
                 raise Invalid(bad.msgid, detail=f"break {wd}: {b!r} (hours {days[wd]!r})")
             clean.append([b[0], b[1]])
@@ -405,11 +402,11 @@ def clean_entry(day, name, kind=None, start=None, end=None) -> Entry:
     if (s is None) != (e is None):
         raise Invalid("Penutupan sebagian hari perlu jam mulai dan jam selesai.")
     if s is not None and e is not None:
-        if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and _minutes(s) < _minutes(e)):
+        if not (_HHMM.match(str(s)) and _HHMM.match(str(e)) and minutes_of(s) < minutes_of(e)):
             raise Invalid("Jam penutupan tidak sah (JJ:MM, mulai sebelum selesai).", detail=f"{s!r}-{e!r}")
         if k != "penutupan":
             raise Invalid("Hanya penutupan yang boleh sebagian hari.")
-        return Entry(d, k, name, _minutes(s), _minutes(e))
+        return Entry(d, k, name, minutes_of(s), minutes_of(e))
     return Entry(d, k, name)
 
 
@@ -504,8 +501,8 @@ class CalendarService:
                     r.day,
                     r.kind,
                     r.name,
-                    None if r.start_time is None else _minutes(r.start_time),
-                    None if r.end_time is None else _minutes(r.end_time),
+                    None if r.start_time is None else minutes_of(r.start_time),
+                    None if r.end_time is None else minutes_of(r.end_time),
                 )
                 for r in rows
             }
@@ -566,8 +563,8 @@ class CalendarService:
             r.day,
             r.kind,
             r.name,
-            None if r.start_time is None else _minutes(r.start_time),
-            None if r.end_time is None else _minutes(r.end_time),
+            None if r.start_time is None else minutes_of(r.start_time),
+            None if r.end_time is None else minutes_of(r.end_time),
         )
         return e.to_dict()
 
@@ -624,8 +621,8 @@ class CalendarService:
             row = CalendarDay(office_id=core.office_id, day=e.day)
             s.add(row)
         row.kind, row.name = e.kind, e.name
-        row.start_time = None if e.start is None else _hhmm(e.start)
-        row.end_time = None if e.end is None else _hhmm(e.end)
+        row.start_time = None if e.start is None else hhmm(e.start)
+        row.end_time = None if e.end is None else hhmm(e.end)
         return old
 
     def remove(self, actor, day) -> dict:

@@ -24,6 +24,7 @@ from antrean.kernel.config import load_settings
 from antrean.kernel.errors import AntreanError, Invalid, Unavailable
 from antrean.kernel.logs import request_id
 from antrean.kernel.runtime import PublicLane, patched
+from antrean.kernel.schema import INT_MAX, INT_MIN
 from antrean.services.backup import hold_server_lock
 from antrean.services.health import Monitor, watch_database
 from antrean.web import limits
@@ -54,7 +55,6 @@ class StaffUser:
 
 # -- input at the door: one parser and one check for every route (bad input is a 4xx, never a 500/503) ------------
 #: Integers the database can store (BIGINT / SQLite INTEGER); JSON nesting deeper than any request of ours needs.
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 JSON_MAX_DEPTH = 32
 
 
